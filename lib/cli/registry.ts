@@ -1,0 +1,107 @@
+/**
+ * The command table: names → lazily imported modules, so a command loads only what it uses.
+ * @module
+ */
+
+import type { CommandSpec, Globals, Parsed } from "./flags.ts";
+
+/** What every file in `lib/cli/commands/` exports. */
+export interface CommandModule {
+  /** The command's flags and help. */
+  spec: CommandSpec;
+  /** Runs the command; resolves to the exit code. */
+  run(p: Parsed, g: Globals): Promise<number>;
+}
+
+type Loader = () => Promise<CommandModule>;
+
+/** Top-level commands, in the order `pod help` lists them. */
+export const commands: Record<string, Loader> = {
+  attach: () => import("./commands/attach.ts"),
+  completion: () => import("./commands/completion.ts"),
+  cp: () => import("./commands/cp.ts"),
+  create: () => import("./commands/create.ts"),
+  exec: () => import("./commands/exec.ts"),
+  history: () => import("./commands/history.ts"),
+  images: () => import("./commands/images.ts"),
+  info: () => import("./commands/info.ts"),
+  inspect: () => import("./commands/inspect.ts"),
+  kill: () => import("./commands/kill.ts"),
+  login: () => import("./commands/login.ts"),
+  logout: () => import("./commands/logout.ts"),
+  logs: () => import("./commands/logs.ts"),
+  pause: () => import("./commands/pause.ts"),
+  port: () => import("./commands/port.ts"),
+  ps: () => import("./commands/ps.ts"),
+  pull: () => import("./commands/pull.ts"),
+  rename: () => import("./commands/rename.ts"),
+  restart: () => import("./commands/restart.ts"),
+  rm: () => import("./commands/rm.ts"),
+  rmi: () => import("./commands/rmi.ts"),
+  run: () => import("./commands/run.ts"),
+  start: () => import("./commands/start.ts"),
+  stop: () => import("./commands/stop.ts"),
+  tag: () => import("./commands/tag.ts"),
+  top: () => import("./commands/top.ts"),
+  unpause: () => import("./commands/unpause.ts"),
+  update: () => import("./commands/update.ts"),
+  version: () => import("./commands/version.ts"),
+  wait: () => import("./commands/wait.ts"),
+};
+
+/** Top-level aliases podman has. */
+export const aliases: Record<string, string> = { list: "ps", ls: "ps" };
+
+/** Subcommand groups: `pod container ls`, `pod image rm`, `pod system prune`… (name → top-level command). */
+export const groups: Record<string, { summary: string; sub: Record<string, string | Loader> }> = {
+  container: {
+    summary: "Manage containers",
+    sub: {
+      attach: "attach",
+      cp: "cp",
+      create: "create",
+      exec: "exec",
+      inspect: "inspect",
+      kill: "kill",
+      list: "ps",
+      logs: "logs",
+      ls: "ps",
+      pause: "pause",
+      port: "port",
+      ps: "ps",
+      prune: () => import("./commands/container_prune.ts"),
+      rename: "rename",
+      restart: "restart",
+      rm: "rm",
+      run: "run",
+      start: "start",
+      stop: "stop",
+      top: "top",
+      unpause: "unpause",
+      update: "update",
+      wait: "wait",
+    },
+  },
+  image: {
+    summary: "Manage images",
+    sub: {
+      history: "history",
+      inspect: "inspect",
+      list: "images",
+      ls: "images",
+      prune: () => import("./commands/image_prune.ts"),
+      pull: "pull",
+      rm: "rmi",
+      tag: "tag",
+    },
+  },
+  system: {
+    summary: "Manage pod",
+    sub: {
+      check: () => import("./commands/system_check.ts"),
+      df: () => import("./commands/system_df.ts"),
+      info: "info",
+      prune: () => import("./commands/system_prune.ts"),
+    },
+  },
+};

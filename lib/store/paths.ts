@@ -1,0 +1,39 @@
+/**
+ * Where pod keeps its data.
+ * @module
+ */
+
+/**
+ * The store root: `$POD_HOME`, else `$XDG_DATA_HOME/pod`, else `~/.local/share/pod`.
+ */
+export function storeRoot(env: (k: string) => string | undefined = (k) => Deno.env.get(k)): string {
+  const home = env("POD_HOME");
+  if (home) return home;
+  const xdg = env("XDG_DATA_HOME");
+  if (xdg) return `${xdg}/pod`;
+  const user = env("HOME");
+  if (!user) throw new Error("cannot find the store: set POD_HOME or HOME");
+  return `${user}/.local/share/pod`;
+}
+
+/** Paths inside a store root. */
+export function storePaths(root: string) {
+  return {
+    root,
+    ociLayout: `${root}/oci-layout`,
+    index: `${root}/index.json`,
+    blobs: `${root}/blobs/sha256`,
+    tmp: `${root}/tmp`,
+    lock: `${root}/lock`,
+    containers: `${root}/containers`,
+    names: `${root}/containers/names`,
+    volumes: `${root}/volumes`,
+  };
+}
+
+/** The path of a blob in the store, given `sha256:<hex>`. */
+export function blobPath(root: string, digest: string): string {
+  const [alg, hex] = digest.split(":");
+  if (alg !== "sha256" || !/^[a-f0-9]{64}$/.test(hex ?? "")) throw new Error(`invalid digest "${digest}"`);
+  return `${root}/blobs/sha256/${hex}`;
+}
