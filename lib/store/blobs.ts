@@ -1,0 +1,239 @@
+/**
+ * Content-addressed blobs in `<root>/blobs/sha256/<hex>`. Every write goes to a temp file in `<root>/tmp/`,
+ * is checked for size and sha256, fsynced and renamed into place, so a blob file is always complete and
+ * correct. node:crypto is loaded lazily (only writers and verifiers hash).
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { tempName } from "./atomic.ts";
+import { blobPath as pathOfBlob, storePaths } from "./paths.ts";
+
+/** The path of a blob given `sha256:<hex>` (throws on an invalid digest). */
+export function blobPath(root: string, digest: string): string {
+  return pathOfBlob(root, digest);
+}
+
+/** True when the blob exists in the store (a regular file). */
+export async function hasBlob(root: string, digest: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(blobPath(root, digest))).isFile;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** Size of a stored blob, or undefined when absent. */
+export async function blobSize(root: string, digest: string): Promise<number | undefined> {
+  try {
+    return (await Deno.stat(blobPath(root, digest))).size;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+type NodeHash = { update(b: Uint8Array): NodeHash; digest(enc: "hex"): string };
+
+async function newHash(): Promise<NodeHash> {
+  const { createHash } = await import("node:crypto");
+  return createHash("sha256") as unknown as NodeHash;
+}
+
+/** A blob size or digest did not match its descriptor. */
+export class BlobVerifyError extends PodError {
+  /** A one-line message naming the blob. */
+  constructor(message: string) {
+    super(message);
+    this.name = "BlobVerifyError";
+  }
+}
+
+/**
+ * An in-progress blob write: append chunks, then {@link BlobWriter.commit} (verifies size and digest, fsyncs,
+ * renames) or {@link BlobWriter.abort}. Writing more than the expected size fails at once.
+ */
+export class BlobWriter {
+  /** Store root. */
+  readonly root: string;
+  /** Expected digest. */
+  readonly digest: string;
+  /** Expected size (bytes). */
+  readonly size: number;
+  /** Temp file path. */
+  readonly tmpPath: string;
+  #file: Deno.FsFile;
+  #hash: NodeHash;
+  #written = 0;
+  #done = false;
+
+  private constructor(
+    root: string,
+    digest: string,
+    size: number,
+    tmpPath: string,
+    file: Deno.FsFile,
+    hash: NodeHash,
+  ) {
+    this.root = root;
+    this.digest = digest;
+    this.size = size;
+    this.tmpPath = tmpPath;
+    this.#file = file;
+    this.#hash = hash;
+  }
+
+  /** Opens a writer for a blob of `digest` and `size`. */
+  static async open(root: string, digest: string, size: number): Promise<BlobWriter> {
+    blobPath(root, digest); // validates the digest
+    const p = storePaths(root);
+    await Deno.mkdir(p.tmp, { recursive: true, mode: 0o700 });
+    const tmpPath = `${p.tmp}/${tempName("blob")}`;
+    const file = await Deno.open(tmpPath, { write: true, createNew: true, mode: 0o600 });
+    return new BlobWriter(root, digest, size, tmpPath, file, await newHash());
+  }
+
+  /** Bytes written so far. */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** Appends a chunk; throws when the total would exceed the expected size. */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.#written + chunk.length > this.size) {
+      throw new BlobVerifyError(
+        `blob ${this.digest}: more data than the expected ${this.size} bytes`,
+      );
+    }
+    this.#hash.update(chunk);
+    let off = 0;
+    while (off < chunk.length) off += await this.#file.write(chunk.subarray(off));
+    this.#written += chunk.length;
+  }
+
+  /** Discards what was written (start again from byte 0). */
+  async reset(): Promise<void> {
+    await this.#file.truncate(0);
+    await this.#file.seek(0, Deno.SeekMode.Start);
+    this.#hash = await newHash();
+    this.#written = 0;
+  }
+
+  /** Verifies size and digest, fsyncs and renames into `blobs/`. The writer is closed afterwards. */
+  async commit(): Promise<string> {
+    if (this.#done) throw new Error("blob writer already finished");
+    this.#done = true;
+    try {
+      if (this.#written !== this.size) {
+        throw new BlobVerifyError(`blob ${this.digest}: got ${this.#written} bytes, want ${this.size}`);
+      }
+      const got = `sha256:${this.#hash.digest("hex")}`;
+      if (got !== this.digest) throw new BlobVerifyError(`blob ${this.digest}: digest mismatch (got ${got})`);
+      await this.#file.syncData();
+      this.#file.close();
+      const dest = blobPath(this.root, this.digest);
+      await Deno.mkdir(storePaths(this.root).blobs, { recursive: true, mode: 0o700 });
+      await Deno.rename(this.tmpPath, dest);
+      return dest;
+    } catch (e) {
+      try {
+        this.#file.close();
+      } catch { /* already closed */ }
+      await Deno.remove(this.tmpPath).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Closes and removes the temp file. Safe to call after commit. */
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      this.#file.close();
+    } catch { /* already closed */ }
+    await Deno.remove(this.tmpPath).catch(() => {});
+  }
+}
+
+/** Opens a {@link BlobWriter}. */
+export function openBlobWriter(root: string, digest: string, size: number): Promise<BlobWriter> {
+  return BlobWriter.open(root, digest, size);
+}
+
+/**
+ * Writes a blob from a stream, verifying `size` and `digest`. A blob that already exists is not written
+ * again (the stream is cancelled). Returns the blob path.
+ */
+export async function writeBlobFromStream(
+  root: string,
+  digest: string,
+  size: number,
+  stream: ReadableStream<Uint8Array>,
+): Promise<string> {
+  if (await hasBlob(root, digest)) {
+    await stream.cancel().catch(() => {});
+    return blobPath(root, digest);
+  }
+  const w = await openBlobWriter(root, digest, size);
+  try {
+    for await (const chunk of stream) await w.write(chunk);
+    return await w.commit();
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+}
+
+/** Stores bytes as a blob (no-op when it exists) and returns its digest. */
+export async function putBlobBytes(root: string, bytes: Uint8Array): Promise<string> {
+  const h = await newHash();
+  const digest = `sha256:${h.update(bytes).digest("hex")}`;
+  if (await hasBlob(root, digest)) return digest;
+  const w = await openBlobWriter(root, digest, bytes.length);
+  try {
+    await w.write(bytes);
+    await w.commit();
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  return digest;
+}
+
+/** Reads a stored blob, refusing one larger than `maxBytes`. Throws NotFound when absent. */
+export async function readBlob(
+  root: string,
+  digest: string,
+  maxBytes = 64 * 1024 * 1024,
+): Promise<Uint8Array> {
+  const path = blobPath(root, digest);
+  const st = await Deno.stat(path);
+  if (st.size > maxBytes) {
+    throw new PodError(`blob ${digest} is too large (${st.size} bytes, limit ${maxBytes})`);
+  }
+  return await Deno.readFile(path);
+}
+
+/** Re-hashes a stored blob; true when its content matches its digest. */
+export async function verifyBlob(root: string, digest: string): Promise<boolean> {
+  const h = await newHash();
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(blobPath(root, digest), { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+  const buf = new Uint8Array(1 << 20);
+  try {
+    while (true) {
+      const n = await f.read(buf);
+      if (n === null) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    f.close();
+  }
+  return `sha256:${h.digest("hex")}` === digest;
+}
