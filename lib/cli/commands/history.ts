@@ -27,7 +27,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   const s = await summarize(g.root, await resolveImage(g.root, p.args[0]));
   const history = s.config.history?.length
     ? s.config.history
-    : s.manifest.layers.map(() => ({ created: s.config.created, created_by: "", empty_layer: false }));
+    : s.manifest.layers.map(() => ({ created: s.config.created, created_by: "", empty_layer: false, comment: "" }));
   let layer = s.manifest.layers.length;
   const noTrunc = p.flags["no-trunc"] as boolean;
   // newest first, like podman; the top entry carries the image ID, the rest are <missing>

@@ -21,8 +21,8 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     throw new UsageError("you must supply a running container name or ID");
   }
   if (p.args[0]) {
-    const { lookupContainer } = await import("../../store/containers.ts");
-    await lookupContainer(g.root, p.args[0]);
+    const { lookupContainerId } = await import("../../store/containers.ts");
+    await lookupContainerId(g.root, p.args[0]);
   }
   return 0;
 }

@@ -1,0 +1,56 @@
+/**
+ * `pod run`: create and start a container, in the foreground (exit code passed through) or detached (`-d`,
+ * prints the id).
+ * @module
+ */
+
+import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { containerFlags, createOptions, replaceExisting } from "./create.ts";
+
+/** Command spec. */
+export const spec: CommandSpec = {
+  name: "run",
+  usage: "pod run [options] IMAGE [COMMAND [ARG...]]",
+  summary: "Run a command in a new container",
+  flags: [
+    ...containerFlags,
+    { name: "detach", short: "d", type: "bool", help: "Run container in background and print container ID" },
+    { name: "sig-proxy", type: "bool", default: true, help: "Proxy received signals to the process" },
+    { name: "attach", short: "a", type: "strings", help: "Attach to STDIN, STDOUT or STDERR", ignored: true },
+  ],
+  minArgs: 1,
+  stopAtFirstArg: true,
+};
+
+/** Runs the command. */
+export async function run(p: Parsed, g: Globals): Promise<number> {
+  const [{ createContainer }, start, life] = await Promise.all([
+    import("../../runtime/create.ts"),
+    import("../../runtime/start.ts"),
+    import("../../runtime/lifecycle.ts"),
+  ]);
+  const o = createOptions(p, g, "run");
+  if (p.flags.replace) await replaceExisting(g.root, o.name);
+  const rec = await createContainer(g.root, o);
+  const id = rec.config.id;
+  const cleanup = async () => {
+    if (o.rm) await life.removeById(g.root, id, { force: true, volumes: true }).catch(() => {});
+  };
+  if (p.flags.detach) {
+    try {
+      await start.startDetached(g.root, id);
+    } catch (e) {
+      await cleanup();
+      throw e;
+    }
+    console.log(id);
+    return 0;
+  }
+  let code: number;
+  try {
+    code = await start.startForeground(g.root, id, { tty: !!o.tty, stdin: !!o.interactive });
+  } finally {
+    await cleanup();
+  }
+  return code;
+}

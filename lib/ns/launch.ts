@@ -1,0 +1,315 @@
+/**
+ * Stage 1: starts a container. util-linux `unshare` makes the namespaces (Deno is multi-threaded and can't)
+ * and runs stage 2 (`stage2.ts`) inside; rootless, stage 1 writes the id maps with newuidmap/newgidmap
+ * while a tiny `sh` waits on a sync fifo, so stage 2 is exec'd as the mapped root with full capabilities.
+ *
+ * Exec fifo protocol (`<stateDir>/exec.fifo`): stage 2 writes `pid <host pid>\n`, then nothing (its fd is
+ * close-on-exec: EOF = the command runs) or `<code> <message>\n` on failure.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { warnOnce } from "../log.ts";
+import { checkHelpers } from "./helpers_check.ts";
+import { mapArgs } from "./idmap.ts";
+import { mkfifo } from "./libc.ts";
+import { PtyRelay } from "./pty.ts";
+import { sendSignal, signalNumber } from "./signals.ts";
+import { type LaunchSpec, stateFiles } from "./spec.ts";
+import { type ExitRecord, supervisorCommand } from "./supervisor.ts";
+
+/** How the container's stdio is wired. */
+export type LaunchIO =
+  | { mode: "foreground"; tty: boolean; stdin: boolean }
+  | { mode: "detached"; logPath: string; exitPath: string };
+
+/** Callbacks during a launch. */
+export interface LaunchHooks {
+  /** Called as soon as the host pid of the container's init is known (before its command runs). */
+  onStarted?: (pid: number) => void | Promise<void>;
+}
+
+/** What a launch returns: the init's host pid, and in the foreground the exit code. */
+export interface LaunchResult {
+  pid: number;
+  /** Foreground only: the container's exit code (128+N when killed by signal N). */
+  exitCode?: number;
+}
+
+const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+
+/** The command that runs stage 2 with the spec at `specPath`. */
+export function stage2Command(specPath: string): string[] {
+  const exe = Deno.execPath();
+  const url = new URL("./stage2.ts", import.meta.url);
+  if (/\/deno$/.test(exe) && url.protocol === "file:") {
+    return [exe, "run", "-A", "-q", "--no-config", decodeURIComponent(url.pathname), specPath];
+  }
+  return [exe, "__stage2", specPath];
+}
+
+/** The `unshare` command line for `spec` (with the rootless sync wait when `syncFifo` is given). */
+export function unshareCommand(spec: LaunchSpec, stage2: string[], syncFifo?: string): string[] {
+  const ns = spec.namespaces;
+  const cmd = ["unshare"];
+  if (ns.user) cmd.push("--user");
+  cmd.push("--mount");
+  if (ns.pid) cmd.push("--pid");
+  if (ns.uts) cmd.push("--uts");
+  if (ns.ipc) cmd.push("--ipc");
+  if (ns.net) cmd.push("--net");
+  cmd.push("--fork", "--");
+  if (syncFifo) cmd.push("/bin/sh", "-c", 'read _ < "$0"; exec "$@"', syncFifo);
+  return [...cmd, ...stage2];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUserNs(pid: number, gone: () => boolean): Promise<void> {
+  const own = Deno.readLinkSync("/proc/self/ns/user");
+  for (let i = 0;; i++) {
+    let ns: string | undefined;
+    try {
+      ns = Deno.readLinkSync(`/proc/${pid}/ns/user`);
+    } catch { /* not yet / gone */ }
+    if (ns && ns !== own) return;
+    if (gone()) throw new PodError("the container process exited before its user namespace was set up");
+    await sleep(i < 20 ? 1 : 5);
+  }
+}
+
+async function writeMaps(pid: number, spec: LaunchSpec): Promise<void> {
+  const uidMap = spec.uidMap ?? [], gidMap = spec.gidMap ?? [];
+  if (!uidMap.length || !gidMap.length) throw new PodError("a user namespace needs uid and gid maps");
+  if (Deno.uid() === 0) {
+    const text = (m: typeof uidMap) => m.map((x) => `${x.containerId} ${x.hostId} ${x.size}\n`).join("");
+    Deno.writeTextFileSync(`/proc/${pid}/uid_map`, text(uidMap));
+    Deno.writeTextFileSync(`/proc/${pid}/gid_map`, text(gidMap));
+    return;
+  }
+  const run = async (tool: string, maps: typeof uidMap) => {
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(tool, {
+        args: [String(pid), ...mapArgs(maps)],
+        stdout: "null",
+        stderr: "piped",
+      })
+        .output();
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new PodError(
+          `${tool} not found: install it with "apt-get install uidmap" (or "dnf install shadow-utils")`,
+        );
+      }
+      throw e;
+    }
+    if (!out.success) {
+      const msg = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
+      throw new PodError(`${tool} ${pid} ${mapArgs(maps).join(" ")}: ${msg || `exit ${out.code}`}`);
+    }
+  };
+  await Promise.all([run("newuidmap", uidMap), run("newgidmap", gidMap)]);
+}
+
+/** Reads the exec fifo: resolves to the init pid and the stage 2 failure, if any. */
+async function readExecFifo(
+  reader: Deno.FsFile,
+  keep: { file?: Deno.FsFile },
+  onPid: (pid: number) => void,
+): Promise<{ pid?: number; error?: { code: number; message: string } }> {
+  const dec = new TextDecoder();
+  const buf = new Uint8Array(4096);
+  let text = "";
+  let pid: number | undefined;
+  for (;;) {
+    const n = await reader.read(buf);
+    if (n === null) break;
+    text += dec.decode(buf.subarray(0, n));
+    let nl: number;
+    while ((nl = text.indexOf("\n")) >= 0 && pid === undefined) {
+      const line = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      if (line === "abort") return {};
+      if (line.startsWith("pid ")) {
+        pid = Number(line.slice(4));
+        keep.file?.close();
+        keep.file = undefined;
+        onPid(pid);
+      }
+    }
+  }
+  reader.close();
+  const m = /^(\d+) (.*)/.exec(text.trim());
+  return { pid, error: m ? { code: Number(m[1]), message: m[2] } : undefined };
+}
+
+function cmdlineEmpty(pid: number): boolean {
+  try {
+    return Deno.readFileSync(`/proc/${pid}/cmdline`).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+function exitCodeOf(s: Deno.CommandStatus): number {
+  if (s.signal) return 128 + signalNumber(s.signal);
+  return s.code;
+}
+
+function unshareMissing(e: unknown, tool: string): never {
+  if (e instanceof Deno.errors.NotFound) {
+    throw new PodError(
+      `${tool} not found: install util-linux ("apt-get install util-linux" or "dnf install util-linux")`,
+    );
+  }
+  throw e;
+}
+
+/**
+ * Starts the container described by `spec`. Foreground: stays attached (inherited stdio, or a pty with the
+ * host terminal raw), forwards signals and resolves with the exit code. Detached: a perl supervisor owns
+ * the container (logs, exit file) and this resolves once the command has been exec'd.
+ * Failures before the command runs throw a PodError: 127 not found, 126 cannot invoke, 125 otherwise.
+ */
+export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks = {}): Promise<LaunchResult> {
+  checkHelpers({ rootless: spec.namespaces.user && Deno.uid() !== 0, detached: io.mode === "detached" });
+  const files = stateFiles(spec.stateDir);
+  Deno.mkdirSync(spec.stateDir, { recursive: true, mode: 0o700 });
+  const syncFifo = spec.namespaces.user ? `${spec.stateDir}/sync.fifo` : undefined;
+  for (const f of [files.fifo, files.pid, syncFifo]) {
+    try {
+      if (f) Deno.removeSync(f);
+    } catch { /* absent */ }
+  }
+  for (const f of [files.fifo, syncFifo]) if (f) mkfifo(f, 0o600);
+  const relay = io.mode === "foreground" && io.tty && spec.process ? new PtyRelay() : undefined;
+  if (relay) spec = { ...spec, ttyPath: relay.slavePath };
+  Deno.writeTextFileSync(files.spec, JSON.stringify(spec), { mode: 0o600 });
+  const cmd = unshareCommand(spec, stage2Command(files.spec), syncFifo);
+
+  const keep = { file: Deno.openSync(files.fifo, { read: true, write: true }) as Deno.FsFile | undefined };
+  const reader = Deno.openSync(files.fifo, { read: true });
+  let exited = false;
+  let settled = false;
+  let launched = false;
+  let unsharePid: number;
+  let status: Promise<number>;
+  if (io.mode === "foreground") {
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command("setsid", {
+        args: cmd,
+        stdin: io.stdin && !io.tty ? "inherit" : "null",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+    } catch (e) {
+      unshareMissing(e, "setsid");
+    }
+    unsharePid = child.pid;
+    status = child.status.then((s) => {
+      exited = true;
+      return exitCodeOf(s);
+    });
+  } else {
+    try {
+      Deno.removeSync(io.exitPath);
+    } catch { /* absent */ }
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(supervisorCommand(io.logPath, io.exitPath, cmd)[0], {
+        args: supervisorCommand(io.logPath, io.exitPath, cmd).slice(1),
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+    } catch (e) {
+      unshareMissing(e, "setsid");
+    }
+    const out = (await new Response(child.stdout).text()).trim();
+    child.unref(); // the supervisor outlives pod
+    if (!/^\d+$/.test(out)) throw new PodError("cannot start the container supervisor (is perl installed?)");
+    unsharePid = Number(out);
+    const exitPath = io.exitPath;
+    status = (async () => {
+      while (!settled) {
+        try {
+          const rec = JSON.parse(Deno.readTextFileSync(exitPath)) as ExitRecord;
+          exited = true;
+          return rec.exitCode;
+        } catch { /* not yet */ }
+        await sleep(10);
+      }
+      return -1;
+    })();
+  }
+  const abort = () => {
+    if (!keep.file) return;
+    try {
+      keep.file.writeSync(new TextEncoder().encode("abort\n"));
+      keep.file.close();
+    } catch { /* closed */ }
+    keep.file = undefined;
+  };
+  status.then(abort);
+
+  let pid = 0;
+  const forward = (sig: Deno.Signal) => () => pid && sendSignal(pid, signalNumber(sig));
+  const listeners: [Deno.Signal, () => void][] = [];
+  try {
+    if (syncFifo) {
+      await waitUserNs(unsharePid, () => exited);
+      await writeMaps(unsharePid, spec);
+      const sync = await Promise.race([Deno.open(syncFifo, { write: true }), status.then(() => undefined)]);
+      if (sync) {
+        await sync.write(new TextEncoder().encode("go\n"));
+        sync.close();
+      }
+    }
+    if (io.mode === "foreground") {
+      for (const s of FORWARDED) listeners.push([s, forward(s)]);
+      if (relay) listeners.push(["SIGWINCH", () => relay.resize()]);
+      for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+      relay?.start(io.stdin);
+    }
+    let hook: void | Promise<void> = undefined;
+    const started = await readExecFifo(reader, keep, (p) => {
+      pid = p;
+      hook = hooks.onStarted?.(p);
+    });
+    await hook;
+    relay?.released();
+    if (started.error) {
+      if (io.mode === "foreground") await status;
+      throw new PodError(started.error.message, started.error.code);
+    }
+    if (!started.pid) {
+      const code = await status;
+      throw new PodError(`the container process exited (code ${code}) before running its command`);
+    }
+    launched = true;
+    if (!spec.process) return { pid: started.pid, exitCode: await status };
+    if (io.mode === "detached") {
+      // EOF comes when execve closes the fd, a moment before the new image's argv is in place.
+      for (let i = 0; i < 100 && cmdlineEmpty(started.pid); i++) await sleep(1);
+      return { pid: started.pid };
+    }
+    return { pid: started.pid, exitCode: await status };
+  } finally {
+    if (!launched && !exited) {
+      // Failed half-way (maps, sync, stage 2 error): leave nothing running behind.
+      if (pid) sendSignal(pid, 9);
+      sendSignal(unsharePid, 9);
+    }
+    settled = true;
+    abort();
+    for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+    await relay?.finish();
+  }
+}
+
+/** Warns once when rootless maps had to fall back to a single id. */
+export function warnSingleMapping(warning: string | undefined): void {
+  if (warning) warnOnce("single-id-map", warning);
+}

@@ -1,0 +1,177 @@
+/**
+ * Stage 2's mount work: the container's root file system with /proc, /dev, /sys, the generated /etc files,
+ * user mounts and masks, all under the rootfs before `pivot_root`. Runs inside the new mount namespace.
+ * @module
+ */
+
+import { mount, MOUNT_ATTR, mountSetattr, MS, statvfsFlags, SysError } from "./libc.ts";
+import { type CreateKind, resolveInRoot } from "./rootpath.ts";
+import type { LaunchSpec, MountSpec } from "./spec.ts";
+
+const MASKED = [
+  "/proc/acpi",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/devices/virtual/powercap",
+];
+const READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/** Makes a mount read-only, keeping its locked flags (needed in a user namespace). */
+export function makeReadonly(target: string, recursive: boolean): void {
+  try {
+    mountSetattr(target, { set: MOUNT_ATTR.RDONLY, recursive });
+    return;
+  } catch (e) {
+    if (!(e instanceof SysError) || e.errno !== 38 /* ENOSYS */) throw e;
+  }
+  // Old kernel: classic remount, carrying over nosuid/nodev/noexec (locked in a user ns).
+  const locked = statvfsFlags(target) & (MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  mount(null, target, null, MS.REMOUNT | MS.BIND | MS.RDONLY | locked);
+}
+
+function bind(source: string, target: string, recursive = true): void {
+  mount(source, target, null, MS.BIND | (recursive ? MS.REC : 0));
+}
+
+function kindOf(path: string): CreateKind {
+  try {
+    return Deno.statSync(path).isDirectory ? "dir" : "file";
+  } catch {
+    return "dir";
+  }
+}
+
+const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+};
+
+/** Applies one user mount under `root`. */
+export function applyMount(root: string, m: MountSpec): void {
+  if (m.type === "tmpfs") {
+    const target = resolveInRoot(root, m.destination, "dir");
+    mount("tmpfs", target, "tmpfs", MS.NOSUID | MS.NODEV, m.data ?? null);
+    if (m.readonly) makeReadonly(target, false);
+    return;
+  }
+  if (!m.source) throw new Error(`bind mount on ${m.destination} has no source`);
+  const target = resolveInRoot(root, m.destination, kindOf(m.source));
+  const recursive = m.recursive ?? true;
+  bind(m.source, target, recursive);
+  if (m.readonly) makeReadonly(target, recursive);
+  if (m.propagation) mount(null, target, null, PROPAGATION[m.propagation]);
+}
+
+function gidMapped(spec: LaunchSpec, gid: number): boolean {
+  if (!spec.namespaces.user || !spec.gidMap) return true;
+  return spec.gidMap.some((m) => gid >= m.containerId && gid < m.containerId + m.size);
+}
+
+function symlink(target: string, path: string): void {
+  try {
+    Deno.symlinkSync(target, path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+}
+
+function mountDev(root: string, spec: LaunchSpec): void {
+  const dev = resolveInRoot(root, "/dev", "dir");
+  if (spec.privileged) {
+    bind("/dev", dev);
+    return;
+  }
+  mount("tmpfs", dev, "tmpfs", MS.NOSUID, "mode=755,size=65536k");
+  for (const d of DEVICES) {
+    const t = `${dev}/${d}`;
+    Deno.writeFileSync(t, new Uint8Array(0), { mode: 0o666 });
+    bind(`/dev/${d}`, t, false);
+  }
+  Deno.mkdirSync(`${dev}/pts`);
+  const pts = "newinstance,ptmxmode=0666,mode=0620";
+  try {
+    mount("devpts", `${dev}/pts`, "devpts", MS.NOSUID | MS.NOEXEC, gidMapped(spec, 5) ? `${pts},gid=5` : pts);
+  } catch {
+    mount("devpts", `${dev}/pts`, "devpts", MS.NOSUID | MS.NOEXEC, pts);
+  }
+  symlink("pts/ptmx", `${dev}/ptmx`);
+  Deno.mkdirSync(`${dev}/shm`);
+  mount("shm", `${dev}/shm`, "tmpfs", MS.NOSUID | MS.NODEV | MS.NOEXEC, "mode=1777,size=65536k");
+  if (spec.namespaces.ipc) {
+    Deno.mkdirSync(`${dev}/mqueue`);
+    try {
+      mount("mqueue", `${dev}/mqueue`, "mqueue", MS.NOSUID | MS.NODEV | MS.NOEXEC);
+    } catch { /* no mqueue support: not fatal */ }
+  }
+  symlink("/proc/self/fd", `${dev}/fd`);
+  symlink("/proc/self/fd/0", `${dev}/stdin`);
+  symlink("/proc/self/fd/1", `${dev}/stdout`);
+  symlink("/proc/self/fd/2", `${dev}/stderr`);
+  symlink("/proc/kcore", `${dev}/core`);
+  if (spec.ttyPath) {
+    Deno.writeFileSync(`${dev}/console`, new Uint8Array(0), { mode: 0o600 });
+    bind(spec.ttyPath, `${dev}/console`, false);
+  }
+}
+
+function maskPaths(root: string): void {
+  for (const p of MASKED) {
+    const host = resolveInRoot(root, p);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(host);
+    } catch {
+      continue;
+    }
+    try {
+      if (info.isDirectory) mount("tmpfs", host, "tmpfs", MS.RDONLY, "size=0");
+      else bind("/dev/null", host, false);
+    } catch { /* best effort, like podman */ }
+  }
+  for (const p of READONLY) {
+    const host = resolveInRoot(root, p);
+    try {
+      Deno.statSync(host);
+    } catch {
+      continue;
+    }
+    bind(host, host);
+    makeReadonly(host, true);
+  }
+}
+
+/**
+ * Builds the container's mounts under `spec.rootfs` (already bound onto itself by the caller):
+ * /proc, /dev, /sys, the /etc files, user mounts, masks and a read-only rootfs.
+ */
+export function setupMounts(spec: LaunchSpec): void {
+  const root = spec.rootfs;
+  const proc = resolveInRoot(root, "/proc", "dir");
+  if (spec.namespaces.pid) mount("proc", proc, "proc", MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  else bind("/proc", proc);
+  mountDev(root, spec);
+  const sys = resolveInRoot(root, "/sys", "dir");
+  bind("/sys", sys);
+  if (!spec.privileged) makeReadonly(sys, true);
+  const etc: [string | undefined, string][] = [
+    [spec.etc.hosts, "/etc/hosts"],
+    [spec.etc.hostname, "/etc/hostname"],
+    [spec.etc.resolvConf, "/etc/resolv.conf"],
+    [spec.etc.containerEnv, "/run/.containerenv"],
+  ];
+  for (const [src, dst] of etc) if (src) bind(src, resolveInRoot(root, dst, "file"), false);
+  for (const m of spec.mounts) applyMount(root, m);
+  if (!spec.privileged) maskPaths(root);
+  if (spec.readonlyRootfs) makeReadonly(root, false);
+}

@@ -1,0 +1,146 @@
+/**
+ * Signalling and stopping a running container from the host: its processes are found by mount namespace,
+ * and with a private pid namespace killing its init ends all of them.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+
+/** Linux signal numbers by name (without `SIG`). */
+export const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  IOT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  POLL: 29,
+  PWR: 30,
+  SYS: 31,
+}; // deno-fmt-ignore
+
+/** The number of a signal given as `TERM`, `SIGTERM`, `term` or `15`; throws a PodError when unknown. */
+export function signalNumber(sig: string | number): number {
+  if (typeof sig === "number") return sig;
+  if (/^\d+$/.test(sig)) {
+    const n = Number(sig);
+    if (n >= 1 && n <= 64) return n;
+  } else {
+    const name = sig.toUpperCase().replace(/^SIG/, "");
+    const rt = /^RTMIN(?:\+(\d+))?$/.exec(name);
+    if (rt) return 34 + Number(rt[1] ?? 0);
+    if (SIGNALS[name]) return SIGNALS[name];
+  }
+  throw new PodError(`invalid signal: ${sig}`);
+}
+
+const NAMES: Record<number, Deno.Signal> = Object.fromEntries(
+  Object.entries(SIGNALS).filter(([n]) => n !== "IOT" && n !== "POLL" && n !== "STKFLT")
+    .map(([n, v]) => [v, `SIG${n}` as Deno.Signal]),
+);
+
+/** Sends signal number `n` to `pid` (raw numbers Deno has no name for go through `kill`). */
+export function sendSignal(pid: number, n: number): boolean {
+  try {
+    const name = NAMES[n];
+    if (name) Deno.kill(pid, name);
+    else new Deno.Command("kill", { args: [`-${n}`, String(pid)], stderr: "null" }).outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nsOf(pid: number | "self", ns: string): string | undefined {
+  try {
+    return Deno.readLinkSync(`/proc/${pid}/ns/${ns}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the container whose init is `pid` has its own pid namespace. */
+export function hasPrivatePidNs(pid: number): boolean {
+  const p = nsOf(pid, "pid");
+  return p !== undefined && p !== nsOf("self", "pid");
+}
+
+/** Host pids of every process of the container whose init is `pid` (same mount namespace), init first. */
+export function containerProcesses(pid: number): number[] {
+  const mnt = nsOf(pid, "mnt");
+  if (!mnt) return [];
+  const out = [pid];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const p = Number(e.name);
+    if (p !== pid && nsOf(p, "mnt") === mnt) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Signals the container: its init, or every process when `all` or when the container shares the host's
+ * pid namespace (nothing would forward it). Returns false when the container is gone.
+ */
+export function signalContainer(pid: number, signal: string | number, all = false): boolean {
+  const n = signalNumber(signal);
+  if (!all && hasPrivatePidNs(pid)) return sendSignal(pid, n);
+  const procs = containerProcesses(pid);
+  let any = false;
+  for (const p of procs) any = sendSignal(p, n) || any;
+  return any;
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /s.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops the container: `signal` (default SIGTERM), then SIGKILL to all its processes after `timeout`
+ * seconds (default 10). Resolves to whether SIGKILL was needed.
+ */
+export async function stopContainer(
+  pid: number,
+  opts: { signal?: string | number; timeout?: number } = {},
+): Promise<{ killed: boolean }> {
+  if (!alive(pid)) return { killed: false };
+  signalContainer(pid, opts.signal ?? "TERM");
+  const end = Date.now() + (opts.timeout ?? 10) * 1000;
+  while (Date.now() < end) {
+    if (!alive(pid)) return { killed: false };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!alive(pid)) return { killed: false };
+  signalContainer(pid, "KILL", true);
+  const hard = Date.now() + 5000;
+  while (alive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));
+  return { killed: true };
+}

@@ -1,0 +1,101 @@
+/**
+ * The launch spec: everything stage 2 needs to build a container's namespaces and run its command.
+ * Stage 1 (`launch.ts`) writes it as JSON in the container's state dir; stage 2 (`stage2.ts`) reads it.
+ * @module
+ */
+
+/** One id-map range: `size` ids from `containerId` map to `hostId` onwards. */
+export interface IdMapping {
+  containerId: number;
+  hostId: number;
+  size: number;
+}
+
+/** A user mount (volume, bind or tmpfs), applied after the standard mounts, in order. */
+export interface MountSpec {
+  type: "bind" | "tmpfs";
+  /** Host path (bind). */
+  source?: string;
+  /** Path inside the container (symlinks resolved inside the rootfs). */
+  destination: string;
+  readonly?: boolean;
+  propagation?: "rprivate" | "private" | "rslave" | "slave" | "rshared" | "shared";
+  /** Bind recursively (default true, like podman's `rbind`). */
+  recursive?: boolean;
+  /** tmpfs options, e.g. `size=65536k,mode=1777`. */
+  data?: string;
+}
+
+/** An image layer to extract into the rootfs inside the namespace (rootless ownership). */
+export interface LayerSpec {
+  digest: string;
+  mediaType: string;
+  path: string;
+  diffId?: string;
+}
+
+/** The container's process. */
+export interface ProcessSpec {
+  args: string[];
+  /** The whole environment, `KEY=value`. */
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  terminal: boolean;
+}
+
+/** What stage 2 builds and runs. */
+export interface LaunchSpec {
+  id: string;
+  /** Host path of the root file system, already prepared unless `prepare` is set. */
+  rootfs: string;
+  /** The container's state dir (outside the rootfs): the spec, the pid file, the exec fifo. */
+  stateDir: string;
+  hostname: string;
+  /** `false` = share the host's namespace. */
+  namespaces: { user: boolean; pid: boolean; ipc: boolean; uts: boolean; net: boolean };
+  /** Rootless id maps (written by stage 1 with newuidmap/newgidmap). */
+  uidMap?: IdMapping[];
+  gidMap?: IdMapping[];
+  /** Extract these layers into `<rootfs>.tmp` inside the namespace, then rename it to `rootfs`. */
+  prepare?: { layers: LayerSpec[] };
+  mounts: MountSpec[];
+  /** Host paths of generated files bound at /etc/hosts, /etc/hostname, /etc/resolv.conf, /run/.containerenv. */
+  etc: { hosts?: string; hostname?: string; resolvConf?: string; containerEnv?: string };
+  privileged: boolean;
+  readonlyRootfs?: boolean;
+  /**
+   * Capabilities kept in the bounding set (names like `CAP_CHOWN` or `CHOWN`); default: podman's default
+   * set, or all of them when privileged.
+   */
+  capabilities?: string[];
+  /** Absent = prepare only, then exit 0. */
+  process?: ProcessSpec;
+  /** Set by stage 1 when the process has a terminal: the host path of the pty slave. */
+  ttyPath?: string;
+}
+
+/** Files stage 1 and stage 2 share in the state dir. */
+export function stateFiles(stateDir: string): { spec: string; pid: string; fifo: string } {
+  return { spec: `${stateDir}/launch.json`, pid: `${stateDir}/pid`, fifo: `${stateDir}/exec.fifo` };
+}
+
+/** podman's default PATH, used when the container's environment has none. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** podman's default capabilities of a container that is not privileged. */
+export const DEFAULT_CAPABILITIES = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "NET_BIND_SERVICE",
+  "SETFCAP",
+  "SETGID",
+  "SETPCAP",
+  "SETUID",
+  "SYS_CHROOT",
+];

@@ -1,0 +1,179 @@
+/**
+ * Stage 2: runs inside the namespaces util-linux `unshare` made (as the mapped root when rootless),
+ * builds the container's root and `execve`s its command, so the command — not Deno — is what runs.
+ *
+ * Talks to stage 1 through the exec fifo in the state dir: first `pid <host pid>\n`, then either
+ * nothing (the fifo fd is close-on-exec, so EOF = the command was exec'd) or `<code> <message>\n`
+ * (127 not found, 126 cannot invoke, 125 anything else) before exiting with that code.
+ *
+ * Order: host pid → `/` rprivate → prepare (extract layers) → rootfs bound onto itself → mounts
+ * (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname → loopback → pivot_root
+ * → cwd → ids → PATH lookup → fds ≥ 3 close-on-exec → signals reset → execve.
+ * No PR_SET_PDEATHSIG: a detached container must outlive every process of pod.
+ * @module
+ */
+
+import {
+  canExecute,
+  cloexecFrom,
+  dropBoundingCap,
+  execve,
+  loopbackUp,
+  mount,
+  MS,
+  O,
+  open,
+  pivotRoot,
+  resetSignals,
+  sethostname,
+  setIds,
+  strerror,
+  takeTerminal,
+  umount2,
+  writeAll,
+} from "./libc.ts";
+import { PodError } from "../errors.ts";
+import { lookPath } from "./lookpath.ts";
+import { setupMounts } from "./mounts.ts";
+import { resolveInRoot } from "./rootpath.ts";
+import { DEFAULT_CAPABILITIES, type LaunchSpec, stateFiles } from "./spec.ts";
+
+/** A stage 2 failure with the exit code stage 1 reports. */
+class Stage2Error extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+const enc = new TextEncoder();
+
+async function prepareRootfs(spec: LaunchSpec): Promise<void> {
+  const tmp = `${spec.rootfs}.tmp`;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { recursive: true, mode: 0o755 });
+  const mod = await import("../unpack/mod.ts");
+  await mod.unpackLayers(tmp, spec.prepare!.layers);
+  await Deno.remove(spec.rootfs, { recursive: true }).catch(() => {});
+  await Deno.rename(tmp, spec.rootfs);
+}
+
+function buildRoot(spec: LaunchSpec): void {
+  mount(null, "/", null, MS.REC | MS.PRIVATE);
+  mount(spec.rootfs, spec.rootfs, null, MS.BIND | MS.REC);
+  setupMounts(spec);
+  if (spec.ttyPath) takeTerminal(open(spec.ttyPath, O.RDWR));
+  if (spec.namespaces.uts) sethostname(spec.hostname);
+  if (spec.namespaces.net) loopbackUp();
+  Deno.chdir(spec.rootfs);
+  pivotRoot(".", ".");
+  umount2(".", 2 /* MNT_DETACH */);
+  Deno.chdir("/");
+}
+
+const CAPS = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
+  "PERFMON",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+]; // deno-fmt-ignore
+
+/** Limits the bounding set to the spec's capabilities (podman's default set unless privileged). */
+function limitCapabilities(spec: LaunchSpec): void {
+  if (spec.privileged && !spec.capabilities) return;
+  const keep = new Set((spec.capabilities ?? DEFAULT_CAPABILITIES).map((c) => c.toUpperCase().replace(/^CAP_/, "")));
+  let last = CAPS.length - 1;
+  try {
+    last = Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
+  } catch { /* old kernel: the known list */ }
+  for (let cap = 0; cap <= last; cap++) if (!keep.has(CAPS[cap] ?? "")) dropBoundingCap(cap);
+}
+
+function run(spec: LaunchSpec, fifo: number): number {
+  const p = spec.process!;
+  const cwd = resolveInRoot("/", p.cwd || "/", "dir");
+  limitCapabilities(spec);
+  setIds(p.uid, p.gid, p.additionalGids);
+  try {
+    Deno.chdir(cwd);
+  } catch (e) {
+    throw new Stage2Error(126, `chdir to \`${p.cwd}\`: ${(e as Error).message.split(":")[0]}`);
+  }
+  const path = lookPath(p.args[0] ?? "", p.env, "/", (host) => canExecute(host));
+  cloexecFrom(3);
+  resetSignals();
+  const err = execve(path, p.args, p.env);
+  const code = err === 2 /* ENOENT */ ? 127 : err === 13 || err === 8 || err === 21 ? 126 : 125;
+  const msg = code === 127
+    ? `${p.args[0]}: ${strerror(err)}: OCI runtime attempted to invoke a command that was not found`
+    : code === 126
+    ? `${p.args[0]}: ${strerror(err)}: OCI permission denied`
+    : `exec ${p.args[0]}: ${strerror(err)}`;
+  writeAll(fifo, enc.encode(`${code} ${msg}\n`));
+  return code;
+}
+
+/** Stage 2's entry (`cli.ts __stage2 <launch-spec.json>`): never returns. */
+export async function stage2Main(specPath: string): Promise<never> {
+  let fifo = -1;
+  let code = 125;
+  try {
+    const spec = JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
+    const files = stateFiles(spec.stateDir);
+    const hostPid = Number(Deno.readLinkSync("/proc/self"));
+    // Non-blocking: fails at once (ENXIO) when stage 1 is gone instead of waiting forever.
+    fifo = open(files.fifo, O.WRONLY | O.NONBLOCK | O.CLOEXEC);
+    Deno.writeTextFileSync(files.pid, `${hostPid}\n`);
+    writeAll(fifo, enc.encode(`pid ${hostPid}\n`));
+    if (spec.prepare) await prepareRootfs(spec);
+    if (!spec.process) Deno.exit(0);
+    buildRoot(spec);
+    code = run(spec, fifo);
+  } catch (e) {
+    code = e instanceof Stage2Error ? e.code : e instanceof PodError ? e.exitCode : 125;
+    const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    try {
+      if (fifo >= 0) writeAll(fifo, enc.encode(`${code} ${msg}\n`));
+      else Deno.stderr.writeSync(enc.encode(`Error: ${msg}\n`));
+    } catch { /* stage 1 gone */ }
+  }
+  Deno.exit(code);
+}
+
+if (import.meta.main) await stage2Main(Deno.args[0]);

@@ -1,0 +1,286 @@
+/**
+ * `create`: resolves (pulling if needed) the image, merges its config with the command line into a
+ * {@link ContainerConfig} and stores the container record.
+ * @module
+ */
+
+import { PodError, UsageError } from "../errors.ts";
+import { debug, warnOnce } from "../log.ts";
+import type { ImageConfig } from "../oci/manifest.ts";
+import {
+  checkNameFree,
+  type ContainerConfig,
+  type ContainerMount,
+  type ContainerRecord,
+  createContainerRecord,
+  newContainerId,
+  nowNano,
+  type NsMode,
+  validateName,
+} from "../store/containers.ts";
+import { createAnonymousVolume, ensureVolume, removeVolume } from "../store/volumes.ts";
+import { parseMountFlags } from "./mount_options.ts";
+import { randomName } from "./names.ts";
+import { buildEnv, expandEnvArg, mergeCommand, parseLabels, readEnvFiles } from "./process_options.ts";
+import { normalizeSignal } from "./signals.ts";
+
+/** Everything `create`/`run` take from the command line. */
+export interface CreateOptions {
+  /** Image name or id as given. */
+  image: string;
+  /** Command and arguments after the image. */
+  args: string[];
+  /** `--name`. */
+  name?: string;
+  /** `-e`. */
+  env?: string[];
+  /** `--env-file`. */
+  envFile?: string[];
+  /** `-v`. */
+  volumes?: string[];
+  /** `--mount`. */
+  mounts?: string[];
+  /** `--tmpfs`. */
+  tmpfs?: string[];
+  /** `-w`. */
+  workdir?: string;
+  /** `-u`. */
+  user?: string;
+  /** `--entrypoint` (undefined: the image's; `""`: none). */
+  entrypoint?: string;
+  /** `--hostname`. */
+  hostname?: string;
+  /** `--label`. */
+  labels?: string[];
+  /** `--annotation`. */
+  annotations?: string[];
+  /** `--pid`. */
+  pid?: string;
+  /** `--ipc`. */
+  ipc?: string;
+  /** `--uts`. */
+  uts?: string;
+  /** `--network`. */
+  network?: string;
+  /** `--privileged`. */
+  privileged?: boolean;
+  /** `--userns`. */
+  userns?: string;
+  /** `--stop-signal`. */
+  stopSignal?: string;
+  /** `--stop-timeout`. */
+  stopTimeout?: number;
+  /** `--read-only`. */
+  readOnly?: boolean;
+  /** `--platform`. */
+  platform?: string;
+  /** `--pull`: missing (default), always, never, newer. */
+  pull?: string;
+  /** `--rm`. */
+  rm?: boolean;
+  /** `-t`. */
+  tty?: boolean;
+  /** `-i`. */
+  interactive?: boolean;
+  /** Program name (lilipod → keep-id by default). */
+  argv0?: string;
+  /** The whole command line, for inspect. */
+  createCommand?: string[];
+  /** `-q`: no pull progress. */
+  quiet?: boolean;
+}
+
+function nsMode(flag: string, value: string | undefined): NsMode {
+  if (value === undefined || value === "" || value === "private") return "private";
+  if (value === "host") return "host";
+  if (
+    flag === "network" && ["none", "bridge", "slirp4netns", "pasta", "default"].includes(value.split(":")[0])
+  ) {
+    if (value !== "none") {
+      debug(`--network ${value}: pod gives the container its own network with loopback only`);
+    }
+    return "private";
+  }
+  throw new PodError(`invalid value "${value}" for --${flag}: use host or private`);
+}
+
+/** True when pod runs without root (a user namespace with subordinate ids is needed). */
+export function isRootless(): boolean {
+  return Deno.uid() !== 0;
+}
+
+/** Finds the image, pulling it per `--pull`. */
+async function imageFor(root: string, o: CreateOptions) {
+  const images = await import("../store/images.ts");
+  const policy = o.pull ?? "missing";
+  if (!["missing", "always", "never", "newer"].includes(policy)) {
+    throw new UsageError(`invalid pull policy "${policy}": use always, missing, never or newer`);
+  }
+  let img = policy === "always" ? undefined : await images.findImage(root, o.image);
+  if (!img) {
+    if (policy === "never") throw new PodError(`${o.image}: image not known`);
+    if (/^(sha256:)?[a-f0-9]{12,64}$/.test(o.image)) throw new PodError(`${o.image}: image not known`);
+    const [{ pullImage }, { ProgressPrinter }] = await Promise.all([
+      import("../image/pull.ts"),
+      import("../image/progress.ts"),
+    ]);
+    const printer = new ProgressPrinter({ quiet: o.quiet });
+    let pulled;
+    try {
+      pulled = await pullImage(root, o.image, {
+        quiet: o.quiet,
+        platform: o.platform || undefined,
+        onEvent: printer.handle,
+      });
+    } finally {
+      printer.finish();
+    }
+    img = await images.findImage(root, pulled.id) ?? await images.resolveImage(root, o.image);
+  }
+  const [config, layers] = await Promise.all([
+    images.readImageConfig(root, img),
+    images.layerSources(root, img),
+  ]);
+  return { img, config, layers };
+}
+
+/** Resolves named/anonymous volumes to host paths. */
+async function resolveMounts(root: string, o: CreateOptions, image: ImageConfig): Promise<ContainerMount[]> {
+  const reqs = parseMountFlags(o.volumes ?? [], o.mounts ?? [], o.tmpfs ?? []);
+  const out: ContainerMount[] = [];
+  for (const m of reqs) {
+    if (m.type === "volume") {
+      if (m.anonymous) {
+        const v = await createAnonymousVolume(root);
+        out.push({ ...m, name: v.name, source: v.path });
+      } else out.push({ ...m, source: await ensureVolume(root, m.name!) });
+    } else if (m.type === "bind") {
+      try {
+        await Deno.stat(m.source!);
+      } catch {
+        throw new PodError(
+          `statfs ${m.source}: no such file or directory`,
+        );
+      }
+      out.push({ ...m });
+    } else out.push({ ...m });
+  }
+  // image VOLUMEs become anonymous volumes unless something is mounted there already
+  for (const dst of Object.keys(image.config?.Volumes ?? {})) {
+    if (out.some((m) => m.destination === dst)) continue;
+    const v = await createAnonymousVolume(root);
+    out.push({
+      type: "volume",
+      anonymous: true,
+      name: v.name,
+      source: v.path,
+      destination: dst,
+      readonly: false,
+      options: [],
+    });
+  }
+  return out;
+}
+
+/** Creates a container and stores its record (state `created`). */
+export async function createContainer(root: string, o: CreateOptions): Promise<ContainerRecord> {
+  if (o.name !== undefined) {
+    validateName(o.name);
+    await checkNameFree(root, o.name);
+  }
+  if (o.stopTimeout !== undefined && o.stopTimeout < 0 && o.stopTimeout !== -1) {
+    throw new UsageError(`invalid stop timeout ${o.stopTimeout}`);
+  }
+  const stopSignalFlag = o.stopSignal ? normalizeSignal(o.stopSignal) : undefined;
+  const hostEnv = Deno.env.toObject();
+  const env = (o.env ?? []).flatMap((e) => expandEnvArg(e, hostEnv));
+  const envFile = await readEnvFiles(o.envFile ?? [], hostEnv);
+  const labels = parseLabels(o.labels ?? []);
+  const annotations = parseLabels(o.annotations ?? []);
+  const namespaces = {
+    pid: nsMode("pid", o.pid),
+    ipc: nsMode("ipc", o.ipc),
+    uts: nsMode("uts", o.uts),
+    net: nsMode("network", o.network),
+  };
+  // userns
+  const rootless = isRootless();
+  const lilipod = (o.argv0 ?? "").includes("lilipod");
+  let usernsMode = o.userns ?? (rootless ? (lilipod ? "keep-id" : "private") : "host");
+  if (usernsMode === "") usernsMode = rootless ? "private" : "host";
+  const baseMode = usernsMode.split(":")[0];
+  if (!["host", "private", "keep-id", "auto", "nomap"].includes(baseMode)) {
+    throw new PodError(`invalid value "${usernsMode}" for --userns: use host, keep-id, auto or private`);
+  }
+  const userns: ContainerConfig["userns"] = { mode: baseMode };
+  if (!rootless) {
+    if (baseMode !== "host") {
+      debug(`--userns=${usernsMode}: running as root, the container uses the host's ids`);
+    }
+    userns.mode = "host";
+  } else {
+    const { rootlessMaps } = await import("../ns/idmap.ts");
+    const maps = rootlessMaps({ keepId: baseMode === "keep-id" });
+    if (maps.warning) warnOnce("subids", maps.warning);
+    userns.mode = baseMode === "keep-id" ? "keep-id" : "private";
+    userns.uidMap = maps.uidMap;
+    userns.gidMap = maps.gidMap;
+  }
+
+  const { img, config: imgConfig, layers } = await imageFor(root, o);
+  const { cleanOrphans } = await import("./lifecycle.ts");
+  await cleanOrphans(root).catch(() => 0);
+  const ic = imgConfig.config ?? {};
+  const id = newContainerId();
+  const hostname = o.hostname ??
+    (namespaces.uts === "host" || namespaces.net === "host" ? Deno.hostname() : id.slice(0, 12));
+  const cmd = mergeCommand(ic, o.entrypoint, o.args);
+  const terminal = !!o.tty;
+  let user = o.user ?? ic.User ?? "";
+  if (o.user === undefined && userns.mode === "keep-id" && rootless) user = `${Deno.uid()}:${Deno.gid()}`;
+  const mounts = await resolveMounts(root, o, imgConfig);
+  const stopSignal = stopSignalFlag ?? (ic.StopSignal ? normalizeSignal(ic.StopSignal) : "SIGTERM");
+  const config: ContainerConfig = {
+    id,
+    name: o.name ?? randomName(),
+    created: nowNano(),
+    image: { name: o.image, ref: img.names[0], id: img.id, digest: img.digest },
+    layers: layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, path: l.path, diffId: l.diffId })),
+    process: {
+      entrypoint: cmd.entrypoint,
+      cmd: cmd.cmd,
+      args: cmd.args,
+      env: buildEnv({ imageEnv: ic.Env, envFile, env, hostname, terminal }),
+      cwd: o.workdir || ic.WorkingDir || "/",
+      user,
+      terminal,
+      stdin: !!o.interactive,
+    },
+    hostname,
+    labels: { ...(ic.Labels ?? {}), ...labels },
+    annotations,
+    mountArgs: [...(o.volumes ?? []), ...(o.mounts ?? []), ...(o.tmpfs ?? [])],
+    mounts,
+    namespaces,
+    userns,
+    privileged: !!o.privileged,
+    readOnly: !!o.readOnly,
+    stopSignal,
+    stopTimeout: o.stopTimeout ?? 10,
+    autoRemove: !!o.rm,
+    createCommand: o.createCommand ?? [],
+    platform: o.platform,
+    createdBy: o.argv0,
+  };
+  if (!config.process.cwd.startsWith("/")) {
+    throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`);
+  }
+  try {
+    return await createContainerRecord(root, config, {
+      nextName: o.name === undefined ? randomName : undefined,
+    });
+  } catch (e) {
+    for (const m of mounts) if (m.anonymous && m.name) await removeVolume(root, m.name).catch(() => {});
+    throw e;
+  }
+}

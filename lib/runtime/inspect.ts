@@ -1,0 +1,212 @@
+/**
+ * `inspect` for containers: podman's JSON shape (podman 5 field names) from a container record with its
+ * refreshed state. Loads nothing heavy.
+ * @module
+ */
+
+import {
+  containerPaths,
+  type ContainerRecord,
+  getContainer,
+  lookupContainerId,
+  readContainer,
+} from "../store/containers.ts";
+
+/** Looks a container up (name, id, prefix); `undefined` when there is none. Other errors propagate. */
+export async function findContainerRecord(
+  root: string,
+  nameOrId: string,
+): Promise<ContainerRecord | undefined> {
+  let id: string;
+  try {
+    id = await lookupContainerId(root, nameOrId);
+  } catch (e) {
+    if (e instanceof Error && /no such container/.test(e.message)) return undefined;
+    throw e;
+  }
+  return await readContainer(root, id);
+}
+
+async function dirSize(path: string): Promise<number> {
+  let n = 0;
+  try {
+    for await (const e of Deno.readDir(path)) {
+      const p = `${path}/${e.name}`;
+      try {
+        const st = await Deno.lstat(p);
+        if (st.isDirectory) n += await dirSize(p);
+        else n += st.size;
+      } catch { /* raced */ }
+    }
+  } catch { /* unreadable */ }
+  return n;
+}
+
+/** The podman-shaped inspect object of a record. */
+export async function inspectRecord(
+  root: string,
+  rec: ContainerRecord,
+  opts: { size?: boolean } = {},
+): Promise<Record<string, unknown>> {
+  const c = rec.config, s = rec.state;
+  const cp = containerPaths(root, c.id);
+  const running = s.status === "running" || s.status === "paused" || s.status === "stopping";
+  const mounts = c.mounts.map((m) => ({
+    Type: m.type,
+    ...(m.type === "volume" ? { Name: m.name } : {}),
+    Source: m.type === "tmpfs" ? "tmpfs" : m.source ?? "",
+    Destination: m.destination,
+    Driver: m.type === "volume" ? "local" : "",
+    Mode: "",
+    Options: m.type === "tmpfs"
+      ? (m.data ? m.data.split(",") : [])
+      : [m.recursive === false ? "bind" : "rbind"],
+    RW: !m.readonly,
+    Propagation: m.type === "tmpfs" ? "" : m.propagation ?? "rprivate",
+  }));
+  const nsMode = (v: string) => (v === "host" ? "host" : "private");
+  const out: Record<string, unknown> = {
+    Id: c.id,
+    Created: c.created,
+    Path: c.process.args[0] ?? "",
+    Args: c.process.args.slice(1),
+    State: {
+      OciVersion: "1.1.0",
+      Status: s.status,
+      Running: s.status === "running",
+      Paused: s.status === "paused",
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: running ? s.pid : 0,
+      ConmonPid: running ? s.waiterPid ?? 0 : 0,
+      ExitCode: s.exitCode,
+      Error: s.error ?? "",
+      StartedAt: s.startedAt,
+      FinishedAt: s.finishedAt,
+      CheckpointedAt: "0001-01-01T00:00:00Z",
+      RestoredAt: "0001-01-01T00:00:00Z",
+    },
+    Image: c.image.id,
+    ImageDigest: c.image.digest ?? "",
+    ImageName: c.image.ref ?? c.image.name,
+    Rootfs: "",
+    Pod: "",
+    ResolvConfPath: `${cp.userdata}/resolv.conf`,
+    HostnamePath: `${cp.userdata}/hostname`,
+    HostsPath: `${cp.userdata}/hosts`,
+    StaticDir: cp.userdata,
+    OCIRuntime: "pod",
+    ConmonPidFile: "",
+    PidFile: `${cp.dir}/run/pid`,
+    Name: c.name,
+    RestartCount: s.restartCount ?? 0,
+    Driver: "vfs",
+    MountLabel: "",
+    ProcessLabel: "",
+    AppArmorProfile: "",
+    EffectiveCaps: null,
+    BoundingCaps: null,
+    ExecIDs: [],
+    GraphDriver: { Name: "vfs", Data: { MergedDir: cp.rootfs } },
+    Mounts: mounts,
+    Dependencies: [],
+    NetworkSettings: {
+      EndpointID: "",
+      Gateway: "",
+      IPAddress: "",
+      IPPrefixLen: 0,
+      IPv6Gateway: "",
+      GlobalIPv6Address: "",
+      GlobalIPv6PrefixLen: 0,
+      MacAddress: "",
+      Bridge: "",
+      SandboxID: "",
+      HairpinMode: false,
+      LinkLocalIPv6Address: "",
+      LinkLocalIPv6PrefixLen: 0,
+      Ports: {},
+      SandboxKey: running && c.namespaces.net === "private" ? `/proc/${s.pid}/ns/net` : "",
+    },
+    Namespace: "",
+    IsInfra: false,
+    IsService: false,
+    KubeExitCodePropagation: "invalid",
+    lockNumber: 0,
+    Config: {
+      Hostname: c.hostname,
+      Domainname: "",
+      User: c.process.user,
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: c.process.terminal,
+      OpenStdin: c.process.stdin,
+      StdinOnce: false,
+      Env: c.process.env,
+      Cmd: c.process.cmd,
+      Image: c.image.ref ?? c.image.name,
+      Volumes: null,
+      WorkingDir: c.process.cwd,
+      Entrypoint: c.process.entrypoint,
+      OnBuild: null,
+      Labels: c.labels,
+      Annotations: c.annotations,
+      StopSignal: c.stopSignal,
+      StopTimeout: c.stopTimeout,
+      CreateCommand: c.createCommand,
+      Umask: "0022",
+      Timeout: 0,
+      Passwd: true,
+    },
+    HostConfig: {
+      Binds: c.mounts.filter((m) => m.type !== "tmpfs").map((m) =>
+        `${m.type === "volume" ? m.name : m.source}:${m.destination}:${
+          m.readonly ? "ro" : "rw"
+        },rprivate,rbind`
+      ),
+      AutoRemove: c.autoRemove,
+      NetworkMode: c.namespaces.net === "host" ? "host" : "none",
+      PidMode: nsMode(c.namespaces.pid),
+      IpcMode: nsMode(c.namespaces.ipc),
+      UTSMode: nsMode(c.namespaces.uts),
+      UsernsMode: c.userns.mode === "host" ? "" : c.userns.mode,
+      Privileged: c.privileged,
+      ReadonlyRootfs: c.readOnly,
+      Tmpfs: Object.fromEntries(
+        c.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.destination, m.data ?? ""]),
+      ),
+      RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+      IDMappings: c.userns.uidMap
+        ? {
+          UidMap: c.userns.uidMap.map((m) => `${m.containerId}:${m.hostId}:${m.size}`),
+          GidMap: (c.userns.gidMap ?? []).map((m) => `${m.containerId}:${m.hostId}:${m.size}`),
+        }
+        : undefined,
+    },
+  };
+  if (opts.size) {
+    const size = await dirSize(cp.rootfs);
+    out.SizeRw = size;
+    out.SizeRootFs = size;
+  }
+  return out;
+}
+
+/**
+ * podman's `inspect` data for the container `nameOrId`, with its state refreshed; `undefined` when there is
+ * no such container.
+ */
+export async function containerInspectData(
+  root: string,
+  nameOrId: string,
+  opts: { size?: boolean } = {},
+): Promise<Record<string, unknown> | undefined> {
+  const rec = await findContainerRecord(root, nameOrId);
+  return rec ? await inspectRecord(root, rec, opts) : undefined;
+}
+
+/** The full record (config + refreshed state) of a container; throws NotFoundError. */
+export function containerRecord(root: string, nameOrId: string): Promise<ContainerRecord> {
+  return getContainer(root, nameOrId);
+}

@@ -1,0 +1,214 @@
+/**
+ * Stop, kill, pause/unpause, wait and remove. Loads nothing heavy (the `stop` hot path).
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { debug, warn } from "../log.ts";
+import { containerProcesses, sendSignal, signalContainer, stopContainer } from "../ns/signals.ts";
+import {
+  containerPaths,
+  type ContainerRecord,
+  nowNano,
+  orphanContainerDirs,
+  processAlive,
+  readContainer,
+  removeContainerRecord,
+  withContainerLock,
+  writeState,
+} from "../store/containers.ts";
+import { cleanStaleTemps } from "../store/atomic.ts";
+import { removeVolume } from "../store/volumes.ts";
+import { parseSignal } from "./signals.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isLive(rec: ContainerRecord): boolean {
+  const s = rec.state.status;
+  return (s === "running" || s === "paused" || s === "stopping") &&
+    processAlive(rec.state.pid, rec.state.pidStart);
+}
+
+/**
+ * The container's processes: those sharing its init's mount namespace and, when it has a pid namespace of
+ * its own, that pid namespace (so the `unshare` that created the namespaces is not counted).
+ */
+export function ownProcesses(pid: number): number[] {
+  const ns = (p: number) => {
+    try {
+      return Deno.readLinkSync(`/proc/${p}/ns/pid`);
+    } catch {
+      return undefined;
+    }
+  };
+  const own = ns(pid);
+  const host = ns(Deno.pid);
+  const all = containerProcesses(pid);
+  if (!own || own === host) return all;
+  return all.filter((p) => ns(p) === own);
+}
+
+/**
+ * Waits until the container's exit is recorded (its process gone and state `exited`), up to `ms`.
+ * Returns the refreshed record.
+ */
+export async function waitExited(root: string, id: string, ms = Infinity): Promise<ContainerRecord> {
+  const end = Date.now() + ms;
+  let delay = 10;
+  for (;;) {
+    const rec = await readContainer(root, id);
+    if (rec.state.status !== "running" && rec.state.status !== "paused" && rec.state.status !== "stopping") {
+      return rec;
+    }
+    if (Date.now() >= end) return rec;
+    await sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/**
+ * Stops a container: its stop signal (or `signal`), SIGKILL to all its processes after `timeout` seconds.
+ * A paused container is resumed first so it can handle the signal. No-op when it is not running.
+ */
+export async function stopById(root: string, id: string, timeout?: number): Promise<ContainerRecord> {
+  let rec = await readContainer(root, id);
+  if (!isLive(rec)) return rec;
+  const t = timeout ?? rec.config.stopTimeout;
+  const pid = rec.state.pid;
+  if (rec.state.status === "paused") {
+    for (const p of ownProcesses(pid)) sendSignal(p, 18);
+  }
+  await withContainerLock(root, id, async () => {
+    const cur = await readContainer(root, id);
+    if (cur.state.status === "running" || cur.state.status === "paused") {
+      cur.state.status = "stopping";
+      await writeState(root, id, cur.state);
+    }
+  });
+  const { killed } = await stopContainer(pid, { signal: rec.config.stopSignal, timeout: t });
+  if (killed && t > 0) {
+    warn(
+      `StopSignal ${rec.config.stopSignal} failed to stop container ${rec.config.name} in ${t} seconds, resorting to SIGKILL`,
+    );
+  }
+  rec = await waitExited(root, id, 5000);
+  return rec;
+}
+
+/** Sends a signal to a running container (`kill`). */
+export async function killById(root: string, id: string, signal = "SIGKILL", all = false): Promise<void> {
+  const rec = await readContainer(root, id);
+  if (!isLive(rec)) {
+    throw new PodError(
+      `can only kill running containers. ${id} is in state ${rec.state.status}: container state improper`,
+    );
+  }
+  const n = parseSignal(signal);
+  // SIGKILL goes to every process, the namespace's unshare too: util-linux 2.38 cannot re-raise SIGKILL
+  // and would report exit 1 instead of 137
+  if (!signalContainer(rec.state.pid, n, all || n === 9)) {
+    throw new PodError(`sending signal to container ${id}: no such process`);
+  }
+}
+
+/** Freezes (SIGSTOP) or resumes (SIGCONT) every process of a container. */
+export async function setPaused(root: string, id: string, pause: boolean): Promise<void> {
+  await withContainerLock(root, id, async () => {
+    const rec = await readContainer(root, id);
+    if (pause && rec.state.status !== "running") {
+      throw new PodError(`"${rec.state.status}" is not running, can't pause: container state improper`);
+    }
+    if (!pause && rec.state.status !== "paused") {
+      throw new PodError(`"${rec.state.status}" is not paused, can't unpause: container state improper`);
+    }
+    const procs = ownProcesses(rec.state.pid);
+    // stop children before the init, resume the init last so none runs while others are still stopped
+    for (const p of pause ? procs.slice().reverse() : procs) sendSignal(p, pause ? 19 : 18);
+    rec.state.status = pause ? "paused" : "running";
+    await writeState(root, id, rec.state);
+  });
+}
+
+/** Removes a tree holding files owned by subordinate ids (rootless rootfs) from inside a user namespace. */
+export async function removeTreeUserns(dir: string, subids: boolean): Promise<void> {
+  const args = subids ? ["--user", "--map-auto", "--map-root-user"] : ["--user", "--map-root-user"];
+  const out = await new Deno.Command("unshare", { args: [...args, "rm", "-rf", "--", dir], stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new PodError(`removing ${dir}: ${new TextDecoder().decode(out.stderr).trim().split("\n")[0]}`);
+  }
+}
+
+/**
+ * Removes a container: refuses a running one unless `force` (then kills it first, without waiting for the
+ * stop timeout like podman's `rm -f` with `-t 0`… podman uses the stop timeout; we honour `timeout`).
+ * `volumes`: also remove its anonymous volumes.
+ */
+export async function removeById(
+  root: string,
+  id: string,
+  opts: { force?: boolean; volumes?: boolean; timeout?: number } = {},
+): Promise<void> {
+  let rec = await readContainer(root, id);
+  const subids = (rec.config.userns.uidMap?.length ?? 0) > 1;
+  if (isLive(rec)) {
+    if (!opts.force) {
+      throw new PodError(
+        `cannot remove container ${id} as it is ${rec.state.status} - running or paused containers cannot be ` +
+          `removed without force: container state improper`,
+      );
+    }
+    rec = await stopById(root, id, opts.timeout ?? rec.config.stopTimeout);
+    if (isLive(rec)) throw new PodError(`container ${id} could not be stopped`);
+  }
+  await withContainerLock(root, id, async () => {
+    await removeContainerRecord(root, id, (dir) => removeTreeUserns(dir, subids));
+  });
+  await Deno.remove(containerPaths(root, id).dir, { recursive: true }).catch(() => {});
+  if (opts.volumes) {
+    for (const m of rec.config.mounts) {
+      if (m.type === "volume" && m.anonymous && m.name) {
+        await removeVolume(root, m.name, (dir) => removeTreeUserns(dir, subids)).catch((e) =>
+          debug(`removing volume ${m.name}: ${e instanceof Error ? e.message : e}`)
+        );
+      }
+    }
+  }
+}
+
+/** Marks a container exited now (used when a start fails before the process ran). */
+export async function markExited(root: string, id: string, code: number): Promise<void> {
+  await withContainerLock(root, id, async () => {
+    const rec = await readContainer(root, id);
+    rec.state = { ...rec.state, status: "exited", pid: 0, exitCode: code, finishedAt: nowNano() };
+    await writeState(root, id, rec.state);
+  });
+}
+
+/**
+ * Removes container directories without a name link (a create or rm that was killed half-way) once they are
+ * older than `minAgeMs`. Returns how many were removed.
+ */
+export async function cleanOrphans(root: string, minAgeMs = 5 * 60_000): Promise<number> {
+  let n = await cleanStaleTemps(`${root}/containers`).catch(() => 0);
+  for (const id of await orphanContainerDirs(root)) {
+    const dir = containerPaths(root, id).dir;
+    try {
+      const st = await Deno.stat(dir);
+      if (Date.now() - (st.mtime?.getTime() ?? 0) < minAgeMs) continue;
+      await Deno.remove(dir, { recursive: true }).catch(() => removeTreeUserns(dir, Deno.uid() !== 0));
+      n++;
+    } catch (e) {
+      debug(`cleaning ${dir}: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+  return n;
+}
+
+/** Removes a detached `--rm` container that has exited (nobody was waiting to do it). */
+export async function autoRemoveIfDone(root: string, id: string): Promise<void> {
+  const rec = await readContainer(root, id).catch(() => undefined);
+  if (rec?.config.autoRemove && rec.state.status === "exited") {
+    await removeById(root, id, { force: true, volumes: true }).catch(() => {});
+  }
+}

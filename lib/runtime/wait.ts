@@ -1,0 +1,37 @@
+/**
+ * Waiting for a container to reach a condition (`wait`, `run` helpers).
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { readContainer } from "../store/containers.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until the container meets one of `conditions` (`stopped`/`exited`: not running; `running`;
+ * `created`; `paused`) and returns its exit code (-1 for conditions other than stopped/exited).
+ */
+export async function waitFor(root: string, id: string, conditions: string[]): Promise<number> {
+  const known = ["stopped", "exited", "running", "created", "paused", "configured", "stopping"];
+  for (const c of conditions) if (!known.includes(c)) throw new PodError(`invalid condition "${c}"`);
+  let delay = 10;
+  let lastCode: number | undefined;
+  for (;;) {
+    let rec;
+    try {
+      rec = await readContainer(root, id);
+    } catch (e) {
+      // removed while we waited (run --rm): report what we saw last
+      if (lastCode !== undefined) return lastCode;
+      throw e;
+    }
+    const s = rec.state.status;
+    const live = s === "running" || s === "paused" || s === "stopping";
+    if ((conditions.includes("stopped") || conditions.includes("exited")) && !live) return rec.state.exitCode;
+    if (conditions.includes(s) || (s === "created" && conditions.includes("configured"))) return -1;
+    if (s === "exited") lastCode = rec.state.exitCode;
+    await sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}

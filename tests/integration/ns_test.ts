@@ -1,0 +1,344 @@
+/**
+ * Real-namespace tests of lib/ns (root only): a busybox rootfs, run through launch() in a driver
+ * subprocess (this file run with `--driver`), rootful and rootless (user `podtest`), detached, exec, stop.
+ * @module
+ */
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { launch, type LaunchIO } from "../../lib/ns/launch.ts";
+import { rootlessMaps } from "../../lib/ns/idmap.ts";
+import { execIn } from "../../lib/ns/exec.ts";
+import { containerProcesses, stopContainer } from "../../lib/ns/signals.ts";
+import type { LaunchSpec } from "../../lib/ns/spec.ts";
+
+const SELF = new URL(import.meta.url).pathname;
+const isRoot = Deno.uid() === 0;
+const BUSYBOX = "/bin/busybox";
+const hasBusybox = (() => {
+  try {
+    return Deno.statSync(BUSYBOX).isFile;
+  } catch {
+    return false;
+  }
+})();
+const hasPodtest = (() => {
+  try {
+    return /^podtest:/m.test(Deno.readTextFileSync("/etc/passwd")) &&
+      /^podtest:/m.test(Deno.readTextFileSync("/etc/subuid"));
+  } catch {
+    return false;
+  }
+})();
+
+// Driver mode: launch the spec in the foreground or detached; exit with the container's code.
+if (import.meta.main && Deno.args[0] === "--driver") {
+  const spec = JSON.parse(Deno.readTextFileSync(Deno.args[1])) as LaunchSpec;
+  const io = JSON.parse(Deno.args[2]) as LaunchIO;
+  if (spec.namespaces.user) Object.assign(spec, rootlessMaps());
+  try {
+    const r = await launch(spec, io, { onStarted: (pid) => console.error(`STARTED ${pid}`) });
+    Deno.exit(r.exitCode ?? 0);
+  } catch (e) {
+    console.error(`Error: ${(e as Error).message}`);
+    Deno.exit((e as { exitCode?: number }).exitCode ?? 125);
+  }
+}
+
+async function sh(cmd: string, args: string[]): Promise<void> {
+  const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/** A busybox rootfs (via GNU tar, so ownership can be set): bin/ with applet symlinks, etc/passwd. */
+async function makeRootfs(dir: string, owner?: string): Promise<string> {
+  const src = `${dir}/src`;
+  Deno.mkdirSync(`${src}/bin`, { recursive: true });
+  Deno.mkdirSync(`${src}/etc`);
+  Deno.copyFileSync(BUSYBOX, `${src}/bin/busybox`);
+  const list = await new Deno.Command(BUSYBOX, { args: ["--list"], stdout: "piped" }).output();
+  for (const name of new TextDecoder().decode(list.stdout).split("\n")) {
+    if (name && name !== "busybox") Deno.symlinkSync("busybox", `${src}/bin/${name}`);
+  }
+  Deno.writeTextFileSync(
+    `${src}/etc/passwd`,
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n",
+  );
+  Deno.writeTextFileSync(`${src}/etc/noexec.sh`, "#!/bin/sh\necho no\n", { mode: 0o644 });
+  Deno.mkdirSync(`${src}/mnt/real`, { recursive: true });
+  Deno.symlinkSync("/mnt/real", `${src}/vol`);
+  const tar = `${dir}/rootfs.tar`;
+  await sh("tar", ["-C", src, "-cf", tar, "."]);
+  const root = `${dir}/rootfs`;
+  Deno.mkdirSync(root);
+  await sh("tar", ["-C", root, "-xf", tar, ...(owner ? ["--owner", owner, "--group", owner] : [])]);
+  if (owner) await sh("chown", ["-R", `${owner}:${owner}`, dir]);
+  Deno.removeSync(src, { recursive: true });
+  return root;
+}
+
+function baseSpec(dir: string, root: string, args: string[], user = false): LaunchSpec {
+  return {
+    id: "t" + Math.random().toString(16).slice(2),
+    rootfs: root,
+    stateDir: `${dir}/state`,
+    hostname: "nstest",
+    namespaces: { user, pid: true, ipc: true, uts: true, net: true },
+    mounts: [],
+    etc: {},
+    privileged: false,
+    process: {
+      args,
+      env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"],
+      cwd: "/",
+      uid: 0,
+      gid: 0,
+      additionalGids: [],
+      terminal: false,
+    },
+  };
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function drive(
+  spec: LaunchSpec,
+  io: LaunchIO = { mode: "foreground", tty: false, stdin: false },
+  asUser?: string,
+) {
+  Deno.mkdirSync(spec.stateDir, { recursive: true });
+  const specPath = `${spec.stateDir}/../driver-spec.json`;
+  Deno.writeTextFileSync(specPath, JSON.stringify(spec));
+  const argv = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "-q",
+    "--no-config",
+    SELF,
+    "--driver",
+    specPath,
+    JSON.stringify(io),
+  ];
+  const cmd = asUser
+    ? new Deno.Command("runuser", {
+      args: ["-u", asUser, "--", "env", `DENO_DIR=/tmp/${asUser}-deno`, `HOME=/tmp`, ...argv],
+    })
+    : new Deno.Command(argv[0], { args: argv.slice(1) });
+  if (asUser) {
+    Deno.mkdirSync(`/tmp/${asUser}-deno`, { recursive: true });
+    await sh("chown", [asUser, `/tmp/${asUser}-deno`]);
+    await sh("chown", ["-R", asUser, spec.stateDir, specPath]);
+  }
+  return { cmd, specPath };
+}
+
+async function run(spec: LaunchSpec, asUser?: string): Promise<Run> {
+  const { cmd } = await drive(spec, undefined, asUser);
+  const out = await cmd.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const opts = { ignore: !isRoot || !hasBusybox, sanitizeResources: false, sanitizeOps: false };
+
+Deno.test("ns: rootful foreground run", opts, async (t) => {
+  const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
+  try {
+    const root = await makeRootfs(dir);
+    const spec = (args: string[]) => baseSpec(dir, root, args);
+    await t.step("echo hi → 0", async () => {
+      const r = await run(spec(["echo", "hi"]));
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout, "hi\n");
+      match(r.stderr, /STARTED \d+/);
+    });
+    await t.step("exit 3 → 3", async () => {
+      equal((await run(spec(["sh", "-c", "exit 3"]))).code, 3);
+    });
+    await t.step("missing command → 127", async () => {
+      const r = await run(spec(["nosuchcmd"]));
+      equal(r.code, 127);
+      match(r.stderr, /nosuchcmd: executable file not found in \$PATH/);
+    });
+    await t.step("non-executable file → 126", async () => {
+      const r = await run(spec(["/etc/noexec.sh"]));
+      equal(r.code, 126);
+      match(r.stderr, /permission denied/);
+    });
+    await t.step("/proc/1/cmdline is the command; hostname; only the container's pids", async () => {
+      const r = await run(
+        spec(["sh", "-c", "cat /proc/1/cmdline; echo; hostname; ls /proc | grep -c '^[0-9]'"]),
+      );
+      equal(r.code, 0, r.stderr);
+      const [cmdline, host, pids] = r.stdout.split("\n");
+      ok(cmdline.startsWith("sh\0-c\0cat /proc/1/cmdline"), JSON.stringify(cmdline));
+      equal(host, "nstest");
+      ok(Number(pids) < 6, `pids: ${pids}`);
+    });
+    await t.step("ro bind is read-only; a symlinked target stays inside the rootfs", async () => {
+      const vol = `${dir}/vol`;
+      Deno.mkdirSync(vol);
+      Deno.writeTextFileSync(`${vol}/f`, "data\n");
+      const s = spec([
+        "sh",
+        "-c",
+        "cat /data/f; touch /data/x && echo WRITABLE; echo v > /vol/w; cat /mnt/real/w",
+      ]);
+      s.mounts = [
+        { type: "bind", source: vol, destination: "/data", readonly: true },
+        { type: "bind", source: `${dir}/vol2`, destination: "/vol" },
+      ];
+      Deno.mkdirSync(`${dir}/vol2`);
+      const r = await run(s);
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout, "data\nv\n");
+      match(r.stderr, /Read-only file system/);
+      equal(Deno.readTextFileSync(`${dir}/vol2/w`), "v\n");
+      ok(!Deno.statSync(`${vol}`).isFile);
+    });
+    await t.step("masked and read-only /proc paths; /dev; tmpfs mount; /run created", async () => {
+      Deno.writeTextFileSync(`${dir}/containerenv`, 'engine="pod"\n');
+      const s = spec([
+        "sh",
+        "-c",
+        "cat /proc/keys | wc -c; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || echo RO; " +
+        "ls /dev/null /dev/pts/ptmx >/dev/null && echo DEV; cat /run/.containerenv; touch /scratch/a && echo TMPFS",
+      ]);
+      s.etc.containerEnv = `${dir}/containerenv`;
+      s.mounts = [{ type: "tmpfs", destination: "/scratch", data: "size=1m" }];
+      const r = await run(s);
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout, '0\nRO\nDEV\nengine="pod"\nTMPFS\n');
+    });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("ns: signals are forwarded in the foreground", opts, async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
+  try {
+    const root = await makeRootfs(dir);
+    const spec = baseSpec(dir, root, [
+      "sh",
+      "-c",
+      'trap "exit 9" TERM; echo ready; while :; do sleep 0.05; done',
+    ]);
+    await drive(spec);
+    const argv = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "-q",
+      "--no-config",
+      SELF,
+      "--driver",
+      `${dir}/driver-spec.json`,
+    ];
+    const p = new Deno.Command(argv[0], {
+      args: [...argv.slice(1), JSON.stringify({ mode: "foreground", tty: false, stdin: false })],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = p.stdout.getReader();
+    const first = await reader.read();
+    equal(new TextDecoder().decode(first.value), "ready\n");
+    p.kill("SIGTERM");
+    reader.releaseLock();
+    const status = await p.status;
+    await p.stdout.cancel();
+    await p.stderr.cancel();
+    equal(status.code, 9);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("ns: detached run, logs, exit file, exec, stop", opts, async (t) => {
+  const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
+  try {
+    const root = await makeRootfs(dir);
+    const logPath = `${dir}/ctr.log`, exitPath = `${dir}/exit.json`;
+    await t.step("log lines with timestamps and streams; exit code recorded", async () => {
+      const spec = baseSpec(dir, root, ["sh", "-c", "echo out1; echo err1 >&2; printf part; exit 4"]);
+      const r = await launch(spec, { mode: "detached", logPath, exitPath });
+      ok(r.pid > 0);
+      for (let i = 0; i < 200 && !exists(exitPath); i++) await sleep(20);
+      const rec = JSON.parse(Deno.readTextFileSync(exitPath));
+      equal(rec.exitCode, 4);
+      ok(!Number.isNaN(Date.parse(rec.finishedAt.replace(/(\.\d{3})\d+/, "$1"))));
+      const log = Deno.readTextFileSync(logPath).trim().split("\n");
+      const ts = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}\\+00:00";
+      ok(log.some((l) => new RegExp(`^${ts} stdout F out1$`).test(l)), log.join("\n"));
+      ok(log.some((l) => new RegExp(`^${ts} stderr F err1$`).test(l)), log.join("\n"));
+      ok(log.some((l) => new RegExp(`^${ts} stdout P part$`).test(l)), log.join("\n"));
+    });
+    await t.step("exec in a running container; stop ends by SIGKILL after the timeout", async () => {
+      Deno.removeSync(exitPath);
+      const spec = baseSpec(dir, root, ["sh", "-c", 'trap "" TERM; sleep 1000']);
+      const { pid } = await launch(spec, { mode: "detached", logPath, exitPath });
+      const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+      ok(cmdline.startsWith("sh\0-c\0"), cmdline);
+      equal(await execIn(pid, { ...execOpts, args: ["sh", "-c", "exit 6"] }), 6);
+      await rejectsWith(execIn(pid, { ...execOpts, args: ["nosuchcmd"] }), 127);
+      ok(containerProcesses(pid).length >= 2);
+      const t0 = Date.now();
+      const res = await stopContainer(pid, { timeout: 1 });
+      ok(res.killed);
+      ok(Date.now() - t0 >= 1000);
+      for (let i = 0; i < 200 && !exists(exitPath); i++) await sleep(20);
+      equal(JSON.parse(Deno.readTextFileSync(exitPath)).exitCode, 137);
+    });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("ns: rootless run as podtest", { ...opts, ignore: opts.ignore || !hasPodtest }, async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
+  Deno.chmodSync(dir, 0o755);
+  try {
+    const root = await makeRootfs(dir, "podtest");
+    const spec = baseSpec(
+      dir,
+      root,
+      ["sh", "-c", "cat /proc/self/uid_map; id -u; touch /made && echo OK"],
+      true,
+    );
+    const r = await run(spec, "podtest");
+    equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
+    const uid = (await new Deno.Command("id", { args: ["-u", "podtest"], stdout: "piped" }).output()).stdout;
+    deepStrictEqual(lines, [`0 ${new TextDecoder().decode(uid).trim()} 1`, "1 100000 65536", "0", "OK"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+const execOpts = { env: ["PATH=/bin"], cwd: "/", uid: 0, gid: 0, tty: false, interactive: false };
+
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    equal((e as { exitCode?: number }).exitCode, code);
+    return;
+  }
+  throw new Error("expected a rejection");
+}
