@@ -80,6 +80,7 @@ export async function ensureStore(root: string): Promise<void> {
     });
   }
   await cleanStaleTemps(p.tmp);
+  await cleanStaleTemps(root); // index.json / oci-layout temps (writeJsonAtomic) of a killed process
 }
 
 /** Reads `index.json` (an empty index when the store is new). */
@@ -184,16 +185,19 @@ function isQualified(name: string): boolean {
 
 /**
  * Whether stored name `stored` answers to what the user typed. A qualified name must match exactly; a
- * short one (`busybox`, `busybox:1`, `library/busybox`) matches that repository path on any registry,
- * as podman does for images already in local storage.
+ * short one (`busybox`, `busybox:1`, `library/busybox`) matches that repository path, or a path ending in
+ * `/busybox`, on any registry, as podman does for images already in local storage.
  */
 function matchesName(stored: string, wanted: string): boolean {
   try {
     const s = parseReference(stored);
     const w = parseReference(wanted);
     if (isQualified(wanted)) return repositoryName(s) === repositoryName(w) && s.tag === w.tag;
+    // "busybox" answers to docker.io/library/busybox and to any registry's …/busybox (podman's suffix match)
     const path = (r: ImageReference) => r.repository.replace(/^library\//, "");
-    return path(s) === path(w) && s.tag === w.tag;
+    const sp = path(s);
+    const wp = path(w);
+    return (sp === wp || sp.endsWith(`/${wp}`)) && s.tag === w.tag;
   } catch {
     return false;
   }
