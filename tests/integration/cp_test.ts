@@ -1,0 +1,243 @@
+/**
+ * `pod cp` as root and rootless: both directions, directories, `-` tar streams, symlink escapes, errors.
+ */
+import assert from "node:assert/strict";
+import { registryAvailable, startRegistry } from "../helpers/registry.ts";
+import { busybox } from "../helpers/fixtures.ts";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const USER = "podtest";
+const rootOk = Deno.uid() === 0 && await registryAvailable();
+
+function userExists(): boolean {
+  try {
+    return Deno.readTextFileSync("/etc/passwd").split("\n").some((l) => l.startsWith(`${USER}:`)) &&
+      Deno.readTextFileSync("/etc/subuid").includes(`${USER}:`);
+  } catch {
+    return false;
+  }
+}
+
+interface Out {
+  code: number;
+  stdout: string;
+  stderr: string;
+  raw: Uint8Array;
+}
+
+async function pod(
+  home: string,
+  args: string[],
+  o: { stdin?: Uint8Array; user?: boolean } = {},
+): Promise<Out> {
+  const cmd = o.user
+    ? new Deno.Command("runuser", {
+      args: [
+        "-u",
+        USER,
+        "--",
+        "env",
+        `HOME=${home}`,
+        `POD_HOME=${home}/store`,
+        `DENO_DIR=${home}/deno`,
+        Deno.execPath(),
+        "run",
+        "-A",
+        "-q",
+        CLI,
+        ...args,
+      ],
+      clearEnv: true,
+      env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+      stdin: o.stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+    })
+    : new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "-q", CLI, ...args],
+      env: { POD_HOME: home },
+      stdin: o.stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+    });
+  const child = cmd.spawn();
+  if (o.stdin) {
+    const w = child.stdin.getWriter();
+    await w.write(o.stdin);
+    await w.close();
+  }
+  const r = await child.output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr), raw: r.stdout };
+}
+
+async function sh(cmd: string, cwd?: string): Promise<string> {
+  const o = await new Deno.Command("sh", { args: ["-c", cmd], cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  if (!o.success) throw new Error(`${cmd}: ${new TextDecoder().decode(o.stderr)}`);
+  return new TextDecoder().decode(o.stdout);
+}
+
+/** The cp scenarios, as root or as the rootless user. */
+async function scenarios(t: Deno.TestContext, home: string, img: string, user: boolean) {
+  const run = (args: string[], stdin?: Uint8Array) => pod(home, args, { user, stdin });
+  const host = `${home}/host`;
+  await Deno.mkdir(`${host}/dir/sub`, { recursive: true });
+  await Deno.writeTextFile(`${host}/file.txt`, "hello\n");
+  await Deno.writeTextFile(`${host}/dir/a`, "A\n");
+  await Deno.writeTextFile(`${host}/dir/sub/b`, "B\n");
+  await Deno.symlink("a", `${host}/dir/link`);
+  if (user) await sh(`chown -R ${USER} ${host}`);
+
+  const c = await run([
+    "create",
+    "--name",
+    "c1",
+    img,
+    "sh",
+    "-c",
+    "ln -s / /etc/rootlink; ln -s /etc/os-release /etc/osrel; sleep 1000",
+  ]);
+  assert.equal(c.code, 0, c.stderr);
+
+  await t.step("container → host on a never-started container (distrobox's os-release read)", async () => {
+    const r = await run(["cp", "c1:/etc/passwd", `${host}/passwd`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(await Deno.readTextFile(`${host}/passwd`), /^root:x:0:0/);
+    const st = await Deno.stat(`${host}/passwd`);
+    if (user) assert.notEqual(st.uid, 0);
+    else assert.equal(st.uid, 0);
+  });
+
+  await t.step("host → container file, dir, dir/. ; ownership root inside", async () => {
+    assert.equal((await run(["cp", `${host}/file.txt`, "c1:/tmp/"])).code, 0);
+    assert.equal((await run(["cp", `${host}/file.txt`, "c1:/tmp/renamed"])).code, 0);
+    const d = await run(["cp", `${host}/dir`, "c1:/tmp"]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal((await run(["cp", `${host}/dir/.`, "c1:/home/u1000"])).code, 0);
+    assert.equal((await run(["cp", `${host}/dir`, "c1:/newdir"])).code, 0);
+    const s = await run(["start", "c1"]);
+    assert.equal(s.code, 0, s.stderr);
+    const e = await run([
+      "exec",
+      "c1",
+      "sh",
+      "-c",
+      "cat /tmp/file.txt /tmp/renamed /tmp/dir/a /tmp/dir/sub/b /home/u1000/a /newdir/sub/b; " +
+      "readlink /tmp/dir/link; stat -c '%u:%g' /tmp/file.txt /tmp/dir/sub/b",
+    ]);
+    assert.equal(e.code, 0, e.stderr);
+    assert.equal(e.stdout, "hello\nhello\nA\nB\nA\nB\na\n0:0\n0:0\n");
+  });
+
+  await t.step("running container: symlink escapes stay inside", async () => {
+    // /etc/rootlink -> / (made by the running container): the write lands in the container's /
+    const r = await run(["cp", `${host}/file.txt`, "c1:/etc/rootlink/escaped"]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = await run(["exec", "c1", "cat", "/escaped"]);
+    assert.equal(e.stdout, "hello\n");
+    await assert.rejects(Deno.stat("/escaped"));
+    // a container→host read through an absolute symlink reads the container's file
+    const o = await run(["cp", "c1:/etc/rootlink/etc/hostname", `${host}/hn`]);
+    assert.equal(o.code, 0, o.stderr);
+    assert.equal(await Deno.readTextFile(`${host}/hn`), "busybox\n");
+    // a dangling absolute symlink at the destination leaf is replaced, never followed to the host
+    await run(["exec", "c1", "ln", "-s", "/etc/pod-cp-escape-target", "/tmp/leaf"]);
+    const l = await run(["cp", `${host}/file.txt`, "c1:/tmp/leaf"]);
+    assert.equal(l.code, 0, l.stderr);
+    await assert.rejects(Deno.stat("/etc/pod-cp-escape-target"));
+  });
+
+  await t.step("- both ways", async () => {
+    const out = await run(["cp", "c1:/tmp/dir", "-"]);
+    assert.equal(out.code, 0, out.stderr);
+    await Deno.mkdir(`${home}/untar`);
+    await Deno.writeFile(`${home}/untar.tar`, out.raw);
+    const list = await sh(`tar -tvf ${home}/untar.tar`);
+    assert.match(list, /dir\/sub\/b/);
+    assert.match(list, /dir\/link -> a/);
+    const tarball = await new Deno.Command("tar", { args: ["-C", host, "-cf", "-", "dir"], stdout: "piped" })
+      .output();
+    const r = await run(["cp", "-", "c1:/root"], tarball.stdout);
+    assert.equal(r.code, 0, r.stderr);
+    const e = await run(["exec", "c1", "sh", "-c", "cat /root/dir/sub/b; stat -c '%u' /root/dir/a"]);
+    assert.equal(e.stdout, "B\n0\n");
+  });
+
+  await t.step("missing paths: one-line errors", async () => {
+    const a = await run(["cp", "c1:/nope", `${host}/x`]);
+    assert.equal(a.code, 125);
+    assert.match(
+      a.stderr,
+      /^Error: "\/nope" could not be found on container c1: no such file or directory\n$/,
+    );
+    const b = await run(["cp", `${host}/file.txt`, "c1:/nodir/x"]);
+    assert.equal(b.code, 125);
+    assert.match(b.stderr, /^Error: .*parent directory does not exist\n$/);
+    const c = await run(["cp", `${host}/nope`, "c1:/tmp"]);
+    assert.equal(c.code, 125);
+    assert.equal(c.stderr.split("\n").length, 2, c.stderr);
+    const d = await run(["cp", `${host}/file.txt`, "nosuch:/tmp"]);
+    assert.equal(d.code, 125);
+    assert.match(d.stderr, /no container with name or ID "nosuch" found/);
+    const e = await run(["cp", `${host}/dir`, "c1:/tmp/file.txt"]);
+    assert.equal(e.code, 125);
+    const f = await run(["cp", `${host}/file.txt`, "c1:/tmp/dir"]); // into the dir: fine
+    assert.equal(f.code, 0, f.stderr);
+  });
+
+  await t.step("-a keeps ownership", async () => {
+    await sh(`chown 1000:1000 ${host}/file.txt`);
+    const r = await run(["cp", "-a", `${host}/file.txt`, "c1:/tmp/owned"]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = await run(["exec", "c1", "stat", "-c", "%u:%g", "/tmp/owned"]);
+    // rootless: host uid 1000 is not mapped in the container's user namespace; it is seen (and kept) as nobody
+    assert.equal(e.stdout, user ? "65534:65534\n" : "1000:1000\n");
+    const o = await run(["cp", "c1:/home/u1000/own", `${host}/own`]);
+    assert.equal(o.code, 0, o.stderr);
+    assert.equal(await Deno.readTextFile(`${host}/own`), "owned by 1000\n");
+  });
+
+  await run(["rm", "-f", "-t", "0", "c1"]);
+}
+
+Deno.test({
+  name: "cp (root)",
+  ignore: !rootOk,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const reg = await startRegistry();
+    const home = await Deno.makeTempDir({ prefix: "pod-cp-" });
+    try {
+      const img = await busybox(reg);
+      assert.equal((await pod(home, ["pull", "-q", img.ref])).code, 0);
+      await scenarios(t, home, img.ref, false);
+    } finally {
+      await reg.stop();
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "cp (rootless)",
+  ignore: !rootOk || !userExists(),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const reg = await startRegistry();
+    const home = await Deno.makeTempDir({ prefix: "pod-cp-rl-" });
+    await Deno.chmod(home, 0o755);
+    await sh(`chown ${USER} ${home}`);
+    try {
+      const img = await busybox(reg);
+      const p = await pod(home, ["pull", "-q", img.ref], { user: true });
+      assert.equal(p.code, 0, p.stderr);
+      await scenarios(t, home, img.ref, true);
+    } finally {
+      await reg.stop();
+      await sh(`rm -rf ${home}`).catch(() => {});
+    }
+  },
+});
