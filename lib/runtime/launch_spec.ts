@@ -10,9 +10,20 @@ import { EnvList } from "./process_options.ts";
 import { resolveUserInRoot } from "./user.ts";
 import { writeUserdata } from "./userdata.ts";
 
-/** The mounts stage 2 applies, in order. */
+/** Path depth of a mount destination (`/` = 0, `/run` = 1, `/run/host` = 2). */
+function depth(dst: string): number {
+  return dst.split("/").filter((p) => p).length;
+}
+
+/**
+ * The mounts stage 2 applies, in order: parents before children (a stable sort by destination depth, as
+ * podman does), so `--mount type=tmpfs,destination=/run` does not hide an earlier `-v /:/run/host`.
+ */
 export function launchMounts(c: ContainerConfig): MountSpec[] {
-  return c.mounts.map((m) =>
+  const sorted = c.mounts.map((m, i) => ({ m, i })).sort((a, b) =>
+    depth(a.m.destination) - depth(b.m.destination) || a.i - b.i
+  ).map((x) => x.m);
+  return sorted.map((m) =>
     m.type === "tmpfs"
       ? { type: "tmpfs", destination: m.destination, readonly: m.readonly, data: m.data || undefined }
       : {
@@ -72,13 +83,37 @@ export function processSpec(rootfs: string, c: ContainerConfig, terminal = c.pro
   };
 }
 
+const ETC_DESTINATIONS = {
+  hosts: "/etc/hosts",
+  hostname: "/etc/hostname",
+  resolvConf: "/etc/resolv.conf",
+  containerEnv: "/run/.containerenv",
+} as const;
+
+/**
+ * Generated files that a user mount of a parent directory would hide (stage 2 binds them before the user
+ * mounts), e.g. distrobox's `--mount type=tmpfs,destination=/run` over /run/.containerenv: bound again after
+ * the user mounts, as podman does. A user mount of the file itself (`-v /etc/hosts:/etc/hosts`) wins.
+ */
+export function etcRebinds(etc: LaunchSpec["etc"], mounts: MountSpec[]): MountSpec[] {
+  const out: MountSpec[] = [];
+  for (const [key, dst] of Object.entries(ETC_DESTINATIONS)) {
+    const src = etc[key as keyof LaunchSpec["etc"]];
+    if (!src || mounts.some((m) => m.destination === dst)) continue;
+    const covered = mounts.some((m) => m.destination === "/" || dst.startsWith(`${m.destination}/`));
+    if (covered) out.push({ type: "bind", source: src, destination: dst, recursive: false });
+  }
+  return out;
+}
+
 /** The full spec to run the container (rootfs already prepared). */
 export function runSpec(root: string, c: ContainerConfig, terminal = c.process.terminal): LaunchSpec {
   const base = baseSpec(root, c);
   const etc = writeUserdata(containerPaths(root, c.id).dir, c, c.userns.mode !== "host");
+  const mounts = launchMounts(c);
   return {
     ...base,
-    mounts: launchMounts(c),
+    mounts: [...mounts, ...etcRebinds(etc, mounts)],
     etc,
     readonlyRootfs: c.readOnly,
     process: processSpec(base.rootfs, c, terminal),

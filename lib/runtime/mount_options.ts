@@ -127,6 +127,33 @@ function boolValue(key: string, v: string | undefined): boolean {
   throw new PodError(`invalid value "${v}" for ${key}: must be true or false`);
 }
 
+/**
+ * `--mount type=devpts,destination=…` (distrobox passes `destination=/dev/pts`). pod has no separate devpts
+ * mount type: a container that is not privileged already gets its own devpts instance at /dev/pts, and a
+ * privileged one the host's /dev (with its /dev/pts), so this becomes a plain bind of the host's /dev/pts.
+ */
+function devptsMount(kv: [string, string | undefined][], fields: string[]): MountRequest {
+  let destination = "";
+  for (const [k, v] of kv) {
+    if (k === "destination" || k === "dst" || k === "target") {
+      if (!v) throw new PodError(`option "${k}" requires a value`);
+      checkDest(v);
+      destination = cleanPath(v);
+    } else if (!/^(uid|gid|mode|ptmxmode|max|newinstance|ro|rw|readonly)$/.test(k)) {
+      throw new PodError(`unknown mount option "${k}": invalid mount option`);
+    }
+  }
+  if (!destination) throw new PodError(`must set target or destination: invalid mount option`);
+  return {
+    type: "bind",
+    source: "/dev/pts",
+    destination,
+    readonly: false,
+    recursive: false,
+    options: fields,
+  };
+}
+
 /** Parses one `--mount` value: `type=bind|volume|tmpfs,source=…,destination=…,ro,…`. */
 export function parseMount(spec: string): MountRequest {
   const fields = spec.split(",").filter((f) => f);
@@ -140,6 +167,7 @@ export function parseMount(spec: string): MountRequest {
     else kv.push([k, v]);
   }
   if (type === "") type = "volume";
+  if (type === "devpts") return devptsMount(kv, fields);
   if (type !== "bind" && type !== "volume" && type !== "tmpfs") {
     throw new PodError(`invalid filesystem type "${type}"`);
   }

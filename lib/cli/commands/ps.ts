@@ -63,7 +63,8 @@ export const spec: CommandSpec = {
   maxArgs: 0,
 };
 
-const HEADERS: Record<string, string> = {
+/** podman's `ps` column headers by template field (also the `table` headers of `--format`). */
+export const HEADERS: Record<string, string> = {
   ID: "CONTAINER ID",
   Image: "IMAGE",
   ImageID: "IMAGE ID",
