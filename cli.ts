@@ -101,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
       setLogLevel(a.includes("=") ? a.slice(a.indexOf("=") + 1) : (argv.shift() ?? ""));
     } else if (a === "--root" || a.startsWith("--root=")) {
       root = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv.shift();
+      if (!root) throw new PodError("flag needs an argument: --root");
     } else if (a === "--debug" || a === "-D") setLogLevel("debug");
     else throw new PodError(`unknown flag: ${a}\nSee 'pod --help'`);
   }

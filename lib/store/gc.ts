@@ -25,7 +25,9 @@ export async function claimBlobs(root: string): Promise<{
   return {
     async add(digests: string[]) {
       for (const d of digests) held.add(d);
-      await Deno.writeTextFile(path, [...held].join("\n") + "\n");
+      // under the store lock: a concurrent collectGarbage() either finished before (and the caller's later
+      // hasBlob() sees what it deleted) or starts after and sees the whole claim (never a half-written file)
+      await withLock(storePaths(root).lock, () => Deno.writeTextFile(path, [...held].join("\n") + "\n"));
     },
     async release() {
       await Deno.remove(path).catch(() => {});

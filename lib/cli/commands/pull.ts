@@ -81,6 +81,48 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   const credentials = parseCreds(p.flags.creds as string | undefined);
   const { pullImage } = await import("../../image/pull.ts");
   const { ProgressPrinter } = await import("../../image/progress.ts");
+  // Ctrl-C: drop this process's temp files (partial blobs, the blob claim) and exit 130 at once. Nothing
+  // half-made is visible anyway: the image is registered only after all its blobs are in place.
+  const onInterrupt = () => {
+    removeOwnTemps(g.root);
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    return await pullAll(p, g, { quiet, platform, credentials, pullImage, ProgressPrinter });
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+/** Removes the temp files this process made in the store (`tmp/` and `index.json` temps). */
+function removeOwnTemps(root: string): void {
+  const mine = new RegExp(`^\\.[a-z]+-${Deno.pid}-`);
+  for (const dir of [`${root}/tmp`, root]) {
+    try {
+      for (const e of Deno.readDirSync(dir)) {
+        if (mine.test(e.name)) {
+          try {
+            Deno.removeSync(`${dir}/${e.name}`);
+          } catch { /* gone */ }
+        }
+      }
+    } catch { /* no store yet */ }
+  }
+}
+
+async function pullAll(
+  p: Parsed,
+  g: Globals,
+  o: {
+    quiet: boolean;
+    platform: string | undefined;
+    credentials: Credentials | undefined;
+    pullImage: typeof import("../../image/pull.ts").pullImage;
+    ProgressPrinter: typeof import("../../image/progress.ts").ProgressPrinter;
+  },
+): Promise<number> {
+  const { quiet, platform, credentials, pullImage, ProgressPrinter } = o;
   for (const image of p.args) {
     const progress = new ProgressPrinter({ quiet });
     try {
