@@ -2,6 +2,8 @@
  * Stage 1: starts a container. util-linux `unshare` makes the namespaces (Deno is multi-threaded and can't)
  * and runs stage 2 (`stage2.ts`) inside; rootless, stage 1 writes the id maps with newuidmap/newgidmap
  * while a tiny `sh` waits on a sync fifo, so stage 2 is exec'd as the mapped root with full capabilities.
+ * With `--userns=keep-id` the user is not the namespace's root: `unshare --keep-caps` passes the
+ * capabilities on as ambient ones and stage 2 makes itself root (uid/gid 0) first.
  *
  * Exec fifo protocol (`<stateDir>/exec.fifo`): stage 2 writes `pid <host pid>\n`, then nothing (its fd is
  * close-on-exec: EOF = the command runs) or `<code> <message>\n` on failure.
@@ -11,7 +13,7 @@
 import { PodError } from "../errors.ts";
 import { warnOnce } from "../log.ts";
 import { checkHelpers } from "./helpers_check.ts";
-import { mapArgs } from "./idmap.ts";
+import { mapArgs, toContainer } from "./idmap.ts";
 import { mkfifo } from "./libc.ts";
 import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
@@ -21,7 +23,13 @@ import { type ExitRecord, supervisorCommand } from "./supervisor.ts";
 /** How the container's stdio is wired. */
 export type LaunchIO =
   | { mode: "foreground"; tty: boolean; stdin: boolean }
-  | { mode: "detached"; logPath: string; exitPath: string };
+  | {
+    mode: "detached";
+    logPath: string;
+    exitPath: string;
+    /** Give the container a pty, kept by the supervisor (its output is logged as stdout). */
+    tty?: boolean;
+  };
 
 /** Callbacks during a launch. */
 export interface LaunchHooks {
@@ -48,19 +56,44 @@ export function stage2Command(specPath: string): string[] {
   return [exe, "__stage2", specPath];
 }
 
-/** The `unshare` command line for `spec` (with the rootless sync wait when `syncFifo` is given). */
-export function unshareCommand(spec: LaunchSpec, stage2: string[], syncFifo?: string): string[] {
+/**
+ * Whether stage 2 must be given capabilities through the exec (`unshare --keep-caps`): rootless with a map
+ * where the user is not the namespace's root (`--userns=keep-id`), so the exec'd stage 2 would not be root.
+ */
+export function needsKeepCaps(spec: LaunchSpec, uid = Deno.uid()): boolean {
+  if (!spec.namespaces.user || uid === 0 || uid === null) return false;
+  return toContainer(spec.uidMap ?? [], uid) !== 0;
+}
+
+/**
+ * The `unshare` command line for `spec` (with the rootless sync wait when `syncFifo` is given).
+ *
+ * No `--fork`: util-linux 2.38's forking parent cannot re-raise SIGKILL (`sigprocmask unblock failed`, exit 1).
+ * With a pid namespace, a tiny `sh` (still in the host's pid namespace) forks stage 2 as the namespace's
+ * pid 1 and `wait`s for it, which yields 128+N for a kill by signal N; stdin is passed on through fd 3
+ * (a non-interactive sh gives an async list /dev/null), stderr through fd 4.
+ */
+export function unshareCommand(
+  spec: LaunchSpec,
+  stage2: string[],
+  syncFifo?: string,
+  uid = Deno.uid(),
+): string[] {
   const ns = spec.namespaces;
   const cmd = ["unshare"];
   if (ns.user) cmd.push("--user");
+  if (needsKeepCaps(spec, uid)) cmd.push("--keep-caps");
   cmd.push("--mount");
   if (ns.pid) cmd.push("--pid");
   if (ns.uts) cmd.push("--uts");
   if (ns.ipc) cmd.push("--ipc");
   if (ns.net) cmd.push("--net");
-  cmd.push("--fork", "--");
-  if (syncFifo) cmd.push("/bin/sh", "-c", 'read _ < "$0"; exec "$@"', syncFifo);
-  return [...cmd, ...stage2];
+  cmd.push("--");
+  if (!syncFifo && !ns.pid) return [...cmd, ...stage2];
+  const steps = syncFifo ? ['read _ < "$0"'] : [];
+  // sh's own stderr → /dev/null: dash reports a job killed by a signal ("Killed"), which must not reach the log
+  steps.push(ns.pid ? 'exec 3<&0 4>&2 2>/dev/null; "$@" 0<&3 2>&4 3<&- 4>&- & wait $!' : 'exec "$@"');
+  return [...cmd, "/bin/sh", "-c", steps.join("; "), syncFifo ?? "sh", ...stage2];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -218,8 +251,9 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
     } catch { /* absent */ }
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(supervisorCommand(io.logPath, io.exitPath, cmd)[0], {
-        args: supervisorCommand(io.logPath, io.exitPath, cmd).slice(1),
+      const sup = supervisorCommand(io.logPath, io.exitPath, cmd, !!io.tty && !!spec.process);
+      child = new Deno.Command(sup[0], {
+        args: sup.slice(1),
         stdin: "null",
         stdout: "piped",
         stderr: "null",

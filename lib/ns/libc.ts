@@ -216,6 +216,24 @@ export function dropBoundingCap(cap: number): void {
   if (r < 0 && errno() !== Errno.EINVAL) throw new SysError(`PR_CAPBSET_DROP ${cap}`, errno());
 }
 
+const SYS_capget = Deno.build.arch === "aarch64" ? 90 : 125;
+const SYS_capset = Deno.build.arch === "aarch64" ? 91 : 126;
+
+/**
+ * Empties the calling thread's inheritable and ambient capability sets (`capset`, `PR_CAP_AMBIENT_CLEAR_ALL`),
+ * so only the bounding set and the uid rules decide what an exec'd program gets.
+ */
+export function clearInheritableCaps(): void {
+  const header = new Uint32Array([0x20080522, /* _LINUX_CAPABILITY_VERSION_3 */ 0]);
+  const data = new Uint32Array(6); // 2 × { effective, permitted, inheritable }
+  const h = new Uint8Array(header.buffer), d = new Uint8Array(data.buffer);
+  check(libc().syscall(BigInt(SYS_capget), ptr(h), ptr(d), 0n, 0n, 0n), "capget");
+  data[2] = data[5] = 0;
+  check(libc().syscall(BigInt(SYS_capset), ptr(h), ptr(d), 0n, 0n, 0n), "capset");
+  const r = libc().prctl(47, /* PR_CAP_AMBIENT */ 4n, /* PR_CAP_AMBIENT_CLEAR_ALL */ 0n, 0n, 0n);
+  if (r < 0 && errno() !== Errno.EINVAL) throw new SysError("PR_CAP_AMBIENT_CLEAR_ALL", errno());
+}
+
 /** Marks every fd ≥ `first` close-on-exec (`close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)`). */
 export function cloexecFrom(first: number): void {
   check(libc().close_range(first, 0xffffffff, 4), "close_range");

@@ -1,6 +1,7 @@
 /**
- * Signalling and stopping a running container from the host: its processes are found by mount namespace,
- * and with a private pid namespace killing its init ends all of them.
+ * Signalling and stopping a running container from the host: its processes are found by pid namespace
+ * (or, sharing the host's, by mount namespace), and with a private pid namespace killing its init ends all
+ * of them.
  * @module
  */
 
@@ -89,15 +90,30 @@ export function hasPrivatePidNs(pid: number): boolean {
   return p !== undefined && p !== nsOf("self", "pid");
 }
 
-/** Host pids of every process of the container whose init is `pid` (same mount namespace), init first. */
+/**
+ * Host pids of every process of the container whose init is `pid`, init first. With a private pid namespace:
+ * the processes in it (or in a pid namespace nested in it, seen by sharing the init's mount namespace);
+ * so pod's helpers (the `sh` that forked the init, an `nsenter` before it forks) are not counted. With the
+ * host's pid namespace: the processes sharing the init's mount namespace.
+ */
 export function containerProcesses(pid: number): number[] {
   const mnt = nsOf(pid, "mnt");
-  if (!mnt) return [];
+  const pidNs = nsOf(pid, "pid");
+  if (!mnt || !pidNs) return [];
+  const hostPidNs = nsOf("self", "pid");
+  const privatePid = pidNs !== hostPidNs;
   const out = [pid];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     const p = Number(e.name);
-    if (p !== pid && nsOf(p, "mnt") === mnt) out.push(p);
+    if (p === pid) continue;
+    const pns = nsOf(p, "pid");
+    if (pns === undefined) continue;
+    if (
+      privatePid ? pns === pidNs || (pns !== hostPidNs && nsOf(p, "mnt") === mnt) : nsOf(p, "mnt") === mnt
+    ) {
+      out.push(p);
+    }
   }
   return out;
 }

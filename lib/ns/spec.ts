@@ -44,6 +44,13 @@ export interface ProcessSpec {
   gid: number;
   additionalGids: number[];
   terminal: boolean;
+  /**
+   * A line for the container's /etc/passwd, appended (as podman does for `--userns=keep-id`) when it has no
+   * entry for `uid` yet.
+   */
+  passwdEntry?: string;
+  /** Likewise a line for /etc/group, appended when it has no entry for `gid`. */
+  groupEntry?: string;
 }
 
 /** What stage 2 builds and runs. */

@@ -6,7 +6,7 @@
  * nothing (the fifo fd is close-on-exec, so EOF = the command was exec'd) or `<code> <message>\n`
  * (127 not found, 126 cannot invoke, 125 anything else) before exiting with that code.
  *
- * Order: host pid → `/` rprivate → prepare (extract layers) → rootfs bound onto itself → mounts
+ * Order: host pid → root in the user namespace (keep-id) → `/` rprivate → prepare (extract layers) → rootfs bound onto itself → mounts
  * (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname → loopback → pivot_root
  * → cwd → ids → PATH lookup → fds ≥ 3 close-on-exec → signals reset → execve.
  * No PR_SET_PDEATHSIG: a detached container must outlive every process of pod.
@@ -15,6 +15,7 @@
 
 import {
   canExecute,
+  clearInheritableCaps,
   cloexecFrom,
   dropBoundingCap,
   execve,
@@ -57,8 +58,42 @@ async function prepareRootfs(spec: LaunchSpec): Promise<void> {
   await Deno.rename(tmp, spec.rootfs);
 }
 
+/**
+ * Rootless keep-id: the user's uid is not the namespace's root, so stage 2 was exec'd with ambient
+ * capabilities (`unshare --keep-caps`). Become uid/gid 0 (the capabilities stay) and empty the inheritable
+ * and ambient sets, so the container's process gets capabilities only by the usual rules.
+ */
+function becomeNamespaceRoot(): void {
+  try {
+    setIds(0, 0, []);
+    clearInheritableCaps();
+  } catch (e) {
+    throw new Stage2Error(125, `cannot become root in the user namespace: ${(e as Error).message}`);
+  }
+}
+
+/** Appends `line` to the container's `file` (passwd/group) unless an entry has `id` in field 3 already. */
+function addEntry(root: string, file: string, line: string | undefined, id: number): void {
+  if (!line) return;
+  const host = resolveInRoot(root, file);
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(host);
+  } catch { /* missing: created */ }
+  if (text.split("\n").some((l) => l.split(":")[2] === String(id))) return;
+  try {
+    Deno.writeTextFileSync(host, `${text}${text && !text.endsWith("\n") ? "\n" : ""}${line}\n`, {
+      mode: 0o644,
+    });
+  } catch { /* best effort, like podman with a read-only /etc */ }
+}
+
 function buildRoot(spec: LaunchSpec): void {
   mount(null, "/", null, MS.REC | MS.PRIVATE);
+  if (spec.process) {
+    addEntry(spec.rootfs, "/etc/passwd", spec.process.passwdEntry, spec.process.uid);
+    addEntry(spec.rootfs, "/etc/group", spec.process.groupEntry, spec.process.gid);
+  }
   mount(spec.rootfs, spec.rootfs, null, MS.BIND | MS.REC);
   setupMounts(spec);
   if (spec.ttyPath) takeTerminal(open(spec.ttyPath, O.RDWR));
@@ -161,8 +196,12 @@ export async function stage2Main(specPath: string): Promise<never> {
     fifo = open(files.fifo, O.WRONLY | O.NONBLOCK | O.CLOEXEC);
     Deno.writeTextFileSync(files.pid, `${hostPid}\n`);
     writeAll(fifo, enc.encode(`pid ${hostPid}\n`));
+    if (spec.namespaces.user && Deno.uid() !== 0) becomeNamespaceRoot();
     if (spec.prepare) await prepareRootfs(spec);
     if (!spec.process) Deno.exit(0);
+    // detached with a terminal: the supervisor's pty (a host path, opened before pivot_root)
+    const superTty = Deno.env.get("POD_TTY");
+    if (spec.process.terminal && !spec.ttyPath && superTty?.startsWith("/dev/pts/")) spec.ttyPath = superTty;
     buildRoot(spec);
     code = run(spec, fifo);
   } catch (e) {

@@ -13,6 +13,7 @@ import {
   type ContainerMount,
   type ContainerRecord,
   createContainerRecord,
+  removeContainerRecord,
   newContainerId,
   nowNano,
   type NsMode,
@@ -20,6 +21,8 @@ import {
 } from "../store/containers.ts";
 import { createAnonymousVolume, ensureVolume, removeVolume } from "../store/volumes.ts";
 import { parseMountFlags } from "./mount_options.ts";
+import { withLock } from "../store/lock.ts";
+import { storePaths } from "../store/paths.ts";
 import { randomName } from "./names.ts";
 import { buildEnv, expandEnvArg, mergeCommand, parseLabels, readEnvFiles } from "./process_options.ts";
 import { normalizeSignal } from "./signals.ts";
@@ -276,9 +279,18 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
     throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`);
   }
   try {
-    return await createContainerRecord(root, config, {
+    const rec = await createContainerRecord(root, config, {
       nextName: o.name === undefined ? randomName : undefined,
     });
+    // an `rmi` may have removed the image since it was resolved: `rmi` checks for users and deletes under the
+    // store lock, so checking under that lock after the record exists closes the race one way or the other
+    const { findImage } = await import("../store/images.ts");
+    const gone = await withLock(storePaths(root).lock, async () => !(await findImage(root, config.image.id)));
+    if (gone) {
+      await removeContainerRecord(root, rec.config.id).catch(() => {});
+      throw new PodError(`${o.image}: image not known (it was removed while the container was created)`);
+    }
+    return rec;
   } catch (e) {
     for (const m of mounts) if (m.anonymous && m.name) await removeVolume(root, m.name).catch(() => {});
     throw e;

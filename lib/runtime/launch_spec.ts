@@ -7,7 +7,7 @@
 import type { LaunchSpec, MountSpec, ProcessSpec } from "../ns/spec.ts";
 import { type ContainerConfig, containerPaths } from "../store/containers.ts";
 import { EnvList } from "./process_options.ts";
-import { resolveUserInRoot } from "./user.ts";
+import { parseGroup, parsePasswd, readInRoot, resolveUserInRoot } from "./user.ts";
 import { writeUserdata } from "./userdata.ts";
 
 /** Path depth of a mount destination (`/` = 0, `/run` = 1, `/run/host` = 2). */
@@ -66,13 +66,46 @@ export function prepareSpec(root: string, c: ContainerConfig): LaunchSpec {
   return { ...baseSpec(root, c), prepare: { layers: c.layers } };
 }
 
+/**
+ * `--userns=keep-id` running as the user's own uid: when the image's /etc/passwd lacks that uid, podman adds
+ * the user (host name and home, `/bin/sh`) and a group, and HOME is the user's home.
+ */
+function keepIdUser(
+  rootfs: string,
+  c: ContainerConfig,
+  uid: number,
+  gid: number,
+): { home: string; passwd: string; group?: string } | undefined {
+  if (c.userns.mode !== "keep-id" || uid !== Deno.uid()) return undefined;
+  if (parsePasswd(readInRoot(rootfs, "/etc/passwd")).some((p) => p.uid === uid)) return undefined;
+  let name = Deno.env.get("USER") || `user${uid}`, gecos = "", home = "/";
+  try {
+    for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 7 && f[2] === String(uid)) {
+        [name, gecos, home] = [f[0], f[4], f[5] || "/"];
+        break;
+      }
+    }
+  } catch { /* no host passwd */ }
+  const hasGroup = parseGroup(readInRoot(rootfs, "/etc/group")).some((g) => g.gid === gid);
+  return {
+    home,
+    passwd: `${name}:*:${uid}:${gid}:${gecos}:${home}:/bin/sh`,
+    group: hasGroup ? undefined : `${name}:x:${gid}:${name}`,
+  };
+}
+
 /** The container's process: user resolved in the rootfs, HOME from its passwd entry. */
 export function processSpec(rootfs: string, c: ContainerConfig, terminal = c.process.terminal): ProcessSpec {
   const u = resolveUserInRoot(rootfs, c.process.user);
+  const keep = keepIdUser(rootfs, c, u.uid, u.gid);
   const env = new EnvList();
   env.setAll(c.process.env);
-  if (!env.has("HOME")) env.set(`HOME=${u.home}`);
+  if (!env.has("HOME")) env.set(`HOME=${keep?.home ?? u.home}`);
   return {
+    passwdEntry: keep?.passwd,
+    groupEntry: keep?.group,
     args: c.process.args,
     env: env.toArray(),
     cwd: c.process.cwd,

@@ -30,25 +30,6 @@ function isLive(rec: ContainerRecord): boolean {
 }
 
 /**
- * The container's processes: those sharing its init's mount namespace and, when it has a pid namespace of
- * its own, that pid namespace (so the `unshare` that created the namespaces is not counted).
- */
-export function ownProcesses(pid: number): number[] {
-  const ns = (p: number) => {
-    try {
-      return Deno.readLinkSync(`/proc/${p}/ns/pid`);
-    } catch {
-      return undefined;
-    }
-  };
-  const own = ns(pid);
-  const host = ns(Deno.pid);
-  const all = containerProcesses(pid);
-  if (!own || own === host) return all;
-  return all.filter((p) => ns(p) === own);
-}
-
-/**
  * Waits until the container's exit is recorded (its process gone and state `exited`), up to `ms`.
  * Returns the refreshed record.
  */
@@ -76,7 +57,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
   const t = timeout ?? rec.config.stopTimeout;
   const pid = rec.state.pid;
   if (rec.state.status === "paused") {
-    for (const p of ownProcesses(pid)) sendSignal(p, 18);
+    for (const p of containerProcesses(pid)) sendSignal(p, 18);
   }
   await withContainerLock(root, id, async () => {
     const cur = await readContainer(root, id);
@@ -104,9 +85,7 @@ export async function killById(root: string, id: string, signal = "SIGKILL", all
     );
   }
   const n = parseSignal(signal);
-  // SIGKILL goes to every process, the namespace's unshare too: util-linux 2.38 cannot re-raise SIGKILL
-  // and would report exit 1 instead of 137
-  if (!signalContainer(rec.state.pid, n, all || n === 9)) {
+  if (!signalContainer(rec.state.pid, n, all)) {
     throw new PodError(`sending signal to container ${id}: no such process`);
   }
 }
@@ -121,7 +100,7 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
     if (!pause && rec.state.status !== "paused") {
       throw new PodError(`"${rec.state.status}" is not paused, can't unpause: container state improper`);
     }
-    const procs = ownProcesses(rec.state.pid);
+    const procs = containerProcesses(rec.state.pid);
     // stop children before the init, resume the init last so none runs while others are still stopped
     for (const p of pause ? procs.slice().reverse() : procs) sendSignal(p, pause ? 19 : 18);
     rec.state.status = pause ? "paused" : "running";

@@ -85,10 +85,16 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
     const cp = containerPaths(root, id);
     await ensureRootfs(root, rec);
     await resetForStart(root, rec);
-    const spec = runSpec(root, rec.config, false);
+    const spec = runSpec(root, rec.config);
     let started: Promise<void> | undefined;
     try {
-      await launch(spec, { mode: "detached", logPath: cp.log, exitPath: cp.exit }, {
+      const io = {
+        mode: "detached" as const,
+        logPath: cp.log,
+        exitPath: cp.exit,
+        tty: rec.config.process.terminal,
+      };
+      await launch(spec, io, {
         onStarted: (pid: number) => {
           rec.state = startedState(rec, pid, true);
           started = writeState(root, id, rec.state);

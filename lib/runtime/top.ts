@@ -6,7 +6,7 @@
 
 import { PodError } from "../errors.ts";
 import { containerPaths, type ContainerRecord, type IdMapEntry } from "../store/containers.ts";
-import { ownProcesses } from "./lifecycle.ts";
+import { containerProcesses } from "../ns/signals.ts";
 import { parseGroup, parsePasswd, readInRoot } from "./user.ts";
 
 const HZ = 100;
@@ -130,7 +130,7 @@ export function topRows(root: string, rec: ContainerRecord, descriptors: string[
     "args",
   ]).map((d) => ALIASES[d] ?? d);
   for (const d of desc) if (!DESCRIPTORS[d]) throw new PodError(`unknown descriptor: ${d}`);
-  const pids = ownProcesses(rec.state.pid);
+  const pids = containerProcesses(rec.state.pid);
   const hostToNs = new Map<number, number>();
   const infos: ProcInfo[] = [];
   for (const p of pids) {

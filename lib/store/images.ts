@@ -296,10 +296,18 @@ export async function untagImage(root: string, name: string): Promise<boolean> {
   });
 }
 
-/** Removes every index entry of an image (all its names). */
-export async function deleteImageEntries(root: string, img: ImageRecord): Promise<void> {
+/**
+ * Removes every index entry of an image (all its names). `guard` runs under the store lock first and may
+ * throw to cancel (e.g. "a container uses it"), so a check and the removal are one atomic step.
+ */
+export async function deleteImageEntries(
+  root: string,
+  img: ImageRecord,
+  guard?: () => Promise<void>,
+): Promise<void> {
   const p = storePaths(root);
   await withLock(p.lock, async () => {
+    await guard?.();
     const idx = await readIndex(root);
     await writeIndex(root, { schemaVersion: 2, manifests: idx.manifests.filter((d) => d.digest !== img.digest) });
   });

@@ -6,6 +6,8 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { launch, type LaunchIO } from "../../lib/ns/launch.ts";
 import { rootlessMaps } from "../../lib/ns/idmap.ts";
+import { registryAvailable, startRegistry } from "../helpers/registry.ts";
+import { busybox } from "../helpers/fixtures.ts";
 import { execIn } from "../../lib/ns/exec.ts";
 import { containerProcesses, stopContainer } from "../../lib/ns/signals.ts";
 import type { LaunchSpec } from "../../lib/ns/spec.ts";
@@ -33,7 +35,7 @@ const hasPodtest = (() => {
 if (import.meta.main && Deno.args[0] === "--driver") {
   const spec = JSON.parse(Deno.readTextFileSync(Deno.args[1])) as LaunchSpec;
   const io = JSON.parse(Deno.args[2]) as LaunchIO;
-  if (spec.namespaces.user) Object.assign(spec, rootlessMaps());
+  if (spec.namespaces.user && !spec.uidMap) Object.assign(spec, rootlessMaps());
   try {
     const r = await launch(spec, io, { onStarted: (pid) => console.error(`STARTED ${pid}`) });
     Deno.exit(r.exitCode ?? 0);
@@ -278,13 +280,18 @@ Deno.test("ns: detached run, logs, exit file, exec, stop", opts, async (t) => {
     });
     await t.step("exec in a running container; stop ends by SIGKILL after the timeout", async () => {
       Deno.removeSync(exitPath);
-      const spec = baseSpec(dir, root, ["sh", "-c", 'trap "" TERM; sleep 1000']);
+      const spec = baseSpec(dir, root, ["sh", "-c", 'trap "" TERM; sleep 1000; :']);
       const { pid } = await launch(spec, { mode: "detached", logPath, exitPath });
       const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
       ok(cmdline.startsWith("sh\0-c\0"), cmdline);
       equal(await execIn(pid, { ...execOpts, args: ["sh", "-c", "exit 6"] }), 6);
       await rejectsWith(execIn(pid, { ...execOpts, args: ["nosuchcmd"] }), 127);
-      ok(containerProcesses(pid).length >= 2);
+      // sh and its sleep: not the sh outside the pid namespace that forked the init
+      for (let i = 0; i < 100 && containerProcesses(pid).length < 2; i++) await sleep(10);
+      const procs = containerProcesses(pid);
+      equal(procs.length, 2, JSON.stringify(procs));
+      const pidNs = Deno.readLinkSync(`/proc/${pid}/ns/pid`);
+      for (const p of procs) equal(Deno.readLinkSync(`/proc/${p}/ns/pid`), pidNs);
       const t0 = Date.now();
       const res = await stopContainer(pid, { timeout: 1 });
       ok(res.killed);
@@ -318,6 +325,144 @@ Deno.test("ns: rootless run as podtest", { ...opts, ignore: opts.ignore || !hasP
   }
 });
 
+async function idOf(flag: "-u" | "-g", user: string): Promise<number> {
+  const out = await new Deno.Command("id", { args: [flag, user], stdout: "piped" }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim());
+}
+
+Deno.test("ns: rootless keep-id as podtest", { ...opts, ignore: opts.ignore || !hasPodtest }, async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
+  Deno.chmodSync(dir, 0o755);
+  try {
+    const root = await makeRootfs(dir, "podtest");
+    const vol = `${dir}/vol`;
+    Deno.mkdirSync(vol);
+    await sh("chown", ["podtest:podtest", vol]);
+    const uid = await idOf("-u", "podtest"), gid = await idOf("-g", "podtest");
+    const spec = baseSpec(
+      dir,
+      root,
+      [
+        "sh",
+        "-c",
+        "id -u; id -g; wc -l < /proc/self/uid_map; grep CapEff /proc/self/status; touch /vol/made; " +
+        "grep :${HOME}: /etc/passwd; echo $HOME",
+      ],
+      true,
+    );
+    Object.assign(spec, rootlessMaps({ keepId: true, uid, gid }));
+    spec.mounts = [{ type: "bind", source: vol, destination: "/vol" }];
+    spec.process = {
+      ...spec.process!,
+      uid,
+      gid,
+      additionalGids: [gid],
+      env: ["PATH=/bin", "HOME=/home/podtest"],
+      passwdEntry: `podtest:*:${uid}:${gid}::/home/podtest:/bin/sh`,
+    };
+    const r = await run(spec, "podtest");
+    equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => l.trim());
+    deepStrictEqual(lines, [
+      String(uid),
+      String(gid),
+      "3", // 0..uid-1 → subuids, uid → uid, uid+1.. → subuids
+      "CapEff:\t0000000000000000",
+      `podtest:*:${uid}:${gid}::/home/podtest:/bin/sh`,
+      "/home/podtest",
+    ]);
+    const st = Deno.statSync(`${vol}/made`);
+    equal(st.uid, uid);
+    equal(st.gid, gid);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("ns: an init killed by SIGKILL from outside reports 137", opts, async (t) => {
+  const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
+  Deno.chmodSync(dir, 0o755);
+  try {
+    const root = await makeRootfs(dir);
+    await t.step("detached: exit file 137, no helper noise in the log", async () => {
+      const logPath = `${dir}/ctr.log`, exitPath = `${dir}/exit.json`;
+      const spec = baseSpec(dir, root, ["sh", "-c", "echo up; sleep 1000; :"]);
+      const { pid } = await launch(spec, { mode: "detached", logPath, exitPath });
+      for (let i = 0; i < 200 && !Deno.readTextFileSync(logPath).includes("up"); i++) await sleep(10);
+      Deno.kill(pid, "SIGKILL");
+      for (let i = 0; i < 200 && !exists(exitPath); i++) await sleep(20);
+      equal(JSON.parse(Deno.readTextFileSync(exitPath)).exitCode, 137);
+      const log = Deno.readTextFileSync(logPath);
+      match(log, / stdout F up\n/);
+      ok(!/unshare:|Killed/.test(log), log);
+    });
+    await t.step("foreground: 137, no unshare message", async () => {
+      const spec = baseSpec(dir, root, ["sh", "-c", "sleep 1000; :"]);
+      spec.stateDir = `${dir}/state-fg`;
+      await drive(spec);
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "-q",
+          "--no-config",
+          SELF,
+          "--driver",
+          `${spec.stateDir}/../driver-spec.json`,
+          JSON.stringify({ mode: "foreground", tty: false, stdin: false }),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      let err = "";
+      while (!/STARTED (\d+)/.test(err)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        err += value;
+      }
+      const pid = Number(/STARTED (\d+)/.exec(err)![1]);
+      for (let i = 0; i < 100 && cmdline(pid).startsWith("/"); i++) await sleep(10);
+      Deno.kill(pid, "SIGKILL");
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        err += value;
+      }
+      const status = await child.status;
+      await child.stdout.cancel();
+      equal(status.code, 137, err);
+      ok(!/unshare:|Killed/.test(err), err);
+    });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("ns: detached with a terminal: the supervisor's pty, output logged", opts, async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
+  try {
+    const root = await makeRootfs(dir);
+    const logPath = `${dir}/ctr.log`, exitPath = `${dir}/exit.json`;
+    const spec = baseSpec(dir, root, ["sh", "-c", "test -t 0 && test -t 1 && echo TTY; exit 5"]);
+    spec.process!.terminal = true;
+    await launch(spec, { mode: "detached", logPath, exitPath, tty: true });
+    for (let i = 0; i < 200 && !exists(exitPath); i++) await sleep(20);
+    equal(JSON.parse(Deno.readTextFileSync(exitPath)).exitCode, 5);
+    match(Deno.readTextFileSync(logPath), / stdout F TTY\r\n/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+function cmdline(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+  } catch {
+    return "";
+  }
+}
+
 const execOpts = { env: ["PATH=/bin"], cwd: "/", uid: 0, gid: 0, tty: false, interactive: false };
 
 function exists(p: string): boolean {
@@ -342,3 +487,93 @@ async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
   }
   throw new Error("expected a rejection");
 }
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** pod as podtest (a store in `home`), like tests/integration/rootless_test.ts. */
+async function podAs(home: string, args: string[]): Promise<Run> {
+  const o = await new Deno.Command("runuser", {
+    args: ["-u", "podtest", "--", "env", `HOME=${home}`, `POD_HOME=${home}/store`, `DENO_DIR=${home}/deno`]
+      .concat([Deno.execPath(), "run", "-A", "-q", CLI, ...args]),
+    clearEnv: true,
+    env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: o.code, stdout: dec.decode(o.stdout), stderr: dec.decode(o.stderr) };
+}
+
+Deno.test({
+  name: "ns via the CLI as podtest: keep-id, SIGKILL → 137, top without helpers",
+  ...opts,
+  ignore: opts.ignore || !hasPodtest || !(await registryAvailable()),
+  async fn(t) {
+    const reg = await startRegistry();
+    const home = await Deno.makeTempDir({ prefix: "pod-ns-cli-" });
+    await Deno.chmod(home, 0o755);
+    await sh("chown", ["podtest", home]);
+    try {
+      const img = await busybox(reg);
+      const pulled = await podAs(home, ["pull", "-q", img.ref]);
+      equal(pulled.code, 0, pulled.stderr);
+      const uid = await idOf("-u", "podtest");
+      await t.step("--userns=keep-id: the user's uid inside, bind-dir files owned by the user", async () => {
+        const vol = `${home}/vol`;
+        Deno.mkdirSync(vol);
+        await sh("chown", ["podtest", vol]);
+        const r = await podAs(home, [
+          "run",
+          "--rm",
+          "--userns=keep-id",
+          "-v",
+          `${vol}:/vol`,
+          img.ref,
+          "sh",
+          "-c",
+          "id -u; whoami; echo $HOME; touch /vol/made",
+        ]);
+        equal(r.code, 0, r.stderr);
+        deepStrictEqual(r.stdout.trim().split("\n"), [String(uid), "podtest", "/home/podtest"]);
+        equal(Deno.statSync(`${vol}/made`).uid, uid);
+      });
+      await t.step(
+        "kill -s KILL of a detached container: exit code 137, no unshare line in the log",
+        async () => {
+          const d = await podAs(home, [
+            "run",
+            "-d",
+            "--name",
+            "k9",
+            img.ref,
+            "sh",
+            "-c",
+            "echo up; sleep 1000; :",
+          ]);
+          equal(d.code, 0, d.stderr);
+          const top = await podAs(home, ["top", "k9", "pid", "args"]);
+          equal(top.code, 0, top.stderr);
+          equal(top.stdout.trim().split("\n").length, 3, top.stdout); // header, sh, sleep
+          const k = await podAs(home, ["kill", "-s", "KILL", "k9"]);
+          equal(k.code, 0, k.stderr);
+          let code = "";
+          for (let i = 0; i < 100; i++) {
+            code = (await podAs(home, ["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "k9"]))
+              .stdout.trim();
+            if (code.startsWith("exited")) break;
+            await sleep(50);
+          }
+          equal(code, "exited 137");
+          const logs = await podAs(home, ["logs", "k9"]);
+          equal(logs.stdout, "up\n");
+          ok(!/unshare:|Killed/.test(logs.stdout + logs.stderr), logs.stdout + logs.stderr);
+          equal((await podAs(home, ["rm", "k9"])).code, 0);
+        },
+      );
+    } finally {
+      await reg.stop();
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -70,10 +70,16 @@ async function removeOne(root: string, arg: string, force: boolean, byId: boolea
     );
   }
   if (users.length) {
-    const { removeContainers } = await import("../../runtime/remove.ts");
-    await removeContainers(root, users, { force: true, volumes: false });
+    const { removeById } = await import("../../runtime/lifecycle.ts");
+    for (const u of users) await removeById(root, u.id, { force: true, timeout: 0 });
   }
-  await deleteImageEntries(root, img);
+  // checked again under the store lock: a `create` racing this rmi either is seen here or sees the image gone
+  await deleteImageEntries(root, img, async () => {
+    const late = await containersUsingImage(root, img.id);
+    if (late.length) {
+      throw new PodError(`image used by ${late[0].id}: image is in use by a container`, IN_USE);
+    }
+  });
   for (const n of img.names) console.log(`Untagged: ${n}`);
   console.log(`Deleted: ${img.id}`);
 }
