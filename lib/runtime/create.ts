@@ -13,10 +13,10 @@ import {
   type ContainerMount,
   type ContainerRecord,
   createContainerRecord,
-  removeContainerRecord,
   newContainerId,
   nowNano,
   type NsMode,
+  removeContainerRecord,
   validateName,
 } from "../store/containers.ts";
 import { createAnonymousVolume, ensureVolume, removeVolume } from "../store/volumes.ts";

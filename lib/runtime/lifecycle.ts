@@ -130,19 +130,28 @@ export async function removeById(
 ): Promise<void> {
   let rec = await readContainer(root, id);
   const subids = (rec.config.userns.uidMap?.length ?? 0) > 1;
-  if (isLive(rec)) {
-    if (!opts.force) {
-      throw new PodError(
-        `cannot remove container ${id} as it is ${rec.state.status} - running or paused containers cannot be ` +
-          `removed without force: container state improper`,
-      );
+  // A `start` may be launching it right now (it holds the container lock until the process runs), so the
+  // "not running" decision is made again under the lock; if it started meanwhile, stop it and try again.
+  for (let attempt = 0;; attempt++) {
+    if (isLive(rec)) {
+      if (!opts.force) {
+        throw new PodError(
+          `cannot remove container ${id} as it is ${rec.state.status} - running or paused containers cannot be ` +
+            `removed without force: container state improper`,
+        );
+      }
+      rec = await stopById(root, id, opts.timeout ?? rec.config.stopTimeout);
+      if (isLive(rec)) throw new PodError(`container ${id} could not be stopped`);
     }
-    rec = await stopById(root, id, opts.timeout ?? rec.config.stopTimeout);
-    if (isLive(rec)) throw new PodError(`container ${id} could not be stopped`);
+    const removed = await withContainerLock(root, id, async () => {
+      rec = await readContainer(root, id);
+      if (isLive(rec)) return false;
+      await removeContainerRecord(root, id, (dir) => removeTreeUserns(dir, subids));
+      return true;
+    });
+    if (removed) break;
+    if (attempt >= 5) throw new PodError(`container ${id} keeps being restarted: not removed`);
   }
-  await withContainerLock(root, id, async () => {
-    await removeContainerRecord(root, id, (dir) => removeTreeUserns(dir, subids));
-  });
   await Deno.remove(containerPaths(root, id).dir, { recursive: true }).catch(() => {});
   if (opts.volumes) {
     for (const m of rec.config.mounts) {

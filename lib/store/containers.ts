@@ -424,7 +424,17 @@ export async function writeState(root: string, id: string, state: ContainerState
 
 /** Runs `fn` holding the container's own lock (state transitions: start, stop, rm). */
 export async function withContainerLock<T>(root: string, id: string, fn: () => Promise<T>): Promise<T> {
-  return await withLock(containerPaths(root, id).lock, fn);
+  try {
+    return await withLock(containerPaths(root, id).lock, fn);
+  } catch (e) {
+    // the container was removed while we waited for (or before we took) its lock
+    if (
+      e instanceof Deno.errors.NotFound && !(await Deno.lstat(containerPaths(root, id).dir).catch(() => null))
+    ) {
+      throw new NotFoundError(`no container with name or ID "${id}" found: no such container`);
+    }
+    throw e;
+  }
 }
 
 /** The exit record the supervisor writes. */

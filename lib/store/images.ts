@@ -87,7 +87,9 @@ export async function ensureStore(root: string): Promise<void> {
 export async function readIndex(root: string): Promise<StoreIndex> {
   const idx = await readJsonIfExists<StoreIndex>(storePaths(root).index);
   if (!idx) return { schemaVersion: 2, manifests: [] };
-  if (!Array.isArray(idx.manifests)) throw new PodError(`corrupt ${storePaths(root).index}: no manifests array`);
+  if (!Array.isArray(idx.manifests)) {
+    throw new PodError(`corrupt ${storePaths(root).index}: no manifests array`);
+  }
   return idx;
 }
 
@@ -165,7 +167,9 @@ export async function addImage(root: string, img: NewImage): Promise<void> {
     };
     if (img.indexDigest) annotations[INDEX_ANNOTATION] = img.indexDigest;
     // a nameless entry of the same manifest is now named
-    const kept = manifests.filter((d) => !(d.digest === img.manifest.digest && !d.annotations?.[REF_ANNOTATION]));
+    const kept = manifests.filter((d) =>
+      !(d.digest === img.manifest.digest && !d.annotations?.[REF_ANNOTATION])
+    );
     kept.push({
       mediaType: img.manifest.mediaType,
       digest: img.manifest.digest,
@@ -309,7 +313,10 @@ export async function deleteImageEntries(
   await withLock(p.lock, async () => {
     await guard?.();
     const idx = await readIndex(root);
-    await writeIndex(root, { schemaVersion: 2, manifests: idx.manifests.filter((d) => d.digest !== img.digest) });
+    await writeIndex(root, {
+      schemaVersion: 2,
+      manifests: idx.manifests.filter((d) => d.digest !== img.digest),
+    });
   });
 }
 

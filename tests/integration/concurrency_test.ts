@@ -12,12 +12,6 @@ import { claimBlobs } from "../../lib/store/gc.ts";
 import { ensureStore } from "../../lib/store/images.ts";
 
 const available = await registryAvailable();
-/**
- * Races the container side does not survive yet (see the report of the reliability work): `rm -f` shortly after
- * `start` leaves the container process running, and `rmi` racing `create` can delete the layers of the new
- * container's image. Set POD_TEST_KNOWN_RACES=1 to run those steps.
- */
-const knownRaces = Deno.env.get("POD_TEST_KNOWN_RACES") === "1";
 
 async function check(env: Record<string, string>): Promise<void> {
   const c = await runPod(["system", "check"], env);
@@ -228,7 +222,6 @@ Deno.test({
 
       await t.step({
         name: "rm -f racing start: the container is gone and no process escapes",
-        ignore: !knownRaces,
         fn: async () => {
           for (let round = 0; round < 3; round++) {
             const marker = `${31_000 + round}`;
@@ -261,7 +254,6 @@ Deno.test({
 
       await t.step({
         name: "rmi racing create of that image",
-        ignore: !knownRaces,
         fn: async () => {
           for (let round = 0; round < 6; round++) {
             const name = `rc${round}`;

@@ -14,7 +14,12 @@ export const spec: CommandSpec = {
   summary: "Remove one or more images from local storage",
   flags: [
     { name: "all", short: "a", type: "bool", help: "Remove all images" },
-    { name: "force", short: "f", type: "bool", help: "Force removal of the image and any containers using it" },
+    {
+      name: "force",
+      short: "f",
+      type: "bool",
+      help: "Force removal of the image and any containers using it",
+    },
     { name: "ignore", short: "i", type: "bool", help: "Ignore errors if a specified image does not exist" },
   ],
 };
@@ -28,7 +33,9 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   const all = p.flags.all as boolean;
   const force = p.flags.force as boolean;
   if (!all && p.args.length === 0) throw new UsageError("image name or ID must be specified");
-  if (all && p.args.length) throw new UsageError("when using the --all switch, you may not pass any images names or IDs");
+  if (all && p.args.length) {
+    throw new UsageError("when using the --all switch, you may not pass any images names or IDs");
+  }
   await ensureStore(g.root);
   const targets = all ? (await listImages(g.root)).map((i) => i.id) : p.args;
   let code = 0;
@@ -58,14 +65,18 @@ async function removeOne(root: string, arg: string, force: boolean, byId: boolea
   }
   if (!name && img.names.length > 1 && !force) {
     throw new PodError(
-      `unable to delete image "${img.id}" by ID with more than one tag (${img.names.join(", ")}): please force removal`,
+      `unable to delete image "${img.id}" by ID with more than one tag (${
+        img.names.join(", ")
+      }): please force removal`,
       IN_USE,
     );
   }
   const users = await containersUsingImage(root, img.id);
   if (users.length && !force) {
     throw new PodError(
-      `image used by ${users[0].id}: image is in use by a container: consider listing external containers and force-removing image`,
+      `image used by ${
+        users[0].id
+      }: image is in use by a container: consider listing external containers and force-removing image`,
       IN_USE,
     );
   }
@@ -91,5 +102,7 @@ function nameGiven(arg: string, names: string[]): string | undefined {
     if (names.includes(full)) return full;
   } catch { /* not a name */ }
   // a short name that matched one of several registries' images
-  return names.find((n) => n.endsWith(`/${arg}`) || n.endsWith(`/${arg}:latest`) || n.endsWith(`/library/${arg}:latest`));
+  return names.find((n) =>
+    n.endsWith(`/${arg}`) || n.endsWith(`/${arg}:latest`) || n.endsWith(`/library/${arg}:latest`)
+  );
 }

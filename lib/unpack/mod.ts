@@ -1,0 +1,204 @@
+/**
+ * Layer unpacking, the one security boundary of pod: decompresses (gzip, zstd, none) and reads layer tars
+ * with pod's own streaming reader, checks the diff_id, and applies the entries onto a root directory with
+ * whiteouts, opaque directories and containment.
+ *
+ * Containment rules (see also `root.ts`):
+ * - refused (the layer fails): a name or hardlink target whose `..` climbs above the root; a hardlink to a
+ *   missing target, to a directory or to the root; a non-directory entry for the root itself; a path whose
+ *   parent is not a directory; more than 40 symlinks in one resolution; invalid whiteout names; sparse files
+ *   and unknown entry types; a stream that is truncated, malformed, larger than `maxBytes` or whose sha256
+ *   differs from the expected diff_id.
+ * - contained (applied inside the root): absolute names (taken relative to the root); symlinks met while
+ *   resolving a parent directory, followed inside the root like a chroot would (absolute targets from the
+ *   root, `..` clamped at the root); missing parent directories (created); a file replacing a directory
+ *   and the reverse; duplicate entries (the last one wins); whiteouts and opaque markers behind symlinks.
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { describeError, PodError } from "../errors.ts";
+import { Extraction, LayerApplier } from "./apply.ts";
+import { decompress, detectCompression, peek } from "./compress.ts";
+import { Root } from "./root.ts";
+import { ChunkReader, readTar, TarFormatError } from "./tar.ts";
+
+/** A layer blob on disk. */
+export interface LayerSource {
+  /** Digest of the blob as stored (compressed), used in messages. */
+  digest: string;
+  /** Layer media type (decides the compression, falling back to magic bytes). */
+  mediaType: string;
+  /** Path of the blob file. */
+  path: string;
+  /** Expected `sha256:` digest of the uncompressed tar; checked when given. */
+  diffId?: string;
+}
+
+/** Options for {@link unpackLayers} and {@link applyLayer}. */
+export interface UnpackOptions {
+  /** Largest uncompressed size of one layer (default `$POD_MAX_LAYER_BYTES`, else 64 GiB). */
+  maxBytes?: number;
+  /** Called as compressed bytes are read: layer index and bytes read so far from that layer. */
+  onProgress?: (layerIndex: number, bytesIn: number) => void;
+}
+
+/** Facts about one layer the unpacker needs. */
+export interface LayerInfo {
+  /** Digest of the blob (for messages). */
+  digest: string;
+  /** Media type of the blob. */
+  mediaType: string;
+  /** Expected diff_id, checked when given. */
+  diffId?: string;
+}
+
+/** Result of applying one layer. */
+export interface AppliedLayer {
+  /** `sha256:` digest of the uncompressed tar stream. */
+  diffId: string;
+  /** Uncompressed size in bytes. */
+  bytes: number;
+}
+
+/** Default uncompressed-size cap per layer. */
+export const DEFAULT_MAX_BYTES = 64 * 1024 ** 3;
+
+/** The cap from `$POD_MAX_LAYER_BYTES`, else {@link DEFAULT_MAX_BYTES}. */
+export function defaultMaxBytes(): number {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("POD_MAX_LAYER_BYTES");
+  } catch { /* no env permission: use the default */ }
+  if (v === undefined || v === "") return DEFAULT_MAX_BYTES;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new PodError(`invalid POD_MAX_LAYER_BYTES "${v}": expected a positive number of bytes`);
+  }
+  return n;
+}
+
+/** A failure of the byte stream itself (not of one entry). */
+class StreamError extends Error {}
+
+const READ_CHUNK = 1 << 20;
+
+/** Reads a file as a stream of fresh 1 MiB chunks (the decompressor may keep a chunk after it is handed over). */
+function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      const buf = new Uint8Array(READ_CHUNK);
+      const n = await file.read(buf);
+      if (n === null) ctrl.close();
+      else ctrl.enqueue(n === buf.length ? buf : buf.subarray(0, n));
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Applies layers in order onto `target` (an existing, empty or partly built directory). */
+export async function unpackLayers(
+  target: string,
+  layers: LayerSource[],
+  opts: UnpackOptions = {},
+): Promise<void> {
+  const x = new Extraction(new Root(Deno.realPathSync(target)));
+  for (const [i, layer] of layers.entries()) {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(layer.path, { read: true });
+    } catch (err) {
+      throw new PodError(`layer ${layer.digest}: ${describeError(err)}`, undefined, { cause: err });
+    }
+    try {
+      await applyTo(x, fileStream(file), layer, opts, i);
+    } finally {
+      try {
+        file.close();
+      } catch { /* already closed by the stream */ }
+    }
+  }
+}
+
+/** Applies one layer stream (compressed or not) — exported for tests and `pod cp`. */
+export function applyLayer(
+  target: string,
+  stream: ReadableStream<Uint8Array>,
+  info: LayerInfo,
+  opts: UnpackOptions = {},
+): Promise<AppliedLayer> {
+  return applyTo(new Extraction(new Root(Deno.realPathSync(target))), stream, info, opts, 0);
+}
+
+async function applyTo(
+  x: Extraction,
+  stream: ReadableStream<Uint8Array>,
+  info: LayerInfo,
+  opts: UnpackOptions,
+  index: number,
+): Promise<AppliedLayer> {
+  const max = opts.maxBytes ?? defaultMaxBytes();
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let current: string | undefined;
+  try {
+    let bytesIn = 0;
+    const counted = async function* (): AsyncGenerator<Uint8Array> {
+      for await (const c of stream) {
+        bytesIn += c.length;
+        opts.onProgress?.(index, bytesIn);
+        yield c;
+      }
+    };
+    const { head, stream: raw } = await peek(counted(), 4);
+    const kind = detectCompression(info.mediaType, head);
+    const plain = async function* (): AsyncGenerator<Uint8Array> {
+      const it = decompress(raw, kind)[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          let r: IteratorResult<Uint8Array>;
+          try {
+            r = await it.next();
+          } catch (err) {
+            throw new StreamError(
+              kind === "none" ? `reading: ${describeError(err)}` : `${kind}: ${describeError(err)}`,
+            );
+          }
+          if (r.done) return;
+          const c = r.value;
+          bytes += c.length;
+          if (bytes > max) throw new StreamError(`uncompressed size exceeds the limit of ${max} bytes`);
+          hash.update(c);
+          yield c;
+        }
+      } finally {
+        await it.return?.();
+      }
+    };
+    const reader = new ChunkReader(plain());
+    const applier = new LayerApplier(x);
+    for await (const e of readTar(reader)) {
+      current = e.name;
+      await applier.apply(e);
+      current = undefined;
+    }
+    applier.finish();
+    await reader.drain();
+  } catch (err) {
+    throw layerError(info.digest, current, err);
+  }
+  const diffId = "sha256:" + hash.digest("hex");
+  if (info.diffId !== undefined && info.diffId !== diffId) {
+    throw new PodError(`layer ${info.digest}: diff_id mismatch: expected ${info.diffId}, got ${diffId}`);
+  }
+  return { diffId, bytes };
+}
+
+function layerError(digest: string, entry: string | undefined, err: unknown): PodError {
+  if (err instanceof PodError) return err;
+  const where = entry !== undefined && !(err instanceof StreamError)
+    ? `entry ${JSON.stringify(entry)}: `
+    : "";
+  let why = describeError(err);
+  if (err instanceof TarFormatError) why = `invalid tar: ${why}`;
+  return new PodError(`layer ${digest}: ${where}${why}`, undefined, { cause: err });
+}
