@@ -1,8 +1,8 @@
 /**
- * pod's test runner (`deno task test`, `deno task test:stress`).
+ * pod's test runner (`deno task test`; `deno task test:quick` for unit + integration only).
  *
- * Runs `deno test -A --no-check=remote` over `tests/unit` and `tests/integration` (plus `tests/stress` with
- * `--stress`), streaming deno's output, then counts test cases from deno's JUnit report and prints as its last line
+ * Runs `deno test -A --no-check=remote` over `tests/unit`, `tests/integration`, `tests/stress` and
+ * `tests/distrobox` (only the first two with `--quick`), streaming deno's output, then counts test cases from deno's JUnit report and prints as its last line
  * exactly `N passed, N failed`. Exit code 1 when anything failed (or deno test failed without a report).
  *
  * Counting: every test and every test step is a case; a test (or step) that has steps is not counted itself
@@ -145,8 +145,8 @@ async function setupIfNeeded(): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const stress = argv.includes("--stress");
-  const rest = argv.filter((a) => a !== "--stress");
+  const quick = argv.includes("--quick");
+  const rest = argv.filter((a) => a !== "--quick");
   // Paths given on the command line replace the default directories; flags go to deno test.
   const explicit: string[] = [];
   const flags: string[] = [];
@@ -167,7 +167,9 @@ async function main(argv: string[]): Promise<number> {
   }
   let targets: string[] = explicit;
   if (targets.length === 0) {
-    const dirs = ["tests/unit", "tests/integration", ...(stress ? ["tests/stress"] : [])];
+    const dirs = quick
+      ? ["tests/unit", "tests/integration"]
+      : ["tests/unit", "tests/integration", "tests/stress", "tests/distrobox"];
     targets = [];
     for (const d of dirs) if (await hasTests(`${REPO}/${d}`)) targets.push(d);
   }

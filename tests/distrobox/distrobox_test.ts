@@ -220,11 +220,10 @@ Deno.test({
   fn: () => lifecycle(true, ["--additional-flags", "--userns private"]),
 });
 
-// distrobox's own rootless invocation (`--userns keep-id`). Opt-in (POD_DISTROBOX_KEEPID=1) until lib/ns runs
-// stage 2 with its capabilities when the namespace uid is not 0 (see the report / docs in harness.ts).
+// distrobox's own rootless invocation (`--userns keep-id`).
 Deno.test({
   name: "distrobox on pod: create, enter, list, stop, rm (rootless, podtest, keep-id)",
-  ignore: rootlessSkip !== undefined || Deno.env.get("POD_DISTROBOX_KEEPID") !== "1",
+  ignore: rootlessSkip !== undefined,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () => lifecycle(true),
