@@ -5,62 +5,16 @@
  * @module
  */
 
-import { PodError } from "../errors.ts";
-
-/** Linux signal numbers by name (without `SIG`). */
-export const SIGNALS: Record<string, number> = {
-  HUP: 1,
-  INT: 2,
-  QUIT: 3,
-  ILL: 4,
-  TRAP: 5,
-  ABRT: 6,
-  IOT: 6,
-  BUS: 7,
-  FPE: 8,
-  KILL: 9,
-  USR1: 10,
-  SEGV: 11,
-  USR2: 12,
-  PIPE: 13,
-  ALRM: 14,
-  TERM: 15,
-  STKFLT: 16,
-  CHLD: 17,
-  CONT: 18,
-  STOP: 19,
-  TSTP: 20,
-  TTIN: 21,
-  TTOU: 22,
-  URG: 23,
-  XCPU: 24,
-  XFSZ: 25,
-  VTALRM: 26,
-  PROF: 27,
-  WINCH: 28,
-  IO: 29,
-  POLL: 29,
-  PWR: 30,
-  SYS: 31,
-}; // deno-fmt-ignore
+import { parseSignal, SIGNALS } from "../oci/signals.ts";
 
 /** The number of a signal given as `TERM`, `SIGTERM`, `term` or `15`; throws a PodError when unknown. */
 export function signalNumber(sig: string | number): number {
-  if (typeof sig === "number") return sig;
-  if (/^\d+$/.test(sig)) {
-    const n = Number(sig);
-    if (n >= 1 && n <= 64) return n;
-  } else {
-    const name = sig.toUpperCase().replace(/^SIG/, "");
-    const rt = /^RTMIN(?:\+(\d+))?$/.exec(name);
-    if (rt) return 34 + Number(rt[1] ?? 0);
-    if (SIGNALS[name]) return SIGNALS[name];
-  }
-  throw new PodError(`invalid signal: ${sig}`);
+  return typeof sig === "number" ? sig : parseSignal(sig);
 }
 
+/** Names Deno.kill knows, by number (aliases, STKFLT and real-time signals go through `kill`). */
 const NAMES: Record<number, Deno.Signal> = Object.fromEntries(
-  Object.entries(SIGNALS).filter(([n]) => n !== "IOT" && n !== "POLL" && n !== "STKFLT")
+  Object.entries(SIGNALS).filter(([n, v]) => v < 32 && !["IOT", "POLL", "CLD", "STKFLT"].includes(n))
     .map(([n, v]) => [v, `SIG${n}` as Deno.Signal]),
 );
 

@@ -25,7 +25,7 @@ import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 import { randomName } from "./names.ts";
 import { buildEnv, expandEnvArg, mergeCommand, parseLabels, readEnvFiles } from "./process_options.ts";
-import { normalizeSignal } from "./signals.ts";
+import { normalizeSignal } from "../oci/signals.ts";
 
 /** Everything `create`/`run` take from the command line. */
 export interface CreateOptions {

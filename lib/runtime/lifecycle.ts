@@ -19,7 +19,7 @@ import {
 } from "../store/containers.ts";
 import { cleanStaleTemps } from "../store/atomic.ts";
 import { removeVolume } from "../store/volumes.ts";
-import { parseSignal } from "./signals.ts";
+import { parseSignal } from "../oci/signals.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { parseInputTime } from "../format/units.ts";
 import { PodError } from "../errors.ts";
 import { containerPaths, readContainer } from "../store/containers.ts";
 
@@ -44,33 +45,17 @@ export function parseLogLine(line: string): LogLine | undefined {
 }
 
 /**
- * Parses `--since`/`--until`: an RFC 3339 time, a date, unix seconds, or a Go duration before now
- * (`10m`, `1h30m`, `5s`). Returns milliseconds since the epoch.
+ * Parses `--since`/`--until` as podman does (`parseInputTime`: RFC 3339, dates, unix seconds, or a Go
+ * duration before now). Returns milliseconds since the epoch.
  */
 export function parseSince(v: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const dur = /^((\d+(\.\d+)?)(ns|us|µs|ms|s|m|h))+$/.test(v);
-  if (dur) {
-    let ms = 0;
-    const unit: Record<string, number> = {
-      ns: 1e-6,
-      us: 1e-3,
-      "µs": 1e-3,
-      ms: 1,
-      s: 1000,
-      m: 60000,
-      h: 3600000,
-    };
-    for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * unit[m[2]];
-    return now - ms;
+  try {
+    return parseInputTime(v, true, now).getTime();
+  } catch {
+    throw new PodError(
+      `invalid value "${v}" for time: expected an RFC 3339 time, a unix timestamp or a duration`,
+    );
   }
-  const t = parseTime(v);
-  if (!isNaN(t)) return t;
-  const d = Date.parse(/^\d{4}-\d\d-\d\d$/.test(v) ? `${v}T00:00:00` : v);
-  if (!isNaN(d)) return d;
-  throw new PodError(
-    `invalid value "${v}" for time: expected an RFC 3339 time, a unix timestamp or a duration`,
-  );
 }
 
 /** `logs` options. */

@@ -246,7 +246,7 @@ export async function systemDf(root: string): Promise<{ rows: DfRow[]; details: 
     import("../image/summary.ts"),
     import("../format/units.ts"),
     import("../store/images.ts"),
-    import("./human.ts"),
+    import("../format/units.ts"),
   ]);
   const containers = await listContainers(root);
   const images = await summarizeAll(root).catch(() => []);

@@ -6,7 +6,8 @@
 
 import { UsageError } from "../errors.ts";
 import { type ContainerRecord, listContainers } from "../store/containers.ts";
-import { humanDuration, since, statusText } from "./human.ts";
+import { psStatus, timeAgo } from "../format/units.ts";
+import { alignColumns } from "../format/table.ts";
 
 /** `ps` options. */
 export interface PsOptions {
@@ -143,8 +144,8 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
     Command: command,
     CreatedAt: new Date(created).toISOString(),
     Created: Math.floor(created / 1000),
-    CreatedHuman: `${humanDuration(since(c.created, now))} ago`,
-    RunningFor: `${humanDuration(since(c.created, now))} ago`,
+    CreatedHuman: timeAgo(c.created, now),
+    RunningFor: timeAgo(c.created, now),
     Status: statusText(rec, now),
     State: s.status,
     Names: c.name,
@@ -170,7 +171,7 @@ export function psJson(rec: ContainerRecord): Record<string, unknown> {
   return {
     AutoRemove: c.autoRemove,
     Command: c.process.args,
-    CreatedAt: humanDuration(since(c.created)) + " ago",
+    CreatedAt: timeAgo(c.created),
     Exited: s.status === "exited",
     ExitedAt: unix(s.finishedAt),
     ExitCode: s.exitCode,
@@ -195,12 +196,19 @@ export function psJson(rec: ContainerRecord): Record<string, unknown> {
   };
 }
 
-/** Lays rows out like podman's tabwriter (min width 12, padding 2). */
+/** Lays rows out like podman's tabwriter (min width 12, padding 2); the first row is the header. */
 export function tabulate(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((r) =>
-    r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(Math.max(12, widths[i] + 2)))).join("")
-      .trimEnd()
-  ).join("\n") + "\n";
+  return alignColumns(rows.map((r) => r.join("\t") + "\n").join(""));
+}
+
+/** The STATUS column of `ps`: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created", "Paused"… */
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  const s = rec.state;
+  return psStatus({
+    state: s.status,
+    startedAt: s.startedAt,
+    exitedAt: s.finishedAt,
+    exitCode: s.exitCode,
+    now,
+  });
 }

@@ -81,7 +81,7 @@ export function defaultMaxBytes(): number {
 /** A failure of the byte stream itself (not of one entry). */
 class StreamError extends Error {}
 
-const READ_CHUNK = 1 << 20;
+const READ_CHUNK = Number(Deno.env.get("XI") ?? 1 << 20);
 
 /** Reads a file as a stream of fresh 1 MiB chunks (the decompressor may keep a chunk after it is handed over). */
 function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseGroup, parsePasswd, resolveUser, resolveUserInRoot } from "../../lib/runtime/user.ts";
-import { normalizeSignal, parseSignal } from "../../lib/runtime/signals.ts";
+import { normalizeSignal, parseSignal } from "../../lib/oci/signals.ts";
 
 const passwd = parsePasswd(
   "root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1::/usr/sbin:/bin/false\napp:x:1000:1000::/home/app:/bin/sh\nbad line\n",

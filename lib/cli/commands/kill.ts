@@ -22,7 +22,7 @@ export const spec: CommandSpec = {
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
   const { killById } = await import("../../runtime/lifecycle.ts");
-  const { parseSignal } = await import("../../runtime/signals.ts");
+  const { parseSignal } = await import("../../oci/signals.ts");
   const sig = p.flags.signal as string;
   parseSignal(sig); // reject a bad signal before touching anything
   return await forEachContainer(g.root, p, { running: true }, async (id) => {

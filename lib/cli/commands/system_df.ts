@@ -43,7 +43,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     );
     return 0;
   }
-  const { humanDuration } = await import("../../runtime/human.ts");
+  const { humanDuration } = await import("../../format/units.ts");
   const now = Date.now();
   writeOut("Images space usage:\n\n");
   printTable(
