@@ -52,7 +52,7 @@ async function topHelp(): Promise<string> {
     "",
     "Options:",
     "  -h, --help               help for pod",
-    "      --log-level string   log messages above specified level (debug, info, warn, error) (default \"warn\")",
+    '      --log-level string   log messages above specified level (debug, info, warn, error) (default "warn")',
     "      --root string        path to the store (default $POD_HOME, $XDG_DATA_HOME/pod or ~/.local/share/pod)",
     "  -v, --version            version for pod",
     "",
@@ -70,9 +70,11 @@ async function resolveCommand(argv: string[]): Promise<{ mod: CommandModule; res
     const sub = rest[0];
     if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
       const names = Object.keys(g.sub).sort();
-      out(`${g.summary}\n\nUsage:\n  pod ${name} [command]\n\nAvailable Commands:\n${
-        names.map((n) => `  ${n}`).join("\n")
-      }\n`);
+      out(
+        `${g.summary}\n\nUsage:\n  pod ${name} [command]\n\nAvailable Commands:\n${
+          names.map((n) => `  ${n}`).join("\n")
+        }\n`,
+      );
       return undefined;
     }
     const target = g.sub[sub];
@@ -83,7 +85,9 @@ async function resolveCommand(argv: string[]): Promise<{ mod: CommandModule; res
   }
   name = aliases[name] ?? name;
   const load = commands[name];
-  if (!load) throw new PodError(`unrecognized command \`pod ${name}\`\nTry 'pod --help' for more information`);
+  if (!load) {
+    throw new PodError(`unrecognized command \`pod ${name}\`\nTry 'pod --help' for more information`);
+  }
   return { mod: await load(), rest };
 }
 

@@ -41,7 +41,7 @@ export {
   tagImage,
 } from "./lib/store/images.ts";
 export { collectGarbage } from "./lib/store/gc.ts";
-export { checkStore, type CheckReport } from "./lib/image/check.ts";
+export { type CheckReport, checkStore } from "./lib/image/check.ts";
 export {
   type ContainerConfig,
   type ContainerRecord,
@@ -54,7 +54,7 @@ export {
 export { pullImage, type PullOptions, type PullResult } from "./lib/image/pull.ts";
 
 // the unpacker (the security boundary)
-export { applyLayer, type LayerSource, type UnpackOptions, unpackLayers } from "./lib/unpack/mod.ts";
+export { applyLayer, type LayerSource, unpackLayers, type UnpackOptions } from "./lib/unpack/mod.ts";
 
 // containers
 export { createContainer, type CreateOptions } from "./lib/runtime/create.ts";

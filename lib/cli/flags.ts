@@ -132,7 +132,11 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
       const eq = a.indexOf("=");
       const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
       const f = byLong.get(name);
-      if (!f) throw new UsageError(`unknown flag: --${name}\nSee '${spec.usage.split(" ")[0]} ${spec.name} --help'`);
+      if (!f) {
+        throw new UsageError(
+          `unknown flag: --${name}\nSee '${spec.usage.split(" ")[0]} ${spec.name} --help'`,
+        );
+      }
       note(f);
       if (eq >= 0) setValue(flags, f, a.slice(eq + 1), `--${name}`);
       else if (f.type === "bool") flags[f.name] = true;
@@ -206,9 +210,10 @@ export function helpText(spec: CommandSpec): string {
     });
     const width = Math.max(...left.map((l) => l.length)) + 3;
     visible.forEach((f, k) => {
-      const def = f.default !== undefined && f.default !== false && !(Array.isArray(f.default) && !f.default.length)
-        ? ` (default ${JSON.stringify(f.default)})`
-        : "";
+      const def =
+        f.default !== undefined && f.default !== false && !(Array.isArray(f.default) && !f.default.length)
+          ? ` (default ${JSON.stringify(f.default)})`
+          : "";
       lines.push(left[k].padEnd(width) + f.help + def);
     });
   }

@@ -46,14 +46,23 @@ export interface LaunchResult {
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
-/** The command that runs stage 2 with the spec at `specPath`. */
+/**
+ * The command that runs stage 2 with the spec at `specPath`: from a source checkout, `stage2.ts` itself
+ * (it imports only what it needs); from a bundle or a `jsr:` URL, the main module's hidden `__stage2`
+ * entry; from a `deno compile` binary, the binary's.
+ */
 export function stage2Command(specPath: string): string[] {
   const exe = Deno.execPath();
+  if (!/\/deno$/.test(exe)) return [exe, "__stage2", specPath];
   const url = new URL("./stage2.ts", import.meta.url);
-  if (/\/deno$/.test(exe) && url.protocol === "file:") {
-    return [exe, "run", "-A", "-q", "--no-config", decodeURIComponent(url.pathname), specPath];
+  if (url.protocol === "file:") {
+    const path = decodeURIComponent(url.pathname);
+    try {
+      Deno.statSync(path);
+      return [exe, "run", "-A", "-q", "--no-config", path, specPath];
+    } catch { /* bundled: no stage2.ts beside this code */ }
   }
-  return [exe, "__stage2", specPath];
+  return [exe, "run", "-A", "-q", "--no-config", Deno.mainModule, "__stage2", specPath];
 }
 
 /**

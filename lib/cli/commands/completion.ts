@@ -25,13 +25,17 @@ async function specs(): Promise<CommandSpec[]> {
 }
 
 function flagWords(s: CommandSpec): string[] {
-  return s.flags.filter((f) => !f.hidden).flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
+  return s.flags.filter((f) => !f.hidden).flatMap((
+    f,
+  ) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
 }
 
 function bash(all: CommandSpec[]): string {
   const names = [...all.map((s) => s.name), ...Object.keys(groups)].sort().join(" ");
   const cases = all.map((s) => `    ${s.name}) opts="${flagWords(s).join(" ")} --help" ;;`).join("\n");
-  const groupCases = Object.entries(groups).map(([g, v]) => `    ${g}) opts="${Object.keys(v.sub).join(" ")}" ;;`)
+  const groupCases = Object.entries(groups).map(([g, v]) =>
+    `    ${g}) opts="${Object.keys(v.sub).join(" ")}" ;;`
+  )
     .join("\n");
   return `# bash completion for pod
 _pod() {
@@ -51,8 +55,11 @@ complete -o default -F _pod pod
 }
 
 function zsh(all: CommandSpec[]): string {
-  const lines = all.map((s) => `    '${s.name}:${s.summary.replace(/'/g, "'\\''").replace(/:/g, "\\:")}'`).join("\n");
-  const flagCases = all.map((s) => `    ${s.name}) _values 'flags' ${flagWords(s).map((w) => `'${w}'`).join(" ")} ;;`)
+  const lines = all.map((s) => `    '${s.name}:${s.summary.replace(/'/g, "'\\''").replace(/:/g, "\\:")}'`)
+    .join("\n");
+  const flagCases = all.map((s) =>
+    `    ${s.name}) _values 'flags' ${flagWords(s).map((w) => `'${w}'`).join(" ")} ;;`
+  )
     .join("\n");
   return `#compdef pod
 _pod() {

@@ -15,7 +15,13 @@ export const spec: CommandSpec = {
   maxArgs: 1,
   flags: [
     { name: "format", type: "string", help: "Change the output to JSON or a Go template" },
-    { name: "human", short: "H", type: "bool", default: true, help: "Display sizes and dates in human readable format" },
+    {
+      name: "human",
+      short: "H",
+      type: "bool",
+      default: true,
+      help: "Display sizes and dates in human readable format",
+    },
     { name: "no-trunc", type: "bool", help: "Do not truncate the output" },
     { name: "quiet", short: "q", type: "bool", help: "Display the numeric IDs only" },
   ],
@@ -25,9 +31,12 @@ export const spec: CommandSpec = {
 export async function run(p: Parsed, g: Globals): Promise<number> {
   await ensureStore(g.root);
   const s = await summarize(g.root, await resolveImage(g.root, p.args[0]));
-  const history = s.config.history?.length
-    ? s.config.history
-    : s.manifest.layers.map(() => ({ created: s.config.created, created_by: "", empty_layer: false, comment: "" }));
+  const history = s.config.history?.length ? s.config.history : s.manifest.layers.map(() => ({
+    created: s.config.created,
+    created_by: "",
+    empty_layer: false,
+    comment: "",
+  }));
   let layer = s.manifest.layers.length;
   const noTrunc = p.flags["no-trunc"] as boolean;
   // newest first, like podman; the top entry carries the image ID, the rest are <missing>
@@ -52,6 +61,9 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     printFormatted(p.flags.format as string, rows, { CreatedBy: "CREATED BY" });
     return 0;
   }
-  printTable(["ID", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows.map((r) => [r.ID, r.Created, r.CreatedBy, r.Size, r.Comment]));
+  printTable(
+    ["ID", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
+    rows.map((r) => [r.ID, r.Created, r.CreatedBy, r.Size, r.Comment]),
+  );
   return 0;
 }

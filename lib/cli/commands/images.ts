@@ -21,7 +21,12 @@ export const spec: CommandSpec = {
     { name: "noheading", short: "n", type: "bool", help: "Do not print column headings" },
     { name: "no-trunc", type: "bool", help: "Do not truncate output" },
     { name: "quiet", short: "q", type: "bool", help: "Display only image IDs" },
-    { name: "sort", type: "string", default: "created", help: "Sort by created, id, repository, size or tag" },
+    {
+      name: "sort",
+      type: "string",
+      default: "created",
+      help: "Sort by created, id, repository, size or tag",
+    },
   ],
 };
 
@@ -67,7 +72,9 @@ function filterRows(rows: Row[], filters: string[]): Row[] {
 }
 
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp("^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+  const re = new RegExp(
+    "^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
+  );
   return re.test(s);
 }
 
@@ -129,10 +136,19 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     printFormatted(format, data, { ID: "IMAGE ID", CreatedSince: "CREATED", CreatedAt: "CREATED" });
     return 0;
   }
-  const headers = ["REPOSITORY", "TAG", ...(p.flags.digests ? ["DIGEST"] : []), "IMAGE ID", "CREATED", "SIZE"];
+  const headers = [
+    "REPOSITORY",
+    "TAG",
+    ...(p.flags.digests ? ["DIGEST"] : []),
+    "IMAGE ID",
+    "CREATED",
+    "SIZE",
+  ];
   printTable(
     p.flags.noheading ? undefined : headers,
-    data.map((d) => [d.Repository, d.Tag, ...(p.flags.digests ? [d.Digest] : []), d.ID, d.CreatedSince, d.Size]),
+    data.map((
+      d,
+    ) => [d.Repository, d.Tag, ...(p.flags.digests ? [d.Digest] : []), d.ID, d.CreatedSince, d.Size]),
   );
   return 0;
 }

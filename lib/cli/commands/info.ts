@@ -12,7 +12,12 @@ export const spec: CommandSpec = {
   usage: "pod info [options]",
   summary: "Display pod related system information",
   maxArgs: 0,
-  flags: [{ name: "format", short: "f", type: "string", help: "Change the output format to JSON or a Go template" }],
+  flags: [{
+    name: "format",
+    short: "f",
+    type: "string",
+    help: "Change the output format to JSON or a Go template",
+  }],
 };
 
 function firstLine(path: string): string {
@@ -38,10 +43,12 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   const osRelease = Object.fromEntries(
     (() => {
       try {
-        return Deno.readTextFileSync("/etc/os-release").split("\n").filter((l) => l.includes("=")).map((l) => {
-          const i = l.indexOf("=");
-          return [l.slice(0, i), l.slice(i + 1).replace(/^"|"$/g, "")];
-        });
+        return Deno.readTextFileSync("/etc/os-release").split("\n").filter((l) => l.includes("=")).map(
+          (l) => {
+            const i = l.indexOf("=");
+            return [l.slice(0, i), l.slice(i + 1).replace(/^"|"$/g, "")];
+          },
+        );
       } catch {
         return [];
       }

@@ -13,12 +13,28 @@ export const spec: CommandSpec = {
   flags: [
     { name: "format", short: "f", type: "string", help: "Format the output to a Go template or json" },
     { name: "size", short: "s", type: "bool", help: "Display total file size" },
-    { name: "type", short: "t", type: "string", default: "all", help: "Specify inspect-object type (container, image, all)" },
-    { name: "latest", short: "l", type: "bool", help: "Act on the latest container pod is aware of", hidden: true },
+    {
+      name: "type",
+      short: "t",
+      type: "string",
+      default: "all",
+      help: "Specify inspect-object type (container, image, all)",
+    },
+    {
+      name: "latest",
+      short: "l",
+      type: "bool",
+      help: "Act on the latest container pod is aware of",
+      hidden: true,
+    },
   ],
 };
 
-async function findContainer(root: string, name: string, size: boolean): Promise<Record<string, unknown> | undefined> {
+async function findContainer(
+  root: string,
+  name: string,
+  size: boolean,
+): Promise<Record<string, unknown> | undefined> {
   const { containerInspectData } = await import("../../runtime/inspect.ts");
   return await containerInspectData(root, name, { size });
 }

@@ -23,13 +23,17 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   const repair = p.flags.repair as boolean;
   const r = await checkStore(g.root, repair);
   for (const d of r.corrupt) console.log(`corrupt blob: ${d} (content does not match its digest)`);
-  for (const b of r.brokenImages) console.log(`broken image: ${b.image} (${b.id.slice(0, 12)}): blob ${b.blob} is ${b.why}`);
+  for (const b of r.brokenImages) {
+    console.log(`broken image: ${b.image} (${b.id.slice(0, 12)}): blob ${b.blob} is ${b.why}`);
+  }
   if (repair) {
     for (const x of r.removed) console.log(`removed ${x}`);
     await collectGarbage(g.root);
   }
   const broken = r.corrupt.length + r.brokenImages.length;
-  console.log(`${r.blobs} blobs checked, ${broken ? `${broken} problem${broken === 1 ? "" : "s"}` : "no problems"}`);
+  console.log(
+    `${r.blobs} blobs checked, ${broken ? `${broken} problem${broken === 1 ? "" : "s"}` : "no problems"}`,
+  );
   if (broken && !repair) {
     console.error("Error: the store has problems: run `pod system check --repair` to remove what is broken");
     return 125;

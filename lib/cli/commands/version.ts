@@ -10,12 +10,21 @@ export const spec: CommandSpec = {
   usage: "pod version [options]",
   summary: "Display the pod version information",
   maxArgs: 0,
-  flags: [{ name: "format", short: "f", type: "string", help: "Change the output format to JSON or a Go template" }],
+  flags: [{
+    name: "format",
+    short: "f",
+    type: "string",
+    help: "Change the output format to JSON or a Go template",
+  }],
 };
 
 /** Runs the command. */
 export function run(p: Parsed, _g: Globals): Promise<number> {
-  const arch = Deno.build.arch === "x86_64" ? "amd64" : Deno.build.arch === "aarch64" ? "arm64" : Deno.build.arch;
+  const arch = Deno.build.arch === "x86_64"
+    ? "amd64"
+    : Deno.build.arch === "aarch64"
+    ? "arm64"
+    : Deno.build.arch;
   const info = {
     Version: VERSION,
     APIVersion: VERSION,
