@@ -42,7 +42,7 @@ async function topHelp(): Promise<string> {
   rows.sort((a, b) => a[0].localeCompare(b[0]));
   const w = Math.max(...rows.map((r) => r[0].length)) + 3;
   return [
-    "Manage pods, containers and images",
+    "Manage containers and images",
     "",
     "Usage:",
     "  pod [options] [command]",

@@ -99,6 +99,7 @@ export class LayerApplier {
       case "file":
         return await this.#file(rel, abs, e);
       case "symlink":
+        if (e.linkname === "" || e.linkname.includes("\0")) throw new RuleError("invalid symlink target");
         this.#create(rel, abs, () => Deno.symlinkSync(e.linkname, abs));
         this.#meta(abs, e, false);
         return;

@@ -12,7 +12,7 @@ import { debug } from "../log.ts";
 export type Compression = "gzip" | "zstd" | "none";
 
 /** Size of the decompressor's output chunks. */
-const OUT_CHUNK = Number(Deno.env.get("XO") ?? 256 * 1024);
+const OUT_CHUNK = 64 * 1024;
 
 /** Compression named by a layer media type, or undefined when the media type does not say. */
 export function compressionFromMediaType(mediaType: string): Compression | undefined {

@@ -6,8 +6,8 @@
  * Containment rules (see also `root.ts`):
  * - refused (the layer fails): a name or hardlink target whose `..` climbs above the root; a hardlink to a
  *   missing target, to a directory or to the root; a non-directory entry for the root itself; a path whose
- *   parent is not a directory; more than 40 symlinks in one resolution; invalid whiteout names; sparse files
- *   and unknown entry types; a stream that is truncated, malformed, larger than `maxBytes` or whose sha256
+ *   parent is not a directory; a NUL byte in a name; an empty symlink target; more than 40 symlinks in one
+ *   resolution; invalid whiteout names; sparse files and unknown entry types; a stream that is truncated, malformed, larger than `maxBytes` or whose sha256
  *   differs from the expected diff_id.
  * - contained (applied inside the root): absolute names (taken relative to the root); symlinks met while
  *   resolving a parent directory, followed inside the root like a chroot would (absolute targets from the
@@ -19,6 +19,7 @@
 import { createHash } from "node:crypto";
 import { describeError, PodError } from "../errors.ts";
 import { Extraction, LayerApplier } from "./apply.ts";
+import { GarbageValve } from "./gc.ts";
 import { decompress, detectCompression, peek } from "./compress.ts";
 import { Root } from "./root.ts";
 import { ChunkReader, readTar, TarFormatError } from "./tar.ts";
@@ -81,9 +82,9 @@ export function defaultMaxBytes(): number {
 /** A failure of the byte stream itself (not of one entry). */
 class StreamError extends Error {}
 
-const READ_CHUNK = Number(Deno.env.get("XI") ?? 1 << 20);
+const READ_CHUNK = 128 * 1024;
 
-/** Reads a file as a stream of fresh 1 MiB chunks (the decompressor may keep a chunk after it is handed over). */
+/** Reads a file as a stream of fresh 128 KiB chunks (the decompressor may keep a chunk after it is handed over). */
 function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
@@ -140,6 +141,7 @@ async function applyTo(
   const hash = createHash("sha256");
   let bytes = 0;
   let current: string | undefined;
+  const valve = new GarbageValve();
   try {
     let bytesIn = 0;
     const counted = async function* (): AsyncGenerator<Uint8Array> {
@@ -168,6 +170,7 @@ async function applyTo(
           bytes += c.length;
           if (bytes > max) throw new StreamError(`uncompressed size exceeds the limit of ${max} bytes`);
           hash.update(c);
+          valve.add(c.length);
           yield c;
         }
       } finally {

@@ -26,6 +26,7 @@ export const MAX_LINKS = 40;
  * climbs above the root.
  */
 export function cleanName(name: string, what = "path"): string[] {
+  if (name.includes("\0")) throw new RuleError(`${what} contains a NUL byte`);
   const out: string[] = [];
   for (const c of name.split("/")) {
     if (c === "" || c === ".") continue;
