@@ -1,28 +1,36 @@
 /**
- * Pull benchmark: pulls (and, when `lib/unpack/mod.ts` is there, unpacks) a ≥50 MB multi-layer image from a
- * local registry with pod, compares with `podman pull` when installed, compares node:crypto sha256 throughput
- * with `sha256sum`, and reports peak RSS.
+ * Pull benchmark: pull + unpack of a multi-layer image (two sizes, default 50 and 150 MiB of file data) from a
+ * local registry with pod, side by side with `podman pull` (temp `--root`/`--runroot`, the host's storage is not
+ * touched), and `tar -xzf` of the same layer blobs; node:crypto sha256 throughput vs `sha256sum`; peak RSS of
+ * every step (`/usr/bin/time`). Prints numbers and ratios against the targets; never asserts.
  *
- *     deno run -A scripts/bench_pull.ts [--mb 64] [--layers 4] [--runs 3]
+ *     deno run -A scripts/bench_pull.ts [--sizes 50,150] [--layers 4] [--runs 3]
+ *
+ * pod's unpack runs in a child process (`unpackLayers(target, layers)` of `lib/unpack/mod.ts`, the call
+ * `pod start` makes), so its peak RSS is measured apart from the pull's.
  * @module
  */
 
-import { startRegistry } from "../tests/helpers/registry.ts";
+import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { bigImage } from "../tests/helpers/fixtures.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const SELF = new URL(import.meta.url).pathname;
 const dec = new TextDecoder();
 
-function arg(name: string, def: number): number {
+function argStr(name: string, def: string): string {
   const i = Deno.args.indexOf(`--${name}`);
-  return i >= 0 ? Number(Deno.args[i + 1]) : def;
+  return i >= 0 ? Deno.args[i + 1] : def;
 }
 
-/** Runs a command under /usr/bin/time; wall seconds and peak RSS (KiB). */
-async function timed(
-  cmd: string[],
-  env: Record<string, string> = {},
-): Promise<{ s: number; rssKiB: number }> {
+interface Timed {
+  s: number;
+  rssKiB: number;
+  stdout: string;
+}
+
+/** Runs a command under /usr/bin/time; wall seconds and peak RSS (KiB, of the process and its waited children). */
+async function timed(cmd: string[], env?: Record<string, string>): Promise<Timed> {
   const haveTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
   const argv = haveTime ? ["/usr/bin/time", "-f", "__RSS__ %M", ...cmd] : cmd;
   const t0 = performance.now();
@@ -32,141 +40,262 @@ async function timed(
   const err = dec.decode(o.stderr);
   if (!o.success) throw new Error(`${cmd.join(" ")} failed: ${err.slice(-2000)}`);
   const m = /__RSS__ (\d+)/.exec(err);
-  return { s, rssKiB: m ? Number(m[1]) : NaN };
+  return { s, rssKiB: m ? Number(m[1]) : NaN, stdout: dec.decode(o.stdout) };
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const mib = (b: number) => (b / 1048576).toFixed(1);
+const ok = (good: boolean) => good ? "ok" : "MISS";
 
-async function main() {
-  const mb = arg("mb", 96);
-  const layers = arg("layers", 4);
-  const runs = arg("runs", 3);
-  const reg = await startRegistry({ logLevel: "error" });
-  const work = await Deno.makeTempDir({ prefix: "pod-bench-pull-" });
-  try {
-    const img = await bigImage(reg, mb, { layers });
-    const blobBytes = img.layers.reduce((n, l) => n + l.size, 0);
-    console.log(`image ${img.ref}: ${img.layers.length} layers, ${mib(blobBytes)} MiB compressed`);
-
-    // pod pull (fresh store each run)
-    const podRuns: { s: number; rssKiB: number }[] = [];
-    let lastRoot = "";
-    for (let i = 0; i < runs; i++) {
-      lastRoot = `${work}/pod-${i}`;
-      podRuns.push(
-        await timed([Deno.execPath(), "run", "-A", CLI, "pull", "-q", img.ref], {
-          POD_HOME: lastRoot,
-          REGISTRY_AUTH_FILE: `${work}/auth.json`,
-        }),
-      );
-    }
-    const podS = median(podRuns.map((r) => r.s));
-    const podRss = Math.max(...podRuns.map((r) => r.rssKiB));
-    console.log(
-      `pod pull:      ${podS.toFixed(2)} s median of ${runs}  (${
-        (blobBytes / 1048576 / podS).toFixed(0)
-      } MiB/s), ` +
-        `peak RSS ${(podRss / 1024).toFixed(0)} MiB`,
-    );
-    const rePull = await timed([Deno.execPath(), "run", "-A", CLI, "pull", "-q", img.ref], {
-      POD_HOME: lastRoot,
-      REGISTRY_AUTH_FILE: `${work}/auth.json`,
-    });
-    console.log(`pod re-pull:   ${rePull.s.toFixed(2)} s (all blobs present)`);
-
-    // unpack, when the unpacker exists
-    const unpackPath = new URL("../lib/unpack/mod.ts", import.meta.url);
-    if (await Deno.stat(unpackPath).then(() => true, () => false)) {
-      try {
-        const mod = await import(unpackPath.href);
-        const layersIn = img.layers.map((l) => ({
-          path: `${lastRoot}/blobs/sha256/${l.digest.slice(7)}`,
-          mediaType: l.mediaType,
-          digest: l.digest,
-          size: l.size,
-          diffId: l.diffId,
-        }));
-        const target = `${work}/rootfs`;
-        await Deno.mkdir(target);
-        const t0 = performance.now();
-        await mod.unpackLayers(target, layersIn);
-        const s = (performance.now() - t0) / 1000;
-        console.log(
-          `pod unpack:    ${s.toFixed(2)} s (in process)  → pull+unpack ${(podS + s).toFixed(2)} s`,
-        );
-      } catch (e) {
-        console.log(`pod unpack:    skipped (${(e as Error).message.split("\n")[0]})`);
-      }
-    } else console.log("pod unpack:    skipped (lib/unpack/mod.ts not there yet)");
-
-    // podman, when installed
-    const podman = await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "piped" })
-      .output();
-    if (podman.success) {
-      const pmRuns: { s: number; rssKiB: number }[] = [];
-      for (let i = 0; i < runs; i++) {
-        pmRuns.push(
-          await timed([
-            "podman",
-            "--root",
-            `${work}/podman-${i}`,
-            "--runroot",
-            `${work}/podman-run-${i}`,
-            "--storage-driver",
-            "vfs",
-            "pull",
-            "-q",
-            "--tls-verify=false",
-            img.ref,
-          ]),
-        );
-      }
-      const pmS = median(pmRuns.map((r) => r.s));
-      console.log(
-        `podman pull:   ${pmS.toFixed(2)} s median (incl. unpack to vfs)  → pod/podman time ratio ${
-          (podS / pmS).toFixed(2)
-        }, peak RSS ${(Math.max(...pmRuns.map((r) => r.rssKiB)) / 1024).toFixed(0)} MiB`,
-      );
-    } else console.log("podman pull:   skipped (podman not installed)");
-
-    // sha256: node:crypto (as pull hashes) vs sha256sum, over a 256 MiB file
-    const file = `${work}/hashme`;
-    const chunk = new Uint8Array(1 << 20);
-    crypto.getRandomValues(chunk.subarray(0, 65536));
-    const f = await Deno.open(file, { write: true, create: true });
-    for (let i = 0; i < 256; i++) {
-      chunk[0] = i;
-      await f.write(chunk);
-    }
-    f.close();
-    const { createHash } = await import("node:crypto");
-    let best = Infinity;
-    for (let r = 0; r < 3; r++) {
-      const t0 = performance.now();
-      const h = createHash("sha256");
-      const rf = await Deno.open(file);
-      for await (const c of rf.readable) h.update(c);
-      h.digest("hex");
-      best = Math.min(best, (performance.now() - t0) / 1000);
-    }
-    let bestSum = Infinity;
-    for (let r = 0; r < 3; r++) bestSum = Math.min(bestSum, (await timed(["sha256sum", file])).s);
-    const ours = 256 / best;
-    const theirs = 256 / bestSum;
-    console.log(
-      `sha256:        node:crypto ${ours.toFixed(0)} MiB/s, sha256sum ${theirs.toFixed(0)} MiB/s → ratio ${
-        (ours / theirs).toFixed(2)
-      }`,
-    );
-  } finally {
-    await reg.stop();
-    await Deno.remove(work, { recursive: true });
-  }
+/** Child mode: `--unpack-child <target> <layers.json>`; prints the in-process unpack seconds. */
+async function unpackChild(target: string, layersJson: string): Promise<void> {
+  const { unpackLayers } = await import("../lib/unpack/mod.ts");
+  const layers = JSON.parse(await Deno.readTextFile(layersJson));
+  const t0 = performance.now();
+  await unpackLayers(target, layers, {});
+  console.log(`__UNPACK__ ${(performance.now() - t0) / 1000}`);
 }
 
-if (import.meta.main) await main();
+interface SizeResult {
+  mb: number;
+  blobBytes: number;
+  podPull: number;
+  podPullRss: number;
+  unpackIn: number;
+  unpackWall: number;
+  unpackRss: number;
+  tar: number;
+  tarRss: number;
+  podman?: number;
+  podmanRss?: number;
+}
+
+/** Removes a temp podman root (as root, podman leaves a private bind mount on `root/overlay`). */
+async function removePodmanRoot(root: string): Promise<void> {
+  const mounts = await Deno.readTextFile("/proc/mounts").catch(() => "");
+  if (mounts.includes(` ${root}/root/overlay `)) {
+    await new Deno.Command("umount", { args: [`${root}/root/overlay`], stdout: "null", stderr: "null" })
+      .output();
+  }
+  await Deno.remove(root, { recursive: true }).catch(() => {});
+}
+
+async function podmanPath(): Promise<boolean> {
+  return (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "null" }).output())
+    .success;
+}
+
+async function benchSize(reg: Registry, work: string, mb: number, layers: number, runs: number) {
+  const img = await bigImage(reg, mb, { layers, repo: `test/big${mb}` });
+  const blobBytes = img.layers.reduce((n, l) => n + l.size, 0);
+  console.log(
+    `\nimage ${img.ref}: ${img.layers.length} layers, ${mib(blobBytes)} MiB compressed, ${mb} MiB of data`,
+  );
+  const env = {
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    HOME: work,
+    REGISTRY_AUTH_FILE: `${work}/auth.json`,
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+
+  // pod pull (fresh store each run)
+  const pulls: Timed[] = [];
+  let store = "";
+  for (let i = 0; i < runs; i++) {
+    store = `${work}/pod-${mb}-${i}`;
+    pulls.push(
+      await timed([Deno.execPath(), "run", "-A", CLI, "pull", "-q", img.ref], { ...env, POD_HOME: store }),
+    );
+  }
+  const podPull = median(pulls.map((r) => r.s));
+  const podPullRss = Math.max(...pulls.map((r) => r.rssKiB));
+
+  // pod unpack (child process, fresh target each run)
+  const layersIn = img.layers.map((l) => ({
+    path: `${store}/blobs/sha256/${l.digest.slice(7)}`,
+    mediaType: l.mediaType,
+    digest: l.digest,
+    diffId: l.diffId,
+  }));
+  const layersJson = `${work}/layers-${mb}.json`;
+  await Deno.writeTextFile(layersJson, JSON.stringify(layersIn));
+  const unp: { inS: number; t: Timed }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const target = `${work}/rootfs-${mb}-${i}`;
+    await Deno.mkdir(target);
+    const t = await timed([Deno.execPath(), "run", "-A", SELF, "--unpack-child", target, layersJson], env);
+    unp.push({ inS: Number(/__UNPACK__ (\S+)/.exec(t.stdout)?.[1]), t });
+    await Deno.remove(target, { recursive: true });
+  }
+  const unpackIn = median(unp.map((u) => u.inS));
+  const unpackWall = median(unp.map((u) => u.t.s));
+  const unpackRss = Math.max(...unp.map((u) => u.t.rssKiB));
+
+  // GNU tar -xzf of the same blobs, in order, into one dir
+  const tars: Timed[] = [];
+  for (let i = 0; i < runs; i++) {
+    const target = `${work}/tar-${mb}-${i}`;
+    await Deno.mkdir(target);
+    const script = layersIn.map((l) => `tar -xzf '${l.path}' -C '${target}'`).join(" && ");
+    tars.push(await timed(["sh", "-c", script], env));
+    await Deno.remove(target, { recursive: true });
+  }
+  const tar = median(tars.map((r) => r.s));
+  const tarRss = Math.max(...tars.map((r) => r.rssKiB));
+
+  const r: SizeResult = {
+    mb,
+    blobBytes,
+    podPull,
+    podPullRss,
+    unpackIn,
+    unpackWall,
+    unpackRss,
+    tar,
+    tarRss,
+  };
+
+  if (await podmanPath()) {
+    const pm: Timed[] = [];
+    for (let i = 0; i < runs; i++) {
+      // podman refuses a runroot longer than 50 characters: a short temp dir of its own
+      const root = await Deno.makeTempDir({ prefix: "pm-" });
+      pm.push(
+        await timed([
+          "podman",
+          "--root",
+          `${root}/root`,
+          "--runroot",
+          `${root}/run`,
+          "--cgroup-manager=cgroupfs",
+          "--events-backend=file",
+          "pull",
+          "-q",
+          "--tls-verify=false",
+          img.ref,
+        ], { PATH: env.PATH, HOME: work, XDG_RUNTIME_DIR: `${root}/xdg` }),
+      );
+      await removePodmanRoot(root);
+    }
+    r.podman = median(pm.map((x) => x.s));
+    r.podmanRss = Math.max(...pm.map((x) => x.rssKiB));
+  }
+  for (let i = 0; i < runs; i++) await Deno.remove(`${work}/pod-${mb}-${i}`, { recursive: true });
+  return r;
+}
+
+async function sha256Bench(work: string): Promise<void> {
+  const file = `${work}/hashme`;
+  const chunk = new Uint8Array(1 << 20);
+  crypto.getRandomValues(chunk.subarray(0, 65536));
+  const f = await Deno.open(file, { write: true, create: true });
+  for (let i = 0; i < 256; i++) {
+    chunk[0] = i;
+    await f.write(chunk);
+  }
+  f.close();
+  const { createHash } = await import("node:crypto");
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    const h = createHash("sha256");
+    const rf = await Deno.open(file);
+    for await (const c of rf.readable) h.update(c);
+    h.digest("hex");
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  let bestSum = Infinity;
+  for (let r = 0; r < 3; r++) bestSum = Math.min(bestSum, (await timed(["sha256sum", file])).s);
+  const ours = 256 / best;
+  const theirs = 256 / bestSum;
+  console.log(
+    `\nsha256 (256 MiB, page cache): node:crypto ${ours.toFixed(0)} MiB/s, sha256sum ${
+      theirs.toFixed(0)
+    } MiB/s → ratio ${(ours / theirs).toFixed(2)}`,
+  );
+  await Deno.remove(file);
+}
+
+/** Runs the benchmark against `shared` (a running registry) or a registry of its own. */
+export async function main(shared?: Registry): Promise<void> {
+  const sizes = argStr("sizes", "50,150").split(",").map(Number);
+  const layers = Number(argStr("layers", "4"));
+  const runs = Number(argStr("runs", "3"));
+  const havePodman = await podmanPath();
+  if (!havePodman) console.log("podman was not found: printing pod's numbers alone");
+  const reg = shared ?? await startRegistry({ logLevel: "error" });
+  const work = await Deno.makeTempDir({ prefix: "pod-bench-pull-" });
+  const results: SizeResult[] = [];
+  try {
+    for (const mb of sizes) results.push(await benchSize(reg, work, mb, layers, runs));
+    await sha256Bench(work);
+  } finally {
+    if (!shared) await reg.stop();
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+
+  const f = (x: number | undefined, d = 2) => x === undefined ? "-" : x.toFixed(d);
+  console.log(`\n== pull + unpack (median of ${runs}; wall s; RSS = peak MiB) ==`);
+  const rows: string[][] = [[
+    "MiB data",
+    "pod pull",
+    "pod unpack",
+    "pod pull+unpack",
+    "podman pull",
+    "ratio (≤0.5)",
+    "tar -xzf",
+    "unpack/tar (≤1.0)",
+    "RSS pull",
+    "RSS unpack",
+    "RSS podman",
+    "RSS tar",
+  ]];
+  for (const r of results) {
+    const pu = r.podPull + r.unpackIn;
+    rows.push([
+      String(r.mb),
+      f(r.podPull),
+      `${f(r.unpackIn)} (${f(r.unpackWall)} proc)`,
+      f(pu),
+      f(r.podman),
+      r.podman ? `${f(pu / r.podman)} ${ok(pu / r.podman <= 0.5)}` : "-",
+      f(r.tar),
+      `${f(r.unpackIn / r.tar)} ${ok(r.unpackIn / r.tar <= 1)}`,
+      f(r.podPullRss / 1024, 0),
+      f(r.unpackRss / 1024, 0),
+      r.podmanRss ? f(r.podmanRss / 1024, 0) : "-",
+      f(r.tarRss / 1024, 0),
+    ]);
+  }
+  const w = rows[0].map((_, i) => Math.max(...rows.map((l) => l[i].length)));
+  for (const l of rows) console.log(l.map((c, i) => c.padStart(w[i])).join("  "));
+  const peak = results.map((r) => Math.max(r.podPullRss, r.unpackRss) / 1024);
+  console.log(
+    `peak RSS target ≤ 80 MiB: ${peak.map((p) => p.toFixed(0)).join(" / ")} MiB → ${
+      ok(peak.every((p) => p <= 80))
+    }`,
+  );
+  if (results.length >= 2) {
+    const a = results[0], b = results[results.length - 1];
+    const grow = (x: number, y: number) => `${((y / x - 1) * 100).toFixed(0)}%`;
+    console.log(
+      `RSS growth ${a.mb} → ${b.mb} MiB: pull ${grow(a.podPullRss, b.podPullRss)}, unpack ${
+        grow(a.unpackRss, b.unpackRss)
+      } (flat = within ~10%)`,
+    );
+  }
+  console.log(
+    "pod pull+unpack uses the in-process unpack time; pod's start-up (deno) is in 'pod pull' and in '(proc)'.",
+  );
+}
+
+if (import.meta.main) {
+  const i = Deno.args.indexOf("--unpack-child");
+  if (i >= 0) await unpackChild(Deno.args[i + 1], Deno.args[i + 2]);
+  else await main();
+}
