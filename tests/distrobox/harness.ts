@@ -15,8 +15,8 @@
 
 import { type BuiltLayer, customImage, MT } from "../helpers/fixtures.ts";
 import { type Registry, registryAvailable, startRegistry } from "../helpers/registry.ts";
-
-const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+import { CLI_PATH, REPO_ROOT } from "../helpers/pod.ts";
+import { lookupUser, TEST_USER } from "../helpers/rootless.ts";
 
 /** Why the distrobox tests cannot run here, or `undefined` when they can. */
 export function skipReason(opts: { rootless?: boolean } = {}): string | undefined {
@@ -35,9 +35,9 @@ export function skipReason(opts: { rootless?: boolean } = {}): string | undefine
     return "docker-registry is not installed";
   }
   if (opts.rootless) {
-    const id = new Deno.Command("id", { args: ["-u", "podtest"], stdout: "piped", stderr: "null" })
+    const id = new Deno.Command("id", { args: ["-u", TEST_USER], stdout: "piped", stderr: "null" })
       .outputSync();
-    if (!id.success) return "no test user podtest (scripts/setup-test-host.sh)";
+    if (!id.success) return `no test user ${TEST_USER} (scripts/setup-test-host.sh)`;
     for (const p of ["/usr/bin/newuidmap", "/usr/bin/newgidmap"]) {
       try {
         Deno.statSync(p);
@@ -150,7 +150,7 @@ async function run(
 
 /**
  * Sets up everything: image (cached), registry with the image pushed, temp HOME and POD_HOME, the `podman`
- * shim first on PATH. `rootless` runs distrobox and pod as the `podtest` user (through `runuser`).
+ * shim first on PATH. `rootless` runs distrobox and pod as the test user (`podtest`, through `runuser`).
  */
 export async function setUpDistrobox(opts: { rootless?: boolean } = {}): Promise<DistroboxEnv> {
   const { layer, seconds } = await buildImageLayer();
@@ -170,8 +170,10 @@ export async function setUpDistrobox(opts: { rootless?: boolean } = {}): Promise
         Cmd: ["bash"],
       },
     });
-    const user = opts.rootless ? "podtest" : "root";
-    const uid = opts.rootless ? 1001 : 0;
+    const testUser = opts.rootless ? await lookupUser(TEST_USER) : undefined;
+    if (opts.rootless && !testUser) throw new Error(`no test user ${TEST_USER}`);
+    const user = testUser?.name ?? "root";
+    const uid = testUser?.uid ?? 0;
     // Not under /tmp: distrobox binds the host's /tmp into the box.
     const base = await Deno.makeTempDir({ dir: "/var/tmp", prefix: "pod-distrobox-" });
     await Deno.chmod(base, 0o755);
@@ -185,7 +187,7 @@ export async function setUpDistrobox(opts: { rootless?: boolean } = {}): Promise
       [
         "#!/bin/sh",
         `printf '%s\\n' "podman $*" >> ${shellQuote(`${base}/shim.log`)}`,
-        `exec ${shellQuote(deno)} run -A --quiet ${shellQuote(`${REPO_ROOT}/cli.ts`)} "$@"`,
+        `exec ${shellQuote(deno)} run -A --quiet ${shellQuote(CLI_PATH)} "$@"`,
         "",
       ].join("\n"),
     );

@@ -847,6 +847,30 @@ export function dockerSchema2(target: PushTarget, opts: FixtureOptions = {}): Pr
   );
 }
 
+/** A seeded xorshift32 generator of numbers in [0, 1): the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+/** `n` deterministic incompressible bytes (xorshift from `seed`), so a layer is big on the wire. */
+export function noise(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed | 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 /** Fill `buf` with random-ish, compressible text (16 distinct letters, newlines): gzip gets ~2x. */
 function fillCompressible(buf: Uint8Array): void {
   for (let off = 0; off < buf.length; off += 65536) {

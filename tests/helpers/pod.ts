@@ -11,6 +11,9 @@
  *   await h.cleanup();
  * }
  * ```
+ *
+ * {@linkcode startPod} starts pod in the background (to kill it at a chosen moment); {@linkcode isOneLineError}
+ * and {@linkcode errorLine} check pod's one-line error contract.
  * @module
  */
 
@@ -34,17 +37,29 @@ export interface TempPodHome {
   runtimeDir: string;
   /** The owner when made for a rootless user. */
   user?: UserInfo;
+  /** {@linkcode pod} on this store, as its user (if any), with its `env` (per-call `env` wins). */
+  pod: (args: string[], opts?: Omit<PodOptions, "home" | "user">) => Promise<PodResult>;
+  /** {@linkcode startPod} on this store, as its user (if any), with its `env`. */
+  startPod: (args: string[], opts?: Omit<PodOptions, "home" | "user">) => Promise<PodProcess>;
   /** Remove everything (as root this also removes files owned by sub-ids). */
   cleanup: () => Promise<void>;
   /** `await using h = await tempPodHome()`. */
   [Symbol.asyncDispose]: () => Promise<void>;
 }
 
+/** Options of {@linkcode tempPodHome}. */
+export interface TempPodHomeOptions {
+  /** Make it for this (rootless) user; its `pod`/`startPod` run as that user. */
+  user?: string;
+  /** Extra environment for every run through its `pod`/`startPod` (e.g. {@linkcode REGISTRY_TEST_ENV}). */
+  env?: Record<string, string>;
+}
+
 /**
  * Make a temp dir with a store root (`home`, 0700), a `HOME` and an `XDG_RUNTIME_DIR`; chowned to `user` when given.
  * The store dir exists but is empty.
  */
-export async function tempPodHome(opts: { user?: string } = {}): Promise<TempPodHome> {
+export async function tempPodHome(opts: TempPodHomeOptions = {}): Promise<TempPodHome> {
   const user = opts.user !== undefined ? await lookupUser(opts.user) : undefined;
   if (opts.user !== undefined && !user) throw new Error(`no such user: ${opts.user}`);
   const root = await Deno.makeTempDir({ prefix: "pod-test-" });
@@ -65,12 +80,20 @@ export async function tempPodHome(opts: { user?: string } = {}): Promise<TempPod
     done = true;
     await removeTree(root);
   };
+  const bound = (o: Omit<PodOptions, "home" | "user"> = {}): PodOptions => ({
+    ...o,
+    home,
+    user: opts.user,
+    env: { ...opts.env, ...o.env },
+  });
   return {
     root,
     home,
     userHome,
     runtimeDir,
     user: user ?? undefined,
+    pod: (args, o) => pod(args, bound(o)),
+    startPod: (args, o) => startPod(args, bound(o)),
     cleanup,
     [Symbol.asyncDispose]: cleanup,
   };
@@ -112,6 +135,8 @@ export interface PodOptions {
 export interface PodResult {
   /** Exit code (128+n when killed by signal n). */
   code: number;
+  /** The signal that ended the process, `null` when it exited (so "exit 130" and "killed by SIGINT" differ). */
+  signal: Deno.Signal | null;
   /** stdout as text. */
   stdout: string;
   /** stderr as text. */
@@ -121,6 +146,22 @@ export interface PodResult {
   /** Whether the timeout killed it. */
   timedOut: boolean;
 }
+
+/** A pod process started by {@linkcode startPod}. */
+export interface PodProcess {
+  /** The child's pid (deno running cli.ts; for `user`, `setpriv` execs into it, so the same pid). */
+  pid: number;
+  /** Resolves when it has ended. */
+  done: Promise<PodResult>;
+  /** Send a signal to exactly this process (ignored once it has ended). */
+  kill(sig: Deno.Signal): void;
+}
+
+/**
+ * Environment for registry tests (`env` of {@linkcode PodOptions}): a 20 s registry idle timeout instead of pod's
+ * 30 s, so a stalled transfer fails sooner.
+ */
+export const REGISTRY_TEST_ENV: Readonly<Record<string, string>> = { POD_REGISTRY_TIMEOUT_MS: "20000" };
 
 /** The command line and environment {@linkcode pod} uses (for tests that spawn pod themselves). */
 export interface PodCommand {
@@ -209,8 +250,11 @@ export async function spawnPod(args: string[], opts: PodOptions): Promise<Deno.C
   }).spawn();
 }
 
-/** Run `pod args` and collect its exit code and output. */
-export async function pod(args: string[], opts: PodOptions): Promise<PodResult> {
+/**
+ * Start `pod args` in the background (stdin from `opts.stdin`, else `/dev/null`): for tests that kill it at a
+ * chosen moment or run several at once. The timeout of {@linkcode PodOptions} applies.
+ */
+export async function startPod(args: string[], opts: PodOptions): Promise<PodProcess> {
   const c = await podCommand(args, opts);
   const child = new Deno.Command(c.cmd, {
     args: c.args,
@@ -221,22 +265,21 @@ export async function pod(args: string[], opts: PodOptions): Promise<PodResult> 
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  let ended = false;
+  const kill = (sig: Deno.Signal) => {
+    if (ended) return;
+    try {
+      child.kill(sig);
+    } catch {
+      // exited
+    }
+  };
   let timedOut = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // exited
-    }
-    killTimer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // exited
-      }
-    }, 2000);
+    kill("SIGTERM");
+    killTimer = setTimeout(() => kill("SIGKILL"), 2000);
   }, opts.timeoutMs ?? 120_000);
   const writing = opts.stdin !== undefined
     ? (async () => {
@@ -249,20 +292,43 @@ export async function pod(args: string[], opts: PodOptions): Promise<PodResult> 
       }
     })()
     : Promise.resolve();
-  try {
-    const [out] = await Promise.all([child.output(), writing]);
-    const td = new TextDecoder();
-    return {
-      code: out.signal ? 128 + signalNumber(out.signal) : out.code,
-      stdout: td.decode(out.stdout),
-      stderr: td.decode(out.stderr),
-      stdoutBytes: out.stdout,
-      timedOut,
-    };
-  } finally {
-    clearTimeout(timer);
-    if (killTimer !== undefined) clearTimeout(killTimer);
-  }
+  const done = (async (): Promise<PodResult> => {
+    try {
+      const [out] = await Promise.all([child.output(), writing]);
+      const td = new TextDecoder();
+      return {
+        code: out.signal ? 128 + signalNumber(out.signal) : out.code,
+        signal: out.signal,
+        stdout: td.decode(out.stdout),
+        stderr: td.decode(out.stderr),
+        stdoutBytes: out.stdout,
+        timedOut,
+      };
+    } finally {
+      ended = true;
+      clearTimeout(timer);
+      if (killTimer !== undefined) clearTimeout(killTimer);
+    }
+  })();
+  return { pid: child.pid, done, kill };
+}
+
+/** Run `pod args` and collect its exit code and output. */
+export async function pod(args: string[], opts: PodOptions): Promise<PodResult> {
+  return await (await startPod(args, opts)).done;
+}
+
+/** True when the one-line error contract holds: the last non-empty stderr line starts `Error: `, no stack trace. */
+export function isOneLineError(stderr: string): boolean {
+  const lines = stderr.split("\n").filter((l) => l.trim() !== "");
+  return lines.length >= 1 && lines[lines.length - 1].startsWith("Error: ") &&
+    !/^\s+at /m.test(stderr);
+}
+
+/** The last `Error: …` line of stderr (or the whole stderr when there is none). */
+export function errorLine(stderr: string): string {
+  const lines = stderr.split("\n").filter((l) => l.startsWith("Error: "));
+  return lines[lines.length - 1] ?? stderr;
 }
 
 function signalNumber(s: Deno.Signal): number {

@@ -106,3 +106,13 @@ export function diffListings(before: StoreEntry[], after: StoreEntry[]): string 
   for (const [p, e] of b) if (!a.has(p)) lines.push(`+ ${p} (${e.type})`);
   return lines.join("\n");
 }
+
+/**
+ * Temp files anywhere in the store, named by `lib/store/atomic.ts` `tempName()` (`.<kind>-<pid>-…`): what a killed
+ * process may leave behind. Relative paths, sorted.
+ */
+export async function strayTemps(root: string): Promise<string[]> {
+  return (await listStore(root, { modes: false })).map((e) => e.path).filter((p) =>
+    /(^|\/)\.[a-z]+-\d+-/.test(p)
+  );
+}

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busybox } from "../helpers/fixtures.ts";
-import { runPod, snapshotStore, testEnv } from "../helpers/fault_proxy.ts";
+import { type PodResult, REGISTRY_TEST_ENV, tempPodHome } from "../helpers/pod.ts";
+import { listStore } from "../helpers/store_listing.ts";
 
 const available = await registryAvailable();
 const LONG = "a".repeat(10_000);
@@ -63,17 +64,17 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     const reg = await startRegistry();
-    const { dir, env } = await testEnv("pod-clierr-");
+    const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
     try {
       const img = await busybox(reg);
-      const pulled = await runPod(["pull", "-q", img.ref], env);
+      const pulled = await h.pod(["pull", "-q", img.ref]);
       assert.equal(pulled.code, 0, pulled.stderr);
-      const before = await snapshotStore(env.POD_HOME, /^(tmp\/|lock$)/);
+      const before = await listStore(h.home, { ignoreTmp: true });
       // the cases are independent processes: run them a few at a time
-      const results = new Map<number, Awaited<ReturnType<typeof runPod>>>();
+      const results = new Map<number, PodResult>();
       for (let i = 0; i < CASES.length; i += 4) {
         const batch = CASES.slice(i, i + 4).map(([argv], j) =>
-          runPod(argv.map((a) => (a === "IMG" ? img.ref : a)), env).then((r) => results.set(i + j, r))
+          h.pod(argv.map((a) => (a === "IMG" ? img.ref : a))).then((r) => results.set(i + j, r))
         );
         await Promise.all(batch);
       }
@@ -90,10 +91,10 @@ Deno.test({
           assert.equal(r.stdout, "", "nothing on stdout");
         });
       }
-      assert.deepEqual(await snapshotStore(env.POD_HOME, /^(tmp\/|lock$)/), before, "store unchanged");
+      assert.deepEqual(await listStore(h.home, { ignoreTmp: true }), before, "store unchanged");
     } finally {
       await reg.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });

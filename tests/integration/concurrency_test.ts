@@ -7,27 +7,28 @@
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busyboxTar, customImage, type PushedImage, tarTree } from "../helpers/fixtures.ts";
-import { type PodRun, runPod, spawnPod, startFaultProxy, testEnv } from "../helpers/fault_proxy.ts";
+import { startFaultProxy } from "../helpers/fault_proxy.ts";
+import { type PodResult, REGISTRY_TEST_ENV, type TempPodHome, tempPodHome } from "../helpers/pod.ts";
 import { claimBlobs } from "../../lib/store/gc.ts";
 import { ensureStore } from "../../lib/store/images.ts";
 
 const available = await registryAvailable();
 
-async function check(env: Record<string, string>): Promise<void> {
-  const c = await runPod(["system", "check"], env);
+async function check(h: TempPodHome): Promise<void> {
+  const c = await h.pod(["system", "check"]);
   assert.equal(c.code, 0, `system check:\n${c.stdout}${c.stderr}`);
 }
 
-async function imageIds(env: Record<string, string>): Promise<string[]> {
-  const r = await runPod(["images", "-q", "--no-trunc"], env);
+async function imageIds(h: TempPodHome): Promise<string[]> {
+  const r = await h.pod(["images", "-q", "--no-trunc"]);
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.split("\n").map((l) => l.trim().replace(/^sha256:/, "")).filter(Boolean).sort();
 }
 
 Deno.test("concurrency: a pull's blob claim is written under the store lock (gc cannot miss it)", async () => {
-  const { dir, env } = await testEnv("pod-conc-claim-");
+  const h = await tempPodHome();
   try {
-    const root = env.POD_HOME;
+    const root = h.home;
     await ensureStore(root);
     const claim = await claimBlobs(root);
     // hold the store lock the way collectGarbage() does, on another open file description
@@ -47,7 +48,7 @@ Deno.test("concurrency: a pull's blob claim is written under the store lock (gc 
     assert.match(await Deno.readTextFile(`${root}/tmp/${file}`), /sha256:a{64}/);
     await claim.release();
   } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await h.cleanup();
   }
 });
 
@@ -75,74 +76,74 @@ Deno.test({
       const slow = () => proxy.add({ when: "blob", fault: { throttle: { chunk: 64 * 1024, delayMs: 5 } } });
 
       await t.step("4 processes pull the same image at once", async () => {
-        const { dir, env } = await testEnv("pod-conc-same-");
+        const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
         try {
           proxy.reset();
           slow();
-          const runs: PodRun[] = await Promise.all(
-            Array.from({ length: 4 }, () => runPod(["pull", "-q", `${P}/test/share0:latest`], env)),
+          const runs: PodResult[] = await Promise.all(
+            Array.from({ length: 4 }, () => h.pod(["pull", "-q", `${P}/test/share0:latest`])),
           );
           for (const r of runs) {
             assert.equal(r.code, 0, r.stderr);
             assert.equal(r.stdout.trim(), images[0].configDigest.slice(7));
           }
-          assert.deepEqual(await imageIds(env), [images[0].configDigest.slice(7)]);
-          const idx = JSON.parse(await Deno.readTextFile(`${env.POD_HOME}/index.json`));
+          assert.deepEqual(await imageIds(h), [images[0].configDigest.slice(7)]);
+          const idx = JSON.parse(await Deno.readTextFile(`${h.home}/index.json`));
           assert.equal(idx.manifests.length, 1, "one index entry for one name");
-          await check(env);
+          await check(h);
         } finally {
-          await Deno.remove(dir, { recursive: true }).catch(() => {});
+          await h.cleanup();
         }
       });
 
       await t.step("4 processes pull 4 images sharing a layer", async () => {
-        const { dir, env } = await testEnv("pod-conc-diff-");
+        const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
         try {
           proxy.reset();
           slow();
           const runs = await Promise.all(
-            images.map((im) => runPod(["pull", "-q", `${P}/${im.repo}:latest`], env)),
+            images.map((im) => h.pod(["pull", "-q", `${P}/${im.repo}:latest`])),
           );
           runs.forEach((r, i) => {
             assert.equal(r.code, 0, r.stderr);
             assert.equal(r.stdout.trim(), images[i].configDigest.slice(7));
           });
-          assert.deepEqual(await imageIds(env), images.map((im) => im.configDigest.slice(7)).sort());
-          await check(env);
+          assert.deepEqual(await imageIds(h), images.map((im) => im.configDigest.slice(7)).sort());
+          await check(h);
         } finally {
-          await Deno.remove(dir, { recursive: true }).catch(() => {});
+          await h.cleanup();
         }
       });
 
       await t.step("rmi racing pull of another image sharing layers (gc honours claims)", async () => {
-        const { dir, env } = await testEnv("pod-conc-rmi-");
+        const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
         try {
           for (let round = 0; round < 6; round++) {
             const a = images[round % 2 ? 1 : 0];
             const b = images[round % 2 ? 2 : 3];
             proxy.reset();
-            const pa = await runPod(["pull", "-q", `${P}/${a.repo}:latest`], env);
+            const pa = await h.pod(["pull", "-q", `${P}/${a.repo}:latest`]);
             assert.equal(pa.code, 0, pa.stderr);
             slow();
             // start the pull, then remove the image whose layer it shares while it runs
-            const pull = spawnPod(["pull", "-q", `${P}/${b.repo}:latest`], env);
+            const pull = await h.startPod(["pull", "-q", `${P}/${b.repo}:latest`]);
             await new Promise((r) => setTimeout(r, 100 + round * 80));
-            const rmi = await runPod(["rmi", `${P}/${a.repo}:latest`], env);
+            const rmi = await h.pod(["rmi", `${P}/${a.repo}:latest`]);
             assert.equal(rmi.code, 0, rmi.stderr);
             const pb = await pull.done;
             assert.equal(pb.code, 0, pb.stderr);
-            assert.deepEqual(await imageIds(env), [b.configDigest.slice(7)]);
-            await check(env);
-            const ins = await runPod(["inspect", "--format", "{{.Id}}", `${P}/${b.repo}:latest`], env);
+            assert.deepEqual(await imageIds(h), [b.configDigest.slice(7)]);
+            await check(h);
+            const ins = await h.pod(["inspect", "--format", "{{.Id}}", `${P}/${b.repo}:latest`]);
             assert.equal(ins.code, 0, ins.stderr);
-            const rb = await runPod(["rmi", `${P}/${b.repo}:latest`], env);
+            const rb = await h.pod(["rmi", `${P}/${b.repo}:latest`]);
             assert.equal(rb.code, 0, rb.stderr);
           }
           // everything removed: gc left no blob behind
-          const left = await Array.fromAsync(Deno.readDir(`${env.POD_HOME}/blobs/sha256`));
+          const left = await Array.fromAsync(Deno.readDir(`${h.home}/blobs/sha256`));
           assert.deepEqual(left.map((e) => e.name), []);
         } finally {
-          await Deno.remove(dir, { recursive: true }).catch(() => {});
+          await h.cleanup();
         }
       });
     } finally {
@@ -172,23 +173,23 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     const reg = await startRegistry();
-    const { dir, env } = await testEnv("pod-conc-ctr-");
+    const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
     const escaped: number[] = [];
     try {
       const img = (await customImage(reg, { repo: "test/ctr", layers: [await busyboxTar()] })).ref;
-      const pulled = await runPod(["pull", "-q", img], env);
+      const pulled = await h.pod(["pull", "-q", img]);
       assert.equal(pulled.code, 0, pulled.stderr);
 
       await t.step("10 parallel creates with distinct names", async () => {
         const runs = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => runPod(["create", "--name", `par${i}`, img, "true"], env)),
+          Array.from({ length: 10 }, (_, i) => h.pod(["create", "--name", `par${i}`, img, "true"])),
         );
         const ids = runs.map((r) => {
           assert.equal(r.code, 0, r.stderr);
           return r.stdout.trim();
         });
         assert.equal(new Set(ids).size, 10);
-        const ps = await runPod(["ps", "-a", "--format", "{{.Names}}"], env);
+        const ps = await h.pod(["ps", "-a", "--format", "{{.Names}}"]);
         assert.equal(ps.code, 0, ps.stderr);
         assert.deepEqual(
           ps.stdout.split("\n").filter((l) => l.startsWith("par")).sort(),
@@ -196,7 +197,7 @@ Deno.test({
             ...Array.from({ length: 10 }, (_, i) => `par${i}`),
           ].sort(),
         );
-        const rm = await runPod(["rm", ...Array.from({ length: 10 }, (_, i) => `par${i}`)], env);
+        const rm = await h.pod(["rm", ...Array.from({ length: 10 }, (_, i) => `par${i}`)]);
         assert.equal(rm.code, 0, rm.stderr);
       });
 
@@ -204,7 +205,7 @@ Deno.test({
         for (let round = 0; round < 4; round++) {
           const name = `same${round}`;
           const runs = await Promise.all(
-            [0, 1].map(() => runPod(["create", "--name", name, img, "true"], env)),
+            [0, 1].map(() => h.pod(["create", "--name", name, img, "true"])),
           );
           const wins = runs.filter((r) => r.code === 0);
           const lost = runs.filter((r) => r.code !== 0);
@@ -212,11 +213,11 @@ Deno.test({
           assert.equal(lost[0].code, 125);
           assert.match(lost[0].stderr, /already in use/);
           assert.equal(lost[0].stderr.trim().split("\n").length, 1);
-          const ins = await runPod(["inspect", "--format", "{{.Id}}", name], env);
+          const ins = await h.pod(["inspect", "--format", "{{.Id}}", name]);
           assert.equal(ins.stdout.trim(), wins[0].stdout.trim());
-          const ps = await runPod(["ps", "-a", "-q", "--no-trunc"], env);
+          const ps = await h.pod(["ps", "-a", "-q", "--no-trunc"]);
           assert.ok(ps.stdout.includes(wins[0].stdout.trim()));
-          assert.equal((await runPod(["rm", name], env)).code, 0);
+          assert.equal((await h.pod(["rm", name])).code, 0);
         }
       });
 
@@ -226,18 +227,18 @@ Deno.test({
           for (let round = 0; round < 3; round++) {
             const marker = `${31_000 + round}`;
             const name = `race${round}`;
-            const c = await runPod(["create", "--name", name, img, "sleep", marker], env);
+            const c = await h.pod(["create", "--name", name, img, "sleep", marker]);
             assert.equal(c.code, 0, c.stderr);
-            const start = spawnPod(["start", name], env);
+            const start = await h.startPod(["start", name]);
             await new Promise((r) => setTimeout(r, round * 150));
-            const rm = await runPod(["rm", "-f", name], env);
+            const rm = await h.pod(["rm", "-f", name]);
             const st = await start.done;
             assert.equal(rm.code, 0, `rm -f: ${rm.stderr}`);
             assert.ok(
               st.code === 0 || /no such container|not known|removed|no container/i.test(st.stderr),
               st.stderr,
             );
-            const ps = await runPod(["ps", "-a", "--format", "{{.Names}}"], env);
+            const ps = await h.pod(["ps", "-a", "--format", "{{.Names}}"]);
             assert.ok(!ps.stdout.split("\n").includes(name), `${name} still listed:\n${ps.stdout}`);
             // a started process must have been stopped by rm -f (bounded wait for it to be reaped)
             let left: number[] = [];
@@ -258,25 +259,25 @@ Deno.test({
           for (let round = 0; round < 6; round++) {
             const name = `rc${round}`;
             const [cr, rmi] = await Promise.all([
-              runPod(["create", "--name", name, img, "true"], env),
-              new Promise((r) => setTimeout(r, round * 40)).then(() => runPod(["rmi", img], env)),
+              h.pod(["create", "--name", name, img, "true"]),
+              new Promise((r) => setTimeout(r, round * 40)).then(() => h.pod(["rmi", img])),
             ]);
             if (cr.code === 0) {
               // the container's image must still be usable: it runs
-              const run = await runPod(["start", "-a", name], env);
+              const run = await h.pod(["start", "-a", name]);
               assert.equal(
                 run.code,
                 0,
                 `round ${round}: created, but start fails: ${run.stderr} (rmi: ${rmi.stderr})`,
               );
-              assert.equal((await runPod(["rm", "-f", name], env)).code, 0);
+              assert.equal((await h.pod(["rm", "-f", name])).code, 0);
             } else {
               assert.equal(cr.code, 125, cr.stderr);
               assert.equal(rmi.code, 0, `neither create nor rmi succeeded: ${cr.stderr} / ${rmi.stderr}`);
             }
-            const chk = await runPod(["system", "check"], env);
+            const chk = await h.pod(["system", "check"]);
             assert.equal(chk.code, 0, chk.stdout);
-            const again = await runPod(["pull", "-q", img], env);
+            const again = await h.pod(["pull", "-q", img]);
             assert.equal(again.code, 0, again.stderr);
           }
         },
@@ -288,7 +289,7 @@ Deno.test({
         } catch { /* gone */ }
       }
       await reg.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });

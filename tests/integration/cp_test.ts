@@ -4,72 +4,10 @@
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busybox } from "../helpers/fixtures.ts";
+import { type TempPodHome, tempPodHome } from "../helpers/pod.ts";
+import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-const USER = "podtest";
 const rootOk = Deno.uid() === 0 && await registryAvailable();
-
-function userExists(): boolean {
-  try {
-    return Deno.readTextFileSync("/etc/passwd").split("\n").some((l) => l.startsWith(`${USER}:`)) &&
-      Deno.readTextFileSync("/etc/subuid").includes(`${USER}:`);
-  } catch {
-    return false;
-  }
-}
-
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-  raw: Uint8Array;
-}
-
-async function pod(
-  home: string,
-  args: string[],
-  o: { stdin?: Uint8Array; user?: boolean } = {},
-): Promise<Out> {
-  const cmd = o.user
-    ? new Deno.Command("runuser", {
-      args: [
-        "-u",
-        USER,
-        "--",
-        "env",
-        `HOME=${home}`,
-        `POD_HOME=${home}/store`,
-        `DENO_DIR=${home}/deno`,
-        Deno.execPath(),
-        "run",
-        "-A",
-        "-q",
-        CLI,
-        ...args,
-      ],
-      clearEnv: true,
-      env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-      stdin: o.stdin ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-    })
-    : new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "-q", CLI, ...args],
-      env: { POD_HOME: home },
-      stdin: o.stdin ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-    });
-  const child = cmd.spawn();
-  if (o.stdin) {
-    const w = child.stdin.getWriter();
-    await w.write(o.stdin);
-    await w.close();
-  }
-  const r = await child.output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr), raw: r.stdout };
-}
 
 async function sh(cmd: string, cwd?: string): Promise<string> {
   const o = await new Deno.Command("sh", { args: ["-c", cmd], cwd, stdout: "piped", stderr: "piped" })
@@ -78,16 +16,16 @@ async function sh(cmd: string, cwd?: string): Promise<string> {
   return new TextDecoder().decode(o.stdout);
 }
 
-/** The cp scenarios, as root or as the rootless user. */
-async function scenarios(t: Deno.TestContext, home: string, img: string, user: boolean) {
-  const run = (args: string[], stdin?: Uint8Array) => pod(home, args, { user, stdin });
-  const host = `${home}/host`;
+/** The cp scenarios, as root or as the rootless user (`h` made for that user). */
+async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user: boolean) {
+  const run = (args: string[], stdin?: Uint8Array) => h.pod(args, { stdin });
+  const host = `${h.root}/host`;
   await Deno.mkdir(`${host}/dir/sub`, { recursive: true });
   await Deno.writeTextFile(`${host}/file.txt`, "hello\n");
   await Deno.writeTextFile(`${host}/dir/a`, "A\n");
   await Deno.writeTextFile(`${host}/dir/sub/b`, "B\n");
   await Deno.symlink("a", `${host}/dir/link`);
-  if (user) await sh(`chown -R ${USER} ${host}`);
+  if (user) await sh(`chown -R ${TEST_USER} ${host}`);
 
   const c = await run([
     "create",
@@ -151,9 +89,9 @@ async function scenarios(t: Deno.TestContext, home: string, img: string, user: b
   await t.step("- both ways", async () => {
     const out = await run(["cp", "c1:/tmp/dir", "-"]);
     assert.equal(out.code, 0, out.stderr);
-    await Deno.mkdir(`${home}/untar`);
-    await Deno.writeFile(`${home}/untar.tar`, out.raw);
-    const list = await sh(`tar -tvf ${home}/untar.tar`);
+    await Deno.mkdir(`${h.root}/untar`);
+    await Deno.writeFile(`${h.root}/untar.tar`, out.stdoutBytes);
+    const list = await sh(`tar -tvf ${h.root}/untar.tar`);
     assert.match(list, /dir\/sub\/b/);
     assert.match(list, /dir\/link -> a/);
     const tarball = await new Deno.Command("tar", { args: ["-C", host, "-cf", "-", "dir"], stdout: "piped" })
@@ -208,36 +146,34 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const reg = await startRegistry();
-    const home = await Deno.makeTempDir({ prefix: "pod-cp-" });
+    const h = await tempPodHome();
     try {
       const img = await busybox(reg);
-      assert.equal((await pod(home, ["pull", "-q", img.ref])).code, 0);
-      await scenarios(t, home, img.ref, false);
+      assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
+      await scenarios(t, h, img.ref, false);
     } finally {
       await reg.stop();
-      await Deno.remove(home, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });
 
 Deno.test({
   name: "cp (rootless)",
-  ignore: !rootOk || !userExists(),
+  ignore: !rootOk || !(await rootlessAvailable()),
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
     const reg = await startRegistry();
-    const home = await Deno.makeTempDir({ prefix: "pod-cp-rl-" });
-    await Deno.chmod(home, 0o755);
-    await sh(`chown ${USER} ${home}`);
+    const h = await tempPodHome({ user: TEST_USER });
     try {
       const img = await busybox(reg);
-      const p = await pod(home, ["pull", "-q", img.ref], { user: true });
+      const p = await h.pod(["pull", "-q", img.ref]);
       assert.equal(p.code, 0, p.stderr);
-      await scenarios(t, home, img.ref, true);
+      await scenarios(t, h, img.ref, true);
     } finally {
       await reg.stop();
-      await sh(`rm -rf ${home}`).catch(() => {});
+      await h.cleanup();
     }
   },
 });

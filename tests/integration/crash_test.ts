@@ -8,30 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
-import { busybox, customImage, tarTree } from "../helpers/fixtures.ts";
-import {
-  type FaultProxy,
-  type PodRun,
-  runPod,
-  snapshotStore,
-  spawnPod,
-  startFaultProxy,
-  testEnv,
-} from "../helpers/fault_proxy.ts";
+import { busybox, customImage, noise, tarTree } from "../helpers/fixtures.ts";
+import { type FaultProxy, startFaultProxy } from "../helpers/fault_proxy.ts";
+import { type PodResult, REGISTRY_TEST_ENV, type TempPodHome, tempPodHome } from "../helpers/pod.ts";
+import { strayTemps } from "../helpers/store_listing.ts";
 
 const available = await registryAvailable();
-
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Polls `cond` every 20 ms for at most `ms`; throws when it never holds. */
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
@@ -50,19 +32,13 @@ async function tmpEntries(root: string): Promise<string[]> {
   }
 }
 
-/** Temp files anywhere in the store (tempName() pattern `.x-<pid>-…`) outside blobs. */
-async function strayTemps(root: string): Promise<string[]> {
-  const snap = await snapshotStore(root);
-  return snap.map((l) => l.split(" ")[0]).filter((p) => /(^|\/)\.[a-z]+-\d+-/.test(p));
-}
-
 /** The store invariants after a crash; `names` are image names that must not be listed. */
-async function assertConsistent(env: Record<string, string>, absent: string[], present: string[] = []) {
-  const imgs = await runPod(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"], env);
+async function assertConsistent(h: TempPodHome, absent: string[], present: string[] = []) {
+  const imgs = await h.pod(["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
   assert.equal(imgs.code, 0, imgs.stderr);
   for (const n of absent) assert.ok(!imgs.stdout.includes(n), `half image ${n} listed:\n${imgs.stdout}`);
   for (const n of present) assert.ok(imgs.stdout.includes(n), `${n} missing:\n${imgs.stdout}`);
-  const chk = await runPod(["system", "check"], env);
+  const chk = await h.pod(["system", "check"]);
   assert.equal(chk.code, 0, `system check:\n${chk.stdout}${chk.stderr}`);
 }
 
@@ -74,8 +50,8 @@ Deno.test({
   async fn(t) {
     const reg = await startRegistry();
     const proxy: FaultProxy = await startFaultProxy(reg.url);
-    const { dir, env } = await testEnv("pod-crash-");
-    const root = env.POD_HOME;
+    const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
+    const root = h.home;
     try {
       const base = await busybox(reg);
       const small = await tarTree({ "small.txt": "small layer\n" });
@@ -90,7 +66,7 @@ Deno.test({
       const P = proxy.host;
       const ref = `${P}/test/two:latest`;
       const name = `${P}/test/two`;
-      const ok = await runPod(["pull", "-q", `${P}/test/busybox:latest`], env);
+      const ok = await h.pod(["pull", "-q", `${P}/test/busybox:latest`]);
       assert.equal(ok.code, 0, ok.stderr);
 
       const pullKilledAt = async (
@@ -98,10 +74,10 @@ Deno.test({
         rule: Parameters<FaultProxy["add"]>[0],
         ready: () => boolean | Promise<boolean>,
         sig: Deno.Signal = "SIGKILL",
-      ): Promise<PodRun> => {
+      ): Promise<PodResult> => {
         proxy.reset();
         proxy.add(rule);
-        const p = spawnPod(["pull", ref], env);
+        const p = await h.startPod(["pull", ref]);
         try {
           await until(ready, label);
         } catch (e) {
@@ -122,7 +98,7 @@ Deno.test({
           () => proxy.seen.some((s) => s.fault === "stallMs"),
         );
         assert.equal(r.signal, "SIGKILL");
-        await assertConsistent(env, [name], ["test/busybox"]);
+        await assertConsistent(h, [name], ["test/busybox"]);
       });
 
       await t.step("killed mid-layer: a temp blob is left, cleaned by the next run", async () => {
@@ -142,7 +118,7 @@ Deno.test({
           (await strayTemps(root)).length > 0,
           "the kill left temp files (else the test proves nothing)",
         );
-        await assertConsistent(env, [name], ["test/busybox"]);
+        await assertConsistent(h, [name], ["test/busybox"]);
       });
 
       await t.step("killed after one layer is stored, before the image is registered", async () => {
@@ -162,7 +138,7 @@ Deno.test({
           },
         );
         assert.equal(r.signal, "SIGKILL");
-        await assertConsistent(env, [name], ["test/busybox"]);
+        await assertConsistent(h, [name], ["test/busybox"]);
       });
 
       await t.step("SIGINT mid-layer exits 130, removes its temp files, leaves no half image", async () => {
@@ -178,41 +154,41 @@ Deno.test({
         assert.equal(r.signal, null, `pull should handle SIGINT itself; stderr:\n${r.stderr}`);
         assert.equal(r.code, 130, r.stderr);
         assert.deepEqual(await strayTemps(root), [], "SIGINT cleans this process's temp files at once");
-        await assertConsistent(env, [name], ["test/busybox"]);
+        await assertConsistent(h, [name], ["test/busybox"]);
       });
 
       await t.step("a new pull works and cleans the leftovers", async () => {
-        const r = await runPod(["pull", "-q", ref], env);
+        const r = await h.pod(["pull", "-q", ref]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout.trim(), img.configDigest.slice(7));
         assert.deepEqual(await tmpEntries(root), [], "tmp/ cleaned");
         assert.deepEqual(await strayTemps(root), [], "no temp files left anywhere in the store");
-        await assertConsistent(env, [], ["test/busybox", "test/two"]);
+        await assertConsistent(h, [], ["test/busybox", "test/two"]);
       });
 
       await t.step("rmi killed at random points never breaks the store", async () => {
         for (let i = 0; i < 6; i++) {
           // re-pull when a previous rmi finished
-          const pr = await runPod(["pull", "-q", ref], env);
+          const pr = await h.pod(["pull", "-q", ref]);
           assert.equal(pr.code, 0, pr.stderr);
-          const p = spawnPod(["rmi", ref], env);
+          const p = await h.startPod(["rmi", ref]);
           await new Promise((r) => setTimeout(r, 150 + i * 60));
           p.kill("SIGKILL");
           await p.done;
-          await assertConsistent(env, [], ["test/busybox"]);
+          await assertConsistent(h, [], ["test/busybox"]);
         }
-        const last = await runPod(["rmi", ref], env);
+        const last = await h.pod(["rmi", ref]);
         assert.ok(last.code === 0 || /image not known/.test(last.stderr), last.stderr);
-        await assertConsistent(env, [name], ["test/busybox"]);
+        await assertConsistent(h, [name], ["test/busybox"]);
         // the busybox layer still verifies and the image can be pulled again
-        const again = await runPod(["pull", "-q", ref], env);
+        const again = await h.pod(["pull", "-q", ref]);
         assert.equal(again.code, 0, again.stderr);
         assert.ok(base.layers.length === 1);
       });
     } finally {
       await proxy.stop();
       await reg.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });

@@ -24,7 +24,7 @@ import {
   sha256,
   tarTree,
 } from "../helpers/fixtures.ts";
-import { pod, tempPodHome } from "../helpers/pod.ts";
+import { errorLine, isOneLineError, pod, tempPodHome } from "../helpers/pod.ts";
 import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 import { diffListings, listStore } from "../helpers/store_listing.ts";
 import { countCases, parseJunit } from "../../scripts/test.ts";
@@ -371,6 +371,26 @@ Deno.test("pod() runs the CLI with a temp store", async () => {
     await h.cleanup();
   }
   await assert.rejects(() => Deno.stat(h.root));
+});
+
+Deno.test("startPod() reports the signal that ended it; one-line error helpers", async () => {
+  const h = await tempPodHome();
+  try {
+    const p = await h.startPod(["--version"]);
+    p.kill("SIGKILL");
+    const r = await p.done;
+    assert.equal(r.signal, "SIGKILL");
+    assert.equal(r.code, 137);
+    p.kill("SIGKILL"); // after the end: ignored
+    const v = await h.pod(["rmi", "no-such-image:1"]);
+    assert.equal(v.signal, null);
+    assert.notEqual(v.code, 0);
+    assert.ok(isOneLineError(v.stderr), v.stderr);
+    assert.match(errorLine(v.stderr), /^Error: .*image not known/);
+    assert.ok(!isOneLineError("Error: x\n    at f (file.ts:1:1)\n"));
+  } finally {
+    await h.cleanup();
+  }
 });
 
 Deno.test({

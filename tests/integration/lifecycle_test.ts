@@ -4,21 +4,9 @@
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busybox } from "../helpers/fixtures.ts";
+import { tempPodHome } from "../helpers/pod.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const enabled = Deno.uid() === 0 && await registryAvailable();
-
-async function pod(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "-q", CLI, ...args],
-    env: { POD_HOME: home },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: o.code, stdout: dec.decode(o.stdout), stderr: dec.decode(o.stderr) };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,14 +17,14 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const reg = await startRegistry();
-    const home = await Deno.makeTempDir({ prefix: "pod-life-" });
+    const h = await tempPodHome();
     try {
       const img = await busybox(reg);
-      assert.equal((await pod(home, ["pull", "-q", img.ref])).code, 0);
+      assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
       const IMG = img.ref;
 
       await t.step("run -d, ps, exec sees the same pid namespace and files", async () => {
-        const r = await pod(home, [
+        const r = await h.pod([
           "run",
           "-d",
           "--name",
@@ -48,48 +36,48 @@ Deno.test({
         ]);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /^[0-9a-f]{64}\n$/);
-        const ps = await pod(home, ["ps"]);
+        const ps = await h.pod(["ps"]);
         assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
         assert.match(ps.stdout, /Up .* web\n/);
         await sleep(100);
-        const e = await pod(home, ["exec", "web", "sh", "-c", "cat /tmp/m; tr '\\0' ' ' < /proc/1/cmdline"]);
+        const e = await h.pod(["exec", "web", "sh", "-c", "cat /tmp/m; tr '\\0' ' ' < /proc/1/cmdline"]);
         assert.equal(e.code, 0, e.stderr);
         assert.match(e.stdout, /^ready\nsleep 1000/);
-        assert.equal((await pod(home, ["exec", "web", "sh", "-c", "exit 7"])).code, 7);
-        assert.equal((await pod(home, ["exec", "web", "nosuch"])).code, 127);
-        const env = await pod(home, ["exec", "-e", "X=1", "web", "env"]);
+        assert.equal((await h.pod(["exec", "web", "sh", "-c", "exit 7"])).code, 7);
+        assert.equal((await h.pod(["exec", "web", "nosuch"])).code, 127);
+        const env = await h.pod(["exec", "-e", "X=1", "web", "env"]);
         assert.match(env.stdout, /X=1/);
         assert.match(env.stdout, /HOSTNAME=/);
       });
 
       await t.step("rm of a running container needs -f", async () => {
-        const r = await pod(home, ["rm", "web"]);
+        const r = await h.pod(["rm", "web"]);
         assert.equal(r.code, 125);
         assert.match(
           r.stderr,
           /cannot remove container [0-9a-f]{64} as it is running - running or paused containers cannot be removed without force: container state improper/,
         );
-        const f = await pod(home, ["rm", "-f", "-t", "0", "web"]);
+        const f = await h.pod(["rm", "-f", "-t", "0", "web"]);
         assert.equal(f.code, 0, f.stderr);
         assert.equal(f.stdout, "web\n");
-        assert.equal((await pod(home, ["ps", "-aq"])).stdout, "");
+        assert.equal((await h.pod(["ps", "-aq"])).stdout, "");
       });
 
       await t.step("stop of a TERM-ignoring container ends by SIGKILL within the timeout", async () => {
-        await pod(home, ["run", "-d", "--name", "stubborn", IMG, "sh", "-c", 'trap "" TERM; sleep 1000']);
+        await h.pod(["run", "-d", "--name", "stubborn", IMG, "sh", "-c", 'trap "" TERM; sleep 1000']);
         const t0 = Date.now();
-        const s = await pod(home, ["stop", "-t", "1", "stubborn"]);
+        const s = await h.pod(["stop", "-t", "1", "stubborn"]);
         const took = Date.now() - t0;
         assert.equal(s.code, 0, s.stderr);
         assert.equal(s.stdout, "stubborn\n");
         assert.ok(took >= 1000 && took < 4000, `stop took ${took} ms`);
-        const st = await pod(home, ["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
+        const st = await h.pod(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
         assert.match(st.stdout, /stubborn Exited \(137\)/);
-        assert.equal((await pod(home, ["wait", "stubborn"])).stdout, "137\n");
+        assert.equal((await h.pod(["wait", "stubborn"])).stdout, "137\n");
       });
 
       await t.step("stop is quick when the process handles TERM; start again reuses the rootfs", async () => {
-        await pod(home, [
+        await h.pod([
           "run",
           "-d",
           "--name",
@@ -101,18 +89,18 @@ Deno.test({
         ]);
         await sleep(200);
         const t0 = Date.now();
-        assert.equal((await pod(home, ["stop", "polite"])).code, 0);
+        assert.equal((await h.pod(["stop", "polite"])).code, 0);
         assert.ok(Date.now() - t0 < 3000);
-        const again = await pod(home, ["start", "polite"]);
+        const again = await h.pod(["start", "polite"]);
         assert.equal(again.code, 0, again.stderr);
-        assert.match((await pod(home, ["ps"])).stdout, /polite/);
-        assert.equal((await pod(home, ["restart", "-t", "0", "polite"])).code, 0);
-        assert.equal((await pod(home, ["kill", "polite"])).code, 0);
-        assert.equal((await pod(home, ["wait", "polite"])).stdout, "137\n");
+        assert.match((await h.pod(["ps"])).stdout, /polite/);
+        assert.equal((await h.pod(["restart", "-t", "0", "polite"])).code, 0);
+        assert.equal((await h.pod(["kill", "polite"])).code, 0);
+        assert.equal((await h.pod(["wait", "polite"])).stdout, "137\n");
       });
 
       await t.step("logs: stdout and stderr in order, --tail, -f ends with the container", async () => {
-        await pod(home, [
+        await h.pod([
           "run",
           "-d",
           "--name",
@@ -122,57 +110,57 @@ Deno.test({
           "-c",
           "echo one; echo two >&2; sleep 0.5; echo three",
         ]);
-        const f = await pod(home, ["logs", "-f", "talker"]);
+        const f = await h.pod(["logs", "-f", "talker"]);
         assert.equal(f.stdout, "one\nthree\n");
         assert.equal(f.stderr, "two\n");
-        const tail = await pod(home, ["logs", "--tail", "1", "talker"]);
+        const tail = await h.pod(["logs", "--tail", "1", "talker"]);
         assert.equal(tail.stdout, "three\n");
-        const ts = await pod(home, ["logs", "-t", "talker"]);
+        const ts = await h.pod(["logs", "-t", "talker"]);
         assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\S* one\n/);
-        assert.equal((await pod(home, ["wait", "talker"])).stdout, "0\n");
+        assert.equal((await h.pod(["wait", "talker"])).stdout, "0\n");
       });
 
       await t.step("pause/unpause, top, rename, inspect state", async () => {
-        await pod(home, ["run", "-d", "--name", "p1", IMG, "sleep", "1000"]);
-        assert.equal((await pod(home, ["pause", "p1"])).code, 0);
+        await h.pod(["run", "-d", "--name", "p1", IMG, "sleep", "1000"]);
+        assert.equal((await h.pod(["pause", "p1"])).code, 0);
         assert.match(
-          (await pod(home, ["ps", "--format", "{{.Names}} {{.Status}}"])).stdout,
+          (await h.pod(["ps", "--format", "{{.Names}} {{.Status}}"])).stdout,
           /^p1 Paused$/m, // podman title-cases non-running states
         );
-        assert.equal((await pod(home, ["unpause", "p1"])).code, 0);
-        const top = await pod(home, ["top", "p1"]);
+        assert.equal((await h.pod(["unpause", "p1"])).code, 0);
+        const top = await h.pod(["top", "p1"]);
         assert.match(top.stdout, /^USER\s+PID\s+PPID\s+%CPU\s+ELAPSED\s+TTY\s+TIME\s+COMMAND\n/);
         assert.match(top.stdout, /root\s+1\s+0\s.*sleep 1000/);
-        assert.equal((await pod(home, ["rename", "p1", "p2"])).code, 0);
-        assert.match((await pod(home, ["ps", "--format", "{{.Names}}"])).stdout, /^p2$/m);
-        assert.equal((await pod(home, ["rm", "-f", "-t", "0", "p2"])).code, 0);
+        assert.equal((await h.pod(["rename", "p1", "p2"])).code, 0);
+        assert.match((await h.pod(["ps", "--format", "{{.Names}}"])).stdout, /^p2$/m);
+        assert.equal((await h.pod(["rm", "-f", "-t", "0", "p2"])).code, 0);
       });
 
       await t.step("ps filters, -q, -n, --no-trunc", async () => {
-        const id = (await pod(home, ["create", "--name", "c1", "-l", "tier=db", IMG, "true"])).stdout.trim();
+        const id = (await h.pod(["create", "--name", "c1", "-l", "tier=db", IMG, "true"])).stdout.trim();
         assert.equal(
-          (await pod(home, ["ps", "-aq", "--filter", "label=tier=db"])).stdout,
+          (await h.pod(["ps", "-aq", "--filter", "label=tier=db"])).stdout,
           `${id.slice(0, 12)}\n`,
         );
-        assert.equal((await pod(home, ["ps", "-aq", "--no-trunc", "-f", "name=c1"])).stdout, `${id}\n`);
-        assert.equal((await pod(home, ["ps", "-q", "-f", "status=created"])).stdout, `${id.slice(0, 12)}\n`);
-        assert.equal((await pod(home, ["ps", "-aq", "-n", "1"])).stdout, `${id.slice(0, 12)}\n`);
-        assert.equal((await pod(home, ["start", "-a", "c1"])).code, 0);
+        assert.equal((await h.pod(["ps", "-aq", "--no-trunc", "-f", "name=c1"])).stdout, `${id}\n`);
+        assert.equal((await h.pod(["ps", "-q", "-f", "status=created"])).stdout, `${id.slice(0, 12)}\n`);
+        assert.equal((await h.pod(["ps", "-aq", "-n", "1"])).stdout, `${id.slice(0, 12)}\n`);
+        assert.equal((await h.pod(["start", "-a", "c1"])).code, 0);
         assert.match(
-          (await pod(home, ["ps", "-a", "--format", "{{.Names}} {{.Status}}"])).stdout,
+          (await h.pod(["ps", "-a", "--format", "{{.Names}} {{.Status}}"])).stdout,
           /c1 Exited \(0\)/,
         );
       });
 
       await t.step("missing container: podman's message", async () => {
-        const r = await pod(home, ["stop", "nosuch"]);
+        const r = await h.pod(["stop", "nosuch"]);
         assert.notEqual(r.code, 0);
         assert.match(r.stderr, /no container with name or ID "nosuch" found: no such container/);
       });
     } finally {
-      await pod(home, ["rm", "-af", "-t", "0"]);
+      await h.pod(["rm", "-af", "-t", "0"]);
       await reg.stop();
-      await Deno.remove(home, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });

@@ -8,6 +8,8 @@ import { launch, type LaunchIO } from "../../lib/ns/launch.ts";
 import { rootlessMaps } from "../../lib/ns/idmap.ts";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busybox } from "../helpers/fixtures.ts";
+import { tempPodHome } from "../helpers/pod.ts";
+import { lookupUser, rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 import { execIn } from "../../lib/ns/exec.ts";
 import { containerProcesses, stopContainer } from "../../lib/ns/signals.ts";
 import type { LaunchSpec } from "../../lib/ns/spec.ts";
@@ -22,14 +24,7 @@ const hasBusybox = (() => {
     return false;
   }
 })();
-const hasPodtest = (() => {
-  try {
-    return /^podtest:/m.test(Deno.readTextFileSync("/etc/passwd")) &&
-      /^podtest:/m.test(Deno.readTextFileSync("/etc/subuid"));
-  } catch {
-    return false;
-  }
-})();
+const hasPodtest = await rootlessAvailable();
 
 // Driver mode: launch the spec in the foreground or detached; exit with the container's code.
 if (import.meta.main && Deno.args[0] === "--driver") {
@@ -134,7 +129,7 @@ async function drive(
     await sh("chown", [asUser, `/tmp/${asUser}-deno`]);
     await sh("chown", ["-R", asUser, spec.stateDir, specPath]);
   }
-  return { cmd, specPath };
+  return { cmd, specPath, argv };
 }
 
 async function run(spec: LaunchSpec, asUser?: string): Promise<Run> {
@@ -229,19 +224,9 @@ Deno.test("ns: signals are forwarded in the foreground", opts, async () => {
       "-c",
       'trap "exit 9" TERM; echo ready; while :; do sleep 0.05; done',
     ]);
-    await drive(spec);
-    const argv = [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "-q",
-      "--no-config",
-      SELF,
-      "--driver",
-      `${dir}/driver-spec.json`,
-    ];
+    const { argv } = await drive(spec);
     const p = new Deno.Command(argv[0], {
-      args: [...argv.slice(1), JSON.stringify({ mode: "foreground", tty: false, stdin: false })],
+      args: argv.slice(1),
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -308,18 +293,18 @@ Deno.test("ns: rootless run as podtest", { ...opts, ignore: opts.ignore || !hasP
   const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
   Deno.chmodSync(dir, 0o755);
   try {
-    const root = await makeRootfs(dir, "podtest");
+    const root = await makeRootfs(dir, TEST_USER);
     const spec = baseSpec(
       dir,
       root,
       ["sh", "-c", "cat /proc/self/uid_map; id -u; touch /made && echo OK"],
       true,
     );
-    const r = await run(spec, "podtest");
+    const r = await run(spec, TEST_USER);
     equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
-    const uid = (await new Deno.Command("id", { args: ["-u", "podtest"], stdout: "piped" }).output()).stdout;
-    deepStrictEqual(lines, [`0 ${new TextDecoder().decode(uid).trim()} 1`, "1 100000 65536", "0", "OK"]);
+    const uid = await idOf("-u", TEST_USER);
+    deepStrictEqual(lines, [`0 ${uid} 1`, "1 100000 65536", "0", "OK"]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -334,11 +319,11 @@ Deno.test("ns: rootless keep-id as podtest", { ...opts, ignore: opts.ignore || !
   const dir = Deno.makeTempDirSync({ prefix: "pod-ns-" });
   Deno.chmodSync(dir, 0o755);
   try {
-    const root = await makeRootfs(dir, "podtest");
+    const root = await makeRootfs(dir, TEST_USER);
     const vol = `${dir}/vol`;
     Deno.mkdirSync(vol);
-    await sh("chown", ["podtest:podtest", vol]);
-    const uid = await idOf("-u", "podtest"), gid = await idOf("-g", "podtest");
+    await sh("chown", [`${TEST_USER}:${TEST_USER}`, vol]);
+    const uid = await idOf("-u", TEST_USER), gid = await idOf("-g", TEST_USER);
     const spec = baseSpec(
       dir,
       root,
@@ -360,7 +345,7 @@ Deno.test("ns: rootless keep-id as podtest", { ...opts, ignore: opts.ignore || !
       env: ["PATH=/bin", "HOME=/home/podtest"],
       passwdEntry: `podtest:*:${uid}:${gid}::/home/podtest:/bin/sh`,
     };
-    const r = await run(spec, "podtest");
+    const r = await run(spec, TEST_USER);
     equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => l.trim());
     deepStrictEqual(lines, [
@@ -399,18 +384,9 @@ Deno.test("ns: an init killed by SIGKILL from outside reports 137", opts, async 
     await t.step("foreground: 137, no unshare message", async () => {
       const spec = baseSpec(dir, root, ["sh", "-c", "sleep 1000; :"]);
       spec.stateDir = `${dir}/state-fg`;
-      await drive(spec);
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "-q",
-          "--no-config",
-          SELF,
-          "--driver",
-          `${spec.stateDir}/../driver-spec.json`,
-          JSON.stringify({ mode: "foreground", tty: false, stdin: false }),
-        ],
+      const { argv } = await drive(spec);
+      const child = new Deno.Command(argv[0], {
+        args: argv.slice(1),
         stdout: "piped",
         stderr: "piped",
       }).spawn();
@@ -488,42 +464,24 @@ async function rejectsWith(p: Promise<unknown>, code: number): Promise<void> {
   throw new Error("expected a rejection");
 }
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-
-/** pod as podtest (a store in `home`), like tests/integration/rootless_test.ts. */
-async function podAs(home: string, args: string[]): Promise<Run> {
-  const o = await new Deno.Command("runuser", {
-    args: ["-u", "podtest", "--", "env", `HOME=${home}`, `POD_HOME=${home}/store`, `DENO_DIR=${home}/deno`]
-      .concat([Deno.execPath(), "run", "-A", "-q", CLI, ...args]),
-    clearEnv: true,
-    env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: o.code, stdout: dec.decode(o.stdout), stderr: dec.decode(o.stderr) };
-}
-
 Deno.test({
   name: "ns via the CLI as podtest: keep-id, SIGKILL → 137, top without helpers",
   ...opts,
   ignore: opts.ignore || !hasPodtest || !(await registryAvailable()),
   async fn(t) {
     const reg = await startRegistry();
-    const home = await Deno.makeTempDir({ prefix: "pod-ns-cli-" });
-    await Deno.chmod(home, 0o755);
-    await sh("chown", ["podtest", home]);
+    const h = await tempPodHome({ user: TEST_USER });
+    const user = (await lookupUser(TEST_USER))!;
     try {
       const img = await busybox(reg);
-      const pulled = await podAs(home, ["pull", "-q", img.ref]);
+      const pulled = await h.pod(["pull", "-q", img.ref]);
       equal(pulled.code, 0, pulled.stderr);
-      const uid = await idOf("-u", "podtest");
+      const uid = user.uid;
       await t.step("--userns=keep-id: the user's uid inside, bind-dir files owned by the user", async () => {
-        const vol = `${home}/vol`;
+        const vol = `${h.root}/vol`;
         Deno.mkdirSync(vol);
-        await sh("chown", ["podtest", vol]);
-        const r = await podAs(home, [
+        await sh("chown", [TEST_USER, vol]);
+        const r = await h.pod([
           "run",
           "--rm",
           "--userns=keep-id",
@@ -535,13 +493,13 @@ Deno.test({
           "id -u; whoami; echo $HOME; touch /vol/made",
         ]);
         equal(r.code, 0, r.stderr);
-        deepStrictEqual(r.stdout.trim().split("\n"), [String(uid), "podtest", "/home/podtest"]);
+        deepStrictEqual(r.stdout.trim().split("\n"), [String(uid), TEST_USER, user.home]);
         equal(Deno.statSync(`${vol}/made`).uid, uid);
       });
       await t.step(
         "kill -s KILL of a detached container: exit code 137, no unshare line in the log",
         async () => {
-          const d = await podAs(home, [
+          const d = await h.pod([
             "run",
             "-d",
             "--name",
@@ -552,28 +510,28 @@ Deno.test({
             "echo up; sleep 1000; :",
           ]);
           equal(d.code, 0, d.stderr);
-          const top = await podAs(home, ["top", "k9", "pid", "args"]);
+          const top = await h.pod(["top", "k9", "pid", "args"]);
           equal(top.code, 0, top.stderr);
           equal(top.stdout.trim().split("\n").length, 3, top.stdout); // header, sh, sleep
-          const k = await podAs(home, ["kill", "-s", "KILL", "k9"]);
+          const k = await h.pod(["kill", "-s", "KILL", "k9"]);
           equal(k.code, 0, k.stderr);
           let code = "";
           for (let i = 0; i < 100; i++) {
-            code = (await podAs(home, ["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "k9"]))
+            code = (await h.pod(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "k9"]))
               .stdout.trim();
             if (code.startsWith("exited")) break;
             await sleep(50);
           }
           equal(code, "exited 137");
-          const logs = await podAs(home, ["logs", "k9"]);
+          const logs = await h.pod(["logs", "k9"]);
           equal(logs.stdout, "up\n");
           ok(!/unshare:|Killed/.test(logs.stdout + logs.stderr), logs.stdout + logs.stderr);
-          equal((await podAs(home, ["rm", "k9"])).code, 0);
+          equal((await h.pod(["rm", "k9"])).code, 0);
         },
       );
     } finally {
       await reg.stop();
-      await Deno.remove(home, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });

@@ -8,50 +8,40 @@
  */
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
-import { busybox, customImage, multiPlatform, type PushedImage, tarTree } from "../helpers/fixtures.ts";
+import {
+  busybox,
+  customImage,
+  multiPlatform,
+  noise,
+  type PushedImage,
+  tarTree,
+} from "../helpers/fixtures.ts";
+import { type FaultProxy, startFaultProxy } from "../helpers/fault_proxy.ts";
 import {
   errorLine,
-  type FaultProxy,
   isOneLineError,
-  type PodRun,
-  runPod,
-  snapshotStore,
-  spawnPod,
-  startFaultProxy,
-  testEnv,
-} from "../helpers/fault_proxy.ts";
+  type PodResult,
+  REGISTRY_TEST_ENV,
+  type TempPodHome,
+  tempPodHome,
+} from "../helpers/pod.ts";
+import { listStore } from "../helpers/store_listing.ts";
 
 const available = await registryAvailable();
 
-/** Deterministic incompressible bytes (xorshift), so the layer is big on the wire. */
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-/** Runs pod with a hard bound: a hang fails the test instead of hanging it. */
-async function podBounded(args: string[], env: Record<string, string>, boundMs = 90_000): Promise<PodRun> {
-  const p = spawnPod(args, env);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hang = new Promise<"hang">((r) => (timer = setTimeout(() => r("hang"), boundMs)));
-  const r = await Promise.race([p.done, hang]);
-  clearTimeout(timer);
-  if (r === "hang") {
-    p.kill("SIGKILL");
-    await p.done;
-    throw new Error(`pod ${args.join(" ")} did not finish within ${boundMs} ms (hang)`);
-  }
+/** Runs pod on `h` with a hard bound: a hang fails the test instead of hanging it. */
+async function podBounded(
+  h: TempPodHome,
+  args: string[],
+  env: Record<string, string> = {},
+  boundMs = 90_000,
+): Promise<PodResult> {
+  const r = await h.pod(args, { env, timeoutMs: boundMs });
+  if (r.timedOut) throw new Error(`pod ${args.join(" ")} did not finish within ${boundMs} ms (hang)`);
   return r;
 }
 
-function assertFailed(r: PodRun, image: string, cause: RegExp): void {
+function assertFailed(r: PodResult, image: string, cause: RegExp): void {
   assert.equal(r.code, 125, `exit code; stderr:\n${r.stderr}`);
   assert.ok(isOneLineError(r.stderr), `one-line error expected, got:\n${r.stderr}`);
   const line = errorLine(r.stderr);
@@ -69,7 +59,7 @@ Deno.test({
   async fn(t) {
     const reg = await startRegistry();
     const proxy = await startFaultProxy(reg.url);
-    const { dir, env } = await testEnv("pod-faults-");
+    const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
     try {
       const base = await busybox(reg);
       const data = await customImage(reg, {
@@ -83,11 +73,11 @@ Deno.test({
       const dataName = `${P}/test/data`;
 
       // a store with one image in it, so "unchanged" means something
-      const first = await runPod(["pull", "-q", `${P}/test/busybox:latest`], env);
+      const first = await h.pod(["pull", "-q", `${P}/test/busybox:latest`]);
       assert.equal(first.code, 0, first.stderr);
       assert.equal(first.stdout.trim(), base.configDigest.slice(7));
-      const before = await snapshotStore(env.POD_HOME);
-      assert.ok(before.some((l) => l.startsWith(`blobs/sha256/${base.layers[0].digest.slice(7)}`)));
+      const before = await listStore(h.home, { ignoreLock: false });
+      assert.ok(before.some((e) => e.path === `blobs/sha256/${base.layers[0].digest.slice(7)}`));
 
       const failCase = async (
         name: string,
@@ -98,15 +88,12 @@ Deno.test({
         await t.step(name, async () => {
           proxy.reset();
           setup(proxy);
-          const r = await podBounded(["pull", ...(opts.args ?? []), opts.ref ?? dataRef], {
-            ...env,
-            ...(opts.env ?? {}),
-          });
+          const r = await podBounded(h, ["pull", ...(opts.args ?? []), opts.ref ?? dataRef], opts.env);
           assertFailed(r, opts.image ?? dataName, cause);
           if (opts.ref !== `${P}/test/multi:latest`) {
             assert.ok(proxy.seen.some((s) => s.fault), "the fault was applied");
           }
-          assert.deepEqual(await snapshotStore(env.POD_HOME), before, "store changed");
+          assert.deepEqual(await listStore(h.home, { ignoreLock: false }), before, "store changed");
         });
       };
 
@@ -243,19 +230,19 @@ Deno.test({
         await t.step(name, async () => {
           proxy.reset();
           setup(proxy);
-          const fresh = await testEnv("pod-faults-ok-");
+          const fresh = await tempPodHome({ env: REGISTRY_TEST_ENV });
           try {
-            const r = await podBounded(["pull", "-q", dataRef], { ...fresh.env, ...extraEnv });
+            const r = await podBounded(fresh, ["pull", "-q", dataRef], extraEnv);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(r.stdout.trim(), data.configDigest.slice(7));
-            const c = await runPod(["system", "check"], fresh.env);
+            const c = await fresh.pod(["system", "check"]);
             assert.equal(c.code, 0, c.stdout + c.stderr);
-            const blob = await Deno.readFile(`${fresh.env.POD_HOME}/blobs/sha256/${layer.digest.slice(7)}`);
+            const blob = await Deno.readFile(`${fresh.home}/blobs/sha256/${layer.digest.slice(7)}`);
             assert.equal(blob.length, layer.size);
-            assert.deepEqual(await snapshotStore(`${fresh.env.POD_HOME}/tmp`), [], "tmp/ is empty");
+            assert.deepEqual(await listStore(`${fresh.home}/tmp`), [], "tmp/ is empty");
             check?.(proxy);
           } finally {
-            await Deno.remove(fresh.dir, { recursive: true }).catch(() => {});
+            await fresh.cleanup();
           }
         });
       };
@@ -303,13 +290,13 @@ Deno.test({
         const areg = await startRegistry({ auth: "basic" });
         const auth = "Basic " + btoa(`${areg.user}:${areg.password}`);
         const aproxy = await startFaultProxy(areg.url, { upstreamAuth: auth });
-        const fresh = await testEnv("pod-faults-redirect-");
+        const fresh = await tempPodHome({ env: REGISTRY_TEST_ENV });
         try {
           const img: PushedImage = await busybox(areg);
           aproxy.add({ when: "blob", method: "GET", fault: { redirect: true } });
           const r = await podBounded(
+            fresh,
             ["pull", "-q", "--creds", `${areg.user}:${areg.password}`, `${aproxy.host}/test/busybox:latest`],
-            fresh.env,
           );
           assert.equal(r.code, 0, r.stderr);
           assert.equal(r.stdout.trim(), img.configDigest.slice(7));
@@ -324,13 +311,13 @@ Deno.test({
         } finally {
           await aproxy.stop();
           await areg.stop();
-          await Deno.remove(fresh.dir, { recursive: true }).catch(() => {});
+          await fresh.cleanup();
         }
       });
     } finally {
       await proxy.stop();
       await reg.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });

@@ -1,51 +1,14 @@
 /**
- * Rootless containers: pod run as the unprivileged `podtest` user (subuid ranges from
+ * Rootless containers: pod run as the unprivileged test user `podtest` (subuid ranges from
  * scripts/setup-test-host.sh), with a user namespace mapping the full range.
  */
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busybox } from "../helpers/fixtures.ts";
+import { tempPodHome } from "../helpers/pod.ts";
+import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-const USER = "podtest";
-
-function userExists(): boolean {
-  try {
-    return Deno.readTextFileSync("/etc/passwd").split("\n").some((l) => l.startsWith(`${USER}:`)) &&
-      Deno.readTextFileSync("/etc/subuid").includes(`${USER}:`);
-  } catch {
-    return false;
-  }
-}
-
-const enabled = Deno.uid() === 0 && userExists() && await registryAvailable();
-
-async function pod(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const o = await new Deno.Command("runuser", {
-    args: [
-      "-u",
-      USER,
-      "--",
-      "env",
-      `HOME=${home}`,
-      `POD_HOME=${home}/store`,
-      `DENO_DIR=${home}/deno`,
-      Deno.execPath(),
-      "run",
-      "-A",
-      "-q",
-      CLI,
-      ...args,
-    ],
-    clearEnv: true,
-    env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: o.code, stdout: dec.decode(o.stdout), stderr: dec.decode(o.stderr) };
-}
+const enabled = await rootlessAvailable() && await registryAvailable();
 
 Deno.test({
   name: "rootless",
@@ -54,17 +17,15 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const reg = await startRegistry();
-    const home = await Deno.makeTempDir({ prefix: "pod-rootless-" });
-    await Deno.chmod(home, 0o755);
-    await new Deno.Command("chown", { args: [USER, home] }).output();
+    const h = await tempPodHome({ user: TEST_USER });
     try {
       const img = await busybox(reg);
-      const pulled = await pod(home, ["pull", "-q", img.ref]);
+      const pulled = await h.pod(["pull", "-q", img.ref]);
       assert.equal(pulled.code, 0, pulled.stderr);
       const IMG = img.ref;
 
       await t.step("run --rm: root inside, full uid map", async () => {
-        const r = await pod(home, ["run", "--rm", IMG, "sh", "-c", "id -u; cat /proc/self/uid_map"]);
+        const r = await h.pod(["run", "--rm", IMG, "sh", "-c", "id -u; cat /proc/self/uid_map"]);
         assert.equal(r.code, 0, r.stderr);
         const lines = r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number));
         assert.equal(lines[0][0], 0);
@@ -73,14 +34,14 @@ Deno.test({
       });
 
       await t.step("exit codes", async () => {
-        assert.equal((await pod(home, ["run", "--rm", IMG, "sh", "-c", "exit 3"])).code, 3);
-        assert.equal((await pod(home, ["run", "--rm", IMG, "nosuchcmd"])).code, 127);
+        assert.equal((await h.pod(["run", "--rm", IMG, "sh", "-c", "exit 3"])).code, 3);
+        assert.equal((await h.pod(["run", "--rm", IMG, "nosuchcmd"])).code, 127);
       });
 
       await t.step(
         "a file owned by 1000 in the image is owned by 1000 inside; rm cleans subuid files",
         async () => {
-          const r = await pod(home, [
+          const r = await h.pod([
             "run",
             "--name",
             "own",
@@ -91,15 +52,15 @@ Deno.test({
           ]);
           assert.equal(r.code, 0, r.stderr);
           assert.equal(r.stdout, "1000:1000\n");
-          const rm = await pod(home, ["rm", "own"]);
+          const rm = await h.pod(["rm", "own"]);
           assert.equal(rm.code, 0, rm.stderr);
-          const left = [...Deno.readDirSync(`${home}/store/containers`)].filter((e) => e.name !== "names");
+          const left = [...Deno.readDirSync(`${h.home}/containers`)].filter((e) => e.name !== "names");
           assert.deepEqual(left, []);
         },
       );
 
       await t.step("read-only host bind, no host /proc", async () => {
-        const r = await pod(home, [
+        const r = await h.pod([
           "run",
           "--rm",
           "-v",
@@ -115,25 +76,25 @@ Deno.test({
       });
 
       await t.step("detached, exec, stop, rm -f", async () => {
-        const d = await pod(home, ["run", "-d", "--name", "bg", IMG, "sleep", "1000"]);
+        const d = await h.pod(["run", "-d", "--name", "bg", IMG, "sleep", "1000"]);
         assert.equal(d.code, 0, d.stderr);
-        const e = await pod(home, ["exec", "bg", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"]);
+        const e = await h.pod(["exec", "bg", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"]);
         assert.equal(e.stdout, "sleep 1000 ");
         const t0 = Date.now();
-        assert.equal((await pod(home, ["stop", "-t", "1", "bg"])).code, 0);
+        assert.equal((await h.pod(["stop", "-t", "1", "bg"])).code, 0);
         assert.ok(Date.now() - t0 < 4000);
         assert.match(
-          (await pod(home, ["ps", "-a", "--format", "{{.Names}} {{.Status}}"])).stdout,
+          (await h.pod(["ps", "-a", "--format", "{{.Names}} {{.Status}}"])).stdout,
           /bg Exited/,
         );
-        await pod(home, ["start", "bg"]);
-        assert.equal((await pod(home, ["rm", "-f", "-t", "0", "bg"])).code, 0);
-        assert.equal((await pod(home, ["ps", "-aq"])).stdout, "");
+        await h.pod(["start", "bg"]);
+        assert.equal((await h.pod(["rm", "-f", "-t", "0", "bg"])).code, 0);
+        assert.equal((await h.pod(["ps", "-aq"])).stdout, "");
       });
     } finally {
-      await pod(home, ["rm", "-af", "-t", "0"]);
+      await h.pod(["rm", "-af", "-t", "0"]);
       await reg.stop();
-      await new Deno.Command("rm", { args: ["-rf", home] }).output();
+      await h.cleanup();
     }
   },
 });

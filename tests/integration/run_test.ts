@@ -5,33 +5,9 @@
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busybox } from "../helpers/fixtures.ts";
+import { tempPodHome } from "../helpers/pod.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const enabled = Deno.uid() === 0 && await registryAvailable();
-
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function pod(home: string, args: string[], stdin?: string): Promise<Out> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "-q", CLI, ...args],
-    env: { POD_HOME: home },
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const o = await child.output();
-  const dec = new TextDecoder();
-  return { code: o.code, stdout: dec.decode(o.stdout), stderr: dec.decode(o.stderr) };
-}
 
 Deno.test({
   name: "run (root)",
@@ -40,37 +16,36 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const reg = await startRegistry();
-    const home = await Deno.makeTempDir({ prefix: "pod-run-" });
+    const h = await tempPodHome();
     try {
       const img = await busybox(reg);
-      const pulled = await pod(home, ["pull", "-q", img.ref]);
+      const pulled = await h.pod(["pull", "-q", img.ref]);
       assert.equal(pulled.code, 0, pulled.stderr);
       const IMG = img.ref;
 
       await t.step("run --rm echo", async () => {
-        const r = await pod(home, ["run", "--rm", IMG, "echo", "hi"]);
+        const r = await h.pod(["run", "--rm", IMG, "echo", "hi"]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, "hi\n");
-        const ps = await pod(home, ["ps", "-aq"]);
+        const ps = await h.pod(["ps", "-aq"]);
         assert.equal(ps.stdout, "");
       });
 
       await t.step("exit codes 0/3/126/127", async () => {
-        assert.equal((await pod(home, ["run", "--rm", IMG, "true"])).code, 0);
-        assert.equal((await pod(home, ["run", "--rm", IMG, "sh", "-c", "exit 3"])).code, 3);
-        const r126 = await pod(home, ["run", "--rm", IMG, "/etc/passwd"]);
+        assert.equal((await h.pod(["run", "--rm", IMG, "true"])).code, 0);
+        assert.equal((await h.pod(["run", "--rm", IMG, "sh", "-c", "exit 3"])).code, 3);
+        const r126 = await h.pod(["run", "--rm", IMG, "/etc/passwd"]);
         assert.equal(r126.code, 126, r126.stderr);
         assert.match(r126.stderr, /^Error: .*permission denied/);
-        const r127 = await pod(home, ["run", "--rm", IMG, "nosuchcmd"]);
+        const r127 = await h.pod(["run", "--rm", IMG, "nosuchcmd"]);
         assert.equal(r127.code, 127, r127.stderr);
         assert.match(r127.stderr, /^Error: nosuchcmd: executable file not found in \$PATH/);
       });
 
       await t.step("environment: image, -e, host value, --env-file, HOSTNAME", async () => {
-        const f = `${home}/env.list`;
+        const f = `${h.root}/env.list`;
         await Deno.writeTextFile(f, "# c\nFROMFILE=yes\n");
-        Deno.env.set("POD_TEST_HOSTVAR", "from-host");
-        const r = await pod(home, [
+        const r = await h.pod([
           "run",
           "--rm",
           "-e",
@@ -83,7 +58,7 @@ Deno.test({
           "box",
           IMG,
           "env",
-        ]);
+        ], { env: { POD_TEST_HOSTVAR: "from-host" } });
         assert.equal(r.code, 0, r.stderr);
         const env = r.stdout.split("\n");
         for (const want of ["A=1", "FROMFILE=yes", "HOSTNAME=box", "container=podman", "HOME=/root"]) {
@@ -93,15 +68,15 @@ Deno.test({
       });
 
       await t.step("--entrypoint, -w (created), -u", async () => {
-        const r = await pod(home, ["run", "--rm", "--entrypoint", "/bin/sh", IMG, "-c", "echo $0"]);
+        const r = await h.pod(["run", "--rm", "--entrypoint", "/bin/sh", IMG, "-c", "echo $0"]);
         assert.equal(r.stdout, "/bin/sh\n");
-        const w = await pod(home, ["run", "--rm", "-w", "/new/dir", IMG, "pwd"]);
+        const w = await h.pod(["run", "--rm", "-w", "/new/dir", IMG, "pwd"]);
         assert.equal(w.stdout, "/new/dir\n", w.stderr);
-        const u = await pod(home, ["run", "--rm", "-u", "1234:5678", IMG, "id"]);
+        const u = await h.pod(["run", "--rm", "-u", "1234:5678", IMG, "id"]);
         assert.match(u.stdout, /uid=1234 gid=5678/);
-        const n = await pod(home, ["run", "--rm", "-u", "nobody", IMG, "id", "-u"]);
+        const n = await h.pod(["run", "--rm", "-u", "nobody", IMG, "id", "-u"]);
         assert.equal(n.stdout.trim(), "65534");
-        const bad = await pod(home, ["run", "--rm", "-u", "ghost", IMG, "true"]);
+        const bad = await h.pod(["run", "--rm", "-u", "ghost", IMG, "true"]);
         assert.equal(bad.code, 125);
         assert.match(bad.stderr, /unable to find user ghost/);
       });
@@ -109,7 +84,7 @@ Deno.test({
       await t.step("-v ro is read-only, rw is writable, named volume persists", async () => {
         const dir = await Deno.makeTempDir();
         await Deno.writeTextFile(`${dir}/f`, "host");
-        const ro = await pod(home, [
+        const ro = await h.pod([
           "run",
           "--rm",
           "-v",
@@ -122,13 +97,13 @@ Deno.test({
         assert.notEqual(ro.code, 0);
         assert.match(ro.stdout, /host/);
         await assert.rejects(Deno.stat(`${dir}/g`));
-        const rw = await pod(home, ["run", "--rm", "-v", `${dir}:/m`, IMG, "sh", "-c", "echo x > /m/g"]);
+        const rw = await h.pod(["run", "--rm", "-v", `${dir}:/m`, IMG, "sh", "-c", "echo x > /m/g"]);
         assert.equal(rw.code, 0, rw.stderr);
         assert.equal(await Deno.readTextFile(`${dir}/g`), "x\n");
-        await pod(home, ["run", "--rm", "-v", "vol1:/data", IMG, "sh", "-c", "echo kept > /data/k"]);
-        const v = await pod(home, ["run", "--rm", "-v", "vol1:/data", IMG, "cat", "/data/k"]);
+        await h.pod(["run", "--rm", "-v", "vol1:/data", IMG, "sh", "-c", "echo kept > /data/k"]);
+        const v = await h.pod(["run", "--rm", "-v", "vol1:/data", IMG, "cat", "/data/k"]);
         assert.equal(v.stdout, "kept\n");
-        const mnt = await pod(home, [
+        const mnt = await h.pod([
           "run",
           "--rm",
           "--mount",
@@ -145,13 +120,13 @@ Deno.test({
       });
 
       await t.step("isolation: own pid namespace, no host /proc, --read-only", async () => {
-        const ps = await pod(home, ["run", "--rm", IMG, "sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"]);
+        const ps = await h.pod(["run", "--rm", IMG, "sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"]);
         const [pid1, count] = ps.stdout.trim().split("\n").map(Number);
         assert.equal(pid1, 1);
         assert.ok(count < 5, ps.stdout);
-        const ro = await pod(home, ["run", "--rm", "--read-only", IMG, "touch", "/x"]);
+        const ro = await h.pod(["run", "--rm", "--read-only", IMG, "touch", "/x"]);
         assert.notEqual(ro.code, 0);
-        const host = await pod(home, [
+        const host = await h.pod([
           "run",
           "--rm",
           "--pid",
@@ -165,26 +140,26 @@ Deno.test({
       });
 
       await t.step("stdin with -i", async () => {
-        const r = await pod(home, ["run", "--rm", "-i", IMG, "cat"], "piped in\n");
+        const r = await h.pod(["run", "--rm", "-i", IMG, "cat"], { stdin: "piped in\n" });
         assert.equal(r.stdout, "piped in\n", r.stderr);
       });
 
       await t.step("two creates with the same name: exactly one wins", async () => {
         const [a, b] = await Promise.all([
-          pod(home, ["create", "--name", "same", IMG, "true"]),
-          pod(home, ["create", "--name", "same", IMG, "true"]),
+          h.pod(["create", "--name", "same", IMG, "true"]),
+          h.pod(["create", "--name", "same", IMG, "true"]),
         ]);
         assert.deepEqual([a.code, b.code].sort(), [0, 125]);
         const loser = a.code ? a : b;
         assert.match(loser.stderr, /the container name "same" is already in use by [0-9a-f]{64}/);
-        assert.equal((await pod(home, ["rm", "same"])).code, 0);
-        const bad = await pod(home, ["create", "--name", "-bad", IMG, "true"]);
+        assert.equal((await h.pod(["rm", "same"])).code, 0);
+        const bad = await h.pod(["create", "--name", "-bad", IMG, "true"]);
         assert.equal(bad.code, 125);
       });
     } finally {
-      await pod(home, ["rm", "-af", "-t", "0"]);
+      await h.pod(["rm", "-af", "-t", "0"]);
       await reg.stop();
-      await Deno.remove(home, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });

@@ -6,22 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
-import { busyboxTar, customImage, type PushedImage, tarTree } from "../helpers/fixtures.ts";
-import { type PodRun, runPod, spawnPod, startFaultProxy, testEnv } from "../helpers/fault_proxy.ts";
+import { busyboxTar, customImage, type PushedImage, seededRandom, tarTree } from "../helpers/fixtures.ts";
+import { startFaultProxy } from "../helpers/fault_proxy.ts";
+import { type PodResult, REGISTRY_TEST_ENV, tempPodHome } from "../helpers/pod.ts";
 
 const available = await registryAvailable();
 const SEED = Number(Deno.env.get("POD_STRESS_SEED") ?? 4711);
 const ROUNDS = Number(Deno.env.get("POD_STRESS_ROUNDS") ?? 12);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 Deno.test({
   name: "stress concurrency: racing pulls and rmis of images sharing layers keep the store consistent",
@@ -31,8 +22,8 @@ Deno.test({
   async fn() {
     const reg = await startRegistry();
     const proxy = await startFaultProxy(reg.url);
-    const { dir, env } = await testEnv("pod-conc-stress-");
-    const r = rng(SEED);
+    const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
+    const r = seededRandom(SEED);
     try {
       const base = await busyboxTar();
       const common = await tarTree({ "common.txt": "shared second layer\n" });
@@ -54,21 +45,21 @@ Deno.test({
         // start: a random subset present
         for (const im of images) {
           if (r() < 0.5) {
-            const p = await runPod(["pull", "-q", refOf(im)], env);
+            const p = await h.pod(["pull", "-q", refOf(im)]);
             assert.equal(p.code, 0, p.stderr);
           }
         }
-        const ops: { kind: "pull" | "rmi"; im: PushedImage; run: Promise<PodRun> }[] = [];
+        const ops: { kind: "pull" | "rmi"; im: PushedImage; run: Promise<PodResult> }[] = [];
         for (const im of images) {
           const kind = r() < 0.5 ? "pull" : "rmi";
           const delay = Math.floor(r() * 300);
           const run = new Promise<void>((res) => setTimeout(res, delay)).then(() =>
-            spawnPod(kind === "pull" ? ["pull", "-q", refOf(im)] : ["rmi", "-f", refOf(im)], env).done
+            h.pod(kind === "pull" ? ["pull", "-q", refOf(im)] : ["rmi", "-f", refOf(im)])
           );
           ops.push({ kind, im, run });
         }
         const results = await Promise.all(ops.map((o) => o.run));
-        const listed = (await runPod(["images", "-q", "--no-trunc"], env)).stdout;
+        const listed = (await h.pod(["images", "-q", "--no-trunc"])).stdout;
         for (const [i, o] of ops.entries()) {
           const res = results[i];
           if (o.kind === "pull") {
@@ -77,14 +68,14 @@ Deno.test({
               listed.includes(o.im.configDigest.slice(7)),
               `round ${round}: ${o.im.repo} pulled, not listed`,
             );
-            const ins = await runPod(["inspect", "--format", "{{.Id}}", refOf(o.im)], env);
+            const ins = await h.pod(["inspect", "--format", "{{.Id}}", refOf(o.im)]);
             assert.equal(ins.code, 0, `round ${round}: ${o.im.repo}: ${ins.stderr}`);
           } else {
             // rmi -f of an image that is not there is fine; anything else must succeed
             assert.ok(res.code === 0 || /image not known/.test(res.stderr), `round ${round}: ${res.stderr}`);
           }
         }
-        const chk = await runPod(["system", "check"], env);
+        const chk = await h.pod(["system", "check"]);
         assert.equal(
           chk.code,
           0,
@@ -94,7 +85,7 @@ Deno.test({
     } finally {
       await proxy.stop();
       await reg.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });

@@ -6,38 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
-import { busyboxTar, customImage, tarTree } from "../helpers/fixtures.ts";
-import { runPod, snapshotStore, spawnPod, startFaultProxy, testEnv } from "../helpers/fault_proxy.ts";
+import { busyboxTar, customImage, noise, seededRandom, tarTree } from "../helpers/fixtures.ts";
+import { startFaultProxy } from "../helpers/fault_proxy.ts";
+import { REGISTRY_TEST_ENV, tempPodHome } from "../helpers/pod.ts";
+import { strayTemps } from "../helpers/store_listing.ts";
 
 const available = await registryAvailable();
 const SEED = Number(Deno.env.get("POD_STRESS_SEED") ?? 97);
 const RUNS = Number(Deno.env.get("POD_STRESS_RUNS") ?? 30);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-async function strayTemps(root: string): Promise<string[]> {
-  return (await snapshotStore(root)).map((l) => l.split(" ")[0]).filter((p) => /(^|\/)\.[a-z]+-\d+-/.test(p));
-}
 
 Deno.test({
   name: "stress crash: ~30 pulls and rmis killed at random points keep the store consistent",
@@ -47,9 +23,9 @@ Deno.test({
   async fn() {
     const reg = await startRegistry();
     const proxy = await startFaultProxy(reg.url);
-    const { dir, env } = await testEnv("pod-crash-stress-");
-    const root = env.POD_HOME;
-    const r = rng(SEED);
+    const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
+    const root = h.home;
+    const r = seededRandom(SEED);
     try {
       const shared = await busyboxTar();
       const img = await customImage(reg, {
@@ -66,26 +42,26 @@ Deno.test({
 
       // how long an undisturbed pull takes here: the kill delays are spread over that span (not asserted)
       const t0 = Date.now();
-      const first = await runPod(["pull", "-q", ref], env);
+      const first = await h.pod(["pull", "-q", ref]);
       assert.equal(first.code, 0, first.stderr);
       const span = Math.max(300, Date.now() - t0);
-      const rm = await runPod(["rmi", ref], env);
+      const rm = await h.pod(["rmi", ref]);
       assert.equal(rm.code, 0, rm.stderr);
 
       let completed = 0, killed = 0;
       for (let i = 0; i < RUNS; i++) {
         const isRmi = i % 6 === 5;
         // a pull starts without the image (leftover blobs of killed runs stay), an rmi with it
-        const have = (await runPod(["images", "-q", "--no-trunc"], env)).stdout.includes(id);
+        const have = (await h.pod(["images", "-q", "--no-trunc"])).stdout.includes(id);
         if (isRmi && !have) {
-          const p = await runPod(["pull", "-q", ref], env);
+          const p = await h.pod(["pull", "-q", ref]);
           assert.equal(p.code, 0, p.stderr);
         } else if (!isRmi && have) {
-          const x = await runPod(["rmi", ref], env);
+          const x = await h.pod(["rmi", ref]);
           assert.equal(x.code, 0, x.stderr);
         }
         const delay = Math.floor(r() * (isRmi ? 300 : span * 0.8));
-        const p = spawnPod(isRmi ? ["rmi", ref] : ["pull", "-q", ref], env);
+        const p = await h.startPod(isRmi ? ["rmi", ref] : ["pull", "-q", ref]);
         await new Promise((res) => setTimeout(res, delay));
         p.kill("SIGKILL");
         const res = await p.done;
@@ -94,9 +70,9 @@ Deno.test({
           assert.equal(res.code, 0, `run ${i}: ${res.stderr}`);
           completed++;
         }
-        const imgs = await runPod(["images", "-q", "--no-trunc"], env);
+        const imgs = await h.pod(["images", "-q", "--no-trunc"]);
         assert.equal(imgs.code, 0, `run ${i}: images: ${imgs.stderr}`);
-        const chk = await runPod(["system", "check"], env);
+        const chk = await h.pod(["system", "check"]);
         assert.equal(
           chk.code,
           0,
@@ -104,16 +80,16 @@ Deno.test({
         );
         if (imgs.stdout.includes(id)) {
           // listed means whole: inspect reads manifest and config
-          const ins = await runPod(["inspect", "--format", "{{.Id}}", ref], env);
+          const ins = await h.pod(["inspect", "--format", "{{.Id}}", ref]);
           assert.equal(ins.code, 0, `run ${i}: listed image not usable: ${ins.stderr}`);
         }
       }
       assert.ok(killed >= RUNS / 3, `only ${killed} of ${RUNS} runs were killed mid-flight`);
 
-      const last = await runPod(["pull", "-q", ref], env);
+      const last = await h.pod(["pull", "-q", ref]);
       assert.equal(last.code, 0, last.stderr);
       assert.equal(last.stdout.trim(), id);
-      const chk = await runPod(["system", "check"], env);
+      const chk = await h.pod(["system", "check"]);
       assert.equal(chk.code, 0, chk.stdout);
       assert.deepEqual(
         await strayTemps(root),
@@ -124,7 +100,7 @@ Deno.test({
     } finally {
       await proxy.stop();
       await reg.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await h.cleanup();
     }
   },
 });
