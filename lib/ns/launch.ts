@@ -17,7 +17,7 @@ import { mapArgs, toContainer } from "./idmap.ts";
 import { mkfifo } from "./libc.ts";
 import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
-import { type LaunchSpec, stateFiles } from "./spec.ts";
+import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { type ExitRecord, supervisorCommand } from "./supervisor.ts";
 
 /** How the container's stdio is wired. */
@@ -35,6 +35,11 @@ export type LaunchIO =
 export interface LaunchHooks {
   /** Called as soon as the host pid of the container's init is known (before its command runs). */
   onStarted?: (pid: number) => void | Promise<void>;
+  /**
+   * With `spec.deferProcess`: called once stage 2 has prepared the rootfs; returns the process to run there
+   * (a throw stops the launch with that error). `onStarted` is then called after it, not at the pid.
+   */
+  resolveProcess?: () => ProcessSpec | Promise<ProcessSpec>;
 }
 
 /** What a launch returns: the init's host pid, and in the foreground the exit code. */
@@ -154,23 +159,35 @@ async function writeMaps(pid: number, spec: LaunchSpec): Promise<void> {
   await Promise.all([run("newuidmap", uidMap), run("newgidmap", gidMap)]);
 }
 
-/** Reads the exec fifo: resolves to the init pid and the stage 2 failure, if any. */
+/**
+ * Reads the exec fifo: resolves to the init pid and the stage 2 failure, if any. A `prepared` line after the
+ * pid (deferred process) is answered by `onPrepared` before reading on.
+ */
 async function readExecFifo(
   reader: Deno.FsFile,
   keep: { file?: Deno.FsFile },
   onPid: (pid: number) => void,
+  onPrepared?: () => Promise<void>,
 ): Promise<{ pid?: number; error?: { code: number; message: string } }> {
   const dec = new TextDecoder();
   const buf = new Uint8Array(4096);
   let text = "";
   let pid: number | undefined;
+  let prepared = !onPrepared;
   for (;;) {
     const n = await reader.read(buf);
     if (n === null) break;
     text += dec.decode(buf.subarray(0, n));
     let nl: number;
-    while ((nl = text.indexOf("\n")) >= 0 && pid === undefined) {
+    while ((nl = text.indexOf("\n")) >= 0 && (pid === undefined || !prepared)) {
       const line = text.slice(0, nl);
+      if (pid !== undefined) {
+        if (line !== "prepared") break; // an error line: read to EOF
+        text = text.slice(nl + 1);
+        prepared = true;
+        await onPrepared!();
+        continue;
+      }
       text = text.slice(nl + 1);
       if (line === "abort") return {};
       if (line.startsWith("pid ")) {
@@ -219,19 +236,29 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
   const files = stateFiles(spec.stateDir);
   Deno.mkdirSync(spec.stateDir, { recursive: true, mode: 0o700 });
   const syncFifo = spec.namespaces.user ? `${spec.stateDir}/sync.fifo` : undefined;
-  for (const f of [files.fifo, files.pid, syncFifo]) {
+  const processFifo = spec.deferProcess ? files.processFifo : undefined;
+  for (const f of [files.fifo, files.pid, syncFifo, files.processFifo]) {
     try {
       if (f) Deno.removeSync(f);
     } catch { /* absent */ }
   }
-  for (const f of [files.fifo, syncFifo]) if (f) mkfifo(f, 0o600);
-  const relay = io.mode === "foreground" && io.tty && spec.process ? new PtyRelay() : undefined;
+  for (const f of [files.fifo, syncFifo, processFifo]) if (f) mkfifo(f, 0o600);
+  const hasProcess = !!spec.process || !!spec.deferProcess;
+  const relay = io.mode === "foreground" && io.tty && hasProcess ? new PtyRelay() : undefined;
   if (relay) spec = { ...spec, ttyPath: relay.slavePath };
   Deno.writeTextFileSync(files.spec, JSON.stringify(spec), { mode: 0o600 });
   const cmd = unshareCommand(spec, stage2Command(files.spec), syncFifo);
 
   const keep = { file: Deno.openSync(files.fifo, { read: true, write: true }) as Deno.FsFile | undefined };
   const reader = Deno.openSync(files.fifo, { read: true });
+  // read-write: stage 2's open for reading never blocks, and EOF reaches it if this process dies
+  let processOut = processFifo ? Deno.openSync(processFifo, { read: true, write: true }) : undefined;
+  const closeProcessOut = () => {
+    try {
+      processOut?.close();
+    } catch { /* closed */ }
+    processOut = undefined;
+  };
   let exited = false;
   let settled = false;
   let launched = false;
@@ -260,7 +287,7 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
     } catch { /* absent */ }
     let child: Deno.ChildProcess;
     try {
-      const sup = supervisorCommand(io.logPath, io.exitPath, cmd, !!io.tty && !!spec.process);
+      const sup = supervisorCommand(io.logPath, io.exitPath, cmd, !!io.tty && hasProcess);
       child = new Deno.Command(sup[0], {
         args: sup.slice(1),
         stdin: "null",
@@ -317,10 +344,22 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
       relay?.start(io.stdin);
     }
     let hook: void | Promise<void> = undefined;
+    const onPrepared = async () => {
+      let line = "abort\n";
+      try {
+        line = JSON.stringify(await hooks.resolveProcess!()) + "\n";
+        hook = hooks.onStarted?.(pid);
+      } finally {
+        const out = processOut!;
+        const bytes = new TextEncoder().encode(line);
+        for (let off = 0; off < bytes.length;) off += await out.write(bytes.subarray(off));
+        closeProcessOut();
+      }
+    };
     const started = await readExecFifo(reader, keep, (p) => {
       pid = p;
-      hook = hooks.onStarted?.(p);
-    });
+      if (!spec.deferProcess) hook = hooks.onStarted?.(p);
+    }, spec.deferProcess ? onPrepared : undefined);
     await hook;
     relay?.released();
     if (started.error) {
@@ -332,7 +371,7 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
       throw new PodError(`the container process exited (code ${code}) before running its command`);
     }
     launched = true;
-    if (!spec.process) return { pid: started.pid, exitCode: await status };
+    if (!hasProcess) return { pid: started.pid, exitCode: await status };
     if (io.mode === "detached") {
       // EOF comes when execve closes the fd, a moment before the new image's argv is in place.
       for (let i = 0; i < 100 && cmdlineEmpty(started.pid); i++) await sleep(1);
@@ -347,6 +386,7 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
     }
     settled = true;
     abort();
+    closeProcessOut();
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
     await relay?.finish();
   }

@@ -78,15 +78,28 @@ export interface LaunchSpec {
    * set, or all of them when privileged.
    */
   capabilities?: string[];
-  /** Absent = prepare only, then exit 0. */
+  /** Absent = prepare only, then exit 0 (unless `deferProcess`). */
   process?: ProcessSpec;
+  /**
+   * The process is sent later (it is resolved against the prepared rootfs): after the optional `prepare`,
+   * stage 2 writes `prepared\n` on the exec fifo and reads the {@link ProcessSpec} as one JSON line from
+   * the process fifo (`abort` or EOF = give up), so one launch both extracts and runs.
+   */
+  deferProcess?: boolean;
   /** Set by stage 1 when the process has a terminal: the host path of the pty slave. */
   ttyPath?: string;
 }
 
 /** Files stage 1 and stage 2 share in the state dir. */
-export function stateFiles(stateDir: string): { spec: string; pid: string; fifo: string } {
-  return { spec: `${stateDir}/launch.json`, pid: `${stateDir}/pid`, fifo: `${stateDir}/exec.fifo` };
+export function stateFiles(
+  stateDir: string,
+): { spec: string; pid: string; fifo: string; processFifo: string } {
+  return {
+    spec: `${stateDir}/launch.json`,
+    pid: `${stateDir}/pid`,
+    fifo: `${stateDir}/exec.fifo`,
+    processFifo: `${stateDir}/process.fifo`,
+  };
 }
 
 /** podman's default PATH, used when the container's environment has none. */

@@ -6,7 +6,8 @@
  * nothing (the fifo fd is close-on-exec, so EOF = the command was exec'd) or `<code> <message>\n`
  * (127 not found, 126 cannot invoke, 125 anything else) before exiting with that code.
  *
- * Order: host pid → root in the user namespace (keep-id) → `/` rprivate → prepare (extract layers) → rootfs bound onto itself → mounts
+ * Order: host pid → root in the user namespace (keep-id) → prepare (extract layers) → deferred process from stage 1
+ * → `/` rprivate → rootfs bound onto itself → mounts
  * (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname → loopback → pivot_root
  * → cwd → ids → PATH lookup → fds ≥ 3 close-on-exec → signals reset → execve.
  * No PR_SET_PDEATHSIG: a detached container must outlive every process of pod.
@@ -37,7 +38,7 @@ import { PodError } from "../errors.ts";
 import { lookPath } from "./lookpath.ts";
 import { setupMounts } from "./mounts.ts";
 import { resolveInRoot } from "./rootpath.ts";
-import { DEFAULT_CAPABILITIES, type LaunchSpec, stateFiles } from "./spec.ts";
+import { DEFAULT_CAPABILITIES, type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 
 /** A stage 2 failure with the exit code stage 1 reports. */
 class Stage2Error extends Error {
@@ -56,6 +57,39 @@ async function prepareRootfs(spec: LaunchSpec): Promise<void> {
   await mod.unpackLayers(tmp, spec.prepare!.layers);
   await Deno.remove(spec.rootfs, { recursive: true }).catch(() => {});
   await Deno.rename(tmp, spec.rootfs);
+}
+
+/**
+ * Deferred process: tells stage 1 the rootfs is ready (`prepared`) and reads the process it resolved there,
+ * one JSON line on the process fifo (stage 1 holds it open read-write, so this open does not block and its
+ * death gives EOF).
+ */
+function receiveProcess(fifo: number, path: string): ProcessSpec {
+  writeAll(fifo, enc.encode("prepared\n"));
+  const f = Deno.openSync(path, { read: true });
+  const buf = new Uint8Array(65536);
+  const parts: Uint8Array[] = [];
+  let text = "";
+  try {
+    for (;;) {
+      const n = f.readSync(buf);
+      if (n === null || n === 0) break;
+      parts.push(buf.slice(0, n));
+      if (buf.subarray(0, n).includes(10)) break;
+    }
+  } finally {
+    f.close();
+  }
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const all = new Uint8Array(len);
+  len = 0;
+  for (const p of parts) all.set(p, (len += p.length) - p.length);
+  text = new TextDecoder().decode(all);
+  const nl = text.indexOf("\n");
+  const line = nl >= 0 ? text.slice(0, nl) : "";
+  if (!line.startsWith("{")) throw new Stage2Error(125, "stage 1 gave up before sending the process");
+  return JSON.parse(line) as ProcessSpec;
 }
 
 /**
@@ -198,6 +232,7 @@ export async function stage2Main(specPath: string): Promise<never> {
     writeAll(fifo, enc.encode(`pid ${hostPid}\n`));
     if (spec.namespaces.user && Deno.uid() !== 0) becomeNamespaceRoot();
     if (spec.prepare) await prepareRootfs(spec);
+    if (spec.deferProcess) spec.process = receiveProcess(fifo, files.processFifo);
     if (!spec.process) Deno.exit(0);
     // detached with a terminal: the supervisor's pty (a host path, opened before pivot_root)
     const superTty = Deno.env.get("POD_TTY");

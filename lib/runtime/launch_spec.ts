@@ -139,16 +139,29 @@ export function etcRebinds(etc: LaunchSpec["etc"], mounts: MountSpec[]): MountSp
   return out;
 }
 
-/** The full spec to run the container (rootfs already prepared). */
-export function runSpec(root: string, c: ContainerConfig, terminal = c.process.terminal): LaunchSpec {
+/** Everything of the run spec but the process. */
+function runSpecWithoutProcess(root: string, c: ContainerConfig): LaunchSpec {
   const base = baseSpec(root, c);
   const etc = writeUserdata(containerPaths(root, c.id).dir, c, c.userns.mode !== "host");
   const mounts = launchMounts(c);
+  return { ...base, mounts: [...mounts, ...etcRebinds(etc, mounts)], etc, readonlyRootfs: c.readOnly };
+}
+
+/** The full spec to run the container (rootfs already prepared). */
+export function runSpec(root: string, c: ContainerConfig, terminal = c.process.terminal): LaunchSpec {
+  const spec = runSpecWithoutProcess(root, c);
+  return { ...spec, process: processSpec(spec.rootfs, c, terminal) };
+}
+
+/**
+ * The spec of a first start in one launch: stage 2 prepares the rootfs (extracts the layers itself when
+ * `extract`, else waits for this process to have done it), then receives the process, which stage 1 resolves
+ * against the fresh rootfs with {@link processSpec}.
+ */
+export function preparingRunSpec(root: string, c: ContainerConfig, extract: boolean): LaunchSpec {
   return {
-    ...base,
-    mounts: [...mounts, ...etcRebinds(etc, mounts)],
-    etc,
-    readonlyRootfs: c.readOnly,
-    process: processSpec(base.rootfs, c, terminal),
+    ...runSpecWithoutProcess(root, c),
+    prepare: extract ? { layers: c.layers } : undefined,
+    deferProcess: true,
   };
 }

@@ -6,7 +6,8 @@
 
 import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
-import { launch } from "../ns/launch.ts";
+import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
+import type { LaunchSpec, ProcessSpec } from "../ns/spec.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -18,7 +19,7 @@ import {
   writeState,
   ZERO_TIME,
 } from "../store/containers.ts";
-import { prepareSpec, runSpec } from "./launch_spec.ts";
+import { prepareSpec, preparingRunSpec, processSpec, runSpec } from "./launch_spec.ts";
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -35,14 +36,8 @@ export async function ensureRootfs(root: string, rec: ContainerRecord): Promise<
   if (await exists(cp.rootfs)) return;
   await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
   const t0 = performance.now();
-  if (rec.config.userns.mode === "host" && Deno.uid() === 0) {
-    // no user namespace: the layers' ids are the host's, so extract right here (saves a process start)
-    const tmp = `${cp.rootfs}.tmp`;
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    await Deno.mkdir(tmp, { mode: 0o755 });
-    const { unpackLayers } = await import("../unpack/mod.ts");
-    await unpackLayers(tmp, rec.config.layers);
-    await Deno.rename(tmp, cp.rootfs);
+  if (extractsHere(rec)) {
+    await extractHere(cp.rootfs, rec);
   } else {
     const r = await launch(prepareSpec(root, rec.config), { mode: "foreground", tty: false, stdin: false });
     if (r.exitCode !== 0) {
@@ -50,6 +45,62 @@ export async function ensureRootfs(root: string, rec: ContainerRecord): Promise<
     }
   }
   debug(`rootfs of ${rec.config.id.slice(0, 12)} prepared in ${Math.round(performance.now() - t0)} ms`);
+}
+
+/** No user namespace: the layers' ids are the host's, so this process extracts them (saves a process start). */
+function extractsHere(rec: ContainerRecord): boolean {
+  return rec.config.userns.mode === "host" && Deno.uid() === 0;
+}
+
+/** Extracts the layers into `<rootfs>.tmp`, renamed to `rootfs` once every layer verified. */
+async function extractHere(rootfs: string, rec: ContainerRecord): Promise<void> {
+  const tmp = `${rootfs}.tmp`;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { mode: 0o755 });
+  const { unpackLayers } = await import("../unpack/mod.ts");
+  await unpackLayers(tmp, rec.config.layers);
+  await Deno.rename(tmp, rootfs);
+}
+
+/** How a start launches. */
+interface StartPlan {
+  spec: LaunchSpec;
+  /** First start: the process, resolved once the rootfs is made (see {@link preparingRunSpec}). */
+  resolveProcess?: () => Promise<ProcessSpec>;
+  /** Whether the process was resolved: a failure before that leaves the container as it was (not started). */
+  resolved: () => boolean;
+  /** Waits for this process's own extraction to end (after a failed launch). */
+  settle: () => Promise<void>;
+}
+
+/**
+ * The launch of a start: the full spec when the rootfs exists; on a first start, one launch that makes the
+ * rootfs and then runs the process (no separate prepare launch). Rootless, stage 2 extracts inside the user
+ * namespace; as root without one, this process extracts while stage 2 starts up.
+ */
+async function startPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
+  const c = rec.config;
+  const cp = containerPaths(root, c.id);
+  if (await exists(cp.rootfs)) {
+    return { spec: runSpec(root, c, terminal), resolved: () => true, settle: () => Promise.resolve() };
+  }
+  const t0 = performance.now();
+  const here = extractsHere(rec);
+  const extraction = here ? extractHere(cp.rootfs, rec) : undefined;
+  extraction?.catch(() => {}); // reported through resolveProcess, awaited by settle
+  let resolved = false;
+  return {
+    spec: preparingRunSpec(root, c, !here),
+    resolveProcess: async () => {
+      await extraction;
+      debug(`rootfs of ${c.id.slice(0, 12)} prepared in ${Math.round(performance.now() - t0)} ms`);
+      const p = processSpec(cp.rootfs, c, terminal);
+      resolved = true;
+      return p;
+    },
+    resolved: () => resolved,
+    settle: async () => await extraction?.catch(() => {}),
+  };
 }
 
 async function resetForStart(root: string, rec: ContainerRecord): Promise<void> {
@@ -83,9 +134,8 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
     const rec = await readContainer(root, id);
     if (rec.state.status === "running" || rec.state.status === "paused") return false;
     const cp = containerPaths(root, id);
-    await ensureRootfs(root, rec);
     await resetForStart(root, rec);
-    const spec = runSpec(root, rec.config);
+    const plan = await startPlan(root, rec, rec.config.process.terminal);
     let started: Promise<void> | undefined;
     try {
       const io = {
@@ -94,14 +144,17 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
         exitPath: cp.exit,
         tty: rec.config.process.terminal,
       };
-      await launch(spec, io, {
+      await launch(plan.spec, io, {
         onStarted: (pid: number) => {
           rec.state = startedState(rec, pid, true);
           started = writeState(root, id, rec.state);
         },
+        resolveProcess: plan.resolveProcess,
       });
     } catch (e) {
       await started?.catch(() => {});
+      await plan.settle();
+      if (!plan.resolved()) throw e;
       rec.state = {
         ...rec.state,
         status: "exited",
@@ -128,28 +181,43 @@ export async function startForeground(
   io: { tty: boolean; stdin: boolean },
 ): Promise<number> {
   let rec!: ContainerRecord;
-  let spec!: ReturnType<typeof runSpec>;
+  let plan!: StartPlan;
+  let started: Promise<void> | undefined;
+  let running: Promise<LaunchResult> | undefined;
+  const start = (onStarted?: () => void) => {
+    const hooks: LaunchHooks = {
+      onStarted: (pid: number) => {
+        rec.state = startedState(rec, pid, false, Deno.pid);
+        started = writeState(root, id, rec.state);
+        onStarted?.();
+      },
+      resolveProcess: plan.resolveProcess,
+    };
+    return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin }, hooks);
+  };
   await withContainerLock(root, id, async () => {
     rec = await readContainer(root, id);
     if (rec.state.status === "running" || rec.state.status === "paused") {
       throw new PodError(`container ${rec.config.id} is already running: container state improper`);
     }
-    await ensureRootfs(root, rec);
     await resetForStart(root, rec);
-    spec = runSpec(root, rec.config, io.tty);
+    plan = await startPlan(root, rec, io.tty);
+    if (!plan.resolveProcess) return;
+    // first start: the lock is held until the rootfs is made and the process runs (or the launch failed)
+    const gate = Promise.withResolvers<void>();
+    running = start(gate.resolve);
+    running.then(() => gate.resolve(), () => gate.resolve());
+    await gate.promise;
+    await started?.catch(() => {});
   });
-  let started: Promise<void> | undefined;
   let code: number;
   try {
-    const r = await launch(spec, { mode: "foreground", tty: io.tty, stdin: io.stdin }, {
-      onStarted: (pid: number) => {
-        rec.state = startedState(rec, pid, false, Deno.pid);
-        started = writeState(root, id, rec.state);
-      },
-    });
+    const r = await (running ?? start());
     code = r.exitCode ?? 0;
   } catch (e) {
     await started?.catch(() => {});
+    await plan.settle();
+    if (!plan.resolved()) throw e;
     await recordExit(
       root,
       id,
