@@ -86,8 +86,38 @@ function symlink(target: string, path: string): void {
   }
 }
 
+/**
+ * The rootfs' `/proc`, `/dev` or `/sys` as a mount point: a real directory (made when missing). An image's
+ * symlink there is refused rather than followed, even inside the root (a link to `/` would put the mount
+ * over the whole root file system).
+ */
+function apiMountPoint(root: string, name: "proc" | "dev" | "sys"): string {
+  const host = `${root.replace(/\/+$/, "")}/${name}`;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(host);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    Deno.mkdirSync(host, { mode: 0o755 });
+    return host;
+  }
+  if (info.isSymlink) {
+    let target = "";
+    try {
+      target = ` to ${JSON.stringify(Deno.readLinkSync(host))}`;
+    } catch { /* unreadable: no target shown */ }
+    throw new Error(
+      `/${name} in the image is a symbolic link${target}: it must be a directory to mount ${name} on`,
+    );
+  }
+  if (!info.isDirectory) {
+    throw new Error(`/${name} in the image is not a directory: cannot mount ${name} on it`);
+  }
+  return host;
+}
+
 function mountDev(root: string, spec: LaunchSpec): void {
-  const dev = resolveInRoot(root, "/dev", "dir");
+  const dev = apiMountPoint(root, "dev");
   if (spec.privileged) {
     bind("/dev", dev);
     return;
@@ -157,11 +187,11 @@ function maskPaths(root: string): void {
  */
 export function setupMounts(spec: LaunchSpec): void {
   const root = spec.rootfs;
-  const proc = resolveInRoot(root, "/proc", "dir");
+  const proc = apiMountPoint(root, "proc");
   if (spec.namespaces.pid) mount("proc", proc, "proc", MS.NOSUID | MS.NODEV | MS.NOEXEC);
   else bind("/proc", proc);
   mountDev(root, spec);
-  const sys = resolveInRoot(root, "/sys", "dir");
+  const sys = apiMountPoint(root, "sys");
   bind("/sys", sys);
   if (!spec.privileged) makeReadonly(sys, true);
   const etc: [string | undefined, string][] = [

@@ -5,7 +5,13 @@
 
 import { PodError } from "../errors.ts";
 import { debug, warn } from "../log.ts";
-import { containerProcesses, sendSignal, signalContainer, stopContainer } from "../ns/signals.ts";
+import {
+  containerProcesses,
+  hasPrivatePidNs,
+  sendSignal,
+  signalContainer,
+  stopContainer,
+} from "../ns/signals.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -47,6 +53,37 @@ export async function waitExited(root: string, id: string, ms = Infinity): Promi
   }
 }
 
+function mountNsOf(pid: number | "self"): string | undefined {
+  try {
+    return Deno.readLinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * With the host's pid namespace nothing ends a container's other processes when its init dies (a child that
+ * ignores SIGTERM or has left the init's session): SIGKILLs every process still in its mount namespace `mnt`
+ * until none is left (up to 5 s).
+ */
+async function killLeftovers(mnt: string | undefined): Promise<void> {
+  if (!mnt || mnt === mountNsOf("self")) return;
+  const end = Date.now() + 5000;
+  for (;;) {
+    const left: number[] = [];
+    for (const e of Deno.readDirSync("/proc")) {
+      if (/^\d+$/.test(e.name) && mountNsOf(Number(e.name)) === mnt) left.push(Number(e.name));
+    }
+    if (!left.length) return;
+    if (Date.now() >= end) {
+      warn(`processes ${left.join(", ")} of the container could not be killed`);
+      return;
+    }
+    for (const p of left) sendSignal(p, 9);
+    await sleep(20);
+  }
+}
+
 /**
  * Stops a container: its stop signal (or `signal`), SIGKILL to all its processes after `timeout` seconds.
  * A paused container is resumed first so it can handle the signal. No-op when it is not running.
@@ -66,7 +103,10 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
       await writeState(root, id, cur.state);
     }
   });
+  // the init's mount namespace, to find processes it leaves behind (a private pid namespace ends them all)
+  const leftoversNs = hasPrivatePidNs(pid) ? undefined : mountNsOf(pid);
   const { killed } = await stopContainer(pid, { signal: rec.config.stopSignal, timeout: t });
+  await killLeftovers(leftoversNs);
   if (killed && t > 0) {
     warn(
       `StopSignal ${rec.config.stopSignal} failed to stop container ${rec.config.name} in ${t} seconds, resorting to SIGKILL`,
