@@ -6,19 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { defaultMap, keepIdMap, parseSubIds, toContainer, toHost } from "../../lib/ns/idmap.ts";
+import { seededRandom as rng } from "../helpers/fixtures.ts";
 
 const SEED = Number(Deno.env.get("POD_FUZZ_SEED") ?? 4242);
 const BUDGET_MS = 2500;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 const WHO = ["podtest", "1000", "root", "", "podtest2", " podtest", "#podtest"];
 const NUM = [

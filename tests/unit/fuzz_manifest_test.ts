@@ -11,19 +11,10 @@ import {
   parseImageManifest,
   parseManifestDocument,
 } from "../../lib/oci/manifest.ts";
+import { seededRandom as rng } from "../helpers/fixtures.ts";
 
 const SEED = Number(Deno.env.get("POD_FUZZ_SEED") ?? 7331);
 const BUDGET_MS = 2500;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 const D = (c: string) => "sha256:" + c.repeat(64);
 const MANIFEST = {

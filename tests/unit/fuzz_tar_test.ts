@@ -13,20 +13,11 @@ import { applyLayer } from "../../lib/unpack/mod.ts";
 import { PodError } from "../../lib/errors.ts";
 import { busyboxTree, compress, tarTree } from "../helpers/fixtures.ts";
 import { setChecksum } from "../helpers/tarwriter.ts";
+import { seededRandom as rng } from "../helpers/fixtures.ts";
 
 const SEED = Number(Deno.env.get("POD_FUZZ_SEED") ?? 1337);
 const BUDGET_MS = 2300;
 const enc = new TextEncoder();
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 /** Offsets of the header blocks of a (valid) tar. */
 function headerOffsets(tar: Uint8Array): number[] {
