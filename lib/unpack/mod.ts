@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import { describeError, PodError } from "../errors.ts";
 import { Extraction, LayerApplier } from "./apply.ts";
-import { GarbageValve } from "./gc.ts";
+import { GarbageValve } from "../gc_valve.ts";
 import { decompress, detectCompression, peek } from "./compress.ts";
 import { Root } from "./root.ts";
 import { ChunkReader, readTar, TarFormatError } from "./tar.ts";

@@ -1,5 +1,5 @@
 /**
- * Keeps peak memory flat while streaming: decompression allocates a fresh buffer for every output chunk,
+ * Keeps peak memory flat while streaming: decompression and fetch allocate a fresh buffer for every chunk,
  * and V8 only collects such external memory after ~64 MB of it piled up. {@link releaseGarbage} asks V8 for
  * a collection every 8 MB of data instead (a few ms each on the small heap the unpacker keeps).
  * @module
@@ -27,15 +27,19 @@ function getGc(): GcFn | null {
 /** Bytes of streamed data between two collections. */
 export const GC_INTERVAL = 8 * 1024 * 1024;
 
-/** Counts streamed bytes and collects garbage every {@link GC_INTERVAL} bytes (a no-op when unavailable). */
-export class GarbageValve {
-  #since = 0;
+/** Bytes streamed in this process since the last collection (shared: concurrent streams add up). */
+let since = 0;
 
+/**
+ * Counts streamed bytes and collects garbage every {@link GC_INTERVAL} bytes streamed by the whole process
+ * (several concurrent layer downloads of a few MB each still trigger it). A no-op when unavailable.
+ */
+export class GarbageValve {
   /** Records `n` more bytes streamed. */
   add(n: number): void {
-    this.#since += n;
-    if (this.#since < GC_INTERVAL) return;
-    this.#since = 0;
+    since += n;
+    if (since < GC_INTERVAL) return;
+    since = 0;
     getGc()?.({ type: "major" });
   }
 }
