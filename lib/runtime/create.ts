@@ -77,6 +77,8 @@ export interface CreateOptions {
   readOnly?: boolean;
   /** `--platform`. */
   platform?: string;
+  /** `--tls-verify` for a pull the create needs (undefined: pull's default). */
+  tlsVerify?: boolean;
   /** `--pull`: missing (default), always, never, newer. */
   pull?: string;
   /** `--rm`. */
@@ -133,6 +135,7 @@ async function imageFor(root: string, o: CreateOptions) {
       pulled = await pullImage(root, o.image, {
         quiet: o.quiet,
         platform: o.platform || undefined,
+        tlsVerify: o.tlsVerify,
         onEvent: printer.handle,
       });
     } finally {

@@ -86,7 +86,12 @@ export const containerFlags: FlagSpec[] = [
   ign("shm-size", "string", "Size of /dev/shm"),
   ign("sysctl", "strings", "Sysctl options"),
   ign("systemd", "string", "Run container in systemd mode"),
-  ign("tls-verify", "bool", "Require HTTPS and verify certificates when contacting registries"),
+  {
+    name: "tls-verify",
+    type: "bool",
+    default: true,
+    help: "Require HTTPS and verify certificates when contacting registries",
+  },
   ign("ulimit", "strings", "Ulimit options"),
   ign("variant", "string", "Use VARIANT instead of the running architecture variant for choosing images"),
 ];
@@ -135,6 +140,7 @@ export function createOptions(p: Parsed, g: Globals, command: string): CreateOpt
     stopTimeout: f["stop-timeout"] as number,
     readOnly: f["read-only"] as boolean,
     platform,
+    tlsVerify: f["tls-verify"] as boolean,
     pull: f.pull as string,
     rm: f.rm as boolean,
     tty: f.tty as boolean,
