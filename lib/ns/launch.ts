@@ -36,10 +36,11 @@ export interface LaunchHooks {
   /** Called as soon as the host pid of the container's init is known (before its command runs). */
   onStarted?: (pid: number) => void | Promise<void>;
   /**
-   * With `spec.deferProcess`: called once stage 2 has prepared the rootfs; returns the process to run there
+   * With `spec.deferProcess`: called once stage 2 has prepared the rootfs (an overlay root is then mounted at
+   * `spec.rootfs` in stage 2's mount namespace: `/proc/<pid>/root<rootfs>`); returns the process to run there
    * (a throw stops the launch with that error). `onStarted` is then called after it, not at the pid.
    */
-  resolveProcess?: () => ProcessSpec | Promise<ProcessSpec>;
+  resolveProcess?: (pid: number) => ProcessSpec | Promise<ProcessSpec>;
 }
 
 /** What a launch returns: the init's host pid, and in the foreground the exit code. */
@@ -347,7 +348,7 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
     const onPrepared = async () => {
       let line = "abort\n";
       try {
-        line = JSON.stringify(await hooks.resolveProcess!()) + "\n";
+        line = JSON.stringify(await hooks.resolveProcess!(pid)) + "\n";
         hook = hooks.onStarted?.(pid);
       } finally {
         const out = processOut!;

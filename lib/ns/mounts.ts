@@ -36,6 +36,27 @@ export function makeReadonly(target: string, recursive: boolean): void {
   mount(null, target, null, MS.REMOUNT | MS.BIND | MS.RDONLY | locked);
 }
 
+/** The layers of an overlay root: a read-only lower tree, the container's upper and work dirs. */
+export interface OverlayDirs {
+  lower: string;
+  upper: string;
+  work: string;
+}
+
+/**
+ * Mounts an overlay of `dirs` on `target` (in the current mount namespace, which must be private).
+ * In a user namespace overlayfs keeps its own xattrs as `user.overlay.*` (`userxattr`).
+ */
+export function mountOverlay(target: string, dirs: OverlayDirs, inUserNs: boolean): void {
+  for (const p of [dirs.lower, dirs.upper, dirs.work]) {
+    if (/[,:\\]/.test(p)) throw new Error(`overlay: the store path "${p}" contains ",", ":" or "\\"`);
+  }
+  const data = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}${
+    inUserNs ? ",userxattr" : ""
+  }`;
+  mount("overlay", target, "overlay", 0, data);
+}
+
 function bind(source: string, target: string, recursive = true): void {
   mount(source, target, null, MS.BIND | (recursive ? MS.REC : 0));
 }
@@ -182,7 +203,7 @@ function maskPaths(root: string): void {
 }
 
 /**
- * Builds the container's mounts under `spec.rootfs` (already bound onto itself by the caller):
+ * Builds the container's mounts under `spec.rootfs` (an overlay, or bound onto itself, mounted by the caller):
  * /proc, /dev, /sys, the /etc files, user mounts, masks and a read-only rootfs.
  */
 export function setupMounts(spec: LaunchSpec): void {

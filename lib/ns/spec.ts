@@ -66,8 +66,18 @@ export interface LaunchSpec {
   /** Rootless id maps (written by stage 1 with newuidmap/newgidmap). */
   uidMap?: IdMapping[];
   gidMap?: IdMapping[];
-  /** Extract these layers into `<rootfs>.tmp` inside the namespace, then rename it to `rootfs`. */
+  /**
+   * Extract these layers inside the namespace: into the overlay's lower tree when `overlay` is set (built as
+   * `<lower>.tmp-<host pid>`, renamed into place; a tree another start finished first wins), else into
+   * `<rootfs>.tmp`, renamed to `rootfs`.
+   */
   prepare?: { layers: LayerSpec[] };
+  /**
+   * The root is an overlay mounted on `rootfs` (which is then only a mount point): `lower` is the image tree
+   * (read-only, shared), `upper` and `work` the container's own (made on first start, `upper` with the
+   * owner and mode of the tree's root).
+   */
+  overlay?: { lower: string; upper: string; work: string };
   mounts: MountSpec[];
   /** Host paths of generated files bound at /etc/hosts, /etc/hostname, /etc/resolv.conf, /run/.containerenv. */
   etc: { hosts?: string; hostname?: string; resolvConf?: string; containerEnv?: string };

@@ -6,8 +6,9 @@
  * nothing (the fifo fd is close-on-exec, so EOF = the command was exec'd) or `<code> <message>\n`
  * (127 not found, 126 cannot invoke, 125 anything else) before exiting with that code.
  *
- * Order: host pid → root in the user namespace (keep-id) → prepare (extract layers) → deferred process from stage 1
- * → `/` rprivate → rootfs bound onto itself → mounts
+ * Order: host pid → root in the user namespace (keep-id) → `/` rprivate → prepare (extract layers: the image
+ * tree, or the rootfs of a vfs container) → overlay on the rootfs (or the rootfs bound onto itself) → deferred
+ * process from stage 1 (which reads the root through /proc/<pid>/root) → mounts
  * (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname → loopback → pivot_root
  * → cwd → ids → PATH lookup → fds ≥ 3 close-on-exec → signals reset → execve.
  * No PR_SET_PDEATHSIG: a detached container must outlive every process of pod.
@@ -36,7 +37,7 @@ import {
 } from "./libc.ts";
 import { PodError } from "../errors.ts";
 import { lookPath } from "./lookpath.ts";
-import { setupMounts } from "./mounts.ts";
+import { mountOverlay, setupMounts } from "./mounts.ts";
 import { resolveInRoot } from "./rootpath.ts";
 import { DEFAULT_CAPABILITIES, type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 
@@ -60,13 +61,68 @@ async function prepareRootfs(spec: LaunchSpec): Promise<void> {
 }
 
 /**
+ * Builds the overlay's missing lower tree as `<lower>.tmp-<host pid>` and renames it into place. When another
+ * start finished the same tree first, that one is used and this copy removed.
+ */
+async function buildTree(spec: LaunchSpec, hostPid: number): Promise<void> {
+  const lower = spec.overlay!.lower;
+  const tmp = `${lower}.tmp-${hostPid}`;
+  await Deno.mkdir(lower.slice(0, lower.lastIndexOf("/")), { recursive: true, mode: 0o700 });
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { mode: 0o755 });
+  const mod = await import("../unpack/mod.ts");
+  await mod.unpackLayers(tmp, spec.prepare!.layers);
+  try {
+    await Deno.rename(tmp, lower);
+  } catch (e) {
+    if (!Deno.statSync(lower).isDirectory) throw e; // finished by another start meanwhile: use that one
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The container's upper and work dirs (first start): the upper takes the owner and mode of the tree's root. */
+function ensureUpper(o: NonNullable<LaunchSpec["overlay"]>): void {
+  try {
+    Deno.lstatSync(o.upper);
+  } catch {
+    const st = Deno.lstatSync(o.lower);
+    Deno.mkdirSync(`${o.upper}.new`, { mode: 0o700 });
+    Deno.chownSync(`${o.upper}.new`, st.uid, st.gid);
+    Deno.chmodSync(`${o.upper}.new`, (st.mode ?? 0o755) & 0o7777);
+    Deno.renameSync(`${o.upper}.new`, o.upper);
+  }
+  try {
+    Deno.mkdirSync(o.work, { mode: 0o700 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+}
+
+/** The root file system at `spec.rootfs`: the overlay mounted there, or the rootfs bound onto itself. */
+function mountRoot(spec: LaunchSpec): void {
+  if (!spec.overlay) {
+    mount(spec.rootfs, spec.rootfs, null, MS.BIND | MS.REC);
+    return;
+  }
+  ensureUpper(spec.overlay);
+  try {
+    Deno.mkdirSync(spec.rootfs, { mode: 0o755 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+  mountOverlay(spec.rootfs, spec.overlay, spec.namespaces.user);
+}
+
+/**
  * Deferred process: tells stage 1 the rootfs is ready (`prepared`) and reads the process it resolved there,
  * one JSON line on the process fifo (stage 1 holds it open read-write, so this open does not block and its
  * death gives EOF).
  */
 function receiveProcess(fifo: number, path: string): ProcessSpec {
-  writeAll(fifo, enc.encode("prepared\n"));
+  // opened before `prepared`: once stage 1 has written the process it closes its end, and an open after
+  // that would wait for a writer forever
   const f = Deno.openSync(path, { read: true });
+  writeAll(fifo, enc.encode("prepared\n"));
   const buf = new Uint8Array(65536);
   const parts: Uint8Array[] = [];
   let text = "";
@@ -123,12 +179,10 @@ function addEntry(root: string, file: string, line: string | undefined, id: numb
 }
 
 function buildRoot(spec: LaunchSpec): void {
-  mount(null, "/", null, MS.REC | MS.PRIVATE);
   if (spec.process) {
     addEntry(spec.rootfs, "/etc/passwd", spec.process.passwdEntry, spec.process.uid);
     addEntry(spec.rootfs, "/etc/group", spec.process.groupEntry, spec.process.gid);
   }
-  mount(spec.rootfs, spec.rootfs, null, MS.BIND | MS.REC);
   setupMounts(spec);
   if (spec.ttyPath) takeTerminal(open(spec.ttyPath, O.RDWR));
   if (spec.namespaces.uts) sethostname(spec.hostname);
@@ -231,9 +285,14 @@ export async function stage2Main(specPath: string): Promise<never> {
     Deno.writeTextFileSync(files.pid, `${hostPid}\n`);
     writeAll(fifo, enc.encode(`pid ${hostPid}\n`));
     if (spec.namespaces.user && Deno.uid() !== 0) becomeNamespaceRoot();
-    if (spec.prepare) await prepareRootfs(spec);
+    mount(null, "/", null, MS.REC | MS.PRIVATE);
+    if (spec.prepare) await (spec.overlay ? buildTree(spec, hostPid) : prepareRootfs(spec));
+    // an overlay root is mounted before the process is resolved (stage 1 reads it); a vfs rootfs may still
+    // be being extracted by stage 1 until then
+    if (spec.overlay && (spec.process || spec.deferProcess)) mountRoot(spec);
     if (spec.deferProcess) spec.process = receiveProcess(fifo, files.processFifo);
     if (!spec.process) Deno.exit(0);
+    if (!spec.overlay) mountRoot(spec);
     // detached with a terminal: the supervisor's pty (a host path, opened before pivot_root)
     const superTty = Deno.env.get("POD_TTY");
     if (spec.process.terminal && !spec.ttyPath && superTty?.startsWith("/dev/pts/")) spec.ttyPath = superTty;

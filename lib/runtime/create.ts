@@ -277,6 +277,7 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
     createCommand: o.createCommand ?? [],
     platform: o.platform,
     createdBy: o.argv0,
+    storage: await storageFor(layers.map((l) => l.digest), userns),
   };
   if (!config.process.cwd.startsWith("/")) {
     throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`);
@@ -298,4 +299,22 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
     for (const m of mounts) if (m.anonymous && m.name) await removeVolume(root, m.name).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * The root file system's storage: `overlay` (default: the image tree shared by every container of the image
+ * with the same id maps, plus the container's upper dir) or `vfs` (a full copy per container), chosen with
+ * `POD_STORAGE_DRIVER` (podman's `--storage-driver` names).
+ */
+async function storageFor(
+  layerDigests: string[],
+  userns: ContainerConfig["userns"],
+): Promise<ContainerConfig["storage"]> {
+  const driver = Deno.env.get("POD_STORAGE_DRIVER") || "overlay";
+  if (driver === "vfs") return undefined;
+  if (driver !== "overlay") {
+    throw new PodError(`unknown storage driver "${driver}" (POD_STORAGE_DRIVER): use overlay or vfs`);
+  }
+  const { treeKey } = await import("../store/trees.ts");
+  return { driver: "overlay", tree: await treeKey(layerDigests, userns) };
 }

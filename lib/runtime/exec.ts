@@ -36,7 +36,8 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
       cause: why,
     });
   }
-  const rootfs = containerPaths(root, rec.config.id).rootfs;
+  // an overlay root exists only in the container's mount namespace: read it through the init's root
+  const rootfs = rec.config.storage ? `/proc/${rec.state.pid}/root` : containerPaths(root, rec.config.id).rootfs;
   const u = resolveUserInRoot(rootfs, req.user ?? rec.config.process.user);
   const env = new EnvList();
   env.setAll(rec.config.process.env);

@@ -6,6 +6,7 @@
 
 import type { LaunchSpec, MountSpec, ProcessSpec } from "../ns/spec.ts";
 import { type ContainerConfig, containerPaths } from "../store/containers.ts";
+import { treePath } from "../store/trees.ts";
 import { EnvList } from "./process_options.ts";
 import { parseGroup, parsePasswd, readInRoot, resolveUserInRoot } from "./user.ts";
 import { writeUserdata } from "./userdata.ts";
@@ -162,6 +163,21 @@ export function preparingRunSpec(root: string, c: ContainerConfig, extract: bool
   return {
     ...runSpecWithoutProcess(root, c),
     prepare: extract ? { layers: c.layers } : undefined,
+    deferProcess: true,
+  };
+}
+
+/**
+ * The spec of an overlay container's start: stage 2 builds the image tree first when `buildTree` (it is
+ * missing), mounts the overlay on the rootfs, then receives the process, which stage 1 resolves against
+ * that root through stage 2's /proc/<pid>/root.
+ */
+export function overlayRunSpec(root: string, c: ContainerConfig, buildTree: boolean): LaunchSpec {
+  const cp = containerPaths(root, c.id);
+  return {
+    ...runSpecWithoutProcess(root, c),
+    overlay: { lower: treePath(root, c.storage!.tree), upper: cp.upper, work: cp.work },
+    prepare: buildTree ? { layers: c.layers } : undefined,
     deferProcess: true,
   };
 }

@@ -186,6 +186,10 @@ export async function removeById(
     const removed = await withContainerLock(root, id, async () => {
       rec = await readContainer(root, id);
       if (isLive(rec)) return false;
+      // overlayfs leaves work/work mode 000: owned by the user when rootless (not keep-id), so opened up here
+      if (rec.config.storage) {
+        await Deno.chmod(`${containerPaths(root, id).work}/work`, 0o700).catch(() => {});
+      }
       await removeContainerRecord(root, id, (dir) => removeTreeUserns(dir, subids));
       return true;
     });
@@ -193,6 +197,7 @@ export async function removeById(
     if (attempt >= 5) throw new PodError(`container ${id} keeps being restarted: not removed`);
   }
   await Deno.remove(containerPaths(root, id).dir, { recursive: true }).catch(() => {});
+  if (rec.config.storage) await pruneTreeOfRemovedImage(root, rec.config.image.id);
   if (opts.volumes) {
     for (const m of rec.config.mounts) {
       if (m.type === "volume" && m.anonymous && m.name) {
@@ -202,6 +207,14 @@ export async function removeById(
       }
     }
   }
+}
+
+/** After the last container of an image that was removed (`rmi -f`): its tree goes too. */
+async function pruneTreeOfRemovedImage(root: string, imageId: string): Promise<void> {
+  const { findImage } = await import("../store/images.ts");
+  if (await findImage(root, imageId).catch(() => true)) return;
+  const { pruneTrees } = await import("./trees_gc.ts");
+  await pruneTrees(root).catch((e) => debug(`pruning image trees: ${e instanceof Error ? e.message : e}`));
 }
 
 /** Marks a container exited now (used when a start fails before the process ran). */

@@ -1,6 +1,8 @@
 /**
- * Starting containers: prepare the rootfs on first start, then launch the process detached (a supervisor
- * writes the log and exit.json) or in the foreground (this process waits and records the exit).
+ * Starting containers: launch the process detached (a supervisor writes the log and exit.json) or in the
+ * foreground (this process waits and records the exit). Overlay containers: stage 2 builds the image tree
+ * when it is missing and mounts the overlay; the process is resolved against that root. vfs containers:
+ * the rootfs is extracted on first start.
  * @module
  */
 
@@ -19,7 +21,8 @@ import {
   writeState,
   ZERO_TIME,
 } from "../store/containers.ts";
-import { prepareSpec, preparingRunSpec, processSpec, runSpec } from "./launch_spec.ts";
+import { treePath } from "../store/trees.ts";
+import { overlayRunSpec, prepareSpec, preparingRunSpec, processSpec, runSpec } from "./launch_spec.ts";
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -30,10 +33,13 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Extracts the image into the rootfs unless that was done before (a start after a stop reuses it). */
+/**
+ * vfs containers: extracts the image into the rootfs unless that was done before (a start after a stop reuses
+ * it). Overlay containers have no rootfs of their own to make (their tree is built by the first start).
+ */
 export async function ensureRootfs(root: string, rec: ContainerRecord): Promise<void> {
   const cp = containerPaths(root, rec.config.id);
-  if (await exists(cp.rootfs)) return;
+  if (rec.config.storage || await exists(cp.rootfs)) return;
   await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
   const t0 = performance.now();
   if (extractsHere(rec)) {
@@ -65,8 +71,8 @@ async function extractHere(rootfs: string, rec: ContainerRecord): Promise<void> 
 /** How a start launches. */
 interface StartPlan {
   spec: LaunchSpec;
-  /** First start: the process, resolved once the rootfs is made (see {@link preparingRunSpec}). */
-  resolveProcess?: () => Promise<ProcessSpec>;
+  /** The process, resolved once stage 2 made the root (see {@link preparingRunSpec}): pid = stage 2's. */
+  resolveProcess?: (pid: number) => Promise<ProcessSpec>;
   /** Whether the process was resolved: a failure before that leaves the container as it was (not started). */
   resolved: () => boolean;
   /** Waits for this process's own extraction to end (after a failed launch). */
@@ -81,6 +87,27 @@ interface StartPlan {
 async function startPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
   const c = rec.config;
   const cp = containerPaths(root, c.id);
+  if (c.storage) {
+    const t0 = performance.now();
+    const build = !(await exists(treePath(root, c.storage.tree)));
+    let resolved = false;
+    return {
+      spec: overlayRunSpec(root, c, build),
+      resolveProcess: (pid: number) => {
+        debug(
+          `root of ${c.id.slice(0, 12)} mounted${build ? " (tree built)" : ""} in ${
+            Math.round(performance.now() - t0)
+          } ms`,
+        );
+        // the overlay is mounted only in stage 2's mount namespace: read it there
+        const p = processSpec(`/proc/${pid}/root${Deno.realPathSync(cp.dir)}/rootfs`, c, terminal);
+        resolved = true;
+        return Promise.resolve(p);
+      },
+      resolved: () => resolved,
+      settle: () => Promise.resolve(),
+    };
+  }
   if (await exists(cp.rootfs)) {
     return { spec: runSpec(root, c, terminal), resolved: () => true, settle: () => Promise.resolve() };
   }
@@ -91,7 +118,7 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
   let resolved = false;
   return {
     spec: preparingRunSpec(root, c, !here),
-    resolveProcess: async () => {
+    resolveProcess: async (_pid: number) => {
       await extraction;
       debug(`rootfs of ${c.id.slice(0, 12)} prepared in ${Math.round(performance.now() - t0)} ms`);
       const p = processSpec(cp.rootfs, c, terminal);

@@ -4,7 +4,10 @@
  * ```
  * containers/<id>/config.json   what was asked for and resolved at create time (see ContainerConfig)
  * containers/<id>/state.json    status, pid, times, exit code (see ContainerState)
- * containers/<id>/rootfs/       the container's root (prepared on first start; `.rootfs-ready` marks it done)
+ * containers/<id>/rootfs/       overlay driver: the mount point of the container's root (an overlay of the
+ *                               image tree and upper/, mounted only inside the container's mount namespace);
+ *                               vfs driver: the container's own copy of the image (made on first start)
+ * containers/<id>/upper/, work/ overlay driver: the container's changes and overlayfs' work dir
  * containers/<id>/userdata/     hosts, hostname, resolv.conf, .containerenv
  * containers/<id>/ctr.log       k8s-file log of detached runs
  * containers/<id>/exit.json     {"exitCode":N,"finishedAt":ISO} written by the supervisor
@@ -149,6 +152,11 @@ export interface ContainerConfig {
   platform?: string;
   /** Program name that created it (pod, lilipod). */
   createdBy?: string;
+  /**
+   * How the root file system is stored. `overlay`: the image tree `tree` (lib/store/trees.ts) under the
+   * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
+   */
+  storage?: { driver: "overlay"; tree: string };
 }
 
 /** Mutable state (`state.json`). */
@@ -202,6 +210,8 @@ export function containerPaths(root: string, id: string) {
     config: `${dir}/config.json`,
     state: `${dir}/state.json`,
     rootfs: `${dir}/rootfs`,
+    upper: `${dir}/upper`,
+    work: `${dir}/work`,
     rootfsReady: `${dir}/.rootfs-ready`,
     userdata: `${dir}/userdata`,
     log: `${dir}/ctr.log`,

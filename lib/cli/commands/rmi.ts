@@ -50,6 +50,8 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     }
   }
   await collectGarbage(g.root);
+  const { pruneTrees } = await import("../../runtime/trees_gc.ts");
+  await pruneTrees(g.root);
   return code;
 }
 
