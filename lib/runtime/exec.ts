@@ -37,7 +37,9 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
     });
   }
   // an overlay root exists only in the container's mount namespace: read it through the init's root
-  const rootfs = rec.config.storage ? `/proc/${rec.state.pid}/root` : containerPaths(root, rec.config.id).rootfs;
+  const rootfs = rec.config.storage
+    ? `/proc/${rec.state.pid}/root`
+    : containerPaths(root, rec.config.id).rootfs;
   const u = resolveUserInRoot(rootfs, req.user ?? rec.config.process.user);
   const env = new EnvList();
   env.setAll(rec.config.process.env);
