@@ -1,6 +1,7 @@
 /**
  * The libc calls of the runtime (stage 2 mounts, ids and execve; ptys and fifos for stage 1), through
- * `Deno.dlopen("libc.so.6")`. Loaded lazily on first use; `lib/ns` is the only place FFI is allowed.
+ * `Deno.dlopen("libc.so.6")`. Each symbol is bound on its first use (binding all of them costs 5–8 ms, which
+ * stage 1 and `exec` would pay for one or two calls); `lib/ns` is the only place FFI is allowed.
  *
  * Every wrapper throws {@link SysError} (with the errno) when the call fails.
  * @module
@@ -39,12 +40,20 @@ const symbols = {
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof symbols>["symbols"];
-let lib: Lib | undefined;
+type Name = keyof typeof symbols;
+const bound: Partial<Record<Name, unknown>> = {};
 
-/** The loaded libc symbols (dlopen on first use). */
+const lazy = new Proxy({} as Lib, {
+  get(_target, key) {
+    const name = key as Name;
+    if (!(name in symbols)) return undefined;
+    return bound[name] ??= Deno.dlopen("libc.so.6", { [name]: symbols[name] }).symbols[name];
+  },
+});
+
+/** The libc symbols, each bound by `dlopen` on its first use. */
 export function libc(): Lib {
-  if (!lib) lib = Deno.dlopen("libc.so.6", symbols).symbols;
-  return lib;
+  return lazy;
 }
 
 const enc = new TextEncoder();
