@@ -105,7 +105,8 @@ export function unshareCommand(
   if (ns.net) cmd.push("--net");
   cmd.push("--");
   if (!syncFifo && !ns.pid) return [...cmd, ...stage2];
-  const steps = syncFifo ? ['read _ < "$0"'] : [];
+  // no maps (stage 1 gone before writing them): exit instead of running stage 2 unmapped
+  const steps = syncFifo ? ['read _ < "$0" || exit 125'] : [];
   // sh's own stderr → /dev/null: dash reports a job killed by a signal ("Killed"), which must not reach the log
   steps.push(ns.pid ? 'exec 3<&0 4>&2 2>/dev/null; "$@" 0<&3 2>&4 3<&- 4>&- & wait $!' : 'exec "$@"');
   return [...cmd, "/bin/sh", "-c", steps.join("; "), syncFifo ?? "sh", ...stage2];
@@ -126,7 +127,7 @@ async function waitUserNs(pid: number, gone: () => boolean): Promise<void> {
   }
 }
 
-async function writeMaps(pid: number, spec: LaunchSpec): Promise<void> {
+async function writeMaps(pid: number, spec: Pick<LaunchSpec, "uidMap" | "gidMap">): Promise<void> {
   const uidMap = spec.uidMap ?? [], gidMap = spec.gidMap ?? [];
   if (!uidMap.length || !gidMap.length) throw new PodError("a user namespace needs uid and gid maps");
   if (Deno.uid() === 0) {
@@ -226,17 +227,135 @@ function unshareMissing(e: unknown, tool: string): never {
   throw e;
 }
 
+/** Namespaces and id maps: what an early stage 2 is started with (see {@link prelaunch}). */
+export type PrelaunchNs = Pick<LaunchSpec, "namespaces" | "uidMap" | "gidMap">;
+
+/**
+ * A stage 2 started before its container's spec exists (`run` in the foreground without `-i`/`-t`):
+ * util-linux `unshare`, the id maps and Deno's start-up (~20 ms) overlap with creating the container.
+ * Stage 2 reads its spec as one line from its stdin, a pipe from this process ({@link launch} writes it);
+ * EOF instead — {@link Prelaunched.cancel}, or this process died — makes it exit quietly.
+ */
+export interface Prelaunched {
+  /** Namespaces and maps it was started with: a launch with other ones cancels it. */
+  readonly key: string;
+  /** Closes its stdin unwritten (a no-op once a launch took it). */
+  cancel(): void;
+  /** @internal used by {@link launch}. */
+  readonly take: () => PrelaunchParts | undefined;
+}
+
+interface PrelaunchParts {
+  specIn: WritableStreamDefaultWriter<Uint8Array>;
+  unsharePid: number;
+  status: Promise<number>;
+  exited: () => boolean;
+  /** Rootless: the maps written and stage 2 let go (rejects when that failed). */
+  ready: Promise<void>;
+}
+
+function prelaunchKey(ns: PrelaunchNs): string {
+  return JSON.stringify([ns.namespaces, ns.uidMap ?? [], ns.gidMap ?? []]);
+}
+
+/** Spawns `setsid <cmd>` with inherited stdout/stderr (the foreground container's stdio). */
+function spawnForeground(cmd: string[], stdin: "inherit" | "null" | "piped"): Deno.ChildProcess {
+  try {
+    return new Deno.Command("setsid", { args: cmd, stdin, stdout: "inherit", stderr: "inherit" }).spawn();
+  } catch (e) {
+    unshareMissing(e, "setsid");
+  }
+}
+
+/** Rootless: waits for the user namespace of `pid`, writes its maps, then lets the sync fifo go. */
+async function mapAndRelease(
+  pid: number,
+  maps: Pick<LaunchSpec, "uidMap" | "gidMap">,
+  syncFifo: string,
+  status: Promise<number>,
+  exited: () => boolean,
+): Promise<void> {
+  await waitUserNs(pid, exited);
+  await writeMaps(pid, maps);
+  const sync = await Promise.race([Deno.open(syncFifo, { write: true }), status.then(() => undefined)]);
+  if (sync) {
+    await sync.write(new TextEncoder().encode("go\n"));
+    sync.close();
+  }
+}
+
+/**
+ * Starts stage 2 ahead of its spec (see {@link Prelaunched}); rootless, `dir` (a fresh temp dir, removed once
+ * the maps are written) holds the sync fifo.
+ */
+export function prelaunch(ns: PrelaunchNs, dir: string): Prelaunched {
+  checkHelpers({ rootless: ns.namespaces.user && Deno.uid() !== 0, detached: false });
+  const syncFifo = ns.namespaces.user ? `${dir}/sync.fifo` : undefined;
+  if (syncFifo) {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+    mkfifo(syncFifo, 0o600);
+  }
+  const removeDir = () => {
+    if (!syncFifo) return;
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* gone */ }
+  };
+  const shell = { namespaces: ns.namespaces, uidMap: ns.uidMap, gidMap: ns.gidMap } as LaunchSpec;
+  let child: Deno.ChildProcess;
+  try {
+    child = spawnForeground(unshareCommand(shell, stage2Command("-"), syncFifo), "piped");
+  } catch (e) {
+    removeDir();
+    throw e;
+  }
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return exitCodeOf(s);
+  });
+  const ready = syncFifo ? mapAndRelease(child.pid, ns, syncFifo, status, () => exited) : Promise.resolve();
+  ready.then(removeDir, removeDir);
+  const specIn = child.stdin.getWriter();
+  let taken = false;
+  return {
+    key: prelaunchKey(ns),
+    cancel: () => {
+      if (taken) return;
+      taken = true;
+      specIn.close().catch(() => {});
+      if (syncFifo && !exited) sendSignal(child.pid, 9); // maybe still waiting for its maps
+      removeDir();
+    },
+    take: () => {
+      if (taken) return undefined;
+      taken = true;
+      return { specIn, unsharePid: child.pid, status, exited: () => exited, ready };
+    },
+  };
+}
+
 /**
  * Starts the container described by `spec`. Foreground: stays attached (inherited stdio, or a pty with the
  * host terminal raw), forwards signals and resolves with the exit code. Detached: a perl supervisor owns
  * the container (logs, exit file) and this resolves once the command has been exec'd.
  * Failures before the command runs throw a PodError: 127 not found, 126 cannot invoke, 125 otherwise.
  */
-export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks = {}): Promise<LaunchResult> {
-  checkHelpers({ rootless: spec.namespaces.user && Deno.uid() !== 0, detached: io.mode === "detached" });
+export async function launch(
+  spec: LaunchSpec,
+  io: LaunchIO,
+  hooks: LaunchHooks = {},
+  early?: Prelaunched,
+): Promise<LaunchResult> {
+  const fits = io.mode === "foreground" && !io.tty && !io.stdin && early?.key === prelaunchKey(spec);
+  const pre = fits ? early!.take() : undefined;
+  early?.cancel();
+  if (!pre) {
+    checkHelpers({ rootless: spec.namespaces.user && Deno.uid() !== 0, detached: io.mode === "detached" });
+  }
   const files = stateFiles(spec.stateDir);
   Deno.mkdirSync(spec.stateDir, { recursive: true, mode: 0o700 });
-  const syncFifo = spec.namespaces.user ? `${spec.stateDir}/sync.fifo` : undefined;
+  const syncFifo = spec.namespaces.user && !pre ? `${spec.stateDir}/sync.fifo` : undefined;
   const processFifo = spec.deferProcess ? files.processFifo : undefined;
   for (const f of [files.fifo, files.pid, syncFifo, files.processFifo]) {
     try {
@@ -265,18 +384,18 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
   let launched = false;
   let unsharePid: number;
   let status: Promise<number>;
-  if (io.mode === "foreground") {
-    let child: Deno.ChildProcess;
-    try {
-      child = new Deno.Command("setsid", {
-        args: cmd,
-        stdin: io.stdin && !io.tty ? "inherit" : "null",
-        stdout: "inherit",
-        stderr: "inherit",
-      }).spawn();
-    } catch (e) {
-      unshareMissing(e, "setsid");
-    }
+  if (pre) {
+    unsharePid = pre.unsharePid;
+    status = pre.status.then((code) => {
+      exited = true;
+      return code;
+    });
+    if (pre.exited()) exited = true;
+    // a stage 2 that died meanwhile: the write fails, and its status says why
+    await pre.specIn.write(new TextEncoder().encode(JSON.stringify(spec) + "\n")).catch(() => {});
+    await pre.specIn.close().catch(() => {});
+  } else if (io.mode === "foreground") {
+    const child = spawnForeground(cmd, io.stdin && !io.tty ? "inherit" : "null");
     unsharePid = child.pid;
     status = child.status.then((s) => {
       exited = true;
@@ -329,15 +448,8 @@ export async function launch(spec: LaunchSpec, io: LaunchIO, hooks: LaunchHooks 
   const forward = (sig: Deno.Signal) => () => pid && sendSignal(pid, signalNumber(sig));
   const listeners: [Deno.Signal, () => void][] = [];
   try {
-    if (syncFifo) {
-      await waitUserNs(unsharePid, () => exited);
-      await writeMaps(unsharePid, spec);
-      const sync = await Promise.race([Deno.open(syncFifo, { write: true }), status.then(() => undefined)]);
-      if (sync) {
-        await sync.write(new TextEncoder().encode("go\n"));
-        sync.close();
-      }
-    }
+    if (pre) await pre.ready;
+    else if (syncFifo) await mapAndRelease(unsharePid, spec, syncFifo, status, () => exited);
     if (io.mode === "foreground") {
       for (const s of FORWARDED) listeners.push([s, forward(s)]);
       if (relay) listeners.push(["SIGWINCH", () => relay.resize()]);

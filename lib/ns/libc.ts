@@ -283,6 +283,13 @@ export function close(fd: number): void {
   libc().close(fd);
 }
 
+/** Reopens stdin (fd 0) on `path`, read-only. */
+export function redirectStdin(path: string): void {
+  const fd = open(path, O.RDONLY);
+  check(libc().dup2(fd, 0), "dup2");
+  if (fd !== 0) libc().close(fd);
+}
+
 /** Makes `fd` the stdin, stdout and stderr of this process and its controlling terminal (new session). */
 export function takeTerminal(fd: number): void {
   check(libc().setsid(), "setsid");

@@ -27,6 +27,7 @@ import {
   O,
   open,
   pivotRoot,
+  redirectStdin,
   resetSignals,
   sethostname,
   setIds,
@@ -272,12 +273,35 @@ function run(spec: LaunchSpec, fifo: number): number {
   return code;
 }
 
+/**
+ * An early start's spec (lib/ns/launch.ts `prelaunch`): one JSON line on stdin, a pipe from stage 1, which
+ * is then replaced by /dev/null (the container's stdin without `-i`). EOF first: the start was cancelled (or
+ * stage 1 died), so exit quietly.
+ */
+function specFromStdin(): LaunchSpec {
+  const buf = new Uint8Array(65536);
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const n = Deno.stdin.readSync(buf);
+    if (n === null || n === 0) Deno.exit(125);
+    parts.push(buf.slice(0, n));
+    if (buf.subarray(0, n).includes(10)) break;
+  }
+  const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  parts.reduce((off, p) => (all.set(p, off), off + p.length), 0);
+  const text = new TextDecoder().decode(all);
+  redirectStdin("/dev/null");
+  return JSON.parse(text.slice(0, text.indexOf("\n"))) as LaunchSpec;
+}
+
 /** Stage 2's entry (`cli.ts __stage2 <launch-spec.json>`): never returns. */
 export async function stage2Main(specPath: string): Promise<never> {
   let fifo = -1;
   let code = 125;
   try {
-    const spec = JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
+    const spec = specPath === "-"
+      ? specFromStdin()
+      : JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
     const files = stateFiles(spec.stateDir);
     const hostPid = Number(Deno.readLinkSync("/proc/self"));
     // Non-blocking: fails at once (ENXIO) when stage 1 is gone instead of waiting forever.

@@ -5,7 +5,6 @@
  */
 
 import { PodError, UsageError } from "../errors.ts";
-import { debug, warnOnce } from "../log.ts";
 import type { ImageConfig } from "../oci/manifest.ts";
 import {
   checkNameFree,
@@ -15,7 +14,6 @@ import {
   createContainerRecord,
   newContainerId,
   nowNano,
-  type NsMode,
   removeContainerRecord,
   validateName,
 } from "../store/containers.ts";
@@ -26,6 +24,7 @@ import { storePaths } from "../store/paths.ts";
 import { randomName } from "./names.ts";
 import { buildEnv, expandEnvArg, mergeCommand, parseLabels, readEnvFiles } from "./process_options.ts";
 import { normalizeSignal } from "../oci/signals.ts";
+import { isRootless, namespacesFor } from "./namespaces.ts";
 
 /** Everything `create`/`run` take from the command line. */
 export interface CreateOptions {
@@ -93,25 +92,6 @@ export interface CreateOptions {
   createCommand?: string[];
   /** `-q`: no pull progress. */
   quiet?: boolean;
-}
-
-function nsMode(flag: string, value: string | undefined): NsMode {
-  if (value === undefined || value === "" || value === "private") return "private";
-  if (value === "host") return "host";
-  if (
-    flag === "network" && ["none", "bridge", "slirp4netns", "pasta", "default"].includes(value.split(":")[0])
-  ) {
-    if (value !== "none") {
-      debug(`--network ${value}: pod gives the container its own network with loopback only`);
-    }
-    return "private";
-  }
-  throw new PodError(`invalid value "${value}" for --${flag}: use host or private`);
-}
-
-/** True when pod runs without root (a user namespace with subordinate ids is needed). */
-export function isRootless(): boolean {
-  return Deno.uid() !== 0;
 }
 
 /** Finds the image, pulling it per `--pull`. */
@@ -203,35 +183,8 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
   const envFile = await readEnvFiles(o.envFile ?? [], hostEnv);
   const labels = parseLabels(o.labels ?? []);
   const annotations = parseLabels(o.annotations ?? []);
-  const namespaces = {
-    pid: nsMode("pid", o.pid),
-    ipc: nsMode("ipc", o.ipc),
-    uts: nsMode("uts", o.uts),
-    net: nsMode("network", o.network),
-  };
-  // userns
+  const { namespaces, userns } = await namespacesFor(o);
   const rootless = isRootless();
-  const lilipod = (o.argv0 ?? "").includes("lilipod");
-  let usernsMode = o.userns ?? (rootless ? (lilipod ? "keep-id" : "private") : "host");
-  if (usernsMode === "") usernsMode = rootless ? "private" : "host";
-  const baseMode = usernsMode.split(":")[0];
-  if (!["host", "private", "keep-id", "auto", "nomap"].includes(baseMode)) {
-    throw new PodError(`invalid value "${usernsMode}" for --userns: use host, keep-id, auto or private`);
-  }
-  const userns: ContainerConfig["userns"] = { mode: baseMode };
-  if (!rootless) {
-    if (baseMode !== "host") {
-      debug(`--userns=${usernsMode}: running as root, the container uses the host's ids`);
-    }
-    userns.mode = "host";
-  } else {
-    const { rootlessMaps } = await import("../ns/idmap.ts");
-    const maps = rootlessMaps({ keepId: baseMode === "keep-id" });
-    if (maps.warning) warnOnce("subids", maps.warning);
-    userns.mode = baseMode === "keep-id" ? "keep-id" : "private";
-    userns.uidMap = maps.uidMap;
-    userns.gidMap = maps.gidMap;
-  }
 
   const { img, config: imgConfig, layers } = await imageFor(root, o);
   const { cleanOrphans } = await import("./lifecycle.ts");

@@ -10,6 +10,7 @@ import { treePath } from "../store/trees.ts";
 import { EnvList } from "./process_options.ts";
 import { parseGroup, parsePasswd, readInRoot, resolveUserInRoot } from "./user.ts";
 import { writeUserdata } from "./userdata.ts";
+import { launchNamespaces } from "./namespaces.ts";
 
 /** Path depth of a mount destination (`/` = 0, `/run` = 1, `/run/host` = 2). */
 function depth(dst: string): number {
@@ -41,21 +42,12 @@ export function launchMounts(c: ContainerConfig): MountSpec[] {
 /** The spec shared by the prepare and the run launches. */
 export function baseSpec(root: string, c: ContainerConfig): LaunchSpec {
   const cp = containerPaths(root, c.id);
-  const userns = c.userns.mode !== "host";
   return {
     id: c.id,
     rootfs: cp.rootfs,
     stateDir: `${cp.dir}/run`,
     hostname: c.hostname,
-    namespaces: {
-      user: userns,
-      pid: c.namespaces.pid === "private",
-      ipc: c.namespaces.ipc === "private",
-      uts: c.namespaces.uts === "private",
-      net: c.namespaces.net === "private",
-    },
-    uidMap: userns ? c.userns.uidMap : undefined,
-    gidMap: userns ? c.userns.gidMap : undefined,
+    ...launchNamespaces(c),
     mounts: [],
     etc: {},
     privileged: c.privileged,

@@ -8,7 +8,7 @@
 
 import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
-import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
+import { launch, type LaunchHooks, type LaunchResult, type Prelaunched } from "../ns/launch.ts";
 import type { LaunchSpec, ProcessSpec } from "../ns/spec.ts";
 import {
   containerPaths,
@@ -200,12 +200,27 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
 
 /**
  * Runs a container in the foreground (`run` without `-d`, `start -a`): the state is `running` while its
- * command runs, then `exited` with its code, which is returned.
+ * command runs, then `exited` with its code, which is returned. `early`: a stage 2 already started for it
+ * (used when its namespaces match, else cancelled).
  */
 export async function startForeground(
   root: string,
   id: string,
   io: { tty: boolean; stdin: boolean },
+  early?: Prelaunched,
+): Promise<number> {
+  try {
+    return await runForeground(root, id, io, early);
+  } finally {
+    early?.cancel();
+  }
+}
+
+async function runForeground(
+  root: string,
+  id: string,
+  io: { tty: boolean; stdin: boolean },
+  early?: Prelaunched,
 ): Promise<number> {
   let rec!: ContainerRecord;
   let plan!: StartPlan;
@@ -220,7 +235,7 @@ export async function startForeground(
       },
       resolveProcess: plan.resolveProcess,
     };
-    return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin }, hooks);
+    return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin }, hooks, early);
   };
   await withContainerLock(root, id, async () => {
     rec = await readContainer(root, id);

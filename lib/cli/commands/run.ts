@@ -24,19 +24,31 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const [{ createContainer }, start, life] = await Promise.all([
+  const o = createOptions(p, g, "run");
+  // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
+  const earlyStart = p.flags.detach || o.tty || o.interactive
+    ? undefined
+    : import("../../runtime/namespaces.ts").then((m) => m.startEarly(g.root, o));
+  const [{ createContainer }, start, life, early] = await Promise.all([
     import("../../runtime/create.ts"),
     import("../../runtime/start.ts"),
     import("../../runtime/lifecycle.ts"),
+    earlyStart,
   ]);
-  const o = createOptions(p, g, "run");
-  if (p.flags.replace) await replaceExisting(g.root, o.name);
-  const rec = await createContainer(g.root, o);
+  let rec;
+  try {
+    if (p.flags.replace) await replaceExisting(g.root, o.name);
+    rec = await createContainer(g.root, o);
+  } catch (e) {
+    early?.cancel();
+    throw e;
+  }
   const id = rec.config.id;
   const cleanup = async () => {
     if (o.rm) await life.removeById(g.root, id, { force: true, volumes: true }).catch(() => {});
   };
   if (p.flags.detach) {
+    early?.cancel();
     try {
       await start.startDetached(g.root, id);
     } catch (e) {
@@ -48,7 +60,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   }
   let code: number;
   try {
-    code = await start.startForeground(g.root, id, { tty: !!o.tty, stdin: !!o.interactive });
+    code = await start.startForeground(g.root, id, { tty: !!o.tty, stdin: !!o.interactive }, early);
   } finally {
     await cleanup();
   }

@@ -1,0 +1,106 @@
+/**
+ * The namespaces a container gets (from `create`/`run` options and whether pod runs as root), in the
+ * container config's terms and in stage 2's; and the early start of `run`'s stage 2. Small on purpose:
+ * `run` loads it first to start stage 2 before the rest of the runtime is loaded.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { debug, warnOnce } from "../log.ts";
+import type { Prelaunched, PrelaunchNs } from "../ns/launch.ts";
+import type { ContainerConfig, NsMode } from "../store/containers.ts";
+import type { CreateOptions } from "./create.ts";
+
+function nsMode(flag: string, value: string | undefined): NsMode {
+  if (value === undefined || value === "" || value === "private") return "private";
+  if (value === "host") return "host";
+  if (
+    flag === "network" && ["none", "bridge", "slirp4netns", "pasta", "default"].includes(value.split(":")[0])
+  ) {
+    if (value !== "none") {
+      debug(`--network ${value}: pod gives the container its own network with loopback only`);
+    }
+    return "private";
+  }
+  throw new PodError(`invalid value "${value}" for --${flag}: use host or private`);
+}
+
+/** True when pod runs without root (a user namespace with subordinate ids is needed). */
+export function isRootless(): boolean {
+  return Deno.uid() !== 0;
+}
+
+/** The namespaces and the user namespace (mode and id maps) a container with these options gets. */
+export async function namespacesFor(
+  o: CreateOptions,
+): Promise<{ namespaces: ContainerConfig["namespaces"]; userns: ContainerConfig["userns"] }> {
+  const namespaces = {
+    pid: nsMode("pid", o.pid),
+    ipc: nsMode("ipc", o.ipc),
+    uts: nsMode("uts", o.uts),
+    net: nsMode("network", o.network),
+  };
+  const rootless = isRootless();
+  const lilipod = (o.argv0 ?? "").includes("lilipod");
+  let usernsMode = o.userns ?? (rootless ? (lilipod ? "keep-id" : "private") : "host");
+  if (usernsMode === "") usernsMode = rootless ? "private" : "host";
+  const baseMode = usernsMode.split(":")[0];
+  if (!["host", "private", "keep-id", "auto", "nomap"].includes(baseMode)) {
+    throw new PodError(`invalid value "${usernsMode}" for --userns: use host, keep-id, auto or private`);
+  }
+  const userns: ContainerConfig["userns"] = { mode: baseMode };
+  if (!rootless) {
+    if (baseMode !== "host") {
+      debug(`--userns=${usernsMode}: running as root, the container uses the host's ids`);
+    }
+    userns.mode = "host";
+  } else {
+    const { rootlessMaps } = await import("../ns/idmap.ts");
+    const maps = rootlessMaps({ keepId: baseMode === "keep-id" });
+    if (maps.warning) warnOnce("subids", maps.warning);
+    userns.mode = baseMode === "keep-id" ? "keep-id" : "private";
+    userns.uidMap = maps.uidMap;
+    userns.gidMap = maps.gidMap;
+  }
+  return { namespaces, userns };
+}
+
+/** The namespaces and id maps stage 2 is started with, from a container's config. */
+export function launchNamespaces(c: Pick<ContainerConfig, "namespaces" | "userns">): PrelaunchNs {
+  const userns = c.userns.mode !== "host";
+  return {
+    namespaces: {
+      user: userns,
+      pid: c.namespaces.pid === "private",
+      ipc: c.namespaces.ipc === "private",
+      uts: c.namespaces.uts === "private",
+      net: c.namespaces.net === "private",
+    },
+    uidMap: userns ? c.userns.uidMap : undefined,
+    gidMap: userns ? c.userns.gidMap : undefined,
+  };
+}
+
+/**
+ * Starts stage 2 for a container about to be created with `o` and run in the foreground without `-i`/`-t`
+ * (see lib/ns/launch.ts `prelaunch`); undefined when that cannot be done (the real launch then reports why).
+ */
+export async function startEarly(root: string, o: CreateOptions): Promise<Prelaunched | undefined> {
+  try {
+    const [{ prelaunch }, { tempName }] = await Promise.all([
+      import("../ns/launch.ts"),
+      import("../store/atomic.ts"),
+    ]);
+    const ns = launchNamespaces(await namespacesFor(o));
+    const tmp = `${root}/tmp`;
+    try {
+      await Deno.lstat(tmp);
+    } catch {
+      return undefined; // a new store: the run pulls first anyway
+    }
+    return prelaunch(ns, `${tmp}/${tempName("stage2")}`);
+  } catch (e) {
+    debug(`no early start: ${e instanceof Error ? e.message : e}`);
+    return undefined;
+  }
+}

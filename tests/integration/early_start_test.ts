@@ -1,0 +1,109 @@
+/**
+ * `run` in the foreground starts stage 2 before the container exists (lib/ns/launch.ts `prelaunch`): when the
+ * create then fails, or pod is killed, that stage 2 must end by itself and leave nothing behind; when the
+ * create succeeds it must run the container exactly like a normal start. Root and rootless.
+ */
+import assert from "node:assert/strict";
+import { registryAvailable, startRegistry } from "../helpers/registry.ts";
+import { busybox } from "../helpers/fixtures.ts";
+import { isOneLineError, type TempPodHome, tempPodHome } from "../helpers/pod.ts";
+import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
+
+const registry = await registryAvailable();
+const rootless = registry && await rootlessAvailable();
+
+/** Pids of processes whose environment has this store as POD_HOME (stage 2 inherits pod's environment). */
+function processesOf(h: TempPodHome): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      const env = Deno.readFileSync(`/proc/${e.name}/environ`);
+      if (new TextDecoder().decode(env).split("\0").includes(`POD_HOME=${h.home}`)) out.push(Number(e.name));
+    } catch { /* gone, or a kernel thread */ }
+  }
+  return out;
+}
+
+async function settled(h: TempPodHome): Promise<number[]> {
+  for (let i = 0; i < 100; i++) {
+    const left = processesOf(h);
+    if (left.length === 0) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return processesOf(h);
+}
+
+function tempEntries(h: TempPodHome): string[] {
+  try {
+    return [...Deno.readDirSync(`${h.home}/tmp`)].map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+function suite(mode: "root" | "rootless") {
+  return async (t: Deno.TestContext) => {
+    const reg = await startRegistry();
+    const h = await tempPodHome(mode === "rootless" ? { user: TEST_USER } : {});
+    try {
+      const img = await busybox(reg);
+      assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
+      const IMG = img.ref;
+
+      await t.step("runs like a normal start: output, exit code, stdin is /dev/null", async () => {
+        const r = await h.pod(["run", "--rm", IMG, "sh", "-c", "echo out; echo err >&2; cat; exit 4"], {
+          stdin: "not for the container\n",
+        });
+        assert.equal(r.code, 4, r.stderr);
+        assert.equal(r.stdout, "out\n");
+        assert.equal(r.stderr, "err\n");
+        assert.equal((await h.pod(["run", "--rm", IMG, "nosuchcmd"])).code, 127);
+      });
+
+      await t.step("a create that fails leaves no stage 2 and no temp files", async () => {
+        for (
+          const args of [
+            ["run", "--rm", "--name", "bad/name", IMG, "true"],
+            ["run", "--rm", "-v", "/nonexistent-pod-src:/x", IMG, "true"],
+            ["run", "--rm", "127.0.0.1:1/none/such:latest", "true"],
+          ]
+        ) {
+          const r = await h.pod(args);
+          assert.equal(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
+          assert.ok(isOneLineError(r.stderr), r.stderr);
+          assert.deepEqual(await settled(h), [], `${args.join(" ")}: processes left`);
+        }
+        assert.deepEqual(tempEntries(h), []);
+      });
+
+      await t.step("pod killed before its container exists: stage 2 ends by itself", async () => {
+        // the pull from a port nobody listens on is retried with backoff: time enough to kill pod during it
+        const p = await h.startPod(["run", "--rm", "127.0.0.1:1/slow/image:latest", "true"]);
+        await new Promise((r) => setTimeout(r, 700));
+        p.kill("SIGKILL");
+        await p.done;
+        assert.deepEqual(await settled(h), [], "processes left after SIGKILL");
+      });
+    } finally {
+      await h.cleanup();
+      await reg.stop();
+    }
+  };
+}
+
+Deno.test({
+  name: "early stage 2 start (root)",
+  ignore: !registry || Deno.uid() !== 0,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: suite("root"),
+});
+
+Deno.test({
+  name: "early stage 2 start (rootless)",
+  ignore: !rootless,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: suite("rootless"),
+});
