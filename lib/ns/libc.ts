@@ -56,6 +56,11 @@ export function libc(): Lib {
   return lazy;
 }
 
+/** Binds these symbols now (stage 2 does it while it waits for its spec, off the critical path). */
+export function bindEarly(names: Name[]): void {
+  for (const n of names) void lazy[n];
+}
+
 const enc = new TextEncoder();
 
 /** A NUL-terminated C string. */

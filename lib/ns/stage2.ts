@@ -16,6 +16,7 @@
  */
 
 import {
+  bindEarly,
   canExecute,
   clearInheritableCaps,
   cloexecFrom,
@@ -279,6 +280,29 @@ function run(spec: LaunchSpec, fifo: number): number {
  * stage 1 died), so exit quietly.
  */
 function specFromStdin(): LaunchSpec {
+  // idle until the spec comes: bind the libc calls every start makes now
+  bindEarly([
+    "open",
+    "write",
+    "mount",
+    "umount2",
+    "syscall",
+    "sethostname",
+    "setgroups",
+    "setresgid",
+    "setresuid",
+    "prctl",
+    "close_range",
+    "socket",
+    "ioctl",
+    "access",
+    "execve",
+    "signal",
+    "sigprocmask",
+    "dup2",
+    "close",
+    "statvfs",
+  ]);
   const buf = new Uint8Array(65536);
   const parts: Uint8Array[] = [];
   for (;;) {

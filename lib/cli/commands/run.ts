@@ -26,14 +26,14 @@ export const spec: CommandSpec = {
 export async function run(p: Parsed, g: Globals): Promise<number> {
   const o = createOptions(p, g, "run");
   // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
-  const earlyStart = p.flags.detach || o.tty || o.interactive
+  // (awaited before loading the rest: module loading would delay the spawn)
+  const early = p.flags.detach || o.tty || o.interactive
     ? undefined
-    : import("../../runtime/namespaces.ts").then((m) => m.startEarly(g.root, o));
-  const [{ createContainer }, start, life, early] = await Promise.all([
+    : await (await import("../../runtime/namespaces.ts")).startEarly(g.root, o);
+  const [{ createContainer }, start, life] = await Promise.all([
     import("../../runtime/create.ts"),
     import("../../runtime/start.ts"),
     import("../../runtime/lifecycle.ts"),
-    earlyStart,
   ]);
   let rec;
   try {
