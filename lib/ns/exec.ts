@@ -2,15 +2,20 @@
  * `exec`: runs a process in a running container by joining its namespaces with util-linux `nsenter`
  * (Deno itself cannot `setns` into a user namespace). The command is looked up first inside the
  * container's root (`/proc/<pid>/root`), so not-found/cannot-invoke report podman's 127/126.
+ *
+ * This is the `pod exec` hot path: nsenter is the only helper process (started by `posix_spawnp` in a new
+ * session, see spawn.ts, not through a `setsid` program; util-linux's version is checked only when nsenter
+ * fails), and the pty code is loaded only for `-t`.
  * @module
  */
 
 import { PodError } from "../errors.ts";
-import { checkHelpers, hostBinary } from "./helpers_check.ts";
+import { checkUtilLinuxVersion, hostBinary, utilLinuxMissing } from "./helpers_check.ts";
 import { lookPath } from "./lookpath.ts";
-import { PtyRelay } from "./pty.ts";
+import type { PtyRelay } from "./pty.ts";
 import { resolveInRoot } from "./rootpath.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
+import { type Spawned, spawnProgram } from "./spawn.ts";
 
 /** What to run in the container. */
 export interface ExecOptions {
@@ -61,6 +66,12 @@ function exitCodeOf(s: Deno.CommandStatus): number {
   return s.signal ? 128 + signalNumber(s.signal) : s.code;
 }
 
+/** `Deno.Command` for what spawn.ts cannot do (`-t`'s wrapper, a libc without posix_spawn's setsid). */
+function spawnCommand(argv: string[], env: Record<string, string>, o: Deno.CommandOptions): Spawned {
+  const child = new Deno.Command(argv[0], { args: argv.slice(1), env, clearEnv: true, ...o }).spawn();
+  return { pid: child.pid, status: child.status.then(exitCodeOf) };
+}
+
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
 /** Forwards a signal to nsenter's child (the exec'd process), or to nsenter before it has forked. */
@@ -78,7 +89,6 @@ function forwardTo(nsenterPid: number, sig: Deno.Signal): void {
  * Throws a PodError: 127 not found, 126 cannot invoke, 125 when the container is not running.
  */
 export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
-  checkHelpers({ rootless: false, checkVersion: true });
   const root = `/proc/${pid}/root`;
   try {
     Deno.statSync(`${root}/`);
@@ -91,37 +101,59 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
   } catch {
     throw new PodError(`chdir to \`${opts.cwd}\`: No such file or directory`, 126);
   }
-  const env = Object.fromEntries(opts.env.map((e) => {
-    const i = e.indexOf("=");
-    return i < 0 ? [e, ""] : [e.slice(0, i), e.slice(i + 1)];
-  }));
   const ns = nsenterCommand(pid, opts);
   let relay: PtyRelay | undefined;
-  if (opts.tty) {
+  let child: Spawned | undefined;
+  if (!opts.tty) {
+    // in a session of its own: terminal signals reach pod, which forwards them
+    const o = { env: opts.env, stdin: opts.interactive, setsid: true };
     try {
-      relay = new PtyRelay(`${root}/dev/pts`);
-    } catch {
-      relay = new PtyRelay(); // no devpts of its own (privileged /dev): a host pty
+      child = spawnProgram("nsenter", ns, o); // found in pod's PATH
+    } catch (e) {
+      const path = hostBinary("nsenter"); // or in a standard directory
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (!path) throw utilLinuxMissing("nsenter");
+      child = spawnProgram(path, ns, o);
     }
   }
-  const setsid = hostBinary("setsid") ?? "/usr/bin/setsid";
-  ns[0] = hostBinary("nsenter") ?? "/usr/bin/nsenter";
-  const argv = relay
-    ? ["/bin/sh", "-c", 'exec 0<>"$0" 1>&0 2>&0; exec "$@"', relay.slavePath, setsid, "-c", ...ns]
-    : [setsid, ...ns];
-  let child: Deno.ChildProcess;
+  let argv0 = "";
   try {
-    child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      env,
-      clearEnv: true,
-      stdin: opts.interactive && !relay ? "inherit" : "null",
-      stdout: relay ? "null" : "inherit",
-      stderr: relay ? "null" : "inherit",
-    }).spawn();
+    if (!child) {
+      const env = Object.fromEntries(opts.env.map((e) => {
+        const i = e.indexOf("=");
+        return i < 0 ? [e, ""] : [e.slice(0, i), e.slice(i + 1)];
+      }));
+      const setsid = hostBinary("setsid");
+      ns[0] = hostBinary("nsenter") ?? "";
+      if (!setsid || !ns[0]) throw utilLinuxMissing(setsid ? "nsenter" : "setsid");
+      if (opts.tty) {
+        const { PtyRelay } = await import("./pty.ts");
+        try {
+          relay = new PtyRelay(`${root}/dev/pts`);
+        } catch {
+          relay = new PtyRelay(); // no devpts of its own (privileged /dev): a host pty
+        }
+        // the pty slave becomes stdio and (setsid -c) the controlling terminal of a new session
+        const argv = [
+          "/bin/sh",
+          "-c",
+          'exec 0<>"$0" 1>&0 2>&0; exec "$@"',
+          relay.slavePath,
+          setsid,
+          "-c",
+          ...ns,
+        ];
+        argv0 = argv[0];
+        child = spawnCommand(argv, env, { stdin: "null", stdout: "null", stderr: "null" });
+      } else {
+        const stdin = opts.interactive ? "inherit" : "null";
+        argv0 = setsid;
+        child = spawnCommand([setsid, ...ns], env, { stdin, stdout: "inherit", stderr: "inherit" });
+      }
+    }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new PodError(`${argv[0]} not found: install util-linux ("apt-get install util-linux")`);
+      throw new PodError(`${argv0} not found: install util-linux ("apt-get install util-linux")`);
     }
     throw e;
   }
@@ -131,8 +163,10 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
   for (const [s, f] of listeners) Deno.addSignalListener(s, f);
   relay?.start(opts.interactive);
   try {
-    const status = await child.status;
-    return exitCodeOf(status);
+    const code = await child.status;
+    // nsenter's own failures exit 1: an util-linux too old for --wdns is named then
+    if (code === 1) checkUtilLinuxVersion(hostBinary("nsenter") ?? "nsenter");
+    return code;
   } finally {
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
     await relay?.finish();

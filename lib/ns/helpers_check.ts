@@ -37,6 +37,7 @@ export function parseUtilLinuxVersion(text: string): [number, number] | undefine
 }
 
 let versionOk: boolean | undefined;
+let tooOld = "";
 
 /**
  * Throws a one-line PodError (125) naming what to install when `unshare`, `nsenter`, `setsid` or (rootless)
@@ -45,7 +46,7 @@ let versionOk: boolean | undefined;
  */
 export function checkHelpers(opts: { rootless: boolean; detached?: boolean; checkVersion?: boolean }): void {
   for (const tool of ["unshare", "nsenter", "setsid"]) {
-    if (!hostBinary(tool)) throw new PodError(`${tool} not found: ${UTIL_LINUX}`);
+    if (!hostBinary(tool)) throw utilLinuxMissing(tool);
   }
   if (opts.rootless) {
     for (const tool of ["newuidmap", "newgidmap"]) {
@@ -55,13 +56,27 @@ export function checkHelpers(opts: { rootless: boolean; detached?: boolean; chec
   if (opts.detached && !hostBinary("perl")) {
     throw new PodError('perl not found: install it ("apt-get install perl" or "dnf install perl")');
   }
-  if (opts.checkVersion && versionOk === undefined) {
-    const out = new Deno.Command(hostBinary("nsenter")!, { args: ["--version"], stderr: "null" })
-      .outputSync();
+  if (opts.checkVersion) checkUtilLinuxVersion(hostBinary("nsenter")!);
+}
+
+/** The one-line error for a missing util-linux program. */
+export function utilLinuxMissing(tool: string): PodError {
+  return new PodError(`${tool} not found: ${UTIL_LINUX}`);
+}
+
+/**
+ * Throws a one-line PodError (125) when the util-linux of `nsenter` (a path) is older than 2.38 (no
+ * `nsenter --wdns`). Runs `nsenter --version` once per process (a spawn: `exec` calls it only after a
+ * failure, not on every run).
+ */
+export function checkUtilLinuxVersion(nsenter: string): void {
+  if (versionOk === undefined) {
+    const out = new Deno.Command(nsenter, { args: ["--version"], stderr: "null" }).outputSync();
     const v = parseUtilLinuxVersion(new TextDecoder().decode(out.stdout));
     versionOk = !v || v[0] > 2 || (v[0] === 2 && v[1] >= 38);
-    if (!versionOk) {
-      throw new PodError(`util-linux ${v!.join(".")} is too old (2.38 or newer is needed): ${UTIL_LINUX}`);
-    }
+    if (!versionOk) tooOld = v!.join(".");
+  }
+  if (!versionOk) {
+    throw new PodError(`util-linux ${tooOld} is too old (2.38 or newer is needed): ${UTIL_LINUX}`);
   }
 }

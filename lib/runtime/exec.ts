@@ -6,6 +6,7 @@
 
 import { PodError } from "../errors.ts";
 import { execIn, nsenterCommand } from "../ns/exec.ts";
+import { hostBinary } from "../ns/helpers_check.ts";
 import { containerPaths, type ContainerRecord } from "../store/containers.ts";
 import { EnvList } from "./process_options.ts";
 import { resolveUserInRoot } from "./user.ts";
@@ -57,8 +58,9 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
   };
   if (req.detach) {
     const cmd = nsenterCommand(rec.state.pid, { ...opts, tty: false, interactive: false });
-    const child = new Deno.Command("setsid", {
-      args: cmd,
+    const child = new Deno.Command(hostBinary("nsenter") ?? "nsenter", {
+      args: cmd.slice(1),
+      detached: true, // its own session, like setsid
       env: Object.fromEntries(opts.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
       clearEnv: true,
       stdin: "null",

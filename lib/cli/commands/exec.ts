@@ -5,6 +5,9 @@
 
 import type { CommandSpec, Globals, Parsed } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
+import { getContainer, listContainers } from "../../store/containers.ts";
+import { expandEnvArg, readEnvFiles } from "../../runtime/process_options.ts";
+import { execInContainer } from "../../runtime/exec.ts";
 
 /** Command spec. */
 export const spec: CommandSpec = {
@@ -50,7 +53,6 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { getContainer, listContainers } = await import("../../store/containers.ts");
   let args = p.args;
   let rec;
   if (p.flags.latest) {
@@ -61,13 +63,13 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     args = args.slice(1);
   }
   if (!args.length) throw new UsageError("must provide a non-empty command to start an exec session");
-  const { expandEnvArg, readEnvFiles } = await import("../../runtime/process_options.ts");
-  const host = Deno.env.toObject();
+  const envFiles = p.flags["env-file"] as string[];
+  const envArgs = p.flags.env as string[];
+  const host = envFiles.length || envArgs.length ? Deno.env.toObject() : {};
   const env = [
-    ...await readEnvFiles(p.flags["env-file"] as string[], host),
-    ...(p.flags.env as string[]).flatMap((e) => expandEnvArg(e, host)),
+    ...envFiles.length ? await readEnvFiles(envFiles, host) : [],
+    ...envArgs.flatMap((e) => expandEnvArg(e, host)),
   ];
-  const { execInContainer } = await import("../../runtime/exec.ts");
   const code = await execInContainer(g.root, rec, {
     args,
     env,
