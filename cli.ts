@@ -137,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const parsed = parseArgs(mod.spec, rest);
-  return await mod.run(parsed, { root: root ?? storeRoot(), argv0: programName() });
+  return await mod.run(parsed, { root: storeRoot(undefined, root), argv0: programName() });
 }
 
 if (import.meta.main) {

@@ -347,6 +347,12 @@ export async function launch(
   hooks: LaunchHooks = {},
   early?: Prelaunched,
 ): Promise<LaunchResult> {
+  for (const [what, path] of [["stateDir", spec.stateDir], ["rootfs", spec.rootfs]]) {
+    // an empty or relative path would put the fifos, or the root, in the host's / or the current dir
+    if (!path.startsWith("/") || /^\/*$/.test(path)) {
+      throw new PodError(`launch: ${what} "${path}" is not a directory path`);
+    }
+  }
   const fits = io.mode === "foreground" && !io.tty && !io.stdin && early?.key === prelaunchKey(spec);
   const pre = fits ? early!.take() : undefined;
   early?.cancel();

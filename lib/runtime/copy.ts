@@ -13,6 +13,15 @@
  * they belong to the caller (or keep the container's ids with `-a`). A rootless container whose rootfs is
  * owned by subordinate ids is copied from inside a user namespace with the container's own id maps: pod
  * re-runs the same `cp` command there (as the mapped root), so ids are the container's ids.
+ *
+ * Overlay containers (`config.storage`) have no root on the host: their merged root exists only in a mount
+ * namespace. A stopped one: pod re-runs the `cp` in a private mount namespace of its own (`unshare --mount`,
+ * rootless with `--user` and the container's maps) that mounts the overlay (image tree + the container's
+ * upper dir) on `rootfs/` first, holding the container's lock so no start mounts it meanwhile; a
+ * never-started one gets its image tree built by stage 2 first. A running one is reached through
+ * `/proc/<pid>/root`: directly as root, rootless from inside its own user namespace (`nsenter --user`). That
+ * base is never canonicalized (realpath would turn the magic link into `/`): paths are resolved under it as a
+ * string, and writes use the unpacker's applier on it directly.
  * @module
  */
 
@@ -25,13 +34,25 @@ import {
   containerPaths,
   type ContainerRecord,
   lookupContainerId,
+  procStartTime,
   readContainer,
   withContainerLock,
 } from "../store/containers.ts";
+import { treePath } from "../store/trees.ts";
 import type { TarWriteEntry } from "../unpack/tar_write.ts";
 
 /** Set in the environment of the `cp` pod re-runs inside a container's user namespace. */
 export const USERNS_ENV = "POD_CP_IN_USERNS";
+
+/**
+ * Set in the environment of a re-run `cp` of an overlay container: `overlay:<mnt ns>` (mount the overlay on
+ * the rootfs first, in the private mount namespace the process is in, never the caller's `<mnt ns>`) or
+ * `proc:<pid>:<start>` (the running container's root, `/proc/<pid>/root`, of the process with that start time).
+ */
+export const ROOT_ENV = "POD_CP_ROOT";
+
+/** Set with {@link USERNS_ENV}: the caller's ids as the container sees them (`uid:gid`), owner of copies out. */
+export const OWNER_ENV = "POD_CP_OWNER";
 
 /** `cp` options. */
 export interface CopyOptions {
@@ -55,6 +76,12 @@ export interface CpLocation {
 
 const myUid = (): number => Deno.uid() ?? 0;
 const myGid = (): number => Deno.gid() ?? 0;
+
+/** The owner of files copied out of a container: the caller (as the container's user namespace sees it). */
+function callerIds(): { uid: number; gid: number } {
+  const m = /^(\d+):(\d+)$/.exec(Deno.env.get(OWNER_ENV) ?? "");
+  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : { uid: myUid(), gid: myGid() };
+}
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -142,7 +169,9 @@ function resolveContainerPath(rootfs: string, path: string): Resolved {
     throw new PodError(`"${path}" resolves outside the container`); // cannot happen: resolveInRoot clamps
   }
   const rel = host === rootfs ? "" : host.slice(rootfs.length + 1);
-  return { host, rel, info: lstatOrNull(host) };
+  if (rel === "") host = rootfs; // not `<rootfs>/`
+  // the root itself is followed: a `/proc/<pid>/root` base is a (magic) symlink
+  return { host, rel, info: rel === "" ? statOrNull(host) : lstatOrNull(host) };
 }
 
 const join = (a: string, b: string) => (a === "" ? b : b === "" ? a : `${a}/${b}`);
@@ -192,6 +221,21 @@ function devNumbers(rdev: number): { devmajor: number; devminor: number } {
 }
 
 /**
+ * True when the directory `abs` (below the container root `base`) is still reached from `base` through real
+ * directories only: resolving it again inside the root gives the same path. (Not `realpath`: a
+ * `/proc/<pid>/root` base has no canonical host path.)
+ */
+function stillInside(base: string, abs: string): boolean {
+  if (abs === base) return true;
+  if (!abs.startsWith(base + "/")) return false;
+  try {
+    return resolveInRoot(base, abs.slice(base.length + 1)) === abs;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Tar entries for the tree at host path `abs` (already lstat'ed as `st`), named `name` and below. Symlinks
  * below the top are recorded as symlinks; sockets are skipped; files with several links become hardlinks.
  */
@@ -206,12 +250,10 @@ export async function* walkTree(
   const leaf = baseName(name);
   if (leaf) checkName(leaf, name);
   const base = { name, mode: (st.mode ?? 0o644) & 0o7777, mtime: timeOf(st), ...o.owner(st) };
+  if (o.within) checkProcRoot(o.within);
   if (st.isDirectory) {
-    if (o.within) {
-      const real = Deno.realPathSync(abs);
-      if (real !== o.within && !real.startsWith(o.within + "/")) {
-        throw new PodError(`"${abs}" left the container while copying`);
-      }
+    if (o.within && !stillInside(o.within, abs)) {
+      throw new PodError(`"${abs}" left the container while copying`);
     }
     if (!(top && o.skipTop)) yield { ...base, type: "dir" };
     const names: string[] = [];
@@ -301,9 +343,45 @@ async function* retarUnder(
   }
 }
 
-/** Applies entries (names relative to `dir`) onto `dir` through the unpacker. */
+/** True for a running container's root seen through procfs (`/proc/<pid>/root`). */
+function isProcRoot(dir: string): boolean {
+  return /^\/proc\/[1-9][0-9]*\/root$/.test(dir);
+}
+
+/** Start times of the processes whose `/proc/<pid>/root` this copy uses. */
+const procRoots = new Map<number, number>();
+
+/** The root of the running container whose init is `pid` (started at `start`), checked while copying. */
+function procRoot(pid: number, start: number): string {
+  procRoots.set(pid, start);
+  checkProcRoot(`/proc/${pid}/root`);
+  return `/proc/${pid}/root`;
+}
+
+/**
+ * Throws when `base` is a `/proc/<pid>/root` whose process is no longer the container's init (it ended, and
+ * the pid could name another process, with another root). Checked before each entry copied.
+ */
+function checkProcRoot(base: string): void {
+  if (!isProcRoot(base)) return;
+  const pid = Number(base.split("/")[2]);
+  const start = procRoots.get(pid);
+  if (start === undefined || procStartTime(pid) !== start) {
+    throw new PodError("the container stopped while copying");
+  }
+}
+
+/**
+ * Applies entries (names relative to `dir`) onto `dir` through the unpacker. A `/proc/<pid>/root` target is
+ * given to the unpacker's applier as it is: `applyLayer` canonicalizes its target, which would make that
+ * magic link the host's `/`.
+ */
 async function applyEntries(dir: string, entries: AsyncIterable<TarWriteEntry>): Promise<void> {
   const { writeTar } = await import("../unpack/tar_write.ts");
+  if (isProcRoot(dir)) {
+    await applyUnder(dir, writeTar(entries));
+    return;
+  }
   const { applyLayer } = await import("../unpack/mod.ts");
   try {
     await applyLayer(dir, ReadableStream.from(writeTar(entries)), {
@@ -315,6 +393,30 @@ async function applyEntries(dir: string, entries: AsyncIterable<TarWriteEntry>):
       throw new PodError(e.message.replace(/^layer cp: /, "copying: "), e.exitCode, { cause: e });
     }
     throw e;
+  }
+}
+
+/** The unpacker's layer applier on the root `base` taken as it is (already a trusted root path). */
+async function applyUnder(base: string, tar: AsyncIterable<Uint8Array>): Promise<void> {
+  const [{ Extraction, LayerApplier }, { Root }, { readTar }] = await Promise.all([
+    import("../unpack/apply.ts"),
+    import("../unpack/root.ts"),
+    import("../unpack/tar.ts"),
+  ]);
+  const applier = new LayerApplier(new Extraction(new Root(base)));
+  let current: string | undefined;
+  try {
+    for await (const e of readTar(tar)) {
+      checkProcRoot(base);
+      current = e.name;
+      await applier.apply(e);
+      current = undefined;
+    }
+    applier.finish();
+  } catch (e) {
+    if (e instanceof PodError) throw e;
+    const where = current !== undefined ? `entry ${JSON.stringify(current)}: ` : "";
+    throw new PodError(`copying: ${where}${e instanceof Error ? e.message : e}`, undefined, { cause: e });
   }
 }
 
@@ -358,7 +460,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `argv` inside a new user namespace with the given maps (written with newuidmap/newgidmap while the
- * child waits on a fifo, like lib/ns/launch.ts), stdio inherited. Resolves to its exit code.
+ * child waits on a fifo, like lib/ns/launch.ts), stdio inherited. Resolves to its exit code. `mount`: also
+ * in a new mount namespace (util-linux makes every mount in it private, so nothing mounted there reaches the
+ * host). When the user is not the namespace's root (`--userns=keep-id`), the capabilities are passed on
+ * through the exec (`--keep-caps`).
  */
 export async function runInUserns(
   uidMap: IdMapping[],
@@ -366,16 +471,20 @@ export async function runInUserns(
   argv: string[],
   stateDir: string,
   env: Record<string, string>,
+  opts: { mount?: boolean } = {},
 ): Promise<number> {
   const { mkfifo } = await import("../ns/libc.ts");
   await Deno.mkdir(stateDir, { recursive: true, mode: 0o700 });
   const fifo = `${stateDir}/cp-${Deno.pid}.fifo`;
   await Deno.remove(fifo).catch(() => {});
   mkfifo(fifo, 0o600);
+  const flags = ["--user"];
+  if (toContainer(uidMap, myUid()) !== 0) flags.push("--keep-caps");
+  if (opts.mount) flags.push("--mount", "--propagation", "private");
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("unshare", {
-      args: ["--user", "--", "/bin/sh", "-c", 'read _ < "$0"; exec "$@"', fifo, ...argv],
+      args: [...flags, "--", "/bin/sh", "-c", 'read _ < "$0" || exit 125; exec "$@"', fifo, ...argv],
       env,
       stdin: "inherit",
       stdout: "inherit",
@@ -493,6 +602,15 @@ export async function copyPaths(
   const id = await lookupContainerId(root, name);
   let rec = await readContainer(root, id);
   const cp = containerPaths(root, id);
+  const copy = async (base: string) => {
+    const ids = idTranslation(rec);
+    if (d.container) await copyIn(base, rec, ids, s.path, d.path, opts);
+    else await copyOut(base, rec, ids, s.path, d.path, opts);
+    return 0;
+  };
+  const rootEnv = Deno.env.get(ROOT_ENV);
+  if (rootEnv !== undefined) return await copy(await overlayBaseHere(root, rec, rootEnv)); // re-run
+  if (rec.config.storage) return await copyOverlay(root, id, copy);
   if (!Deno.env.get(USERNS_ENV)) {
     const { ensureRootfs } = await import("./start.ts");
     await withContainerLock(root, id, async () => {
@@ -505,11 +623,169 @@ export async function copyPaths(
     const u = rec.config.userns;
     return await runInUserns(u.uidMap!, u.gidMap!, [...selfCommand(), ...Deno.args], `${cp.dir}/run`, env);
   }
-  const rootfs = Deno.realPathSync(cp.rootfs);
-  const ids = idTranslation(rec);
-  if (d.container) await copyIn(rootfs, rec, ids, s.path, d.path, opts);
-  else await copyOut(rootfs, rec, ids, s.path, d.path, opts);
-  return 0;
+  return await copy(Deno.realPathSync(cp.rootfs));
+}
+
+/** The running container's init process (pid and start time) while it lives, else undefined. */
+function liveInit(rec: ContainerRecord): { pid: number; start: number } | undefined {
+  const s = rec.state;
+  if (s.status !== "running" && s.status !== "paused" && s.status !== "stopping") return undefined;
+  const start = procStartTime(s.pid);
+  if (start === undefined || (s.pidStart !== undefined && start !== s.pidStart)) return undefined;
+  return { pid: s.pid, start };
+}
+
+/** Environment of a re-run `cp` in the container's user namespace (rootless). */
+function usernsEnv(rec: ContainerRecord): Record<string, string> {
+  const u = rec.config.userns;
+  const uid = toContainer(u.uidMap ?? [], myUid()) ?? 65534;
+  const gid = toContainer(u.gidMap ?? [], myGid()) ?? 65534;
+  return { [USERNS_ENV]: "1", [OWNER_ENV]: `${uid}:${gid}` };
+}
+
+/** {@link ROOT_ENV} for a re-run that mounts the overlay: names this (the caller's) mount namespace. */
+function overlayMode(): string {
+  return `overlay:${Deno.readLinkSync("/proc/self/ns/mnt")}`;
+}
+
+/**
+ * An overlay container's copy: through `/proc/<pid>/root` while it runs; stopped, in a private mount
+ * namespace that mounts its overlay (holding its lock, so no start mounts the same upper dir meanwhile).
+ */
+async function copyOverlay(
+  root: string,
+  id: string,
+  copy: (base: string) => Promise<number>,
+): Promise<number> {
+  const running = async (rec: ContainerRecord, init: { pid: number; start: number }) => {
+    if (Deno.uid() === 0 || rec.config.userns.mode === "host") {
+      return await copy(procRoot(init.pid, init.start));
+    }
+    // rootless: in the container's own user namespace (the host's mount namespace stays), as its root; with
+    // keep-id as the user's own id there, keeping the capabilities (setpriv: ambient), so files on the host
+    // are reached as the user's own
+    const env: Record<string, string> = { ...usernsEnv(rec), [ROOT_ENV]: `proc:${init.pid}:${init.start}` };
+    const [uid, gid] = env[OWNER_ENV].split(":");
+    const asUser = uid === "0" && gid === "0" ? [] : [
+      "setpriv",
+      `--reuid=${uid}`,
+      `--regid=${gid}`,
+      "--clear-groups",
+      "--inh-caps=+all",
+      "--ambient-caps=+all",
+      "--",
+    ];
+    return await runProgram(
+      "nsenter",
+      ["--user", "--target", String(init.pid), "--", ...asUser, ...selfCommand(), ...Deno.args],
+      env,
+    );
+  };
+  const first = await readContainer(root, id);
+  const init = liveInit(first);
+  if (init) return await running(first, init);
+  return await withContainerLock(root, id, async () => {
+    const rec = await readContainer(root, id);
+    const again = liveInit(rec);
+    if (again) return await running(rec, again); // started meanwhile
+    await ensureTree(root, rec);
+    const argv = [...selfCommand(), ...Deno.args];
+    if (Deno.uid() === 0 || rec.config.userns.mode === "host") {
+      return await runProgram(
+        "unshare",
+        ["--mount", "--propagation", "private", "--", ...argv],
+        { [ROOT_ENV]: overlayMode() },
+      );
+    }
+    const u = rec.config.userns;
+    const env = { ...usernsEnv(rec), [ROOT_ENV]: overlayMode() };
+    return await runInUserns(u.uidMap!, u.gidMap!, argv, `${rec.dir}/run`, env, { mount: true });
+  });
+}
+
+/** Runs a helper program with stdio inherited; resolves to its exit code. */
+async function runProgram(cmd: string, args: string[], env: Record<string, string>): Promise<number> {
+  try {
+    const child = new Deno.Command(cmd, { args, env, stdin: "inherit", stdout: "inherit", stderr: "inherit" })
+      .spawn();
+    return (await child.status).code;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new PodError(`${cmd} not found: install util-linux`);
+    throw e;
+  }
+}
+
+/**
+ * A never-started overlay container whose image tree does not exist yet: stage 2 builds it (in the
+ * container's user namespace when rootless, so its files get the container's ids) and exits.
+ */
+async function ensureTree(root: string, rec: ContainerRecord): Promise<void> {
+  const c = rec.config;
+  const lower = treePath(root, c.storage!.tree);
+  if (lstatOrNull(lower)?.isDirectory) return;
+  const [{ launch }, { baseSpec }] = await Promise.all([
+    import("../ns/launch.ts"),
+    import("./launch_spec.ts"),
+  ]);
+  const cp = containerPaths(root, c.id);
+  await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
+  const spec = {
+    ...baseSpec(root, c),
+    overlay: { lower, upper: cp.upper, work: cp.work },
+    prepare: { layers: c.layers },
+  };
+  const r = await launch(spec, { mode: "foreground", tty: false, stdin: false });
+  if (r.exitCode !== 0 || !lstatOrNull(lower)?.isDirectory) {
+    throw new PodError(
+      `the image of container ${c.name} could not be prepared for copying: start the container once and retry`,
+    );
+  }
+}
+
+/**
+ * In a re-run `cp` of an overlay container: the root to copy against. `overlay:…`: this process is in a
+ * private mount namespace (its own, never the host's): the container's upper and work dirs are made when
+ * missing (never started) and the overlay is mounted on its rootfs. `proc:<pid>:<start>`: the running
+ * container's root, checked to still be that process's.
+ */
+async function overlayBaseHere(root: string, rec: ContainerRecord, mode: string): Promise<string> {
+  const m = /^proc:([1-9][0-9]*):([0-9]+)$/.exec(mode);
+  if (m) return procRoot(Number(m[1]), Number(m[2]));
+  if (!mode.startsWith("overlay:") || !rec.config.storage) {
+    throw new PodError(`invalid ${ROOT_ENV} "${mode}"`);
+  }
+  if (Deno.readLinkSync("/proc/self/ns/mnt") === mode.slice("overlay:".length)) {
+    throw new PodError("refusing to mount a container's root in the caller's mount namespace");
+  }
+  const cp = containerPaths(root, rec.config.id);
+  const dirs = { lower: treePath(root, rec.config.storage.tree), upper: cp.upper, work: cp.work };
+  const lowerInfo = lstatOrNull(dirs.lower);
+  if (!lowerInfo?.isDirectory) {
+    throw new PodError(`the image tree of container ${rec.config.name} is missing: start the container once`);
+  }
+  if (!lstatOrNull(dirs.upper)) {
+    // like stage 2's first start: the upper dir takes the owner and mode of the tree's root
+    const tmp = `${dirs.upper}.new`;
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    Deno.mkdirSync(tmp, { mode: 0o700 });
+    Deno.chownSync(tmp, lowerInfo.uid, lowerInfo.gid);
+    Deno.chmodSync(tmp, (lowerInfo.mode ?? 0o755) & 0o7777);
+    Deno.renameSync(tmp, dirs.upper);
+  }
+  for (const [dir, mode] of [[dirs.work, 0o700], [cp.rootfs, 0o755]] as const) {
+    try {
+      Deno.mkdirSync(dir, { mode });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  }
+  const { mountOverlay } = await import("../ns/mounts.ts");
+  try {
+    mountOverlay(cp.rootfs, dirs, rec.config.userns.mode !== "host");
+  } catch (e) {
+    throw new PodError(`mounting the root of ${rec.config.name}: ${e instanceof Error ? e.message : e}`);
+  }
+  return Deno.realPathSync(cp.rootfs);
 }
 
 async function copyIn(
@@ -536,7 +812,7 @@ async function copyIn(
   const abs = hostAbs(src);
   const st = statOrNull(abs);
   if (!st) throw new PodError(`"${src}": could not find the file on the host: no such file or directory`);
-  const parent = r.rel === "" ? { isDirectory: true } : lstatOrNull(dirName(r.host));
+  const parent = !r.rel.includes("/") ? { isDirectory: true } : lstatOrNull(dirName(r.host));
   const t = decideTarget(
     st.isDirectory,
     contentsOnly(src),
@@ -589,8 +865,7 @@ async function copyOut(
   const dstInfo = statOrNull(abs);
   const parent = statOrNull(dirName(abs));
   const t = decideTarget(st.isDirectory, contents, srcName, dst, dstInfo, !!parent?.isDirectory);
-  const owner = (f: Deno.FileInfo) =>
-    o.archive ? ids.toContainer(f.uid ?? 0, f.gid ?? 0) : { uid: myUid(), gid: myGid() };
+  const owner = (f: Deno.FileInfo) => o.archive ? ids.toContainer(f.uid ?? 0, f.gid ?? 0) : callerIds();
   let dir: string, name: string;
   if (t.into) {
     dir = abs;

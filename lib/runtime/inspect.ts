@@ -11,6 +11,7 @@ import {
   lookupContainerId,
   readContainer,
 } from "../store/containers.ts";
+import { treePath } from "../store/trees.ts";
 
 /** Looks a container up (name, id, prefix); `undefined` when there is none. Other errors propagate. */
 export async function findContainerRecord(
@@ -65,6 +66,13 @@ export async function inspectRecord(
     Propagation: m.type === "tmpfs" ? "" : m.propagation ?? "rprivate",
   }));
   const nsMode = (v: string) => (v === "host" ? "host" : "private");
+  const lower = c.storage ? treePath(root, c.storage.tree) : undefined;
+  const graph = lower
+    ? {
+      Name: "overlay",
+      Data: { LowerDir: lower, UpperDir: cp.upper, WorkDir: cp.work, MergedDir: cp.rootfs },
+    }
+    : { Name: "vfs", Data: { MergedDir: cp.rootfs } };
   const out: Record<string, unknown> = {
     Id: c.id,
     Created: c.created,
@@ -101,14 +109,14 @@ export async function inspectRecord(
     PidFile: `${cp.dir}/run/pid`,
     Name: c.name,
     RestartCount: s.restartCount ?? 0,
-    Driver: "vfs",
+    Driver: graph.Name,
     MountLabel: "",
     ProcessLabel: "",
     AppArmorProfile: "",
     EffectiveCaps: null,
     BoundingCaps: null,
     ExecIDs: [],
-    GraphDriver: { Name: "vfs", Data: { MergedDir: cp.rootfs } },
+    GraphDriver: graph,
     Mounts: mounts,
     Dependencies: [],
     NetworkSettings: {
@@ -186,9 +194,10 @@ export async function inspectRecord(
     },
   };
   if (opts.size) {
-    const size = await dirSize(cp.rootfs);
+    // overlay: the container's changes are its upper dir, on top of the image tree
+    const size = await dirSize(lower ? cp.upper : cp.rootfs);
     out.SizeRw = size;
-    out.SizeRootFs = size;
+    out.SizeRootFs = lower ? size + await dirSize(lower) : size;
   }
   return out;
 }

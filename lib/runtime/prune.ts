@@ -1,6 +1,7 @@
 /**
  * Pruning and disk usage: `container prune`, `image prune`, `system prune`, `system df`, and podman's
- * `[y/N]` confirmation prompt.
+ * `[y/N]` confirmation prompt. An overlay container's own bytes are its upper dir (its image tree is
+ * shared); image trees nothing needs any more go with the containers and images pruned (lib/runtime/trees_gc.ts).
  * @module
  */
 
@@ -67,6 +68,22 @@ function notRunning(c: ContainerRecord): boolean {
   return c.state.status === "exited" || c.state.status === "created";
 }
 
+/** Bytes a container uses of its own: its upper dir (overlay) or its whole copy of the image (vfs). */
+export function containerSize(c: ContainerRecord): Promise<number> {
+  return diskUsage(c.config.storage ? `${c.dir}/upper` : `${c.dir}/rootfs`);
+}
+
+/** Removes the image trees no image and no container needs any more (never fails the prune). */
+async function pruneUnusedTrees(root: string): Promise<void> {
+  try {
+    const { pruneTrees } = await import("./trees_gc.ts");
+    const n = await pruneTrees(root);
+    if (n) debug(`prune: removed ${n} image tree(s)`);
+  } catch (e) {
+    debug(`prune: image trees: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
 /** Removes every stopped (exited or created) container matching `filter`; returns the removed ids. */
 export async function pruneContainers(
   root: string,
@@ -78,7 +95,7 @@ export async function pruneContainers(
   for (const c of await listContainers(root)) {
     if (!notRunning(c)) continue;
     if (filter && !filter.match(c.config.labels ?? {}, new Date(c.config.created))) continue;
-    const size = await diskUsage(`${c.dir}/rootfs`);
+    const size = await containerSize(c);
     try {
       await removeById(root, c.config.id, {});
       ids.push(c.config.id);
@@ -87,6 +104,7 @@ export async function pruneContainers(
       debug(`prune: ${c.config.id}: ${e instanceof Error ? e.message : e}`);
     }
   }
+  await pruneUnusedTrees(root);
   return { ids, bytes };
 }
 
@@ -113,6 +131,7 @@ export async function pruneImages(
     ids.push(img.id);
   }
   const gc = await collectGarbage(root).catch(() => ({ bytes: 0, removed: 0 }));
+  await pruneUnusedTrees(root);
   return { ids, bytes: gc.bytes };
 }
 
@@ -311,7 +330,7 @@ export async function systemDf(root: string): Promise<{ rows: DfRow[]; details: 
     image: c.config.image.ref ?? c.config.image.name,
     command: c.config.process.args.join(" "),
     volumes: c.config.mounts.filter((m) => m.type === "volume").length,
-    size: await diskUsage(`${c.dir}/rootfs`),
+    size: await containerSize(c),
     created: `${humanDuration(now - new Date(c.config.created).getTime())} ago`,
     status: c.state.status,
     name: c.config.name,

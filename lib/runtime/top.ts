@@ -144,7 +144,8 @@ export function topRows(root: string, rec: ContainerRecord, descriptors: string[
     const again = readProc(i.pid, hostToNs);
     if (again) i.nsppid = again.nsppid;
   }
-  const rootfs = containerPaths(root, rec.config.id).rootfs;
+  // an overlay container's root is mounted only in its own mount namespace: read through its init
+  const rootfs = rec.config.storage ? `/proc/${rec.state.pid}/root` : containerPaths(root, rec.config.id).rootfs;
   const passwd = parsePasswd(readInRoot(rootfs, "/etc/passwd"));
   const groups = parseGroup(readInRoot(rootfs, "/etc/group"));
   const uptime = Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]);

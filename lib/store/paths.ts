@@ -4,16 +4,25 @@
  */
 
 /**
- * The store root: `$POD_HOME`, else `$XDG_DATA_HOME/pod`, else `~/.local/share/pod`.
+ * The store root: `$POD_HOME`, else `$XDG_DATA_HOME/pod`, else `~/.local/share/pod`; `explicit` (`--root`)
+ * first. Always absolute (a relative one is taken from the current directory).
  */
-export function storeRoot(env: (k: string) => string | undefined = (k) => Deno.env.get(k)): string {
-  const home = env("POD_HOME");
-  if (home) return home;
+export function storeRoot(
+  env: (k: string) => string | undefined = (k) => Deno.env.get(k),
+  explicit?: string,
+): string {
+  const home = explicit || env("POD_HOME");
+  if (home) return absolute(home);
   const xdg = env("XDG_DATA_HOME");
-  if (xdg) return `${xdg}/pod`;
+  if (xdg) return absolute(`${xdg}/pod`);
   const user = env("HOME");
   if (!user) throw new Error("cannot find the store: set POD_HOME or HOME");
-  return `${user}/.local/share/pod`;
+  return absolute(`${user}/.local/share/pod`);
+}
+
+function absolute(path: string): string {
+  const p = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  return p.length > 1 ? p.replace(/\/+$/, "") : p;
 }
 
 /** Paths inside a store root. */

@@ -1,5 +1,7 @@
 /**
- * `pod cp` as root and rootless: both directions, directories, `-` tar streams, symlink escapes, errors.
+ * `pod cp` as root and rootless: both directions, directories, `-` tar streams, symlink escapes, errors; with
+ * overlay roots (the default): never started (the image tree is built), stopped (the overlay is mounted in a
+ * private mount namespace, never on the host) and running (through /proc/<pid>/root).
  */
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
@@ -17,7 +19,7 @@ async function sh(cmd: string, cwd?: string): Promise<string> {
 }
 
 /** The cp scenarios, as root or as the rootless user (`h` made for that user). */
-async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user: boolean) {
+async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user: boolean, vfs = false) {
   const run = (args: string[], stdin?: Uint8Array) => h.pod(args, { stdin });
   const host = `${h.root}/host`;
   await Deno.mkdir(`${host}/dir/sub`, { recursive: true });
@@ -45,6 +47,10 @@ async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user:
     const st = await Deno.stat(`${host}/passwd`);
     if (user) assert.notEqual(st.uid, 0);
     else assert.equal(st.uid, 0);
+    if (!vfs) {
+      const trees = [...Deno.readDirSync(`${h.home}/trees`)].map((e) => e.name);
+      assert.equal(trees.length, 1, `the image tree was not built: ${trees}`);
+    }
   });
 
   await t.step("host → container file, dir, dir/. ; ownership root inside", async () => {
@@ -75,10 +81,14 @@ async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user:
     const e = await run(["exec", "c1", "cat", "/escaped"]);
     assert.equal(e.stdout, "hello\n");
     await assert.rejects(Deno.stat("/escaped"));
-    // a container→host read through an absolute symlink reads the container's file
+    // a container→host read through an absolute symlink reads the container's file (as the container sees
+    // it: the generated /etc/hostname)
     const o = await run(["cp", "c1:/etc/rootlink/etc/hostname", `${host}/hn`]);
     assert.equal(o.code, 0, o.stderr);
-    assert.equal(await Deno.readTextFile(`${host}/hn`), "busybox\n");
+    const hn = await run(["exec", "c1", "cat", "/etc/hostname"]);
+    // (vfs: the container's own copy, where the generated file is bound over the image's)
+    assert.equal(await Deno.readTextFile(`${host}/hn`), vfs ? "busybox\n" : hn.stdout);
+    assert.notEqual(await Deno.readTextFile(`${host}/hn`), await Deno.readTextFile("/etc/hostname"));
     // a dangling absolute symlink at the destination leaf is replaced, never followed to the host
     await run(["exec", "c1", "ln", "-s", "/etc/pod-cp-escape-target", "/tmp/leaf"]);
     const l = await run(["cp", `${host}/file.txt`, "c1:/tmp/leaf"]);
@@ -136,6 +146,65 @@ async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user:
     assert.equal(await Deno.readTextFile(`${host}/own`), "owned by 1000\n");
   });
 
+  await t.step(
+    "written and deleted files, running and stopped; nothing mounted on the host",
+    async () => {
+      const e = await run(["exec", "c1", "sh", "-c", "echo written > /tmp/w && rm /home/u1000/own"]);
+      assert.equal(e.code, 0, e.stderr);
+      for (const state of ["running", "stopped"]) {
+        if (state === "stopped") assert.equal((await run(["stop", "-t", "0", "c1"])).code, 0);
+        const o = await run(["cp", "c1:/tmp/w", `${host}/w-${state}`]);
+        assert.equal(o.code, 0, o.stderr);
+        assert.equal(await Deno.readTextFile(`${host}/w-${state}`), "written\n");
+        const g = await run(["cp", "c1:/home/u1000/own", `${host}/own-${state}`]);
+        assert.equal(g.code, 125, state);
+        assert.match(
+          g.stderr,
+          /^Error: "\/home\/u1000\/own" could not be found on container c1: no such file/,
+        );
+      }
+      // into the stopped container, over the whiteout of the deleted file
+      const i = await run(["cp", `${host}/dir/a`, "c1:/home/u1000/own"]);
+      assert.equal(i.code, 0, i.stderr);
+      const mountinfo = await Deno.readTextFile("/proc/self/mountinfo");
+      assert.ok(!mountinfo.includes(h.home), `a container root is mounted on the host:\n${mountinfo}`);
+      if (!vfs) {
+        const tree = [...Deno.readDirSync(`${h.home}/trees`)][0].name;
+        assert.equal(await Deno.readTextFile(`${h.home}/trees/${tree}/home/u1000/own`), "owned by 1000\n");
+      }
+      const s = await run(["start", "c1"]);
+      assert.equal(s.code, 0, s.stderr);
+      const c = await run([
+        "exec",
+        "c1",
+        "sh",
+        "-c",
+        "cat /home/u1000/own /tmp/w; stat -c %u /home/u1000/own",
+      ]);
+      assert.equal(c.stdout, "A\nwritten\n0\n", c.stderr);
+    },
+  );
+
+  if (user) {
+    await t.step("--userns keep-id: stopped and running, in and out", async () => {
+      const k = await run(["create", "--userns", "keep-id", "--name", "k1", img, "sleep", "1000"]);
+      assert.equal(k.code, 0, k.stderr);
+      const i = await run(["cp", `${host}/dir/a`, "k1:/etc/"]);
+      assert.equal(i.code, 0, i.stderr);
+      assert.equal((await run(["start", "k1"])).code, 0);
+      const r = await run(["cp", `${host}/dir/sub/b`, "k1:/root/"]);
+      assert.equal(r.code, 0, r.stderr);
+      const o = await run(["cp", "k1:/etc/a", `${host}/k1-a`]);
+      assert.equal(o.code, 0, o.stderr);
+      assert.equal(await Deno.readTextFile(`${host}/k1-a`), "A\n");
+      assert.notEqual((await Deno.stat(`${host}/k1-a`)).uid, 0); // the user's, not a subordinate id
+      assert.ok((await Deno.stat(`${host}/k1-a`)).uid! < 100000);
+      const e = await run(["exec", "--user", "0", "k1", "stat", "-c", "%u", "/etc/a", "/root/b"]);
+      assert.equal(e.stdout, "0\n0\n", e.stderr);
+      await run(["rm", "-f", "-t", "0", "k1"]);
+    });
+  }
+
   await run(["rm", "-f", "-t", "0", "c1"]);
 }
 
@@ -152,6 +221,7 @@ Deno.test({
       assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
       await scenarios(t, h, img.ref, false);
     } finally {
+      await h.pod(["rm", "-f", "-t", "0", "-a"]).catch(() => {}); // no container left running
       await reg.stop();
       await h.cleanup();
     }
@@ -172,8 +242,32 @@ Deno.test({
       assert.equal(p.code, 0, p.stderr);
       await scenarios(t, h, img.ref, true);
     } finally {
+      await h.pod(["rm", "-f", "-t", "0", "-a"]).catch(() => {}); // no container left running
       await reg.stop();
       await h.cleanup();
     }
   },
 });
+
+for (const user of [false, true]) {
+  Deno.test({
+    name: `cp (${user ? "rootless" : "root"}, vfs: a copy of the image per container)`,
+    ignore: !rootOk || (user && !(await rootlessAvailable())),
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn(t) {
+      const reg = await startRegistry();
+      const h = await tempPodHome({ user: user ? TEST_USER : undefined, env: { POD_STORAGE_DRIVER: "vfs" } });
+      try {
+        const img = await busybox(reg);
+        const p = await h.pod(["pull", "-q", img.ref]);
+        assert.equal(p.code, 0, p.stderr);
+        await scenarios(t, h, img.ref, user, true);
+      } finally {
+        await h.pod(["rm", "-f", "-t", "0", "-a"]).catch(() => {}); // no container left running
+        await reg.stop();
+        await h.cleanup();
+      }
+    },
+  });
+}
