@@ -38,7 +38,7 @@ import {
   readContainer,
   withContainerLock,
 } from "../store/containers.ts";
-import { treePath } from "../store/trees.ts";
+import { ensureTreesDir, treePath } from "../store/trees.ts";
 import type { TarWriteEntry } from "../unpack/tar_write.ts";
 
 /** Set in the environment of the `cp` pod re-runs inside a container's user namespace. */
@@ -729,6 +729,7 @@ async function ensureTree(root: string, rec: ContainerRecord): Promise<void> {
   ]);
   const cp = containerPaths(root, c.id);
   await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
+  await ensureTreesDir(root);
   const spec = {
     ...baseSpec(root, c),
     overlay: { lower, upper: cp.upper, work: cp.work },

@@ -21,7 +21,7 @@ import {
   writeState,
   ZERO_TIME,
 } from "../store/containers.ts";
-import { treePath } from "../store/trees.ts";
+import { ensureTreesDir, treePath } from "../store/trees.ts";
 import { overlayRunSpec, prepareSpec, preparingRunSpec, processSpec, runSpec } from "./launch_spec.ts";
 
 async function exists(path: string): Promise<boolean> {
@@ -90,6 +90,7 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
   if (c.storage) {
     const t0 = performance.now();
     const build = !(await exists(treePath(root, c.storage.tree)));
+    if (build) await ensureTreesDir(root);
     let resolved = false;
     return {
       spec: overlayRunSpec(root, c, build),

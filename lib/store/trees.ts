@@ -45,6 +45,14 @@ export function treesDir(root: string): string {
   return `${storePaths(root).root}/trees`;
 }
 
+/**
+ * Creates `$ROOT/trees` as the store's owner (0700) before stage 2 builds a tree: with `--userns=keep-id`
+ * stage 2 is another host id, and a directory it made would be closed to the owner.
+ */
+export async function ensureTreesDir(root: string): Promise<void> {
+  await Deno.mkdir(treesDir(root), { recursive: true, mode: 0o700 });
+}
+
 /** The path of the tree with this key. */
 export function treePath(root: string, key: string): string {
   if (!/^[a-f0-9]{32}-(host|[a-f0-9]{16})$/.test(key)) throw new Error(`invalid tree key "${key}"`);
