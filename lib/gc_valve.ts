@@ -1,7 +1,9 @@
 /**
- * Keeps peak memory flat while streaming: decompression and fetch allocate a fresh buffer for every chunk,
- * and V8 only collects such external memory after ~64 MB of it piled up. {@link releaseGarbage} asks V8 for
- * a collection every 8 MB of data instead (a few ms each on the small heap the unpacker keeps).
+ * Keeps peak memory flat while streaming through APIs that allocate a fresh buffer for every chunk (V8 only
+ * collects such external memory after ~64 MB of it piled up): a collection every 8 MB of data instead. Each
+ * forced major collection costs ~10 ms, so the hot paths avoid the garbage instead: downloads read into a
+ * reused buffer (BYOB, `lib/registry/http.ts`) and the unpacker drives zlib synchronously into a reused
+ * buffer (`lib/unpack/compress.ts`); only the unpacker's node-stream fallback still uses this valve.
  * @module
  */
 

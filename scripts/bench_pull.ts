@@ -8,6 +8,10 @@
  *
  * pod's unpack runs in a child process (`unpackLayers(target, layers)` of `lib/unpack/mod.ts`, the call
  * `pod start` makes), so its peak RSS is measured apart from the pull's.
+ *
+ * Nothing the runs write is deleted before the benchmark ends: on ext4 without a journal (this project's test
+ * VMs) creating inodes right after many were deleted is several times slower (the allocator skips recently
+ * deleted inodes one by one), so deleting one run's tree would slow down the next run, whichever tool it is.
  * @module
  */
 
@@ -85,6 +89,9 @@ async function removePodmanRoot(root: string): Promise<void> {
   await Deno.remove(root, { recursive: true }).catch(() => {});
 }
 
+/** Temp podman roots, removed at the end (see {@link main}). */
+const podmanRoots: string[] = [];
+
 async function podmanPath(): Promise<boolean> {
   return (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "null" }).output())
     .success;
@@ -130,7 +137,6 @@ async function benchSize(reg: Registry, work: string, mb: number, layers: number
     await Deno.mkdir(target);
     const t = await timed([Deno.execPath(), "run", "-A", SELF, "--unpack-child", target, layersJson], env);
     unp.push({ inS: Number(/__UNPACK__ (\S+)/.exec(t.stdout)?.[1]), t });
-    await Deno.remove(target, { recursive: true });
   }
   const unpackIn = median(unp.map((u) => u.inS));
   const unpackWall = median(unp.map((u) => u.t.s));
@@ -143,7 +149,6 @@ async function benchSize(reg: Registry, work: string, mb: number, layers: number
     await Deno.mkdir(target);
     const script = layersIn.map((l) => `tar -xzf '${l.path}' -C '${target}'`).join(" && ");
     tars.push(await timed(["sh", "-c", script], env));
-    await Deno.remove(target, { recursive: true });
   }
   const tar = median(tars.map((r) => r.s));
   const tarRss = Math.max(...tars.map((r) => r.rssKiB));
@@ -180,12 +185,11 @@ async function benchSize(reg: Registry, work: string, mb: number, layers: number
           img.ref,
         ], { PATH: env.PATH, HOME: work, XDG_RUNTIME_DIR: `${root}/xdg` }),
       );
-      await removePodmanRoot(root);
+      podmanRoots.push(root);
     }
     r.podman = median(pm.map((x) => x.s));
     r.podmanRss = Math.max(...pm.map((x) => x.rssKiB));
   }
-  for (let i = 0; i < runs; i++) await Deno.remove(`${work}/pod-${mb}-${i}`, { recursive: true });
   return r;
 }
 
@@ -236,6 +240,7 @@ export async function main(shared?: Registry): Promise<void> {
     await sha256Bench(work);
   } finally {
     if (!shared) await reg.stop();
+    for (const root of podmanRoots.splice(0)) await removePodmanRoot(root);
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
 

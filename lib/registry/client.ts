@@ -52,7 +52,10 @@ export interface FetchedManifest {
 export interface BlobSink {
   /** Bytes accepted so far. */
   readonly written: number;
-  /** Appends a chunk (rejects data beyond the expected size). */
+  /**
+   * Appends a chunk (rejects data beyond the expected size). The chunk is a view of a reused buffer, valid
+   * only until the returned promise settles: copy what must be kept.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Drops everything written so far (server ignored our Range). */
   reset(): Promise<void>;
@@ -423,7 +426,7 @@ export class RegistryClient {
         await this.#fail(r, `fetching ${label}`);
       }
       try {
-        for await (const chunk of r.chunks()) {
+        for await (const chunk of r.chunks(true)) {
           await sink.write(chunk);
           onProgress?.(sink.written, desc.size);
         }

@@ -13,6 +13,9 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Cap on error bodies read to build a message. */
 export const ERROR_BODY_CAP = 64 * 1024;
 
+/** Buffer of {@link HttpResponse.chunks} with `reuse`. */
+const REUSED_CHUNK = 256 * 1024;
+
 /** A registry or transport failure (one-line message). `status` is the HTTP status when there was one. */
 export class RegistryError extends PodError {
   /** HTTP status, when the failure is an HTTP answer. */
@@ -159,11 +162,23 @@ export class HttpResponse {
     return this.res.headers.get(name);
   }
 
-  /** Reads the body chunk by chunk; each read must make progress within the idle timeout. */
-  async *chunks(): AsyncGenerator<Uint8Array> {
+  /**
+   * Reads the body chunk by chunk; each read must make progress within the idle timeout. With `reuse`, the
+   * body is read into one reused buffer (a BYOB reader, when the body is a byte stream): a chunk is a view
+   * valid only until the next one is requested, and no buffer per chunk is allocated (downloads make no
+   * garbage). Without it every chunk is the caller's to keep.
+   */
+  async *chunks(reuse = false): AsyncGenerator<Uint8Array> {
     const body = this.res.body;
     if (!body) return;
-    const reader = body.getReader();
+    let byob: ReadableStreamBYOBReader | undefined;
+    if (reuse) {
+      try {
+        byob = body.getReader({ mode: "byob" });
+      } catch { /* not a byte stream: the default reader */ }
+    }
+    const reader = byob ?? body.getReader();
+    let buf = byob ? new Uint8Array(REUSED_CHUNK) : undefined;
     try {
       while (true) {
         const timer = setTimeout(
@@ -172,7 +187,7 @@ export class HttpResponse {
         );
         let r: ReadableStreamReadResult<Uint8Array>;
         try {
-          r = await reader.read();
+          r = byob ? await byob.read(buf!) : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
         } catch (e) {
           const reason = this.#ctl.signal.reason;
           throw reason instanceof TimeoutError ? reason : e;
@@ -180,7 +195,9 @@ export class HttpResponse {
           clearTimeout(timer);
         }
         if (r.done) return;
-        yield r.value;
+        // a BYOB read transfers the buffer: the next read reuses the memory through the returned view's buffer
+        if (byob) buf = new Uint8Array(r.value.buffer as ArrayBuffer);
+        if (r.value.length > 0) yield r.value;
       }
     } finally {
       reader.releaseLock();

@@ -7,7 +7,6 @@
 
 import { PodError } from "../errors.ts";
 import { tempName } from "./atomic.ts";
-import { GarbageValve } from "../gc_valve.ts";
 import { blobPath as pathOfBlob, storePaths } from "./paths.ts";
 
 /** The path of a blob given `sha256:<hex>` (throws on an invalid digest). */
@@ -68,7 +67,6 @@ export class BlobWriter {
   #hash: NodeHash;
   #written = 0;
   #done = false;
-  #valve = new GarbageValve();
 
   private constructor(
     root: string,
@@ -112,7 +110,6 @@ export class BlobWriter {
     let off = 0;
     while (off < chunk.length) off += await this.#file.write(chunk.subarray(off));
     this.#written += chunk.length;
-    this.#valve.add(chunk.length);
   }
 
   /** Discards what was written (start again from byte 0). */

@@ -1,11 +1,16 @@
 /**
  * Layer decompression: picks gzip, zstd or none from the media type and the stream's magic bytes and
- * decompresses with `node:zlib` as a stream (gzip members are read back to back).
+ * decompresses with `node:zlib` (gzip members are read back to back).
+ *
+ * The fast path drives the zlib handle synchronously (`writeSync`, as Node's own `zlib.*Sync` functions do)
+ * into one reused output buffer: no stream machinery, no buffer per chunk, so no garbage piles up (the node
+ * stream path allocated every 64 KiB of output and needed forced collections to keep RSS flat). It is used
+ * when the runtime's zlib object exposes that handle; otherwise the node stream path runs.
  * @module
  */
 
 import { pipeline, Readable } from "node:stream";
-import { createGunzip, createZstdDecompress } from "node:zlib";
+import { constants, createGunzip, createZstdDecompress } from "node:zlib";
 import { debug } from "../log.ts";
 
 /** Compression of a layer blob. */
@@ -71,8 +76,9 @@ export async function peek(
       break;
     }
     if (r.value.length === 0) continue;
-    first.push(r.value);
     have += r.value.length;
+    // a chunk kept across another read is copied: the source may reuse its buffer
+    first.push(have < n ? new Uint8Array(r.value) : r.value);
   }
   const head = first.length === 1 ? first[0] : concatBytes(first);
   const stream: AsyncIterable<Uint8Array> = {
@@ -99,12 +105,101 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Output buffer of the synchronous path (reused: every chunk it yields is a view valid until the next one). */
+const SYNC_OUT = 256 * 1024;
+
+/** The parts of a node zlib object the synchronous path uses (what Node's `zlibBufferSync` uses). */
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): unknown;
+  onerror: (message: string, errno: number) => void;
+  close(): void;
+}
+
+interface ZlibObject {
+  _handle?: ZlibHandle | null;
+  _writeState?: Uint32Array;
+}
+
+function newZlib(kind: "gzip" | "zstd", chunkSize: number) {
+  return kind === "gzip" ? createGunzip({ chunkSize }) : createZstdDecompress({ chunkSize });
+}
+
+let syncOk: boolean | undefined;
+
+/** True when the runtime's zlib objects offer the synchronous handle (then {@link decompress} reuses buffers). */
+export function syncDecompression(): boolean {
+  if (syncOk === undefined) {
+    const z = newZlib("gzip", OUT_CHUNK) as unknown as ZlibObject;
+    syncOk = typeof z._handle?.writeSync === "function" && z._writeState instanceof Uint32Array &&
+      z._writeState.length >= 2;
+    z._handle?.close();
+  }
+  return syncOk;
+}
+
+/**
+ * Decompresses synchronously chunk by chunk. Each source chunk is consumed completely before the next one
+ * is requested, so the source may reuse its buffer; yielded chunks are views of one reused buffer.
+ */
+async function* decompressSync(
+  source: AsyncIterable<Uint8Array>,
+  kind: "gzip" | "zstd",
+): AsyncGenerator<Uint8Array> {
+  const z = newZlib(kind, SYNC_OUT) as unknown as ZlibObject;
+  const h = z._handle!;
+  const state = z._writeState!;
+  let failure: Error | undefined;
+  h.onerror = (message: string, errno: number) => {
+    failure ??= Object.assign(new Error(message), { errno });
+  };
+  const out = new Uint8Array(SYNC_OUT);
+  let ended = false; // the decompressor wants no more input (end of the compressed data)
+  try {
+    const run = function* (input: Uint8Array, flush: number): Generator<Uint8Array> {
+      let off = 0;
+      let len = input.length;
+      for (;;) {
+        h.writeSync(flush, input, off, len, out, 0, out.length);
+        if (failure) throw failure;
+        const availOut = state[0];
+        const availIn = state[1];
+        off += len - availIn;
+        len = availIn;
+        if (availOut < out.length) yield out.subarray(0, out.length - availOut);
+        if (availOut === 0) continue; // the output filled up: more may be pending
+        // output space left: the input is used up, or the data ended (like Node, ignore what follows)
+        if (len > 0) ended = true;
+        return;
+      }
+    };
+    for await (const chunk of source) {
+      if (chunk.length === 0) continue;
+      yield* run(chunk, constants.Z_NO_FLUSH);
+      if (ended) return;
+    }
+    yield* run(new Uint8Array(0), constants.Z_FINISH);
+  } finally {
+    h.close();
+  }
+}
+
 /**
  * Decompresses a stream. Errors of the decompressor (bad header, truncated data) and of the source are
- * thrown from the returned iterator; stopping the iteration early releases the source.
+ * thrown from the returned iterator; stopping the iteration early releases the source. When
+ * {@link syncDecompression} is true the source's chunks are consumed before the next is requested and the
+ * chunks yielded are views of a reused buffer, valid until the next one is requested.
  */
 export function decompress(source: AsyncIterable<Uint8Array>, kind: Compression): AsyncIterable<Uint8Array> {
   if (kind === "none") return source;
+  if (syncDecompression()) return decompressSync(source, kind);
   const z = kind === "gzip"
     ? createGunzip({ chunkSize: OUT_CHUNK })
     : createZstdDecompress({ chunkSize: OUT_CHUNK });

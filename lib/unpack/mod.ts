@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import { describeError, PodError } from "../errors.ts";
 import { Extraction, LayerApplier } from "./apply.ts";
 import { GarbageValve } from "../gc_valve.ts";
-import { decompress, detectCompression, peek } from "./compress.ts";
+import { decompress, detectCompression, peek, syncDecompression } from "./compress.ts";
 import { Root } from "./root.ts";
 import { ChunkReader, readTar, TarFormatError } from "./tar.ts";
 
@@ -84,16 +84,29 @@ class StreamError extends Error {}
 
 const READ_CHUNK = 128 * 1024;
 
-/** Reads a file as a stream of fresh 128 KiB chunks (the decompressor may keep a chunk after it is handed over). */
-function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      const buf = new Uint8Array(READ_CHUNK);
-      const n = await file.read(buf);
-      if (n === null) ctrl.close();
-      else ctrl.enqueue(n === buf.length ? buf : buf.subarray(0, n));
-    },
-  }, { highWaterMark: 0 });
+/**
+ * Reads a file in 128 KiB chunks. With `reuse` every chunk is a view of one buffer, valid until the next is
+ * requested (the synchronous decompressor and the tar reader are done with a chunk by then); otherwise each
+ * chunk is fresh (the node stream decompressor may keep a chunk after it is handed over).
+ */
+async function* fileChunks(file: Deno.FsFile, reuse: boolean): AsyncGenerator<Uint8Array> {
+  let buf = new Uint8Array(READ_CHUNK);
+  for (;;) {
+    const n = await file.read(buf);
+    if (n === null) return;
+    yield n === buf.length ? buf : buf.subarray(0, n);
+    if (!reuse) buf = new Uint8Array(READ_CHUNK);
+  }
+}
+
+/**
+ * The canonical path of an extraction target. Never the host's `/`: a target that resolves there (an empty
+ * path, a symlink to `/`, a `/proc/<pid>/root` magic link) would let a layer write anywhere.
+ */
+function targetRoot(target: string): Root {
+  const real = Deno.realPathSync(target);
+  if (real === "/") throw new PodError(`refusing to extract into "${target}": it resolves to the host's /`);
+  return new Root(real);
 }
 
 /** Applies layers in order onto `target` (an existing, empty or partly built directory). */
@@ -102,7 +115,7 @@ export async function unpackLayers(
   layers: LayerSource[],
   opts: UnpackOptions = {},
 ): Promise<void> {
-  const x = new Extraction(new Root(Deno.realPathSync(target)));
+  const x = new Extraction(targetRoot(target));
   for (const [i, layer] of layers.entries()) {
     let file: Deno.FsFile;
     try {
@@ -111,7 +124,7 @@ export async function unpackLayers(
       throw new PodError(`layer ${layer.digest}: ${describeError(err)}`, undefined, { cause: err });
     }
     try {
-      await applyTo(x, fileStream(file), layer, opts, i);
+      await applyTo(x, fileChunks(file, syncDecompression()), layer, opts, i);
     } finally {
       try {
         file.close();
@@ -121,18 +134,18 @@ export async function unpackLayers(
 }
 
 /** Applies one layer stream (compressed or not) — exported for tests and `pod cp`. */
-export function applyLayer(
+export async function applyLayer(
   target: string,
   stream: ReadableStream<Uint8Array>,
   info: LayerInfo,
   opts: UnpackOptions = {},
 ): Promise<AppliedLayer> {
-  return applyTo(new Extraction(new Root(Deno.realPathSync(target))), stream, info, opts, 0);
+  return await applyTo(new Extraction(targetRoot(target)), stream, info, opts, 0);
 }
 
 async function applyTo(
   x: Extraction,
-  stream: ReadableStream<Uint8Array>,
+  stream: AsyncIterable<Uint8Array>,
   info: LayerInfo,
   opts: UnpackOptions,
   index: number,
@@ -141,7 +154,8 @@ async function applyTo(
   const hash = createHash("sha256");
   let bytes = 0;
   let current: string | undefined;
-  const valve = new GarbageValve();
+  // the synchronous decompressor reuses its buffers: only the node stream path needs forced collections
+  const valve = syncDecompression() ? undefined : new GarbageValve();
   try {
     let bytesIn = 0;
     const counted = async function* (): AsyncGenerator<Uint8Array> {
@@ -170,7 +184,7 @@ async function applyTo(
           bytes += c.length;
           if (bytes > max) throw new StreamError(`uncompressed size exceeds the limit of ${max} bytes`);
           hash.update(c);
-          valve.add(c.length);
+          valve?.add(c.length);
           yield c;
         }
       } finally {

@@ -508,3 +508,60 @@ Deno.test("unpack: the same tree as GNU tar", async () => {
     await Deno.remove(layer);
   });
 });
+
+Deno.test("unpack: decompression from a source that reuses its buffer, in tiny and big chunks", async () => {
+  const { decompress } = await import("../../lib/unpack/compress.ts");
+  /** Yields `data` in `size`-byte chunks, all views of one buffer that is overwritten for the next chunk. */
+  async function* reusing(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+    const buf = new Uint8Array(size);
+    for (let off = 0; off < data.length; off += size) {
+      const part = data.subarray(off, off + size);
+      buf.set(part);
+      yield buf.subarray(0, part.length);
+      buf.fill(0xee);
+    }
+  }
+  const collect = async (src: AsyncIterable<Uint8Array>) => {
+    const parts: Uint8Array[] = [];
+    for await (const c of src) parts.push(c.slice()); // chunks are valid until the next one
+    return concat(parts);
+  };
+  const plain = new Uint8Array(3 << 20).map((_, i) => (i * 7919) % 251 === 0 ? i & 0xff : 97 + (i % 13));
+  const multi = concat([gzipSync(plain.subarray(0, 1 << 20)), gzipSync(plain.subarray(1 << 20))]);
+  for (const size of [1, 3, 4096, 1 << 20]) {
+    const data = size === 1 ? multi.subarray(0, 20000) : multi;
+    const want = size === 1 ? undefined : plain;
+    const got = await collect(decompress(reusing(data, size), "gzip")).catch((e) => e);
+    if (want) assert.deepEqual(got, want, `chunk size ${size}`);
+    else assert.ok(got instanceof Error && /unexpected end/.test(got.message), String(got));
+  }
+  // trailing zeros after the last member are ignored (as Node's gunzip does); other garbage is an error
+  assert.deepEqual(
+    await collect(decompress(reusing(concat([multi, new Uint8Array(100)]), 4096), "gzip")),
+    plain,
+  );
+  await assert.rejects(
+    collect(decompress(reusing(concat([multi, new TextEncoder().encode("junk!")]), 4096), "gzip")),
+  );
+  const bad = multi.slice();
+  bad[5000] ^= 0xff;
+  await assert.rejects(collect(decompress(reusing(bad, 4096), "gzip")));
+});
+
+Deno.test("unpack: a target that resolves to the host's / is refused before any entry is written", async () => {
+  const base = await Deno.makeTempDir({ prefix: "pod-unpack-" });
+  try {
+    Deno.symlinkSync("/", `${base}/to-root`);
+    const layer = buildTar([{ name: "pod-unpack-must-not-exist", content: "x" }]);
+    for (const target of ["/", `${base}/to-root`, "/proc/self/root", `/proc/${Deno.pid}/root`]) {
+      await assert.rejects(
+        applyLayer(target, stream(layer), { digest: "sha256:test", mediaType: TAR }),
+        (e: unknown) => e instanceof PodError && /resolves to the host's \//.test(e.message),
+        target,
+      );
+    }
+    await assert.rejects(Deno.lstat("/pod-unpack-must-not-exist"));
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
