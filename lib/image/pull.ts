@@ -33,6 +33,8 @@ import type { Credentials } from "../registry/credentials.ts";
 import { hasBlob, openBlobWriter, putBlobBytes, readBlob } from "../store/blobs.ts";
 import { claimBlobs } from "../store/gc.ts";
 import { addImage, ensureStore } from "../store/images.ts";
+import { blobPath } from "../store/paths.ts";
+import { buildHostTree } from "./tree.ts";
 import type { PullEvent } from "./progress.ts";
 
 /** Options of {@link pullImage}. */
@@ -59,6 +61,11 @@ export interface PullOptions {
   retryAfterCapMs?: number;
   /** Attempts per request (default 4). */
   maxTries?: number;
+  /**
+   * Build the image tree (host ids) while the layers download, so the first container starts without
+   * extracting. Default: when running as root (rootless trees need the user namespace: built at first start).
+   */
+  buildTree?: boolean;
 }
 
 /** What a pull stored. */
@@ -256,10 +263,40 @@ async function pullResolved(
       manifestDesc.platform = platform;
     }
 
-    // 3. layers (each digest once), concurrently
+    // 3. layers (each digest once), concurrently; as root the image tree is built as they arrive
     const seen = new Set<string>();
     const layers = manifest.layers.filter((l) => !seen.has(l.digest) && seen.add(l.digest));
+    const stored = new Map(layers.map((l) => [l.digest, Promise.withResolvers<void>()]));
+    for (const s of stored.values()) s.promise.catch(() => {}); // reported by the pool
+    const tree = opts.buildTree ?? Deno.uid() === 0
+      ? buildHostTree(
+        root,
+        manifest.layers.map((l, i) => ({
+          ...l,
+          path: blobPath(root, l.digest),
+          diffId: config.rootfs.diff_ids[i],
+        })),
+        (i) => stored.get(manifest.layers[i].digest)!.promise,
+      )
+      : undefined;
+    tree?.catch(() => {}); // awaited below
     await pool(layers, opts.concurrency ?? 3, async (l) => {
+      const done = stored.get(l.digest)!;
+      try {
+        await storeLayer(l);
+        done.resolve();
+      } catch (e) {
+        done.reject(e);
+        throw e;
+      }
+    }).catch(async (e) => {
+      for (const s of stored.values()) s.reject(e);
+      await tree?.catch(() => {});
+      throw e;
+    });
+    await tree;
+
+    async function storeLayer(l: Descriptor): Promise<void> {
       if (await hasBlob(root, l.digest)) {
         emit({ type: "blob-skipped", kind: "blob", digest: l.digest, size: l.size });
         return;
@@ -279,7 +316,7 @@ async function pullResolved(
         throw e;
       }
       emit({ type: "blob-done", kind: "blob", digest: l.digest, size: l.size });
-    });
+    }
 
     // 4. config, manifest (and index) blobs, then the index.json entry
     if (haveConfig) {

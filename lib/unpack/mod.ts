@@ -42,6 +42,8 @@ export interface UnpackOptions {
   maxBytes?: number;
   /** Called as compressed bytes are read: layer index and bytes read so far from that layer. */
   onProgress?: (layerIndex: number, bytesIn: number) => void;
+  /** `unpackLayers`: awaited before a layer's blob is opened (a pull applies each layer once it is stored). */
+  waitFor?: (layerIndex: number) => Promise<void>;
 }
 
 /** Facts about one layer the unpacker needs. */
@@ -117,6 +119,7 @@ export async function unpackLayers(
 ): Promise<void> {
   const x = new Extraction(targetRoot(target));
   for (const [i, layer] of layers.entries()) {
+    await opts.waitFor?.(i);
     let file: Deno.FsFile;
     try {
       file = await Deno.open(layer.path, { read: true });

@@ -262,3 +262,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "pull as root builds the image tree; a layer the unpacker refuses fails the pull, store unchanged",
+  ignore: !available || Deno.uid() !== 0,
+  async fn() {
+    const { customImage } = await import("../helpers/fixtures.ts");
+    const reg = await startRegistry();
+    const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
+    const trees = () => {
+      try {
+        return [...Deno.readDirSync(`${h.home}/trees`)].map((e) => e.name);
+      } catch {
+        return [];
+      }
+    };
+    try {
+      const img = await busybox(reg);
+      assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
+      const built = trees();
+      assert.equal(built.length, 1, JSON.stringify(built));
+      assert.match(built[0], /^[a-f0-9]{32}-host$/);
+      assert.ok(Deno.lstatSync(`${h.home}/trees/${built[0]}/bin/sh`).isSymlink);
+      const run = await h.pod(["--log-level", "debug", "run", "--rm", img.ref, "true"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.doesNotMatch(run.stderr, /tree built/); // the first run extracted nothing
+
+      const bad = await customImage(reg, {
+        repo: "test/escape",
+        layers: [{ entries: [{ name: "ok", content: "x" }, { name: "../escaped", content: "y" }] }],
+      });
+      const before = (await h.pod(["images", "-q"])).stdout;
+      const r = await h.pod(["pull", bad.ref]);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, new RegExp(`Error: .*layer ${bad.layers[0].digest}: entry "\\.\\./escaped"`));
+      assert.equal((await h.pod(["images", "-q"])).stdout, before);
+      assert.deepEqual(trees(), built);
+    } finally {
+      await h.cleanup();
+      await reg.stop();
+    }
+  },
+});

@@ -1,0 +1,56 @@
+/**
+ * Building an image tree (lib/store/trees.ts) in this process: for a pull as root, whose containers use the
+ * host's ids (no user namespace), so the tree is the one their overlays need. Each layer is applied as soon as
+ * its blob is stored, while later layers still download, and the first `run` of the image extracts nothing.
+ * Rootless trees are built by stage 2 inside the user namespace at the first start (file owners need it).
+ * @module
+ */
+
+import { ensureTreesDir, treeKey, treePath } from "../store/trees.ts";
+
+/** A layer of the tree, in manifest order. */
+export interface TreeLayer {
+  digest: string;
+  mediaType: string;
+  /** The blob file (once stored). */
+  path: string;
+  diffId?: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the host-id tree of `layers` into `<tree>.tmp-<pid>` and renames it into place, applying layer `i`
+ * once `ready(i)` resolves (a rejection stops the build). No-op when the tree exists. A failed or refused
+ * layer throws the unpacker's error and leaves no tree behind.
+ */
+export async function buildHostTree(
+  root: string,
+  layers: TreeLayer[],
+  ready: (layerIndex: number) => Promise<void>,
+): Promise<void> {
+  const dir = treePath(root, await treeKey(layers.map((l) => l.digest), { mode: "host" }));
+  if (await exists(dir)) return;
+  await ensureTreesDir(root);
+  const tmp = `${dir}.tmp-${Deno.pid}`;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { mode: 0o755 });
+  try {
+    const { unpackLayers } = await import("../unpack/mod.ts");
+    await unpackLayers(tmp, layers, { waitFor: ready });
+    await Deno.rename(tmp, dir).catch(async (e) => {
+      if (!(await exists(dir))) throw e; // another pull or start finished it first: theirs is used
+      await Deno.remove(tmp, { recursive: true });
+    });
+  } catch (e) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw e;
+  }
+}
