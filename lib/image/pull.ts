@@ -266,6 +266,27 @@ async function pullResolved(
     // 3. layers (each digest once), concurrently; as root the image tree is built as they arrive
     const seen = new Set<string>();
     const layers = manifest.layers.filter((l) => !seen.has(l.digest) && seen.add(l.digest));
+    const storeLayer = async (l: Descriptor): Promise<void> => {
+      if (await hasBlob(root, l.digest)) {
+        emit({ type: "blob-skipped", kind: "blob", digest: l.digest, size: l.size });
+        return;
+      }
+      emit({ type: "blob-start", kind: "blob", digest: l.digest, size: l.size });
+      const w = await openBlobWriter(root, l.digest, l.size);
+      try {
+        await client.downloadBlob(
+          repo,
+          l,
+          w,
+          (done, size) => emit({ type: "blob-progress", digest: l.digest, done, size }),
+        );
+        await w.commit();
+      } catch (e) {
+        await w.abort();
+        throw e;
+      }
+      emit({ type: "blob-done", kind: "blob", digest: l.digest, size: l.size });
+    };
     const stored = new Map(layers.map((l) => [l.digest, Promise.withResolvers<void>()]));
     for (const s of stored.values()) s.promise.catch(() => {}); // reported by the pool
     const tree = opts.buildTree ?? Deno.uid() === 0
@@ -295,28 +316,6 @@ async function pullResolved(
       throw e;
     });
     await tree;
-
-    async function storeLayer(l: Descriptor): Promise<void> {
-      if (await hasBlob(root, l.digest)) {
-        emit({ type: "blob-skipped", kind: "blob", digest: l.digest, size: l.size });
-        return;
-      }
-      emit({ type: "blob-start", kind: "blob", digest: l.digest, size: l.size });
-      const w = await openBlobWriter(root, l.digest, l.size);
-      try {
-        await client.downloadBlob(
-          repo,
-          l,
-          w,
-          (done, size) => emit({ type: "blob-progress", digest: l.digest, done, size }),
-        );
-        await w.commit();
-      } catch (e) {
-        await w.abort();
-        throw e;
-      }
-      emit({ type: "blob-done", kind: "blob", digest: l.digest, size: l.size });
-    }
 
     // 4. config, manifest (and index) blobs, then the index.json entry
     if (haveConfig) {
