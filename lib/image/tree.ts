@@ -6,6 +6,7 @@
  * @module
  */
 
+import { pathExists } from "../store/paths.ts";
 import { ensureTreesDir, treeKey, treePath } from "../store/trees.ts";
 
 /** A layer of the tree, in manifest order. */
@@ -15,15 +16,6 @@ export interface TreeLayer {
   /** The blob file (once stored). */
   path: string;
   diffId?: string;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -37,7 +29,7 @@ export async function buildHostTree(
   ready: (layerIndex: number) => Promise<void>,
 ): Promise<void> {
   const dir = treePath(root, await treeKey(layers.map((l) => l.digest), { mode: "host" }));
-  if (await exists(dir)) return;
+  if (await pathExists(dir)) return;
   await ensureTreesDir(root);
   const tmp = `${dir}.tmp-${Deno.pid}`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -46,7 +38,7 @@ export async function buildHostTree(
     const { unpackLayers } = await import("../unpack/mod.ts");
     await unpackLayers(tmp, layers, { waitFor: ready });
     await Deno.rename(tmp, dir).catch(async (e) => {
-      if (!(await exists(dir))) throw e; // another pull or start finished it first: theirs is used
+      if (!(await pathExists(dir))) throw e; // another pull or start finished it first: theirs is used
       await Deno.remove(tmp, { recursive: true });
     });
   } catch (e) {

@@ -9,6 +9,7 @@ import { PodError } from "../errors.ts";
 import { debug, warnOnce } from "../log.ts";
 import type { Prelaunched, PrelaunchNs } from "../ns/launch.ts";
 import type { ContainerConfig, NsMode } from "../store/containers.ts";
+import { pathExists, storePaths } from "../store/paths.ts";
 import type { CreateOptions } from "./create.ts";
 
 function nsMode(flag: string, value: string | undefined): NsMode {
@@ -92,12 +93,8 @@ export async function startEarly(root: string, o: CreateOptions): Promise<Prelau
       import("../store/atomic.ts"),
     ]);
     const ns = launchNamespaces(await namespacesFor(o));
-    const tmp = `${root}/tmp`;
-    try {
-      await Deno.lstat(tmp);
-    } catch {
-      return undefined; // a new store: the run pulls first anyway
-    }
+    const tmp = storePaths(root).tmp;
+    if (!(await pathExists(tmp))) return undefined; // a new store: the run pulls first anyway
     return prelaunch(ns, `${tmp}/${tempName("stage2")}`);
   } catch (e) {
     debug(`no early start: ${e instanceof Error ? e.message : e}`);

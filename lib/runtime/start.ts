@@ -21,17 +21,9 @@ import {
   writeState,
   ZERO_TIME,
 } from "../store/containers.ts";
+import { pathExists } from "../store/paths.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import { overlayRunSpec, prepareSpec, preparingRunSpec, processSpec, runSpec } from "./launch_spec.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * vfs containers: extracts the image into the rootfs unless that was done before (a start after a stop reuses
@@ -39,7 +31,7 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function ensureRootfs(root: string, rec: ContainerRecord): Promise<void> {
   const cp = containerPaths(root, rec.config.id);
-  if (rec.config.storage || await exists(cp.rootfs)) return;
+  if (rec.config.storage || await pathExists(cp.rootfs)) return;
   await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
   const t0 = performance.now();
   if (extractsHere(rec)) {
@@ -89,7 +81,7 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
   const cp = containerPaths(root, c.id);
   if (c.storage) {
     const t0 = performance.now();
-    const build = !(await exists(treePath(root, c.storage.tree)));
+    const build = !(await pathExists(treePath(root, c.storage.tree)));
     if (build) await ensureTreesDir(root);
     let resolved = false;
     return {
@@ -109,7 +101,7 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
       settle: () => Promise.resolve(),
     };
   }
-  if (await exists(cp.rootfs)) {
+  if (await pathExists(cp.rootfs)) {
     return { spec: runSpec(root, c, terminal), resolved: () => true, settle: () => Promise.resolve() };
   }
   const t0 = performance.now();

@@ -46,3 +46,13 @@ export function blobPath(root: string, digest: string): string {
   if (alg !== "sha256" || !/^[a-f0-9]{64}$/.test(hex ?? "")) throw new Error(`invalid digest "${digest}"`);
   return `${root}/blobs/sha256/${hex}`;
 }
+
+/** Whether anything is at `path` (a symlink itself counts; it is not followed). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
