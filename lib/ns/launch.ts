@@ -15,6 +15,7 @@ import { warnOnce } from "../log.ts";
 import { checkHelpers } from "./helpers_check.ts";
 import { mapArgs, toContainer } from "./idmap.ts";
 import { mkfifo } from "./libc.ts";
+import { pumpOutput } from "./log_pump.ts";
 import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
@@ -22,7 +23,13 @@ import { type ExitRecord, supervisorCommand } from "./supervisor.ts";
 
 /** How the container's stdio is wired. */
 export type LaunchIO =
-  | { mode: "foreground"; tty: boolean; stdin: boolean }
+  | {
+    mode: "foreground";
+    tty: boolean;
+    stdin: boolean;
+    /** Without a terminal: also append the output to this k8s-file log (see log_pump.ts). */
+    logPath?: string;
+  }
   | {
     mode: "detached";
     logPath: string;
@@ -247,6 +254,7 @@ export interface Prelaunched {
 
 interface PrelaunchParts {
   specIn: WritableStreamDefaultWriter<Uint8Array>;
+  child: Deno.ChildProcess;
   unsharePid: number;
   status: Promise<number>;
   exited: () => boolean;
@@ -254,14 +262,22 @@ interface PrelaunchParts {
   ready: Promise<void>;
 }
 
-function prelaunchKey(ns: PrelaunchNs): string {
-  return JSON.stringify([ns.namespaces, ns.uidMap ?? [], ns.gidMap ?? []]);
+function prelaunchKey(ns: PrelaunchNs, logged: boolean): string {
+  return JSON.stringify([ns.namespaces, ns.uidMap ?? [], ns.gidMap ?? [], logged]);
 }
 
-/** Spawns `setsid <cmd>` with inherited stdout/stderr (the foreground container's stdio). */
-function spawnForeground(cmd: string[], stdin: "inherit" | "null" | "piped"): Deno.ChildProcess {
+/**
+ * Spawns `setsid <cmd>` with the foreground container's stdio: stdout/stderr inherited, or piped when they
+ * are also logged (`pumpOutput`).
+ */
+function spawnForeground(
+  cmd: string[],
+  stdin: "inherit" | "null" | "piped",
+  logged: boolean,
+): Deno.ChildProcess {
+  const out = logged ? "piped" : "inherit";
   try {
-    return new Deno.Command("setsid", { args: cmd, stdin, stdout: "inherit", stderr: "inherit" }).spawn();
+    return new Deno.Command("setsid", { args: cmd, stdin, stdout: out, stderr: out }).spawn();
   } catch (e) {
     unshareMissing(e, "setsid");
   }
@@ -286,9 +302,9 @@ async function mapAndRelease(
 
 /**
  * Starts stage 2 ahead of its spec (see {@link Prelaunched}); rootless, `dir` (a fresh temp dir, removed once
- * the maps are written) holds the sync fifo.
+ * the maps are written) holds the sync fifo. `logged`: its output is piped, for a launch with a `logPath`.
  */
-export function prelaunch(ns: PrelaunchNs, dir: string): Prelaunched {
+export function prelaunch(ns: PrelaunchNs, dir: string, logged = false): Prelaunched {
   checkHelpers({ rootless: ns.namespaces.user && Deno.uid() !== 0, detached: false });
   const syncFifo = ns.namespaces.user ? `${dir}/sync.fifo` : undefined;
   if (syncFifo) {
@@ -304,7 +320,7 @@ export function prelaunch(ns: PrelaunchNs, dir: string): Prelaunched {
   const shell = { namespaces: ns.namespaces, uidMap: ns.uidMap, gidMap: ns.gidMap } as LaunchSpec;
   let child: Deno.ChildProcess;
   try {
-    child = spawnForeground(unshareCommand(shell, stage2Command("-"), syncFifo), "piped");
+    child = spawnForeground(unshareCommand(shell, stage2Command("-"), syncFifo), "piped", logged);
   } catch (e) {
     removeDir();
     throw e;
@@ -319,18 +335,22 @@ export function prelaunch(ns: PrelaunchNs, dir: string): Prelaunched {
   const specIn = child.stdin.getWriter();
   let taken = false;
   return {
-    key: prelaunchKey(ns),
+    key: prelaunchKey(ns, logged),
     cancel: () => {
       if (taken) return;
       taken = true;
       specIn.close().catch(() => {});
+      if (logged) {
+        child.stdout.cancel().catch(() => {});
+        child.stderr.cancel().catch(() => {});
+      }
       if (syncFifo && !exited) sendSignal(child.pid, 9); // maybe still waiting for its maps
       removeDir();
     },
     take: () => {
       if (taken) return undefined;
       taken = true;
-      return { specIn, unsharePid: child.pid, status, exited: () => exited, ready };
+      return { specIn, child, unsharePid: child.pid, status, exited: () => exited, ready };
     },
   };
 }
@@ -353,7 +373,10 @@ export async function launch(
       throw new PodError(`launch: ${what} "${path}" is not a directory path`);
     }
   }
-  const fits = io.mode === "foreground" && !io.tty && !io.stdin && early?.key === prelaunchKey(spec);
+  const hasProcess = !!spec.process || !!spec.deferProcess;
+  const logPath = io.mode === "foreground" && !io.tty && hasProcess ? io.logPath : undefined;
+  const fits = io.mode === "foreground" && !io.tty && !io.stdin &&
+    early?.key === prelaunchKey(spec, !!logPath);
   const pre = fits ? early!.take() : undefined;
   early?.cancel();
   if (!pre) {
@@ -369,7 +392,6 @@ export async function launch(
     } catch { /* absent */ }
   }
   for (const f of [files.fifo, syncFifo, processFifo]) if (f) mkfifo(f, 0o600);
-  const hasProcess = !!spec.process || !!spec.deferProcess;
   const relay = io.mode === "foreground" && io.tty && hasProcess ? new PtyRelay() : undefined;
   if (relay) spec = { ...spec, ttyPath: relay.slavePath };
   Deno.writeTextFileSync(files.spec, JSON.stringify(spec), { mode: 0o600 });
@@ -390,7 +412,9 @@ export async function launch(
   let launched = false;
   let unsharePid: number;
   let status: Promise<number>;
+  let output: Deno.ChildProcess | undefined; // piped stdout/stderr to pump into the log
   if (pre) {
+    if (logPath) output = pre.child;
     unsharePid = pre.unsharePid;
     status = pre.status.then((code) => {
       exited = true;
@@ -401,7 +425,8 @@ export async function launch(
     await pre.specIn.write(new TextEncoder().encode(JSON.stringify(spec) + "\n")).catch(() => {});
     await pre.specIn.close().catch(() => {});
   } else if (io.mode === "foreground") {
-    const child = spawnForeground(cmd, io.stdin && !io.tty ? "inherit" : "null");
+    const child = spawnForeground(cmd, io.stdin && !io.tty ? "inherit" : "null", !!logPath);
+    if (logPath) output = child;
     unsharePid = child.pid;
     status = child.status.then((s) => {
       exited = true;
@@ -449,6 +474,7 @@ export async function launch(
     keep.file = undefined;
   };
   status.then(abort);
+  const pumping = output && logPath ? pumpOutput(output, logPath, status) : undefined;
 
   let pid = 0;
   const forward = (sig: Deno.Signal) => () => pid && sendSignal(pid, signalNumber(sig));
@@ -508,6 +534,7 @@ export async function launch(
     closeProcessOut();
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
     await relay?.finish();
+    await pumping?.catch(() => {});
   }
 }
 

@@ -95,7 +95,7 @@ export async function startEarly(root: string, o: CreateOptions): Promise<Prelau
     const ns = launchNamespaces(await namespacesFor(o));
     const tmp = storePaths(root).tmp;
     if (!(await pathExists(tmp))) return undefined; // a new store: the run pulls first anyway
-    return prelaunch(ns, `${tmp}/${tempName("stage2")}`);
+    return prelaunch(ns, `${tmp}/${tempName("stage2")}`, !o.rm); // kept containers log their output
   } catch (e) {
     debug(`no early start: ${e instanceof Error ? e.message : e}`);
     return undefined;

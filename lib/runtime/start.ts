@@ -191,6 +191,16 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
   });
 }
 
+/** How a foreground container is attached. */
+export interface ForegroundIO {
+  /** `-t`: a pty, the host terminal raw. */
+  tty: boolean;
+  /** `-i`: stdin passed on. */
+  stdin: boolean;
+  /** Without `-t`: also write the output to the container's log (for `pod logs`; not for `run --rm`). */
+  log?: boolean;
+}
+
 /**
  * Runs a container in the foreground (`run` without `-d`, `start -a`): the state is `running` while its
  * command runs, then `exited` with its code, which is returned. `early`: a stage 2 already started for it
@@ -199,7 +209,7 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
 export async function startForeground(
   root: string,
   id: string,
-  io: { tty: boolean; stdin: boolean },
+  io: ForegroundIO,
   early?: Prelaunched,
 ): Promise<number> {
   try {
@@ -212,7 +222,7 @@ export async function startForeground(
 async function runForeground(
   root: string,
   id: string,
-  io: { tty: boolean; stdin: boolean },
+  io: ForegroundIO,
   early?: Prelaunched,
 ): Promise<number> {
   let rec!: ContainerRecord;
@@ -228,7 +238,8 @@ async function runForeground(
       },
       resolveProcess: plan.resolveProcess,
     };
-    return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin }, hooks, early);
+    const logPath = io.log ? containerPaths(root, id).log : undefined;
+    return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath }, hooks, early);
   };
   await withContainerLock(root, id, async () => {
     rec = await readContainer(root, id);

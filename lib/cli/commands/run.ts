@@ -60,7 +60,12 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   }
   let code: number;
   try {
-    code = await start.startForeground(g.root, id, { tty: !!o.tty, stdin: !!o.interactive }, early);
+    code = await start.startForeground(
+      g.root,
+      id,
+      { tty: !!o.tty, stdin: !!o.interactive, log: !o.rm },
+      early,
+    );
   } finally {
     await cleanup();
   }

@@ -52,6 +52,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     const code = await start.startForeground(g.root, id, {
       tty: rec.config.process.terminal,
       stdin: !!p.flags.interactive || (rec.config.process.stdin && !!p.flags.attach),
+      log: !rec.config.autoRemove,
     });
     if (rec.config.autoRemove) {
       const { removeById } = await import("../../runtime/lifecycle.ts");
