@@ -31,18 +31,6 @@ export async function buildHostTree(
   const dir = treePath(root, await treeKey(layers.map((l) => l.digest), { mode: "host" }));
   if (await pathExists(dir)) return;
   await ensureTreesDir(root);
-  const tmp = `${dir}.tmp-${Deno.pid}`;
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { mode: 0o755 });
-  try {
-    const { unpackLayers } = await import("../unpack/mod.ts");
-    await unpackLayers(tmp, layers, { waitFor: ready });
-    await Deno.rename(tmp, dir).catch(async (e) => {
-      if (!(await pathExists(dir))) throw e; // another pull or start finished it first: theirs is used
-      await Deno.remove(tmp, { recursive: true });
-    });
-  } catch (e) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw e;
-  }
+  const { unpackInto } = await import("../unpack/mod.ts");
+  await unpackInto(dir, `${dir}.tmp-${Deno.pid}`, layers, { waitFor: ready });
 }

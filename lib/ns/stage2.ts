@@ -53,13 +53,8 @@ class Stage2Error extends Error {
 const enc = new TextEncoder();
 
 async function prepareRootfs(spec: LaunchSpec): Promise<void> {
-  const tmp = `${spec.rootfs}.tmp`;
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { recursive: true, mode: 0o755 });
-  const mod = await import("../unpack/mod.ts");
-  await mod.unpackLayers(tmp, spec.prepare!.layers);
-  await Deno.remove(spec.rootfs, { recursive: true }).catch(() => {});
-  await Deno.rename(tmp, spec.rootfs);
+  const { unpackInto } = await import("../unpack/mod.ts");
+  await unpackInto(spec.rootfs, `${spec.rootfs}.tmp`, spec.prepare!.layers, { replace: true });
 }
 
 /**
@@ -68,18 +63,9 @@ async function prepareRootfs(spec: LaunchSpec): Promise<void> {
  */
 async function buildTree(spec: LaunchSpec, hostPid: number): Promise<void> {
   const lower = spec.overlay!.lower;
-  const tmp = `${lower}.tmp-${hostPid}`;
   await Deno.mkdir(lower.slice(0, lower.lastIndexOf("/")), { recursive: true, mode: 0o700 });
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { mode: 0o755 });
-  const mod = await import("../unpack/mod.ts");
-  await mod.unpackLayers(tmp, spec.prepare!.layers);
-  try {
-    await Deno.rename(tmp, lower);
-  } catch (e) {
-    if (!Deno.statSync(lower).isDirectory) throw e; // finished by another start meanwhile: use that one
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  }
+  const { unpackInto } = await import("../unpack/mod.ts");
+  await unpackInto(lower, `${lower}.tmp-${hostPid}`, spec.prepare!.layers);
 }
 
 /** The container's upper and work dirs (first start): the upper takes the owner and mode of the tree's root. */

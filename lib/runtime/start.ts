@@ -52,12 +52,8 @@ function extractsHere(rec: ContainerRecord): boolean {
 
 /** Extracts the layers into `<rootfs>.tmp`, renamed to `rootfs` once every layer verified. */
 async function extractHere(rootfs: string, rec: ContainerRecord): Promise<void> {
-  const tmp = `${rootfs}.tmp`;
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { mode: 0o755 });
-  const { unpackLayers } = await import("../unpack/mod.ts");
-  await unpackLayers(tmp, rec.config.layers);
-  await Deno.rename(tmp, rootfs);
+  const { unpackInto } = await import("../unpack/mod.ts");
+  await unpackInto(rootfs, `${rootfs}.tmp`, rec.config.layers, { replace: true });
 }
 
 /** How a start launches. */

@@ -136,6 +136,35 @@ export async function unpackLayers(
   }
 }
 
+/**
+ * Extracts `layers` into the fresh directory `tmp` and renames it to `target` only once every layer
+ * verified, so `target` is whole or absent; a failure removes `tmp`. `replace`: an existing `target` is
+ * removed first (a container's own rootfs); otherwise a `target` that appeared meanwhile (another builder of
+ * the same image tree finished first) is kept and this copy removed.
+ */
+export async function unpackInto(
+  target: string,
+  tmp: string,
+  layers: LayerSource[],
+  opts: UnpackOptions & { replace?: boolean } = {},
+): Promise<void> {
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { mode: 0o755 });
+  try {
+    await unpackLayers(tmp, layers, opts);
+    if (opts.replace) await Deno.remove(target, { recursive: true }).catch(() => {});
+    try {
+      await Deno.rename(tmp, target);
+    } catch (e) {
+      if (opts.replace || !(await Deno.lstat(target).then((s) => s.isDirectory, () => false))) throw e;
+      await Deno.remove(tmp, { recursive: true });
+    }
+  } catch (e) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw e;
+  }
+}
+
 /** Applies one layer stream (compressed or not) — exported for tests and `pod cp`. */
 export async function applyLayer(
   target: string,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { applyLayer, unpackLayers, type UnpackOptions } from "../../lib/unpack/mod.ts";
+import { applyLayer, unpackInto, unpackLayers, type UnpackOptions } from "../../lib/unpack/mod.ts";
 import { PodError } from "../../lib/errors.ts";
 import { buildTar, concat, type TarEntryInput } from "../helpers/tarwriter.ts";
 
@@ -561,6 +561,29 @@ Deno.test("unpack: a target that resolves to the host's / is refused before any 
       );
     }
     await assert.rejects(Deno.lstat("/pod-unpack-must-not-exist"));
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("unpack: unpackInto renames a whole tree into place, keeps one another builder finished, cleans up on failure", async () => {
+  const base = await Deno.makeTempDir({ prefix: "pod-unpack-" });
+  try {
+    Deno.writeFileSync(`${base}/good`, buildTar([{ name: "f", content: "new" }]));
+    Deno.writeFileSync(`${base}/bad`, buildTar([{ name: "../escape", content: "x" }]));
+    const good = [{ digest: "sha256:good", mediaType: TAR, path: `${base}/good` }];
+    const bad = [{ digest: "sha256:bad", mediaType: TAR, path: `${base}/bad` }];
+    await unpackInto(`${base}/t`, `${base}/t.tmp-1`, good);
+    assert.equal(Deno.readTextFileSync(`${base}/t/f`), "new");
+    // a tree that is already there (another builder won): kept, this copy dropped
+    Deno.writeTextFileSync(`${base}/t/f`, "first");
+    await unpackInto(`${base}/t`, `${base}/t.tmp-2`, good);
+    assert.equal(Deno.readTextFileSync(`${base}/t/f`), "first");
+    // replace: a container's own rootfs is made anew
+    await unpackInto(`${base}/t`, `${base}/t.tmp-3`, good, { replace: true });
+    assert.equal(Deno.readTextFileSync(`${base}/t/f`), "new");
+    await assert.rejects(unpackInto(`${base}/u`, `${base}/u.tmp-4`, bad), PodError);
+    assert.deepEqual([...Deno.readDirSync(base)].map((e) => e.name).sort(), ["bad", "good", "t"]);
   } finally {
     await Deno.remove(base, { recursive: true });
   }
