@@ -15,6 +15,8 @@
  * Nothing the runs write is deleted before the benchmark ends: on ext4 without a journal (this project's test
  * VMs) creating inodes right after many were deleted is several times slower (the allocator skips recently
  * deleted inodes one by one), so deleting one run's tree would slow down the next run, whichever tool it is.
+ * For the same reason pod's and podman's pulls alternate, and every timed run starts after a `sync` (the
+ * previous run's writeback would otherwise compete with it for the two cores and the disk).
  * @module
  */
 
@@ -100,6 +102,35 @@ async function podmanPath(): Promise<boolean> {
     .success;
 }
 
+/**
+ * Waits for the dirty pages of earlier runs to reach the disk (`sync`, not timed), so each timed run starts
+ * from the same state instead of competing with the previous run's writeback.
+ */
+async function settle(): Promise<void> {
+  await new Deno.Command("sync").output();
+}
+
+/** One timed `podman pull` into a temp root of its own (removed at the end, see {@link main}). */
+async function podmanPull(ref: string, work: string, path: string): Promise<Timed> {
+  // podman refuses a runroot longer than 50 characters: a short temp dir of its own
+  const root = await Deno.makeTempDir({ prefix: "pm-" });
+  podmanRoots.push(root);
+  await settle();
+  return await timed([
+    "podman",
+    "--root",
+    `${root}/root`,
+    "--runroot",
+    `${root}/run`,
+    "--cgroup-manager=cgroupfs",
+    "--events-backend=file",
+    "pull",
+    "-q",
+    "--tls-verify=false",
+    ref,
+  ], { PATH: path, HOME: work, XDG_RUNTIME_DIR: `${root}/xdg` });
+}
+
 async function benchSize(reg: Registry, work: string, mb: number, layers: number, runs: number) {
   const img = await bigImage(reg, mb, { layers, repo: `test/big${mb}` });
   const blobBytes = img.layers.reduce((n, l) => n + l.size, 0);
@@ -113,14 +144,18 @@ async function benchSize(reg: Registry, work: string, mb: number, layers: number
     DENO_NO_UPDATE_CHECK: "1",
   };
 
-  // pod pull (fresh store each run)
+  // pod pull and podman pull, alternating (a fresh store each run), each after a `sync`
+  const havePodman = await podmanPath();
   const pulls: Timed[] = [];
+  const pm: Timed[] = [];
   let store = "";
   for (let i = 0; i < runs; i++) {
     store = `${work}/pod-${mb}-${i}`;
+    await settle();
     pulls.push(
       await timed([Deno.execPath(), "run", "-A", CLI, "pull", "-q", img.ref], { ...env, POD_HOME: store }),
     );
+    if (havePodman) pm.push(await podmanPull(img.ref, work, env.PATH));
   }
   const podPull = median(pulls.map((r) => r.s));
   const podPullRss = Math.max(...pulls.map((r) => r.rssKiB));
@@ -138,6 +173,7 @@ async function benchSize(reg: Registry, work: string, mb: number, layers: number
   for (let i = 0; i < runs; i++) {
     const target = `${work}/rootfs-${mb}-${i}`;
     await Deno.mkdir(target);
+    await settle();
     const t = await timed([Deno.execPath(), "run", "-A", SELF, "--unpack-child", target, layersJson], env);
     unp.push({ inS: Number(/__UNPACK__ (\S+)/.exec(t.stdout)?.[1]), t });
   }
@@ -151,6 +187,7 @@ async function benchSize(reg: Registry, work: string, mb: number, layers: number
     const target = `${work}/tar-${mb}-${i}`;
     await Deno.mkdir(target);
     const script = layersIn.map((l) => `tar -xzf '${l.path}' -C '${target}'`).join(" && ");
+    await settle();
     tars.push(await timed(["sh", "-c", script], env));
   }
   const tar = median(tars.map((r) => r.s));
@@ -168,28 +205,7 @@ async function benchSize(reg: Registry, work: string, mb: number, layers: number
     tarRss,
   };
 
-  if (await podmanPath()) {
-    const pm: Timed[] = [];
-    for (let i = 0; i < runs; i++) {
-      // podman refuses a runroot longer than 50 characters: a short temp dir of its own
-      const root = await Deno.makeTempDir({ prefix: "pm-" });
-      pm.push(
-        await timed([
-          "podman",
-          "--root",
-          `${root}/root`,
-          "--runroot",
-          `${root}/run`,
-          "--cgroup-manager=cgroupfs",
-          "--events-backend=file",
-          "pull",
-          "-q",
-          "--tls-verify=false",
-          img.ref,
-        ], { PATH: env.PATH, HOME: work, XDG_RUNTIME_DIR: `${root}/xdg` }),
-      );
-      podmanRoots.push(root);
-    }
+  if (pm.length > 0) {
     r.podman = median(pm.map((x) => x.s));
     r.podmanRss = Math.max(...pm.map((x) => x.rssKiB));
   }

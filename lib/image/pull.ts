@@ -30,7 +30,7 @@ import {
 import { type ImageReference, parseReference, storageName } from "../oci/reference.ts";
 import { CONFIG_CAP, RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
-import { hasBlob, openBlobWriter, putBlobBytes, readBlob } from "../store/blobs.ts";
+import { type BlobWriter, hasBlob, openBlobWriter, putBlobBytes, readBlob } from "../store/blobs.ts";
 import { claimBlobs } from "../store/gc.ts";
 import { addImage, ensureStore } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
@@ -266,13 +266,18 @@ async function pullResolved(
     // 3. layers (each digest once), concurrently; as root the image tree is built as they arrive
     const seen = new Set<string>();
     const layers = manifest.layers.filter((l) => !seen.has(l.digest) && seen.add(l.digest));
+    // per layer: its writer once the download starts (null: the blob was stored already)
+    const started = new Map(layers.map((l) => [l.digest, Promise.withResolvers<BlobWriter | null>()]));
+    for (const s of started.values()) s.promise.catch(() => {}); // reported by the pool
     const storeLayer = async (l: Descriptor): Promise<void> => {
       if (await hasBlob(root, l.digest)) {
+        started.get(l.digest)!.resolve(null);
         emit({ type: "blob-skipped", kind: "blob", digest: l.digest, size: l.size });
         return;
       }
       emit({ type: "blob-start", kind: "blob", digest: l.digest, size: l.size });
       const w = await openBlobWriter(root, l.digest, l.size);
+      started.get(l.digest)!.resolve(w);
       try {
         await client.downloadBlob(
           repo,
@@ -287,8 +292,6 @@ async function pullResolved(
       }
       emit({ type: "blob-done", kind: "blob", digest: l.digest, size: l.size });
     };
-    const stored = new Map(layers.map((l) => [l.digest, Promise.withResolvers<void>()]));
-    for (const s of stored.values()) s.promise.catch(() => {}); // reported by the pool
     const tree = opts.buildTree ?? Deno.uid() === 0
       ? buildHostTree(
         root,
@@ -297,21 +300,19 @@ async function pullResolved(
           path: blobPath(root, l.digest),
           diffId: config.rootfs.diff_ids[i],
         })),
-        (i) => stored.get(manifest.layers[i].digest)!.promise,
+        async (i, reuse) => (await started.get(manifest.layers[i].digest)!.promise)?.follow(reuse) ?? null,
       )
       : undefined;
     tree?.catch(() => {}); // awaited below
     await pool(layers, opts.concurrency ?? 3, async (l) => {
-      const done = stored.get(l.digest)!;
       try {
         await storeLayer(l);
-        done.resolve();
       } catch (e) {
-        done.reject(e);
+        started.get(l.digest)!.reject(e); // no effect once the writer was handed out: follow() sees the abort
         throw e;
       }
     }).catch(async (e) => {
-      for (const s of stored.values()) s.reject(e);
+      for (const s of started.values()) s.reject(e);
       await tree?.catch(() => {});
       throw e;
     });

@@ -1,6 +1,9 @@
 /**
  * File-system calls Deno lacks, through libc (FFI): calls that must not follow a symlink at the last path
- * component (`lchown`, `utimensat(AT_SYMLINK_NOFOLLOW)`, `lsetxattr`) and `mknod` for fifos and devices.
+ * component (`lchown`, `utimensat(AT_SYMLINK_NOFOLLOW)`, `lsetxattr`), `mknod` for fifos and devices, and
+ * files handled by descriptor: created with `O_EXCL|O_NOFOLLOW`, filled with `pwrite` (also on one of
+ * Deno's blocking threads, so the unpacker's file writes overlap its decompression), then owner, xattrs,
+ * mode and times set through the descriptor, which names the inode created whatever happens to its path.
  *
  * The library is opened lazily on first use, so importing this module costs nothing. Every function throws a
  * {@link LibcError} carrying the errno on failure.
@@ -54,11 +57,14 @@ export class LibcError extends Error {
 const ERRNO_NAMES: Record<number, string> = {
   1: "operation not permitted",
   2: "no such file or directory",
+  5: "input/output error",
+  9: "bad file descriptor",
   13: "permission denied",
   17: "file exists",
   20: "not a directory",
   21: "is a directory",
   22: "invalid argument",
+  27: "file too large",
   28: "no space left on device",
   30: "read-only file system",
   34: "numerical result out of range",
@@ -79,6 +85,19 @@ const SYMBOLS = {
   utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   mknod: { parameters: ["buffer", "u32", "u64"], result: "i32" },
   lsetxattr: { parameters: ["buffer", "buffer", "buffer", "usize", "i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  pwriteAsync: {
+    name: "pwrite",
+    parameters: ["i32", "buffer", "usize", "i64"],
+    result: "isize",
+    nonblocking: true,
+  },
+  fchown: { parameters: ["i32", "u32", "u32"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
+  futimens: { parameters: ["i32", "buffer"], result: "i32" },
+  fsetxattr: { parameters: ["i32", "buffer", "buffer", "usize", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -126,12 +145,16 @@ export interface Timespec {
 
 const timesBuf = new BigInt64Array(4);
 
-/** Sets access and modification time of `path` without following a symlink at its last component. */
-export function lutimes(path: string, atime: Timespec, mtime: Timespec): void {
+function fillTimes(atime: Timespec, mtime: Timespec): void {
   timesBuf[0] = BigInt(Math.trunc(atime.sec));
   timesBuf[1] = BigInt(atime.nsec);
   timesBuf[2] = BigInt(Math.trunc(mtime.sec));
   timesBuf[3] = BigInt(mtime.nsec);
+}
+
+/** Sets access and modification time of `path` without following a symlink at its last component. */
+export function lutimes(path: string, atime: Timespec, mtime: Timespec): void {
+  fillTimes(atime, mtime);
   check(libc().utimensat(AT_FDCWD, cstr(path), timesBuf, AT_SYMLINK_NOFOLLOW), "utimensat", path);
 }
 
@@ -155,4 +178,67 @@ export function lsetxattr(path: string, name: string, value: Uint8Array): void {
   const v = new Uint8Array(value.length);
   v.set(value);
   check(libc().lsetxattr(cstr(path), cstr(name), v, BigInt(v.length), 0), "lsetxattr", path);
+}
+
+/** `O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC` (O_NOFOLLOW differs between architectures). */
+const CREATE_FLAGS = 0o1 | 0o100 | 0o200 | 0o2000000 |
+  (Deno.build.arch === "aarch64" ? 0o100000 : 0o400000);
+
+/**
+ * Creates `path` (which must not exist: an existing file or symlink fails with EEXIST, nothing is followed)
+ * for writing with permissions `mode & 0o777` less the umask; returns the descriptor. `path` names the file
+ * in messages of the descriptor calls below.
+ */
+export function createFile(path: string, mode = 0o600): number {
+  const fd = libc().open(cstr(path), CREATE_FLAGS, mode & 0o777);
+  if (fd < 0) throw new LibcError("open", errno(), path);
+  return fd;
+}
+
+/** Writes `data` at `offset` of `fd`; returns how many bytes were written (possibly fewer). */
+export function pwrite(fd: number, data: Uint8Array<ArrayBuffer>, offset: number, path: string): number {
+  const n = Number(libc().pwrite(fd, data, BigInt(data.length), BigInt(offset)));
+  if (n < 0) throw new LibcError("write", errno(), path);
+  return n;
+}
+
+/**
+ * {@link pwrite} on one of Deno's blocking threads: resolves to the bytes written, or -1 on failure (errno
+ * belongs to that thread: repeat the write with {@link pwrite} to learn why). `data` must stay unchanged
+ * until the promise settles.
+ */
+export async function pwriteAsync(
+  fd: number,
+  data: Uint8Array<ArrayBuffer>,
+  offset: number,
+): Promise<number> {
+  return Number(await libc().pwriteAsync(fd, data, BigInt(data.length), BigInt(offset)));
+}
+
+/** Changes the owner of the open file `fd`. */
+export function fchown(fd: number, uid: number, gid: number, path: string): void {
+  check(libc().fchown(fd, uid >>> 0, gid >>> 0), "fchown", path);
+}
+
+/** Changes the permission bits (including setuid, setgid, sticky) of the open file `fd`. */
+export function fchmod(fd: number, mode: number, path: string): void {
+  check(libc().fchmod(fd, mode & 0o7777), "fchmod", path);
+}
+
+/** Sets access and modification time of the open file `fd`. */
+export function futimes(fd: number, atime: Timespec, mtime: Timespec, path: string): void {
+  fillTimes(atime, mtime);
+  check(libc().futimens(fd, timesBuf), "futimens", path);
+}
+
+/** Sets an extended attribute on the open file `fd`. */
+export function fsetxattr(fd: number, name: string, value: Uint8Array, path: string): void {
+  const v = new Uint8Array(value.length);
+  v.set(value);
+  check(libc().fsetxattr(fd, cstr(name), v, BigInt(v.length), 0), "fsetxattr", path);
+}
+
+/** Closes `fd` (an error closing a file only written to would be a write error: reported as such). */
+export function closeFd(fd: number, path: string): void {
+  check(libc().close(fd), "close", path);
 }

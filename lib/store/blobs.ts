@@ -34,6 +34,9 @@ export async function blobSize(root: string, digest: string): Promise<number | u
   }
 }
 
+/** Read size of {@link BlobWriter.follow}. */
+const FOLLOW_CHUNK = 128 * 1024;
+
 type NodeHash = { update(b: Uint8Array): NodeHash; digest(enc: "hex"): string };
 
 async function newHash(): Promise<NodeHash> {
@@ -67,6 +70,8 @@ export class BlobWriter {
   #hash: NodeHash;
   #written = 0;
   #done = false;
+  #state: "open" | "committed" | "aborted" = "open";
+  #waiters: (() => void)[] = [];
 
   private constructor(
     root: string,
@@ -110,6 +115,53 @@ export class BlobWriter {
     let off = 0;
     while (off < chunk.length) off += await this.#file.write(chunk.subarray(off));
     this.#written += chunk.length;
+    this.#notify();
+  }
+
+  #notify(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const wake of w) wake();
+  }
+
+  /**
+   * Reads the blob while it is being written: chunks of the bytes written so far, waiting for more; ends after
+   * all `size` bytes once the blob is committed (verified), throws when the write is aborted or fails to
+   * verify. The bytes are not verified yet when they are read (the reader must check what it makes of them:
+   * the unpacker checks the diff_id); after a {@link reset} the rest is read from the new attempt. With `reuse`, every chunk is a view
+   * of one buffer, valid until the next is requested.
+   */
+  async *follow(reuse = false): AsyncGenerator<Uint8Array> {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(this.tmpPath, { read: true }); // sync: commit and abort change state before the path
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound) || this.#state !== "committed") {
+        throw new PodError(`blob ${this.digest}: its download failed`);
+      }
+      file = Deno.openSync(blobPath(this.root, this.digest), { read: true });
+    }
+    let buf = new Uint8Array(FOLLOW_CHUNK);
+    try {
+      for (let pos = 0; pos < this.size;) {
+        if (this.#state === "aborted") throw new PodError(`blob ${this.digest}: its download failed`);
+        const avail = this.#written - pos;
+        if (avail <= 0) {
+          await new Promise<void>((wake) => this.#waiters.push(wake));
+          continue;
+        }
+        const n = await file.read(avail < buf.length ? buf.subarray(0, avail) : buf);
+        if (n === null || n === 0) continue; // truncated meanwhile by a reset: wait for the new bytes
+        pos += n;
+        yield n === buf.length ? buf : buf.subarray(0, n);
+        if (!reuse) buf = new Uint8Array(FOLLOW_CHUNK);
+      }
+      // the end only once the blob verified
+      while (this.#state === "open") await new Promise<void>((wake) => this.#waiters.push(wake));
+      if (this.#state === "aborted") throw new PodError(`blob ${this.digest}: its download failed`);
+    } finally {
+      file.close();
+    }
   }
 
   /** Discards what was written (start again from byte 0). */
@@ -118,6 +170,7 @@ export class BlobWriter {
     await this.#file.seek(0, Deno.SeekMode.Start);
     this.#hash = await newHash();
     this.#written = 0;
+    this.#notify();
   }
 
   /** Verifies size and digest, fsyncs and renames into `blobs/`. The writer is closed afterwards. */
@@ -134,9 +187,13 @@ export class BlobWriter {
       this.#file.close();
       const dest = blobPath(this.root, this.digest);
       await Deno.mkdir(storePaths(this.root).blobs, { recursive: true, mode: 0o700 });
+      this.#state = "committed";
       await Deno.rename(this.tmpPath, dest);
+      this.#notify();
       return dest;
     } catch (e) {
+      this.#state = "aborted";
+      this.#notify();
       try {
         this.#file.close();
       } catch { /* already closed */ }
@@ -149,6 +206,8 @@ export class BlobWriter {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
+    this.#state = "aborted";
+    this.#notify();
     try {
       this.#file.close();
     } catch { /* already closed */ }

@@ -7,22 +7,35 @@
 
 import { debug, warn } from "../log.ts";
 import {
+  closeFd,
+  createFile,
   Errno,
+  fchmod,
+  fchown,
   FileType,
+  fsetxattr,
+  futimes,
   lchown,
   LibcError,
   lsetxattr,
   lutimes,
   mknod,
+  pwrite,
   type Timespec,
 } from "../ns/libc_fs.ts";
 import { cleanName, joinRel, type Root, RuleError } from "./root.ts";
 import type { TarEntry } from "./tar.ts";
+import { WriteBehind } from "./write_behind.ts";
+
+/** Files up to this size are written on the main thread; larger ones through {@link WriteBehind}. */
+const SYNC_FILE_BYTES = 32 * 1024;
 
 /** State shared by all layers of one extraction (one warning of each kind per extraction). */
 export class Extraction {
   /** The root being built. */
   readonly root: Root;
+  /** Writes of larger files in flight; drained at the end of every layer. */
+  readonly writer = new WriteBehind();
   #warned = new Set<string>();
 
   constructor(root: Root) {
@@ -86,7 +99,7 @@ export class LayerApplier {
     if (leaf !== undefined && leaf.startsWith(WHITEOUT)) return this.#whiteout(parts);
     if (leaf === undefined) {
       if (e.type !== "dir") throw new RuleError("entry would replace the root directory");
-      this.#ownAndXattrs(this.#root.abs(""), e);
+      this.#pathOwnAndXattrs(this.#root.abs(""), e);
       this.#dirs.push({ rel: "", mode: e.mode, atime: e.atime ?? e.mtime, mtime: e.mtime });
       return;
     }
@@ -153,28 +166,52 @@ export class LayerApplier {
     }
     this.#mark(rel);
     this.#root.noteDir(rel);
-    this.#ownAndXattrs(abs, e);
+    this.#pathOwnAndXattrs(abs, e);
     this.#dirs.push({ rel, mode: e.mode, atime: e.atime ?? e.mtime, mtime: e.mtime });
   }
 
+  /**
+   * A regular file: created new (nothing at `abs` is followed), filled, then owner, xattrs, mode and times
+   * set through its descriptor. Larger files are written behind (see {@link WriteBehind}).
+   */
   async #file(rel: string, abs: string, e: TarEntry): Promise<void> {
-    const first = await e.read();
-    const opts = { write: true, createNew: true, mode: 0o600 } as const;
-    if (first === null || first.length === e.size) {
-      const data = first ?? new Uint8Array(0);
-      this.#create(rel, abs, () => Deno.writeFileSync(abs, data, { createNew: true }));
-    } else {
-      let f: Deno.FsFile | undefined;
-      this.#create(rel, abs, () => f = Deno.openSync(abs, opts));
+    let fd = -1;
+    this.#create(rel, abs, () => fd = createFile(abs));
+    if (e.size > SYNC_FILE_BYTES) {
+      const sink = this.#x.writer.file(fd, abs);
       try {
-        for (let p: Uint8Array | null = first; p !== null; p = await e.read()) {
-          for (let off = 0; off < p.length;) off += f!.writeSync(off === 0 ? p : p.subarray(off));
-        }
-      } finally {
-        f!.close();
+        for (let p = await e.read(); p !== null; p = await e.read()) await sink.write(p);
+      } catch (err) {
+        sink.abort();
+        throw err;
       }
+      sink.end((fd) => this.#fdMeta(fd, abs, e));
+      return;
     }
-    this.#meta(abs, e, true);
+    try {
+      let offset = 0;
+      for (let p = await e.read(); p !== null; p = await e.read()) {
+        const data = p as Uint8Array<ArrayBuffer>;
+        for (let done = 0; done < data.length;) {
+          done += pwrite(fd, done === 0 ? data : data.subarray(done), offset + done, abs);
+        }
+        offset += data.length;
+      }
+      this.#fdMeta(fd, abs, e);
+    } catch (err) {
+      try {
+        closeFd(fd, abs);
+      } catch { /* the first error is the one reported */ }
+      throw err;
+    }
+    closeFd(fd, abs);
+  }
+
+  /** Owner, xattrs, mode and times of a regular file, through its descriptor. */
+  #fdMeta(fd: number, abs: string, e: TarEntry): void {
+    this.#ownAndXattrs(e, (u, g) => fchown(fd, u, g, abs), (n, v) => fsetxattr(fd, n, v, abs));
+    fchmod(fd, e.mode, abs);
+    futimes(fd, e.atime ?? e.mtime, e.mtime, abs);
   }
 
   #hardlink(rel: string, abs: string, e: TarEntry): void {
@@ -224,17 +261,26 @@ export class LayerApplier {
     this.#meta(abs, e, true);
   }
 
+  /** {@link #ownAndXattrs} of `abs` itself (a symlink is not followed). */
+  #pathOwnAndXattrs(abs: string, e: TarEntry): void {
+    this.#ownAndXattrs(e, (u, g) => lchown(abs, u, g), (n, v) => lsetxattr(abs, n, v));
+  }
+
   /** Owner then xattrs (chown clears security.capability, so xattrs come after it). */
-  #ownAndXattrs(abs: string, e: TarEntry): void {
+  #ownAndXattrs(
+    e: TarEntry,
+    chown: (uid: number, gid: number) => void,
+    setxattr: (name: string, value: Uint8Array) => void,
+  ): void {
     try {
-      lchown(abs, e.uid, e.gid);
+      chown(e.uid, e.gid);
     } catch (err) {
       if (!(err instanceof LibcError) || (err.errno !== Errno.EPERM && err.errno !== Errno.EINVAL)) throw err;
       this.#x.warnOnce("chown", `cannot set file ownership (${err.message}); keeping the current owner`);
     }
     for (const [name, value] of e.xattrs) {
       try {
-        lsetxattr(abs, name, value);
+        setxattr(name, value);
       } catch (err) {
         if (
           !(err instanceof LibcError) ||
@@ -247,7 +293,7 @@ export class LayerApplier {
 
   /** Applies owner, xattrs, mode (`chmod` only for non-symlinks just created) and times. */
   #meta(abs: string, e: TarEntry, chmod: boolean): void {
-    this.#ownAndXattrs(abs, e);
+    this.#pathOwnAndXattrs(abs, e);
     if (chmod) Deno.chmodSync(abs, e.mode);
     lutimes(abs, e.atime ?? e.mtime, e.mtime);
   }
@@ -296,5 +342,5 @@ export class LayerApplier {
 }
 
 function isExists(err: unknown): boolean {
-  return err instanceof Deno.errors.AlreadyExists;
+  return err instanceof Deno.errors.AlreadyExists || (err instanceof LibcError && err.errno === Errno.EEXIST);
 }

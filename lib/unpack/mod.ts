@@ -42,8 +42,11 @@ export interface UnpackOptions {
   maxBytes?: number;
   /** Called as compressed bytes are read: layer index and bytes read so far from that layer. */
   onProgress?: (layerIndex: number, bytesIn: number) => void;
-  /** `unpackLayers`: awaited before a layer's blob is opened (a pull applies each layer once it is stored). */
-  waitFor?: (layerIndex: number) => Promise<void>;
+  /**
+   * `unpackLayers`: the bytes of layer `layerIndex` from elsewhere than its `path` (a pull reads each blob
+   * while it downloads), or null to read `path`. With `reuse` the chunks may be views of one reused buffer.
+   */
+  open?: (layerIndex: number, reuse: boolean) => Promise<AsyncIterable<Uint8Array> | null>;
 }
 
 /** Facts about one layer the unpacker needs. */
@@ -119,7 +122,11 @@ export async function unpackLayers(
 ): Promise<void> {
   const x = new Extraction(targetRoot(target));
   for (const [i, layer] of layers.entries()) {
-    await opts.waitFor?.(i);
+    const streamed = await opts.open?.(i, syncDecompression());
+    if (streamed) {
+      await applyTo(x, streamed, layer, opts, i);
+      continue;
+    }
     let file: Deno.FsFile;
     try {
       file = await Deno.open(layer.path, { read: true });
@@ -232,7 +239,9 @@ async function applyTo(
     }
     applier.finish();
     await reader.drain();
+    await x.writer.drain();
   } catch (err) {
+    await x.writer.drain().catch(() => {}); // every descriptor closed before the caller cleans up
     throw layerError(info.digest, current, err);
   }
   const diffId = "sha256:" + hash.digest("hex");

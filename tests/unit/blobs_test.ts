@@ -85,3 +85,59 @@ Deno.test("blobs: writer reset starts again from 0", async () => {
     await w.abort(); // no-op after commit
   });
 });
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of it) parts.push(new Uint8Array(c));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 2));
+
+Deno.test("blobs: follow reads a blob while it is written, across a reset, and after the commit", async () => {
+  await withRoot(async (root) => {
+    const data = new Uint8Array(700_000).map((_, i) => (i * 7) & 0xff);
+    const w = await openBlobWriter(root, sha(data), data.length);
+    const first = collect(w.follow()); // from before the first byte
+    await w.write(data.subarray(0, 300_000));
+    await tick();
+    await w.reset(); // the registry ignored a Range: the bytes come again from 0
+    const second = collect(w.follow(true)); // from after the reset, one reused buffer
+    for (let off = 0; off < data.length; off += 99_999) {
+      await w.write(data.subarray(off, Math.min(off + 99_999, data.length)));
+      await tick();
+    }
+    await w.commit();
+    assert.deepEqual(await first, data);
+    assert.deepEqual(await second, data);
+    assert.deepEqual(await collect(w.follow()), data); // after the commit: from the final path
+  });
+});
+
+Deno.test("blobs: follow fails when the write is aborted or does not verify", async () => {
+  await withRoot(async (root) => {
+    const data = new Uint8Array(1000).fill(3);
+    const w = await openBlobWriter(root, sha(data), data.length);
+    const seen = collect(w.follow());
+    seen.catch(() => {}); // checked below
+    await w.write(data.subarray(0, 500));
+    await tick();
+    await w.abort();
+    await assert.rejects(seen, /download failed/);
+    await assert.rejects(collect(w.follow()), /download failed/);
+
+    const bad = await openBlobWriter(root, sha(data), data.length);
+    const seen2 = collect(bad.follow());
+    seen2.catch(() => {}); // checked below
+    await bad.write(new Uint8Array(1000).fill(4));
+    await assert.rejects(bad.commit(), /digest mismatch/);
+    await assert.rejects(seen2, /download failed/);
+    assert.deepEqual(tmpLeft(root), []);
+  });
+});

@@ -588,3 +588,96 @@ Deno.test("unpack: unpackInto renames a whole tree into place, keeps one another
     await Deno.remove(base, { recursive: true });
   }
 });
+
+/** Bytes of `n` with a pattern that differs at every offset of a 256 KiB buffer. */
+function patterned(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed + (i >> 12)) & 0xff;
+  return b;
+}
+
+Deno.test("unpack: larger files written behind keep contents, mode, owner, times and xattrs", async () => {
+  await withRoot(async (c) => {
+    const sizes = [32 * 1024, 32 * 1024 + 1, 256 * 1024, 256 * 1024 + 7, 3 * 1024 * 1024 + 11];
+    const entries: TarEntryInput[] = sizes.map((n, i) => ({
+      name: `big/f${i}`,
+      content: patterned(n, i),
+      mode: i === 4 ? 0o4755 : 0o640,
+      uid: 1000 + i,
+      gid: 2000 + i,
+      mtime: 1600000000 + i,
+      pax: { "SCHILY.xattr.user.pod": `v${i}` },
+    }));
+    // many larger files at once: more than the pool's buffers are in flight
+    for (let i = 0; i < 40; i++) entries.push({ name: `many/m${i}`, content: patterned(40000 + i, i) });
+    const tar = buildTar(entries);
+    await c.apply(gzipSync(tar), { mediaType: GZ, diffId: sha(tar) });
+    for (const [i, n] of sizes.entries()) {
+      const st = c.lstat(`big/f${i}`);
+      assert.equal(st.size, n);
+      assert.deepEqual(Deno.readFileSync(`${c.root}/big/f${i}`), patterned(n, i));
+      assert.equal(st.mode! & 0o7777, i === 4 ? 0o4755 : 0o640);
+      assert.equal(st.mtime!.getTime(), (1600000000 + i) * 1000);
+      if (Deno.uid() === 0) assert.deepEqual([st.uid, st.gid], [1000 + i, 2000 + i]);
+      const x = new Deno.Command("python3", {
+        args: [
+          "-c",
+          "import os,sys; print(os.getxattr(sys.argv[1], 'user.pod').decode())",
+          `${c.root}/big/f${i}`,
+        ],
+      }).outputSync();
+      assert.equal(dec.decode(x.stdout).trim(), `v${i}`);
+    }
+    for (let i = 0; i < 40; i++) {
+      assert.deepEqual(Deno.readFileSync(`${c.root}/many/m${i}`), patterned(40000 + i, i));
+    }
+  });
+});
+
+Deno.test("unpack: a larger file replaced while its writes are in flight never changes what replaced it", async () => {
+  await withRoot(async (c) => {
+    await c.apply([
+      { name: "a", content: patterned(2 * 1024 * 1024, 1), mode: 0o4777, mtime: 1 },
+      // the same path becomes a symlink out of the root, then a hardlink keeps the big file's inode
+      { name: "b", content: patterned(1024 * 1024, 2), mode: 0o600, mtime: 2 },
+      { name: "b2", type: "hardlink", linkname: "b" },
+      { name: "a", type: "symlink", linkname: "../victim/secret" },
+      { name: "b", type: "symlink", linkname: "../victim/sub/file" },
+      { name: "c", content: patterned(600 * 1024, 3), mode: 0o644 },
+      { name: "c", content: "small now", mode: 0o600 },
+    ]);
+    assert.ok(c.lstat("a").isSymlink);
+    assert.ok(c.lstat("b").isSymlink);
+    assert.equal(c.read("c"), "small now");
+    assert.equal(c.lstat("c").mode! & 0o777, 0o600);
+    const b2 = c.lstat("b2");
+    assert.equal(b2.size, 1024 * 1024);
+    assert.equal(b2.mode! & 0o7777, 0o600);
+    assert.equal(b2.mtime!.getTime(), 2000);
+    assert.deepEqual(Deno.readFileSync(`${c.root}/b2`), patterned(1024 * 1024, 2));
+    // withRoot checks the victim beside the root is unchanged (mode, owner, times, contents)
+  });
+});
+
+Deno.test("unpack: a write error of a file written behind fails the layer and closes every descriptor", async () => {
+  if (Deno.uid() !== 0) return; // needs a small tmpfs
+  await withRoot(async (c) => {
+    const small = `${c.root}/small`;
+    Deno.mkdirSync(small);
+    const mnt = new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", "size=1m", "tmpfs", small] })
+      .outputSync();
+    assert.ok(mnt.success, dec.decode(mnt.stderr));
+    try {
+      const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+      const before = fds();
+      await refused(
+        c.apply([{ name: "small/huge", content: patterned(3 * 1024 * 1024, 9) }]),
+        "sha256:test",
+        "no space left on device",
+      );
+      assert.equal(fds(), before, "a descriptor was left open");
+    } finally {
+      new Deno.Command("umount", { args: [small] }).outputSync();
+    }
+  });
+});
