@@ -150,7 +150,7 @@ export class BlobWriter {
           await new Promise<void>((wake) => this.#waiters.push(wake));
           continue;
         }
-        const n = await file.read(avail < buf.length ? buf.subarray(0, avail) : buf);
+        const n = file.readSync(avail < buf.length ? buf.subarray(0, avail) : buf); // page-cached: no thread trip
         if (n === null || n === 0) continue; // truncated meanwhile by a reset: wait for the new bytes
         pos += n;
         yield n === buf.length ? buf : buf.subarray(0, n);
