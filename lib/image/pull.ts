@@ -285,13 +285,18 @@ async function pullResolved(
           w,
           (done, size) => emit({ type: "blob-progress", digest: l.digest, done, size }),
         );
-        await w.commit();
       } catch (e) {
         await w.abort();
         throw e;
       }
-      emit({ type: "blob-done", kind: "blob", digest: l.digest, size: l.size });
+      // verifying, syncing and renaming need no download slot: the next layer starts meanwhile
+      const commit = w.commit().then(() =>
+        emit({ type: "blob-done", kind: "blob", digest: l.digest, size: l.size })
+      );
+      commit.catch(() => {}); // awaited after the downloads
+      commits.push(commit);
     };
+    const commits: Promise<void>[] = [];
     const tree = opts.buildTree ?? Deno.uid() === 0
       ? buildHostTree(
         root,
@@ -311,7 +316,7 @@ async function pullResolved(
         started.get(l.digest)!.reject(e); // no effect once the writer was handed out: follow() sees the abort
         throw e;
       }
-    }).catch(async (e) => {
+    }).then(() => Promise.all(commits)).catch(async (e) => {
       for (const s of started.values()) s.reject(e);
       await tree?.catch(() => {});
       throw e;
