@@ -9,6 +9,7 @@ import {
   verifyBlob,
   writeBlobFromStream,
 } from "../../lib/store/blobs.ts";
+import { concat } from "../helpers/tarwriter.ts";
 
 const sha = (b: Uint8Array) => "sha256:" + createHash("sha256").update(b).digest("hex");
 
@@ -88,14 +89,8 @@ Deno.test("blobs: writer reset starts again from 0", async () => {
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  for await (const c of it) parts.push(new Uint8Array(c));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  for await (const c of it) parts.push(new Uint8Array(c)); // copied: the chunks may share one buffer
+  return concat(parts);
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 2));
