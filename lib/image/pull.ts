@@ -269,6 +269,7 @@ async function pullResolved(
     // per layer: its writer once the download starts (null: the blob was stored already)
     const started = new Map(layers.map((l) => [l.digest, Promise.withResolvers<BlobWriter | null>()]));
     for (const s of started.values()) s.promise.catch(() => {}); // reported by the pool
+    const commits: Promise<void>[] = []; // of the downloaded blobs, awaited after the downloads
     const storeLayer = async (l: Descriptor): Promise<void> => {
       if (await hasBlob(root, l.digest)) {
         started.get(l.digest)!.resolve(null);
@@ -296,7 +297,6 @@ async function pullResolved(
       commit.catch(() => {}); // awaited after the downloads
       commits.push(commit);
     };
-    const commits: Promise<void>[] = [];
     const tree = opts.buildTree ?? Deno.uid() === 0
       ? buildHostTree(
         root,
