@@ -36,12 +36,17 @@ export type LaunchIO =
     exitPath: string;
     /** Give the container a pty, kept by the supervisor (its output is logged as stdout). */
     tty?: boolean;
+    /** `-i`: the container's input comes through this fifo, made by the supervisor (`pod attach` writes it). */
+    stdinFifo?: string;
   };
 
 /** Callbacks during a launch. */
 export interface LaunchHooks {
-  /** Called as soon as the host pid of the container's init is known (before its command runs). */
-  onStarted?: (pid: number) => void | Promise<void>;
+  /**
+   * Called as soon as the host pid of the container's init is known (before its command runs); detached, with
+   * the supervisor's pid too (it writes the exit record, see supervisor.ts).
+   */
+  onStarted?: (pid: number, supervisorPid?: number) => void | Promise<void>;
   /**
    * With `spec.deferProcess`: called once stage 2 has prepared the rootfs (an overlay root is then mounted at
    * `spec.rootfs` in stage 2's mount namespace: `/proc/<pid>/root<rootfs>`); returns the process to run there
@@ -411,6 +416,7 @@ export async function launch(
   let settled = false;
   let launched = false;
   let unsharePid: number;
+  let supervisorPid: number | undefined;
   let status: Promise<number>;
   let output: Deno.ChildProcess | undefined; // piped stdout/stderr to pump into the log
   if (pre) {
@@ -438,7 +444,13 @@ export async function launch(
     } catch { /* absent */ }
     let child: Deno.ChildProcess;
     try {
-      const sup = supervisorCommand(io.logPath, io.exitPath, cmd, !!io.tty && hasProcess);
+      const sup = supervisorCommand(
+        io.logPath,
+        io.exitPath,
+        cmd,
+        !!io.tty && hasProcess,
+        hasProcess ? io.stdinFifo : undefined,
+      );
       child = new Deno.Command(sup[0], {
         args: sup.slice(1),
         stdin: "null",
@@ -450,8 +462,10 @@ export async function launch(
     }
     const out = (await new Response(child.stdout).text()).trim();
     child.unref(); // the supervisor outlives pod
-    if (!/^\d+$/.test(out)) throw new PodError("cannot start the container supervisor (is perl installed?)");
-    unsharePid = Number(out);
+    const m = /^(\d+) (\d+)$/.exec(out);
+    if (!m) throw new PodError("cannot start the container supervisor (is perl installed?)");
+    unsharePid = Number(m[1]);
+    supervisorPid = Number(m[2]);
     const exitPath = io.exitPath;
     status = (async () => {
       while (!settled) {
@@ -493,7 +507,7 @@ export async function launch(
       let line = "abort\n";
       try {
         line = JSON.stringify(await hooks.resolveProcess!(pid)) + "\n";
-        hook = hooks.onStarted?.(pid);
+        hook = hooks.onStarted?.(pid, supervisorPid);
       } finally {
         const out = processOut!;
         const bytes = new TextEncoder().encode(line);
@@ -503,7 +517,7 @@ export async function launch(
     };
     const started = await readExecFifo(reader, keep, (p) => {
       pid = p;
-      if (!spec.deferProcess) hook = hooks.onStarted?.(p);
+      if (!spec.deferProcess) hook = hooks.onStarted?.(p, supervisorPid);
     }, spec.deferProcess ? onPrepared : undefined);
     await hook;
     relay?.released();

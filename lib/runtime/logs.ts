@@ -68,6 +68,8 @@ export interface LogOptions {
   since?: number;
   /** `--until` in ms. */
   until?: number;
+  /** With `follow`: how often the log is checked for more, in ms (default 100; `attach` is interactive). */
+  pollMs?: number;
   /** `-n/--tail` (negative: all). */
   tail?: number;
   /** Prefix each line (several containers with `--names`). */
@@ -148,7 +150,7 @@ export async function printLogs(root: string, id: string, o: LogOptions): Promis
       await drain();
       if (!live) break;
       if (o.until !== undefined && Date.now() > o.until) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 100));
     }
     await drain();
   }

@@ -159,10 +159,11 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
         logPath: cp.log,
         exitPath: cp.exit,
         tty: rec.config.process.terminal,
+        stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
       };
       await launch(plan.spec, io, {
-        onStarted: (pid: number) => {
-          rec.state = startedState(rec, pid, true);
+        onStarted: (pid: number, supervisorPid?: number) => {
+          rec.state = startedState(rec, pid, true, supervisorPid); // it writes the exit record: waited for
           started = writeState(root, id, rec.state);
         },
         resolveProcess: plan.resolveProcess,

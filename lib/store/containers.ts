@@ -215,6 +215,8 @@ export function containerPaths(root: string, id: string) {
     rootfsReady: `${dir}/.rootfs-ready`,
     userdata: `${dir}/userdata`,
     log: `${dir}/ctr.log`,
+    /** The fifo a detached `-i` container reads its input from (exists while it runs). */
+    attach: `${dir}/attach`,
     exit: `${dir}/exit.json`,
     lock: `${dir}/lock`,
   };

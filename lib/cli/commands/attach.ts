@@ -1,6 +1,7 @@
 /**
- * `pod attach` (best effort): follow a detached container's output from now until it exits, then exit
- * with its code. pod has no daemon holding the container's stdin, so input is not forwarded.
+ * `pod attach`: follows a detached container's output from now on and, when it was started with `-i`, passes
+ * this terminal's input to it (raw, when the container has a tty) until it exits (then pod exits with its
+ * code) or the detach keys are typed (the container keeps running).
  * @module
  */
 
@@ -16,11 +17,10 @@ export const spec: CommandSpec = {
     {
       name: "detach-keys",
       type: "string",
-      help: "Select the key sequence for detaching a container",
-      ignored: true,
+      help: 'Select the key sequence for detaching a container (default "ctrl-p,ctrl-q", "" for none)',
     },
     { name: "latest", short: "l", type: "bool", help: "Act on the latest container pod is aware of" },
-    { name: "no-stdin", type: "bool", help: "Do not attach STDIN", ignored: true },
+    { name: "no-stdin", type: "bool", help: "Do not attach STDIN" },
     { name: "sig-proxy", type: "bool", default: true, help: "Proxy received signals to the process" },
   ],
   maxArgs: 1,
@@ -36,6 +36,11 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   if (rec.state.status !== "running") {
     throw new PodError(`you can only attach to running containers: container state improper`);
   }
+  const { DEFAULT_DETACH_KEYS, forwardInput, parseDetachKeys } = await import(
+    "../../runtime/attach_input.ts"
+  );
+  const keys = parseDetachKeys((p.flags["detach-keys"] as string | undefined) ?? DEFAULT_DETACH_KEYS);
+  const { containerPaths } = await import("../../store/containers.ts");
   const { printLogs } = await import("../../runtime/logs.ts");
   const { waitFor } = await import("../../runtime/wait.ts");
   const { signalContainer } = await import("../../ns/signals.ts");
@@ -45,10 +50,22 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     }])
     : [];
   for (const [s, f] of forward) Deno.addSignalListener(s, f);
+  const stopped = Promise.withResolvers<void>();
   try {
-    await printLogs(g.root, rec.config.id, { follow: true, since: Date.now() });
+    const output = printLogs(g.root, rec.config.id, { follow: true, since: Date.now(), pollMs: 20 });
+    const input = p.flags["no-stdin"] || !rec.config.process.stdin ? undefined : forwardInput(
+      containerPaths(g.root, rec.config.id).attach,
+      keys,
+      rec.config.process.terminal,
+      stopped.promise,
+    );
+    const detached = input?.then((r) => r === "detached" ? true : new Promise<boolean>(() => {}));
+    if (await Promise.race([output.then(() => false), ...(detached ? [detached] : [])])) return 0;
+    stopped.resolve();
+    await input;
     return await waitFor(g.root, rec.config.id, ["stopped"]);
   } finally {
+    stopped.resolve();
     for (const [s, f] of forward) Deno.removeSignalListener(s, f);
   }
 }
