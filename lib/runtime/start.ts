@@ -132,6 +132,7 @@ function startedState(rec: ContainerRecord, pid: number, detached: boolean, wait
     pid,
     pidStart: procStartTime(pid),
     waiterPid,
+    waiterStart: detached && waiterPid ? procStartTime(waiterPid) : undefined,
     startedAt: nowNano(),
     finishedAt: ZERO_TIME,
     exitCode: 0,

@@ -169,6 +169,8 @@ export interface ContainerState {
   pidStart?: number;
   /** Pid of the process that waits for the container (the detached supervisor or the foreground pod). */
   waiterPid?: number;
+  /** Start time of `waiterPid` (clock ticks since boot, /proc/<pid>/stat field 22), against pid reuse. */
+  waiterStart?: number;
   /** Last start (RFC 3339), or the zero time. */
   startedAt: string;
   /** Last exit (RFC 3339), or the zero time. */
@@ -476,8 +478,11 @@ export async function refreshState(root: string, rec: ContainerRecord): Promise<
   if (s.status !== "running" && s.status !== "paused" && s.status !== "stopping") return false;
   if (s.pid > 0 && processAlive(s.pid, s.pidStart)) return false;
   let exit = await readExitRecord(root, rec.config.id);
-  if (!exit && s.waiterPid && s.waiterPid !== Deno.pid && pidAlive(s.waiterPid)) {
-    for (let i = 0; i < 50 && !exit && pidAlive(s.waiterPid); i++) {
+  const waiterAlive = () =>
+    !!s.waiterPid && s.waiterPid !== Deno.pid &&
+    (s.waiterStart === undefined ? pidAlive(s.waiterPid) : processAlive(s.waiterPid, s.waiterStart));
+  if (!exit && waiterAlive()) {
+    for (let i = 0; i < 50 && !exit && waiterAlive(); i++) {
       await new Promise((r) => setTimeout(r, 10));
       exit = await readExitRecord(root, rec.config.id);
     }
@@ -487,7 +492,11 @@ export async function refreshState(root: string, rec: ContainerRecord): Promise<
       rec.state = fresh;
       return true;
     }
+    // a detached container's supervisor (a waiter with a known start) writes the exit record: no guess meanwhile
+    if (!exit && s.waiterStart !== undefined && waiterAlive()) return false;
   }
+  // the waiter may have written the record and ended since it was last looked for
+  exit ??= await readExitRecord(root, rec.config.id);
   rec.state = {
     ...s,
     status: "exited",
