@@ -17,18 +17,20 @@
  * on in `POD_TTY` (stage 2 makes it the container's controlling terminal). With a stdin fifo (`-i`) it makes
  * that fifo, keeps it open for reading and writing (so writers may come and go: `pod attach`) and passes what
  * arrives to the pty master, or without a tty to a pipe that is the container's stdin; the fifo is removed
- * when the container ends.
+ * when the container ends. With both, a second fifo `<stdin fifo>-size` takes `<rows> <cols>` lines that
+ * resize the pty (TIOCSWINSZ; the kernel sends the container SIGWINCH).
  */
 export const SUPERVISOR_PL = String.raw`
 use Time::HiRes qw(gettimeofday);
 my ($log, $exitp, $tty, $inp, @cmd) = @ARGV;
 $SIG{PIPE} = 'IGNORE'; $SIG{HUP} = 'IGNORE'; $SIG{INT} = 'IGNORE';
-my ($or, $ow, $er, $ew, $in, $ir, $iw);
+my ($or, $ow, $er, $ew, $in, $ir, $iw, $rz);
+sub fifo { my $p = shift; unlink $p; POSIX::mkfifo($p, 0600) or die "mkfifo $p: $!";
+  sysopen(my $f, $p, Fcntl::O_RDWR() | Fcntl::O_NONBLOCK()) or die "$p: $!"; $f }
 if ($inp ne '') {
   require POSIX; require Fcntl;
-  unlink $inp; POSIX::mkfifo($inp, 0600) or die "mkfifo $inp: $!";
-  sysopen($in, $inp, Fcntl::O_RDWR() | Fcntl::O_NONBLOCK()) or die "$inp: $!";
-  if (!$tty) { pipe($ir, $iw) or die "pipe: $!" }
+  $in = fifo($inp);
+  if ($tty) { $rz = fifo("$inp-size") } else { pipe($ir, $iw) or die "pipe: $!" }
 }
 if ($tty) {
   require Fcntl;
@@ -41,7 +43,7 @@ open(my $lf, '>>', $log) or die "$log: $!";
 my $pid = fork(); defined $pid or die "fork: $!";
 if ($pid == 0) {
   $SIG{$_} = 'DEFAULT' for qw(PIPE HUP INT);
-  close $or; close $lf; close $in if $in; close $iw if $iw;
+  close $or; close $lf; close $in if $in; close $iw if $iw; close $rz if $rz;
   if ($ir) { open(STDIN, '<&', $ir); close $ir } else { open(STDIN, '<', '/dev/null') }
   if ($tty) { open(STDOUT, '>', $ENV{POD_TTY}); open(STDERR, '>&', \*STDOUT) }
   else { close $er; open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew); close $ow; close $ew }
@@ -50,6 +52,7 @@ if ($pid == 0) {
 if (!$tty) { close $ow; close $ew }
 close $ir if $ir;
 my $to = $in ? ($tty ? $or : $iw) : undef; my $pend = ''; # where input from the fifo goes, and what waits
+my $rbuf = ''; # "<rows> <cols>" lines from the size fifo, applied to the pty with TIOCSWINSZ
 syswrite(STDOUT, "$pid $$\n"); close STDOUT; open(STDOUT, '>', '/dev/null');
 sub ts { my ($s, $us) = gettimeofday(); my @t = gmtime($s);
   sprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06d000", $t[5]+1900, $t[4]+1, $t[3], $t[2], $t[1], $t[0], $us) }
@@ -64,6 +67,7 @@ while (%fh) {
   my $rin = ''; vec($rin, $_, 1) = 1 for keys %fh;
   my $win = '';
   if ($to && !defined $status) { if ($pend eq '') { vec($rin, fileno($in), 1) = 1 } else { vec($win, fileno($to), 1) = 1 } }
+  vec($rin, fileno($rz), 1) = 1 if $rz && !defined $status;
   my $n = select(my $rout = $rin, my $wout = $win, undef, defined $status ? 0.05 : 0.25);
   if ($n > 0) { for my $fd (keys %fh) { next unless vec($rout, $fd, 1);
     my $r = sysread($fh{$fd}, my $data, 65536);
@@ -71,7 +75,11 @@ while (%fh) {
     if ($to && $pend eq '' && vec($rout, fileno($in), 1)) { sysread($in, $pend, 65536) }
     # at most 512 bytes once writable: never blocks (input backs up in the fifo instead)
     if ($to && $pend ne '' && vec($wout, fileno($to), 1)) { my $w = syswrite($to, $pend, 512);
-      if (defined $w) { substr($pend, 0, $w) = '' } else { undef $to } } }
+      if (defined $w) { substr($pend, 0, $w) = '' } else { undef $to } }
+    if ($rz && vec($rout, fileno($rz), 1) && sysread($rz, my $d, 512)) { $rbuf .= $d;
+      while ($rbuf =~ s/^([^\n]*)\n//) { my $l = $1;
+        ioctl($or, 0x5414, pack('S4', $1, $2, 0, 0)) if $l =~ /^(\d{1,5}) (\d{1,5})$/ }
+      $rbuf = '' if length $rbuf > 64 } }
   if (!defined $status) { $status = $? if waitpid($pid, 1) == $pid }
   elsif ($n <= 0) { last }
 }
@@ -80,7 +88,7 @@ my $code = ($status & 127) ? 128 + ($status & 127) : ($status >> 8);
 my $tmp = "$exitp.tmp$$";
 open(my $ef, '>', $tmp) or die; print $ef '{"exitCode":' . $code . ',"finishedAt":"' . ts() . 'Z"}' . "\n";
 close $ef; rename($tmp, $exitp);
-unlink $inp if $inp ne '';
+if ($inp ne '') { unlink $inp; unlink "$inp-size" if $tty }
 `;
 
 /**

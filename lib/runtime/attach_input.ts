@@ -1,7 +1,8 @@
 /**
  * The input side of `pod attach`: the caller's stdin goes to the fifo a detached `-i` container reads from
  * (its supervisor made it, see lib/ns/supervisor.ts), with the terminal in raw mode when the container has a
- * tty; the detach keys (podman's default ctrl-p,ctrl-q) end the attach and leave the container running.
+ * tty, whose size then follows this terminal's (through the supervisor's `<fifo>-size`); the detach keys
+ * (podman's default ctrl-p,ctrl-q) end the attach and leave the container running.
  * @module
  */
 
@@ -92,6 +93,17 @@ export async function forwardInput(
   const scan = new DetachScanner(detachKeys);
   const setRaw = raw && Deno.stdin.isTerminal();
   if (setRaw) Deno.stdin.setRaw(true);
+  const size = setRaw ? await openFifo(`${fifoPath}-size`, 500) : null;
+  const resize = () => {
+    try {
+      const { rows, columns } = Deno.consoleSize();
+      size?.writeSync(new TextEncoder().encode(`${rows} ${columns}\n`));
+    } catch { /* no size to pass on */ }
+  };
+  if (size) {
+    resize();
+    Deno.addSignalListener("SIGWINCH", resize);
+  }
   const buf = new Uint8Array(4096);
   let stopped = false;
   const halt = stop.then(() => (stopped = true, null));
@@ -109,6 +121,10 @@ export async function forwardInput(
     throw e;
   } finally {
     if (setRaw) Deno.stdin.setRaw(false);
+    if (size) {
+      Deno.removeSignalListener("SIGWINCH", resize);
+      size.close();
+    }
     try {
       fifo.close();
     } catch { /* closed */ }

@@ -6,10 +6,15 @@
 import assert from "node:assert/strict";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busybox } from "../helpers/fixtures.ts";
-import { isOneLineError, tempPodHome } from "../helpers/pod.ts";
+import { isOneLineError, podCommand, tempPodHome } from "../helpers/pod.ts";
 import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 
 const registry = await registryAvailable();
+const haveScript =
+  (await new Deno.Command("sh", { args: ["-c", "command -v script"], stdout: "null" }).output())
+    .success;
+const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rootless = registry && await rootlessAvailable();
 
 function suite(mode: "root" | "rootless") {
@@ -35,6 +40,37 @@ function suite(mode: "root" | "rootless") {
         const r = await h.pod(["attach", "tty"], { stdin: "echo tty-$((2+2))\nexit 6\n" });
         assert.equal(r.code, 6, r.stderr);
         assert.match(r.stdout, /\r\ntty-4\r\n/);
+      });
+
+      await t.step({
+        name: "-it from a terminal: raw input, the container's tty takes the terminal's size",
+        ignore: !haveScript,
+        fn: async () => {
+          assert.equal((await h.pod(["run", "-dit", "--name", "term", img.ref, "sh"])).code, 0);
+          const c = await podCommand(["attach", "term"], { home: h.home, user: h.user?.name });
+          // util-linux script gives pod a terminal of 33 rows and 111 columns
+          const line = `stty rows 33 cols 111; exec ${[c.cmd, ...c.args].map(shq).join(" ")}`;
+          const child = new Deno.Command("script", {
+            args: ["-qec", line, "/dev/null"],
+            env: c.env,
+            clearEnv: true,
+            cwd: c.cwd,
+            stdin: "piped",
+            stdout: "piped",
+            stderr: "null",
+          }).spawn();
+          const out = new Response(child.stdout).text();
+          const w = child.stdin.getWriter();
+          await sleep(1500);
+          await w.write(new TextEncoder().encode("stty size\r"));
+          await sleep(500);
+          await w.write(new TextEncoder().encode("exit 9\r"));
+          const status = await child.status;
+          await w.close().catch(() => {});
+          const text = await out;
+          assert.equal(status.code, 9, text);
+          assert.match(text, /33 111/);
+        },
       });
 
       await t.step("the detach keys end the attach and leave the container running", async () => {
