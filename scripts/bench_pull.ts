@@ -20,6 +20,7 @@
  * @module
  */
 
+import { podmanStoreArgs } from "./podman_args.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { bigImage } from "../tests/helpers/fixtures.ts";
 
@@ -118,12 +119,7 @@ async function podmanPull(ref: string, work: string, path: string): Promise<Time
   await settle();
   return await timed([
     "podman",
-    "--root",
-    `${root}/root`,
-    "--runroot",
-    `${root}/run`,
-    "--cgroup-manager=cgroupfs",
-    "--events-backend=file",
+    ...podmanStoreArgs(root),
     "pull",
     "-q",
     "--tls-verify=false",

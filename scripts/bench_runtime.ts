@@ -14,6 +14,7 @@
  * @module
  */
 
+import { podmanStoreArgs } from "./podman_args.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { busybox } from "../tests/helpers/fixtures.ts";
 import { podCommand, removeTree, type TempPodHome, tempPodHome } from "../tests/helpers/pod.ts";
@@ -111,15 +112,7 @@ async function podmanEngine(user: string | undefined, runtime: string | undefine
   for (const d of dirs) await Deno.mkdir(d, { mode: 0o700 });
   await Deno.chmod(root, 0o755);
   if (u) { for (const d of [root, ...dirs]) await Deno.chown(d, u.uid, u.gid); }
-  const global = [
-    "--root",
-    `${root}/root`,
-    "--runroot",
-    `${root}/run`,
-    "--cgroup-manager=cgroupfs",
-    "--events-backend=file",
-    ...(runtime ? [`--runtime=${runtime}`] : []),
-  ];
+  const global = [...podmanStoreArgs(root), ...(runtime ? [`--runtime=${runtime}`] : [])];
   const env: Record<string, string> = {
     PATH,
     HOME: `${root}/home`,
