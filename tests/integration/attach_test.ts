@@ -4,23 +4,21 @@
  * container without `-i` is followed output-only. Root and rootless.
  */
 import assert from "node:assert/strict";
-import { registryAvailable, startRegistry } from "../helpers/registry.ts";
+import { startRegistry } from "../helpers/registry.ts";
+import { homeFor, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 import { busybox } from "../helpers/fixtures.ts";
 import { isOneLineError, podCommand, tempPodHome } from "../helpers/pod.ts";
-import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 
-const registry = await registryAvailable();
 const haveScript =
   (await new Deno.Command("sh", { args: ["-c", "command -v script"], stdout: "null" }).output())
     .success;
 const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const rootless = registry && await rootlessAvailable();
 
-function suite(mode: "root" | "rootless") {
+function suite(mode: Mode) {
   return async (t: Deno.TestContext) => {
     const reg = await startRegistry();
-    const h = await tempPodHome(mode === "rootless" ? { user: TEST_USER } : {});
+    const h = await tempPodHome(homeFor(mode));
     const running = async (name: string) =>
       (await h.pod(["inspect", "-f", "{{.State.Running}}", name])).stdout.trim() === "true";
     try {
@@ -113,18 +111,4 @@ function suite(mode: "root" | "rootless") {
   };
 }
 
-Deno.test({
-  name: "attach (root)",
-  ignore: !registry || Deno.uid() !== 0,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: suite("root"),
-});
-
-Deno.test({
-  name: "attach (rootless)",
-  ignore: !rootless,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: suite("rootless"),
-});
+await testRootAndRootless("attach", suite);

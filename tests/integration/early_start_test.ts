@@ -4,13 +4,10 @@
  * create succeeds it must run the container exactly like a normal start. Root and rootless.
  */
 import assert from "node:assert/strict";
-import { registryAvailable, startRegistry } from "../helpers/registry.ts";
+import { startRegistry } from "../helpers/registry.ts";
+import { homeFor, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 import { busybox } from "../helpers/fixtures.ts";
 import { isOneLineError, type TempPodHome, tempPodHome } from "../helpers/pod.ts";
-import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
-
-const registry = await registryAvailable();
-const rootless = registry && await rootlessAvailable();
 
 /** Pids of processes whose environment has this store as POD_HOME (stage 2 inherits pod's environment). */
 function processesOf(h: TempPodHome): number[] {
@@ -42,10 +39,10 @@ function tempEntries(h: TempPodHome): string[] {
   }
 }
 
-function suite(mode: "root" | "rootless") {
+function suite(mode: Mode) {
   return async (t: Deno.TestContext) => {
     const reg = await startRegistry();
-    const h = await tempPodHome(mode === "rootless" ? { user: TEST_USER } : {});
+    const h = await tempPodHome(homeFor(mode));
     try {
       const img = await busybox(reg);
       assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
@@ -92,18 +89,4 @@ function suite(mode: "root" | "rootless") {
   };
 }
 
-Deno.test({
-  name: "early stage 2 start (root)",
-  ignore: !registry || Deno.uid() !== 0,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: suite("root"),
-});
-
-Deno.test({
-  name: "early stage 2 start (rootless)",
-  ignore: !rootless,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: suite("rootless"),
-});
+await testRootAndRootless("early stage 2 start", suite);

@@ -4,18 +4,15 @@
  * Root and rootless.
  */
 import assert from "node:assert/strict";
-import { registryAvailable, startRegistry } from "../helpers/registry.ts";
+import { startRegistry } from "../helpers/registry.ts";
+import { homeFor, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 import { busybox } from "../helpers/fixtures.ts";
 import { tempPodHome } from "../helpers/pod.ts";
-import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 
-const registry = await registryAvailable();
-const rootless = registry && await rootlessAvailable();
-
-function suite(mode: "root" | "rootless") {
+function suite(mode: Mode) {
   return async (t: Deno.TestContext) => {
     const reg = await startRegistry();
-    const h = await tempPodHome(mode === "rootless" ? { user: TEST_USER } : {});
+    const h = await tempPodHome(homeFor(mode));
     try {
       const img = await busybox(reg);
       assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
@@ -55,18 +52,4 @@ function suite(mode: "root" | "rootless") {
   };
 }
 
-Deno.test({
-  name: "foreground logs (root)",
-  ignore: !registry || Deno.uid() !== 0,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: suite("root"),
-});
-
-Deno.test({
-  name: "foreground logs (rootless)",
-  ignore: !rootless,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: suite("rootless"),
-});
+await testRootAndRootless("foreground logs", suite);

@@ -4,13 +4,11 @@
  * kept while the image or a container needs them; the vfs driver still works. Root and rootless.
  */
 import assert from "node:assert/strict";
-import { registryAvailable, startRegistry } from "../helpers/registry.ts";
+import { startRegistry } from "../helpers/registry.ts";
+import { homeFor, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 import { busybox } from "../helpers/fixtures.ts";
 import { type TempPodHome, tempPodHome } from "../helpers/pod.ts";
-import { rootlessAvailable, SUBID_START, TEST_USER } from "../helpers/rootless.ts";
-
-const registry = await registryAvailable();
-const rootless = registry && await rootlessAvailable();
+import { SUBID_START } from "../helpers/rootless.ts";
 
 function trees(h: TempPodHome): { done: string[]; temp: string[] } {
   let names: string[] = [];
@@ -26,10 +24,10 @@ async function ok(h: TempPodHome, args: string[], env?: Record<string, string>):
   return r.stdout;
 }
 
-function suite(mode: "root" | "rootless") {
+function suite(mode: Mode) {
   return async (t: Deno.TestContext) => {
     const reg = await startRegistry();
-    const h = await tempPodHome(mode === "rootless" ? { user: TEST_USER } : {});
+    const h = await tempPodHome(homeFor(mode));
     try {
       const img = await busybox(reg);
       await ok(h, ["pull", "-q", img.ref]);
@@ -143,18 +141,4 @@ function suite(mode: "root" | "rootless") {
   };
 }
 
-Deno.test({
-  name: "overlay (root)",
-  ignore: !registry || Deno.uid() !== 0,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: suite("root"),
-});
-
-Deno.test({
-  name: "overlay (rootless)",
-  ignore: !rootless,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: suite("rootless"),
-});
+await testRootAndRootless("overlay", suite);
