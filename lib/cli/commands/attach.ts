@@ -28,7 +28,7 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { getContainer, listContainers } = await import("../../store/containers.ts");
+  const { containerPaths, getContainer, listContainers } = await import("../../store/containers.ts");
   const rec = p.flags.latest
     ? (await listContainers(g.root))[0]
     : await getContainer(g.root, p.args[0] ?? "");
@@ -40,7 +40,6 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     "../../runtime/attach_input.ts"
   );
   const keys = parseDetachKeys((p.flags["detach-keys"] as string | undefined) ?? DEFAULT_DETACH_KEYS);
-  const { containerPaths } = await import("../../store/containers.ts");
   const { printLogs } = await import("../../runtime/logs.ts");
   const { waitFor } = await import("../../runtime/wait.ts");
   const { signalContainer } = await import("../../ns/signals.ts");
