@@ -4,7 +4,9 @@
  * @module
  */
 
-import { registryAvailable } from "./registry.ts";
+import { busybox, type PushedImage } from "./fixtures.ts";
+import { type TempPodHome, tempPodHome } from "./pod.ts";
+import { registryAvailable, startRegistry } from "./registry.ts";
 import { rootlessAvailable, TEST_USER } from "./rootless.ts";
 
 /** How a suite runs pod: as root, or as {@link TEST_USER}. */
@@ -33,6 +35,30 @@ export async function testRootAndRootless(
 }
 
 /** `tempPodHome` options for `mode`: the rootless test user, or none. */
-export function homeFor(mode: Mode): { user?: string } {
+function homeFor(mode: Mode): { user?: string } {
   return mode === "rootless" ? { user: TEST_USER } : {};
+}
+
+/**
+ * The usual suite body: a registry of its own with the busybox fixture, a temp store for `mode` that has
+ * pulled it; afterwards every container is removed at once (`rm -f -t 0 -a`), then the store and the registry.
+ */
+export function busyboxSuite(
+  mode: Mode,
+  fn: (s: { h: TempPodHome; img: PushedImage }, t: Deno.TestContext) => Promise<void>,
+): (t: Deno.TestContext) => Promise<void> {
+  return async (t) => {
+    const reg = await startRegistry();
+    const h = await tempPodHome(homeFor(mode));
+    try {
+      const img = await busybox(reg);
+      const pulled = await h.pod(["pull", "-q", img.ref]);
+      if (pulled.code !== 0) throw new Error(`pull ${img.ref}: ${pulled.stderr}`);
+      await fn({ h, img }, t);
+    } finally {
+      await h.pod(["rm", "-f", "-t", "0", "-a"]).catch(() => {});
+      await h.cleanup();
+      await reg.stop();
+    }
+  };
 }

@@ -4,10 +4,8 @@
  * create succeeds it must run the container exactly like a normal start. Root and rootless.
  */
 import assert from "node:assert/strict";
-import { startRegistry } from "../helpers/registry.ts";
-import { homeFor, type Mode, testRootAndRootless } from "../helpers/modes.ts";
-import { busybox } from "../helpers/fixtures.ts";
-import { isOneLineError, type TempPodHome, tempPodHome } from "../helpers/pod.ts";
+import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
+import { isOneLineError, type TempPodHome } from "../helpers/pod.ts";
 
 /** Pids of processes whose environment has this store as POD_HOME (stage 2 inherits pod's environment). */
 function processesOf(h: TempPodHome): number[] {
@@ -40,53 +38,44 @@ function tempEntries(h: TempPodHome): string[] {
 }
 
 function suite(mode: Mode) {
-  return async (t: Deno.TestContext) => {
-    const reg = await startRegistry();
-    const h = await tempPodHome(homeFor(mode));
-    try {
-      const img = await busybox(reg);
-      assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
-      const IMG = img.ref;
+  return busyboxSuite(mode, async ({ h, img }, t) => {
+    const IMG = img.ref;
 
-      await t.step("runs like a normal start: output, exit code, stdin is /dev/null", async () => {
-        const r = await h.pod(["run", "--rm", IMG, "sh", "-c", "echo out; echo err >&2; cat; exit 4"], {
-          stdin: "not for the container\n",
-        });
-        assert.equal(r.code, 4, r.stderr);
-        assert.equal(r.stdout, "out\n");
-        assert.equal(r.stderr, "err\n");
-        assert.equal((await h.pod(["run", "--rm", IMG, "nosuchcmd"])).code, 127);
+    await t.step("runs like a normal start: output, exit code, stdin is /dev/null", async () => {
+      const r = await h.pod(["run", "--rm", IMG, "sh", "-c", "echo out; echo err >&2; cat; exit 4"], {
+        stdin: "not for the container\n",
       });
+      assert.equal(r.code, 4, r.stderr);
+      assert.equal(r.stdout, "out\n");
+      assert.equal(r.stderr, "err\n");
+      assert.equal((await h.pod(["run", "--rm", IMG, "nosuchcmd"])).code, 127);
+    });
 
-      await t.step("a create that fails leaves no stage 2 and no temp files", async () => {
-        for (
-          const args of [
-            ["run", "--rm", "--name", "bad/name", IMG, "true"],
-            ["run", "--rm", "-v", "/nonexistent-pod-src:/x", IMG, "true"],
-            ["run", "--rm", "127.0.0.1:1/none/such:latest", "true"],
-          ]
-        ) {
-          const r = await h.pod(args);
-          assert.equal(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
-          assert.ok(isOneLineError(r.stderr), r.stderr);
-          assert.deepEqual(await settled(h), [], `${args.join(" ")}: processes left`);
-        }
-        assert.deepEqual(tempEntries(h), []);
-      });
+    await t.step("a create that fails leaves no stage 2 and no temp files", async () => {
+      for (
+        const args of [
+          ["run", "--rm", "--name", "bad/name", IMG, "true"],
+          ["run", "--rm", "-v", "/nonexistent-pod-src:/x", IMG, "true"],
+          ["run", "--rm", "127.0.0.1:1/none/such:latest", "true"],
+        ]
+      ) {
+        const r = await h.pod(args);
+        assert.equal(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
+        assert.ok(isOneLineError(r.stderr), r.stderr);
+        assert.deepEqual(await settled(h), [], `${args.join(" ")}: processes left`);
+      }
+      assert.deepEqual(tempEntries(h), []);
+    });
 
-      await t.step("pod killed before its container exists: stage 2 ends by itself", async () => {
-        // the pull from a port nobody listens on is retried with backoff: time enough to kill pod during it
-        const p = await h.startPod(["run", "--rm", "127.0.0.1:1/slow/image:latest", "true"]);
-        await new Promise((r) => setTimeout(r, 700));
-        p.kill("SIGKILL");
-        await p.done;
-        assert.deepEqual(await settled(h), [], "processes left after SIGKILL");
-      });
-    } finally {
-      await h.cleanup();
-      await reg.stop();
-    }
-  };
+    await t.step("pod killed before its container exists: stage 2 ends by itself", async () => {
+      // the pull from a port nobody listens on is retried with backoff: time enough to kill pod during it
+      const p = await h.startPod(["run", "--rm", "127.0.0.1:1/slow/image:latest", "true"]);
+      await new Promise((r) => setTimeout(r, 700));
+      p.kill("SIGKILL");
+      await p.done;
+      assert.deepEqual(await settled(h), [], "processes left after SIGKILL");
+    });
+  });
 }
 
 await testRootAndRootless("early stage 2 start", suite);

@@ -4,52 +4,39 @@
  * Root and rootless.
  */
 import assert from "node:assert/strict";
-import { startRegistry } from "../helpers/registry.ts";
-import { homeFor, type Mode, testRootAndRootless } from "../helpers/modes.ts";
-import { busybox } from "../helpers/fixtures.ts";
-import { tempPodHome } from "../helpers/pod.ts";
+import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 
 function suite(mode: Mode) {
-  return async (t: Deno.TestContext) => {
-    const reg = await startRegistry();
-    const h = await tempPodHome(homeFor(mode));
-    try {
-      const img = await busybox(reg);
-      assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
-      const script = "echo out1; echo err1 >&2; printf 'no newline'; exit 4";
+  return busyboxSuite(mode, async ({ h, img }, t) => {
+    const script = "echo out1; echo err1 >&2; printf 'no newline'; exit 4";
 
-      await t.step("run: output passed through and logged, exit code kept", async () => {
-        const r = await h.pod(["run", "--name", "fg", img.ref, "sh", "-c", script]);
-        assert.equal(r.code, 4, r.stderr);
-        assert.equal(r.stdout, "out1\nno newline");
-        assert.equal(r.stderr, "err1\n");
-        const logs = await h.pod(["logs", "fg"]);
-        assert.equal(logs.code, 0, logs.stderr);
-        assert.equal(logs.stdout, "out1\nno newline");
-        assert.equal(logs.stderr, "err1\n");
-      });
+    await t.step("run: output passed through and logged, exit code kept", async () => {
+      const r = await h.pod(["run", "--name", "fg", img.ref, "sh", "-c", script]);
+      assert.equal(r.code, 4, r.stderr);
+      assert.equal(r.stdout, "out1\nno newline");
+      assert.equal(r.stderr, "err1\n");
+      const logs = await h.pod(["logs", "fg"]);
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.equal(logs.stdout, "out1\nno newline");
+      assert.equal(logs.stderr, "err1\n");
+    });
 
-      await t.step("start -a appends; -i input is not logged, output is", async () => {
-        assert.equal((await h.pod(["start", "-a", "fg"])).code, 4);
-        assert.equal((await h.pod(["logs", "fg"])).stdout.split("out1").length - 1, 2);
-        const r = await h.pod(["run", "-i", "--name", "in", img.ref, "sh", "-c", "cat; echo end"], {
-          stdin: "typed\n",
-        });
-        assert.equal(r.stdout, "typed\nend\n");
-        assert.equal((await h.pod(["logs", "in"])).stdout, "typed\nend\n");
+    await t.step("start -a appends; -i input is not logged, output is", async () => {
+      assert.equal((await h.pod(["start", "-a", "fg"])).code, 4);
+      assert.equal((await h.pod(["logs", "fg"])).stdout.split("out1").length - 1, 2);
+      const r = await h.pod(["run", "-i", "--name", "in", img.ref, "sh", "-c", "cat; echo end"], {
+        stdin: "typed\n",
       });
+      assert.equal(r.stdout, "typed\nend\n");
+      assert.equal((await h.pod(["logs", "in"])).stdout, "typed\nend\n");
+    });
 
-      await t.step("run --rm writes no log (the container is gone)", async () => {
-        const r = await h.pod(["run", "--rm", "--name", "gone", img.ref, "echo", "hi"]);
-        assert.equal(r.stdout, "hi\n");
-        assert.equal((await h.pod(["logs", "gone"])).code, 125);
-      });
-    } finally {
-      await h.pod(["rm", "-af"]).catch(() => {});
-      await h.cleanup();
-      await reg.stop();
-    }
-  };
+    await t.step("run --rm writes no log (the container is gone)", async () => {
+      const r = await h.pod(["run", "--rm", "--name", "gone", img.ref, "echo", "hi"]);
+      assert.equal(r.stdout, "hi\n");
+      assert.equal((await h.pod(["logs", "gone"])).code, 125);
+    });
+  });
 }
 
 await testRootAndRootless("foreground logs", suite);
