@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === "__stage2") {
-    const m = await import("./lib/ns/stage2.ts");
+    const m = await import("./lib/stage2.ts");
     return await m.stage2Main(argv[1]);
   }
   if (argv[0] === "help") {

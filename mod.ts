@@ -57,11 +57,11 @@ export { pullImage, type PullOptions, type PullResult } from "./lib/image/pull.t
 export { applyLayer, type LayerSource, unpackLayers, type UnpackOptions } from "./lib/unpack/mod.ts";
 
 // containers
-export { createContainer, type CreateOptions } from "./lib/runtime/create.ts";
-export { startDetached, startForeground } from "./lib/runtime/start.ts";
-export { killById, removeById, stopById, waitExited } from "./lib/runtime/lifecycle.ts";
-export { execInContainer, type ExecRequest } from "./lib/runtime/exec.ts";
-export { containerInspectData } from "./lib/runtime/inspect.ts";
+export { createContainer, type CreateOptions } from "./lib/container/create.ts";
+export { startDetached, startForeground } from "./lib/container/start.ts";
+export { killById, removeById, stopById, waitExited } from "./lib/container/lifecycle.ts";
+export { execInContainer, type ExecRequest } from "./lib/container/exec.ts";
+export { containerInspectData } from "./lib/container/inspect.ts";
 
 // podman's --format templates
 export { compileTemplate, renderTemplateRows, TemplateError } from "./lib/format/template/mod.ts";

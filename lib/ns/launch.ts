@@ -72,7 +72,7 @@ const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIG
 export function stage2Command(specPath: string): string[] {
   const exe = Deno.execPath();
   if (!/\/deno$/.test(exe)) return [exe, "__stage2", specPath];
-  const url = new URL("./stage2.ts", import.meta.url);
+  const url = new URL("../stage2.ts", import.meta.url);
   if (url.protocol === "file:") {
     const path = decodeURIComponent(url.pathname);
     try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DetachScanner, parseDetachKeys } from "../../lib/runtime/attach_input.ts";
+import { DetachScanner, parseDetachKeys } from "../../lib/cli/attach_input.ts";
 import { PodError } from "../../lib/errors.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -1,10 +1,10 @@
 /**
- * Fuzzing `-v`/`--mount`/`--tmpfs` parsing (`lib/runtime/mount_options.ts`), seeded and bounded in time: random
+ * Fuzzing `-v`/`--mount`/`--tmpfs` parsing (`lib/container/mount_options.ts`), seeded and bounded in time: random
  * and mutated specs give a mount request or a `PodError` with a message, never another exception; an accepted
  * request always has an absolute, clean destination (no `..`, no `//`), and a bind mount an absolute source.
  */
 import assert from "node:assert/strict";
-import { parseMount, parseTmpfs, parseVolume } from "../../lib/runtime/mount_options.ts";
+import { parseMount, parseTmpfs, parseVolume } from "../../lib/container/mount_options.ts";
 import { PodError } from "../../lib/errors.ts";
 import { seededRandom as rng } from "../helpers/fixtures.ts";
 

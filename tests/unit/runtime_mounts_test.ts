@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseMount, parseMountFlags, parseTmpfs, parseVolume } from "../../lib/runtime/mount_options.ts";
+import { parseMount, parseMountFlags, parseTmpfs, parseVolume } from "../../lib/container/mount_options.ts";
 
 Deno.test("-v host bind with options", () => {
   const m = parseVolume("/srv/data:/data:ro,rslave");

@@ -7,7 +7,7 @@ import {
   parseEnvFileText,
   parseLabels,
   splitUserSpec,
-} from "../../lib/runtime/process_options.ts";
+} from "../../lib/container/process_options.ts";
 
 const image = { Entrypoint: ["/bin/echo", "entry"], Cmd: ["from-cmd"] };
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseGroup, parsePasswd, resolveUser, resolveUserInRoot } from "../../lib/runtime/user.ts";
+import { parseGroup, parsePasswd, resolveUser, resolveUserInRoot } from "../../lib/container/user.ts";
 import { normalizeSignal, parseSignal } from "../../lib/oci/signals.ts";
 
 const passwd = parsePasswd(

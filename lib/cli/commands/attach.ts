@@ -37,11 +37,11 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     throw new PodError(`you can only attach to running containers: container state improper`);
   }
   const { DEFAULT_DETACH_KEYS, forwardInput, parseDetachKeys } = await import(
-    "../../runtime/attach_input.ts"
+    "../attach_input.ts"
   );
   const keys = parseDetachKeys((p.flags["detach-keys"] as string | undefined) ?? DEFAULT_DETACH_KEYS);
-  const { printLogs } = await import("../../runtime/logs.ts");
-  const { waitFor } = await import("../../runtime/wait.ts");
+  const { printLogs } = await import("../../container/logs.ts");
+  const { waitFor } = await import("../../container/wait.ts");
   const { signalContainer } = await import("../../ns/signals.ts");
   const forward: [Deno.Signal, () => void][] = p.flags["sig-proxy"]
     ? (["SIGINT", "SIGTERM", "SIGHUP"] as Deno.Signal[]).map((s) => [s, () => {

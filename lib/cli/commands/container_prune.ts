@@ -19,7 +19,7 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { confirm, parsePruneFilters, pruneContainers } = await import("../../runtime/prune.ts");
+  const { confirm, parsePruneFilters, pruneContainers } = await import("../../container/prune.ts");
   const filter = await parsePruneFilters(p.flags.filter as string[]);
   if (!p.flags.force && !(await confirm("WARNING! This will remove all non running containers."))) return 0;
   const { ids } = await pruneContainers(g.root, filter);

@@ -4,7 +4,7 @@
  */
 
 import type { CommandSpec, FlagSpec, Globals, Parsed } from "../flags.ts";
-import type { CreateOptions } from "../../runtime/create.ts";
+import type { CreateOptions } from "../../container/create.ts";
 
 const ign = (name: string, type: FlagSpec["type"], help: string, short?: string): FlagSpec => ({
   name,
@@ -157,13 +157,13 @@ export async function replaceExisting(root: string, name: string | undefined): P
   const { lookupContainerId } = await import("../../store/containers.ts");
   const id = await lookupContainerId(root, name).catch(() => undefined);
   if (!id) return;
-  const { removeById } = await import("../../runtime/lifecycle.ts");
+  const { removeById } = await import("../../container/lifecycle.ts");
   await removeById(root, id, { force: true, volumes: true });
 }
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { createContainer } = await import("../../runtime/create.ts");
+  const { createContainer } = await import("../../container/create.ts");
   const o = createOptions(p, g, "create");
   if (p.flags.replace) await replaceExisting(g.root, o.name);
   const rec = await createContainer(g.root, o);

@@ -6,8 +6,8 @@
 import type { CommandSpec, Globals, Parsed } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
 import { getContainer, listContainers } from "../../store/containers.ts";
-import { expandEnvArg, readEnvFiles } from "../../runtime/process_options.ts";
-import { execInContainer } from "../../runtime/exec.ts";
+import { expandEnvArg, readEnvFiles } from "../../container/process_options.ts";
+import { execInContainer } from "../../container/exec.ts";
 
 /** Command spec. */
 export const spec: CommandSpec = {

@@ -33,7 +33,7 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { confirm, parsePruneFilters, pruneImages } = await import("../../runtime/prune.ts");
+  const { confirm, parsePruneFilters, pruneImages } = await import("../../container/prune.ts");
   const filter = await parsePruneFilters(p.flags.filter as string[]);
   const all = p.flags.all as boolean;
   const warning = all

@@ -35,7 +35,7 @@ async function findContainer(
   name: string,
   size: boolean,
 ): Promise<Record<string, unknown> | undefined> {
-  const { containerInspectData } = await import("../../runtime/inspect.ts");
+  const { containerInspectData } = await import("../../container/inspect.ts");
   return await containerInspectData(root, name, { size });
 }
 

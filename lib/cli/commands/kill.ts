@@ -4,7 +4,7 @@
  */
 
 import type { CommandSpec, Globals, Parsed } from "../flags.ts";
-import { forEachContainer } from "../../runtime/targets.ts";
+import { forEachContainer } from "../targets.ts";
 
 /** Command spec. */
 export const spec: CommandSpec = {
@@ -21,7 +21,7 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { killById } = await import("../../runtime/lifecycle.ts");
+  const { killById } = await import("../../container/lifecycle.ts");
   const { parseSignal } = await import("../../oci/signals.ts");
   const sig = p.flags.signal as string;
   parseSignal(sig); // reject a bad signal before touching anything

@@ -37,7 +37,7 @@ export const spec: CommandSpec = {
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
   const { lookupContainerId, listContainers } = await import("../../store/containers.ts");
-  const { printLogs, parseSince } = await import("../../runtime/logs.ts");
+  const { printLogs, parseSince } = await import("../../container/logs.ts");
   let ids: string[];
   if (p.flags.latest) ids = (await listContainers(g.root)).slice(0, 1).map((r) => r.config.id);
   else {

@@ -94,7 +94,7 @@ function show(v: unknown): string {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { psList, psRow, psJson, tabulate } = await import("../../runtime/ps.ts");
+  const { psList, psRow, psJson, tabulate } = await import("../../container/ps.ts");
   const f = p.flags;
   const last = f.latest ? 1 : (f.last as number);
   const list = await psList(g.root, {

@@ -4,7 +4,7 @@
  */
 
 import type { CommandSpec, Globals, Parsed } from "../flags.ts";
-import { forEachContainer } from "../../runtime/targets.ts";
+import { forEachContainer } from "../targets.ts";
 
 /** Command spec. */
 export const spec: CommandSpec = {
@@ -28,8 +28,8 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { stopById } = await import("../../runtime/lifecycle.ts");
-  const { startDetached } = await import("../../runtime/start.ts");
+  const { stopById } = await import("../../container/lifecycle.ts");
+  const { startDetached } = await import("../../container/start.ts");
   const t = p.flags.time as number;
   const sel = p.flags.running ? { running: true } : {};
   return await forEachContainer(g.root, p, sel, async (id) => {

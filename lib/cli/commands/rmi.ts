@@ -50,7 +50,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     }
   }
   await collectGarbage(g.root);
-  const { pruneTrees } = await import("../../runtime/trees_gc.ts");
+  const { pruneTrees } = await import("../../container/trees_gc.ts");
   await pruneTrees(g.root);
   return code;
 }
@@ -83,7 +83,7 @@ async function removeOne(root: string, arg: string, force: boolean, byId: boolea
     );
   }
   if (users.length) {
-    const { removeById } = await import("../../runtime/lifecycle.ts");
+    const { removeById } = await import("../../container/lifecycle.ts");
     for (const u of users) await removeById(root, u.id, { force: true, timeout: 0 });
   }
   // checked again under the store lock: a `create` racing this rmi either is seen here or sees the image gone

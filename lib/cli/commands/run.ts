@@ -29,11 +29,11 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   // (awaited before loading the rest: module loading would delay the spawn)
   const early = p.flags.detach || o.tty || o.interactive
     ? undefined
-    : await (await import("../../runtime/namespaces.ts")).startEarly(g.root, o);
+    : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
   const [{ createContainer }, start, life] = await Promise.all([
-    import("../../runtime/create.ts"),
-    import("../../runtime/start.ts"),
-    import("../../runtime/lifecycle.ts"),
+    import("../../container/create.ts"),
+    import("../../container/start.ts"),
+    import("../../container/lifecycle.ts"),
   ]);
   let rec;
   try {

@@ -36,7 +36,7 @@ export const spec: CommandSpec = {
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
   const { lookupContainerId, listContainers } = await import("../../store/containers.ts");
-  const start = await import("../../runtime/start.ts");
+  const start = await import("../../container/start.ts");
   let names = p.args;
   if (p.flags.all) {
     names = (await listContainers(g.root)).filter((c) => c.state.status !== "running").map((c) =>
@@ -55,7 +55,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
       log: !rec.config.autoRemove,
     });
     if (rec.config.autoRemove) {
-      const { removeById } = await import("../../runtime/lifecycle.ts");
+      const { removeById } = await import("../../container/lifecycle.ts");
       await removeById(g.root, id, { force: true, volumes: true }).catch(() => {});
     }
     return code;

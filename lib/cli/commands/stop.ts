@@ -4,7 +4,7 @@
  */
 
 import type { CommandSpec, Globals, Parsed } from "../flags.ts";
-import { forEachContainer } from "../../runtime/targets.ts";
+import { forEachContainer } from "../targets.ts";
 
 /** Command spec. */
 export const spec: CommandSpec = {
@@ -35,7 +35,7 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { stopById } = await import("../../runtime/lifecycle.ts");
+  const { stopById } = await import("../../container/lifecycle.ts");
   const t = p.flags.time as number;
   return await forEachContainer(g.root, p, { running: true }, async (id) => {
     await stopById(g.root, id, t >= 0 ? t : undefined);

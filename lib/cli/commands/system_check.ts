@@ -29,7 +29,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   if (repair) {
     for (const x of r.removed) console.log(`removed ${x}`);
     await collectGarbage(g.root);
-    const { pruneTrees } = await import("../../runtime/trees_gc.ts");
+    const { pruneTrees } = await import("../../container/trees_gc.ts");
     const n = await pruneTrees(g.root);
     if (n) console.log(`removed ${n} unused image tree${n === 1 ? "" : "s"}`);
   }

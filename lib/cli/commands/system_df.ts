@@ -20,7 +20,7 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { systemDf } = await import("../../runtime/prune.ts");
+  const { systemDf } = await import("../../container/prune.ts");
   const { printFormatted, printTable, writeOut } = await import("../output.ts");
   const { humanSize } = await import("../../format/units.ts");
   const { rows, details } = await systemDf(g.root);

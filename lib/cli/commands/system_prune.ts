@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const prune = await import("../../runtime/prune.ts");
+  const prune = await import("../../container/prune.ts");
   const { humanSize } = await import("../../format/units.ts");
   const filter = await prune.parsePruneFilters(p.flags.filter as string[]);
   const all = p.flags.all as boolean, volumes = p.flags.volumes as boolean;

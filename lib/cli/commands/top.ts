@@ -17,8 +17,8 @@ export const spec: CommandSpec = {
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
   const { getContainer, listContainers } = await import("../../store/containers.ts");
-  const { topRows } = await import("../../runtime/top.ts");
-  const { tabulate } = await import("../../runtime/ps.ts");
+  const { topRows } = await import("../../container/top.ts");
+  const { tabulate } = await import("../../container/ps.ts");
   let args = p.args;
   let rec;
   if (p.flags.latest) rec = (await listContainers(g.root))[0];

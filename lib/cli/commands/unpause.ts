@@ -4,7 +4,7 @@
  */
 
 import type { CommandSpec, Globals, Parsed } from "../flags.ts";
-import { forEachContainer } from "../../runtime/targets.ts";
+import { forEachContainer } from "../targets.ts";
 
 /** Command spec. */
 export const spec: CommandSpec = {
@@ -19,6 +19,6 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { setPaused } = await import("../../runtime/lifecycle.ts");
+  const { setPaused } = await import("../../container/lifecycle.ts");
   return await forEachContainer(g.root, p, { status: "paused" }, (id) => setPaused(g.root, id, false));
 }

@@ -74,7 +74,7 @@ export const spec: CommandSpec = {
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
   const { UsageError } = await import("../../errors.ts");
-  const { updateContainer } = await import("../../runtime/update.ts");
+  const { updateContainer } = await import("../../container/update.ts");
   let target = p.args[0];
   if (p.flags.latest) {
     const { listContainers } = await import("../../store/containers.ts");

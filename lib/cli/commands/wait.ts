@@ -4,7 +4,7 @@
  */
 
 import type { CommandSpec, Globals, Parsed } from "../flags.ts";
-import { forEachContainer } from "../../runtime/targets.ts";
+import { forEachContainer } from "../targets.ts";
 
 /** Command spec. */
 export const spec: CommandSpec = {
@@ -32,12 +32,12 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { waitFor } = await import("../../runtime/wait.ts");
+  const { waitFor } = await import("../../container/wait.ts");
   const conds = (p.flags.condition as string[]).flatMap((c) => c.split(",")).filter((c) => c);
   return await forEachContainer(g.root, p, {}, async (id) => {
     const code = await waitFor(g.root, id, conds.length ? conds : ["stopped"]);
     console.log(String(code));
-    const { autoRemoveIfDone } = await import("../../runtime/lifecycle.ts");
+    const { autoRemoveIfDone } = await import("../../container/lifecycle.ts");
     await autoRemoveIfDone(g.root, id);
   }, { ignoreFlag: "ignore", printIds: false });
 }

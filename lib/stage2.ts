@@ -36,12 +36,12 @@ import {
   takeTerminal,
   umount2,
   writeAll,
-} from "./libc.ts";
-import { PodError } from "../errors.ts";
-import { lookPath } from "./lookpath.ts";
-import { mountOverlay, setupMounts } from "./mounts.ts";
-import { resolveInRoot } from "./rootpath.ts";
-import { DEFAULT_CAPABILITIES, type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
+} from "./ns/libc.ts";
+import { PodError } from "./errors.ts";
+import { lookPath } from "./ns/lookpath.ts";
+import { mountOverlay, setupMounts } from "./ns/mounts.ts";
+import { resolveInRoot } from "./ns/rootpath.ts";
+import { DEFAULT_CAPABILITIES, type LaunchSpec, type ProcessSpec, stateFiles } from "./ns/spec.ts";
 
 /** A stage 2 failure with the exit code stage 1 reports. */
 class Stage2Error extends Error {
@@ -53,7 +53,7 @@ class Stage2Error extends Error {
 const enc = new TextEncoder();
 
 async function prepareRootfs(spec: LaunchSpec): Promise<void> {
-  const { unpackInto } = await import("../unpack/mod.ts");
+  const { unpackInto } = await import("./unpack/mod.ts");
   await unpackInto(spec.rootfs, `${spec.rootfs}.tmp`, spec.prepare!.layers, { replace: true });
 }
 
@@ -64,7 +64,7 @@ async function prepareRootfs(spec: LaunchSpec): Promise<void> {
 async function buildTree(spec: LaunchSpec, hostPid: number): Promise<void> {
   const lower = spec.overlay!.lower;
   await Deno.mkdir(lower.slice(0, lower.lastIndexOf("/")), { recursive: true, mode: 0o700 });
-  const { unpackInto } = await import("../unpack/mod.ts");
+  const { unpackInto } = await import("./unpack/mod.ts");
   await unpackInto(lower, `${lower}.tmp-${hostPid}`, spec.prepare!.layers);
 }
 

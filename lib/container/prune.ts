@@ -1,7 +1,7 @@
 /**
  * Pruning and disk usage: `container prune`, `image prune`, `system prune`, `system df`, and podman's
  * `[y/N]` confirmation prompt. An overlay container's own bytes are its upper dir (its image tree is
- * shared); image trees nothing needs any more go with the containers and images pruned (lib/runtime/trees_gc.ts).
+ * shared); image trees nothing needs any more go with the containers and images pruned (lib/container/trees_gc.ts).
  * @module
  */
 
