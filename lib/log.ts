@@ -1,7 +1,18 @@
 /**
- * Diagnostics on stderr: warnings always, debug notes with `--log-level=debug` or `POD_DEBUG`.
+ * Diagnostics on stderr: warnings always, debug notes with `--log-level=debug` or `POD_DEBUG`. A library
+ * user installs a {@link LogHandler} instead ({@link setLogHandler}): the notes then go there, never to stderr.
  * @module
  */
+
+/** Receives warnings and debug notes instead of stderr. */
+export type LogHandler = (level: "debug" | "warn", message: string) => void;
+
+let handler: LogHandler | undefined;
+
+/** Routes warnings and debug notes to `h` (`undefined`: back to stderr). */
+export function setLogHandler(h: LogHandler | undefined): void {
+  handler = h;
+}
 
 let level: "debug" | "info" | "warn" | "error" = Deno.env.get("POD_DEBUG") ? "debug" : "warn";
 const warned = new Set<string>();
@@ -29,12 +40,16 @@ function write(line: string): void {
 
 /** Prints a debug note (`--log-level=debug`). */
 export function debug(msg: string): void {
-  if (level === "debug") write(`DEBU[0000] ${msg}`);
+  if (level !== "debug") return;
+  if (handler) handler("debug", msg);
+  else write(`DEBU[0000] ${msg}`);
 }
 
 /** Prints a warning. */
 export function warn(msg: string): void {
-  if (level !== "error") write(`WARN[0000] ${msg}`);
+  if (level === "error") return;
+  if (handler) handler("warn", msg);
+  else write(`WARN[0000] ${msg}`);
 }
 
 /** Prints a warning once per process for a given key. */

@@ -1,6 +1,7 @@
 /**
- * `create`: resolves (pulling if needed) the image, merges its config with the command line into a
- * {@link ContainerConfig} and stores the container record.
+ * `create`: resolves (pulling if needed) the image, merges its config with a {@link ContainerSpec} (data; the
+ * command line's {@link CreateOptions} are converted into one) into a {@link ContainerConfig} and stores the
+ * container record. Prints nothing: a pull's progress goes to `onEvent`.
  * @module
  */
 
@@ -18,15 +19,92 @@ import {
   validateName,
 } from "../store/containers.ts";
 import { createAnonymousVolume, ensureVolume, removeVolume } from "../store/volumes.ts";
-import { parseMountFlags } from "./mount_options.ts";
+import { checkMountRequests, type MountRequest, parseMountFlags } from "./mount_options.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 import { randomName } from "./names.ts";
-import { buildEnv, expandEnvArg, mergeCommand, parseLabels, readEnvFiles } from "./process_options.ts";
+import {
+  buildEnv,
+  expandEnvArg,
+  mergeCommand,
+  parseEntrypoint,
+  parseLabels,
+  readEnvFiles,
+} from "./process_options.ts";
+import type { PullEvent } from "../image/progress.ts";
 import { normalizeSignal } from "../oci/signals.ts";
 import { isRootless, namespacesFor } from "./namespaces.ts";
 
-/** Everything `create`/`run` take from the command line. */
+/**
+ * A container to create, as data: what the library API passes; the CLI's flags are converted into it by
+ * {@link specFromOptions}.
+ */
+export interface ContainerSpec {
+  /** Image name or id. */
+  image: string;
+  /** Command and arguments (empty: the image's CMD). */
+  args: string[];
+  /** Name (default: a generated one). */
+  name?: string;
+  /** `KEY=value` entries, in order, after the image's (a later one replaces an earlier one). */
+  env?: string[];
+  /** Mounts. */
+  mounts?: MountRequest[];
+  /** The mount flags as written (`-v`, `--mount`, `--tmpfs`), kept for inspect. */
+  mountArgs?: string[];
+  /** Working directory (default: the image's, else `/`). */
+  workdir?: string;
+  /** `user[:group]` (default: the image's). */
+  user?: string;
+  /** Entrypoint (undefined: the image's; `[]`: none). */
+  entrypoint?: string[];
+  /** Hostname. */
+  hostname?: string;
+  /** Labels (merged over the image's). */
+  labels?: Record<string, string>;
+  /** Annotations. */
+  annotations?: Record<string, string>;
+  /** PID namespace: `host` or `private`. */
+  pid?: string;
+  /** IPC namespace. */
+  ipc?: string;
+  /** UTS namespace. */
+  uts?: string;
+  /** Network: `host`, `private`/`none`. */
+  network?: string;
+  /** Extended privileges. */
+  privileged?: boolean;
+  /** User namespace: `host`, `private`, `keep-id`, `auto`. */
+  userns?: string;
+  /** Stop signal (name or number). */
+  stopSignal?: string;
+  /** Seconds `stop` waits (default 10). */
+  stopTimeout?: number;
+  /** Read-only root file system. */
+  readOnly?: boolean;
+  /** Platform of the image to pull. */
+  platform?: string;
+  /** TLS verification for a pull the create needs (undefined: pull's default). */
+  tlsVerify?: boolean;
+  /** Pull policy: missing (default), always, never, newer. */
+  pull?: string;
+  /** Removed when it exits. */
+  autoRemove?: boolean;
+  /** A pseudo-terminal. */
+  tty?: boolean;
+  /** Keep stdin open (`-i`). */
+  interactive?: boolean;
+  /** Program name (lilipod → keep-id by default). */
+  argv0?: string;
+  /** The whole command line, for inspect. */
+  createCommand?: string[];
+  /** Events of a pull the create needs (the CLI draws its progress from them). */
+  onEvent?: (e: PullEvent) => void;
+  /** Cancels a pull the create needs. */
+  signal?: AbortSignal;
+}
+
+/** Everything `create`/`run` take from the command line, as written. */
 export interface CreateOptions {
   /** Image name or id as given. */
   image: string;
@@ -90,12 +168,45 @@ export interface CreateOptions {
   argv0?: string;
   /** The whole command line, for inspect. */
   createCommand?: string[];
-  /** `-q`: no pull progress. */
+  /** `-q`: the caller draws no pull progress (see `onEvent`). */
   quiet?: boolean;
+  /** Pull events (the CLI's progress display). */
+  onEvent?: (e: PullEvent) => void;
 }
 
-/** Finds the image, pulling it per `--pull`. */
-async function imageFor(root: string, o: CreateOptions) {
+/** Turns command-line options into a {@link ContainerSpec}: parses `-v`/`--mount`/`--tmpfs`, `-e`, env files… */
+export async function specFromOptions(o: CreateOptions): Promise<ContainerSpec> {
+  if (o.name !== undefined) validateName(o.name);
+  const hostEnv = Deno.env.toObject();
+  const env = (o.env ?? []).flatMap((e) => expandEnvArg(e, hostEnv));
+  const envFile = await readEnvFiles(o.envFile ?? [], hostEnv);
+  const {
+    env: _e,
+    envFile: _f,
+    volumes,
+    mounts,
+    tmpfs,
+    labels,
+    annotations,
+    entrypoint,
+    rm,
+    quiet: _q,
+    ...rest
+  } = o;
+  return {
+    ...rest,
+    env: [...envFile, ...env],
+    mounts: parseMountFlags(volumes ?? [], mounts ?? [], tmpfs ?? []),
+    mountArgs: [...(volumes ?? []), ...(mounts ?? []), ...(tmpfs ?? [])],
+    labels: parseLabels(labels ?? []),
+    annotations: parseLabels(annotations ?? []),
+    entrypoint: entrypoint === undefined ? undefined : parseEntrypoint(entrypoint),
+    autoRemove: rm,
+  };
+}
+
+/** Finds the image, pulling it per the pull policy. */
+async function imageFor(root: string, o: ContainerSpec) {
   const images = await import("../store/images.ts");
   const policy = o.pull ?? "missing";
   if (!["missing", "always", "never", "newer"].includes(policy)) {
@@ -103,24 +214,17 @@ async function imageFor(root: string, o: CreateOptions) {
   }
   let img = policy === "always" ? undefined : await images.findImage(root, o.image);
   if (!img) {
-    if (policy === "never") throw new PodError(`${o.image}: image not known`);
-    if (/^(sha256:)?[a-f0-9]{12,64}$/.test(o.image)) throw new PodError(`${o.image}: image not known`);
-    const [{ pullImage }, { ProgressPrinter }] = await Promise.all([
-      import("../image/pull.ts"),
-      import("../image/progress.ts"),
-    ]);
-    const printer = new ProgressPrinter({ quiet: o.quiet });
-    let pulled;
-    try {
-      pulled = await pullImage(root, o.image, {
-        quiet: o.quiet,
-        platform: o.platform || undefined,
-        tlsVerify: o.tlsVerify,
-        onEvent: printer.handle,
-      });
-    } finally {
-      printer.finish();
-    }
+    const unknown = () => new PodError(`${o.image}: image not known`, { code: "NOT_FOUND" });
+    if (policy === "never") throw unknown();
+    if (/^(sha256:)?[a-f0-9]{12,64}$/.test(o.image)) throw unknown();
+    const { pullImage } = await import("../image/pull.ts");
+    const pulled = await pullImage(root, o.image, {
+      quiet: !o.onEvent,
+      platform: o.platform || undefined,
+      tlsVerify: o.tlsVerify,
+      onEvent: o.onEvent,
+      signal: o.signal,
+    });
     img = await images.findImage(root, pulled.id) ?? await images.resolveImage(root, o.image);
   }
   const [config, layers] = await Promise.all([
@@ -131,8 +235,11 @@ async function imageFor(root: string, o: CreateOptions) {
 }
 
 /** Resolves named/anonymous volumes to host paths. */
-async function resolveMounts(root: string, o: CreateOptions, image: ImageConfig): Promise<ContainerMount[]> {
-  const reqs = parseMountFlags(o.volumes ?? [], o.mounts ?? [], o.tmpfs ?? []);
+async function resolveMounts(
+  root: string,
+  reqs: MountRequest[],
+  image: ImageConfig,
+): Promise<ContainerMount[]> {
   const out: ContainerMount[] = [];
   for (const m of reqs) {
     if (m.type === "volume") {
@@ -144,9 +251,7 @@ async function resolveMounts(root: string, o: CreateOptions, image: ImageConfig)
       try {
         await Deno.stat(m.source!);
       } catch {
-        throw new PodError(
-          `statfs ${m.source}: no such file or directory`,
-        );
+        throw new PodError(`statfs ${m.source}: no such file or directory`, { code: "NOT_FOUND" });
       }
       out.push({ ...m });
     } else out.push({ ...m });
@@ -168,8 +273,14 @@ async function resolveMounts(root: string, o: CreateOptions, image: ImageConfig)
   return out;
 }
 
-/** Creates a container and stores its record (state `created`). */
+/** Creates a container from command-line options and stores its record (state `created`). */
 export async function createContainer(root: string, o: CreateOptions): Promise<ContainerRecord> {
+  if (o.name !== undefined) validateName(o.name);
+  return await createFromSpec(root, await specFromOptions(o));
+}
+
+/** Creates a container and stores its record (state `created`). */
+export async function createFromSpec(root: string, o: ContainerSpec): Promise<ContainerRecord> {
   if (o.name !== undefined) {
     validateName(o.name);
     await checkNameFree(root, o.name);
@@ -178,11 +289,7 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
     throw new UsageError(`invalid stop timeout ${o.stopTimeout}`);
   }
   const stopSignalFlag = o.stopSignal ? normalizeSignal(o.stopSignal) : undefined;
-  const hostEnv = Deno.env.toObject();
-  const env = (o.env ?? []).flatMap((e) => expandEnvArg(e, hostEnv));
-  const envFile = await readEnvFiles(o.envFile ?? [], hostEnv);
-  const labels = parseLabels(o.labels ?? []);
-  const annotations = parseLabels(o.annotations ?? []);
+  const reqs = checkMountRequests(o.mounts ?? []);
   const { namespaces, userns } = await namespacesFor(o);
   const rootless = isRootless();
 
@@ -197,7 +304,7 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
   const terminal = !!o.tty;
   let user = o.user ?? ic.User ?? "";
   if (o.user === undefined && userns.mode === "keep-id" && rootless) user = `${Deno.uid()}:${Deno.gid()}`;
-  const mounts = await resolveMounts(root, o, imgConfig);
+  const mounts = await resolveMounts(root, reqs, imgConfig);
   const stopSignal = stopSignalFlag ?? (ic.StopSignal ? normalizeSignal(ic.StopSignal) : "SIGTERM");
   const config: ContainerConfig = {
     id,
@@ -209,16 +316,16 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
       entrypoint: cmd.entrypoint,
       cmd: cmd.cmd,
       args: cmd.args,
-      env: buildEnv({ imageEnv: ic.Env, envFile, env, hostname, terminal }),
+      env: buildEnv({ imageEnv: ic.Env, envFile: [], env: o.env ?? [], hostname, terminal }),
       cwd: o.workdir || ic.WorkingDir || "/",
       user,
       terminal,
       stdin: !!o.interactive,
     },
     hostname,
-    labels: { ...(ic.Labels ?? {}), ...labels },
-    annotations,
-    mountArgs: [...(o.volumes ?? []), ...(o.mounts ?? []), ...(o.tmpfs ?? [])],
+    labels: { ...(ic.Labels ?? {}), ...(o.labels ?? {}) },
+    annotations: { ...(o.annotations ?? {}) },
+    mountArgs: o.mountArgs ?? [],
     mounts,
     namespaces,
     userns,
@@ -226,14 +333,14 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
     readOnly: !!o.readOnly,
     stopSignal,
     stopTimeout: o.stopTimeout ?? 10,
-    autoRemove: !!o.rm,
+    autoRemove: !!o.autoRemove,
     createCommand: o.createCommand ?? [],
     platform: o.platform,
     createdBy: o.argv0,
     storage: await storageFor(layers.map((l) => l.digest), userns),
   };
   if (!config.process.cwd.startsWith("/")) {
-    throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`);
+    throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`, { code: "USAGE" });
   }
   try {
     const rec = await createContainerRecord(root, config, {
@@ -245,7 +352,9 @@ export async function createContainer(root: string, o: CreateOptions): Promise<C
     const gone = await withLock(storePaths(root).lock, async () => !(await findImage(root, config.image.id)));
     if (gone) {
       await removeContainerRecord(root, rec.config.id).catch(() => {});
-      throw new PodError(`${o.image}: image not known (it was removed while the container was created)`);
+      throw new PodError(`${o.image}: image not known (it was removed while the container was created)`, {
+        code: "NOT_FOUND",
+      });
     }
     return rec;
   } catch (e) {

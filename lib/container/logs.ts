@@ -1,6 +1,7 @@
 /**
- * Reading k8s-file container logs (`<RFC3339Nano> stdout|stderr F|P <text>`), as `logs` prints them:
- * stdout and stderr in order, `P` (partial) lines joined without a newline, `--since/--until/--tail`, `-f`.
+ * Reading k8s-file container logs (`<RFC3339Nano> stdout|stderr F|P <text>`) as records ({@link readLogs}:
+ * stdout and stderr in order, `--since/--until/--tail`, `-f`), and printing them as `logs` does
+ * ({@link printLogs}: `P` (partial) lines joined without a newline).
  * @module
  */
 
@@ -8,18 +9,18 @@ import { parseInputTime } from "../format/units.ts";
 import { PodError } from "../errors.ts";
 import { containerPaths, readContainer } from "../store/containers.ts";
 
-/** One parsed log line. */
-export interface LogLine {
-  /** The timestamp as written. */
-  time: string;
-  /** Milliseconds since the epoch. */
-  ms: number;
+/** One record of a container's log: a line, or a piece of one. */
+export interface LogRecord {
   /** Which stream. */
   stream: "stdout" | "stderr";
-  /** True for a full line (`F`): a newline follows the text. */
-  full: boolean;
-  /** The text, without the newline. */
+  /** When it was written (millisecond precision). */
+  time: Date;
+  /** The timestamp as written (RFC 3339 with nanoseconds). */
+  timestamp: string;
+  /** The text, without its newline. */
   text: string;
+  /** True when the line goes on in the next record of the stream (no newline yet, a `P` line). */
+  partial: boolean;
 }
 
 /** Parses an RFC 3339 time with any fraction precision; NaN when malformed. */
@@ -31,7 +32,7 @@ export function parseTime(t: string): number {
 }
 
 /** Parses one k8s-file line; undefined when malformed. */
-export function parseLogLine(line: string): LogLine | undefined {
+export function parseLogLine(line: string): LogRecord | undefined {
   const a = line.indexOf(" ");
   const b = line.indexOf(" ", a + 1);
   const c = line.indexOf(" ", b + 1);
@@ -40,8 +41,8 @@ export function parseLogLine(line: string): LogLine | undefined {
   if (stream !== "stdout" && stream !== "stderr") return undefined;
   const tag = c < 0 ? line.slice(b + 1) : line.slice(b + 1, c);
   const text = c < 0 ? "" : line.slice(c + 1);
-  const time = line.slice(0, a);
-  return { time, ms: parseTime(time), stream, full: !tag.startsWith("P"), text };
+  const timestamp = line.slice(0, a);
+  return { timestamp, time: new Date(parseTime(timestamp)), stream, partial: tag.startsWith("P"), text };
 }
 
 /**
@@ -58,62 +59,82 @@ export function parseSince(v: string, now = Date.now()): number {
   }
 }
 
-/** `logs` options. */
-export interface LogOptions {
-  /** `-f`. */
+/** What {@link readLogs} reads. */
+export interface LogReadOptions {
+  /** Keep reading while the container runs (until it ends, `until` passes or `signal` aborts). */
   follow?: boolean;
-  /** `-t`. */
-  timestamps?: boolean;
-  /** `--since` in ms. */
+  /** Only records written at or after this time (ms since the epoch). */
   since?: number;
-  /** `--until` in ms. */
+  /** Only records written at or before this time (ms since the epoch). */
   until?: number;
+  /** Only the last n lines already written (a partial run plus its line count as one); negative: all. */
+  tail?: number;
   /** With `follow`: how often the log is checked for more, in ms (default 100; `attach` is interactive). */
   pollMs?: number;
-  /** `-n/--tail` (negative: all). */
-  tail?: number;
+  /** Ends a follow. */
+  signal?: AbortSignal;
+}
+
+/** `logs` options: what is read, and how it is printed. */
+export interface LogOptions extends LogReadOptions {
+  /** `-t`. */
+  timestamps?: boolean;
   /** Prefix each line (several containers with `--names`). */
   prefix?: string;
 }
 
-const enc = new TextEncoder();
-
-function emit(l: LogLine, o: LogOptions): void {
-  const head = (o.prefix ?? "") + (o.timestamps ? `${l.time} ` : "");
-  const bytes = enc.encode(head + l.text + (l.full ? "\n" : ""));
-  try {
-    (l.stream === "stdout" ? Deno.stdout : Deno.stderr).writeSync(bytes);
-  } catch { /* closed pipe */ }
-}
-
-function keep(l: LogLine, o: LogOptions): boolean {
-  if (o.since !== undefined && l.ms < o.since) return false;
-  if (o.until !== undefined && l.ms > o.until) return false;
+function keep(l: LogRecord, o: LogReadOptions): boolean {
+  const ms = l.time.getTime();
+  if (o.since !== undefined && ms < o.since) return false;
+  if (o.until !== undefined && ms > o.until) return false;
   return true;
 }
 
-/** Prints a container's logs; with `follow`, keeps printing until the container is no longer running. */
-export async function printLogs(root: string, id: string, o: LogOptions): Promise<void> {
+/** The last `n` whole lines of `lines` (a run of partial records plus its full one counts as one). */
+function lastLines(lines: LogRecord[], n: number): LogRecord[] {
+  let count = 0, i = lines.length;
+  while (i > 0) {
+    if (!lines[i - 1].partial) {
+      if (count === n) break;
+      count++;
+    }
+    i--;
+  }
+  return lines.slice(i);
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/**
+ * A container's log records in order (stdout and stderr interleaved as written); with `follow`, goes on
+ * until the container is no longer running. Prints nothing.
+ */
+export async function* readLogs(root: string, id: string, o: LogReadOptions = {}): AsyncGenerator<LogRecord> {
   const path = containerPaths(root, id).log;
   let file: Deno.FsFile | undefined;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
   const dec = new TextDecoder();
   let pending = "";
   let first = true;
   const buf = new Uint8Array(65536);
-  const drain = async (): Promise<void> => {
+  const drain = async (): Promise<LogRecord[]> => {
     if (!file) {
       try {
         file = await Deno.open(path, { read: true });
-      } catch {
-        return;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        return [];
       }
     }
-    const lines: LogLine[] = [];
+    const lines: LogRecord[] = [];
     for (;;) {
       const n = await file.read(buf);
       if (n === null || n === 0) break;
@@ -125,34 +146,39 @@ export async function printLogs(root: string, id: string, o: LogOptions): Promis
         if (l && keep(l, o)) lines.push(l);
       }
     }
-    let out = lines;
-    if (first && o.tail !== undefined && o.tail >= 0) {
-      // count whole lines (a P run plus its F line is one line)
-      let count = 0, i = lines.length;
-      while (i > 0) {
-        if (lines[i - 1].full) {
-          if (count === o.tail) break;
-          count++;
-        }
-        i--;
-      }
-      out = lines.slice(i);
-    }
+    const out = first && o.tail !== undefined && o.tail >= 0 ? lastLines(lines, o.tail) : lines;
     first = false;
-    for (const l of out) emit(l, o);
+    return out;
   };
-  await drain();
-  if (o.follow) {
-    for (;;) {
+  try {
+    yield* await drain();
+    if (!o.follow) return;
+    while (!o.signal?.aborted) {
       const rec = await readContainer(root, id).catch(() => undefined);
       const live = rec && (rec.state.status === "running" || rec.state.status === "paused" ||
         rec.state.status === "stopping");
-      await drain();
+      yield* await drain();
       if (!live) break;
       if (o.until !== undefined && Date.now() > o.until) break;
-      await new Promise((r) => setTimeout(r, o.pollMs ?? 100));
+      await sleep(o.pollMs ?? 100, o.signal);
     }
-    await drain();
+    if (!o.signal?.aborted) yield* await drain();
+  } finally {
+    file?.close();
   }
-  file?.close();
+}
+
+const enc = new TextEncoder();
+
+function emit(l: LogRecord, o: LogOptions): void {
+  const head = (o.prefix ?? "") + (o.timestamps ? `${l.timestamp} ` : "");
+  const bytes = enc.encode(head + l.text + (l.partial ? "" : "\n"));
+  try {
+    (l.stream === "stdout" ? Deno.stdout : Deno.stderr).writeSync(bytes);
+  } catch { /* closed pipe */ }
+}
+
+/** Prints a container's logs (`pod logs`); with `follow`, keeps printing until it is no longer running. */
+export async function printLogs(root: string, id: string, o: LogOptions): Promise<void> {
+  for await (const l of readLogs(root, id, o)) emit(l, o);
 }

@@ -272,11 +272,37 @@ export function parseTmpfs(spec: string): MountRequest {
  * (podman: `duplicate mount destination`).
  */
 export function parseMountFlags(volumes: string[], mounts: string[], tmpfs: string[]): MountRequest[] {
-  const out = [...volumes.map(parseVolume), ...mounts.map(parseMount), ...tmpfs.map(parseTmpfs)];
+  return checkMountRequests([
+    ...volumes.map(parseVolume),
+    ...mounts.map(parseMount),
+    ...tmpfs.map(parseTmpfs),
+  ]);
+}
+
+/**
+ * Checks mounts given as data (the library API's): absolute destinations (cleaned), absolute bind sources,
+ * valid volume names, no destination twice. Returns the cleaned copies.
+ */
+export function checkMountRequests(reqs: MountRequest[]): MountRequest[] {
   const seen = new Set<string>();
-  for (const m of out) {
-    if (seen.has(m.destination)) throw new PodError(`${m.destination}: duplicate mount destination`);
+  return reqs.map((r) => {
+    checkDest(r.destination);
+    const m: MountRequest = { ...r, destination: cleanPath(r.destination), options: r.options ?? [] };
+    if (m.type === "bind" && !m.source?.startsWith("/")) {
+      throw new PodError(`invalid host path "${m.source ?? ""}", must be an absolute path`, {
+        code: "USAGE",
+      });
+    }
+    if (m.type === "volume" && m.name === undefined) m.anonymous = true;
+    if (m.type === "volume" && m.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(m.name)) {
+      throw new PodError(`invalid volume name "${m.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`, {
+        code: "USAGE",
+      });
+    }
+    if (seen.has(m.destination)) {
+      throw new PodError(`${m.destination}: duplicate mount destination`, { code: "USAGE" });
+    }
     seen.add(m.destination);
-  }
-  return out;
+    return m;
+  });
 }

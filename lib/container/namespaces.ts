@@ -10,7 +10,10 @@ import { debug, warnOnce } from "../log.ts";
 import type { Prelaunched, PrelaunchNs } from "../ns/launch.ts";
 import type { ContainerConfig, NsMode } from "../store/containers.ts";
 import { pathExists, storePaths } from "../store/paths.ts";
-import type { CreateOptions } from "./create.ts";
+import type { ContainerSpec } from "./create.ts";
+
+/** The options that choose a container's namespaces. */
+export type NamespaceOptions = Pick<ContainerSpec, "pid" | "ipc" | "uts" | "network" | "userns" | "argv0">;
 
 function nsMode(flag: string, value: string | undefined): NsMode {
   if (value === undefined || value === "" || value === "private") return "private";
@@ -33,7 +36,7 @@ export function isRootless(): boolean {
 
 /** The namespaces and the user namespace (mode and id maps) a container with these options gets. */
 export async function namespacesFor(
-  o: CreateOptions,
+  o: NamespaceOptions,
 ): Promise<{ namespaces: ContainerConfig["namespaces"]; userns: ContainerConfig["userns"] }> {
   const namespaces = {
     pid: nsMode("pid", o.pid),
@@ -86,7 +89,10 @@ export function launchNamespaces(c: Pick<ContainerConfig, "namespaces" | "userns
  * Starts stage 2 for a container about to be created with `o` and run in the foreground without `-i`/`-t`
  * (see lib/ns/launch.ts `prelaunch`); undefined when that cannot be done (the real launch then reports why).
  */
-export async function startEarly(root: string, o: CreateOptions): Promise<Prelaunched | undefined> {
+export async function startEarly(
+  root: string,
+  o: NamespaceOptions & { rm?: boolean },
+): Promise<Prelaunched | undefined> {
   try {
     const [{ prelaunch }, { tempName }] = await Promise.all([
       import("../ns/launch.ts"),

@@ -25,14 +25,16 @@ export function parseEntrypoint(value: string): string[] {
   return [value];
 }
 
-/** OCI/docker semantics of ENTRYPOINT and CMD. */
+/** OCI/docker semantics of ENTRYPOINT and CMD (`entrypointFlag`: `--entrypoint` as written, or as a list). */
 export function mergeCommand(
   image: { Entrypoint?: string[] | null; Cmd?: string[] | null },
-  entrypointFlag: string | undefined,
+  entrypointFlag: string | string[] | undefined,
   args: string[],
 ): { entrypoint: string[]; cmd: string[]; args: string[] } {
   const overridden = entrypointFlag !== undefined;
-  const entrypoint = overridden ? parseEntrypoint(entrypointFlag) : [...(image.Entrypoint ?? [])];
+  const entrypoint = typeof entrypointFlag === "string"
+    ? parseEntrypoint(entrypointFlag)
+    : [...(entrypointFlag ?? image.Entrypoint ?? [])];
   // a new entrypoint drops the image's CMD (docker/podman)
   const cmd = args.length ? [...args] : overridden ? [] : [...(image.Cmd ?? [])];
   const all = [...entrypoint, ...cmd];

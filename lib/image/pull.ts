@@ -47,6 +47,8 @@ export interface PullOptions {
   quiet?: boolean;
   /** Progress events. */
   onEvent?: (e: PullEvent) => void;
+  /** Cancels the pull: it fails with a `CANCELLED` {@link PodError} and registers nothing. */
+  signal?: AbortSignal;
   /** Explicit auth file (`--authfile`). */
   authFile?: string;
   /** Explicit credentials (`--creds`). */
@@ -129,9 +131,12 @@ export async function pullImage(
     return await pullResolved(root, ref, name, want, opts);
   } catch (e) {
     if (e instanceof UsageError) throw e;
+    if (opts.signal?.aborted) {
+      throw new PodError(`pulling ${name}: cancelled`, { code: "CANCELLED", cause: e });
+    }
     const msg = describeError(e);
     const full = msg.includes(name) ? msg : `pulling ${name}: ${msg}`;
-    throw new PodError(full, 125, { cause: e });
+    throw new PodError(full, { code: e instanceof PodError ? e.code : "INTERNAL", cause: e });
   }
 }
 
@@ -155,6 +160,7 @@ async function pullResolved(
       backoffMs: opts.backoffMs,
       retryAfterCapMs: opts.retryAfterCapMs,
       maxTries: opts.maxTries,
+      signal: opts.signal,
     });
     const repo = ref.repository;
 
@@ -331,6 +337,7 @@ async function pullResolved(
       await putExact(root, configBytes, cfgDesc.digest);
       emit({ type: "blob-done", kind: "config", digest: cfgDesc.digest, size: cfgDesc.size });
     }
+    opts.signal?.throwIfAborted();
     emit({ type: "writing-manifest" });
     await putExact(root, manifestBytes, manifestDesc.digest);
     if (indexBytes && indexDigest) await putExact(root, indexBytes, indexDigest);

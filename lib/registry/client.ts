@@ -344,7 +344,9 @@ export class RegistryClient {
     const bytes = await r.bytes(MANIFEST_CAP, `manifest ${reference} in ${this.registry}/${repository}`);
     const digest = await sha256Bytes(bytes);
     if (reference.includes(":") && reference !== digest) {
-      throw new RegistryError(`${what}: manifest digest mismatch (got ${digest})`);
+      throw new RegistryError(`${what}: manifest digest mismatch (got ${digest})`, {
+        code: "DIGEST_MISMATCH",
+      });
     }
     if (headerDigest && headerDigest.startsWith("sha256:") && headerDigest !== digest) {
       throw new RegistryError(
@@ -365,10 +367,14 @@ export class RegistryClient {
     if (r.status !== 200) await this.#fail(r, `fetching ${label}`);
     const bytes = await r.bytes(max, label);
     if (bytes.length !== desc.size) {
-      throw new RegistryError(`${label}: size mismatch (got ${bytes.length} bytes, want ${desc.size})`);
+      throw new RegistryError(`${label}: size mismatch (got ${bytes.length} bytes, want ${desc.size})`, {
+        code: "DIGEST_MISMATCH",
+      });
     }
     const d = await sha256Bytes(bytes);
-    if (d !== desc.digest) throw new RegistryError(`${label}: digest mismatch (got ${d})`);
+    if (d !== desc.digest) {
+      throw new RegistryError(`${label}: digest mismatch (got ${d})`, { code: "DIGEST_MISMATCH" });
+    }
     return bytes;
   }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PodError } from "../errors.ts";
+import { type ErrorCode, PodError } from "../errors.ts";
 import { debug } from "../log.ts";
 
 /** Default idle timeout per wait (headers or one body read), overridable with `POD_REGISTRY_TIMEOUT_MS`. */
@@ -23,8 +23,11 @@ export class RegistryError extends PodError {
   /** True for failures worth retrying (transport errors, timeouts, 429, 5xx). */
   readonly retryable: boolean;
   /** A registry failure with an optional HTTP status and whether a retry may help. */
-  constructor(message: string, opts: { status?: number; retryable?: boolean; cause?: unknown } = {}) {
-    super(message, 125, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+  constructor(
+    message: string,
+    opts: { status?: number; retryable?: boolean; cause?: unknown; code?: ErrorCode } = {},
+  ) {
+    super(message, { code: opts.code ?? "REGISTRY", cause: opts.cause });
     this.name = "RegistryError";
     this.status = opts.status;
     this.retryable = opts.retryable ?? false;
@@ -43,6 +46,18 @@ export interface HttpOptions {
   retryAfterCapMs?: number;
   /** Maximum redirects followed (default 10). */
   maxRedirects?: number;
+  /** Cancels every request (and body read) of the client: they fail with a `CANCELLED` {@link PodError}. */
+  signal?: AbortSignal;
+}
+
+/** The error a cancelled request fails with. */
+export function cancelledError(signal: AbortSignal): PodError {
+  const r = signal.reason;
+  if (r instanceof PodError && r.code === "CANCELLED") return r;
+  return new PodError(`cancelled${r instanceof Error && r.name !== "AbortError" ? `: ${r.message}` : ""}`, {
+    code: "CANCELLED",
+    cause: r,
+  });
 }
 
 /** The idle timeout from the environment (`POD_REGISTRY_TIMEOUT_MS`) or the default. */
@@ -142,14 +157,26 @@ export class HttpResponse {
   readonly #ctl: AbortController;
   readonly #timeoutMs: number;
   readonly #what: string;
+  readonly #done?: () => void;
 
-  /** Wraps a response whose reads are guarded by `ctl` (aborted when a read stalls for `timeoutMs`). */
-  constructor(res: Response, url: URL, ctl: AbortController, timeoutMs: number, what: string) {
+  /**
+   * Wraps a response whose reads are guarded by `ctl` (aborted when a read stalls for `timeoutMs`); `done` is
+   * called once its body was read or cancelled.
+   */
+  constructor(
+    res: Response,
+    url: URL,
+    ctl: AbortController,
+    timeoutMs: number,
+    what: string,
+    done?: () => void,
+  ) {
     this.res = res;
     this.url = url;
     this.#ctl = ctl;
     this.#timeoutMs = timeoutMs;
     this.#what = what;
+    this.#done = done;
   }
 
   /** HTTP status. */
@@ -190,7 +217,7 @@ export class HttpResponse {
           r = byob ? await byob.read(buf!) : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
         } catch (e) {
           const reason = this.#ctl.signal.reason;
-          throw reason instanceof TimeoutError ? reason : e;
+          throw reason instanceof TimeoutError || reason instanceof PodError ? reason : e;
         } finally {
           clearTimeout(timer);
         }
@@ -202,6 +229,7 @@ export class HttpResponse {
     } finally {
       reader.releaseLock();
       await body.cancel().catch(() => {});
+      this.#done?.();
     }
   }
 
@@ -234,6 +262,7 @@ export class HttpResponse {
   /** Discards the body. */
   async cancel(): Promise<void> {
     await this.res.body?.cancel().catch(() => {});
+    this.#done?.();
   }
 
   /** Reads (capped) and discards the body, returning the registry's one-line error message. */
@@ -277,9 +306,12 @@ export class Http {
   readonly #backoffMs: number;
   readonly #retryAfterCapMs: number;
   readonly #maxRedirects: number;
+  /** Cancels every request. */
+  readonly signal?: AbortSignal;
 
   /** Uses the given tunables (defaults otherwise). */
   constructor(o: HttpOptions = {}) {
+    this.signal = o.signal;
     this.timeoutMs = o.timeoutMs ?? envTimeoutMs();
     this.maxTries = o.maxTries ?? 4;
     this.#backoffMs = o.backoffMs ?? 500;
@@ -293,9 +325,22 @@ export class Http {
     return Math.round(base * (0.75 + Math.random() * 0.5));
   }
 
-  /** Sleeps `ms`. */
+  /** Sleeps `ms` (rejects when the client is cancelled). */
   sleep(ms: number): Promise<void> {
-    return new Promise((r) => setTimeout(r, ms));
+    const signal = this.signal;
+    if (!signal) return new Promise((r) => setTimeout(r, ms));
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(cancelledError(signal));
+      const stop = () => {
+        clearTimeout(t);
+        reject(cancelledError(signal));
+      };
+      const t = setTimeout(() => {
+        signal.removeEventListener("abort", stop);
+        resolve();
+      }, ms);
+      signal.addEventListener("abort", stop, { once: true });
+    });
   }
 
   /**
@@ -307,7 +352,10 @@ export class Http {
     const headers: Record<string, string> = { ...init.headers };
     const authOrigin = originOf(url);
     for (let hop = 0;; hop++) {
+      if (this.signal?.aborted) throw cancelledError(this.signal);
       const ctl = new AbortController();
+      const cancel = () => ctl.abort(cancelledError(this.signal!));
+      this.signal?.addEventListener("abort", cancel, { once: true });
       const timer = setTimeout(
         () => ctl.abort(new TimeoutError(`waiting for ${cur.host} (${init.what})`, this.timeoutMs)),
         this.timeoutMs,
@@ -321,13 +369,15 @@ export class Http {
           signal: ctl.signal,
         });
       } catch (e) {
+        this.signal?.removeEventListener("abort", cancel);
         const reason = ctl.signal.reason;
-        throw reason instanceof TimeoutError ? reason : e;
+        throw reason instanceof TimeoutError || reason instanceof PodError ? reason : e;
       } finally {
         clearTimeout(timer);
       }
       if (res.status >= 300 && res.status < 400 && res.status !== 304 && res.headers.has("location")) {
         await res.body?.cancel().catch(() => {});
+        this.signal?.removeEventListener("abort", cancel);
         if (hop >= this.#maxRedirects) throw new RegistryError(`too many redirects while ${init.what}`);
         const next = new URL(res.headers.get("location")!, cur);
         if (next.protocol !== "https:" && next.protocol !== "http:") {
@@ -346,7 +396,9 @@ export class Http {
         cur = next;
         continue;
       }
-      return new HttpResponse(res, cur, ctl, this.timeoutMs, init.what);
+      return new HttpResponse(res, cur, ctl, this.timeoutMs, init.what, () => {
+        this.signal?.removeEventListener("abort", cancel);
+      });
     }
   }
 
@@ -362,7 +414,7 @@ export class Http {
       try {
         r = await this.once(url, init);
       } catch (e) {
-        if (e instanceof RegistryError) throw e;
+        if (e instanceof PodError) throw e; // a registry refusal, or cancelled
         const msg = transportMessage(e);
         if (attempt >= tries) {
           throw new RegistryError(`${init.what}: ${msg}`, { retryable: true, cause: e });

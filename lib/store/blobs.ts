@@ -48,7 +48,7 @@ async function newHash(): Promise<NodeHash> {
 export class BlobVerifyError extends PodError {
   /** A one-line message naming the blob. */
   constructor(message: string) {
-    super(message);
+    super(message, { code: "DIGEST_MISMATCH" });
     this.name = "BlobVerifyError";
   }
 }

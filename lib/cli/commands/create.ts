@@ -163,10 +163,19 @@ export async function replaceExisting(root: string, name: string | undefined): P
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { createContainer } = await import("../../container/create.ts");
+  const [{ createContainer }, { ProgressPrinter }] = await Promise.all([
+    import("../../container/create.ts"),
+    import("../../image/progress.ts"),
+  ]);
   const o = createOptions(p, g, "create");
   if (p.flags.replace) await replaceExisting(g.root, o.name);
-  const rec = await createContainer(g.root, o);
+  const progress = new ProgressPrinter({ quiet: o.quiet });
+  let rec;
+  try {
+    rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
+  } finally {
+    progress.finish();
+  }
   console.log(rec.config.id);
   return 0;
 }

@@ -30,18 +30,22 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   const early = p.flags.detach || o.tty || o.interactive
     ? undefined
     : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
-  const [{ createContainer }, start, life] = await Promise.all([
+  const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
     import("../../container/create.ts"),
     import("../../container/start.ts"),
     import("../../container/lifecycle.ts"),
+    import("../../image/progress.ts"),
   ]);
   let rec;
+  const progress = new ProgressPrinter({ quiet: o.quiet });
   try {
     if (p.flags.replace) await replaceExisting(g.root, o.name);
-    rec = await createContainer(g.root, o);
+    rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
   } catch (e) {
     early?.cancel();
     throw e;
+  } finally {
+    progress.finish();
   }
   const id = rec.config.id;
   const cleanup = async () => {
