@@ -1,67 +1,236 @@
 /**
- * pod as a library: pull images into an OCI layout store, unpack layers safely, and run containers in Linux
- * namespaces — the same code the `pod` CLI runs.
+ * pod as a library: pull images into an OCI layout store and run containers in Linux namespaces, as root or
+ * rootless — the same use cases the `pod` CLI runs, driven with data instead of flags. Output is captured,
+ * nothing is printed (pull progress and warnings go to an `onEvent` callback), and every failure is a
+ * {@link PodError} with podman's exit code and a stable `code`.
  *
  * ```ts
- * import { createContainer, pullImage, startForeground, storeRoot } from "./mod.ts";
+ * import { Pod, PodError } from "./mod.ts";
  *
- * const root = storeRoot();
- * const image = await pullImage(root, "127.0.0.1:5000/busybox:latest");
- * const ctr = await createContainer(root, { image: image.ref, args: ["echo", "hi"] });
- * const code = await startForeground(root, ctr.config.id, { tty: false, stdin: false });
+ * async function demo(root: string): Promise<void> {
+ *   const pod = await Pod.open({ root, onEvent: (e) => e.type === "warning" && console.warn(e.message) });
+ *   console.log(await pod.images(), await pod.containers({ all: true })); // [] []
+ *   try {
+ *     await pod.inspect("web");
+ *   } catch (e) {
+ *     if (!(e instanceof PodError) || e.code !== "NOT_FOUND") throw e;
+ *   }
+ *   const registry = Deno.env.get("POD_DOC_REGISTRY"); // e.g. 127.0.0.1:5000, with busybox pushed
+ *   if (registry) {
+ *     const img = await pod.pull(`${registry}/busybox:latest`, { tlsVerify: false });
+ *     const r = await pod.run({ image: img.ref, args: ["echo", "hi"], remove: true });
+ *     console.log(r.exitCode, new TextDecoder().decode(r.stdout)); // 0 "hi\n"
+ *     await pod.removeImage(img.ref);
+ *   }
+ * }
+ *
+ * // a store needs file and environment access (`deno test -A --doc mod.ts`)
+ * const granted = async (name: "write" | "env") => (await Deno.permissions.query({ name })).state === "granted";
+ * if (await granted("write") && await granted("env")) {
+ *   const root = await Deno.makeTempDir({ prefix: "pod-doc-" });
+ *   try {
+ *     await demo(root);
+ *   } finally {
+ *     await Deno.remove(root, { recursive: true });
+ *   }
+ * }
  * ```
- *
- * Every failure meant for a user is a {@link PodError} carrying podman's exit code.
  * @module
  */
 
-export { ExitCode, NotFoundError, PodError, UsageError } from "./lib/errors.ts";
+/**
+ * One store's images and containers: pull, images, removeImage, create, start, run, exec, logs, containers,
+ * inspect, stop, kill, wait, remove. Containers are named by full id, unique id prefix or name.
+ *
+ * @example A long-running container
+ * ```ts
+ * import { Pod } from "./mod.ts";
+ *
+ * async function serve(pod: Pod, image: string): Promise<string> {
+ *   const c = await pod.create({ image, args: ["sh", "-c", "echo up; sleep 1000"], name: "web" });
+ *   await pod.start("web");
+ *   const e = await pod.exec("web", ["cat", "/etc/hostname"]);
+ *   for await (const line of pod.logs("web")) console.log(line.stream, line.time, line.text);
+ *   await pod.stop("web", { timeout: 1 });
+ *   await pod.remove(c.id, { force: true });
+ *   return new TextDecoder().decode(e.stdout);
+ * }
+ * console.log(typeof serve);
+ * ```
+ */
+export { Pod } from "./lib/api.ts";
+
+/**
+ * The one error type: `exitCode` (podman's: 125, 126, 127…), a stable `code` and maybe a `hint`.
+ *
+ * @example
+ * ```ts
+ * import { PodError } from "./mod.ts";
+ *
+ * const e = new PodError("no such container web", { code: "NOT_FOUND" });
+ * console.log(e.code, e.exitCode); // NOT_FOUND 125
+ * ```
+ */
+export { PodError } from "./lib/errors.ts";
+
+/**
+ * podman's exit codes.
+ *
+ * @example
+ * ```ts
+ * import { ExitCode } from "./mod.ts";
+ *
+ * console.log(ExitCode.Error, ExitCode.CannotInvoke, ExitCode.NotFound); // 125 126 127
+ * ```
+ */
+export { ExitCode } from "./lib/errors.ts";
+
+/**
+ * The stable kinds of failure, and the options of a {@link PodError}.
+ *
+ * @example
+ * ```ts
+ * import { type ErrorCode, PodError, type PodErrorOptions } from "./mod.ts";
+ *
+ * const code: ErrorCode = "IN_USE";
+ * const options: PodErrorOptions = { code, hint: "remove its containers first" };
+ * console.log(new PodError("image is in use", options).hint);
+ * ```
+ */
+export type { ErrorCode, PodErrorOptions } from "./lib/errors.ts";
+
+/**
+ * pod's version.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "./mod.ts";
+ *
+ * console.log(`pod ${VERSION}`);
+ * ```
+ */
 export { VERSION } from "./lib/version.ts";
 
-// image references and OCI documents
-export {
-  familiarName,
-  type ImageReference,
-  normalizeReference,
-  parseReference,
-} from "./lib/oci/reference.ts";
-export type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from "./lib/oci/manifest.ts";
+/**
+ * Opening a store and what it reports: {@link PodOpenOptions}, {@link PodEvent} (pull progress
+ * {@link PullEvent}s, warnings, debug notes).
+ *
+ * @example Progress and warnings to your own display
+ * ```ts
+ * import type { PodEvent, PodOpenOptions } from "./mod.ts";
+ *
+ * const options: PodOpenOptions = {
+ *   root: "/tmp/store",
+ *   onEvent: (e: PodEvent) => {
+ *     if (e.type === "blob-progress") console.log(`${e.digest}: ${e.done}/${e.size}`);
+ *     else if (e.type === "warning") console.warn(e.message);
+ *   },
+ * };
+ * console.log(options.root);
+ * ```
+ */
+export type { PodEvent, PodOpenOptions } from "./lib/api_types.ts";
 
-// the store
-export { storeRoot } from "./lib/store/paths.ts";
-export {
-  ensureStore,
-  findImage,
-  type ImageRecord,
-  layerSources,
-  listImages,
-  readImageConfig,
-  readManifest,
-  resolveImage,
-  tagImage,
-} from "./lib/store/images.ts";
-export { collectGarbage } from "./lib/store/gc.ts";
-export { type CheckReport, checkStore } from "./lib/image/check.ts";
-export {
-  type ContainerConfig,
-  type ContainerRecord,
-  type ContainerState,
-  getContainer,
-  listContainers,
-} from "./lib/store/containers.ts";
+/**
+ * What a pull reports while it runs.
+ *
+ * @example
+ * ```ts
+ * import type { PullEvent } from "./mod.ts";
+ *
+ * const done: PullEvent = { type: "done", id: "0123" };
+ * console.log(done.type);
+ * ```
+ */
+export type { PullEvent } from "./lib/image/progress.ts";
 
-// registry
-export { pullImage, type PullOptions, type PullResult } from "./lib/image/pull.ts";
+/**
+ * Images: pull options and result, store listings, removal.
+ *
+ * @example
+ * ```ts
+ * import type { ImageInfo, ImageRemoval, PulledImage, PullImageOptions, RegistryCredentials } from "./mod.ts";
+ *
+ * const credentials: RegistryCredentials = { username: "me", password: "secret" };
+ * const options: PullImageOptions = { credentials, platform: "linux/amd64", signal: AbortSignal.timeout(60_000) };
+ * const show = (i: ImageInfo | PulledImage) => console.log(i.id.slice(0, 12));
+ * const removed: ImageRemoval = { untagged: ["docker.io/library/busybox:latest"], deleted: "0123" };
+ * console.log(options.platform, typeof show, removed.untagged.length);
+ * ```
+ */
+export type {
+  ImageInfo,
+  ImageRemoval,
+  PulledImage,
+  PullImageOptions,
+  RegistryCredentials,
+  RemoveImageOptions,
+} from "./lib/api_types.ts";
 
-// the unpacker (the security boundary)
-export { applyLayer, type LayerSource, unpackLayers, type UnpackOptions } from "./lib/unpack/mod.ts";
+/**
+ * Containers as data: what one is made of, how it runs, what comes back.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerOptions, Mount, RunOptions } from "./mod.ts";
+ *
+ * const mounts: Mount[] = [
+ *   { type: "bind", source: "/srv/www", destination: "/www", readonly: true },
+ *   { type: "volume", name: "cache", destination: "/cache" },
+ *   { type: "tmpfs", destination: "/tmp", size: "64m" },
+ * ];
+ * const web: ContainerOptions = { image: "busybox", args: ["httpd", "-f"], env: { PORT: "80" }, mounts };
+ * const once: RunOptions = { ...web, args: ["ls", "/www"], remove: true, stdout: "piped", stderr: "inherit" };
+ * console.log(once.mounts?.length);
+ * ```
+ */
+export type {
+  ContainerOptions,
+  ContainerRef,
+  Mount,
+  NamespaceMode,
+  OutputMode,
+  ProcessOutput,
+  RunOptions,
+  RunResult,
+} from "./lib/api_types.ts";
 
-// containers
-export { createContainer, type CreateOptions } from "./lib/container/create.ts";
-export { startDetached, startForeground } from "./lib/container/start.ts";
-export { killById, removeById, stopById, waitExited } from "./lib/container/lifecycle.ts";
-export { execInContainer, type ExecRequest } from "./lib/container/exec.ts";
-export { containerInspectData } from "./lib/container/inspect.ts";
+/**
+ * Running containers: exec, logs, stop, remove.
+ *
+ * @example
+ * ```ts
+ * import type { ExecOptions, LogEntry, LogsOptions, RemoveOptions, StopOptions } from "./mod.ts";
+ *
+ * const exec: ExecOptions = { env: { LANG: "C" }, workdir: "/", stdin: new TextEncoder().encode("x") };
+ * const logs: LogsOptions = { follow: true, since: new Date(Date.now() - 60_000), tail: 10 };
+ * const stop: StopOptions = { timeout: 1 };
+ * const rm: RemoveOptions = { force: true, volumes: true };
+ * const print = (l: LogEntry) => console.log(`${l.time.toISOString()} ${l.stream} ${l.text}`);
+ * console.log(exec.workdir, logs.tail, stop.timeout, rm.force, typeof print);
+ * ```
+ */
+export type { ExecOptions, LogEntry, LogsOptions, RemoveOptions, StopOptions } from "./lib/api_types.ts";
 
-// podman's --format templates
-export { compileTemplate, renderTemplateRows, TemplateError } from "./lib/format/template/mod.ts";
+/**
+ * Listing and inspecting containers.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerInfo, ContainerInspect, ContainerStatus, ListContainersOptions } from "./mod.ts";
+ *
+ * const all: ListContainersOptions = { all: true };
+ * const running = (c: ContainerInfo): boolean => c.status === ("running" satisfies ContainerStatus);
+ * const pidOf = (i: ContainerInspect): number => i.State.Pid;
+ * console.log(all.all, typeof running, typeof pidOf);
+ * ```
+ */
+export type {
+  ContainerInfo,
+  ContainerInspect,
+  ContainerInspectConfig,
+  ContainerInspectMount,
+  ContainerInspectState,
+  ContainerStatus,
+  ListContainersOptions,
+} from "./lib/api_types.ts";

@@ -95,6 +95,7 @@ export class PodError extends Error {
   readonly code: ErrorCode;
   /** What the user can do about it, if anything useful can be said. */
   readonly hint?: string;
+  /** A failure with `message`; the exit code (default 125) or the options (code, hint, exit code, cause). */
   constructor(
     message: string,
     exitCodeOrOptions: number | PodErrorOptions = ExitCode.Error,

@@ -14,7 +14,16 @@ export function setLogHandler(h: LogHandler | undefined): void {
   handler = h;
 }
 
-let level: "debug" | "info" | "warn" | "error" = Deno.env.get("POD_DEBUG") ? "debug" : "warn";
+/** `POD_DEBUG` set (false when env access is not granted: the library may be imported without it). */
+function debugEnv(): boolean {
+  try {
+    return !!Deno.env.get("POD_DEBUG");
+  } catch {
+    return false;
+  }
+}
+
+let level: "debug" | "info" | "warn" | "error" = debugEnv() ? "debug" : "warn";
 const warned = new Set<string>();
 const enc = new TextEncoder();
 

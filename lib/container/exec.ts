@@ -5,7 +5,9 @@
  */
 
 import { PodError } from "../errors.ts";
-import { execIn, nsenterCommand } from "../ns/exec.ts";
+import { execIn, type ExecOptions, nsenterCommand } from "../ns/exec.ts";
+import { lookPath } from "../ns/lookpath.ts";
+import { signalNumber } from "../ns/signals.ts";
 import { hostBinary } from "../ns/helpers_check.ts";
 import { containerPaths, type ContainerRecord } from "../store/containers.ts";
 import { EnvList } from "./process_options.ts";
@@ -29,11 +31,12 @@ export interface ExecRequest {
   detach?: boolean;
 }
 
-/** Runs a process in the container; resolves with its exit code (0 at once with `detach`). */
-export async function execInContainer(root: string, rec: ContainerRecord, req: ExecRequest): Promise<number> {
+/** The process options of an exec in `rec` (its user, environment and directory unless overridden). */
+function execOptions(root: string, rec: ContainerRecord, req: ExecRequest): ExecOptions {
   if (rec.state.status !== "running") {
     const why = rec.state.status === "paused" ? "is paused" : "is not running";
-    throw new PodError(`can only create exec sessions on running containers: container state improper`, 125, {
+    throw new PodError(`can only create exec sessions on running containers: container state improper`, {
+      code: "STATE",
       cause: why,
     });
   }
@@ -47,7 +50,7 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
   if (!env.has("HOME")) env.set(`HOME=${u.home}`);
   if (req.tty) env.set("TERM=xterm");
   env.setAll(req.env);
-  const opts = {
+  return {
     args: req.args,
     env: env.toArray(),
     cwd: req.workdir || rec.config.process.cwd || "/",
@@ -56,12 +59,20 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
     tty: req.tty,
     interactive: req.interactive,
   };
+}
+
+const envRecord = (env: string[]) =>
+  Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+
+/** Runs a process in the container; resolves with its exit code (0 at once with `detach`). */
+export async function execInContainer(root: string, rec: ContainerRecord, req: ExecRequest): Promise<number> {
+  const opts = execOptions(root, rec, req);
   if (req.detach) {
     const cmd = nsenterCommand(rec.state.pid, { ...opts, tty: false, interactive: false });
     const child = new Deno.Command(hostBinary("nsenter") ?? "nsenter", {
       args: cmd.slice(1),
       detached: true, // its own session, like setsid
-      env: Object.fromEntries(opts.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+      env: envRecord(opts.env),
       clearEnv: true,
       stdin: "null",
       stdout: "null",
@@ -71,4 +82,79 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
     return 0;
   }
   return await execIn(rec.state.pid, opts);
+}
+
+/** Where a captured exec's streams go. */
+export interface ExecIO {
+  /** `piped`: collected and returned; `null`: discarded; `inherit`: this process's. */
+  stdout: "piped" | "null" | "inherit";
+  /** As `stdout`. */
+  stderr: "piped" | "null" | "inherit";
+  /** Bytes for its stdin (default: none, `/dev/null`). */
+  stdin?: Uint8Array;
+  /** Kills the process. */
+  signal?: AbortSignal;
+}
+
+/** What a captured exec returns. */
+export interface ExecOutput {
+  /** Its exit code (128+N when killed by signal N). */
+  exitCode: number;
+  /** Its stdout (empty unless piped). */
+  stdout: Uint8Array;
+  /** Its stderr (empty unless piped). */
+  stderr: Uint8Array;
+}
+
+/**
+ * Runs a process in the container without a terminal, with its output collected (the library's exec).
+ * Throws a PodError: 127 not found, 126 cannot invoke, `STATE` when the container is not running.
+ */
+export async function execCaptured(
+  root: string,
+  rec: ContainerRecord,
+  req: ExecRequest,
+  io: ExecIO,
+): Promise<ExecOutput> {
+  const opts = execOptions(root, rec, { ...req, tty: false, interactive: !!io.stdin });
+  const pid = rec.state.pid;
+  lookPath(opts.args[0] ?? "", opts.env, `/proc/${pid}/root`);
+  io.signal?.throwIfAborted();
+  const cmd = nsenterCommand(pid, opts);
+  const child = new Deno.Command(hostBinary("nsenter") ?? "nsenter", {
+    args: cmd.slice(1),
+    env: envRecord(opts.env),
+    clearEnv: true,
+    stdin: io.stdin ? "piped" : "null",
+    stdout: io.stdout,
+    stderr: io.stderr,
+  }).spawn();
+  const kill = () => {
+    // nsenter forks the process into the pid namespace: kill that child, then nsenter
+    try {
+      const kids = Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/);
+      for (const k of kids) if (k) Deno.kill(Number(k), "SIGKILL");
+    } catch { /* gone */ }
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  };
+  io.signal?.addEventListener("abort", kill, { once: true });
+  try {
+    if (io.stdin) {
+      const w = child.stdin.getWriter();
+      await w.write(io.stdin).catch(() => {});
+      await w.close().catch(() => {});
+    }
+    const out = await child.output();
+    if (io.signal?.aborted) throw new PodError("exec cancelled", { code: "CANCELLED" });
+    const exitCode = out.signal ? 128 + signalNumber(out.signal) : out.code;
+    return {
+      exitCode,
+      stdout: io.stdout === "piped" ? out.stdout : new Uint8Array(),
+      stderr: io.stderr === "piped" ? out.stderr : new Uint8Array(),
+    };
+  } finally {
+    io.signal?.removeEventListener("abort", kill);
+  }
 }

@@ -122,6 +122,7 @@ export async function killById(root: string, id: string, signal = "SIGKILL", all
   if (!isLive(rec)) {
     throw new PodError(
       `can only kill running containers. ${id} is in state ${rec.state.status}: container state improper`,
+      { code: "STATE" },
     );
   }
   const n = parseSignal(signal);
@@ -178,6 +179,7 @@ export async function removeById(
         throw new PodError(
           `cannot remove container ${id} as it is ${rec.state.status} - running or paused containers cannot be ` +
             `removed without force: container state improper`,
+          { code: "STATE" },
         );
       }
       rec = await stopById(root, id, opts.timeout ?? rec.config.stopTimeout);

@@ -1,0 +1,408 @@
+/**
+ * The data the library API ({@link "./api.ts"}) takes and returns: options are plain data (mounts, an
+ * environment map…), never command-line flag strings; results are typed summaries.
+ * @module
+ */
+
+import type { PullEvent } from "./image/progress.ts";
+
+/** Something the library reports while it works: pull progress, warnings and (with `POD_DEBUG`) debug notes. */
+export type PodEvent =
+  | PullEvent
+  | { type: "warning"; message: string }
+  | { type: "debug"; message: string };
+
+/** Options of `Pod.open`. */
+export interface PodOpenOptions {
+  /** The store (default: as the CLI: `$POD_HOME`, else `$XDG_DATA_HOME/pod`, else `~/.local/share/pod`). */
+  root?: string;
+  /** Receives pull progress, warnings and debug notes (the library never prints). */
+  onEvent?: (e: PodEvent) => void;
+}
+
+/** Registry credentials. */
+export interface RegistryCredentials {
+  /** User name. */
+  username: string;
+  /** Password or access token. */
+  password: string;
+}
+
+/** Options of `Pod.pull`. */
+export interface PullImageOptions {
+  /** `os/arch[/variant]` (default: this machine's). */
+  platform?: string;
+  /** `false` allows plain HTTP for a registry that is not on loopback (default true). */
+  tlsVerify?: boolean;
+  /** Credentials (default: looked up in `auth.json` / the docker config). */
+  credentials?: RegistryCredentials;
+  /** An explicit `auth.json`. */
+  authFile?: string;
+  /** Cancels the pull (a `CANCELLED` PodError; nothing is registered). */
+  signal?: AbortSignal;
+}
+
+/** A pulled image. */
+export interface PulledImage {
+  /** Image ID (hex of the config digest). */
+  id: string;
+  /** The full name it is stored under (`docker.io/library/busybox:latest`). */
+  ref: string;
+  /** The digest the reference resolved to (the index's when there was one). */
+  digest: string;
+}
+
+/** One image of the store. */
+export interface ImageInfo {
+  /** Image ID (hex of the config digest). */
+  id: string;
+  /** Full names; empty for a dangling image. */
+  names: string[];
+  /** Digest of its platform manifest. */
+  digest: string;
+  /** Creation time from its config (else when it was stored). */
+  created: Date;
+  /** Bytes in the store (manifest, config and compressed layers). */
+  size: number;
+  /** `os/arch[/variant]`. */
+  platform: string;
+}
+
+/** A mount into a container. */
+export type Mount =
+  | {
+    /** A host directory or file. */
+    type: "bind";
+    /** Absolute host path. */
+    source: string;
+    /** Absolute path in the container. */
+    destination: string;
+    /** Read-only. */
+    readonly?: boolean;
+    /** Propagation (default `rprivate`). */
+    propagation?: "rprivate" | "private" | "rslave" | "slave" | "rshared" | "shared";
+    /** Bind sub-mounts too (default true). */
+    recursive?: boolean;
+  }
+  | {
+    /** A named volume (made when missing), or a new anonymous one without `name`. */
+    type: "volume";
+    /** Volume name. */
+    name?: string;
+    /** Absolute path in the container. */
+    destination: string;
+    /** Read-only. */
+    readonly?: boolean;
+  }
+  | {
+    /** A fresh tmpfs. */
+    type: "tmpfs";
+    /** Absolute path in the container. */
+    destination: string;
+    /** Size limit (`64m`, `1g`, bytes). */
+    size?: string;
+    /** Mode of its root (octal text, `1777`). */
+    mode?: string;
+    /** Read-only. */
+    readonly?: boolean;
+  };
+
+/** A namespace the container gets of its own (`private`) or shares with the host (`host`). */
+export type NamespaceMode = "private" | "host";
+
+/** What a container is made of (`Pod.create`, `Pod.run`). */
+export interface ContainerOptions {
+  /** Image name or ID (pulled when missing, per `pull`). */
+  image: string;
+  /** Command and arguments (default: the image's CMD). */
+  args?: string[];
+  /** Name (default: a generated one). */
+  name?: string;
+  /** Entrypoint (default: the image's; `[]`: none). */
+  entrypoint?: string[];
+  /** Environment, over the image's. */
+  env?: Record<string, string>;
+  /** Mounts. */
+  mounts?: Mount[];
+  /** Working directory (absolute; default: the image's). */
+  workdir?: string;
+  /** `user[:group]`, names or ids (default: the image's). */
+  user?: string;
+  /** Hostname (default: the id's first 12 characters). */
+  hostname?: string;
+  /** Labels (over the image's). */
+  labels?: Record<string, string>;
+  /** Annotations. */
+  annotations?: Record<string, string>;
+  /** PID namespace (default private). */
+  pid?: NamespaceMode;
+  /** IPC namespace (default private). */
+  ipc?: NamespaceMode;
+  /** UTS namespace (default private). */
+  uts?: NamespaceMode;
+  /** Network: `private` (loopback only, the default) or the host's. */
+  network?: NamespaceMode;
+  /** User namespace when rootless: `private` (default) or `keep-id`. As root the host's ids are used. */
+  userns?: "private" | "keep-id";
+  /** Extended privileges. */
+  privileged?: boolean;
+  /** Read-only root file system. */
+  readOnly?: boolean;
+  /** Stop signal (default: the image's, else SIGTERM). */
+  stopSignal?: string;
+  /** Seconds `stop` waits before SIGKILL (default 10). */
+  stopTimeout?: number;
+  /** Pull policy for the image (default `missing`). */
+  pull?: "missing" | "always" | "never" | "newer";
+  /** Platform of an image to pull. */
+  platform?: string;
+  /** TLS verification for a pull (default true). */
+  tlsVerify?: boolean;
+  /** Cancels a pull the create needs (and, for `run`, the container: it is killed). */
+  signal?: AbortSignal;
+}
+
+/** A created container. */
+export interface ContainerRef {
+  /** Full id (64 hex characters). */
+  id: string;
+  /** Name. */
+  name: string;
+}
+
+/** Where a container's or exec's output goes: collected (`piped`), discarded, or this process's own. */
+export type OutputMode = "piped" | "null" | "inherit";
+
+/** Options of `Pod.run`. */
+export interface RunOptions extends ContainerOptions {
+  /** Remove the container (and its anonymous volumes) once it has ended. */
+  remove?: boolean;
+  /** Its stdout (default `piped`). */
+  stdout?: OutputMode;
+  /** Its stderr (default `piped`). */
+  stderr?: OutputMode;
+}
+
+/** What `Pod.run` and `Pod.exec` return. */
+export interface ProcessOutput {
+  /** Exit code (128+N when killed by signal N). */
+  exitCode: number;
+  /** Collected stdout (empty unless `piped`). */
+  stdout: Uint8Array;
+  /** Collected stderr (empty unless `piped`). */
+  stderr: Uint8Array;
+}
+
+/** What `Pod.run` returns. */
+export interface RunResult extends ProcessOutput, ContainerRef {}
+
+/** Options of `Pod.exec`. */
+export interface ExecOptions {
+  /** Extra environment. */
+  env?: Record<string, string>;
+  /** `user[:group]` (default: the container's). */
+  user?: string;
+  /** Working directory (default: the container's). */
+  workdir?: string;
+  /** Bytes for its stdin (default: none). */
+  stdin?: Uint8Array;
+  /** Its stdout (default `piped`). */
+  stdout?: OutputMode;
+  /** Its stderr (default `piped`). */
+  stderr?: OutputMode;
+  /** Kills the process. */
+  signal?: AbortSignal;
+}
+
+/** Options of `Pod.logs`. */
+export interface LogsOptions {
+  /** Keep reading while the container runs. */
+  follow?: boolean;
+  /** Only records written at or after this time. */
+  since?: Date;
+  /** Only records written at or before this time. */
+  until?: Date;
+  /** Only the last n lines already written. */
+  tail?: number;
+  /** Ends a follow. */
+  signal?: AbortSignal;
+}
+
+/** A container's state. */
+export type ContainerStatus = "created" | "running" | "paused" | "stopping" | "exited";
+
+/** One container of the store. */
+export interface ContainerInfo {
+  /** Full id. */
+  id: string;
+  /** Name. */
+  name: string;
+  /** The image as given at create. */
+  image: string;
+  /** The image ID. */
+  imageId: string;
+  /** Entrypoint plus command. */
+  command: string[];
+  /** State. */
+  status: ContainerStatus;
+  /** Creation time. */
+  created: Date;
+  /** Last start (undefined: never started). */
+  startedAt?: Date;
+  /** Last end (undefined: has not ended). */
+  finishedAt?: Date;
+  /** Exit code of its last run. */
+  exitCode: number;
+  /** Host pid of its init while it runs, else 0. */
+  pid: number;
+  /** Labels. */
+  labels: Record<string, string>;
+}
+
+/** Options of `Pod.containers`. */
+export interface ListContainersOptions {
+  /** Include containers that are not running. */
+  all?: boolean;
+}
+
+/** Options of `Pod.stop`. */
+export interface StopOptions {
+  /** Seconds to wait after the stop signal before SIGKILL (default: the container's stop timeout). */
+  timeout?: number;
+}
+
+/** Options of `Pod.remove`. */
+export interface RemoveOptions {
+  /** Stop a running container first. */
+  force?: boolean;
+  /** Also remove its anonymous volumes. */
+  volumes?: boolean;
+  /** With `force`: seconds to wait before SIGKILL (default: its stop timeout). */
+  timeout?: number;
+}
+
+/** Options of `Pod.removeImage`. */
+export interface RemoveImageOptions {
+  /** Remove the containers using the image too, and an image with several names given by ID. */
+  force?: boolean;
+}
+
+/** What `Pod.removeImage` did. */
+export interface ImageRemoval {
+  /** The names removed. */
+  untagged: string[];
+  /** The image ID, when the whole image was removed (not just one of its names). */
+  deleted?: string;
+}
+
+/** One record of a container's log. */
+export interface LogEntry {
+  /** Which stream. */
+  stream: "stdout" | "stderr";
+  /** When it was written. */
+  time: Date;
+  /** The text, without its newline. */
+  text: string;
+  /** The line goes on in the next record of the stream (no newline yet). */
+  partial: boolean;
+}
+
+/** The `State` of a {@link ContainerInspect}. */
+export interface ContainerInspectState {
+  /** `created`, `running`, `paused`, `stopping`, `exited`. */
+  Status: ContainerStatus;
+  /** Running. */
+  Running: boolean;
+  /** Paused. */
+  Paused: boolean;
+  /** Host pid of the init (0 when not running). */
+  Pid: number;
+  /** Exit code of the last run. */
+  ExitCode: number;
+  /** Why the last start failed. */
+  Error: string;
+  /** RFC 3339 (`0001-01-01T00:00:00Z`: never). */
+  StartedAt: string;
+  /** RFC 3339 (`0001-01-01T00:00:00Z`: not yet). */
+  FinishedAt: string;
+  /** podman's other state fields. */
+  [field: string]: unknown;
+}
+
+/** A mount in a {@link ContainerInspect}. */
+export interface ContainerInspectMount {
+  /** `bind`, `volume` or `tmpfs`. */
+  Type: string;
+  /** Volume name. */
+  Name?: string;
+  /** Host path. */
+  Source: string;
+  /** Path in the container. */
+  Destination: string;
+  /** Writable. */
+  RW: boolean;
+  /** Options (`rbind`…). */
+  Options: string[];
+  /** Propagation. */
+  Propagation: string;
+  /** podman's other mount fields. */
+  [field: string]: unknown;
+}
+
+/** The `Config` of a {@link ContainerInspect}. */
+export interface ContainerInspectConfig {
+  /** Hostname. */
+  Hostname: string;
+  /** User. */
+  User: string;
+  /** Environment (`KEY=value`). */
+  Env: string[];
+  /** Command. */
+  Cmd: string[];
+  /** Entrypoint. */
+  Entrypoint: string[];
+  /** Image name. */
+  Image: string;
+  /** Working directory. */
+  WorkingDir: string;
+  /** Labels. */
+  Labels: Record<string, string>;
+  /** Annotations. */
+  Annotations: Record<string, string>;
+  /** Stop signal. */
+  StopSignal: string;
+  /** Stop timeout in seconds. */
+  StopTimeout: number;
+  /** Has a terminal. */
+  Tty: boolean;
+  /** podman's other config fields. */
+  [field: string]: unknown;
+}
+
+/** `pod inspect`'s object for a container: podman's shape (podman 5 field names). */
+export interface ContainerInspect {
+  /** Full id. */
+  Id: string;
+  /** Name. */
+  Name: string;
+  /** Creation time, RFC 3339 with nanoseconds. */
+  Created: string;
+  /** The command. */
+  Path: string;
+  /** Its arguments. */
+  Args: string[];
+  /** State. */
+  State: ContainerInspectState;
+  /** Image ID. */
+  Image: string;
+  /** Image name. */
+  ImageName: string;
+  /** Mounts. */
+  Mounts: ContainerInspectMount[];
+  /** Configuration. */
+  Config: ContainerInspectConfig;
+  /** Host configuration (namespaces, binds, id maps…). */
+  HostConfig: Record<string, unknown>;
+  /** podman's other fields. */
+  [field: string]: unknown;
+}
