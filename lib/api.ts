@@ -301,7 +301,8 @@ export class Pod {
     signal?.throwIfAborted();
     await startDetached(this.root, id);
     const kill = () => killById(this.root, id, "SIGKILL").catch(() => {});
-    signal?.addEventListener("abort", kill, { once: true });
+    if (signal?.aborted) await kill(); // while it was starting
+    else signal?.addEventListener("abort", kill, { once: true });
     const parts = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
     const modes: Record<"stdout" | "stderr", OutputMode> = {
       stdout: o.stdout ?? "piped",
