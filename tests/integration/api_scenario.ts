@@ -30,6 +30,8 @@ export async function apiScenario(root: string, ref: string): Promise<string[]> 
   const pod = await Pod.open({ root, onEvent: (e) => events.push(e) });
   assert.equal(pod.root, root);
 
+  await rejects(pod.pull(ref, { tlsVerify: false, signal: AbortSignal.abort() }), "CANCELLED");
+  assert.deepEqual(await pod.images(), []);
   const img = await pod.pull(ref, { tlsVerify: false });
   assert.match(img.id, /^[0-9a-f]{64}$/);
   assert.match(img.digest, /^sha256:[0-9a-f]{64}$/);
@@ -39,7 +41,7 @@ export async function apiScenario(root: string, ref: string): Promise<string[]> 
   assert.deepEqual(images.map((i) => i.id), [img.id]);
   assert.deepEqual(images[0].names, [img.ref]);
   assert.ok(images[0].size > 0 && images[0].created instanceof Date);
-  passed.push("pull, images");
+  passed.push("pull (cancelled, then done), images");
 
   const r = await pod.run({
     image: img.ref,
