@@ -15,9 +15,9 @@
  *   } catch (e) {
  *     if (!(e instanceof PodError) || e.code !== "NOT_FOUND") throw e;
  *   }
- *   const registry = Deno.env.get("POD_DOC_REGISTRY"); // e.g. 127.0.0.1:5000, with busybox pushed
- *   if (registry) {
- *     const img = await pod.pull(`${registry}/busybox:latest`, { tlsVerify: false });
+ *   const image = Deno.env.get("POD_DOC_IMAGE"); // e.g. 127.0.0.1:5000/busybox:latest
+ *   if (image) {
+ *     const img = await pod.pull(image, { tlsVerify: false });
  *     const r = await pod.run({ image: img.ref, args: ["echo", "hi"], remove: true });
  *     console.log(r.exitCode, new TextDecoder().decode(r.stdout)); // 0 "hi\n"
  *     await pod.removeImage(img.ref);

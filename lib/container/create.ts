@@ -275,7 +275,6 @@ async function resolveMounts(
 
 /** Creates a container from command-line options and stores its record (state `created`). */
 export async function createContainer(root: string, o: CreateOptions): Promise<ContainerRecord> {
-  if (o.name !== undefined) validateName(o.name);
   return await createFromSpec(root, await specFromOptions(o));
 }
 
