@@ -22,6 +22,7 @@ const NUMBERS: Partial<Record<Deno.Signal, number>> = {
   SIGPIPE: 13,
   SIGALRM: 14,
   SIGTERM: 15,
+  SIGSTKFLT: 16,
   SIGCHLD: 17,
   SIGCONT: 18,
   SIGSTOP: 19,
@@ -35,6 +36,7 @@ const NUMBERS: Partial<Record<Deno.Signal, number>> = {
   SIGPROF: 27,
   SIGWINCH: 28,
   SIGIO: 29,
+  SIGPOLL: 29,
   SIGPWR: 30,
   SIGSYS: 31,
 };
@@ -46,9 +48,10 @@ export function signalNumber(sig: Deno.Signal): number {
   return n;
 }
 
-/** Names Deno.kill knows, by number (real-time signals and others go through `kill`). */
+/** Names Deno.kill knows, by number (aliases, STKFLT and real-time signals go through `kill`). */
 const NAMES: Record<number, Deno.Signal> = Object.fromEntries(
-  Object.entries(NUMBERS).map(([name, n]) => [n, name as Deno.Signal]),
+  Object.entries(NUMBERS).filter(([name]) => name !== "SIGPOLL" && name !== "SIGSTKFLT")
+    .map(([name, n]) => [n, name as Deno.Signal]),
 );
 
 /** Sends signal number `n` to `pid` (raw numbers Deno has no name for go through `kill`). */
