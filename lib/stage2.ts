@@ -15,31 +15,23 @@
  * @module
  */
 
+import { canExecute } from "./ns/fs.ts";
+import { bindEarly, O, open, strerror, writeAll } from "./ns/libc.ts";
 import {
-  bindEarly,
-  canExecute,
   clearInheritableCaps,
   cloexecFrom,
   dropBoundingCap,
   execve,
   loopbackUp,
-  mount,
-  MS,
-  O,
-  open,
-  pivotRoot,
   redirectStdin,
   resetSignals,
   sethostname,
   setIds,
-  strerror,
   takeTerminal,
-  umount2,
-  writeAll,
-} from "./ns/libc.ts";
+} from "./ns/process.ts";
 import { PodError } from "./errors.ts";
 import { lookPath } from "./ns/lookpath.ts";
-import { mountOverlay, setupMounts } from "./ns/mounts.ts";
+import { mount, mountOverlay, MS, pivotRoot, setupMounts, umount2 } from "./ns/mounts.ts";
 import { resolveInRoot } from "./ns/rootpath.ts";
 import { DEFAULT_CAPABILITIES, type LaunchSpec, type ProcessSpec, stateFiles } from "./ns/spec.ts";
 
@@ -261,7 +253,7 @@ function run(spec: LaunchSpec, fifo: number): number {
 }
 
 /**
- * An early start's spec (lib/ns/launch.ts `prelaunch`): one JSON line on stdin, a pipe from stage 1, which
+ * An early start's spec (lib/ns/prelaunch.ts): one JSON line on stdin, a pipe from stage 1, which
  * is then replaced by /dev/null (the container's stdin without `-i`). EOF first: the start was cancelled (or
  * stage 1 died), so exit quietly.
  */

@@ -105,7 +105,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
   });
   // the init's mount namespace, to find processes it leaves behind (a private pid namespace ends them all)
   const leftoversNs = hasPrivatePidNs(pid) ? undefined : mountNsOf(pid);
-  const { killed } = await stopContainer(pid, { signal: rec.config.stopSignal, timeout: t });
+  const { killed } = await stopContainer(pid, { signal: parseSignal(rec.config.stopSignal), timeout: t });
   await killLeftovers(leftoversNs);
   if (killed && t > 0) {
     warn(
@@ -151,12 +151,10 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
 
 /** Removes a tree holding files owned by subordinate ids (rootless rootfs) from inside a user namespace. */
 export async function removeTreeUserns(dir: string, subids: boolean): Promise<void> {
-  const args = subids ? ["--user", "--map-auto", "--map-root-user"] : ["--user", "--map-root-user"];
-  const out = await new Deno.Command("unshare", { args: [...args, "rm", "-rf", "--", dir], stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new PodError(`removing ${dir}: ${new TextDecoder().decode(out.stderr).trim().split("\n")[0]}`);
-  }
+  const { runInUserns } = await import("../ns/userns.ts");
+  const target = { mapRootUser: true, subids } as const;
+  const r = await runInUserns(target, ["rm", "-rf", "--", dir], { stdio: "quiet" });
+  if (r.code !== 0) throw new PodError(`removing ${dir}: ${r.stderr}`);
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import { PodError } from "../errors.ts";
 import { debug, warnOnce } from "../log.ts";
-import type { Prelaunched, PrelaunchNs } from "../ns/launch.ts";
+import type { Prelaunched, PrelaunchNs } from "../ns/prelaunch.ts";
 import type { ContainerConfig, NsMode } from "../store/containers.ts";
 import { pathExists, storePaths } from "../store/paths.ts";
 import type { ContainerSpec } from "./create.ts";
@@ -87,7 +87,7 @@ export function launchNamespaces(c: Pick<ContainerConfig, "namespaces" | "userns
 
 /**
  * Starts stage 2 for a container about to be created with `o` and run in the foreground without `-i`/`-t`
- * (see lib/ns/launch.ts `prelaunch`); undefined when that cannot be done (the real launch then reports why).
+ * (see lib/ns/prelaunch.ts); undefined when that cannot be done (the real launch then reports why).
  */
 export async function startEarly(
   root: string,
@@ -95,7 +95,7 @@ export async function startEarly(
 ): Promise<Prelaunched | undefined> {
   try {
     const [{ prelaunch }, { tempName }] = await Promise.all([
-      import("../ns/launch.ts"),
+      import("../ns/prelaunch.ts"),
       import("../store/atomic.ts"),
     ]);
     const ns = launchNamespaces(await namespacesFor(o));

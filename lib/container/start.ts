@@ -8,7 +8,8 @@
 
 import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
-import { launch, type LaunchHooks, type LaunchResult, type Prelaunched } from "../ns/launch.ts";
+import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
+import type { Prelaunched } from "../ns/prelaunch.ts";
 import type { LaunchSpec, ProcessSpec } from "../ns/spec.ts";
 import {
   containerPaths,

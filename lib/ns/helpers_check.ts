@@ -50,7 +50,7 @@ export function checkHelpers(opts: { rootless: boolean; detached?: boolean; chec
   }
   if (opts.rootless) {
     for (const tool of ["newuidmap", "newgidmap"]) {
-      if (!hostBinary(tool)) throw new PodError(`${tool} not found: ${UIDMAP}`);
+      if (!hostBinary(tool)) throw uidmapMissing(tool);
     }
   }
   if (opts.detached && !hostBinary("perl")) {
@@ -61,7 +61,12 @@ export function checkHelpers(opts: { rootless: boolean; detached?: boolean; chec
 
 /** The one-line error for a missing util-linux program. */
 export function utilLinuxMissing(tool: string): PodError {
-  return new PodError(`${tool} not found: ${UTIL_LINUX}`);
+  return new PodError(`${tool} not found: ${UTIL_LINUX}`, { code: "MISSING_TOOL" });
+}
+
+/** The one-line error for a missing `newuidmap`/`newgidmap`. */
+export function uidmapMissing(tool: string): PodError {
+  return new PodError(`${tool} not found: ${UIDMAP}`, { code: "MISSING_TOOL" });
 }
 
 /**

@@ -1,25 +1,28 @@
 /**
  * Stage 1: starts a container. util-linux `unshare` makes the namespaces (Deno is multi-threaded and can't)
- * and runs stage 2 (`stage2.ts`) inside; rootless, stage 1 writes the id maps with newuidmap/newgidmap
- * while a tiny `sh` waits on a sync fifo, so stage 2 is exec'd as the mapped root with full capabilities.
- * With `--userns=keep-id` the user is not the namespace's root: `unshare --keep-caps` passes the
- * capabilities on as ambient ones and stage 2 makes itself root (uid/gid 0) first.
+ * and runs stage 2 (`lib/stage2.ts`) inside; rootless, stage 1 writes the id maps with newuidmap/newgidmap
+ * while a tiny `sh` waits on a sync fifo (userns.ts), so stage 2 is exec'd as the mapped root with full
+ * capabilities. With `--userns=keep-id` the user is not the namespace's root: `unshare --keep-caps` passes
+ * the capabilities on as ambient ones and stage 2 makes itself root (uid/gid 0) first.
  *
- * Exec fifo protocol (`<stateDir>/exec.fifo`): stage 2 writes `pid <host pid>\n`, then nothing (its fd is
- * close-on-exec: EOF = the command runs) or `<code> <message>\n` on failure.
+ * The parts: the stage 2 command line (stage2_command.ts), the `unshare` line (unshare.ts), the exec fifo
+ * protocol (exec_fifo.ts), an early start (prelaunch.ts) and the detached supervisor (supervisor.ts).
  * @module
  */
 
 import { PodError } from "../errors.ts";
-import { warnOnce } from "../log.ts";
-import { checkHelpers } from "./helpers_check.ts";
-import { mapArgs, toContainer } from "./idmap.ts";
-import { mkfifo } from "./libc.ts";
+import { abortExecFifo, cmdlineEmpty, readExecFifo } from "./exec_fifo.ts";
+import { mkfifo } from "./fs.ts";
+import { checkHelpers, utilLinuxMissing } from "./helpers_check.ts";
 import { pumpOutput } from "./log_pump.ts";
+import { type Prelaunched, prelaunchKey } from "./prelaunch.ts";
 import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
+import { stage2Command } from "./stage2_command.ts";
 import { type ExitRecord, supervisorCommand } from "./supervisor.ts";
+import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
+import { mapAndRelease } from "./userns.ts";
 
 /** How the container's stdio is wired. */
 export type LaunchIO =
@@ -64,300 +67,52 @@ export interface LaunchResult {
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
-/**
- * The command that runs stage 2 with the spec at `specPath`: from a source checkout, `stage2.ts` itself
- * (it imports only what it needs); from a bundle or a `jsr:` URL, the main module's hidden `__stage2`
- * entry; from a `deno compile` binary, the binary's.
- */
-export function stage2Command(specPath: string): string[] {
-  const exe = Deno.execPath();
-  if (!/\/deno$/.test(exe)) return [exe, "__stage2", specPath];
-  const url = new URL("../stage2.ts", import.meta.url);
-  if (url.protocol === "file:") {
-    const path = decodeURIComponent(url.pathname);
-    try {
-      Deno.statSync(path);
-      return [exe, "run", "-A", "-q", "--no-config", path, specPath];
-    } catch { /* bundled: no stage2.ts beside this code */ }
-  }
-  return [exe, "run", "-A", "-q", "--no-config", Deno.mainModule, "__stage2", specPath];
-}
-
-/**
- * Whether stage 2 must be given capabilities through the exec (`unshare --keep-caps`): rootless with a map
- * where the user is not the namespace's root (`--userns=keep-id`), so the exec'd stage 2 would not be root.
- */
-export function needsKeepCaps(spec: LaunchSpec, uid = Deno.uid()): boolean {
-  if (!spec.namespaces.user || uid === 0 || uid === null) return false;
-  return toContainer(spec.uidMap ?? [], uid) !== 0;
-}
-
-/**
- * The `unshare` command line for `spec` (with the rootless sync wait when `syncFifo` is given).
- *
- * No `--fork`: util-linux 2.38's forking parent cannot re-raise SIGKILL (`sigprocmask unblock failed`, exit 1).
- * With a pid namespace, a tiny `sh` (still in the host's pid namespace) forks stage 2 as the namespace's
- * pid 1 and `wait`s for it, which yields 128+N for a kill by signal N; stdin is passed on through fd 3
- * (a non-interactive sh gives an async list /dev/null), stderr through fd 4.
- */
-export function unshareCommand(
-  spec: LaunchSpec,
-  stage2: string[],
-  syncFifo?: string,
-  uid = Deno.uid(),
-): string[] {
-  const ns = spec.namespaces;
-  const cmd = ["unshare"];
-  if (ns.user) cmd.push("--user");
-  if (needsKeepCaps(spec, uid)) cmd.push("--keep-caps");
-  cmd.push("--mount");
-  if (ns.pid) cmd.push("--pid");
-  if (ns.uts) cmd.push("--uts");
-  if (ns.ipc) cmd.push("--ipc");
-  if (ns.net) cmd.push("--net");
-  cmd.push("--");
-  if (!syncFifo && !ns.pid) return [...cmd, ...stage2];
-  // no maps (stage 1 gone before writing them): exit instead of running stage 2 unmapped
-  const steps = syncFifo ? ['read _ < "$0" || exit 125'] : [];
-  // sh's own stderr → /dev/null: dash reports a job killed by a signal ("Killed"), which must not reach the log
-  steps.push(ns.pid ? 'exec 3<&0 4>&2 2>/dev/null; "$@" 0<&3 2>&4 3<&- 4>&- & wait $!' : 'exec "$@"');
-  return [...cmd, "/bin/sh", "-c", steps.join("; "), syncFifo ?? "sh", ...stage2];
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitUserNs(pid: number, gone: () => boolean): Promise<void> {
-  const own = Deno.readLinkSync("/proc/self/ns/user");
-  for (let i = 0;; i++) {
-    let ns: string | undefined;
-    try {
-      ns = Deno.readLinkSync(`/proc/${pid}/ns/user`);
-    } catch { /* not yet / gone */ }
-    if (ns && ns !== own) return;
-    if (gone()) throw new PodError("the container process exited before its user namespace was set up");
-    await sleep(i < 20 ? 1 : 5);
-  }
-}
-
-async function writeMaps(pid: number, spec: Pick<LaunchSpec, "uidMap" | "gidMap">): Promise<void> {
-  const uidMap = spec.uidMap ?? [], gidMap = spec.gidMap ?? [];
-  if (!uidMap.length || !gidMap.length) throw new PodError("a user namespace needs uid and gid maps");
-  if (Deno.uid() === 0) {
-    const text = (m: typeof uidMap) => m.map((x) => `${x.containerId} ${x.hostId} ${x.size}\n`).join("");
-    Deno.writeTextFileSync(`/proc/${pid}/uid_map`, text(uidMap));
-    Deno.writeTextFileSync(`/proc/${pid}/gid_map`, text(gidMap));
-    return;
-  }
-  const run = async (tool: string, maps: typeof uidMap) => {
-    let out: Deno.CommandOutput;
-    try {
-      out = await new Deno.Command(tool, {
-        args: [String(pid), ...mapArgs(maps)],
-        stdout: "null",
-        stderr: "piped",
-      })
-        .output();
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        throw new PodError(
-          `${tool} not found: install it with "apt-get install uidmap" (or "dnf install shadow-utils")`,
-        );
-      }
-      throw e;
-    }
-    if (!out.success) {
-      const msg = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
-      throw new PodError(`${tool} ${pid} ${mapArgs(maps).join(" ")}: ${msg || `exit ${out.code}`}`);
-    }
-  };
-  await Promise.all([run("newuidmap", uidMap), run("newgidmap", gidMap)]);
-}
-
 /**
- * Reads the exec fifo: resolves to the init pid and the stage 2 failure, if any. A `prepared` line after the
- * pid (deferred process) is answered by `onPrepared` before reading on.
+ * Detached: starts the perl supervisor (supervisor.ts) that runs `cmd` and outlives pod; resolves to the
+ * pids of `unshare` and of the supervisor, and a status that settles with the exit record (-1 once
+ * `settled()` says nobody waits any more).
  */
-async function readExecFifo(
-  reader: Deno.FsFile,
-  keep: { file?: Deno.FsFile },
-  onPid: (pid: number) => void,
-  onPrepared?: () => Promise<void>,
-): Promise<{ pid?: number; error?: { code: number; message: string } }> {
-  const dec = new TextDecoder();
-  const buf = new Uint8Array(4096);
-  let text = "";
-  let pid: number | undefined;
-  let prepared = !onPrepared;
-  for (;;) {
-    const n = await reader.read(buf);
-    if (n === null) break;
-    text += dec.decode(buf.subarray(0, n));
-    let nl: number;
-    while ((nl = text.indexOf("\n")) >= 0 && (pid === undefined || !prepared)) {
-      const line = text.slice(0, nl);
-      if (pid !== undefined) {
-        if (line !== "prepared") break; // an error line: read to EOF
-        text = text.slice(nl + 1);
-        prepared = true;
-        await onPrepared!();
-        continue;
-      }
-      text = text.slice(nl + 1);
-      if (line === "abort") return {};
-      if (line.startsWith("pid ")) {
-        pid = Number(line.slice(4));
-        keep.file?.close();
-        keep.file = undefined;
-        onPid(pid);
-      }
-    }
-  }
-  reader.close();
-  const m = /^(\d+) (.*)/.exec(text.trim());
-  return { pid, error: m ? { code: Number(m[1]), message: m[2] } : undefined };
-}
-
-function cmdlineEmpty(pid: number): boolean {
-  try {
-    return Deno.readFileSync(`/proc/${pid}/cmdline`).length === 0;
-  } catch {
-    return false;
-  }
-}
-
-function exitCodeOf(s: Deno.CommandStatus): number {
-  if (s.signal) return 128 + signalNumber(s.signal);
-  return s.code;
-}
-
-function unshareMissing(e: unknown, tool: string): never {
-  if (e instanceof Deno.errors.NotFound) {
-    throw new PodError(
-      `${tool} not found: install util-linux ("apt-get install util-linux" or "dnf install util-linux")`,
-    );
-  }
-  throw e;
-}
-
-/** Namespaces and id maps: what an early stage 2 is started with (see {@link prelaunch}). */
-export type PrelaunchNs = Pick<LaunchSpec, "namespaces" | "uidMap" | "gidMap">;
-
-/**
- * A stage 2 started before its container's spec exists (`run` in the foreground without `-i`/`-t`):
- * util-linux `unshare`, the id maps and Deno's start-up (~20 ms) overlap with creating the container.
- * Stage 2 reads its spec as one line from its stdin, a pipe from this process ({@link launch} writes it);
- * EOF instead — {@link Prelaunched.cancel}, or this process died — makes it exit quietly.
- */
-export interface Prelaunched {
-  /** Namespaces and maps it was started with: a launch with other ones cancels it. */
-  readonly key: string;
-  /** Closes its stdin unwritten (a no-op once a launch took it). */
-  cancel(): void;
-  /** @internal used by {@link launch}. */
-  readonly take: () => PrelaunchParts | undefined;
-}
-
-interface PrelaunchParts {
-  specIn: WritableStreamDefaultWriter<Uint8Array>;
-  child: Deno.ChildProcess;
-  unsharePid: number;
-  status: Promise<number>;
-  exited: () => boolean;
-  /** Rootless: the maps written and stage 2 let go (rejects when that failed). */
-  ready: Promise<void>;
-}
-
-function prelaunchKey(ns: PrelaunchNs, logged: boolean): string {
-  return JSON.stringify([ns.namespaces, ns.uidMap ?? [], ns.gidMap ?? [], logged]);
-}
-
-/**
- * Spawns `setsid <cmd>` with the foreground container's stdio: stdout/stderr inherited, or piped when they
- * are also logged (`pumpOutput`).
- */
-function spawnForeground(
+async function startSupervised(
+  io: Extract<LaunchIO, { mode: "detached" }>,
   cmd: string[],
-  stdin: "inherit" | "null" | "piped",
-  logged: boolean,
-): Deno.ChildProcess {
-  const out = logged ? "piped" : "inherit";
+  hasProcess: boolean,
+  settled: () => boolean,
+): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
   try {
-    return new Deno.Command("setsid", { args: cmd, stdin, stdout: out, stderr: out }).spawn();
-  } catch (e) {
-    unshareMissing(e, "setsid");
-  }
-}
-
-/** Rootless: waits for the user namespace of `pid`, writes its maps, then lets the sync fifo go. */
-async function mapAndRelease(
-  pid: number,
-  maps: Pick<LaunchSpec, "uidMap" | "gidMap">,
-  syncFifo: string,
-  status: Promise<number>,
-  exited: () => boolean,
-): Promise<void> {
-  await waitUserNs(pid, exited);
-  await writeMaps(pid, maps);
-  const sync = await Promise.race([Deno.open(syncFifo, { write: true }), status.then(() => undefined)]);
-  if (sync) {
-    await sync.write(new TextEncoder().encode("go\n"));
-    sync.close();
-  }
-}
-
-/**
- * Starts stage 2 ahead of its spec (see {@link Prelaunched}); rootless, `dir` (a fresh temp dir, removed once
- * the maps are written) holds the sync fifo. `logged`: its output is piped, for a launch with a `logPath`.
- */
-export function prelaunch(ns: PrelaunchNs, dir: string, logged = false): Prelaunched {
-  checkHelpers({ rootless: ns.namespaces.user && Deno.uid() !== 0, detached: false });
-  const syncFifo = ns.namespaces.user ? `${dir}/sync.fifo` : undefined;
-  if (syncFifo) {
-    Deno.mkdirSync(dir, { mode: 0o700 });
-    mkfifo(syncFifo, 0o600);
-  }
-  const removeDir = () => {
-    if (!syncFifo) return;
-    try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch { /* gone */ }
-  };
-  const shell = { namespaces: ns.namespaces, uidMap: ns.uidMap, gidMap: ns.gidMap } as LaunchSpec;
+    Deno.removeSync(io.exitPath);
+  } catch { /* absent */ }
   let child: Deno.ChildProcess;
   try {
-    child = spawnForeground(unshareCommand(shell, stage2Command("-"), syncFifo), "piped", logged);
+    const sup = supervisorCommand(
+      io.logPath,
+      io.exitPath,
+      cmd,
+      !!io.tty && hasProcess,
+      hasProcess ? io.stdinFifo : undefined,
+    );
+    child = new Deno.Command(sup[0], { args: sup.slice(1), stdin: "null", stdout: "piped", stderr: "null" })
+      .spawn();
   } catch (e) {
-    removeDir();
+    if (e instanceof Deno.errors.NotFound) throw utilLinuxMissing("setsid");
     throw e;
   }
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return exitCodeOf(s);
-  });
-  const ready = syncFifo ? mapAndRelease(child.pid, ns, syncFifo, status, () => exited) : Promise.resolve();
-  ready.then(removeDir, removeDir);
-  const specIn = child.stdin.getWriter();
-  let taken = false;
-  return {
-    key: prelaunchKey(ns, logged),
-    cancel: () => {
-      if (taken) return;
-      taken = true;
-      specIn.close().catch(() => {});
-      if (logged) {
-        child.stdout.cancel().catch(() => {});
-        child.stderr.cancel().catch(() => {});
-      }
-      if (syncFifo && !exited) sendSignal(child.pid, 9); // maybe still waiting for its maps
-      removeDir();
-    },
-    take: () => {
-      if (taken) return undefined;
-      taken = true;
-      return { specIn, child, unsharePid: child.pid, status, exited: () => exited, ready };
-    },
-  };
+  const out = (await new Response(child.stdout).text()).trim();
+  child.unref(); // the supervisor outlives pod
+  const m = /^(\d+) (\d+)$/.exec(out);
+  if (!m) throw new PodError("cannot start the container supervisor (is perl installed?)");
+  const exitPath = io.exitPath;
+  const status = (async () => {
+    while (!settled()) {
+      try {
+        return (JSON.parse(Deno.readTextFileSync(exitPath)) as ExitRecord).exitCode;
+      } catch { /* not yet */ }
+      await sleep(10);
+    }
+    return -1;
+  })();
+  return { unsharePid: Number(m[1]), supervisorPid: Number(m[2]), status };
 }
 
 /**
@@ -439,54 +194,15 @@ export async function launch(
       return exitCodeOf(s);
     });
   } else {
-    try {
-      Deno.removeSync(io.exitPath);
-    } catch { /* absent */ }
-    let child: Deno.ChildProcess;
-    try {
-      const sup = supervisorCommand(
-        io.logPath,
-        io.exitPath,
-        cmd,
-        !!io.tty && hasProcess,
-        hasProcess ? io.stdinFifo : undefined,
-      );
-      child = new Deno.Command(sup[0], {
-        args: sup.slice(1),
-        stdin: "null",
-        stdout: "piped",
-        stderr: "null",
-      }).spawn();
-    } catch (e) {
-      unshareMissing(e, "setsid");
-    }
-    const out = (await new Response(child.stdout).text()).trim();
-    child.unref(); // the supervisor outlives pod
-    const m = /^(\d+) (\d+)$/.exec(out);
-    if (!m) throw new PodError("cannot start the container supervisor (is perl installed?)");
-    unsharePid = Number(m[1]);
-    supervisorPid = Number(m[2]);
-    const exitPath = io.exitPath;
-    status = (async () => {
-      while (!settled) {
-        try {
-          const rec = JSON.parse(Deno.readTextFileSync(exitPath)) as ExitRecord;
-          exited = true;
-          return rec.exitCode;
-        } catch { /* not yet */ }
-        await sleep(10);
-      }
-      return -1;
-    })();
+    const sup = await startSupervised(io, cmd, hasProcess, () => settled);
+    unsharePid = sup.unsharePid;
+    supervisorPid = sup.supervisorPid;
+    status = sup.status.then((code) => {
+      if (code !== -1) exited = true;
+      return code;
+    });
   }
-  const abort = () => {
-    if (!keep.file) return;
-    try {
-      keep.file.writeSync(new TextEncoder().encode("abort\n"));
-      keep.file.close();
-    } catch { /* closed */ }
-    keep.file = undefined;
-  };
+  const abort = () => abortExecFifo(keep);
   status.then(abort);
   const pumping = output && logPath ? pumpOutput(output, logPath, status) : undefined;
 
@@ -550,9 +266,4 @@ export async function launch(
     await relay?.finish();
     await pumping?.catch(() => {});
   }
-}
-
-/** Warns once when rootless maps had to fall back to a single id. */
-export function warnSingleMapping(warning: string | undefined): void {
-  if (warning) warnOnce("single-id-map", warning);
 }

@@ -1,12 +1,91 @@
 /**
  * Stage 2's mount work: the container's root file system with /proc, /dev, /sys, the generated /etc files,
  * user mounts and masks, all under the rootfs before `pivot_root`. Runs inside the new mount namespace.
+ * Also the mount calls themselves (`mount`, `umount2`, `pivot_root`, `mount_setattr`).
  * @module
  */
 
-import { mount, MOUNT_ATTR, mountSetattr, MS, statvfsFlags, SysError } from "./libc.ts";
+import { statvfsFlags } from "./fs.ts";
+import { check, cstr, libc, ptr, SysError } from "./libc.ts";
 import { type CreateKind, resolveInRoot } from "./rootpath.ts";
 import type { LaunchSpec, MountSpec } from "./spec.ts";
+
+/** Mount flags (`<sys/mount.h>`). */
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  REMOUNT: 32,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+} as const;
+
+/** `mount(2)` on `target`. */
+export function mount(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null = null,
+): void {
+  const r = libc().mount(
+    source === null ? null : cstr(source),
+    cstr(target),
+    fstype === null ? null : cstr(fstype),
+    BigInt(flags),
+    data === null ? null : cstr(data),
+  );
+  check(r, "mount", target);
+}
+
+/** `umount2(2)`; `MNT_DETACH` = 2. */
+export function umount2(target: string, flags: number): void {
+  check(libc().umount2(cstr(target), flags), "umount", target);
+}
+
+const SYS_pivot_root = Deno.build.arch === "aarch64" ? 41 : 155;
+const SYS_mount_setattr = 442;
+
+/** `pivot_root(2)` (no glibc wrapper: raw syscall). */
+export function pivotRoot(newRoot: string, putOld: string): void {
+  const a = cstr(newRoot), b = cstr(putOld);
+  check(libc().syscall(BigInt(SYS_pivot_root), ptr(a), ptr(b), 0n, 0n, 0n), "pivot_root", newRoot);
+}
+
+/** `MOUNT_ATTR_*` flags of `mount_setattr(2)`. */
+export const MOUNT_ATTR = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8 } as const;
+
+/**
+ * `mount_setattr(2)` on `path` (recursive when asked): sets/clears mount attributes and the propagation
+ * (an `MS_*` propagation flag or 0) without touching the locked flags of a mount made in a user namespace.
+ */
+export function mountSetattr(
+  path: string,
+  opts: { set?: number; clear?: number; propagation?: number; recursive?: boolean },
+): void {
+  const attr = new BigUint64Array([
+    BigInt(opts.set ?? 0),
+    BigInt(opts.clear ?? 0),
+    BigInt(opts.propagation ?? 0),
+    0n,
+  ]);
+  const p = cstr(path);
+  const AT_FDCWD = -100n, AT_RECURSIVE = 0x8000n;
+  const r = libc().syscall(
+    BigInt(SYS_mount_setattr),
+    AT_FDCWD,
+    ptr(p),
+    opts.recursive ? AT_RECURSIVE : 0n,
+    ptr(new Uint8Array(attr.buffer)),
+    32n,
+  );
+  check(r, "mount_setattr", path);
+}
 
 const MASKED = [
   "/proc/acpi",
@@ -29,7 +108,7 @@ export function makeReadonly(target: string, recursive: boolean): void {
     mountSetattr(target, { set: MOUNT_ATTR.RDONLY, recursive });
     return;
   } catch (e) {
-    if (!(e instanceof SysError) || e.errno !== 38 /* ENOSYS */) throw e;
+    if (!(e instanceof SysError) || e.errno !== "ENOSYS") throw e;
   }
   // Old kernel: classic remount, carrying over nosuid/nodev/noexec (locked in a user ns).
   const locked = statvfsFlags(target) & (MS.NOSUID | MS.NODEV | MS.NOEXEC);

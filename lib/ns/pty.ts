@@ -4,7 +4,33 @@
  * @module
  */
 
-import { close, O, open, openPty, openPtyAt, readAsync, setWinsize, writeAll } from "./libc.ts";
+import { check, close, libc, O, open, readAsync, SysError, writeAll } from "./libc.ts";
+
+/** Opens a new pty master; returns its fd and the slave's path. */
+function openPty(): { master: number; slave: string } {
+  const m = check(libc().posix_openpt(O.RDWR | O.NOCTTY | O.CLOEXEC), "posix_openpt");
+  check(libc().grantpt(m), "grantpt");
+  check(libc().unlockpt(m), "unlockpt");
+  const name = new Uint8Array(128);
+  const r = libc().ptsname_r(m, name, 128n);
+  if (r !== 0) throw new SysError("ptsname", r);
+  return { master: m, slave: new TextDecoder().decode(name.subarray(0, name.indexOf(0))) };
+}
+
+/** Opens a pty master from a given devpts `ptmx` (e.g. a container's); returns its fd and the pty number. */
+function openPtyAt(ptmx: string): { master: number; index: number } {
+  const m = open(ptmx, O.RDWR | O.NOCTTY | O.CLOEXEC);
+  check(libc().unlockpt(m), "unlockpt", ptmx);
+  const n = new Uint32Array(1);
+  check(libc().ioctl(m, 0x80045430n, /* TIOCGPTN */ new Uint8Array(n.buffer)), "TIOCGPTN", ptmx);
+  return { master: m, index: n[0] };
+}
+
+/** Sets a terminal's window size (`TIOCSWINSZ`). */
+function setWinsize(fd: number, rows: number, cols: number): void {
+  const ws = new Uint16Array([rows, cols, 0, 0]);
+  libc().ioctl(fd, 0x5414n, new Uint8Array(ws.buffer));
+}
 
 /** A pty pair and its relay to this process's stdio. */
 export class PtyRelay {

@@ -5,17 +5,53 @@
  * @module
  */
 
-import { parseSignal, SIGNALS } from "../oci/signals.ts";
+/** Linux numbers (x86_64/aarch64) of the signals Deno has names for. */
+const NUMBERS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPOLL: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
+};
 
-/** The number of a signal given as `TERM`, `SIGTERM`, `term` or `15`; throws a PodError when unknown. */
-export function signalNumber(sig: string | number): number {
-  return typeof sig === "number" ? sig : parseSignal(sig);
+/** The number of a signal Deno names (the status of a child it ended, one to forward). */
+export function signalNumber(sig: Deno.Signal): number {
+  const n = NUMBERS[sig];
+  if (n === undefined) throw new Error(`unknown signal ${sig}`);
+  return n;
 }
 
 /** Names Deno.kill knows, by number (aliases, STKFLT and real-time signals go through `kill`). */
 const NAMES: Record<number, Deno.Signal> = Object.fromEntries(
-  Object.entries(SIGNALS).filter(([n, v]) => v < 32 && !["IOT", "POLL", "CLD", "STKFLT"].includes(n))
-    .map(([n, v]) => [v, `SIG${n}` as Deno.Signal]),
+  Object.entries(NUMBERS).filter(([name]) => name !== "SIGPOLL" && name !== "SIGSTKFLT")
+    .map(([name, n]) => [n, name as Deno.Signal]),
 );
 
 /** Sends signal number `n` to `pid` (raw numbers Deno has no name for go through `kill`). */
@@ -76,8 +112,8 @@ export function containerProcesses(pid: number): number[] {
  * Signals the container: its init, or every process when `all` or when the container shares the host's
  * pid namespace (nothing would forward it). Returns false when the container is gone.
  */
-export function signalContainer(pid: number, signal: string | number, all = false): boolean {
-  const n = signalNumber(signal);
+export function signalContainer(pid: number, signal: Deno.Signal | number, all = false): boolean {
+  const n = typeof signal === "number" ? signal : signalNumber(signal);
   if (!all && hasPrivatePidNs(pid)) return sendSignal(pid, n);
   const procs = containerProcesses(pid);
   let any = false;
@@ -99,17 +135,17 @@ function alive(pid: number): boolean {
  */
 export async function stopContainer(
   pid: number,
-  opts: { signal?: string | number; timeout?: number } = {},
+  opts: { signal?: Deno.Signal | number; timeout?: number } = {},
 ): Promise<{ killed: boolean }> {
   if (!alive(pid)) return { killed: false };
-  signalContainer(pid, opts.signal ?? "TERM");
+  signalContainer(pid, opts.signal ?? "SIGTERM");
   const end = Date.now() + (opts.timeout ?? 10) * 1000;
   while (Date.now() < end) {
     if (!alive(pid)) return { killed: false };
     await new Promise((r) => setTimeout(r, 20));
   }
   if (!alive(pid)) return { killed: false };
-  signalContainer(pid, "KILL", true);
+  signalContainer(pid, "SIGKILL", true);
   const hard = Date.now() + 5000;
   while (alive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));
   return { killed: true };

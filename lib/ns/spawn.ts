@@ -10,31 +10,13 @@
  * @module
  */
 
-import { libc } from "./libc.ts";
+import { cstr, cstrArray, Errno, libc } from "./libc.ts";
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
-const ENOENT = 2;
 /** Room for glibc's posix_spawnattr_t (336 bytes), posix_spawn_file_actions_t (80) and sigset_t (128). */
 const OPAQUE_BYTES = 512;
-
-const enc = new TextEncoder();
-
-function cString(s: string): Uint8Array<ArrayBuffer> {
-  return enc.encode(s + "\0");
-}
-
-/** A NULL-terminated `char *[]` of `strs`; `keep` holds the strings alive while it is used. */
-function cStringArray(strs: string[], keep: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const ptrs = new BigUint64Array(strs.length + 1);
-  strs.forEach((s, i) => {
-    const b = cString(s);
-    keep.push(b);
-    ptrs[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
-  });
-  return new Uint8Array(ptrs.buffer);
-}
 
 /** A started child. */
 export interface Spawned {
@@ -72,20 +54,20 @@ export function spawnProgram(file: string, argv: string[], opts: SpawnOptions): 
   ) {
     return undefined; // EINVAL: flags this libc does not know (SETSID)
   }
-  if (!opts.stdin && c.posix_spawn_file_actions_addopen(actions, 0, cString("/dev/null"), 0, 0) !== 0) {
+  if (!opts.stdin && c.posix_spawn_file_actions_addopen(actions, 0, cstr("/dev/null"), 0, 0) !== 0) {
     return undefined;
   }
   const keep: Uint8Array[] = [];
   const pidOut = new Int32Array(1);
   const err = c.posix_spawnp(
     new Uint8Array(pidOut.buffer),
-    cString(file),
+    cstr(file),
     actions,
     attr,
-    cStringArray(argv, keep),
-    cStringArray(opts.env, keep),
+    cstrArray(argv, keep),
+    cstrArray(opts.env, keep),
   );
-  if (err === ENOENT) throw new Deno.errors.NotFound(`${file}: no such file or directory`);
+  if (err === Errno.ENOENT) throw new Deno.errors.NotFound(`${file}: no such file or directory`);
   if (err !== 0) return undefined;
   const pid = pidOut[0];
   return { pid, status: waitExit(pid) };

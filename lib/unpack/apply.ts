@@ -9,20 +9,19 @@ import { debug, warn } from "../log.ts";
 import {
   closeFd,
   createFile,
-  Errno,
   fchmod,
   fchown,
   FileType,
   fsetxattr,
   futimes,
   lchown,
-  LibcError,
   lsetxattr,
   lutimes,
   mknod,
   pwrite,
   type Timespec,
-} from "../ns/libc_fs.ts";
+} from "../ns/fs.ts";
+import { SysError } from "../ns/libc.ts";
 import { cleanName, joinRel, type Root, RuleError } from "./root.ts";
 import type { TarEntry } from "./tar.ts";
 import { WriteBehind } from "./write_behind.ts";
@@ -244,12 +243,12 @@ export class LayerApplier {
         try {
           mknod(abs, kind | (e.mode & 0o777), e.devmajor, e.devminor);
         } catch (err) {
-          if (err instanceof LibcError && err.errno === Errno.EEXIST) throw new Deno.errors.AlreadyExists();
+          if (err instanceof SysError && err.errno === "EEXIST") throw new Deno.errors.AlreadyExists();
           throw err;
         }
       });
     } catch (err) {
-      if (e.type !== "fifo" && err instanceof LibcError && err.errno === Errno.EPERM) {
+      if (e.type !== "fifo" && err instanceof SysError && err.errno === "EPERM") {
         this.#x.warnOnce(
           "mknod",
           `cannot create device nodes here (${err.message}); skipping them, starting with "${e.name}"`,
@@ -275,7 +274,7 @@ export class LayerApplier {
     try {
       chown(e.uid, e.gid);
     } catch (err) {
-      if (!(err instanceof LibcError) || (err.errno !== Errno.EPERM && err.errno !== Errno.EINVAL)) throw err;
+      if (!(err instanceof SysError) || (err.errno !== "EPERM" && err.errno !== "EINVAL")) throw err;
       this.#x.warnOnce("chown", `cannot set file ownership (${err.message}); keeping the current owner`);
     }
     for (const [name, value] of e.xattrs) {
@@ -283,8 +282,8 @@ export class LayerApplier {
         setxattr(name, value);
       } catch (err) {
         if (
-          !(err instanceof LibcError) ||
-          (err.errno !== Errno.EPERM && err.errno !== Errno.EOPNOTSUPP && err.errno !== Errno.EACCES)
+          !(err instanceof SysError) ||
+          (err.errno !== "EPERM" && err.errno !== "EOPNOTSUPP" && err.errno !== "EACCES")
         ) throw err;
         debug(`xattr ${name} on ${JSON.stringify(e.name)} not set: ${err.message}`);
       }
@@ -342,5 +341,5 @@ export class LayerApplier {
 }
 
 function isExists(err: unknown): boolean {
-  return err instanceof Deno.errors.AlreadyExists || (err instanceof LibcError && err.errno === Errno.EEXIST);
+  return err instanceof Deno.errors.AlreadyExists || (err instanceof SysError && err.errno === "EEXIST");
 }

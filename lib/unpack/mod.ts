@@ -252,11 +252,12 @@ async function applyTo(
 }
 
 function layerError(digest: string, entry: string | undefined, err: unknown): PodError {
-  if (err instanceof PodError) return err;
+  if (err instanceof PodError && err.code !== "SYSCALL") return err; // a failed call gets the entry's name
   const where = entry !== undefined && !(err instanceof StreamError)
     ? `entry ${JSON.stringify(entry)}: `
     : "";
   let why = describeError(err);
   if (err instanceof TarFormatError) why = `invalid tar: ${why}`;
-  return new PodError(`layer ${digest}: ${where}${why}`, undefined, { cause: err });
+  const code = err instanceof PodError ? err.code : undefined;
+  return new PodError(`layer ${digest}: ${where}${why}`, { code, cause: err });
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { closeFd, pwrite, pwriteAsync } from "../ns/libc_fs.ts";
+import { closeFd, pwrite, pwriteAsync } from "../ns/fs.ts";
 
 /** Size of one pooled buffer (and of the largest single write). */
 export const BUFFER_BYTES = 256 * 1024;

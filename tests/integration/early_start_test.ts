@@ -1,5 +1,5 @@
 /**
- * `run` in the foreground starts stage 2 before the container exists (lib/ns/launch.ts `prelaunch`): when the
+ * `run` in the foreground starts stage 2 before the container exists (lib/ns/prelaunch.ts): when the
  * create then fails, or pod is killed, that stage 2 must end by itself and leave nothing behind; when the
  * create succeeds it must run the container exactly like a normal start. Root and rootless.
  */

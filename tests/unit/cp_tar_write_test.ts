@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { encodeHeader, paxRecord, type TarWriteEntry, writeTar } from "../../lib/unpack/tar_write.ts";
 import { readTar } from "../../lib/unpack/tar.ts";
-import { cleanContainerPath, decideTarget, parseCpArg } from "../../lib/container/copy.ts";
+import { cleanContainerPath, decideTarget, parseCpArg } from "../../lib/container/cp/paths.ts";
 
 async function roundTrip(entries: TarWriteEntry[]) {
   const out: { name: string; type: string; uid: number; linkname: string; body: string; mtime: number }[] =

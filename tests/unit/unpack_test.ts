@@ -673,7 +673,7 @@ Deno.test("unpack: a write error of a file written behind fails the layer and cl
       await refused(
         c.apply([{ name: "small/huge", content: patterned(3 * 1024 * 1024, 9) }]),
         "sha256:test",
-        "no space left on device",
+        "ENOSPC (No space left on device)",
       );
       assert.equal(fds(), before, "a descriptor was left open");
     } finally {

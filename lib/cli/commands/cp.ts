@@ -30,7 +30,7 @@ export const spec: CommandSpec = {
 
 /** Runs the command. */
 export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { copyPaths } = await import("../../container/copy.ts");
+  const { copyPaths } = await import("../../container/cp/mod.ts");
   return await copyPaths(g.root, p.args[0], p.args[1], {
     archive: p.flags.archive as boolean,
     overwrite: p.flags.overwrite as boolean,

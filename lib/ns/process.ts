@@ -1,0 +1,100 @@
+/**
+ * The libc calls stage 2 makes on its own process before it becomes the container's command: hostname,
+ * loopback, ids and capabilities, descriptors, terminal, signal dispositions and finally `execve`.
+ * Each throws a `SysError` (libc.ts) when the call fails.
+ * @module
+ */
+
+import { check, cstr, cstrArray, Errno, errno, libc, O, open, ptr, SysError } from "./libc.ts";
+
+const enc = new TextEncoder();
+
+/** `sethostname(2)`. */
+export function sethostname(name: string): void {
+  const b = enc.encode(name);
+  check(libc().sethostname(b, BigInt(b.length)), "sethostname", name);
+}
+
+/** `setgroups`, `setresgid`, `setresuid` (glibc's, which apply to every thread). */
+export function setIds(uid: number, gid: number, groups: number[]): void {
+  const g = new Uint32Array(groups.length || 1);
+  g.set(groups);
+  check(libc().setgroups(BigInt(groups.length), new Uint8Array(g.buffer)), "setgroups", groups.join(","));
+  check(libc().setresgid(gid, gid, gid), "setresgid", String(gid));
+  check(libc().setresuid(uid, uid, uid), "setresuid", String(uid));
+}
+
+/** Drops capability `cap` from the bounding set (`PR_CAPBSET_DROP`); EINVAL (unknown cap) is ignored. */
+export function dropBoundingCap(cap: number): void {
+  const r = libc().prctl(24, /* PR_CAPBSET_DROP */ BigInt(cap), 0n, 0n, 0n);
+  if (r < 0 && errno() !== Errno.EINVAL) throw new SysError("PR_CAPBSET_DROP", errno(), String(cap));
+}
+
+const SYS_capget = Deno.build.arch === "aarch64" ? 90 : 125;
+const SYS_capset = Deno.build.arch === "aarch64" ? 91 : 126;
+
+/**
+ * Empties the calling thread's inheritable and ambient capability sets (`capset`, `PR_CAP_AMBIENT_CLEAR_ALL`),
+ * so only the bounding set and the uid rules decide what an exec'd program gets.
+ */
+export function clearInheritableCaps(): void {
+  const header = new Uint32Array([0x20080522, /* _LINUX_CAPABILITY_VERSION_3 */ 0]);
+  const data = new Uint32Array(6); // 2 × { effective, permitted, inheritable }
+  const h = new Uint8Array(header.buffer), d = new Uint8Array(data.buffer);
+  check(libc().syscall(BigInt(SYS_capget), ptr(h), ptr(d), 0n, 0n, 0n), "capget");
+  data[2] = data[5] = 0;
+  check(libc().syscall(BigInt(SYS_capset), ptr(h), ptr(d), 0n, 0n, 0n), "capset");
+  const r = libc().prctl(47, /* PR_CAP_AMBIENT */ 4n, /* PR_CAP_AMBIENT_CLEAR_ALL */ 0n, 0n, 0n);
+  if (r < 0 && errno() !== Errno.EINVAL) throw new SysError("PR_CAP_AMBIENT_CLEAR_ALL", errno());
+}
+
+/** Marks every fd ≥ `first` close-on-exec (`close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)`). */
+export function cloexecFrom(first: number): void {
+  check(libc().close_range(first, 0xffffffff, 4), "close_range", String(first));
+}
+
+/** Brings the loopback interface up (`SIOCSIFFLAGS` with IFF_UP|IFF_RUNNING on `lo`). */
+export function loopbackUp(): void {
+  const s = check(libc().socket(2, /* AF_INET */ 2 | 0x80000, /* SOCK_DGRAM|CLOEXEC */ 0), "socket");
+  try {
+    const ifr = new Uint8Array(40);
+    ifr.set(enc.encode("lo"));
+    check(libc().ioctl(s, 0x8913n, /* SIOCGIFFLAGS */ ifr), "SIOCGIFFLAGS", "lo");
+    const dv = new DataView(ifr.buffer);
+    dv.setUint16(16, dv.getUint16(16, true) | 0x1 | 0x40, true);
+    check(libc().ioctl(s, 0x8914n, /* SIOCSIFFLAGS */ ifr), "SIOCSIFFLAGS", "lo");
+  } finally {
+    libc().close(s);
+  }
+}
+
+/** Reopens stdin (fd 0) on `path`, read-only. */
+export function redirectStdin(path: string): void {
+  const fd = open(path, O.RDONLY);
+  check(libc().dup2(fd, 0), "dup2", path);
+  if (fd !== 0) libc().close(fd);
+}
+
+/** Makes `fd` the stdin, stdout and stderr of this process and its controlling terminal (new session). */
+export function takeTerminal(fd: number): void {
+  check(libc().setsid(), "setsid");
+  check(libc().ioctl(fd, 0x540en, /* TIOCSCTTY */ null), "TIOCSCTTY");
+  for (const t of [0, 1, 2]) check(libc().dup2(fd, t), "dup2");
+  if (fd > 2) libc().close(fd);
+}
+
+/** Resets every signal to its default action and unblocks all (Deno ignores SIGPIPE; ignores survive exec). */
+export function resetSignals(): void {
+  for (let s = 1; s < 65; s++) if (s !== 9 && s !== 19 && s !== 32 && s !== 33) libc().signal(s, null);
+  libc().sigprocmask(2, /* SIG_SETMASK */ new Uint8Array(128), null);
+}
+
+/** `execve(2)`; returns only on failure, with the errno. */
+export function execve(path: string, args: string[], env: string[]): number {
+  const keep: Uint8Array[] = [];
+  const argv = cstrArray(args, keep), envp = cstrArray(env, keep);
+  libc().execve(cstr(path), argv, envp);
+  const e = errno();
+  keep.length = 0;
+  return e;
+}
