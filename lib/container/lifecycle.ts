@@ -25,6 +25,7 @@ import {
 } from "../store/containers.ts";
 import { cleanStaleTemps } from "../store/atomic.ts";
 import { removeVolume } from "../store/volumes.ts";
+import { removeTreeUserns } from "./remove_tree.ts";
 import { parseSignal } from "../oci/signals.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -146,16 +147,6 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
     rec.state.status = pause ? "paused" : "running";
     await writeState(root, id, rec.state);
   });
-}
-
-/** Removes a tree holding files owned by subordinate ids (rootless rootfs) from inside a user namespace. */
-export async function removeTreeUserns(dir: string, subids: boolean): Promise<void> {
-  const args = subids ? ["--user", "--map-auto", "--map-root-user"] : ["--user", "--map-root-user"];
-  const out = await new Deno.Command("unshare", { args: [...args, "rm", "-rf", "--", dir], stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new PodError(`removing ${dir}: ${new TextDecoder().decode(out.stderr).trim().split("\n")[0]}`);
-  }
 }
 
 /**

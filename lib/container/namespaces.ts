@@ -5,14 +5,37 @@
  * @module
  */
 
-import { PodError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { debug, warnOnce } from "../log.ts";
 import type { Prelaunched, PrelaunchNs } from "../ns/launch.ts";
 import type { ContainerConfig, NsMode } from "../store/containers.ts";
 import { pathExists, storePaths } from "../store/paths.ts";
-import type { CreateOptions } from "./create.ts";
 
-function nsMode(flag: string, value: string | undefined): NsMode {
+/** The `create`/`run` options (lib/container/create.ts `CreateOptions`) that decide the namespaces. */
+export interface NamespaceOptions {
+  /** `--pid`. */
+  pid?: string;
+  /** `--ipc`. */
+  ipc?: string;
+  /** `--uts`. */
+  uts?: string;
+  /** `--network`. */
+  network?: string;
+  /** `--userns`. */
+  userns?: string;
+  /** Program name (lilipod → keep-id by default). */
+  argv0?: string;
+  /** `--rm`. */
+  rm?: boolean;
+}
+
+/**
+ * The mode of `--pid`/`--ipc`/`--uts`/`--network` (`flag` without dashes) for `create`, `run` and `update`:
+ * `host`, or `private` (also for absent or empty). `--network` also takes podman's `none`, `bridge`,
+ * `slirp4netns[:…]`, `pasta[:…]` and `default`, all of which give the container its own network namespace
+ * with only loopback. Anything else is a UsageError.
+ */
+export function nsMode(flag: string, value: string | undefined): NsMode {
   if (value === undefined || value === "" || value === "private") return "private";
   if (value === "host") return "host";
   if (
@@ -23,7 +46,7 @@ function nsMode(flag: string, value: string | undefined): NsMode {
     }
     return "private";
   }
-  throw new PodError(`invalid value "${value}" for --${flag}: use host or private`);
+  throw new UsageError(`invalid value "${value}" for --${flag}: use host or private`);
 }
 
 /** True when pod runs without root (a user namespace with subordinate ids is needed). */
@@ -33,7 +56,7 @@ export function isRootless(): boolean {
 
 /** The namespaces and the user namespace (mode and id maps) a container with these options gets. */
 export async function namespacesFor(
-  o: CreateOptions,
+  o: NamespaceOptions,
 ): Promise<{ namespaces: ContainerConfig["namespaces"]; userns: ContainerConfig["userns"] }> {
   const namespaces = {
     pid: nsMode("pid", o.pid),
@@ -47,7 +70,7 @@ export async function namespacesFor(
   if (usernsMode === "") usernsMode = rootless ? "private" : "host";
   const baseMode = usernsMode.split(":")[0];
   if (!["host", "private", "keep-id", "auto", "nomap"].includes(baseMode)) {
-    throw new PodError(`invalid value "${usernsMode}" for --userns: use host, keep-id, auto or private`);
+    throw new UsageError(`invalid value "${usernsMode}" for --userns: use host, keep-id, auto or private`);
   }
   const userns: ContainerConfig["userns"] = { mode: baseMode };
   if (!rootless) {
@@ -86,7 +109,7 @@ export function launchNamespaces(c: Pick<ContainerConfig, "namespaces" | "userns
  * Starts stage 2 for a container about to be created with `o` and run in the foreground without `-i`/`-t`
  * (see lib/ns/launch.ts `prelaunch`); undefined when that cannot be done (the real launch then reports why).
  */
-export async function startEarly(root: string, o: CreateOptions): Promise<Prelaunched | undefined> {
+export async function startEarly(root: string, o: NamespaceOptions): Promise<Prelaunched | undefined> {
   try {
     const [{ prelaunch }, { tempName }] = await Promise.all([
       import("../ns/launch.ts"),

@@ -11,7 +11,7 @@ import { listContainers } from "../store/containers.ts";
 import { listImages, readManifest } from "../store/images.ts";
 import { storePaths } from "../store/paths.ts";
 import { layersKey, listTrees, treesDir } from "../store/trees.ts";
-import { removeTreeUserns } from "./lifecycle.ts";
+import { removeTreeUserns } from "./remove_tree.ts";
 
 function alive(pid: number): boolean {
   try {

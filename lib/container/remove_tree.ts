@@ -1,0 +1,18 @@
+/**
+ * Removing a directory tree whose files belong to subordinate ids (a rootless rootfs, image tree or volume),
+ * which the user cannot remove from the host: `rm -rf` inside a user namespace that maps them. Its own file
+ * so that lib/container/lifecycle.ts and lib/container/trees_gc.ts share it without importing each other.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+
+/** Removes a tree holding files owned by subordinate ids (rootless rootfs) from inside a user namespace. */
+export async function removeTreeUserns(dir: string, subids: boolean): Promise<void> {
+  const args = subids ? ["--user", "--map-auto", "--map-root-user"] : ["--user", "--map-root-user"];
+  const out = await new Deno.Command("unshare", { args: [...args, "rm", "-rf", "--", dir], stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new PodError(`removing ${dir}: ${new TextDecoder().decode(out.stderr).trim().split("\n")[0]}`);
+  }
+}
