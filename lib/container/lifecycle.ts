@@ -5,6 +5,7 @@
 
 import { PodError } from "../errors.ts";
 import { debug, warn } from "../log.ts";
+import { pidAlive } from "../proc.ts";
 import {
   containerProcesses,
   hasPrivatePidNs,
@@ -17,7 +18,6 @@ import {
   type ContainerRecord,
   nowNano,
   orphanContainerDirs,
-  processAlive,
   readContainer,
   removeContainerRecord,
   withContainerLock,
@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function isLive(rec: ContainerRecord): boolean {
   const s = rec.state.status;
   return (s === "running" || s === "paused" || s === "stopping") &&
-    processAlive(rec.state.pid, rec.state.pidStart);
+    pidAlive(rec.state.pid, rec.state.pidStart);
 }
 
 /**

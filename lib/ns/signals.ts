@@ -6,6 +6,7 @@
  */
 
 import { parseSignal, SIGNALS } from "../oci/signals.ts";
+import { pidAlive } from "../proc.ts";
 
 /** The number of a signal given as `TERM`, `SIGTERM`, `term` or `15`; throws a PodError when unknown. */
 export function signalNumber(sig: string | number): number {
@@ -85,14 +86,6 @@ export function signalContainer(pid: number, signal: string | number, all = fals
   return any;
 }
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX] /s.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Stops the container: `signal` (default SIGTERM), then SIGKILL to all its processes after `timeout`
  * seconds (default 10). Resolves to whether SIGKILL was needed.
@@ -101,16 +94,16 @@ export async function stopContainer(
   pid: number,
   opts: { signal?: string | number; timeout?: number } = {},
 ): Promise<{ killed: boolean }> {
-  if (!alive(pid)) return { killed: false };
+  if (!pidAlive(pid)) return { killed: false };
   signalContainer(pid, opts.signal ?? "TERM");
   const end = Date.now() + (opts.timeout ?? 10) * 1000;
   while (Date.now() < end) {
-    if (!alive(pid)) return { killed: false };
+    if (!pidAlive(pid)) return { killed: false };
     await new Promise((r) => setTimeout(r, 20));
   }
-  if (!alive(pid)) return { killed: false };
+  if (!pidAlive(pid)) return { killed: false };
   signalContainer(pid, "KILL", true);
   const hard = Date.now() + 5000;
-  while (alive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));
+  while (pidAlive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));
   return { killed: true };
 }
