@@ -16,7 +16,6 @@ import {
 import {
   containerPaths,
   type ContainerRecord,
-  nowNano,
   orphanContainerDirs,
   readContainer,
   removeContainerRecord,
@@ -206,15 +205,6 @@ async function pruneTreeOfRemovedImage(root: string, imageId: string): Promise<v
   if (await findImage(root, imageId).catch(() => true)) return;
   const { pruneTrees } = await import("./trees_gc.ts");
   await pruneTrees(root).catch((e) => debug(`pruning image trees: ${e instanceof Error ? e.message : e}`));
-}
-
-/** Marks a container exited now (used when a start fails before the process ran). */
-export async function markExited(root: string, id: string, code: number): Promise<void> {
-  await withContainerLock(root, id, async () => {
-    const rec = await readContainer(root, id);
-    rec.state = { ...rec.state, status: "exited", pid: 0, exitCode: code, finishedAt: nowNano() };
-    await writeState(root, id, rec.state);
-  });
 }
 
 /**
