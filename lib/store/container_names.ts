@@ -32,6 +32,7 @@ export function nameInUse(name: string, id: string): PodError {
   return new PodError(
     `the container name "${name}" is already in use by ${id}. You have to remove that container to be able ` +
       `to reuse that name: that name is already in use`,
+    { code: "EXISTS" },
   );
 }
 
