@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Prepare this host for pod's rootless tests (idempotent; run as root):
 #   - the unprivileged test user (default `podtest`) with a home directory,
-#   - /etc/subuid and /etc/subgid entries `<user>:100000:65536` (other lines are left alone),
+#   - /etc/subuid and /etc/subgid entries for the user, unless it has some (useradd usually assigns them):
+#     65536 ids from the first free start at or above 100000, after every range of the file (other lines are
+#     left alone; like useradd, ranges never overlap, so tests must read the user's range, not assume one),
 #   - a DENO_DIR the user owns (~/.cache/deno).
 # Usage: scripts/setup-test-host.sh [user]
 set -euo pipefail
 
 user="${1:-${POD_TEST_USER:-podtest}}"
-start=100000
 count=65536
+
+# The first id at or above 100000 that is past every range of sub-id file $1.
+free_start() {
+  awk -F: 'BEGIN { s = 100000 } NF == 3 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && $2 + $3 > s { s = $2 + $3 }
+    END { print s }' "$1"
+}
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup-test-host.sh: must run as root" >&2
@@ -34,7 +41,7 @@ for f in /etc/subuid /etc/subgid; do
     if [ -s "$f" ] && [ "$(tail -c1 "$f" | od -An -c | tr -d ' ')" != '\n' ]; then
       echo >>"$f"
     fi
-    echo "${user}:${start}:${count}" >>"$f"
+    echo "${user}:$(free_start "$f"):${count}" >>"$f"
   fi
   chmod 0644 "$f"
 done
@@ -44,4 +51,5 @@ for tool in newuidmap newgidmap; do
     echo "setup-test-host.sh: warning: $tool not installed (apt-get install uidmap)" >&2
   fi
 done
-echo "setup-test-host.sh: $user ready (home $home, subuid/subgid ${start}:${count})"
+echo "setup-test-host.sh: $user ready (home $home, subuid $(grep "^${user}:" /etc/subuid | cut -d: -f2- | paste -sd,)," \
+  "subgid $(grep "^${user}:" /etc/subgid | cut -d: -f2- | paste -sd,))"

@@ -18,7 +18,7 @@ type Loader = () => Promise<CommandModule>;
 /** Top-level commands, in the order `pod help` lists them. */
 export const commands: Record<string, Loader> = {
   attach: () => import("./commands/attach.ts"),
-  completion: () => import("./commands/completion.ts"),
+  completion: () => import("./commands/completion.ts").then((m) => m.completionCommand({ commands, groups })),
   cp: () => import("./commands/cp.ts"),
   create: () => import("./commands/create.ts"),
   exec: () => import("./commands/exec.ts"),

@@ -7,7 +7,6 @@
 import {
   containerPaths,
   type ContainerRecord,
-  getContainer,
   lookupContainerId,
   readContainer,
 } from "../store/containers.ts";
@@ -213,9 +212,4 @@ export async function containerInspectData(
 ): Promise<Record<string, unknown> | undefined> {
   const rec = await findContainerRecord(root, nameOrId);
   return rec ? await inspectRecord(root, rec, opts) : undefined;
-}
-
-/** The full record (config + refreshed state) of a container; throws NotFoundError. */
-export function containerRecord(root: string, nameOrId: string): Promise<ContainerRecord> {
-  return getContainer(root, nameOrId);
 }

@@ -5,7 +5,7 @@
  */
 
 import type { LaunchSpec, MountSpec, ProcessSpec } from "../ns/spec.ts";
-import { type ContainerConfig, containerPaths } from "../store/containers.ts";
+import { type ContainerConfig, type ContainerMount, containerPaths } from "../store/containers.ts";
 import { treePath } from "../store/trees.ts";
 import { EnvList } from "./process_options.ts";
 import { parseGroup, parsePasswd, readInRoot, resolveUserInRoot } from "./user.ts";
@@ -17,12 +17,25 @@ function depth(dst: string): number {
   return dst.split("/").filter((p) => p).length;
 }
 
+/** Where a `--read-only` container still gets a writable tmpfs (podman's `--read-only-tmpfs`, its default). */
+const READ_ONLY_TMPFS = ["/run", "/tmp", "/var/tmp"];
+
+/**
+ * The tmpfs mounts of a `--read-only` container: /run, /tmp and /var/tmp, unless a mount of the user's has that
+ * destination. Unlike podman's (`tmpcopyup`), they start empty.
+ */
+function readOnlyTmpfs(c: ContainerConfig): ContainerMount[] {
+  if (!c.readOnly) return [];
+  return READ_ONLY_TMPFS.filter((d) => !c.mounts.some((m) => m.destination === d))
+    .map((destination) => ({ type: "tmpfs", destination, readonly: false, options: [] }));
+}
+
 /**
  * The mounts stage 2 applies, in order: parents before children (a stable sort by destination depth, as
  * podman does), so `--mount type=tmpfs,destination=/run` does not hide an earlier `-v /:/run/host`.
  */
 export function launchMounts(c: ContainerConfig): MountSpec[] {
-  const sorted = c.mounts.map((m, i) => ({ m, i })).sort((a, b) =>
+  const sorted = [...readOnlyTmpfs(c), ...c.mounts].map((m, i) => ({ m, i })).sort((a, b) =>
     depth(a.m.destination) - depth(b.m.destination) || a.i - b.i
   ).map((x) => x.m);
   return sorted.map((m) =>

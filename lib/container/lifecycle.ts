@@ -5,6 +5,7 @@
 
 import { PodError } from "../errors.ts";
 import { debug, warn } from "../log.ts";
+import { pidAlive } from "../proc.ts";
 import {
   containerProcesses,
   hasPrivatePidNs,
@@ -15,9 +16,7 @@ import {
 import {
   containerPaths,
   type ContainerRecord,
-  nowNano,
   orphanContainerDirs,
-  processAlive,
   readContainer,
   removeContainerRecord,
   withContainerLock,
@@ -25,6 +24,7 @@ import {
 } from "../store/containers.ts";
 import { cleanStaleTemps } from "../store/atomic.ts";
 import { removeVolume } from "../store/volumes.ts";
+import { removeTreeUserns } from "./remove_tree.ts";
 import { parseSignal } from "../oci/signals.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function isLive(rec: ContainerRecord): boolean {
   const s = rec.state.status;
   return (s === "running" || s === "paused" || s === "stopping") &&
-    processAlive(rec.state.pid, rec.state.pidStart);
+    pidAlive(rec.state.pid, rec.state.pidStart);
 }
 
 /**
@@ -149,14 +149,6 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
   });
 }
 
-/** Removes a tree holding files owned by subordinate ids (rootless rootfs) from inside a user namespace. */
-export async function removeTreeUserns(dir: string, subids: boolean): Promise<void> {
-  const { runInUserns } = await import("../ns/userns.ts");
-  const target = { mapRootUser: true, subids } as const;
-  const r = await runInUserns(target, ["rm", "-rf", "--", dir], { stdio: "quiet" });
-  if (r.code !== 0) throw new PodError(`removing ${dir}: ${r.stderr}`);
-}
-
 /**
  * Removes a container: refuses a running one unless `force` (then kills it first, without waiting for the
  * stop timeout like podman's `rm -f` with `-t 0`… podman uses the stop timeout; we honour `timeout`).
@@ -215,15 +207,6 @@ async function pruneTreeOfRemovedImage(root: string, imageId: string): Promise<v
   if (await findImage(root, imageId).catch(() => true)) return;
   const { pruneTrees } = await import("./trees_gc.ts");
   await pruneTrees(root).catch((e) => debug(`pruning image trees: ${e instanceof Error ? e.message : e}`));
-}
-
-/** Marks a container exited now (used when a start fails before the process ran). */
-export async function markExited(root: string, id: string, code: number): Promise<void> {
-  await withContainerLock(root, id, async () => {
-    const rec = await readContainer(root, id);
-    rec.state = { ...rec.state, status: "exited", pid: 0, exitCode: code, finishedAt: nowNano() };
-    await writeState(root, id, rec.state);
-  });
 }
 
 /**

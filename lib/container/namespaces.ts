@@ -5,17 +5,37 @@
  * @module
  */
 
-import { PodError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { debug, warnOnce } from "../log.ts";
 import type { Prelaunched, PrelaunchNs } from "../ns/prelaunch.ts";
 import type { ContainerConfig, NsMode } from "../store/containers.ts";
 import { pathExists, storePaths } from "../store/paths.ts";
-import type { ContainerSpec } from "./create.ts";
 
-/** The options that choose a container's namespaces. */
-export type NamespaceOptions = Pick<ContainerSpec, "pid" | "ipc" | "uts" | "network" | "userns" | "argv0">;
+/** The `create`/`run` options (lib/container/create.ts `CreateOptions`) that decide the namespaces. */
+export interface NamespaceOptions {
+  /** `--pid`. */
+  pid?: string;
+  /** `--ipc`. */
+  ipc?: string;
+  /** `--uts`. */
+  uts?: string;
+  /** `--network`. */
+  network?: string;
+  /** `--userns`. */
+  userns?: string;
+  /** Program name (lilipod → keep-id by default). */
+  argv0?: string;
+  /** `--rm`. */
+  rm?: boolean;
+}
 
-function nsMode(flag: string, value: string | undefined): NsMode {
+/**
+ * The mode of `--pid`/`--ipc`/`--uts`/`--network` (`flag` without dashes) for `create`, `run` and `update`:
+ * `host`, or `private` (also for absent or empty). `--network` also takes podman's `none`, `bridge`,
+ * `slirp4netns[:…]`, `pasta[:…]` and `default`, all of which give the container its own network namespace
+ * with only loopback. Anything else is a UsageError.
+ */
+export function nsMode(flag: string, value: string | undefined): NsMode {
   if (value === undefined || value === "" || value === "private") return "private";
   if (value === "host") return "host";
   if (
@@ -26,7 +46,7 @@ function nsMode(flag: string, value: string | undefined): NsMode {
     }
     return "private";
   }
-  throw new PodError(`invalid value "${value}" for --${flag}: use host or private`);
+  throw new UsageError(`invalid value "${value}" for --${flag}: use host or private`);
 }
 
 /** True when pod runs without root (a user namespace with subordinate ids is needed). */
@@ -50,7 +70,7 @@ export async function namespacesFor(
   if (usernsMode === "") usernsMode = rootless ? "private" : "host";
   const baseMode = usernsMode.split(":")[0];
   if (!["host", "private", "keep-id", "auto", "nomap"].includes(baseMode)) {
-    throw new PodError(`invalid value "${usernsMode}" for --userns: use host, keep-id, auto or private`);
+    throw new UsageError(`invalid value "${usernsMode}" for --userns: use host, keep-id, auto or private`);
   }
   const userns: ContainerConfig["userns"] = { mode: baseMode };
   if (!rootless) {
@@ -89,10 +109,7 @@ export function launchNamespaces(c: Pick<ContainerConfig, "namespaces" | "userns
  * Starts stage 2 for a container about to be created with `o` and run in the foreground without `-i`/`-t`
  * (see lib/ns/prelaunch.ts); undefined when that cannot be done (the real launch then reports why).
  */
-export async function startEarly(
-  root: string,
-  o: NamespaceOptions & { rm?: boolean },
-): Promise<Prelaunched | undefined> {
+export async function startEarly(root: string, o: NamespaceOptions): Promise<Prelaunched | undefined> {
   try {
     const [{ prelaunch }, { tempName }] = await Promise.all([
       import("../ns/prelaunch.ts"),

@@ -164,7 +164,7 @@ export async function pruneVolumes(
   filter?: PruneFilter,
 ): Promise<{ names: string[]; bytes: number }> {
   const { removeVolume } = await import("../store/volumes.ts");
-  const { removeTreeUserns } = await import("./lifecycle.ts");
+  const { removeTreeUserns } = await import("./remove_tree.ts");
   const names: string[] = [];
   let bytes = 0;
   for (const v of await listVolumes(root)) {

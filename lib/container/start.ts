@@ -11,13 +11,12 @@ import { debug } from "../log.ts";
 import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
 import type { Prelaunched } from "../ns/prelaunch.ts";
 import type { LaunchSpec, ProcessSpec } from "../ns/spec.ts";
+import { procStartTime } from "../proc.ts";
 import {
   containerPaths,
   type ContainerRecord,
   nowNano,
-  procStartTime,
   readContainer,
-  refreshState,
   withContainerLock,
   writeState,
   ZERO_TIME,
@@ -301,11 +300,4 @@ async function recordExit(root: string, id: string, code: number, error?: string
   } catch (e) {
     debug(`recording the exit of ${id}: ${e instanceof Error ? e.message : e}`);
   }
-}
-
-/** Reads and refreshes a container's state (used by wait loops). */
-export async function currentState(root: string, rec: ContainerRecord): Promise<ContainerRecord> {
-  const fresh = await readContainer(root, rec.config.id);
-  await refreshState(root, fresh);
-  return fresh;
 }

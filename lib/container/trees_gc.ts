@@ -6,21 +6,13 @@
  */
 
 import { debug } from "../log.ts";
+import { pidAlive } from "../proc.ts";
 import { withLock } from "../store/lock.ts";
 import { listContainers } from "../store/containers.ts";
 import { listImages, readManifest } from "../store/images.ts";
 import { storePaths } from "../store/paths.ts";
 import { layersKey, listTrees, treesDir } from "../store/trees.ts";
-import { removeTreeUserns } from "./lifecycle.ts";
-
-function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { removeTreeUserns } from "./remove_tree.ts";
 
 /** Removes one tree directory (subordinate-id files: from inside a user namespace). */
 export async function removeTreeDir(path: string): Promise<void> {
@@ -51,7 +43,7 @@ export async function pruneTrees(root: string): Promise<number> {
     let n = 0;
     for (const t of trees) {
       const keep = t.builder !== undefined
-        ? alive(t.builder)
+        ? pidAlive(t.builder)
         : used.has(t.key) || imageLayers.has(t.key.split("-")[0]);
       if (keep) continue;
       try {

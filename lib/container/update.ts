@@ -12,12 +12,12 @@ import {
   type ContainerMount,
   containerPaths,
   lookupContainerId,
-  type NsMode,
   readContainer,
   withContainerLock,
 } from "../store/containers.ts";
 import { createAnonymousVolume, ensureVolume } from "../store/volumes.ts";
 import { parseMountFlags } from "./mount_options.ts";
+import { nsMode } from "./namespaces.ts";
 import { EnvList, expandEnvArg, parseEntrypoint, parseLabels, readEnvFiles } from "./process_options.ts";
 
 /** What to change; absent fields stay as they are. */
@@ -48,17 +48,6 @@ export interface UpdateOptions {
   uts?: string;
   /** See pid. */
   network?: string;
-}
-
-function nsMode(flag: string, value: string): NsMode {
-  if (value === "host") return "host";
-  if (
-    value === "private" || value === "" ||
-    (flag === "network" && ["none", "bridge", "slirp4netns", "pasta"].includes(value))
-  ) {
-    return "private";
-  }
-  throw new UsageError(`invalid value "${value}" for --${flag}: use host or private`);
 }
 
 /** Applies `o` to a config in place (creates the volumes `-v` names; reads env files). */

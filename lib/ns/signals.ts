@@ -5,6 +5,8 @@
  * @module
  */
 
+import { pidAlive } from "../proc.ts";
+
 /** Linux numbers (x86_64/aarch64) of the signals Deno has names for. */
 const NUMBERS: Partial<Record<Deno.Signal, number>> = {
   SIGHUP: 1,
@@ -121,14 +123,6 @@ export function signalContainer(pid: number, signal: Deno.Signal | number, all =
   return any;
 }
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX] /s.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Stops the container: `signal` (default SIGTERM), then SIGKILL to all its processes after `timeout`
  * seconds (default 10). Resolves to whether SIGKILL was needed.
@@ -137,16 +131,16 @@ export async function stopContainer(
   pid: number,
   opts: { signal?: Deno.Signal | number; timeout?: number } = {},
 ): Promise<{ killed: boolean }> {
-  if (!alive(pid)) return { killed: false };
+  if (!pidAlive(pid)) return { killed: false };
   signalContainer(pid, opts.signal ?? "SIGTERM");
   const end = Date.now() + (opts.timeout ?? 10) * 1000;
   while (Date.now() < end) {
-    if (!alive(pid)) return { killed: false };
+    if (!pidAlive(pid)) return { killed: false };
     await new Promise((r) => setTimeout(r, 20));
   }
-  if (!alive(pid)) return { killed: false };
+  if (!pidAlive(pid)) return { killed: false };
   signalContainer(pid, "SIGKILL", true);
   const hard = Date.now() + 5000;
-  while (alive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));
+  while (pidAlive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));
   return { killed: true };
 }

@@ -10,11 +10,6 @@ const DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 const SHA512_RE = /^sha512:[a-f0-9]{128}$/;
 
-/** True when `s` is `sha256:` followed by 64 lowercase hex digits. */
-export function isSha256Digest(s: string): boolean {
-  return SHA256_RE.test(s);
-}
-
 /**
  * Checks a digest string and returns it. Only sha256 digests are accepted for content pod stores;
  * a well-formed sha512 digest is reported as unsupported, anything else as invalid.

@@ -3,6 +3,8 @@
  * @module
  */
 
+import { pidAlive } from "../proc.ts";
+
 let seq = 0;
 
 /** A unique temp name that embeds this process id, so leftovers of dead processes can be found. */
@@ -50,16 +52,6 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
     throw e;
   }
   return JSON.parse(text) as T;
-}
-
-/** True when a process with this pid exists (it has a /proc entry; zombies count as gone). */
-export function pidAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) [ZX] /s.test(stat);
-  } catch {
-    return false;
-  }
 }
 
 /** The pid embedded in a {@link tempName}, or undefined. */

@@ -24,16 +24,6 @@ export async function hasBlob(root: string, digest: string): Promise<boolean> {
   }
 }
 
-/** Size of a stored blob, or undefined when absent. */
-export async function blobSize(root: string, digest: string): Promise<number | undefined> {
-  try {
-    return (await Deno.stat(blobPath(root, digest))).size;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
-  }
-}
-
 /** Read size of {@link BlobWriter.follow}. */
 const FOLLOW_CHUNK = 128 * 1024;
 

@@ -6,7 +6,8 @@
  */
 
 import type { ImageManifest } from "../oci/manifest.ts";
-import { pidAlive, tempName, tempOwner } from "./atomic.ts";
+import { pidAlive } from "../proc.ts";
+import { tempName, tempOwner } from "./atomic.ts";
 import { readIndex, readJsonBlob } from "./images.ts";
 import { withLock } from "./lock.ts";
 import { storePaths } from "./paths.ts";

@@ -1,6 +1,7 @@
 /**
- * The unprivileged test user for rootless tests (`podtest`, subuid/subgid `100000:65536`), prepared by
- * `scripts/setup-test-host.sh`.
+ * The unprivileged test user for rootless tests (`podtest`, with subordinate id ranges in /etc/subuid and
+ * /etc/subgid), prepared by `scripts/setup-test-host.sh`. Its ranges are whatever the host gave it (useradd, or
+ * the script picks the first free range): tests read them with {@link subIdRanges}, never assume `100000`.
  *
  * ```ts
  * Deno.test({ name: "rootless run", ignore: !(await rootlessAvailable()), fn: async () => { … } });
@@ -8,14 +9,10 @@
  * @module
  */
 
+import { readSubIds, type SubIdRange } from "../../lib/ns/idmap.ts";
+
 /** The test user's name (`$POD_TEST_USER`, default `podtest`). */
 export const TEST_USER: string = Deno.env.get("POD_TEST_USER") ?? "podtest";
-
-/** First subordinate id of the test user. */
-export const SUBID_START = 100000;
-
-/** Number of subordinate ids of the test user. */
-export const SUBID_COUNT = 65536;
 
 /** A passwd entry. */
 export interface UserInfo {
@@ -46,6 +43,28 @@ export async function lookupUser(name: string = TEST_USER): Promise<UserInfo | n
     }
   }
   return null;
+}
+
+/**
+ * The test user's subordinate id ranges in `/etc/subuid` (or `file`), in file order — the ranges newuidmap
+ * lets it map; empty when the user or its entries are missing.
+ */
+export async function subIdRanges(file = "/etc/subuid", name: string = TEST_USER): Promise<SubIdRange[]> {
+  const u = await lookupUser(name);
+  return u ? readSubIds(file, name, u.uid) : [];
+}
+
+/**
+ * The host id of container id `id` (≥ 1) in a rootless container of the test user with podman's default
+ * layout: container 0 is the user, 1.. run through its ranges of `file` in order.
+ */
+export async function subordinateHostId(id: number, file = "/etc/subuid"): Promise<number> {
+  let first = 1;
+  for (const r of await subIdRanges(file)) {
+    if (id < first + r.count) return r.start + id - first;
+    first += r.count;
+  }
+  throw new Error(`id ${id} is beyond ${TEST_USER}'s ranges in ${file}`);
 }
 
 async function exists(path: string): Promise<boolean> {

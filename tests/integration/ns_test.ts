@@ -9,7 +9,7 @@ import { rootlessMaps } from "../../lib/ns/idmap.ts";
 import { registryAvailable, startRegistry } from "../helpers/registry.ts";
 import { busybox } from "../helpers/fixtures.ts";
 import { tempPodHome } from "../helpers/pod.ts";
-import { lookupUser, rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
+import { lookupUser, rootlessAvailable, subIdRanges, TEST_USER } from "../helpers/rootless.ts";
 import { execIn } from "../../lib/ns/exec.ts";
 import { containerProcesses, stopContainer } from "../../lib/ns/signals.ts";
 import type { LaunchSpec } from "../../lib/ns/spec.ts";
@@ -304,7 +304,14 @@ Deno.test("ns: rootless run as podtest", { ...opts, ignore: opts.ignore || !hasP
     equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
     const uid = await idOf("-u", TEST_USER);
-    deepStrictEqual(lines, [`0 ${uid} 1`, "1 100000 65536", "0", "OK"]);
+    // podman's layout: 0 → the user, 1.. → its /etc/subuid ranges in order (wherever they start)
+    const maps = [`0 ${uid} 1`];
+    let next = 1;
+    for (const s of await subIdRanges()) {
+      maps.push(`${next} ${s.start} ${s.count}`);
+      next += s.count;
+    }
+    deepStrictEqual(lines, [...maps, "0", "OK"]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

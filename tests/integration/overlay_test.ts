@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
-import { SUBID_START } from "../helpers/rootless.ts";
+import { subordinateHostId } from "../helpers/rootless.ts";
 
 function trees(h: TempPodHome): { done: string[]; temp: string[] } {
   let names: string[] = [];
@@ -80,7 +80,7 @@ function suite(mode: Mode) {
         assert.equal(out, "1000:1000\n0\n");
         const tree = `${h.home}/trees/${trees(h).done[0]}`;
         const hostUid = Deno.lstatSync(`${tree}/home/u1000/own`).uid;
-        assert.equal(hostUid, mode === "root" ? 1000 : SUBID_START + 999);
+        assert.equal(hostUid, mode === "root" ? 1000 : await subordinateHostId(1000));
         await ok(h, ["rm", "own"]);
         const left = [...Deno.readDirSync(`${h.home}/containers`)].filter((e) => e.name !== "names");
         assert.deepEqual(left, []);

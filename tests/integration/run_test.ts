@@ -124,8 +124,25 @@ Deno.test({
         const [pid1, count] = ps.stdout.trim().split("\n").map(Number);
         assert.equal(pid1, 1);
         assert.ok(count < 5, ps.stdout);
+        // like podman: the root is read-only (EROFS), /run, /tmp and /var/tmp are writable tmpfs, the generated
+        // /run/.containerenv is still there, and the command's own exit code comes back
         const ro = await h.pod(["run", "--rm", "--read-only", IMG, "touch", "/x"]);
-        assert.notEqual(ro.code, 0);
+        assert.equal(ro.code, 1, ro.stderr);
+        assert.match(ro.stderr, /^touch: \/x: Read-only file system$/m);
+        const etc = await h.pod(["run", "--rm", "--read-only", IMG, "sh", "-c", "echo x > /etc/x"]);
+        assert.equal(etc.code, 1, etc.stderr);
+        assert.match(etc.stderr, /Read-only file system/);
+        const tmp = await h.pod([
+          "run",
+          "--rm",
+          "--read-only",
+          IMG,
+          "sh",
+          "-c",
+          "touch /tmp/a /var/tmp/b /run/c && test -f /run/.containerenv && grep -c ' /tmp tmpfs ' /proc/mounts",
+        ]);
+        assert.equal(tmp.code, 0, tmp.stderr);
+        assert.equal(tmp.stdout, "1\n");
         const host = await h.pod([
           "run",
           "--rm",

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { parseMount, parseMountFlags, parseTmpfs, parseVolume } from "../../lib/container/mount_options.ts";
+import { launchMounts } from "../../lib/container/launch_spec.ts";
+import type { ContainerConfig } from "../../lib/store/containers.ts";
 
 Deno.test("-v host bind with options", () => {
   const m = parseVolume("/srv/data:/data:ro,rslave");
@@ -79,4 +81,23 @@ Deno.test("--tmpfs options", () => {
 Deno.test("duplicate mount destinations are refused", () => {
   assert.throws(() => parseMountFlags(["/a:/d"], [], ["/d"]), /duplicate mount destination/);
   assert.equal(parseMountFlags(["/a:/d"], ["type=tmpfs,dst=/e"], ["/f"]).length, 3);
+});
+
+Deno.test("launchMounts: --read-only adds tmpfs /run, /tmp, /var/tmp (podman's --read-only-tmpfs), parents first; a user mount there wins", () => {
+  const config = (readOnly: boolean, mounts: ReturnType<typeof parseMountFlags>) =>
+    ({ readOnly, mounts }) as unknown as ContainerConfig;
+  assert.deepEqual(launchMounts(config(false, [])), []);
+  const ro = launchMounts(config(true, parseMountFlags(["/srv:/run/host"], [], [])));
+  assert.deepEqual(ro.map((m) => [m.type, m.destination, m.readonly]), [
+    ["tmpfs", "/run", false],
+    ["tmpfs", "/tmp", false],
+    ["tmpfs", "/var/tmp", false],
+    ["bind", "/run/host", false],
+  ]);
+  const own = launchMounts(config(true, parseMountFlags([], [], ["/tmp:size=1m"])));
+  assert.deepEqual(own.map((m) => [m.destination, m.data]), [
+    ["/run", undefined],
+    ["/tmp", "size=1m"],
+    ["/var/tmp", undefined],
+  ]);
 });

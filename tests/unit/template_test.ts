@@ -4,11 +4,7 @@ import {
   goMap,
   goStruct,
   headerName,
-  IMAGES_DEFAULT_FORMAT,
-  IMAGES_HEADERS,
   normalizeFormat,
-  PS_DEFAULT_FORMAT,
-  PS_HEADERS,
   renderTemplateRows,
   splitCamelCase,
   sprint,
@@ -518,33 +514,4 @@ Deno.test("render: podman table and format handling", () => {
     "0123456789ab\tbox\nffffffffffff\ta-much-longer-name\n",
   );
   assert.equal(renderTemplateRows("table {{if .ID}}{{.Names}}{{end}}", rows.slice(0, 1)), "NAMES\nbox\n");
-});
-
-Deno.test("render: podman ps / images default layouts", () => {
-  const ps = [{
-    ID: "4f1c7a0e9d2b",
-    Image: "docker.io/library/alpine:latest",
-    Command: "sleep 1000",
-    CreatedHuman: "5 minutes ago",
-    Status: "Up 5 minutes",
-    Ports: "",
-    Names: "box",
-  }];
-  assert.equal(
-    renderTemplateRows(PS_DEFAULT_FORMAT, ps, { headers: PS_HEADERS }),
-    "CONTAINER ID  IMAGE                            COMMAND     CREATED        STATUS        PORTS       NAMES\n" +
-      "4f1c7a0e9d2b  docker.io/library/alpine:latest  sleep 1000  5 minutes ago  Up 5 minutes              box\n",
-  );
-  const images = [{
-    Repository: "docker.io/library/busybox",
-    Tag: "latest",
-    ID: "6fd955f66c23",
-    CreatedSince: "2 weeks ago",
-    Size: "4.4 MB",
-  }];
-  assert.equal(
-    renderTemplateRows(IMAGES_DEFAULT_FORMAT, images, { headers: IMAGES_HEADERS }),
-    "REPOSITORY                 TAG         IMAGE ID      CREATED      SIZE\n" +
-      "docker.io/library/busybox  latest      6fd955f66c23  2 weeks ago  4.4 MB\n",
-  );
 });

@@ -1,8 +1,19 @@
-/** `pod completion bash|zsh|fish`: shell completion scripts generated from the command table. @module */
+/**
+ * `pod completion bash|zsh|fish`: shell completion scripts generated from the command table, which
+ * lib/cli/registry.ts hands in (`completionCommand`), so this module does not import the table that imports it.
+ * @module
+ */
 
 import type { CommandSpec, Globals, Parsed } from "../flags.ts";
-import { commands, groups } from "../registry.ts";
 import { UsageError } from "../../errors.ts";
+
+/** The parts of lib/cli/registry.ts's command table the scripts are made of. */
+export interface CompletionTable {
+  /** Top-level commands → their lazily loaded modules. */
+  commands: Record<string, () => Promise<{ spec: CommandSpec }>>;
+  /** Subcommand groups (`container`, `image`, `system`) → their subcommand names. */
+  groups: Record<string, { sub: Record<string, unknown> }>;
+}
 
 /** Flags and help. */
 export const spec: CommandSpec = {
@@ -14,7 +25,7 @@ export const spec: CommandSpec = {
   flags: [],
 };
 
-async function specs(): Promise<CommandSpec[]> {
+async function specs(commands: CompletionTable["commands"]): Promise<CommandSpec[]> {
   const out: CommandSpec[] = [];
   for (const load of Object.values(commands)) {
     try {
@@ -30,7 +41,7 @@ function flagWords(s: CommandSpec): string[] {
   ) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
 }
 
-function bash(all: CommandSpec[]): string {
+function bash(all: CommandSpec[], groups: CompletionTable["groups"]): string {
   const names = [...all.map((s) => s.name), ...Object.keys(groups)].sort().join(" ");
   const cases = all.map((s) => `    ${s.name}) opts="${flagWords(s).join(" ")} --help" ;;`).join("\n");
   const groupCases = Object.entries(groups).map(([g, v]) =>
@@ -97,11 +108,16 @@ function fish(all: CommandSpec[]): string {
   return out.join("\n") + "\n";
 }
 
-/** Runs the command. */
-export async function run(p: Parsed, _g: Globals): Promise<number> {
-  const shell = p.args[0];
-  const gen = { bash, zsh, fish }[shell];
-  if (!gen) throw new UsageError(`unsupported shell "${shell}": use bash, zsh or fish`);
-  console.log(gen(await specs()));
-  return 0;
+/** The command (`spec` and `run`) generating its scripts from `table`. */
+export function completionCommand(
+  table: CompletionTable,
+): { spec: CommandSpec; run(p: Parsed, g: Globals): Promise<number> } {
+  const run = async (p: Parsed, _g: Globals): Promise<number> => {
+    const shell = p.args[0];
+    const gen = { bash, zsh, fish }[shell];
+    if (!gen) throw new UsageError(`unsupported shell "${shell}": use bash, zsh or fish`);
+    console.log(gen(await specs(table.commands), table.groups));
+    return 0;
+  };
+  return { spec, run };
 }

@@ -15,12 +15,8 @@ export { TemplateError } from "./errors.ts";
 export type { TemplateErrorKind } from "./errors.ts";
 export {
   headerName,
-  IMAGES_DEFAULT_FORMAT,
-  IMAGES_HEADERS,
   isTableFormat,
   normalizeFormat,
-  PS_DEFAULT_FORMAT,
-  PS_HEADERS,
   renderTemplateRows,
   splitCamelCase,
   templateHeader,

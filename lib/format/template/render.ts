@@ -23,19 +23,6 @@ export interface RenderOptions extends ExecuteOptions, CompileOptions {
   tabwriter?: TabWriterOptions;
 }
 
-/** podman ps's default format (rows carry `CreatedHuman` = "5 minutes ago", `Status` = "Up 3 minutes"). */
-export const PS_DEFAULT_FORMAT =
-  "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
-
-/** Header overrides of podman ps: `CONTAINER ID … CREATED …`. */
-export const PS_HEADERS: Readonly<Record<string, string>> = { ID: "CONTAINER ID", CreatedHuman: "CREATED" };
-
-/** podman images's default format (rows carry `CreatedSince` = "2 weeks ago", `Size` = "4.4 MB"). */
-export const IMAGES_DEFAULT_FORMAT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-
-/** Header overrides of podman images: `REPOSITORY TAG IMAGE ID CREATED SIZE`. */
-export const IMAGES_HEADERS: Readonly<Record<string, string>> = { ID: "IMAGE ID", CreatedSince: "CREATED" };
-
 /** True when the format starts with podman's `table ` keyword. */
 export function isTableFormat(format: string): boolean {
   return format.startsWith("table ");

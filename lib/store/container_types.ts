@@ -1,0 +1,185 @@
+/**
+ * The records of a container in the store: what it was created with (`config.json`, {@link ContainerConfig}),
+ * its mutable state (`state.json`, {@link ContainerState}) and the supervisor's exit record (`exit.json`).
+ * Types only, plus the zero time. The files: lib/store/container_paths.ts.
+ * @module
+ */
+
+/** Lifecycle states, as podman names them. */
+export type ContainerStatus = "created" | "running" | "paused" | "stopping" | "exited";
+
+/** A bind, volume or tmpfs mount, as requested and resolved (volumes carry their host path in `source`). */
+export interface ContainerMount {
+  /** `bind` (host path), `volume` (named or anonymous volume) or `tmpfs`. */
+  type: "bind" | "volume" | "tmpfs";
+  /** Host path (bind, and volume once resolved). */
+  source?: string;
+  /** Volume name (volume mounts). */
+  name?: string;
+  /** True for an anonymous volume (`-v /dst`): removed with `rm -v`. */
+  anonymous?: boolean;
+  /** Absolute path inside the container. */
+  destination: string;
+  /** Mounted read-only. */
+  readonly: boolean;
+  /** Mount propagation (`rprivate`, `rslave`, …). */
+  propagation?: string;
+  /** Recursive bind (rbind, the default). */
+  recursive?: boolean;
+  /** tmpfs data (`size=…,mode=…`). */
+  data?: string;
+  /** The options as the user wrote them. */
+  options: string[];
+}
+
+/** The container's process, resolved at create time (the user is resolved against the rootfs at start). */
+export interface ContainerProcess {
+  /** Effective entrypoint (image's, or `--entrypoint`). */
+  entrypoint: string[];
+  /** Effective command (image's Cmd, or the args given). */
+  cmd: string[];
+  /** entrypoint + cmd: what is executed. */
+  args: string[];
+  /** Environment (`KEY=value`). */
+  env: string[];
+  /** Working directory. */
+  cwd: string;
+  /** `user[:group]` as given (`-u`) or from the image; empty = root. */
+  user: string;
+  /** Allocate a terminal (`-t`). */
+  terminal: boolean;
+  /** Keep stdin open (`-i`). */
+  stdin: boolean;
+}
+
+/** One id-map range: `size` ids from `containerId` map to `hostId` onwards (same shape as lib/ns's). */
+export interface IdMapEntry {
+  /** First id inside the container. */
+  containerId: number;
+  /** First id on the host. */
+  hostId: number;
+  /** Number of ids. */
+  size: number;
+}
+
+/** An image layer to extract into the rootfs. */
+export interface ContainerLayer {
+  /** Blob digest. */
+  digest: string;
+  /** Layer media type. */
+  mediaType: string;
+  /** Blob path in the store. */
+  path: string;
+  /** Uncompressed digest. */
+  diffId?: string;
+}
+
+/** Namespace choice: a new one, or the host's. */
+export type NsMode = "private" | "host";
+
+/** What a container was created with (`config.json`). Written once; `name` changes with `rename`. */
+export interface ContainerConfig {
+  /** 64 hex characters. */
+  id: string;
+  /** Unique name. */
+  name: string;
+  /** Creation time, RFC 3339 with nanoseconds. */
+  created: string;
+  /** The image. */
+  image: {
+    /** As given on the command line. */
+    name: string;
+    /** The resolved full reference (`docker.io/library/busybox:latest`), if the image has one. */
+    ref?: string;
+    /** Image ID (config digest hex). */
+    id: string;
+    /** Manifest digest. */
+    digest?: string;
+  };
+  /** Layers to extract on first start (copied from the image at create time). */
+  layers: ContainerLayer[];
+  /** The process. */
+  process: ContainerProcess;
+  /** Hostname inside the container. */
+  hostname: string;
+  /** Labels (image labels merged with `--label`). */
+  labels: Record<string, string>;
+  /** Annotations (`--annotation`). */
+  annotations: Record<string, string>;
+  /** The mount options as written (`-v`, `--mount`, `--tmpfs`), for inspect. */
+  mountArgs: string[];
+  /** Resolved mounts. */
+  mounts: ContainerMount[];
+  /** Namespaces. */
+  namespaces: { pid: NsMode; ipc: NsMode; uts: NsMode; net: NsMode };
+  /** User namespace: `host` (none, root only), `private` (rootless default), `keep-id`, `auto`. */
+  userns: { mode: string; uidMap?: IdMapEntry[]; gidMap?: IdMapEntry[] };
+  /** `--privileged`. */
+  privileged: boolean;
+  /** `--read-only`. */
+  readOnly: boolean;
+  /** Stop signal name (`SIGTERM`). */
+  stopSignal: string;
+  /** Seconds `stop` waits before SIGKILL. */
+  stopTimeout: number;
+  /** `--rm`: removed when it exits. */
+  autoRemove: boolean;
+  /** The pod command line that created it. */
+  createCommand: string[];
+  /** `--platform`, when given. */
+  platform?: string;
+  /** Program name that created it (pod, lilipod). */
+  createdBy?: string;
+  /**
+   * How the root file system is stored. `overlay`: the image tree `tree` (lib/store/trees.ts) under the
+   * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
+   */
+  storage?: { driver: "overlay"; tree: string };
+}
+
+/** Mutable state (`state.json`). */
+export interface ContainerState {
+  /** Status. */
+  status: ContainerStatus;
+  /** Host pid of the container's init process (0 when not running). */
+  pid: number;
+  /** `/proc/<pid>/stat` start time of that process (guards against pid reuse). */
+  pidStart?: number;
+  /** Pid of the process that waits for the container (the detached supervisor or the foreground pod). */
+  waiterPid?: number;
+  /** Start time of `waiterPid` (clock ticks since boot, /proc/<pid>/stat field 22), against pid reuse. */
+  waiterStart?: number;
+  /** Last start (RFC 3339), or the zero time. */
+  startedAt: string;
+  /** Last exit (RFC 3339), or the zero time. */
+  finishedAt: string;
+  /** Last exit code. */
+  exitCode: number;
+  /** Number of times it was started. */
+  restartCount?: number;
+  /** Error of the last failed start. */
+  error?: string;
+  /** Whether the last start was detached (logs in ctr.log). */
+  detached?: boolean;
+}
+
+/** A container: its config, its (refreshed) state and its directory. */
+export interface ContainerRecord {
+  /** config.json. */
+  config: ContainerConfig;
+  /** state.json, refreshed against the live process. */
+  state: ContainerState;
+  /** `$ROOT/containers/<id>`. */
+  dir: string;
+}
+
+/** The exit record the supervisor writes. */
+export interface ExitRecord {
+  /** Exit code (128+signal when killed). */
+  exitCode: number;
+  /** When it ended (RFC 3339). */
+  finishedAt: string;
+}
+
+/** Go's zero time, as podman prints it for times never set. */
+export const ZERO_TIME = "0001-01-01T00:00:00Z";

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { nsMode } from "../../lib/container/namespaces.ts";
+import { UsageError } from "../../lib/errors.ts";
+
+Deno.test("nsMode: host, private, empty or absent for every namespace flag", () => {
+  for (const flag of ["pid", "ipc", "uts", "network"]) {
+    assert.equal(nsMode(flag, "host"), "host");
+    assert.equal(nsMode(flag, "private"), "private");
+    assert.equal(nsMode(flag, ""), "private");
+    assert.equal(nsMode(flag, undefined), "private");
+  }
+});
+
+Deno.test("nsMode: --network takes podman's network modes, all a private namespace with loopback", () => {
+  for (
+    const v of ["none", "bridge", "slirp4netns", "slirp4netns:port_handler=slirp4netns", "pasta", "default"]
+  ) {
+    assert.equal(nsMode("network", v), "private", v);
+  }
+});
+
+Deno.test("nsMode: anything else is a usage error naming the flag (create and update alike)", () => {
+  assert.throws(() => nsMode("network", "container:web"), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.message, 'invalid value "container:web" for --network: use host or private');
+    assert.equal(e.exitCode, 125);
+    return true;
+  });
+  assert.throws(() => nsMode("pid", "none"), /invalid value "none" for --pid/);
+});
