@@ -2,7 +2,7 @@
  * `pod cp`: copying files between a container's root file system and the host (or a tar stream on
  * stdin/stdout), with podman's/docker's path rules.
  *
- * Containment: container paths are resolved inside the rootfs with chroot semantics (lib/ns/rootpath.ts), and
+ * Containment: container paths are resolved inside the rootfs with chroot semantics (lib/unpack/contain.ts), and
  * every write into a container goes through the unpacker: the source is packed as a tar stream
  * (lib/unpack/tar_write.ts) whose entry names are rootfs-relative, and applied with `applyLayer` on the
  * rootfs, so the unpacker's resolver re-resolves each path at write time and a symlink the container
@@ -28,7 +28,7 @@
 import { PodError, UsageError } from "../errors.ts";
 import { debug } from "../log.ts";
 import { mapArgs, toContainer, toHost } from "../ns/idmap.ts";
-import { resolveInRoot } from "../ns/rootpath.ts";
+import { resolveInRoot } from "../unpack/contain.ts";
 import type { IdMapping } from "../ns/spec.ts";
 import {
   containerPaths,
@@ -161,7 +161,7 @@ interface Resolved {
 function resolveContainerPath(rootfs: string, path: string): Resolved {
   let host: string;
   try {
-    host = resolveInRoot(rootfs, cleanContainerPath(path));
+    host = resolveInRoot(rootfs, cleanContainerPath(path), { follow: true });
   } catch (e) {
     throw new PodError(`resolving "${path}" in the container: ${e instanceof Error ? e.message : e}`);
   }
@@ -229,7 +229,7 @@ function stillInside(base: string, abs: string): boolean {
   if (abs === base) return true;
   if (!abs.startsWith(base + "/")) return false;
   try {
-    return resolveInRoot(base, abs.slice(base.length + 1)) === abs;
+    return resolveInRoot(base, abs.slice(base.length + 1), { follow: true }) === abs;
   } catch {
     return false;
   }
@@ -302,7 +302,7 @@ async function* retarUnder(
   owner: (uid: number, gid: number) => { uid: number; gid: number },
 ): AsyncGenerator<TarWriteEntry> {
   const { readTar } = await import("../unpack/tar.ts");
-  const { cleanName } = await import("../unpack/root.ts");
+  const { cleanName } = await import("../unpack/contain.ts");
   const under = (n: string, what: string): string => {
     let parts: string[];
     try {
@@ -400,7 +400,7 @@ async function applyEntries(dir: string, entries: AsyncIterable<TarWriteEntry>):
 async function applyUnder(base: string, tar: AsyncIterable<Uint8Array>): Promise<void> {
   const [{ Extraction, LayerApplier }, { Root }, { readTar }] = await Promise.all([
     import("../unpack/apply.ts"),
-    import("../unpack/root.ts"),
+    import("../unpack/contain.ts"),
     import("../unpack/tar.ts"),
   ]);
   const applier = new LayerApplier(new Extraction(new Root(base)));

@@ -23,7 +23,7 @@ import {
   pwrite,
   type Timespec,
 } from "../ns/libc_fs.ts";
-import { cleanName, joinRel, type Root, RuleError } from "./root.ts";
+import { cleanName, joinRel, type Root, RuleError } from "./contain.ts";
 import type { TarEntry } from "./tar.ts";
 import { WriteBehind } from "./write_behind.ts";
 
