@@ -1,49 +1,35 @@
 /**
- * Containment: the one path resolver of pod. Everything that lands on disk inside a root (the entries of a
- * layer or of a `pod cp` archive) or is mounted on, executed, read or copied inside a container's root is
- * resolved here, with one set of rules.
+ * Containment: the one path resolver of pod. Layer and `pod cp` archive entries, stage 2's mount targets,
+ * `exec`'s command lookup and cwd, the container's user files and `cp`'s container paths all resolve here.
  *
- * The rules (one walk, used by {@link Root.resolve}, {@link Root.resolveDir} and {@link resolveInRoot}):
- * 1. Chroot semantics. A path is walked component by component from the root, as the kernel would inside
- *    a chroot: a symlink met on the way is read and its target walked in its place, inside the root (an
- *    absolute target restarts at the root, a relative one continues from the link's directory); `..` goes
- *    to the parent of the directory reached so far and, at the root, stays at the root; empty and `.`
- *    components are skipped. Nothing ever resolves outside the root.
- * 2. At most {@link MAX_LINKS} (40, Linux's MAXSYMLINKS) symlinks are followed in one resolution; one more
- *    (a loop, or a chain of 41) is a {@link RuleError}.
- * 3. A NUL byte anywhere in a path or name is a RuleError.
- * 4. Every component but the last must be a directory once links are followed; a regular file (or any
- *    other non-directory) on the way is a RuleError.
- * 5. The last component is never followed unless the caller asks (`follow`; or the path ends in `/` or
- *    `/.`, which as in the kernel also requires a directory): when it is a symlink the result names the
- *    link itself. Such a result must only be used with calls that do not follow a final symlink either
- *    (lstat, unlink, mkdir, symlink, link, create-exclusive); a caller that stats, opens, reads, mounts on
- *    or changes into the result passes `follow: true`.
- * 6. Missing components: with `create` every missing directory is made (mode 0755) and a missing last
- *    component as `create` says (a directory 0755, or an empty file 0644 created exclusively). Without it
- *    the missing tail is appended as plain names (nothing below a missing name can be a link), except that
- *    a `..` below a missing name means the path does not exist at all, as for the kernel (ENOENT): a
- *    `Deno.errors.NotFound` is thrown. {@link Root.resolveDir} reports a missing directory as null.
+ * Rules (one walk behind {@link Root.resolve}, {@link Root.resolveDir} and {@link resolveInRoot}):
+ * 1. Chroot semantics: components are walked from the root; a symlink on the way is replaced by its
+ *    target, inside the root (absolute targets restart at the root); `..` goes to the parent of the
+ *    directory reached so far and stays at the root; empty and `.` components are skipped.
+ * 2. At most {@link MAX_LINKS} (40) symlinks per resolution; a loop or a longer chain is a {@link RuleError}.
+ * 3. A NUL byte is a RuleError.
+ * 4. Every component but the last must be a directory (after links); anything else is a RuleError.
+ * 5. The last component is not followed unless asked (`follow`, or a path ending in `/` or `/.`, which
+ *    also requires a directory). A not-followed result may be a symlink: use it only with calls that do
+ *    not follow one (lstat, unlink, mkdir, symlink, link, exclusive create). Callers that stat, open,
+ *    mount on or chdir into the result pass `follow: true`.
+ * 6. Missing components: `create` makes them (directories 0755; the last one a directory or an empty
+ *    0644 file, created exclusively). Otherwise the missing tail is appended as plain names, but `..`
+ *    below a missing name is ENOENT as in the kernel (`Deno.errors.NotFound`); `resolveDir` gives null.
  *
- * Where archive entry names and container paths legitimately differ, as named options of the one walk:
- * - `dotdot`: `"clamp"` (container paths, the default) walks the path's `..` as in rule 1, so `link/..` is
- *   the parent of wherever `link` leads, as in a chroot. `"refuse"` (archive entry names, {@link cleanName})
- *   applies the name's own `..` lexically before the walk, as tar and containerd do (an entry name is a
- *   name, and the unpacker needs its leaf), and refuses a name that climbs above the root: a layer that
- *   tries is broken or hostile. Either way `..` in a link target met during the walk clamps (rule 1).
- * - `follow`: container paths that are stat'ed, read, executed, mounted on or changed into follow the last
- *   component; the unpacker never does (it resolves an entry's parent with {@link Root.resolveDir} and
- *   creates or replaces the leaf with no-follow calls).
- * - Caching: a {@link Root} remembers the directories it found real, since the unpacker resolves thousands
- *   of entries under the same parents (it calls {@link Root.forgetDirs} after removing a directory);
- *   {@link resolveInRoot} walks with a fresh Root every time, so a container changing its tree is always
- *   seen as it is now.
+ * Where archive names and container paths differ (named options, not two walks):
+ * - `dotdot`: `"clamp"` (container paths, default) walks `..` as in rule 1, so `link/..` is the parent of
+ *   where `link` leads. `"refuse"` (archive names, {@link cleanName}) applies the name's `..` lexically
+ *   first, as tar and containerd do, and refuses a name climbing above the root (a hostile layer). `..`
+ *   in link targets always clamps.
+ * - `follow`: container paths that are used follow the last component; the unpacker never does (it
+ *   resolves the parent with `resolveDir` and writes the leaf with no-follow calls).
+ * - A {@link Root} caches directories found real (the unpacker resolves thousands of entries under the
+ *   same parents and calls `forgetDirs` after removing one); {@link resolveInRoot} uses a fresh Root.
  *
- * Limit: the answer is a host path, true when it was resolved. A process changing the tree meanwhile (a
- * running container) can swap a directory for a link before the caller uses it, so writers into a live
- * root resolve each entry again at write time (the unpacker) and check the root between entries (`cp`).
- *
- * Pure TypeScript on Deno's synchronous file APIs, no imports: `pod exec` loads it on its hot path.
+ * Limit: the answer is true when resolved. A live container can swap a directory for a link before the
+ * caller uses it, so writers into a live root re-resolve per entry (the unpacker) and recheck the root
+ * (`cp`). No imports, no FFI: `pod exec` loads this on its hot path.
  * @module
  */
 
