@@ -2,7 +2,7 @@
  * `pod cp`: copying files between a container's root file system and the host (or a tar stream on
  * stdin/stdout), with podman's/docker's path rules.
  *
- * Containment: container paths are resolved inside the rootfs with chroot semantics (lib/unpack/contain.ts), and
+ * Containment: container paths are resolved inside the rootfs with chroot semantics (lib/ns/rootpath.ts), and
  * every write into a container goes through the unpacker: the source is packed as a tar stream
  * (lib/unpack/tar_write.ts) whose entry names are rootfs-relative, and applied with `applyLayer` on the
  * rootfs, so the unpacker's resolver re-resolves each path at write time and a symlink the container
