@@ -32,7 +32,7 @@ import {
 import { PodError } from "./errors.ts";
 import { lookPath } from "./ns/lookpath.ts";
 import { mount, mountOverlay, MS, pivotRoot, setupMounts, umount2 } from "./ns/mounts.ts";
-import { resolveInRoot } from "./ns/rootpath.ts";
+import { resolveInRoot } from "./unpack/contain.ts";
 import { DEFAULT_CAPABILITIES, type LaunchSpec, type ProcessSpec, stateFiles } from "./ns/spec.ts";
 
 /** A stage 2 failure with the exit code stage 1 reports. */
@@ -145,7 +145,12 @@ function becomeNamespaceRoot(): void {
 /** Appends `line` to the container's `file` (passwd/group) unless an entry has `id` in field 3 already. */
 function addEntry(root: string, file: string, line: string | undefined, id: number): void {
   if (!line) return;
-  const host = resolveInRoot(root, file);
+  let host: string;
+  try {
+    host = resolveInRoot(root, file, { follow: true });
+  } catch {
+    return; // /etc not a directory, a link loop: nothing to append to, as with a read-only /etc
+  }
   let text = "";
   try {
     text = Deno.readTextFileSync(host);
@@ -230,7 +235,7 @@ function limitCapabilities(spec: LaunchSpec): void {
 
 function run(spec: LaunchSpec, fifo: number): number {
   const p = spec.process!;
-  const cwd = resolveInRoot("/", p.cwd || "/", "dir");
+  const cwd = resolveInRoot("/", p.cwd || "/", { follow: true, create: "dir" });
   limitCapabilities(spec);
   setIds(p.uid, p.gid, p.additionalGids);
   try {

@@ -5,7 +5,7 @@
  */
 
 import { PodError } from "../errors.ts";
-import { resolveInRoot } from "../ns/rootpath.ts";
+import { resolveInRoot } from "../unpack/contain.ts";
 import { splitUserSpec } from "./process_options.ts";
 
 /** One /etc/passwd line. */
@@ -113,7 +113,7 @@ export function resolveUser(spec: string, passwd: PasswdEntry[], groups: GroupEn
 /** Reads a file inside `rootfs` with chroot semantics; empty text when missing or unreadable. */
 export function readInRoot(rootfs: string, path: string): string {
   try {
-    const host = resolveInRoot(rootfs, path);
+    const host = resolveInRoot(rootfs, path, { follow: true });
     const info = Deno.statSync(host);
     if (!info.isFile || info.size > 16 << 20) return "";
     return Deno.readTextFileSync(host);

@@ -13,7 +13,7 @@ import { PodError } from "../errors.ts";
 import { checkUtilLinuxVersion, hostBinary, utilLinuxMissing } from "./helpers_check.ts";
 import { lookPath } from "./lookpath.ts";
 import type { PtyRelay } from "./pty.ts";
-import { resolveInRoot } from "./rootpath.ts";
+import { resolveInRoot } from "../unpack/contain.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type Spawned, spawnProgram } from "./spawn.ts";
 
@@ -97,7 +97,7 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
   }
   lookPath(opts.args[0] ?? "", opts.env, root);
   try {
-    if (!Deno.statSync(resolveInRoot(root, opts.cwd || "/")).isDirectory) throw new Error();
+    if (!Deno.statSync(resolveInRoot(root, opts.cwd || "/", { follow: true })).isDirectory) throw new Error();
   } catch {
     throw new PodError(`chdir to \`${opts.cwd}\`: No such file or directory`, 126);
   }

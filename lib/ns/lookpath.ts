@@ -4,7 +4,7 @@
  */
 
 import { PodError } from "../errors.ts";
-import { resolveInRoot } from "./rootpath.ts";
+import { resolveInRoot } from "../unpack/contain.ts";
 import { DEFAULT_PATH } from "./spec.ts";
 
 /** podman's message for a command that was not found (exit 127). */
@@ -34,7 +34,7 @@ export function lookPath(
   const usable = (p: string): "ok" | "missing" | "denied" => {
     let info: Deno.FileInfo;
     try {
-      const host = resolveInRoot(root, p);
+      const host = resolveInRoot(root, p, { follow: true });
       info = Deno.statSync(host);
       return info.isFile && canExec(host, info) ? "ok" : "denied";
     } catch {

@@ -7,7 +7,7 @@
 
 import { statvfsFlags } from "./fs.ts";
 import { check, cstr, libc, ptr, SysError } from "./libc.ts";
-import { type CreateKind, resolveInRoot } from "./rootpath.ts";
+import { type CreateKind, resolveInRoot } from "../unpack/contain.ts";
 import type { LaunchSpec, MountSpec } from "./spec.ts";
 
 /** Mount flags (`<sys/mount.h>`). */
@@ -160,13 +160,13 @@ const PROPAGATION: Record<string, number> = {
 /** Applies one user mount under `root`. */
 export function applyMount(root: string, m: MountSpec): void {
   if (m.type === "tmpfs") {
-    const target = resolveInRoot(root, m.destination, "dir");
+    const target = resolveInRoot(root, m.destination, { follow: true, create: "dir" });
     mount("tmpfs", target, "tmpfs", MS.NOSUID | MS.NODEV, m.data ?? null);
     if (m.readonly) makeReadonly(target, false);
     return;
   }
   if (!m.source) throw new Error(`bind mount on ${m.destination} has no source`);
-  const target = resolveInRoot(root, m.destination, kindOf(m.source));
+  const target = resolveInRoot(root, m.destination, { follow: true, create: kindOf(m.source) });
   const recursive = m.recursive ?? true;
   bind(m.source, target, recursive);
   if (m.readonly) makeReadonly(target, recursive);
@@ -257,7 +257,7 @@ function mountDev(root: string, spec: LaunchSpec): void {
 
 function maskPaths(root: string): void {
   for (const p of MASKED) {
-    const host = resolveInRoot(root, p);
+    const host = resolveInRoot(root, p, { follow: true });
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(host);
@@ -270,7 +270,7 @@ function maskPaths(root: string): void {
     } catch { /* best effort, like podman */ }
   }
   for (const p of READONLY) {
-    const host = resolveInRoot(root, p);
+    const host = resolveInRoot(root, p, { follow: true });
     try {
       Deno.statSync(host);
     } catch {
@@ -300,7 +300,9 @@ export function setupMounts(spec: LaunchSpec): void {
     [spec.etc.resolvConf, "/etc/resolv.conf"],
     [spec.etc.containerEnv, "/run/.containerenv"],
   ];
-  for (const [src, dst] of etc) if (src) bind(src, resolveInRoot(root, dst, "file"), false);
+  for (const [src, dst] of etc) {
+    if (src) bind(src, resolveInRoot(root, dst, { follow: true, create: "file" }), false);
+  }
   for (const m of spec.mounts) applyMount(root, m);
   if (!spec.privileged) maskPaths(root);
   if (spec.readonlyRootfs) makeReadonly(root, false);

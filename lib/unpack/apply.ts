@@ -22,7 +22,7 @@ import {
   type Timespec,
 } from "../ns/fs.ts";
 import { SysError } from "../ns/libc.ts";
-import { cleanName, joinRel, type Root, RuleError } from "./root.ts";
+import { cleanName, joinRel, type Root, RuleError } from "./contain.ts";
 import type { TarEntry } from "./tar.ts";
 import { WriteBehind } from "./write_behind.ts";
 

@@ -3,7 +3,7 @@
  * with pod's own streaming reader, checks the diff_id, and applies the entries onto a root directory with
  * whiteouts, opaque directories and containment.
  *
- * Containment rules (see also `root.ts`):
+ * Containment rules (see also `contain.ts`):
  * - refused (the layer fails): a name or hardlink target whose `..` climbs above the root; a hardlink to a
  *   missing target, to a directory or to the root; a non-directory entry for the root itself; a path whose
  *   parent is not a directory; a NUL byte in a name; an empty symlink target; more than 40 symlinks in one
@@ -21,7 +21,7 @@ import { describeError, PodError } from "../errors.ts";
 import { Extraction, LayerApplier } from "./apply.ts";
 import { GarbageValve } from "../gc_valve.ts";
 import { decompress, detectCompression, peek, syncDecompression } from "./compress.ts";
-import { Root } from "./root.ts";
+import { Root } from "./contain.ts";
 import { ChunkReader, readTar, TarFormatError } from "./tar.ts";
 
 /** A layer blob on disk. */

@@ -1,11 +1,11 @@
 /**
  * `pod cp`'s path rules, podman's/docker's: which argument names a container, how container paths are
- * cleaned and resolved inside the root (chroot semantics, lib/ns/rootpath.ts), and where a copy lands.
+ * cleaned and resolved inside the root (chroot semantics, lib/unpack/contain.ts), and where a copy lands.
  * @module
  */
 
 import { PodError } from "../../errors.ts";
-import { resolveInRoot } from "../../ns/rootpath.ts";
+import { resolveInRoot } from "../../unpack/contain.ts";
 
 /** One side of a `cp`: a host path (`-` = the tar stream), or a path in a container. */
 export interface CpLocation {
@@ -100,7 +100,7 @@ export interface Resolved {
 export function resolveContainerPath(rootfs: string, path: string): Resolved {
   let host: string;
   try {
-    host = resolveInRoot(rootfs, cleanContainerPath(path));
+    host = resolveInRoot(rootfs, cleanContainerPath(path), { follow: true });
   } catch (e) {
     throw new PodError(`resolving "${path}" in the container: ${e instanceof Error ? e.message : e}`);
   }

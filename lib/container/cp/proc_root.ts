@@ -7,7 +7,7 @@
  */
 
 import { PodError } from "../../errors.ts";
-import { resolveInRoot } from "../../ns/rootpath.ts";
+import { resolveInRoot } from "../../unpack/contain.ts";
 import { procStartTime } from "../../store/containers.ts";
 
 /** True for a running container's root seen through procfs (`/proc/<pid>/root`). */
@@ -47,7 +47,7 @@ export function stillInside(base: string, abs: string): boolean {
   if (abs === base) return true;
   if (!abs.startsWith(base + "/")) return false;
   try {
-    return resolveInRoot(base, abs.slice(base.length + 1)) === abs;
+    return resolveInRoot(base, abs.slice(base.length + 1), { follow: true }) === abs;
   } catch {
     return false;
   }

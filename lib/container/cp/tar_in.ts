@@ -22,7 +22,7 @@ export async function* retarUnder(
   owner: (uid: number, gid: number) => { uid: number; gid: number },
 ): AsyncGenerator<TarWriteEntry> {
   const { readTar } = await import("../../unpack/tar.ts");
-  const { cleanName } = await import("../../unpack/root.ts");
+  const { cleanName } = await import("../../unpack/contain.ts");
   const under = (n: string, what: string): string => {
     let parts: string[];
     try {
@@ -93,7 +93,7 @@ export async function applyEntries(dir: string, entries: AsyncIterable<TarWriteE
 async function applyUnder(base: string, tar: AsyncIterable<Uint8Array>): Promise<void> {
   const [{ Extraction, LayerApplier }, { Root }, { readTar }] = await Promise.all([
     import("../../unpack/apply.ts"),
-    import("../../unpack/root.ts"),
+    import("../../unpack/contain.ts"),
     import("../../unpack/tar.ts"),
   ]);
   const applier = new LayerApplier(new Extraction(new Root(base)));
