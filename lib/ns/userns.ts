@@ -153,7 +153,7 @@ export async function runInUserns(
   }
   const { maps, syncDir } = target;
   await Deno.mkdir(syncDir, { recursive: true, mode: 0o700 });
-  const fifo = `${syncDir}/userns-${Deno.pid}.fifo`;
+  const fifo = `${syncDir}/userns-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.fifo`;
   await Deno.remove(fifo).catch(() => {});
   mkfifo(fifo, 0o600);
   const flags = ["--user"];
