@@ -181,6 +181,26 @@ export async function addImage(root: string, img: NewImage): Promise<void> {
   });
 }
 
+/**
+ * Registers an image without a name (podman's `<none>`), e.g. loaded from an archive that names none. A no-op
+ * when an entry of that manifest exists already. Takes the store lock.
+ */
+export async function addDanglingImage(
+  root: string,
+  manifest: { mediaType: string; digest: string; size: number },
+  configDigest: string,
+): Promise<void> {
+  await withLock(storePaths(root).lock, async () => {
+    const idx = await readIndex(root);
+    if (idx.manifests.some((d) => d.digest === manifest.digest)) return;
+    idx.manifests.push({
+      ...manifest,
+      annotations: { [CONFIG_ANNOTATION]: configDigest, [PULLED_ANNOTATION]: new Date().toISOString() },
+    });
+    await writeIndex(root, idx);
+  });
+}
+
 /** A name with a registry part (`quay.io/x`, `localhost/x`, `127.0.0.1:5000/x`). */
 function isQualified(name: string): boolean {
   const first = name.split("/")[0];

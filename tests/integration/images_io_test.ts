@@ -1,0 +1,428 @@
+/**
+ * `pod save`, `pod load`, `pod push`, `untag`, `image exists`, `container exists` end to end, with interop
+ * against the real tools: skopeo reads what pod saved and pushed, pod loads what skopeo and podman wrote and
+ * runs it. Hostile archives: one-line error, exit 125, store unchanged.
+ */
+import assert from "node:assert/strict";
+import { registryAvailable, startRegistry } from "../helpers/registry.ts";
+import { busybox, type PushedImage } from "../helpers/fixtures.ts";
+import {
+  errorLine,
+  isOneLineError,
+  REGISTRY_TEST_ENV,
+  type TempPodHome,
+  tempPodHome,
+} from "../helpers/pod.ts";
+import { buildTar } from "../helpers/tarwriter.ts";
+import { diffListings, listStore } from "../helpers/store_listing.ts";
+
+const available = (await registryAvailable()) && Deno.uid() === 0;
+const dec = new TextDecoder();
+const opts = { ignore: !available, sanitizeOps: false, sanitizeResources: false };
+
+async function tool(
+  cmd: string,
+  args: string[],
+  stdin?: Uint8Array,
+): Promise<{ code: number; out: string; err: string }> {
+  const c = new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: stdin ? "piped" : "null",
+  });
+  const p = c.spawn();
+  if (stdin) {
+    const w = p.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const o = await p.output();
+  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
+}
+
+async function hasTool(name: string): Promise<boolean> {
+  return (await tool("sh", ["-c", `command -v ${name}`])).code === 0;
+}
+
+/** A store that pulled the busybox fixture, a scratch dir, and a second empty store. */
+async function withImage(
+  fn: (
+    s: { h: TempPodHome; h2: TempPodHome; img: PushedImage; dir: string; reg: { host: string } },
+  ) => Promise<void>,
+): Promise<void> {
+  const reg = await startRegistry();
+  const h = await tempPodHome({ env: REGISTRY_TEST_ENV });
+  const h2 = await tempPodHome({ env: REGISTRY_TEST_ENV });
+  const dir = await Deno.makeTempDir({ prefix: "pod-io-" });
+  try {
+    const img = await busybox(reg);
+    const r = await h.pod(["pull", "-q", img.ref]);
+    assert.equal(r.code, 0, r.stderr);
+    await fn({ h, h2, img, dir, reg });
+  } finally {
+    await h.pod(["rm", "-f", "-a"]).catch(() => {});
+    await h2.pod(["rm", "-f", "-a"]).catch(() => {});
+    await h.cleanup();
+    await h2.cleanup();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await reg.stop();
+  }
+}
+
+async function runs(h: TempPodHome, image: string): Promise<void> {
+  const r = await h.pod(["run", "--rm", image, "echo", "hello from the archive"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "hello from the archive\n");
+}
+
+Deno.test({
+  name: "save/load: docker-archive to a file and through a pipe; skopeo reads it; loaded image runs",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, dir }) => {
+      const id = img.configDigest.slice(7);
+      const f = `${dir}/bb.tar`;
+      const s = await h.pod(["save", "-o", f, img.ref]);
+      assert.equal(s.code, 0, s.stderr);
+      const ins = await tool("skopeo", ["inspect", `docker-archive:${f}`]);
+      assert.equal(ins.code, 0, ins.err);
+      assert.equal(JSON.parse(ins.out).Layers.length, img.layers.length);
+      const cfg = await tool("skopeo", ["inspect", "--config", `docker-archive:${f}`]);
+      assert.equal(cfg.code, 0, cfg.err);
+      assert.equal(JSON.parse(cfg.out).rootfs.diff_ids.length, img.layers.length);
+
+      const l = await h2.pod(["load", "-i", f]);
+      assert.equal(l.code, 0, l.stderr);
+      assert.equal(l.stdout, `Loaded image: ${img.ref}\n`);
+      const ids = await h2.pod(["images", "-q", "--no-trunc"]);
+      assert.equal(ids.stdout.trim(), `sha256:${id}`);
+      await runs(h2, img.ref);
+
+      // stdout when it is not a terminal; load from stdin; -q still names the image (as podman)
+      const piped = await h.pod(["save", img.ref]);
+      assert.equal(piped.code, 0, piped.stderr);
+      const h3 = await tempPodHome();
+      try {
+        const l3 = await h3.pod(["load", "-q"], { stdin: piped.stdoutBytes });
+        assert.equal(l3.code, 0, l3.stderr);
+        assert.equal(l3.stdout, `Loaded image: ${img.ref}\n`);
+        // gzip- and zstd-compressed archives are detected
+        for (const [prog, args] of [["gzip", ["-c"]], ["zstd", ["-c", "-q"]]] as const) {
+          const c = await new Deno.Command(prog, { args: [...args, f], stdout: "piped" }).output();
+          const hz = await tempPodHome();
+          try {
+            const lz = await hz.pod(["load"], { stdin: c.stdout });
+            assert.equal(lz.code, 0, `${prog}: ${lz.stderr}`);
+            assert.equal(lz.stdout, `Loaded image: ${img.ref}\n`);
+          } finally {
+            await hz.cleanup();
+          }
+        }
+      } finally {
+        await h3.cleanup();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "save: refuses a terminal-less -m misuse and unknown formats; -m writes several images",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, dir }) => {
+      assert.equal((await h.pod(["tag", img.ref, "localhost/other:1"])).code, 0);
+      const f = `${dir}/multi.tar`;
+      const s = await h.pod(["save", "-m", "-o", f, img.ref, "localhost/other:1"]);
+      assert.equal(s.code, 0, s.stderr);
+      const l = await h2.pod(["load", "-i", f]);
+      assert.equal(l.code, 0, l.stderr);
+      assert.equal(l.stdout, `Loaded image: ${img.ref}\nLoaded image: localhost/other:1\n`);
+      // without -m the extra arguments are more names of the first image (podman's rule)
+      const f2 = `${dir}/tags.tar`;
+      assert.equal((await h.pod(["save", "-o", f2, img.ref, "localhost/more:2"])).code, 0);
+      const ins = await tool("skopeo", ["inspect", `docker-archive:${f2}`]);
+      assert.equal(ins.code, 0, ins.err);
+      const bad = await h.pod(["save", "--format", "tar", "-o", f2, img.ref]);
+      assert.equal(bad.code, 125);
+      assert.ok(isOneLineError(bad.stderr), bad.stderr);
+    });
+  },
+});
+
+Deno.test({
+  name: "save/load: oci-archive, skopeo copies it to an OCI layout, pod loads the layout dir and runs it",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, dir }) => {
+      const f = `${dir}/bb-oci.tar`;
+      const s = await h.pod(["save", "--format", "oci-archive", "-o", f, img.ref]);
+      assert.equal(s.code, 0, s.stderr);
+      const cp = await tool("skopeo", ["copy", `oci-archive:${f}`, `oci:${dir}/layout:bb`]);
+      assert.equal(cp.code, 0, cp.err);
+      const l = await h2.pod(["load", "-i", `${dir}/layout`]);
+      assert.equal(l.code, 0, l.stderr);
+      // skopeo names the entry "bb" (a bare tag): no repository, so it loads without a name
+      const id = img.configDigest.slice(7);
+      assert.equal(l.stdout, `Loaded image: sha256:${id}\n`);
+      await runs(h2, id.slice(0, 12));
+
+      const h3 = await tempPodHome();
+      try {
+        const l3 = await h3.pod(["load", "-i", f]);
+        assert.equal(l3.code, 0, l3.stderr);
+        assert.equal(l3.stdout, `Loaded image: ${img.ref}\n`);
+        await runs(h3, img.ref);
+      } finally {
+        await h3.cleanup();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "load: what skopeo wrote from pod's store (docker-archive) loads and runs",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, dir }) => {
+      const f = `${dir}/skopeo.tar`;
+      const cp = await tool("skopeo", [
+        "copy",
+        `oci:${h.home}:${img.ref}`,
+        `docker-archive:${f}:localhost/from-skopeo:v1`,
+      ]);
+      assert.equal(cp.code, 0, cp.err);
+      const l = await h2.pod(["load", "-i", f]);
+      assert.equal(l.code, 0, l.stderr);
+      assert.equal(l.stdout, "Loaded image: localhost/from-skopeo:v1\n");
+      await runs(h2, "localhost/from-skopeo:v1");
+    });
+  },
+});
+
+Deno.test({
+  name: "load: what podman save wrote loads and runs (skipped without podman)",
+  ...opts,
+  async fn(t) {
+    if (!(await hasTool("podman"))) {
+      console.log("SKIPPED: podman is not installed");
+      return;
+    }
+    await withImage(async ({ h, img, dir, reg }) => {
+      const pr = [
+        "--root",
+        `${dir}/podman-root`,
+        "--runroot",
+        `${dir}/podman-run`,
+        "--storage-driver",
+        "vfs",
+      ];
+      const pull = await tool("podman", [...pr, "pull", "-q", "--tls-verify=false", img.ref]);
+      if (pull.code !== 0) {
+        await t.step({ name: `podman pull failed, skipped: ${pull.err.trim()}`, ignore: true, fn() {} });
+        return;
+      }
+      const f = `${dir}/podman.tar`;
+      const sv = await tool("podman", [...pr, "save", "-o", f, img.ref]);
+      assert.equal(sv.code, 0, sv.err);
+      await h.pod(["rmi", "-f", img.ref]);
+      const l = await h.pod(["load", "-i", f]);
+      assert.equal(l.code, 0, l.stderr);
+      assert.equal(l.stdout, `Loaded image: ${img.ref}\n`);
+      await runs(h, img.ref);
+      void reg;
+      await tool("podman", [...pr, "rmi", "-a", "-f"]);
+    });
+  },
+});
+
+// ---- hostile archives ---------------------------------------------------------------------------------
+
+const enc = new TextEncoder();
+
+async function sha(b: Uint8Array): Promise<string> {
+  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>));
+  return Array.from(h, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** A minimal valid docker-archive (one layer with one file), with its parts for tampering. */
+async function archiveParts() {
+  const layer = buildTar([{ name: "hello.txt", content: "hi\n" }]);
+  const lhex = await sha(layer);
+  const config = enc.encode(JSON.stringify({
+    architecture: "amd64",
+    os: "linux",
+    config: { Cmd: ["/hello.txt"] },
+    rootfs: { type: "layers", diff_ids: [`sha256:${lhex}`] },
+  }));
+  const chex = await sha(config);
+  return { layer, lhex, config, chex };
+}
+
+function manifestJson(config: string, layers: string[], tags: string[] = ["localhost/evil:1"]): string {
+  return JSON.stringify([{ Config: config, RepoTags: tags, Layers: layers }]);
+}
+
+Deno.test({
+  name: "load: hostile archives fail with one line, exit 125, and leave the store unchanged",
+  ...opts,
+  async fn() {
+    const h = await tempPodHome();
+    const dir = await Deno.makeTempDir({ prefix: "pod-io-hostile-" });
+    try {
+      const { layer, lhex, config, chex } = await archiveParts();
+      const ok = [
+        { name: `${lhex}.tar`, content: layer },
+        { name: `${chex}.json`, content: config },
+      ];
+      // sanity: the untampered archive loads
+      const good = buildTar([...ok, {
+        name: "manifest.json",
+        content: manifestJson(`${chex}.json`, [`${lhex}.tar`]),
+      }]);
+      const g = await h.pod(["load"], { stdin: good });
+      assert.equal(g.code, 0, g.stderr);
+      assert.equal(g.stdout, "Loaded image: localhost/evil:1\n");
+      assert.equal((await h.pod(["rmi", "localhost/evil:1"])).code, 0, "rmi");
+
+      const otherLayer = buildTar([{ name: "other.txt", content: "other\n" }]);
+      const cases: [string, Uint8Array, RegExp][] = [
+        [
+          "layer path with ../",
+          buildTar([...ok, {
+            name: "manifest.json",
+            content: manifestJson(`${chex}.json`, [`../${lhex}.tar`]),
+          }]),
+          /outside the archive/,
+        ],
+        [
+          "absolute layer path",
+          buildTar([...ok, {
+            name: "manifest.json",
+            content: manifestJson(`${chex}.json`, [`/etc/passwd`]),
+          }]),
+          /outside the archive/,
+        ],
+        [
+          "symlinked manifest.json",
+          buildTar([...ok, { name: "real.json", content: manifestJson(`${chex}.json`, [`${lhex}.tar`]) }, {
+            name: "manifest.json",
+            type: "symlink",
+            linkname: "real.json",
+          }]),
+          /manifest\.json is not a regular file/,
+        ],
+        [
+          "layer symlink out of the archive",
+          buildTar([{ name: `${chex}.json`, content: config }, {
+            name: "x/layer.tar",
+            type: "symlink",
+            linkname: "../../../etc/passwd",
+          }, { name: "manifest.json", content: manifestJson(`${chex}.json`, ["x/layer.tar"]) }]),
+          /points outside the archive/,
+        ],
+        [
+          "layer that does not match the diff_id",
+          buildTar([{ name: `${lhex}.tar`, content: otherLayer }, { name: `${chex}.json`, content: config }, {
+            name: "manifest.json",
+            content: manifestJson(`${chex}.json`, [`${lhex}.tar`]),
+          }]),
+          /does not match the config's diff_id/,
+        ],
+        [
+          "missing config",
+          buildTar([{ name: `${lhex}.tar`, content: layer }, {
+            name: "manifest.json",
+            content: manifestJson(`${chex}.json`, [`${lhex}.tar`]),
+          }]),
+          /not in the archive/,
+        ],
+        [
+          "duplicate entries",
+          buildTar([...ok, ...ok, {
+            name: "manifest.json",
+            content: manifestJson(`${chex}.json`, [`${lhex}.tar`]),
+          }]),
+          /duplicate entry/,
+        ],
+        [
+          "invalid name in repositories",
+          buildTar([
+            ...ok,
+            { name: "repositories", content: JSON.stringify({ "BAD NAME//": { "x": lhex } }) },
+            {
+              name: "manifest.json",
+              content: manifestJson(`${chex}.json`, [`${lhex}.tar`], []),
+            },
+          ]),
+          /invalid image name/,
+        ],
+        [
+          "invalid RepoTags name",
+          buildTar([...ok, {
+            name: "manifest.json",
+            content: manifestJson(`${chex}.json`, [`${lhex}.tar`], ["../x"]),
+          }]),
+          /invalid image name/,
+        ],
+        [
+          "truncated archive",
+          good.subarray(0, 1500),
+          /truncated/,
+        ],
+        [
+          "OCI blob whose content does not match its name",
+          buildTar([{ name: "oci-layout", content: '{"imageLayoutVersion":"1.0.0"}' }, {
+            name: `blobs/sha256/${lhex}`,
+            content: otherLayer,
+          }, { name: "index.json", content: '{"schemaVersion":2,"manifests":[]}' }]),
+          /digest mismatch/,
+        ],
+        [
+          "not an archive at all",
+          enc.encode("hello world, this is not a tar archive at all".repeat(20)),
+          /invalid archive/,
+        ],
+        [
+          "hostile layer entry (.. in a layer name)",
+          await (async () => {
+            const evil = buildTar([{ name: "../../escape.txt", content: "x" }]);
+            const ehex = await sha(evil);
+            const cfg = enc.encode(JSON.stringify({
+              architecture: "amd64",
+              os: "linux",
+              rootfs: { type: "layers", diff_ids: [`sha256:${ehex}`] },
+            }));
+            const c2 = await sha(cfg);
+            return buildTar([{ name: `${ehex}.tar`, content: evil }, { name: `${c2}.json`, content: cfg }, {
+              name: "manifest.json",
+              content: manifestJson(`${c2}.json`, [`${ehex}.tar`]),
+            }]);
+          })(),
+          /escape\.txt/,
+        ],
+      ];
+      for (const [what, bytes, want] of cases) {
+        const before = await listStore(h.home, { ignoreTmp: true });
+        const f = `${dir}/case.tar`;
+        await Deno.writeFile(f, bytes);
+        const r = await h.pod(["load", "-i", f]);
+        assert.equal(r.code, 125, `${what}: ${r.stderr}`);
+        assert.ok(isOneLineError(r.stderr), `${what}: ${r.stderr}`);
+        assert.match(errorLine(r.stderr), want, what);
+        const after = await listStore(h.home, { ignoreTmp: true });
+        assert.equal(diffListings(before, after), "", `${what}: store changed`);
+      }
+      // a member beyond the size cap
+      await Deno.writeFile(`${dir}/case.tar`, good);
+      const before = await listStore(h.home, { ignoreTmp: true });
+      const bomb = await h.pod(["load", "-i", `${dir}/case.tar`], { env: { POD_MAX_LAYER_BYTES: "100" } });
+      assert.equal(bomb.code, 125);
+      assert.match(errorLine(bomb.stderr), /larger than the limit/);
+      assert.equal(diffListings(before, await listStore(h.home, { ignoreTmp: true })), "");
+    } finally {
+      await h.cleanup();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
