@@ -426,3 +426,123 @@ Deno.test({
     }
   },
 });
+
+// ---- push ---------------------------------------------------------------------------------------------
+
+async function skopeoInspect(ref: string, extra: string[] = []): Promise<Record<string, unknown>> {
+  const r = await tool("skopeo", ["inspect", ...extra, ref]);
+  assert.equal(r.code, 0, r.err);
+  return JSON.parse(r.out);
+}
+
+Deno.test({
+  name: "push: new repository (blobs mounted from the pulled one), re-push skips, v2s2, chunked, digestfile",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, dir, reg }) => {
+      const { pushImage } = await import("../../lib/image/push.ts");
+      const dest = `${reg.host}/other/bb:v1`;
+      const events: string[] = [];
+      const r1 = await pushImage(h.home, img.ref, dest, {
+        onEvent: (e) => e.type === "blob" && events.push(`${e.kind}:${e.result}`),
+      });
+      // same registry, other repository: every blob mounted, none uploaded
+      assert.deepEqual(events, [...img.layers.map(() => "blob:mounted"), "config:mounted"]);
+      const info = await skopeoInspect(`docker://${dest}`, ["--tls-verify=false"]);
+      assert.equal(info.Digest, r1.digest);
+      assert.deepEqual(info.Layers, img.layers.map((l) => l.digest));
+
+      // CLI: re-push finds every blob; --digestfile; -q prints nothing
+      const again = await h.pod(["push", "--digestfile", `${dir}/d`, img.ref, dest]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /Copying blob \w{12} skipped: already exists/);
+      assert.match(again.stderr, /Writing manifest to image destination/);
+      assert.equal(await Deno.readTextFile(`${dir}/d`), r1.digest);
+      const q = await h.pod(["push", "-q", img.ref, dest]);
+      assert.equal(q.code, 0, q.stderr);
+      assert.equal(q.stderr + q.stdout, "");
+
+      // v2s2: Docker media types, same blobs
+      const v2 = await h.pod(["push", "--format", "v2s2", img.ref, `docker://${reg.host}/v2/bb:d`]);
+      assert.equal(v2.code, 0, v2.stderr);
+      const raw = await tool("skopeo", [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        `docker://${reg.host}/v2/bb:d`,
+      ]);
+      const m = JSON.parse(raw.out);
+      assert.equal(m.mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+      assert.equal(m.config.mediaType, "application/vnd.docker.container.image.v1+json");
+      assert.deepEqual(m.layers.map((l: { digest: string }) => l.digest), img.layers.map((l) => l.digest));
+
+      // chunked upload to another registry (no mount possible), then pulled back and run
+      const reg2 = await startRegistry();
+      try {
+        const dest2 = `${reg2.host}/chunked/bb:c`;
+        const c = await h.pod(["push", img.ref, dest2], { env: { POD_PUSH_CHUNK_SIZE: "65536" } });
+        assert.equal(c.code, 0, c.stderr);
+        assert.match(c.stderr, /Copying blob \w{12} done/);
+        const pulled = await h2.pod(["pull", "-q", dest2]);
+        assert.equal(pulled.code, 0, pulled.stderr);
+        await runs(h2, dest2);
+      } finally {
+        await reg2.stop();
+      }
+    });
+  },
+});
+
+for (const auth of ["basic", "token"] as const) {
+  Deno.test({
+    name: `push: ${auth} auth with --creds; wrong credentials fail with one line`,
+    ...opts,
+    async fn() {
+      await withImage(async ({ h, img }) => {
+        const reg = await startRegistry({ auth });
+        try {
+          const dest = `${reg.host}/auth/bb:1`;
+          const bad = await h.pod(["push", "--creds", `${reg.user}:wrong`, img.ref, dest]);
+          assert.equal(bad.code, 125, bad.stderr);
+          assert.ok(
+            isOneLineError(bad.stderr.split("\n").filter((l) => !l.startsWith("Getting")).join("\n")),
+          );
+          const ok = await h.pod(["push", "--creds", `${reg.user}:${reg.password}`, img.ref, dest]);
+          assert.equal(ok.code, 0, ok.stderr);
+          const info = await skopeoInspect(`docker://${dest}`, [
+            "--tls-verify=false",
+            "--creds",
+            `${reg.user}:${reg.password}`,
+          ]);
+          assert.deepEqual(info.Layers, img.layers.map((l) => l.digest));
+        } finally {
+          await reg.stop();
+        }
+      });
+    },
+  });
+}
+
+Deno.test({
+  name: "push: oci:, docker-archive: and oci-archive: destinations that skopeo reads",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, img, dir }) => {
+      const dests = [
+        [`oci:${dir}/layout:mytag`, `oci:${dir}/layout:mytag`],
+        [`docker-archive:${dir}/d.tar:localhost/x:1`, `docker-archive:${dir}/d.tar`],
+        [`oci-archive:${dir}/o.tar:mytag`, `oci-archive:${dir}/o.tar:mytag`],
+      ];
+      for (const [dest, read] of dests) {
+        const r = await h.pod(["push", img.ref, dest]);
+        assert.equal(r.code, 0, `${dest}: ${r.stderr}`);
+        const info = await skopeoInspect(read);
+        assert.equal((info.Layers as string[]).length, img.layers.length, dest);
+      }
+      // a second name in the same layout is added, not replacing the first
+      assert.equal((await h.pod(["push", img.ref, `oci:${dir}/layout:second`])).code, 0);
+      await skopeoInspect(`oci:${dir}/layout:mytag`);
+      await skopeoInspect(`oci:${dir}/layout:second`);
+    });
+  },
+});
