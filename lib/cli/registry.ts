@@ -47,6 +47,7 @@ export const commands: Record<string, Loader> = {
   tag: () => import("./commands/tag.ts"),
   top: () => import("./commands/top.ts"),
   unpause: () => import("./commands/unpause.ts"),
+  untag: () => import("./commands/untag.ts"),
   update: () => import("./commands/update.ts"),
   version: () => import("./commands/version.ts"),
   wait: () => import("./commands/wait.ts"),
@@ -64,6 +65,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       cp: "cp",
       create: "create",
       exec: "exec",
+      exists: () => import("./commands/container_exists.ts"),
       inspect: "inspect",
       kill: "kill",
       list: "ps",
@@ -88,6 +90,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
   image: {
     summary: "Manage images",
     sub: {
+      exists: () => import("./commands/image_exists.ts"),
       history: "history",
       inspect: "inspect",
       list: "images",
@@ -99,6 +102,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       rm: "rmi",
       save: "save",
       tag: "tag",
+      untag: "untag",
     },
   },
   system: {

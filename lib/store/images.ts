@@ -306,15 +306,20 @@ export async function tagImage(root: string, img: ImageRecord, newName: string):
 }
 
 /**
- * Removes one name of an image. Returns true when that was its last name (the image entry is gone then).
+ * Removes one name of an image. Returns true when that was its last name (the image entry is gone then,
+ * unless `keepDangling`: then the image stays without a name, as after `podman untag`).
  */
-export async function untagImage(root: string, name: string): Promise<boolean> {
+export async function untagImage(root: string, name: string, keepDangling = false): Promise<boolean> {
   const p = storePaths(root);
   return await withLock(p.lock, async () => {
     const idx = await readIndex(root);
     const hit = idx.manifests.find((d) => d.annotations?.[REF_ANNOTATION] === name);
     if (!hit) throw new NotFoundError(`${name}: image not known`);
     const manifests = idx.manifests.filter((d) => d !== hit);
+    if (keepDangling && !manifests.some((d) => d.digest === hit.digest)) {
+      const { [REF_ANNOTATION]: _gone, ...rest } = hit.annotations ?? {};
+      manifests.push({ ...hit, annotations: rest });
+    }
     await writeIndex(root, { schemaVersion: 2, manifests });
     return !manifests.some((d) => d.digest === hit.digest);
   });

@@ -546,3 +546,41 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "untag, image exists, container exists",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, img }) => {
+      const ex = async (args: string[]) => {
+        const r = await h.pod(args);
+        assert.equal(r.stdout + r.stderr, "", args.join(" "));
+        return r.code;
+      };
+      assert.equal(await ex(["image", "exists", img.ref]), 0);
+      assert.equal(await ex(["image", "exists", img.configDigest.slice(7, 19)]), 0);
+      assert.equal(await ex(["image", "exists", "localhost/nope:1"]), 1);
+      assert.equal(await ex(["container", "exists", "nope"]), 1);
+      const c = await h.pod(["create", "--name", "c1", img.ref, "true"]);
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal(await ex(["container", "exists", "c1"]), 0);
+      assert.equal(await ex(["container", "exists", c.stdout.trim().slice(0, 12)]), 0);
+
+      assert.equal((await h.pod(["tag", img.ref, "localhost/a:1", "localhost/b:2"])).code, 0);
+      const u = await h.pod(["untag", img.ref, "localhost/a:1"]);
+      assert.equal(u.code, 0, u.stderr);
+      assert.equal(await ex(["image", "exists", "localhost/a:1"]), 1);
+      assert.equal(await ex(["image", "exists", "localhost/b:2"]), 0);
+      const unknown = await h.pod(["untag", img.ref, "localhost/zzz:9"]);
+      assert.equal(unknown.code, 125);
+      assert.ok(isOneLineError(unknown.stderr), unknown.stderr);
+      // no name given: every name goes, the image stays (as <none>) and still runs by ID
+      assert.equal((await h.pod(["untag", "localhost/b:2"])).code, 0);
+      const id = img.configDigest.slice(7, 19);
+      assert.equal(await ex(["image", "exists", id]), 0);
+      assert.equal(await ex(["image", "exists", img.ref]), 1);
+      const list = await h.pod(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+      assert.equal(list.stdout, "<none>:<none>\n");
+    });
+  },
+});
