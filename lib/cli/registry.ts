@@ -18,6 +18,7 @@ type Loader = () => Promise<CommandModule>;
 /** Top-level commands, in the order `pod help` lists them. */
 export const commands: Record<string, Loader> = {
   attach: () => import("./commands/attach.ts"),
+  commit: () => import("./commands/commit.ts"),
   completion: () => import("./commands/completion.ts"),
   cp: () => import("./commands/cp.ts"),
   create: () => import("./commands/create.ts"),
@@ -62,6 +63,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
     summary: "Manage containers",
     sub: {
       attach: "attach",
+      commit: "commit",
       cp: "cp",
       create: "create",
       exec: "exec",

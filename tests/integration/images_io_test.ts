@@ -15,6 +15,7 @@ import {
 } from "../helpers/pod.ts";
 import { buildTar } from "../helpers/tarwriter.ts";
 import { diffListings, listStore } from "../helpers/store_listing.ts";
+import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
 
 const available = (await registryAvailable()) && Deno.uid() === 0;
 const dec = new TextDecoder();
@@ -584,3 +585,68 @@ Deno.test({
     });
   },
 });
+
+// ---- commit -------------------------------------------------------------------------------------------
+
+await testRootAndRootless(
+  "commit: changes, deletions, opaque dir, owners as the container sees them, --change",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const script = "echo new > /new.txt && chown 1000:1000 /new.txt && rm /etc/group && " +
+        "rm -rf /home/u1000 && mkdir /home/u1000 && echo fresh > /home/u1000/fresh && ln /new.txt /hard.txt";
+      const c = await h.pod(["run", "--name", "c1", img.ref, "sh", "-c", script]);
+      assert.equal(c.code, 0, c.stderr);
+      const r = await h.pod([
+        "commit",
+        "-a",
+        "Ada <ada@example.com>",
+        "-m",
+        "my change",
+        "-c",
+        'CMD ["cat","/new.txt"]',
+        "-c",
+        "ENV FOO=bar",
+        "--change",
+        "LABEL team=io",
+        "-c",
+        "EXPOSE 8080",
+        "-c",
+        "WORKDIR /tmp",
+        "c1",
+        "committed",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^[a-f0-9]{64}\n$/);
+      const ran = await h.pod(["run", "--rm", "localhost/committed:latest"]);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stdout, "new\n");
+      const check = await h.pod([
+        "run",
+        "--rm",
+        "committed",
+        "sh",
+        "-c",
+        "test ! -e /etc/group && ls /home/u1000 && stat -c '%u:%g %h' /new.txt && echo $FOO && pwd && test -e /etc/passwd",
+      ]);
+      assert.equal(check.code, 0, check.stderr);
+      assert.equal(check.stdout, "fresh\n1000:1000 2\nbar\n/tmp\n");
+      const info = await tool("skopeo", ["inspect", "--config", `oci:${h.home}:localhost/committed:latest`]);
+      if (mode === "root") {
+        assert.equal(info.code, 0, info.err);
+        const cfg = JSON.parse(info.out);
+        assert.equal(cfg.author, "Ada <ada@example.com>");
+        assert.equal(cfg.config.Labels.team, "io");
+        assert.deepEqual(Object.keys(cfg.config.ExposedPorts), ["8080/tcp"]);
+        assert.equal(cfg.history.at(-1).comment, "my change");
+        assert.equal(cfg.rootfs.diff_ids.length, img.layers.length + 1);
+      }
+      // -q prints only the ID; no IMAGE: a nameless image; a bad --change fails before any work
+      const q = await h.pod(["commit", "-q", "c1"]);
+      assert.equal(q.code, 0, q.stderr);
+      assert.equal(q.stderr, "");
+      const bad = await h.pod(["commit", "-c", "FROM x", "c1", "bad"]);
+      assert.equal(bad.code, 125);
+      assert.ok(isOneLineError(bad.stderr), bad.stderr);
+      assert.equal((await h.pod(["image", "exists", "localhost/bad:latest"])).code, 1);
+    }),
+);
