@@ -33,8 +33,10 @@ export interface CommittedLayer {
   diffId: string;
 }
 
+/** An archive path without `./` or `/` in front and `/` behind; the root itself is "". */
 function clean(name: string): string {
-  return name.replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
+  const n = name.replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
+  return n === "." ? "" : n;
 }
 
 function whiteoutName(name: string): string {
@@ -87,8 +89,10 @@ export async function* layerEntries(source: AsyncIterable<Uint8Array>): AsyncGen
           for await (const part of body) yield part.slice();
         },
       };
-    } else if (e.type === "symlink" || e.type === "hardlink") {
-      yield { ...common, name, type: e.type, linkname: clean(e.linkname) || e.linkname };
+    } else if (e.type === "symlink") {
+      yield { ...common, name, type: "symlink", linkname: e.linkname }; // a target is not an archive path
+    } else if (e.type === "hardlink") {
+      yield { ...common, name, type: "hardlink", linkname: clean(e.linkname) };
     } else if (e.type === "char" || e.type === "block" || e.type === "fifo") {
       yield { ...common, name, type: e.type, devmajor: e.devmajor, devminor: e.devminor };
     }

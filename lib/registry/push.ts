@@ -86,7 +86,8 @@ function location(r: { header(n: string): string | null }, what: string): string
   return loc;
 }
 
-function withDigest(loc: string, digest: string): string {
+/** An upload `Location` (relative or absolute) with `digest=` added, its own query parameters kept. */
+export function withDigest(loc: string, digest: string): string {
   // keep the registry's own query parameters (_state…); relative Locations stay relative
   const u = new URL(loc, "http://placeholder.invalid");
   u.searchParams.set("digest", digest);

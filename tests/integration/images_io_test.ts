@@ -593,7 +593,7 @@ await testRootAndRootless(
   (mode) =>
     busyboxSuite(mode, async ({ h, img }) => {
       const script = "echo new > /new.txt && chown 1000:1000 /new.txt && rm /etc/group && " +
-        "rm -rf /home/u1000 && mkdir /home/u1000 && echo fresh > /home/u1000/fresh && ln /new.txt /hard.txt";
+        "rm -rf /home/u1000 && mkdir /home/u1000 && echo fresh > /home/u1000/fresh && ln /new.txt /hard.txt && ln -s /etc/passwd /abs";
       const c = await h.pod(["run", "--name", "c1", img.ref, "sh", "-c", script]);
       assert.equal(c.code, 0, c.stderr);
       const r = await h.pod([
@@ -626,10 +626,10 @@ await testRootAndRootless(
         "committed",
         "sh",
         "-c",
-        "test ! -e /etc/group && ls /home/u1000 && stat -c '%u:%g %h' /new.txt && echo $FOO && pwd && test -e /etc/passwd",
+        "test ! -e /etc/group && ls /home/u1000 && stat -c '%u:%g %h' /new.txt && echo $FOO && pwd && test -e /etc/passwd && readlink /abs",
       ]);
       assert.equal(check.code, 0, check.stderr);
-      assert.equal(check.stdout, "fresh\n1000:1000 2\nbar\n/tmp\n");
+      assert.equal(check.stdout, "fresh\n1000:1000 2\nbar\n/tmp\n/etc/passwd\n");
       const info = await tool("skopeo", ["inspect", "--config", `oci:${h.home}:localhost/committed:latest`]);
       if (mode === "root") {
         assert.equal(info.code, 0, info.err);
