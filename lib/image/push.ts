@@ -13,6 +13,7 @@ import { MediaType } from "../oci/media_types.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
+import { RegistryError } from "../registry/http.ts";
 import { pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
 import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
@@ -30,6 +31,7 @@ export type ManifestFormat = "oci" | "v2s2";
 /** What a push reports while it runs. */
 export type PushEvent =
   | { type: "blob"; kind: "blob" | "config"; digest: string; result: UploadResult }
+  | { type: "retry"; why: string }
   | { type: "writing-manifest" };
 
 /** Options of {@link pushImage}. */
@@ -125,6 +127,28 @@ function mountSource(img: ImageRecord, registry: string, repository: string): st
   return undefined;
 }
 
+/**
+ * Runs a whole blob upload again (from its `HEAD`) when it failed in a way worth retrying — a 5xx or 429
+ * answer to a request that is not repeated by itself (`POST`, `PATCH`, `PUT` of a stream), a broken
+ * connection — with the HTTP layer's backoff, as many times as a pull retries.
+ */
+async function withRetries<T>(client: RegistryClient, opts: PushOptions, fn: () => Promise<T>): Promise<T> {
+  const http = client.http;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const st = e instanceof RegistryError ? e.status : undefined;
+      const again = e instanceof RegistryError &&
+        (e.retryable || st === 429 || st === 408 ||
+          (st !== undefined && st >= 500 && st !== 501 && st !== 505));
+      if (!again || attempt >= http.maxTries) throw e;
+      opts.onEvent?.({ type: "retry", why: describeError(e) });
+      await http.sleep(http.backoff(attempt));
+    }
+  }
+}
+
 async function pushToRegistry(
   root: string,
   img: ImageRecord,
@@ -142,11 +166,12 @@ async function pushToRegistry(
   const m = convertManifest(stored, opts.format ?? "oci");
   const mountFrom = mountSource(img, ref.registry, ref.repository);
   for (const [kind, d] of [...m.layers.map((l) => ["blob", l] as const), ["config", m.config] as const]) {
-    const result = await pushBlob(client, ref.repository, {
-      digest: d.digest,
-      size: d.size,
-      path: blobPath(root, d.digest),
-    }, { mountFrom, chunkSize: opts.chunkSize });
+    const result = await withRetries(client, opts, () =>
+      pushBlob(client, ref.repository, {
+        digest: d.digest,
+        size: d.size,
+        path: blobPath(root, d.digest),
+      }, { mountFrom, chunkSize: opts.chunkSize }));
     opts.onEvent?.({ type: "blob", kind, digest: d.digest, result });
   }
   opts.onEvent?.({ type: "writing-manifest" });

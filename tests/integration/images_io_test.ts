@@ -650,3 +650,37 @@ await testRootAndRootless(
       assert.equal((await h.pod(["image", "exists", "localhost/bad:latest"])).code, 1);
     }),
 );
+
+Deno.test({
+  name: "push: HEAD before upload, a 500 on the upload start is retried, the manifest PUT comes last",
+  ...opts,
+  async fn() {
+    const { startFaultProxy } = await import("../helpers/fault_proxy.ts");
+    await withImage(async ({ h, h2, img, reg }) => {
+      const proxy = await startFaultProxy(`http://${reg.host}`);
+      try {
+        proxy.add({
+          when: (_req, url) => url.pathname.includes("/blobs/uploads/"),
+          method: "POST",
+          times: 1,
+          fault: { status: 500, body: "boom" },
+        });
+        const dest = `${proxy.host}/retry/bb:1`;
+        const r = await h.pod(["push", img.ref, dest]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /Retrying: /);
+        const seen = proxy.seen.filter((s) => s.path.startsWith("/v2/retry/"));
+        const firstHead = seen.findIndex((s) => s.method === "HEAD");
+        const firstPost = seen.findIndex((s) => s.method === "POST");
+        assert.ok(firstHead >= 0 && firstHead < firstPost, JSON.stringify(seen.map((s) => s.method)));
+        assert.equal(seen.filter((s) => s.fault === "status").length, 1);
+        assert.equal(seen.at(-1)?.method, "PUT");
+        assert.match(seen.at(-1)?.path ?? "", /\/manifests\/1$/);
+        const pulled = await h2.pod(["pull", "-q", dest]);
+        assert.equal(pulled.code, 0, pulled.stderr);
+      } finally {
+        await proxy.stop();
+      }
+    });
+  },
+});

@@ -68,6 +68,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     chunkSize: Number(Deno.env.get("POD_PUSH_CHUNK_SIZE") ?? 0) || undefined,
     onEvent: (e) => {
       if (e.type === "writing-manifest") return say("Writing manifest to image destination");
+      if (e.type === "retry") return say(`Retrying: ${e.why}`);
       const what = `Copying ${e.kind} ${e.digest.slice(7, 19)}`;
       say(e.result === "exists" ? `${what} skipped: already exists` : `${what} done`);
     },
