@@ -684,3 +684,23 @@ Deno.test({
     });
   },
 });
+
+await testRootAndRootless(
+  "save, rmi, load, run; push to another repository",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const f = `${h.root}/rt.tar`;
+      const s = await h.pod(["save", "-o", f, img.ref]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal((await h.pod(["rmi", img.ref])).code, 0);
+      const l = await h.pod(["load", "-i", f]);
+      assert.equal(l.code, 0, l.stderr);
+      assert.equal(l.stdout, `Loaded image: ${img.ref}\n`);
+      await runs(h, img.ref);
+      const host = img.ref.split("/")[0];
+      const p = await h.pod(["push", "-q", img.ref, `${host}/${mode}/bb:1`]);
+      assert.equal(p.code, 0, p.stderr);
+      const info = await skopeoInspect(`docker://${host}/${mode}/bb:1`, ["--tls-verify=false"]);
+      assert.equal((info.Layers as string[]).length, img.layers.length);
+    }),
+);
