@@ -26,7 +26,7 @@ import { blobChunks, hasBlob, putBlobBytes, readBlob, storeBlobStream } from "..
 import { claimBlobs } from "../store/gc.ts";
 import { addDanglingImage, addImage, ensureStore, REF_ANNOTATION } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
-import { compressionFromMagic, decompress } from "../unpack/compress.ts";
+import { compressionFromMagic, decompress, syncDecompression } from "../unpack/compress.ts";
 import {
   ArchiveError,
   type ArchiveIndex,
@@ -108,7 +108,7 @@ async function memberBytes(root: string, idx: ArchiveIndex, path: string, what: 
 /** sha256 and size of a stored blob after decompression (for a compressed layer's diff_id). */
 async function uncompressedDigest(root: string, digest: string, kind: "gzip" | "zstd"): Promise<string> {
   const h = createHash("sha256");
-  for await (const c of decompress(blobChunks(root, digest), kind)) h.update(c);
+  for await (const c of decompress(blobChunks(root, digest, syncDecompression()), kind)) h.update(c);
   return `sha256:${h.digest("hex")}`;
 }
 
@@ -313,7 +313,30 @@ async function openInput(root: string, input: LoadInput, maxBytes?: number): Pro
   }
   if (st.isDirectory) return await indexDirectory(root, input.path, maxBytes);
   const f = await Deno.open(input.path, { read: true });
-  return await indexArchive(root, f.readable, { maxBytes });
+  try {
+    return await indexArchive(root, readerChunks(f), { maxBytes });
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Chunks of a reader (a file, stdin). Every consumer of an archive stream (the tar reader, the synchronous
+ * decompressor, blob writes) is done with a chunk before it asks for the next, so one buffer is reused when
+ * the decompressor is the synchronous one (the stream one keeps its input).
+ */
+export async function* readerChunks(
+  r: { read(p: Uint8Array): Promise<number | null> },
+): AsyncGenerator<Uint8Array> {
+  const reuse = syncDecompression();
+  let buf = new Uint8Array(256 * 1024);
+  for (;;) {
+    const n = await r.read(buf);
+    if (n === null) return;
+    if (n === 0) continue;
+    yield buf.subarray(0, n);
+    if (!reuse) buf = new Uint8Array(256 * 1024);
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { parseReference } from "../oci/reference.ts";
 import { blobChunks, readBlob } from "../store/blobs.ts";
 import { type ImageRecord, readImageConfig, readManifest, resolveImage } from "../store/images.ts";
 import { tempName } from "../store/atomic.ts";
-import { decompress } from "../unpack/compress.ts";
+import { decompress, syncDecompression } from "../unpack/compress.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
 import { layerCompression } from "../oci/media_types.ts";
 
@@ -73,7 +73,7 @@ export async function resolveSaveItems(root: string, args: string[], multi: bool
 /** Size of a layer once decompressed (reads it through once). */
 async function uncompressedSize(root: string, digest: string, kind: "gzip" | "zstd"): Promise<number> {
   let n = 0;
-  for await (const c of decompress(blobChunks(root, digest), kind)) n += c.length;
+  for await (const c of decompress(blobChunks(root, digest, syncDecompression()), kind)) n += c.length;
   return n;
 }
 
@@ -103,8 +103,13 @@ async function* dockerEntries(
       const kind = layerCompression(l.mediaType);
       const size = kind === "none" ? l.size : await uncompressedSize(root, l.digest, kind);
       onEvent?.({ type: "blob", digest: l.digest, size: l.size });
+      // each chunk is written out before the next is read: one reused buffer (unless the stream decompressor,
+      // which keeps its input, is in use)
+      const reuse = kind === "none" || syncDecompression();
       const body = () =>
-        kind === "none" ? blobChunks(root, l.digest) : decompress(blobChunks(root, l.digest), kind);
+        kind === "none"
+          ? blobChunks(root, l.digest, true)
+          : decompress(blobChunks(root, l.digest, reuse), kind);
       yield fileEntry(name, body, size);
     }
     const cfgName = `${image.configDigest.slice(7)}.json`;
@@ -158,7 +163,7 @@ async function* ociEntries(
   yield { name: "blobs/sha256", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: MTIME };
   for (const b of blobs) {
     onEvent?.({ type: "blob", digest: b.digest, size: b.size });
-    yield fileEntry(`blobs/sha256/${b.digest.slice(7)}`, () => blobChunks(root, b.digest), b.size);
+    yield fileEntry(`blobs/sha256/${b.digest.slice(7)}`, () => blobChunks(root, b.digest, true), b.size);
   }
   yield fileEntry("index.json", index, index.length);
 }
@@ -212,7 +217,7 @@ export async function writeOciDir(root: string, dir: string, items: SaveItem[]):
   for (const b of blobs) {
     const dest = `${dir}/blobs/sha256/${b.digest.slice(7)}`;
     if (await Deno.lstat(dest).then((s) => s.isFile && s.size === b.size, () => false)) continue;
-    await writeFileFromChunks(dest, blobChunks(root, b.digest));
+    await writeFileFromChunks(dest, blobChunks(root, b.digest, true));
   }
   type Entry = { annotations?: Record<string, string> };
   const fresh = JSON.parse(new TextDecoder().decode(index)) as { manifests: Entry[] };

@@ -360,15 +360,19 @@ export async function storeBlobStream(
   }
 }
 
-/** Reads a stored blob in chunks of up to 1 MiB (fresh buffers: the caller may keep them). */
-export async function* blobChunks(root: string, digest: string): AsyncGenerator<Uint8Array> {
+/**
+ * Reads a stored blob in chunks of up to 256 KiB: fresh buffers the caller may keep, or with `reuse` views of
+ * one buffer, each valid only until the next chunk is requested (no garbage per chunk).
+ */
+export async function* blobChunks(root: string, digest: string, reuse = false): AsyncGenerator<Uint8Array> {
   const f = await Deno.open(blobPath(root, digest), { read: true });
+  let buf = new Uint8Array(256 * 1024);
   try {
     while (true) {
-      const buf = new Uint8Array(1 << 20);
       const n = await f.read(buf);
       if (n === null) return;
       yield buf.subarray(0, n);
+      if (!reuse) buf = new Uint8Array(256 * 1024);
     }
   } finally {
     f.close();

@@ -22,8 +22,8 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   if (!input && Deno.stdin.isTerminal()) {
     throw new UsageError("cannot read an archive from a terminal", "Use -i FILE or redirect stdin");
   }
-  const { loadImages } = await import("../../image/load.ts");
-  const loaded = await loadImages(g.root, input ? { path: input } : { stream: Deno.stdin.readable });
+  const { loadImages, readerChunks } = await import("../../image/load.ts");
+  const loaded = await loadImages(g.root, input ? { path: input } : { stream: readerChunks(Deno.stdin) });
   // like podman, the names are printed even with --quiet (it only silences progress)
   for (const img of loaded) {
     if (!img.names.length) writeOut(`Loaded image: sha256:${img.id}\n`);
