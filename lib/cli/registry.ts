@@ -25,6 +25,7 @@ export const commands: Record<string, Loader> = {
   exec: () => import("./commands/exec.ts"),
   history: () => import("./commands/history.ts"),
   images: () => import("./commands/images.ts"),
+  import: () => import("./commands/import.ts"),
   info: () => import("./commands/info.ts"),
   inspect: () => import("./commands/inspect.ts"),
   kill: () => import("./commands/kill.ts"),
@@ -94,6 +95,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
     sub: {
       exists: () => import("./commands/image_exists.ts"),
       history: "history",
+      import: "import",
       inspect: "inspect",
       list: "images",
       load: "load",

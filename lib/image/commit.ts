@@ -5,16 +5,15 @@
  * @module
  */
 
-import { PodError, UsageError } from "../errors.ts";
+import { PodError } from "../errors.ts";
 import type { ImageConfig, ImageManifest } from "../oci/manifest.ts";
 import { MediaType } from "../oci/media_types.ts";
-import { isDomain, parseReference } from "../oci/reference.ts";
-import { putBlobBytes } from "../store/blobs.ts";
 import { containerPaths, getContainer } from "../store/containers.ts";
 import { claimBlobs } from "../store/gc.ts";
-import { addDanglingImage, addImage, readImageConfig, readManifest, resolveImage } from "../store/images.ts";
+import { readImageConfig, readManifest, resolveImage } from "../store/images.ts";
 import { applyChanges } from "./changes.ts";
 import { commitUpperDir } from "./commit_layer.ts";
+import { localImageName, registerNewImage } from "./new_image.ts";
 
 /** Options of {@link commitContainer}. */
 export interface CommitOptions {
@@ -38,26 +37,13 @@ export interface CommitResult {
   name?: string;
 }
 
-/** The stored name of a commit target: `name` → `localhost/name:latest`, as podman. */
-export function commitName(name: string): string {
-  const first = name.split("/")[0];
-  const qualified = name.includes("/") && isDomain(first) ? name : `localhost/${name}`;
-  try {
-    const r = parseReference(qualified);
-    if (r.digest) throw new Error("a digest is not a name");
-    return r.toString();
-  } catch (e) {
-    throw new UsageError(`invalid image name "${name}": ${(e as Error).message}`);
-  }
-}
-
 /** Commits container `nameOrId` of the store at `root` as a new image. */
 export async function commitContainer(
   root: string,
   nameOrId: string,
   opts: CommitOptions = {},
 ): Promise<CommitResult> {
-  const name = opts.image ? commitName(opts.image) : undefined;
+  const name = opts.image ? localImageName(opts.image) : undefined;
   const changes = opts.changes ?? [];
   const rec = await getContainer(root, nameOrId);
   if (rec.config.storage?.driver !== "overlay") {
@@ -104,21 +90,12 @@ export async function commitContainer(
         },
       ],
     };
-    const cbytes = new TextEncoder().encode(JSON.stringify(config));
-    const configDigest = await putBlobBytes(root, cbytes);
-    const manifest: ImageManifest = {
-      schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: configDigest, size: cbytes.length },
-      layers: [...bm.layers, { mediaType: MediaType.OciLayerGzip, digest: layer.digest, size: layer.size }],
-    };
-    const mbytes = new TextEncoder().encode(JSON.stringify(manifest));
-    const mdigest = await putBlobBytes(root, mbytes);
-    await claim.add([configDigest, mdigest]);
-    const desc = { mediaType: MediaType.OciManifest, digest: mdigest, size: mbytes.length };
-    if (name) await addImage(root, { ref: name, manifest: desc, configDigest });
-    else await addDanglingImage(root, desc, configDigest);
-    return { id: configDigest.slice(7), name };
+    const layers = [...bm.layers, {
+      mediaType: MediaType.OciLayerGzip,
+      digest: layer.digest,
+      size: layer.size,
+    }];
+    return { id: await registerNewImage(root, config, layers, name, claim), name };
   } finally {
     await claim.release();
   }

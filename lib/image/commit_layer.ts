@@ -12,26 +12,13 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
-import { constants, createGzip } from "node:zlib";
 import { PodError } from "../errors.ts";
-import { storeBlobStream } from "../store/blobs.ts";
 import { readTar, type TarEntry } from "../unpack/tar.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
+import { type StoredLayer, storeGzipLayer } from "./layer_blob.ts";
 
 /** Files pod mounts over at start; their stubs in the upper dir are not the container's changes. */
 const MANAGED = new Set(["etc/hosts", "etc/hostname", "etc/resolv.conf", "run/.containerenv"]);
-
-/** The layer stored. */
-export interface CommittedLayer {
-  /** Digest of the gzip blob. */
-  digest: string;
-  /** Blob size. */
-  size: number;
-  /** sha256 of the uncompressed tar. */
-  diffId: string;
-}
 
 /** An archive path without `./` or `/` in front and `/` behind; the root itself is "". */
 function clean(name: string): string {
@@ -78,17 +65,7 @@ export async function* layerEntries(source: AsyncIterable<Uint8Array>): AsyncGen
       yield { ...common, name, type: "dir" };
       if (isOpaque(e)) yield { ...common, name: `${name}/.wh..wh..opq`, type: "file", size: 0, mode: 0o644 };
     } else if (e.type === "file") {
-      const body = e.body();
-      // copied: the compressor may keep a chunk after it is handed over
-      yield {
-        ...common,
-        name,
-        type: "file",
-        size: e.size,
-        body: async function* () {
-          for await (const part of body) yield part.slice();
-        },
-      };
+      yield { ...common, name, type: "file", size: e.size, body: () => e.body() };
     } else if (e.type === "symlink") {
       yield { ...common, name, type: "symlink", linkname: e.linkname }; // a target is not an archive path
     } else if (e.type === "hardlink") {
@@ -118,19 +95,8 @@ export function spawnUpperTar(upper: string, userns: boolean): Deno.ChildProcess
   return new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" }).spawn();
 }
 
-/** Hashes the uncompressed layer while it passes. */
-async function* hashing(
-  chunks: AsyncIterable<Uint8Array>,
-  h: ReturnType<typeof createHash>,
-): AsyncGenerator<Uint8Array> {
-  for await (const c of chunks) {
-    h.update(c);
-    yield c;
-  }
-}
-
 /** Turns the container's upper dir into a gzip layer blob in the store. */
-export async function commitUpperDir(root: string, upper: string, userns: boolean): Promise<CommittedLayer> {
+export async function commitUpperDir(root: string, upper: string, userns: boolean): Promise<StoredLayer> {
   let tar: AsyncIterable<Uint8Array>;
   let child: Deno.ChildProcess | undefined;
   let stderr: Promise<string> = Promise.resolve("");
@@ -143,13 +109,8 @@ export async function commitUpperDir(root: string, upper: string, userns: boolea
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     tar = (async function* () {})(); // never started: no changes
   }
-  const h = createHash("sha256");
-  const gz = createGzip({ level: constants.Z_BEST_SPEED });
-  const input = Readable.from(hashing(writeTar(layerEntries(tar)), h));
-  input.on("error", (e) => gz.destroy(e));
-  input.pipe(gz);
   try {
-    const blob = await storeBlobStream(root, gz as AsyncIterable<Uint8Array>, { what: "committed layer" });
+    const layer = await storeGzipLayer(root, writeTar(layerEntries(tar)), "committed layer");
     if (child) {
       const st = await child.status;
       const err = (await stderr).trim();
@@ -159,7 +120,7 @@ export async function commitUpperDir(root: string, upper: string, userns: boolea
         );
       }
     }
-    return { digest: blob.digest, size: blob.size, diffId: `sha256:${h.digest("hex")}` };
+    return layer;
   } catch (e) {
     try {
       child?.kill("SIGKILL");

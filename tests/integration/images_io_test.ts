@@ -704,3 +704,64 @@ await testRootAndRootless(
       assert.equal((info.Layers as string[]).length, img.layers.length);
     }),
 );
+
+// ---- import -------------------------------------------------------------------------------------------
+
+Deno.test({
+  name:
+    "import: a rootfs tarball from a file, gzip on stdin, an http URL; --change; a hostile tarball leaves nothing",
+  ...opts,
+  async fn() {
+    const { busyboxTar } = await import("../helpers/fixtures.ts");
+    const h = await tempPodHome();
+    const dir = await Deno.makeTempDir({ prefix: "pod-import-" });
+    const tarBytes = await busyboxTar();
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () => new Response(tarBytes as Uint8Array<ArrayBuffer>),
+    );
+    try {
+      await Deno.writeFile(`${dir}/rootfs.tar`, tarBytes);
+      const r = await h.pod([
+        "import",
+        "-c",
+        'CMD ["/bin/sh","-c","echo imported"]',
+        "-m",
+        "hi",
+        `${dir}/rootfs.tar`,
+        "myimp",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^sha256:[a-f0-9]{64}\n$/);
+      const run = await h.pod(["run", "--rm", "localhost/myimp:latest"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, "imported\n");
+
+      const gz = await new Deno.Command("gzip", { args: ["-c", `${dir}/rootfs.tar`], stdout: "piped" })
+        .output();
+      const s = await h.pod(["import", "-q", "-", "fromstdin:v2"], { stdin: gz.stdout });
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(s.stderr, "");
+      await runs(h, "localhost/fromstdin:v2");
+
+      const u = await h.pod(["import", `http://127.0.0.1:${server.addr.port}/rootfs.tar`, "fromurl"]);
+      assert.equal(u.code, 0, u.stderr);
+      await runs(h, "fromurl");
+
+      const before = await listStore(h.home, { ignoreTmp: true });
+      await Deno.writeFile(`${dir}/evil.tar`, buildTar([{ name: "../../escape.txt", content: "x" }]));
+      const evil = await h.pod(["import", `${dir}/evil.tar`, "evil"]);
+      assert.equal(evil.code, 125, evil.stderr);
+      assert.ok(
+        isOneLineError(evil.stderr.split("\n").filter((l) => !l.startsWith("Getting")).join("\n")),
+        evil.stderr,
+      );
+      assert.equal((await h.pod(["image", "exists", "localhost/evil"])).code, 1);
+      assert.equal(diffListings(before, await listStore(h.home, { ignoreTmp: true })), "");
+    } finally {
+      await server.shutdown();
+      await h.cleanup();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

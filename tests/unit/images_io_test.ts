@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { cleanArchivePath, indexArchive, lookupMember } from "../../lib/image/archive_read.ts";
 import { applyChanges, splitWords } from "../../lib/image/changes.ts";
 import { layerEntries } from "../../lib/image/commit_layer.ts";
-import { commitName } from "../../lib/image/commit.ts";
+import { localImageName as commitName } from "../../lib/image/new_image.ts";
 import { convertManifest, parseDestination } from "../../lib/image/push.ts";
 import { withDigest } from "../../lib/registry/push.ts";
 import { readTar } from "../../lib/unpack/tar.ts";
