@@ -29,6 +29,8 @@ export interface ArchiveIndex {
   members: Map<string, ArchiveMember>;
   /** Digests of blobs that were not in the store before. */
   created: string[];
+  /** Digests of every blob member (to claim while the load runs). */
+  all: string[];
 }
 
 /** An error in an archive: one line, exit 125, code CONTAINMENT when a name tries to leave the archive. */
@@ -90,15 +92,21 @@ async function readSmall(body: AsyncIterable<Uint8Array>, size: number, name: st
  * Reads an archive stream: detects gzip/zstd on the whole stream, then indexes every member. Blobs land in
  * the store as they stream by (each at most `maxBytes`, default the layer cap). Throws {@link ArchiveError}
  * for a malformed or truncated archive or a duplicate member; on any failure the blobs it created are
- * removed again.
+ * removed again (by the caller, when it passed `into`).
  */
 export async function indexArchive(
   root: string,
   source: AsyncIterable<Uint8Array>,
-  opts: { maxBytes?: number } = {},
+  opts: {
+    maxBytes?: number;
+    /** Called for every blob stored (the caller claims it against a concurrent gc). */
+    onBlob?: (digest: string) => Promise<void>;
+    /** Fill this index; the caller then removes what it created when it fails (after releasing its claim). */
+    into?: ArchiveIndex;
+  } = {},
 ): Promise<ArchiveIndex> {
   const maxBytes = opts.maxBytes ?? defaultMaxBytes();
-  const idx: ArchiveIndex = { members: new Map(), created: [] };
+  const idx: ArchiveIndex = opts.into ?? { members: new Map(), created: [], all: [] };
   try {
     const { head, stream } = await peek(source, 8);
     if (head.length === 0) throw new ArchiveError("the input is empty");
@@ -121,6 +129,8 @@ export async function indexArchive(
             what: `archive member ${name}`,
           });
           if (b.created) idx.created.push(b.digest);
+          idx.all.push(b.digest);
+          await opts.onBlob?.(b.digest);
           idx.members.set(name, { kind: "blob", digest: b.digest, size: b.size });
         }
       } else if (e.type === "other") {
@@ -129,7 +139,7 @@ export async function indexArchive(
     }
     return idx;
   } catch (e) {
-    await dropBlobs(root, idx.created);
+    if (!opts.into) await dropBlobs(root, idx.created);
     if (e instanceof PodError) throw e;
     if (e instanceof TruncatedError) throw new ArchiveError("the archive is truncated");
     if (e instanceof TarFormatError) throw new ArchiveError(e.message);
@@ -137,10 +147,10 @@ export async function indexArchive(
   }
 }
 
-/** Removes blobs a failed load created (they are referenced by nothing). */
+/** Removes blobs a failed load created, unless an image or another live process needs them meanwhile. */
 export async function dropBlobs(root: string, digests: string[]): Promise<void> {
-  const { blobPath } = await import("../store/paths.ts");
-  for (const d of digests) await Deno.remove(blobPath(root, d)).catch(() => {});
+  const { dropBlobsIfUnused } = await import("../store/gc.ts");
+  await dropBlobsIfUnused(root, digests);
 }
 
 /**

@@ -10,7 +10,7 @@ import type { ImageConfig } from "../oci/manifest.ts";
 import { MediaType } from "../oci/media_types.ts";
 import { hostPlatform } from "../oci/platform.ts";
 import { blobPath } from "../store/paths.ts";
-import { claimBlobs } from "../store/gc.ts";
+import { claimBlobs, dropBlobsIfUnused } from "../store/gc.ts";
 import { ensureStore } from "../store/images.ts";
 import { compressionFromMagic, decompress, peek } from "../unpack/compress.ts";
 import { applyChanges } from "./changes.ts";
@@ -106,10 +106,10 @@ export async function importImage(
     added = undefined;
     return { id, name };
   } catch (e) {
-    if (added) await Deno.remove(blobPath(root, added)).catch(() => {});
     if (e instanceof PodError) throw e;
     throw new PodError(`importing: ${describeError(e)}`);
   } finally {
-    await claim.release();
+    await claim.release(); // first: our own claim would keep the blob to drop
+    if (added) await dropBlobsIfUnused(root, [added]);
   }
 }

@@ -270,51 +270,61 @@ async function ociImages(root: string, idx: ArchiveIndex): Promise<Pending[]> {
 }
 
 /** Indexes an OCI layout directory like an archive (no symlinks followed, blobs verified against names). */
-async function indexDirectory(root: string, dir: string, maxBytes?: number): Promise<ArchiveIndex> {
-  const idx: ArchiveIndex = { members: new Map(), created: [] };
+async function indexDirectory(
+  root: string,
+  dir: string,
+  idx: ArchiveIndex,
+  maxBytes: number | undefined,
+  onBlob: (d: string) => Promise<void>,
+): Promise<void> {
+  for (const name of ["index.json", "oci-layout"]) {
+    const st = await Deno.lstat(`${dir}/${name}`).catch(() => undefined);
+    if (!st) continue;
+    if (!st.isFile) throw new ArchiveError(`${name} is not a regular file`, true);
+    if (st.size > JSON_CAP) throw new ArchiveError(`${name} is too large`);
+    idx.members.set(name, { kind: "json", bytes: await Deno.readFile(`${dir}/${name}`) });
+  }
+  const bdir = `${dir}/blobs/sha256`;
+  const entries: Deno.DirEntry[] = [];
   try {
-    for (const name of ["index.json", "oci-layout"]) {
-      const st = await Deno.lstat(`${dir}/${name}`).catch(() => undefined);
-      if (!st) continue;
-      if (!st.isFile) throw new ArchiveError(`${name} is not a regular file`, true);
-      if (st.size > JSON_CAP) throw new ArchiveError(`${name} is too large`);
-      idx.members.set(name, { kind: "json", bytes: await Deno.readFile(`${dir}/${name}`) });
-    }
-    const bdir = `${dir}/blobs/sha256`;
-    const entries: Deno.DirEntry[] = [];
-    try {
-      for await (const e of Deno.readDir(bdir)) entries.push(e);
-    } catch { /* no blobs directory: index.json will name missing blobs */ }
-    for (const e of entries) {
-      if (!/^[a-f0-9]{64}$/.test(e.name) || !e.isFile) continue; // symlinks are not followed
-      const f = await Deno.open(`${bdir}/${e.name}`, { read: true });
-      const b = await storeBlobStream(root, f.readable, {
-        expect: `sha256:${e.name}`,
-        maxBytes,
-        what: `blobs/sha256/${e.name}`,
-      });
-      if (b.created) idx.created.push(b.digest);
-      idx.members.set(`blobs/sha256/${e.name}`, { kind: "blob", digest: b.digest, size: b.size });
-    }
-    return idx;
-  } catch (e) {
-    await dropBlobs(root, idx.created);
-    throw e;
+    for await (const e of Deno.readDir(bdir)) entries.push(e);
+  } catch { /* no blobs directory: index.json will name missing blobs */ }
+  for (const e of entries) {
+    if (!/^[a-f0-9]{64}$/.test(e.name) || !e.isFile) continue; // symlinks are not followed
+    const f = await Deno.open(`${bdir}/${e.name}`, { read: true });
+    const b = await storeBlobStream(root, f.readable, {
+      expect: `sha256:${e.name}`,
+      maxBytes,
+      what: `blobs/sha256/${e.name}`,
+    });
+    if (b.created) idx.created.push(b.digest);
+    idx.all.push(b.digest);
+    await onBlob(b.digest);
+    idx.members.set(`blobs/sha256/${e.name}`, { kind: "blob", digest: b.digest, size: b.size });
   }
 }
 
-async function openInput(root: string, input: LoadInput, maxBytes?: number): Promise<ArchiveIndex> {
-  if ("stream" in input) return await indexArchive(root, input.stream, { maxBytes });
+async function openInput(
+  root: string,
+  input: LoadInput,
+  idx: ArchiveIndex,
+  maxBytes: number | undefined,
+  onBlob: (d: string) => Promise<void>,
+): Promise<void> {
+  if ("stream" in input) {
+    await indexArchive(root, input.stream, { maxBytes, onBlob, into: idx });
+    return;
+  }
   let st: Deno.FileInfo;
   try {
     st = await Deno.stat(input.path);
   } catch (e) {
     throw new PodError(`${input.path}: ${describeError(e)}`, { code: "NOT_FOUND" });
   }
-  if (st.isDirectory) return await indexDirectory(root, input.path, maxBytes);
+  if (st.isDirectory) return await indexDirectory(root, input.path, idx, maxBytes, onBlob);
   const f = await Deno.open(input.path, { read: true });
   try {
-    return await indexArchive(root, readerChunks(f), { maxBytes });
+    await indexArchive(root, readerChunks(f), { maxBytes, onBlob, into: idx });
   } finally {
     f.close();
   }
@@ -351,10 +361,10 @@ export async function loadImages(
 ): Promise<LoadedImage[]> {
   await ensureStore(root);
   const claim = await claimBlobs(root);
-  let idx: ArchiveIndex | undefined;
+  const idx: ArchiveIndex = { members: new Map(), created: [], all: [] };
+  let drop: string[] = [];
   try {
-    idx = await openInput(root, input, opts.maxBytes);
-    await claim.add(idx.created);
+    await openInput(root, input, idx, opts.maxBytes, (d) => claim.add([d]));
     let images: Pending[];
     if (idx.members.has("manifest.json")) images = await dockerArchiveImages(root, idx);
     else if (idx.members.has("index.json")) images = await ociImages(root, idx);
@@ -380,19 +390,18 @@ export async function loadImages(
       images.flatMap((i) => [i.manifest.digest, i.configDigest, ...i.layers.map((l) => l.digest)]),
     );
     for (const img of images) {
-      if (!img.names.length) {
-        await addDanglingImage(root, { ...img.manifest }, img.configDigest);
-      }
+      if (!img.names.length) await addDanglingImage(root, { ...img.manifest }, img.configDigest);
       for (const ref of img.names) {
         await addImage(root, { ref, manifest: img.manifest, configDigest: img.configDigest });
       }
     }
-    await dropBlobs(root, idx.created.filter((d) => !used.has(d)));
+    drop = idx.created.filter((d) => !used.has(d)); // archive members no image uses
     return images.map((i) => ({ id: i.configDigest.slice(7), names: i.names }));
   } catch (e) {
-    if (idx) await dropBlobs(root, idx.created);
+    drop = idx.created;
     throw e;
   } finally {
-    await claim.release();
+    await claim.release(); // first: our own claim would keep what is to be dropped
+    await dropBlobs(root, drop);
   }
 }
