@@ -765,3 +765,38 @@ Deno.test({
     }
   },
 });
+
+await testRootAndRootless(
+  "export: the container's merged root (changes, deletions), owners as it sees them; import runs it",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const c = await h.pod([
+        "run",
+        "--name",
+        "x1",
+        img.ref,
+        "sh",
+        "-c",
+        "echo n > /new.txt && chown 1000:1000 /new.txt && rm /etc/group",
+      ]);
+      assert.equal(c.code, 0, c.stderr);
+      const f = `${h.root}/x1.tar`;
+      const e = await h.pod(["export", "-o", f, "x1"]);
+      assert.equal(e.code, 0, e.stderr);
+      const list = await tool("tar", ["-tvf", f, "--numeric-owner"]);
+      assert.equal(list.code, 0, list.err);
+      assert.match(list.out, /1000\/1000 +2 .* \.\/new\.txt\n/);
+      assert.match(list.out, /\.\/bin\/busybox\n/);
+      assert.match(list.out, /\.\/etc\/passwd\n/);
+      assert.doesNotMatch(list.out, /\.\/etc\/group\n/);
+      assert.doesNotMatch(list.out, /\.wh\./);
+      const piped = await h.pod(["export", "x1"]);
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.equal(piped.stdoutBytes.length, (await Deno.stat(f)).size);
+      const i = await h.pod(["import", "-q", "-c", "CMD cat /new.txt", f, "exported"]);
+      assert.equal(i.code, 0, i.stderr);
+      const r = await h.pod(["run", "--rm", "exported"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "n\n");
+    }),
+);
