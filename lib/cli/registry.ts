@@ -22,6 +22,7 @@ export const commands: Record<string, Loader> = {
   completion: () => import("./commands/completion.ts"),
   cp: () => import("./commands/cp.ts"),
   create: () => import("./commands/create.ts"),
+  diff: () => import("./commands/diff.ts"),
   exec: () => import("./commands/exec.ts"),
   export: () => import("./commands/export.ts"),
   history: () => import("./commands/history.ts"),
@@ -68,6 +69,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       commit: "commit",
       cp: "cp",
       create: "create",
+      diff: "diff",
       exec: "exec",
       exists: () => import("./commands/container_exists.ts"),
       export: "export",
@@ -95,6 +97,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
   image: {
     summary: "Manage images",
     sub: {
+      diff: "diff",
       exists: () => import("./commands/image_exists.ts"),
       history: "history",
       import: "import",

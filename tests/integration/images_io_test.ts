@@ -800,3 +800,37 @@ await testRootAndRootless(
       assert.equal(r.stdout, "n\n");
     }),
 );
+
+await testRootAndRootless(
+  "diff: A/C/D of a container and of a committed image's top layer, --format json",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const c = await h.pod([
+        "run",
+        "--name",
+        "d1",
+        img.ref,
+        "sh",
+        "-c",
+        "echo n > /new.txt && rm /etc/group && mkdir /d && echo x >> /etc/passwd",
+      ]);
+      assert.equal(c.code, 0, c.stderr);
+      const want = "A /d\nC /etc\nD /etc/group\nC /etc/passwd\nA /new.txt\n";
+      const d = await h.pod(["diff", "d1"]);
+      assert.equal(d.code, 0, d.stderr);
+      assert.equal(d.stdout, want);
+      const j = await h.pod(["container", "diff", "--format", "json", "d1"]);
+      assert.equal(j.code, 0, j.stderr);
+      assert.deepEqual(JSON.parse(j.stdout), {
+        changed: ["/etc", "/etc/passwd"],
+        added: ["/d", "/new.txt"],
+        deleted: ["/etc/group"],
+      });
+      assert.equal((await h.pod(["commit", "-q", "d1", "withdiff"])).code, 0);
+      const i = await h.pod(["image", "diff", "localhost/withdiff"]);
+      assert.equal(i.code, 0, i.stderr);
+      assert.equal(i.stdout, want);
+      const none = await h.pod(["diff", "nosuch"]);
+      assert.equal(none.code, 125);
+    }),
+);
