@@ -46,6 +46,7 @@ export const commands: Record<string, Loader> = {
   rmi: () => import("./commands/rmi.ts"),
   run: () => import("./commands/run.ts"),
   save: () => import("./commands/save.ts"),
+  search: () => import("./commands/search.ts"),
   start: () => import("./commands/start.ts"),
   stop: () => import("./commands/stop.ts"),
   tag: () => import("./commands/tag.ts"),

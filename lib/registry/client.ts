@@ -284,15 +284,16 @@ export class RegistryClient {
       push?: boolean;
       /** Statuses to retry (default: 429, 408, 5xx). */
       retryStatus?: (status: number) => boolean;
+      /** Token scope when it is not a repository's (`registry:catalog:*`). */
+      scope?: string;
     },
   ): Promise<HttpResponse> {
     const base = await this.#ensureBase();
     // `path` may also be an absolute URL (an upload's Location): credentials go only to the registry's origin
     const url = new URL(path, base);
     const sameOrigin = url.origin === base.origin;
-    const scope = init.repository
-      ? `repository:${init.repository}:${init.push ? "pull,push" : "pull"}`
-      : undefined;
+    const scope = init.scope ??
+      (init.repository ? `repository:${init.repository}:${init.push ? "pull,push" : "pull"}` : undefined);
     for (let round = 0;; round++) {
       const headers: Record<string, string> = { ...init.headers };
       const auth = sameOrigin ? await this.#authHeader(url, scope, init.repository) : undefined;

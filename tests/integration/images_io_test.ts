@@ -834,3 +834,26 @@ await testRootAndRootless(
       assert.equal(none.code, 125);
     }),
 );
+
+Deno.test({
+  name: "search: the registry's catalog matched by term, --limit, --format, --list-tags",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, img, reg }) => {
+      assert.equal((await h.pod(["push", "-q", img.ref, `${reg.host}/other/busybox-copy:v9`])).code, 0);
+      const s = await h.pod(["search", "--tls-verify=false", `${reg.host}/busy`]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stdout, /^NAME +DESCRIPTION\n/);
+      assert.match(s.stdout, new RegExp(`${reg.host}/test/busybox`));
+      assert.match(s.stdout, new RegExp(`${reg.host}/other/busybox-copy`));
+      const f = await h.pod(["search", "--limit", "1", "--format", "{{.Name}}", `${reg.host}/busybox-copy`]);
+      assert.equal(f.code, 0, f.stderr);
+      assert.equal(f.stdout, `${reg.host}/other/busybox-copy\n`);
+      const t = await h.pod(["search", "--list-tags", `${reg.host}/other/busybox-copy`]);
+      assert.equal(t.code, 0, t.stderr);
+      assert.match(t.stdout, /^NAME +TAG\n.*\/other\/busybox-copy +v9\n$/);
+      const bad = await h.pod(["search", "busybox"]);
+      assert.equal(bad.code, 125);
+    });
+  },
+});
