@@ -202,7 +202,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "load: what podman save wrote loads and runs (skipped without podman)",
+  name: "podman interop: pod loads what podman saved and podman loads what pod saved (skipped without podman)",
   ...opts,
   async fn(t) {
     if (!(await hasTool("podman"))) {
@@ -232,7 +232,20 @@ Deno.test({
       assert.equal(l.stdout, `Loaded image: ${img.ref}\n`);
       await runs(h, img.ref);
       void reg;
+      // and the other way: podman loads what pod saved, in both archive formats
       await tool("podman", [...pr, "rmi", "-a", "-f"]);
+      for (const format of ["docker-archive", "oci-archive"]) {
+        const out = `${dir}/pod-${format}.tar`;
+        const s = await h.pod(["save", "--format", format, "-o", out, img.ref]);
+        assert.equal(s.code, 0, s.stderr);
+        const pl = await tool("podman", [...pr, "load", "-i", out]);
+        assert.equal(pl.code, 0, `${format}: ${pl.err}`);
+        assert.match(pl.out, /Loaded image/);
+        const ins = await tool("podman", [...pr, "image", "inspect", "--format", "{{.Id}}", img.ref]);
+        assert.equal(ins.code, 0, `${format}: ${ins.err}`);
+        assert.equal(ins.out.trim(), img.configDigest.slice(7));
+        await tool("podman", [...pr, "rmi", "-a", "-f"]);
+      }
     });
   },
 });
