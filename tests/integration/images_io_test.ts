@@ -202,7 +202,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "podman interop: pod loads what podman saved and podman loads what pod saved (skipped without podman)",
+  name:
+    "podman interop: pod loads what podman saved and podman loads what pod saved (skipped without podman)",
   ...opts,
   async fn(t) {
     if (!(await hasTool("podman"))) {
@@ -867,6 +868,55 @@ Deno.test({
       assert.match(t.stdout, /^NAME +TAG\n.*\/other\/busybox-copy +v9\n$/);
       const bad = await h.pod(["search", "busybox"]);
       assert.equal(bad.code, 125);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "podman interop: a committed image pushed by pod, pulled by podman, shows the deletion and the new file",
+  ...opts,
+  async fn() {
+    if (!(await hasTool("podman"))) {
+      console.log("SKIPPED: podman is not installed");
+      return;
+    }
+    await withImage(async ({ h, img, dir, reg }) => {
+      const c = await h.pod([
+        "run",
+        "--name",
+        "c",
+        img.ref,
+        "sh",
+        "-c",
+        "echo new > /new.txt && rm /etc/group",
+      ]);
+      assert.equal(c.code, 0, c.stderr);
+      const ref = `${reg.host}/committed/x:1`;
+      assert.equal((await h.pod(["commit", "-q", "c", ref])).code, 0);
+      const p = await h.pod(["push", "-q", ref]);
+      assert.equal(p.code, 0, p.stderr);
+      const pr = [
+        "--root",
+        `${dir}/podman-root`,
+        "--runroot",
+        `${dir}/podman-run`,
+        "--storage-driver",
+        "vfs",
+      ];
+      try {
+        const pull = await tool("podman", [...pr, "pull", "-q", "--tls-verify=false", ref]);
+        assert.equal(pull.code, 0, pull.err);
+        const m = await tool("podman", [...pr, "image", "mount", ref]);
+        assert.equal(m.code, 0, m.err);
+        const mnt = m.out.trim();
+        assert.equal(await Deno.readTextFile(`${mnt}/new.txt`), "new\n");
+        await assert.rejects(Deno.lstat(`${mnt}/etc/group`));
+        await Deno.lstat(`${mnt}/etc/passwd`);
+      } finally {
+        await tool("podman", [...pr, "image", "unmount", "-a"]);
+        await tool("podman", [...pr, "rmi", "-a", "-f"]);
+      }
     });
   },
 });
