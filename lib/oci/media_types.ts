@@ -58,3 +58,10 @@ export const MANIFEST_ACCEPT: string = [
   MediaType.DockerManifestList,
   MediaType.DockerManifest,
 ].join(", ");
+
+/** Compression of a layer media type: `gzip`, `zstd` or `none`. */
+export function layerCompression(mediaType: string): "gzip" | "zstd" | "none" {
+  if (mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip")) return "gzip";
+  if (mediaType.endsWith("+zstd")) return "zstd";
+  return "none";
+}

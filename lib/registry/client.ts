@@ -273,16 +273,38 @@ export class RegistryClient {
    */
   async request(
     path: string,
-    init: { headers?: Record<string, string>; what: string; repository?: string; method?: string },
+    init: {
+      headers?: Record<string, string>;
+      what: string;
+      repository?: string;
+      method?: string;
+      /** Body, made afresh per attempt. */
+      body?: () => BodyInit | null;
+      /** Ask for push access to `repository` (token scope `pull,push`). */
+      push?: boolean;
+      /** Statuses to retry (default: 429, 408, 5xx). */
+      retryStatus?: (status: number) => boolean;
+      /** Token scope when it is not a repository's (`registry:catalog:*`). */
+      scope?: string;
+    },
   ): Promise<HttpResponse> {
     const base = await this.#ensureBase();
+    // `path` may also be an absolute URL (an upload's Location): credentials go only to the registry's origin
     const url = new URL(path, base);
-    const scope = init.repository ? `repository:${init.repository}:pull` : undefined;
+    const sameOrigin = url.origin === base.origin;
+    const scope = init.scope ??
+      (init.repository ? `repository:${init.repository}:${init.push ? "pull,push" : "pull"}` : undefined);
     for (let round = 0;; round++) {
       const headers: Record<string, string> = { ...init.headers };
-      const auth = await this.#authHeader(url, scope, init.repository);
+      const auth = sameOrigin ? await this.#authHeader(url, scope, init.repository) : undefined;
       if (auth) headers.authorization = auth;
-      const r = await this.#http.send(url, { headers, what: init.what, method: init.method });
+      const r = await this.#http.send(url, {
+        headers,
+        what: init.what,
+        method: init.method,
+        body: init.body,
+        retryStatus: init.retryStatus,
+      });
       if (r.status !== 401 || round > 0) return r;
       // (re)authenticate: drop cached tokens, read the new challenge.
       this.#tokens.clear();
@@ -316,6 +338,11 @@ export class RegistryClient {
       });
     }
     await r.cancel();
+  }
+
+  /** Throws a {@link RegistryError} for an unexpected answer, with the registry's message. */
+  async fail(r: HttpResponse, what: string): Promise<never> {
+    return await this.#fail(r, what);
   }
 
   async #fail(r: HttpResponse, what: string): Promise<never> {

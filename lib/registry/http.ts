@@ -283,6 +283,8 @@ export interface SendInit {
   method?: string;
   /** Headers; `authorization` is dropped when a redirect leaves the origin it was meant for. */
   headers?: Record<string, string>;
+  /** Request body, made afresh for every attempt and redirect (a stream cannot be sent twice). */
+  body?: () => BodyInit | null;
   /** What this request is, for messages ("fetching manifest …"). */
   what: string;
   /** Attempts (overrides the default). */
@@ -365,6 +367,7 @@ export class Http {
         res = await fetch(cur, {
           method: init.method ?? "GET",
           headers,
+          body: init.body?.() ?? null,
           redirect: "manual",
           signal: ctl.signal,
         });

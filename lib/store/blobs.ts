@@ -286,3 +286,85 @@ export async function verifyBlob(root: string, digest: string): Promise<boolean>
   }
   return `sha256:${h.digest("hex")}` === digest;
 }
+
+/** What {@link storeBlobStream} stored. */
+export interface StoredBlob {
+  /** `sha256:` digest of the bytes. */
+  digest: string;
+  /** Size in bytes. */
+  size: number;
+  /** True when this call created the blob (it was not in the store before). */
+  created: boolean;
+}
+
+/**
+ * Stores a stream whose digest is not known beforehand (an archive member): written to a temp file while
+ * hashed, then fsynced and renamed to its digest. `expect` (a digest) must match or nothing is stored;
+ * more than `maxBytes` fails at once. The stream is never held in memory.
+ */
+export async function storeBlobStream(
+  root: string,
+  chunks: AsyncIterable<Uint8Array>,
+  opts: { expect?: string; maxBytes?: number; what?: string } = {},
+): Promise<StoredBlob> {
+  const what = opts.what ?? "blob";
+  if (opts.expect) blobPath(root, opts.expect); // validates
+  const p = storePaths(root);
+  await Deno.mkdir(p.tmp, { recursive: true, mode: 0o700 });
+  const tmpPath = `${p.tmp}/${tempName("blob")}`;
+  const file = await Deno.open(tmpPath, { write: true, createNew: true, mode: 0o600 });
+  const h = await newHash();
+  let size = 0;
+  let closed = false;
+  try {
+    for await (const chunk of chunks) {
+      size += chunk.length;
+      if (opts.maxBytes !== undefined && size > opts.maxBytes) {
+        throw new PodError(`${what} is larger than the limit of ${opts.maxBytes} bytes`);
+      }
+      h.update(chunk);
+      let off = 0;
+      while (off < chunk.length) off += await file.write(chunk.subarray(off));
+    }
+    const digest = `sha256:${h.digest("hex")}`;
+    if (opts.expect && opts.expect !== digest) {
+      throw new BlobVerifyError(`${what}: digest mismatch (want ${opts.expect}, got ${digest})`);
+    }
+    const dest = blobPath(root, digest);
+    if (await hasBlob(root, digest)) {
+      file.close();
+      closed = true;
+      await Deno.remove(tmpPath).catch(() => {});
+      return { digest, size, created: false };
+    }
+    await file.syncData();
+    file.close();
+    closed = true;
+    await Deno.mkdir(p.blobs, { recursive: true, mode: 0o700 });
+    await Deno.rename(tmpPath, dest);
+    return { digest, size, created: true };
+  } catch (e) {
+    if (!closed) file.close();
+    await Deno.remove(tmpPath).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Reads a stored blob in chunks of up to 256 KiB: fresh buffers the caller may keep, or with `reuse` views of
+ * one buffer, each valid only until the next chunk is requested (no garbage per chunk).
+ */
+export async function* blobChunks(root: string, digest: string, reuse = false): AsyncGenerator<Uint8Array> {
+  const f = await Deno.open(blobPath(root, digest), { read: true });
+  let buf = new Uint8Array(256 * 1024);
+  try {
+    while (true) {
+      const n = await f.read(buf);
+      if (n === null) return;
+      yield buf.subarray(0, n);
+      if (!reuse) buf = new Uint8Array(256 * 1024);
+    }
+  } finally {
+    f.close();
+  }
+}

@@ -83,3 +83,21 @@ export async function collectGarbage(root: string): Promise<{ removed: number; b
     return { removed, bytes };
   });
 }
+
+/**
+ * Deletes the given blobs (ones a failed load or import added) unless an image references them or a live
+ * process claims them — another load or pull may have come to need the same blob meanwhile. Takes the store
+ * lock; the caller releases its own claim first.
+ */
+export async function dropBlobsIfUnused(root: string, digests: string[]): Promise<void> {
+  if (!digests.length) return;
+  const p = storePaths(root);
+  await withLock(p.lock, async () => {
+    const keep = await referencedDigests(root);
+    for (const d of await claimedDigests(root)) keep.add(d);
+    for (const d of digests) {
+      if (keep.has(d) || !/^sha256:[a-f0-9]{64}$/.test(d)) continue;
+      await Deno.remove(`${p.blobs}/${d.slice(7)}`).catch(() => {});
+    }
+  });
+}

@@ -181,6 +181,26 @@ export async function addImage(root: string, img: NewImage): Promise<void> {
   });
 }
 
+/**
+ * Registers an image without a name (podman's `<none>`), e.g. loaded from an archive that names none. A no-op
+ * when an entry of that manifest exists already. Takes the store lock.
+ */
+export async function addDanglingImage(
+  root: string,
+  manifest: { mediaType: string; digest: string; size: number },
+  configDigest: string,
+): Promise<void> {
+  await withLock(storePaths(root).lock, async () => {
+    const idx = await readIndex(root);
+    if (idx.manifests.some((d) => d.digest === manifest.digest)) return;
+    idx.manifests.push({
+      ...manifest,
+      annotations: { [CONFIG_ANNOTATION]: configDigest, [PULLED_ANNOTATION]: new Date().toISOString() },
+    });
+    await writeIndex(root, idx);
+  });
+}
+
 /** A name with a registry part (`quay.io/x`, `localhost/x`, `127.0.0.1:5000/x`). */
 function isQualified(name: string): boolean {
   const first = name.split("/")[0];
@@ -286,15 +306,20 @@ export async function tagImage(root: string, img: ImageRecord, newName: string):
 }
 
 /**
- * Removes one name of an image. Returns true when that was its last name (the image entry is gone then).
+ * Removes one name of an image. Returns true when that was its last name (the image entry is gone then,
+ * unless `keepDangling`: then the image stays without a name, as after `podman untag`).
  */
-export async function untagImage(root: string, name: string): Promise<boolean> {
+export async function untagImage(root: string, name: string, keepDangling = false): Promise<boolean> {
   const p = storePaths(root);
   return await withLock(p.lock, async () => {
     const idx = await readIndex(root);
     const hit = idx.manifests.find((d) => d.annotations?.[REF_ANNOTATION] === name);
     if (!hit) throw new NotFoundError(`${name}: image not known`);
     const manifests = idx.manifests.filter((d) => d !== hit);
+    if (keepDangling && !manifests.some((d) => d.digest === hit.digest)) {
+      const { [REF_ANNOTATION]: _gone, ...rest } = hit.annotations ?? {};
+      manifests.push({ ...hit, annotations: rest });
+    }
     await writeIndex(root, { schemaVersion: 2, manifests });
     return !manifests.some((d) => d.digest === hit.digest);
   });

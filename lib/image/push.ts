@@ -1,0 +1,211 @@
+/**
+ * `push`: an image of the store → a destination transport: a registry (default, or `docker://`), `oci:DIR[:REF]`,
+ * `docker-archive:FILE[:REF]` or `oci-archive:FILE[:REF]`. To a registry: the config and the layers (each looked
+ * up first, mounted from another repository of the same registry when the image came from one, else uploaded),
+ * then the manifest by tag, last; `format` converts the manifest's media types (`v2s2`: Docker schema 2, same
+ * blobs and digests).
+ * @module
+ */
+
+import { describeError, PodError, UsageError } from "../errors.ts";
+import type { ImageManifest } from "../oci/manifest.ts";
+import { MediaType } from "../oci/media_types.ts";
+import { type ImageReference, parseReference } from "../oci/reference.ts";
+import { RegistryClient, sha256Bytes } from "../registry/client.ts";
+import type { Credentials } from "../registry/credentials.ts";
+import { RegistryError } from "../registry/http.ts";
+import { pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
+import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
+import { blobPath } from "../store/paths.ts";
+import { saveArchive, type SaveItem, writeFileFromChunks, writeOciDir } from "./save.ts";
+
+/** A parsed destination. */
+export type Destination =
+  | { transport: "docker"; ref: ImageReference }
+  | { transport: "oci"; path: string; ref?: string }
+  | { transport: "docker-archive" | "oci-archive"; path: string; ref?: string };
+
+/** Manifest formats `push --format` writes. */
+export type ManifestFormat = "oci" | "v2s2";
+
+/** What a push reports while it runs. */
+export type PushEvent =
+  | { type: "blob"; kind: "blob" | "config"; digest: string; result: UploadResult }
+  | { type: "retry"; why: string }
+  | { type: "writing-manifest" };
+
+/** Options of {@link pushImage}. */
+export interface PushOptions {
+  /** `false`: HTTPS without verification is not available; plain HTTP is allowed. Default true. */
+  tlsVerify?: boolean;
+  /** Credentials (`--creds`). */
+  credentials?: Credentials;
+  /** Auth file (`--authfile`). */
+  authFile?: string;
+  /** Manifest format at a registry (default: the stored one, OCI). */
+  format?: ManifestFormat;
+  /** Upload in PATCH chunks of this size (default: monolithic). */
+  chunkSize?: number;
+  /** Progress. */
+  onEvent?: (e: PushEvent) => void;
+  /** Tunables of the HTTP layer (tests). */
+  maxTries?: number;
+  /** First retry backoff in ms. */
+  backoffMs?: number;
+}
+
+/** What a push wrote. */
+export interface PushResult {
+  /** Digest of the manifest written (registries and `oci:`), for `--digestfile`. */
+  digest?: string;
+}
+
+/** Splits `FILE[:REF]` (the reference is what follows the last `:` when it has no `/`). */
+function pathAndRef(rest: string): { path: string; ref?: string } {
+  const i = rest.indexOf(":");
+  if (i < 0) return { path: rest };
+  return { path: rest.slice(0, i), ref: rest.slice(i + 1) || undefined };
+}
+
+/** Parses a destination as podman's transports spell it; a bare name is a registry reference. */
+export function parseDestination(s: string): Destination {
+  const m = /^(docker|oci|oci-archive|docker-archive|dir|containers-storage):(.*)$/.exec(s);
+  if (!m) return { transport: "docker", ref: refOf(s) };
+  const [, transport, rest] = m;
+  if (transport === "docker") {
+    if (!rest.startsWith("//")) throw new UsageError(`invalid destination "${s}": want docker://NAME`);
+    return { transport: "docker", ref: refOf(rest.slice(2)) };
+  }
+  if (transport === "dir" || transport === "containers-storage") {
+    throw new UsageError(`the ${transport}: transport is not supported`);
+  }
+  const { path, ref } = pathAndRef(rest);
+  if (!path) throw new UsageError(`invalid destination "${s}": no path`);
+  return { transport: transport as "oci" | "oci-archive" | "docker-archive", path, ref };
+}
+
+function refOf(s: string): ImageReference {
+  try {
+    return parseReference(s);
+  } catch (e) {
+    throw new UsageError(describeError(e));
+  }
+}
+
+const TO_DOCKER: Record<string, string> = {
+  [MediaType.OciLayerGzip]: MediaType.DockerLayerGzip,
+  [MediaType.OciLayer]: "application/vnd.docker.image.rootfs.diff.tar",
+  [MediaType.DockerLayerGzip]: MediaType.DockerLayerGzip,
+};
+
+/** The manifest in `format`: OCI as stored, or Docker schema 2 with the same blobs. */
+export function convertManifest(m: ImageManifest, format: ManifestFormat): ImageManifest {
+  if (format === "oci") return m;
+  const layers = m.layers.map((l) => {
+    const mt = TO_DOCKER[l.mediaType];
+    if (!mt) {
+      throw new PodError(`layer ${l.digest} (${l.mediaType}) cannot be written as a Docker schema 2 layer`);
+    }
+    return { mediaType: mt, digest: l.digest, size: l.size };
+  });
+  return {
+    schemaVersion: 2,
+    mediaType: MediaType.DockerManifest,
+    config: { mediaType: MediaType.DockerConfig, digest: m.config.digest, size: m.config.size },
+    layers,
+  };
+}
+
+/** A repository of `registry` the image was stored from (other than `repository`), for a blob mount. */
+function mountSource(img: ImageRecord, registry: string, repository: string): string | undefined {
+  for (const n of img.names) {
+    try {
+      const r = parseReference(n);
+      if (r.registry === registry && r.repository !== repository) return r.repository;
+    } catch { /* not a reference */ }
+  }
+  return undefined;
+}
+
+/**
+ * Runs a whole blob upload again (from its `HEAD`) when it failed in a way worth retrying — a 5xx or 429
+ * answer to a request that is not repeated by itself (`POST`, `PATCH`, `PUT` of a stream), a broken
+ * connection — with the HTTP layer's backoff, as many times as a pull retries.
+ */
+async function withRetries<T>(client: RegistryClient, opts: PushOptions, fn: () => Promise<T>): Promise<T> {
+  const http = client.http;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const st = e instanceof RegistryError ? e.status : undefined;
+      const again = e instanceof RegistryError &&
+        (e.retryable || st === 429 || st === 408 ||
+          (st !== undefined && st >= 500 && st !== 501 && st !== 505));
+      if (!again || attempt >= http.maxTries) throw e;
+      opts.onEvent?.({ type: "retry", why: describeError(e) });
+      await http.sleep(http.backoff(attempt));
+    }
+  }
+}
+
+async function pushToRegistry(
+  root: string,
+  img: ImageRecord,
+  ref: ImageReference,
+  opts: PushOptions,
+): Promise<PushResult> {
+  const client = new RegistryClient(ref.registry, {
+    tlsVerify: opts.tlsVerify,
+    credentials: opts.credentials,
+    authFile: opts.authFile,
+    maxTries: opts.maxTries,
+    backoffMs: opts.backoffMs,
+  });
+  const stored = await readManifest(root, img);
+  const m = convertManifest(stored, opts.format ?? "oci");
+  const mountFrom = mountSource(img, ref.registry, ref.repository);
+  for (const [kind, d] of [...m.layers.map((l) => ["blob", l] as const), ["config", m.config] as const]) {
+    const result = await withRetries(client, opts, () =>
+      pushBlob(client, ref.repository, {
+        digest: d.digest,
+        size: d.size,
+        path: blobPath(root, d.digest),
+      }, { mountFrom, chunkSize: opts.chunkSize }));
+    opts.onEvent?.({ type: "blob", kind, digest: d.digest, result });
+  }
+  opts.onEvent?.({ type: "writing-manifest" });
+  const bytes = m === stored
+    ? await Deno.readFile(blobPath(root, img.digest))
+    : new TextEncoder().encode(JSON.stringify(m));
+  const digest = await sha256Bytes(bytes);
+  await putManifest(client, ref.repository, ref.tag ?? ref.digest ?? "latest", m.mediaType, bytes);
+  return { digest };
+}
+
+/** Pushes the image `source` (name or ID) of the store at `root` to `destination` (default: its own name). */
+export async function pushImage(
+  root: string,
+  source: string,
+  destination: string | undefined,
+  opts: PushOptions = {},
+): Promise<PushResult> {
+  const img = await resolveImage(root, source);
+  const dest = parseDestination(destination ?? source);
+  if (dest.transport === "docker") {
+    if (dest.ref.digest && !dest.ref.tag) throw new UsageError("cannot push to a digest reference");
+    return await pushToRegistry(root, img, dest.ref, opts);
+  }
+  const item: SaveItem = { image: img, names: dest.ref ? [dest.ref] : [] };
+  if (dest.transport === "oci") {
+    await writeOciDir(root, dest.path, [item]);
+    return { digest: img.digest };
+  }
+  if (dest.transport === "docker-archive") {
+    const names = dest.ref ? [refOf(dest.ref).toString()] : [];
+    await writeFileFromChunks(dest.path, saveArchive(root, [{ image: img, names }], "docker-archive"));
+  } else {
+    await writeFileFromChunks(dest.path, saveArchive(root, [item], "oci-archive"));
+  }
+  return {};
+}

@@ -1,0 +1,236 @@
+/**
+ * `save`: images of the store → a docker-archive (the `docker save` layout: `manifest.json`, `repositories`,
+ * `<config>.json`, one uncompressed `<diff_id>.tar` per layer) or an oci-archive (an OCI image layout in a
+ * tar), streamed: a layer is never held in memory (a compressed layer is decompressed twice, once to learn
+ * its size for the tar header, once to write it).
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import type { ImageConfig, ImageManifest } from "../oci/manifest.ts";
+import { MediaType } from "../oci/media_types.ts";
+import { parseReference } from "../oci/reference.ts";
+import { blobChunks, readBlob } from "../store/blobs.ts";
+import { type ImageRecord, readImageConfig, readManifest, resolveImage } from "../store/images.ts";
+import { tempName } from "../store/atomic.ts";
+import { decompress, syncDecompression } from "../unpack/compress.ts";
+import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
+import { layerCompression } from "../oci/media_types.ts";
+
+/** Archive formats `save` writes. */
+export type ArchiveFormat = "docker-archive" | "oci-archive";
+
+/** One image to save and the names to record for it. */
+export interface SaveItem {
+  /** The image. */
+  image: ImageRecord;
+  /** Full names written into the archive (`RepoTags` / `ref.name`). */
+  names: string[];
+}
+
+/** Progress of a save, for a caller that prints. */
+export type SaveEvent = { type: "blob"; digest: string; size: number };
+
+const MTIME = { sec: 0, nsec: 0 };
+const enc = new TextEncoder();
+
+function fileEntry(
+  name: string,
+  body: Uint8Array | (() => AsyncIterable<Uint8Array>),
+  size: number,
+): TarWriteEntry {
+  return { name, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: MTIME, size, body };
+}
+
+/**
+ * The images named by `args`. Without `multi`, as podman, the first argument is the image and the others
+ * are further names to record for it; with `multi` every argument is an image. An argument that is a name
+ * records that name; an ID records every name of the image.
+ */
+export async function resolveSaveItems(root: string, args: string[], multi: boolean): Promise<SaveItem[]> {
+  const named = async (arg: string): Promise<SaveItem> => {
+    const image = await resolveImage(root, arg);
+    const id = arg.replace(/^sha256:/, "");
+    if (/^[a-f0-9]{3,64}$/.test(id) && image.id.startsWith(id)) return { image, names: [...image.names] };
+    const full = parseReference(arg).toString();
+    const exact = image.names.find((n) => n === full);
+    return { image, names: [exact ?? image.names.find((n) => n.endsWith(arg)) ?? full] };
+  };
+  if (multi) return await Promise.all(args.map(named));
+  const first = await named(args[0]);
+  for (const extra of args.slice(1)) {
+    let full: string;
+    try {
+      full = parseReference(extra).toString();
+    } catch {
+      throw new PodError(`invalid image name "${extra}"`, { code: "USAGE" });
+    }
+    if (!first.names.includes(full)) first.names.push(full);
+  }
+  return [first];
+}
+
+/** Size of a layer once decompressed (reads it through once). */
+async function uncompressedSize(root: string, digest: string, kind: "gzip" | "zstd"): Promise<number> {
+  let n = 0;
+  for await (const c of decompress(blobChunks(root, digest, syncDecompression()), kind)) n += c.length;
+  return n;
+}
+
+async function* dockerEntries(
+  root: string,
+  items: SaveItem[],
+  onEvent?: (e: SaveEvent) => void,
+): AsyncGenerator<TarWriteEntry> {
+  const written = new Set<string>();
+  const manifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
+  const repositories: Record<string, Record<string, string>> = {};
+  for (const { image, names } of items) {
+    const [m, c]: [ImageManifest, ImageConfig] = await Promise.all([
+      readManifest(root, image),
+      readImageConfig(root, image),
+    ]);
+    const layers: string[] = [];
+    for (const [i, l] of m.layers.entries()) {
+      const diffId = c.rootfs.diff_ids[i];
+      if (!diffId) {
+        throw new PodError(`image ${image.id.slice(0, 12)}: config has no diff_id for layer ${i + 1}`);
+      }
+      const name = `${diffId.slice(7)}.tar`;
+      layers.push(name);
+      if (written.has(name)) continue;
+      written.add(name);
+      const kind = layerCompression(l.mediaType);
+      const size = kind === "none" ? l.size : await uncompressedSize(root, l.digest, kind);
+      onEvent?.({ type: "blob", digest: l.digest, size: l.size });
+      // each chunk is written out before the next is read: one reused buffer (unless the stream decompressor,
+      // which keeps its input, is in use)
+      const reuse = kind === "none" || syncDecompression();
+      const body = () =>
+        kind === "none"
+          ? blobChunks(root, l.digest, true)
+          : decompress(blobChunks(root, l.digest, reuse), kind);
+      yield fileEntry(name, body, size);
+    }
+    const cfgName = `${image.configDigest.slice(7)}.json`;
+    if (!written.has(cfgName)) {
+      written.add(cfgName);
+      const bytes = await readBlob(root, image.configDigest);
+      yield fileEntry(cfgName, bytes, bytes.length);
+    }
+    manifest.push({ Config: cfgName, RepoTags: names, Layers: layers });
+    for (const n of names) {
+      const colon = n.lastIndexOf(":");
+      (repositories[n.slice(0, colon)] ??= {})[n.slice(colon + 1)] = layers.at(-1)?.slice(0, 64) ?? "";
+    }
+  }
+  const mbytes = enc.encode(JSON.stringify(manifest));
+  yield fileEntry("manifest.json", mbytes, mbytes.length);
+  const rbytes = enc.encode(JSON.stringify(repositories));
+  yield fileEntry("repositories", rbytes, rbytes.length);
+}
+
+/** The OCI layout of `items`: its blobs (digest, size) and its `index.json`. */
+export async function ociLayoutOf(
+  root: string,
+  items: SaveItem[],
+): Promise<{ blobs: { digest: string; size: number }[]; index: Uint8Array }> {
+  const blobs = new Map<string, number>();
+  const manifests: unknown[] = [];
+  for (const { image, names } of items) {
+    const m = await readManifest(root, image);
+    for (const d of [m.config, ...m.layers]) blobs.set(d.digest, d.size);
+    blobs.set(image.digest, image.manifest.size);
+    const desc = { mediaType: image.manifest.mediaType, digest: image.digest, size: image.manifest.size };
+    if (!names.length) manifests.push(desc);
+    for (const n of names) {
+      manifests.push({ ...desc, annotations: { "org.opencontainers.image.ref.name": n } });
+    }
+  }
+  const index = enc.encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
+  return { blobs: [...blobs].map(([digest, size]) => ({ digest, size })), index };
+}
+
+async function* ociEntries(
+  root: string,
+  items: SaveItem[],
+  onEvent?: (e: SaveEvent) => void,
+): AsyncGenerator<TarWriteEntry> {
+  const { blobs, index } = await ociLayoutOf(root, items);
+  const layout = enc.encode(JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  yield fileEntry("oci-layout", layout, layout.length);
+  yield { name: "blobs", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: MTIME };
+  yield { name: "blobs/sha256", type: "dir", mode: 0o755, uid: 0, gid: 0, mtime: MTIME };
+  for (const b of blobs) {
+    onEvent?.({ type: "blob", digest: b.digest, size: b.size });
+    yield fileEntry(`blobs/sha256/${b.digest.slice(7)}`, () => blobChunks(root, b.digest, true), b.size);
+  }
+  yield fileEntry("index.json", index, index.length);
+}
+
+/** The archive of `items` in `format`, as a stream of tar bytes. */
+export function saveArchive(
+  root: string,
+  items: SaveItem[],
+  format: ArchiveFormat,
+  onEvent?: (e: SaveEvent) => void,
+): AsyncIterable<Uint8Array> {
+  return writeTar(
+    format === "docker-archive" ? dockerEntries(root, items, onEvent) : ociEntries(root, items, onEvent),
+  );
+}
+
+/** Writes `chunks` to `path` atomically (a temp file beside it, fsync, rename). */
+export async function writeFileFromChunks(
+  path: string,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
+  const tmp = `${dir}/${tempName("save")}`;
+  const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+  try {
+    for await (const c of chunks) {
+      let off = 0;
+      while (off < c.length) off += await f.write(c.subarray(off));
+    }
+    await f.syncData();
+    f.close();
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    try {
+      f.close();
+    } catch { /* closed */ }
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Writes (or adds to) an OCI layout directory `dir`: the blobs (copied, skipped when present) and one
+ * `index.json` entry per name (replacing an entry of the same name).
+ */
+export async function writeOciDir(root: string, dir: string, items: SaveItem[]): Promise<void> {
+  const { blobs, index } = await ociLayoutOf(root, items);
+  await Deno.mkdir(`${dir}/blobs/sha256`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/oci-layout`, JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  for (const b of blobs) {
+    const dest = `${dir}/blobs/sha256/${b.digest.slice(7)}`;
+    if (await Deno.lstat(dest).then((s) => s.isFile && s.size === b.size, () => false)) continue;
+    await writeFileFromChunks(dest, blobChunks(root, b.digest, true));
+  }
+  type Entry = { annotations?: Record<string, string> };
+  const fresh = JSON.parse(new TextDecoder().decode(index)) as { manifests: Entry[] };
+  let old: Entry[] = [];
+  try {
+    old = (JSON.parse(await Deno.readTextFile(`${dir}/index.json`)).manifests ?? []) as Entry[];
+  } catch { /* new layout */ }
+  const ref = (e: Entry) => e.annotations?.["org.opencontainers.image.ref.name"];
+  const names = new Set(fresh.manifests.map(ref).filter((n) => n !== undefined));
+  // an unnamed entry is replaced by nothing: it stays
+  const manifests = [...old.filter((e) => !names.has(ref(e) ?? "")), ...fresh.manifests];
+  await writeFileFromChunks(
+    `${dir}/index.json`,
+    [enc.encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }))],
+  );
+}
