@@ -181,7 +181,7 @@ Deno.test("checkTree: reports an upward import and a cycle with file and line", 
 });
 
 Deno.test("the repository has no import cycles, and every file belongs to a layer", () => {
-  const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+  const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
   const problems = checkTree(root).filter((p) => p.startsWith("import cycle") || p.includes("no layer"));
   assertEquals(problems, []);
 });

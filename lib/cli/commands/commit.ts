@@ -51,7 +51,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
   if (p.flags.squash) throw new UsageError("--squash is not supported");
   if (p.flags.format !== "oci") throw new UsageError(`unsupported format "${p.flags.format}": only oci`);
   await ensureStore(g.root);
-  const { commitContainer } = await import("../../image/commit.ts");
+  const { commitContainer } = await import("../../container/commit.ts");
   const quiet = p.flags.quiet === true;
   if (!quiet) console.error("Getting image source signatures");
   const r = await commitContainer(g.root, p.args[0], {

@@ -11,9 +11,9 @@ import { MediaType } from "../oci/media_types.ts";
 import { containerPaths, getContainer } from "../store/containers.ts";
 import { claimBlobs } from "../store/gc.ts";
 import { readImageConfig, readManifest, resolveImage } from "../store/images.ts";
-import { applyChanges } from "./changes.ts";
-import { commitUpperDir } from "./commit_layer.ts";
-import { localImageName, registerNewImage } from "./new_image.ts";
+import { applyChanges } from "../image/changes.ts";
+import { commitUpperDir } from "../image/commit_layer.ts";
+import { localImageName, registerNewImage } from "../image/new_image.ts";
 
 /** Options of {@link commitContainer}. */
 export interface CommitOptions {
@@ -58,7 +58,7 @@ export async function commitContainer(
   const id = rec.config.id;
   let paused = false;
   if ((opts.pause ?? true) && rec.state.status === "running") {
-    const { setPaused } = await import("../container/lifecycle.ts");
+    const { setPaused } = await import("./lifecycle.ts");
     await setPaused(root, id, true);
     paused = true;
   }
@@ -69,7 +69,7 @@ export async function commitContainer(
       layer = await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0);
     } finally {
       if (paused) {
-        const { setPaused } = await import("../container/lifecycle.ts");
+        const { setPaused } = await import("./lifecycle.ts");
         await setPaused(root, id, false).catch(() => {});
       }
     }
