@@ -1,31 +1,39 @@
 /**
  * `deno task bench`: starts one local `docker-registry` (tests/helpers/registry.ts), then runs the pull
- * benchmark (`bench_pull.ts`, pushes its own big fixtures) and the runtime benchmark (`bench_runtime.ts`, pushes
- * the busybox fixture) against it. Benchmarks print numbers and ratios; they never assert.
+ * benchmark (`bench_pull.ts`, pushes its own big fixtures), the runtime benchmark (`bench_runtime.ts`, pushes
+ * the busybox fixture) and the hot-path benchmark (`bench_hot.ts`: empty script, exec from the checkout and the
+ * bundle, rootless `run --rm` against podman, interleaved) against it. Benchmarks print numbers and ratios; they
+ * never assert.
  *
- *     deno run -A scripts/bench.ts [--pull] [--runtime] [other flags of the two scripts]
+ *     deno run -A scripts/bench.ts [--pull] [--runtime] [--hot] [other flags of the three scripts]
  *
- * Without `--pull`/`--runtime` both run.
+ * Without `--pull`/`--runtime`/`--hot` all three run.
  * @module
  */
 
 import { startRegistry } from "../tests/helpers/registry.ts";
 import { main as benchPull } from "./bench_pull.ts";
 import { main as benchRuntime } from "./bench_runtime.ts";
+import { main as benchHot } from "./bench_hot.ts";
 
 const pull = Deno.args.includes("--pull");
 const runtime = Deno.args.includes("--runtime");
-const both = !pull && !runtime;
+const hot = Deno.args.includes("--hot");
+const all = !pull && !runtime && !hot;
 const reg = await startRegistry({ logLevel: "error" });
 try {
   console.log(`registry ${reg.host} (docker-registry pid ${reg.pid})`);
-  if (both || pull) {
+  if (all || pull) {
     console.log("\n######## pull ########");
     await benchPull(reg);
   }
-  if (both || runtime) {
+  if (all || runtime) {
     console.log("\n######## runtime ########");
     await benchRuntime(reg);
+  }
+  if (all || hot) {
+    console.log("\n######## hot paths ########");
+    await benchHot(reg);
   }
 } finally {
   await reg.stop();

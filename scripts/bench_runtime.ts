@@ -22,14 +22,16 @@ import { lookupUser, rootlessAvailable, TEST_USER } from "../tests/helpers/rootl
 
 const dec = new TextDecoder();
 
-function argStr(name: string, def: string): string {
+/** The value of `--name` on the command line, else `def`. */
+export function argStr(name: string, def: string): string {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 ? Deno.args[i + 1] : def;
 }
-const argNum = (name: string, def: number) => Number(argStr(name, String(def)));
+/** The number of `--name` on the command line, else `def`. */
+export const argNum = (name: string, def: number) => Number(argStr(name, String(def)));
 
 /** A command to spawn. */
-interface Cmd {
+export interface Cmd {
   cmd: string;
   args: string[];
   env: Record<string, string>;
@@ -37,7 +39,7 @@ interface Cmd {
 }
 
 /** One engine (pod or podman) in one mode (root or rootless). */
-interface Engine {
+export interface Engine {
   name: string;
   build: (args: string[]) => Promise<Cmd>;
   /** Extra flags for run/create (podman's network/ulimits). */
@@ -47,14 +49,16 @@ interface Engine {
   cleanup: () => Promise<void>;
 }
 
-interface Out {
+/** A finished command: wall ms, exit code, output. */
+export interface Out {
   ms: number;
   code: number;
   stdout: string;
   stderr: string;
 }
 
-async function exec(c: Cmd): Promise<Out> {
+/** Spawns `c` (clean environment, stdin /dev/null) and times it. */
+export async function exec(c: Cmd): Promise<Out> {
   const t0 = performance.now();
   const o = await new Deno.Command(c.cmd, {
     args: c.args,
@@ -69,7 +73,8 @@ async function exec(c: Cmd): Promise<Out> {
   return { ms, code: o.code, stdout: dec.decode(o.stdout), stderr: dec.decode(o.stderr) };
 }
 
-async function run(e: Engine, args: string[], check = true): Promise<Out> {
+/** `exec` of `e`'s command for `args`; throws on a non-zero exit when `check`. */
+export async function run(e: Engine, args: string[], check = true): Promise<Out> {
   const o = await exec(await e.build(args));
   if (check && o.code !== 0) {
     throw new Error(`${e.name} ${args.join(" ")} → ${o.code}: ${o.stderr.trim().slice(-1500)}`);
@@ -77,7 +82,8 @@ async function run(e: Engine, args: string[], check = true): Promise<Out> {
   return o;
 }
 
-function median(xs: number[]): number {
+/** The median (NaN of none). */
+export function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -86,7 +92,8 @@ function median(xs: number[]): number {
 
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-async function podEngine(user: string | undefined): Promise<Engine> {
+/** pod in a temp store, as root or as `user`. */
+export async function podEngine(user: string | undefined): Promise<Engine> {
   const h: TempPodHome = await tempPodHome(user ? { user } : {});
   return {
     name: "pod",
@@ -98,14 +105,15 @@ async function podEngine(user: string | undefined): Promise<Engine> {
 }
 
 /** crun refuses hybrid cgroup hosts with controllers on the v2 hierarchy; runc copes. */
-async function podmanRuntime(): Promise<string | undefined> {
+export async function podmanRuntime(): Promise<string | undefined> {
   const ctl = await Deno.readTextFile("/sys/fs/cgroup/unified/cgroup.controllers").catch(() => "");
   if (ctl.trim() === "") return undefined;
   const runc = await Deno.stat("/usr/bin/runc").then(() => true, () => false);
   return runc ? "runc" : undefined;
 }
 
-async function podmanEngine(user: string | undefined, runtime: string | undefined): Promise<Engine> {
+/** podman in a temp store (its own --root/--runroot), as root or as `user`. */
+export async function podmanEngine(user: string | undefined, runtime: string | undefined): Promise<Engine> {
   const root = await Deno.makeTempDir({ prefix: "pod-bench-podman-" });
   const u = user ? await lookupUser(user) : null;
   const dirs = [`${root}/root`, `${root}/run`, `${root}/xdg`, `${root}/home`];

@@ -1,0 +1,171 @@
+/**
+ * Hot-path benchmark: start-up costs side by side, each row's runs interleaved round by round with the others
+ * (the machine is shared: medians of many alternating runs, not one block after another).
+ *
+ *     deno run -A scripts/bench_hot.ts [--rounds 30] [--before DIR]
+ *
+ * Rows: an empty Deno script with pod's own `deno run` flags (the floor), `pod exec c true` from the checkout
+ * and from the one-file build (`deno task bundle`, `dist/pod.js`), and `run --rm img true` rootless (the test
+ * user) with `--network host` for pod and podman. `--before DIR` adds the same pod rows for another checkout
+ * (e.g. `git archive <rev> | tar -x -C DIR`), interleaved with these, so one run prints before and after.
+ * Each checkout's bundle is built first with its own `deno task bundle`. Prints medians, the exec deltas over
+ * the empty script and the run --rm ratio against their targets; never asserts.
+ * @module
+ */
+
+import {
+  argNum,
+  argStr,
+  type Cmd,
+  type Engine,
+  exec,
+  median,
+  podEngine,
+  podmanEngine,
+  podmanRuntime,
+  run,
+} from "./bench_runtime.ts";
+import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
+import { busybox } from "../tests/helpers/fixtures.ts";
+import { CLI_PATH, REPO_ROOT } from "../tests/helpers/pod.ts";
+import { rootlessAvailable, TEST_USER } from "../tests/helpers/rootless.ts";
+
+/** One timed row: a label and the command it runs each round. */
+interface Row {
+  label: string;
+  cmd: () => Promise<Cmd>;
+  ms: number[];
+}
+
+/**
+ * `e`'s pod command for `args`, pointed at checkout `dir`: its `cli.ts` with its `deno.json`, or its bundle
+ * (`dist/pod.js`, run as a user would: `deno run -A` without a config).
+ */
+async function podAt(e: Engine, args: string[], dir: string, bundle: boolean): Promise<Cmd> {
+  const c = await e.build(args);
+  const mapped = c.args.flatMap((a) => {
+    if (a === `--config=${REPO_ROOT}/deno.json`) {
+      return bundle ? ["--no-config"] : [`--config=${dir}/deno.json`];
+    }
+    if (a === CLI_PATH) return [bundle ? `${dir}/dist/pod.js` : `${dir}/cli.ts`];
+    return [a];
+  });
+  return { ...c, args: mapped };
+}
+
+async function bundle(dir: string): Promise<void> {
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "bundle"],
+    cwd: dir,
+    env: { DENO_NO_UPDATE_CHECK: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!o.success) throw new Error(`deno task bundle in ${dir}: ${new TextDecoder().decode(o.stderr)}`);
+}
+
+const f0 = (x: number) => Number.isNaN(x) ? "-" : x.toFixed(0);
+const f1 = (x: number) => Number.isNaN(x) ? "-" : x.toFixed(1);
+
+/** Runs the hot-path rows against `shared` (a running registry) or a registry of its own. */
+export async function main(shared?: Registry): Promise<void> {
+  const rounds = argNum("rounds", 30);
+  const before = Deno.args.includes("--before") ? argStr("before", "") : undefined;
+  const dirs: [string, string][] = [
+    ["", REPO_ROOT],
+    ...(before ? [["before ", before] as [string, string]] : []),
+  ];
+  const rootless = await rootlessAvailable();
+  const havePodman =
+    (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "null" }).output()).success;
+  for (const [, dir] of dirs) await bundle(dir);
+
+  const reg = shared ?? await startRegistry({ logLevel: "error" });
+  const cleanups: (() => Promise<void>)[] = [];
+  const empty = await Deno.makeTempFile({ prefix: "pod-bench-empty-", suffix: ".ts" });
+  cleanups.push(() => Deno.remove(empty));
+  try {
+    const img = await busybox(reg);
+    const root = await podEngine(undefined);
+    cleanups.push(root.cleanup);
+    await run(root, ["pull", "-q", img.ref]);
+    await run(root, [
+      "run",
+      "-d",
+      "--name",
+      "c",
+      img.ref,
+      "sh",
+      "-c",
+      "trap 'exit 0' TERM; sleep 100000 & wait",
+    ]);
+    cleanups.push(() => run(root, ["rm", "-f", "-t", "0", "c"], false).then(() => {}));
+
+    const rows: Row[] = [];
+    const row = (label: string, cmd: () => Promise<Cmd>) => rows.push({ label, cmd, ms: [] });
+    row("empty Deno script", async () => {
+      const c = await root.build(["x"]);
+      return { ...c, args: c.args.map((a) => a === CLI_PATH ? empty : a).slice(0, -1) };
+    });
+    for (const [tag, dir] of dirs) {
+      row(`${tag}pod exec c true (checkout)`, () => podAt(root, ["exec", "c", "true"], dir, false));
+      row(`${tag}pod exec c true (bundle)`, () => podAt(root, ["exec", "c", "true"], dir, true));
+    }
+    if (rootless) {
+      const pe = await podEngine(TEST_USER);
+      cleanups.push(pe.cleanup);
+      await run(pe, ["pull", "-q", img.ref]);
+      const args = ["run", "--rm", "--network", "host", img.ref, "true"];
+      for (const [tag, dir] of dirs) {
+        row(`${tag}pod run --rm rootless, host net`, () => podAt(pe, args, dir, false));
+      }
+      if (havePodman) {
+        const me = await podmanEngine(TEST_USER, await podmanRuntime());
+        cleanups.push(me.cleanup);
+        await run(me, ["pull", "-q", "--tls-verify=false", img.ref]);
+        const flags = ["--network=host", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"];
+        row("podman run --rm rootless, host net", () => me.build(["run", "--rm", ...flags, img.ref, "true"]));
+      }
+    } else console.log(`rootless rows skipped (not root, or ${TEST_USER}/newuidmap/subuid missing)`);
+
+    console.log(`\nhot paths: ${rounds} rounds, rows interleaved …`);
+    for (let i = -1; i < rounds; i++) {
+      for (const r of rows) {
+        const o = await exec(await r.cmd());
+        if (o.code !== 0) throw new Error(`${r.label} → ${o.code}: ${o.stderr.trim().slice(-1500)}`);
+        if (i >= 0) r.ms.push(o.ms); // round -1 warms the caches
+      }
+    }
+    const med = (label: string) => median(rows.find((r) => r.label === label)?.ms ?? []);
+    const w = Math.max(...rows.map((r) => r.label.length));
+    console.log(`\n== hot paths (median ms of ${rounds}) ==`);
+    for (const r of rows) {
+      const s = [...r.ms].sort((a, b) => a - b);
+      const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+      console.log(
+        `${r.label.padEnd(w)}  ${f1(median(r.ms)).padStart(6)}   (p10 ${f0(q(0.1))}, p90 ${f0(q(0.9))})`,
+      );
+    }
+    const floor = med("empty Deno script");
+    console.log("");
+    for (const [tag] of dirs) {
+      const dc = med(`${tag}pod exec c true (checkout)`) - floor;
+      const db = med(`${tag}pod exec c true (bundle)`) - floor;
+      console.log(
+        `${tag}exec − empty script: checkout +${f1(dc)} ms (target ≤ +6), bundle +${
+          f1(db)
+        } ms (target ≤ +10)`,
+      );
+      const pm = med("podman run --rm rootless, host net");
+      const ratio = med(`${tag}pod run --rm rootless, host net`) / pm;
+      if (!Number.isNaN(ratio)) {
+        console.log(`${tag}run --rm rootless host net, pod/podman: ${ratio.toFixed(2)} (target ≤ 0.55)`);
+      }
+    }
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch((e) => console.log(`cleanup: ${e}`));
+    if (!shared) await reg.stop();
+  }
+}
+
+if (import.meta.main) await main();
