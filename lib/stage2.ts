@@ -316,6 +316,7 @@ export async function stage2Main(specPath: string): Promise<never> {
     Deno.writeTextFileSync(files.pid, `${hostPid}\n`);
     writeAll(fifo, enc.encode(`pid ${hostPid}\n`));
     if (spec.namespaces.user && Deno.uid() !== 0) becomeNamespaceRoot();
+    else if (spec.namespaces.user) clearInheritableCaps(); // an early start's ambient ones (unshare --keep-caps)
     mount(null, "/", null, MS.REC | MS.PRIVATE);
     if (spec.prepare) await (spec.overlay ? buildTree(spec, hostPid) : prepareRootfs(spec));
     // an overlay root is mounted before the process is resolved (stage 1 reads it); a vfs rootfs may still

@@ -111,14 +111,10 @@ export function launchNamespaces(c: Pick<ContainerConfig, "namespaces" | "userns
  */
 export async function startEarly(root: string, o: NamespaceOptions): Promise<Prelaunched | undefined> {
   try {
-    const [{ prelaunch }, { tempName }] = await Promise.all([
-      import("../ns/prelaunch.ts"),
-      import("../store/atomic.ts"),
-    ]);
+    const { prelaunch } = await import("../ns/prelaunch.ts");
     const ns = launchNamespaces(await namespacesFor(o));
-    const tmp = storePaths(root).tmp;
-    if (!(await pathExists(tmp))) return undefined; // a new store: the run pulls first anyway
-    return prelaunch(ns, `${tmp}/${tempName("stage2")}`, !o.rm); // kept containers log their output
+    if (!(await pathExists(storePaths(root).tmp))) return undefined; // a new store: the run pulls first anyway
+    return prelaunch(ns, !o.rm); // kept containers log their output
   } catch (e) {
     debug(`no early start: ${e instanceof Error ? e.message : e}`);
     return undefined;

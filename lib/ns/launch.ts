@@ -182,9 +182,6 @@ export async function launch(
       return code;
     });
     if (pre.exited()) exited = true;
-    // a stage 2 that died meanwhile: the write fails, and its status says why
-    await pre.specIn.write(new TextEncoder().encode(JSON.stringify(spec) + "\n")).catch(() => {});
-    await pre.specIn.close().catch(() => {});
   } else if (io.mode === "foreground") {
     const child = spawnForeground(cmd, io.stdin && !io.tty ? "inherit" : "null", !!logPath);
     if (logPath) output = child;
@@ -210,8 +207,12 @@ export async function launch(
   const forward = (sig: Deno.Signal) => () => pid && sendSignal(pid, signalNumber(sig));
   const listeners: [Deno.Signal, () => void][] = [];
   try {
-    if (pre) await pre.ready;
-    else if (syncFifo) await mapAndRelease(unsharePid, spec, syncFifo, status, () => exited);
+    if (pre) {
+      await pre.ready; // with a user namespace, the spec is what lets stage 2 go on once its maps are written
+      // a stage 2 that died meanwhile: the write fails, and its status says why
+      await pre.specIn.write(new TextEncoder().encode(JSON.stringify(spec) + "\n")).catch(() => {});
+      await pre.specIn.close().catch(() => {});
+    } else if (syncFifo) await mapAndRelease(unsharePid, spec, syncFifo, status, () => exited);
     if (io.mode === "foreground") {
       for (const s of FORWARDED) listeners.push([s, forward(s)]);
       if (relay) listeners.push(["SIGWINCH", () => relay.resize()]);

@@ -6,13 +6,11 @@
  * @module
  */
 
-import { mkfifo } from "./fs.ts";
 import { checkHelpers } from "./helpers_check.ts";
-import { sendSignal } from "./signals.ts";
 import type { LaunchSpec } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
 import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
-import { mapAndRelease } from "./userns.ts";
+import { waitUserNs, writeMaps } from "./userns.ts";
 
 /** Namespaces and id maps: what an early stage 2 is started with (see {@link prelaunch}). */
 export type PrelaunchNs = Pick<LaunchSpec, "namespaces" | "uidMap" | "gidMap">;
@@ -34,7 +32,7 @@ export interface PrelaunchParts {
   unsharePid: number;
   status: Promise<number>;
   exited: () => boolean;
-  /** Rootless: the maps written and stage 2 let go (rejects when that failed). */
+  /** With a user namespace: its maps written (rejects when that failed; stage 2 then gets EOF). */
   ready: Promise<void>;
 }
 
@@ -44,37 +42,25 @@ export function prelaunchKey(ns: PrelaunchNs, logged: boolean): string {
 }
 
 /**
- * Starts stage 2 ahead of its spec (see {@link Prelaunched}); rootless, `dir` (a fresh temp dir, removed once
- * the maps are written) holds the sync fifo. `logged`: its output is piped, for a launch with a `logPath`.
+ * Starts stage 2 ahead of its spec (see {@link Prelaunched}); with a user namespace, its maps are written
+ * meanwhile (`ready`). `logged`: its output is piped, for a launch with a `logPath`.
  */
-export function prelaunch(ns: PrelaunchNs, dir: string, logged = false): Prelaunched {
+export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
   checkHelpers({ rootless: ns.namespaces.user && Deno.uid() !== 0, detached: false });
-  const syncFifo = ns.namespaces.user ? `${dir}/sync.fifo` : undefined;
-  if (syncFifo) {
-    Deno.mkdirSync(dir, { mode: 0o700 });
-    mkfifo(syncFifo, 0o600);
-  }
-  const removeDir = () => {
-    if (!syncFifo) return;
-    try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch { /* gone */ }
-  };
-  let child: Deno.ChildProcess;
-  try {
-    child = spawnForeground(unshareCommand(ns, stage2Command("-"), syncFifo), "piped", logged);
-  } catch (e) {
-    removeDir();
-    throw e;
-  }
+  // with a user namespace there is no sync wait: stage 2 is exec'd at once, unmapped, its capabilities kept
+  // as ambient ones, so Deno starts while the maps are written; its spec, sent once they are, lets it go on
+  const cmd = unshareCommand(ns, stage2Command("-"), undefined, Deno.uid(), ns.namespaces.user);
+  const child = spawnForeground(cmd, "piped", logged);
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
     return exitCodeOf(s);
   });
-  const ready = syncFifo ? mapAndRelease(child.pid, ns, syncFifo, status, () => exited) : Promise.resolve();
-  ready.then(removeDir, removeDir);
+  const ready = ns.namespaces.user
+    ? waitUserNs(child.pid, () => exited).then(() => writeMaps(child.pid, ns))
+    : Promise.resolve();
   const specIn = child.stdin.getWriter();
+  ready.catch(() => specIn.close().catch(() => {})); // no maps: EOF, stage 2 exits
   let taken = false;
   return {
     key: prelaunchKey(ns, logged),
@@ -86,8 +72,6 @@ export function prelaunch(ns: PrelaunchNs, dir: string, logged = false): Prelaun
         child.stdout.cancel().catch(() => {});
         child.stderr.cancel().catch(() => {});
       }
-      if (syncFifo && !exited) sendSignal(child.pid, 9); // maybe still waiting for its maps
-      removeDir();
     },
     take: () => {
       if (taken) return undefined;

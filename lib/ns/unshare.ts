@@ -21,12 +21,14 @@ export function unshareCommand(
   stage2: string[],
   syncFifo?: string,
   uid = Deno.uid(),
+  keepCaps = needsKeepCaps(spec.uidMap, uid),
 ): string[] {
   const ns = spec.namespaces;
   const cmd = ["unshare"];
   if (ns.user) cmd.push("--user");
-  // stage 2 must be given capabilities through the exec when the user is not the namespace's root (keep-id)
-  if (ns.user && needsKeepCaps(spec.uidMap, uid)) cmd.push("--keep-caps");
+  // stage 2 must be given capabilities through the exec when the user is not the namespace's root (keep-id),
+  // or when it is exec'd before its maps are written (an early start, lib/ns/prelaunch.ts)
+  if (ns.user && keepCaps) cmd.push("--keep-caps");
   cmd.push("--mount");
   if (ns.pid) cmd.push("--pid");
   if (ns.uts) cmd.push("--uts");
