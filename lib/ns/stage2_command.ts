@@ -3,6 +3,9 @@
  * @module
  */
 
+/** `deno` flags of stage 2: its dynamic imports (e.g. lib/unpack) load only when they run, as in deno.json. */
+const STAGE2_RUN = ["run", "-A", "-q", "--no-config", "--unstable-lazy-dynamic-imports"];
+
 /**
  * The command that runs stage 2 with the spec at `specPath` (`-`: from its stdin, an early start): from a
  * source checkout, `stage2.ts` itself (it imports only what it needs); from a bundle or a `jsr:` URL, the
@@ -16,8 +19,8 @@ export function stage2Command(specPath: string): string[] {
     const path = decodeURIComponent(url.pathname);
     try {
       Deno.statSync(path);
-      return [exe, "run", "-A", "-q", "--no-config", path, specPath];
+      return [exe, ...STAGE2_RUN, path, specPath];
     } catch { /* bundled: no stage2.ts beside this code */ }
   }
-  return [exe, "run", "-A", "-q", "--no-config", Deno.mainModule, "__stage2", specPath];
+  return [exe, ...STAGE2_RUN, Deno.mainModule, "__stage2", specPath];
 }
