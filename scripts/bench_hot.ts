@@ -30,11 +30,26 @@ import { busybox } from "../tests/helpers/fixtures.ts";
 import { CLI_PATH, REPO_ROOT } from "../tests/helpers/pod.ts";
 import { rootlessAvailable, TEST_USER } from "../tests/helpers/rootless.ts";
 
-/** One timed row: a label and the command it runs each round. */
+/** One timed row: a label and the command it runs each round; wall and CPU ms of each run. */
 interface Row {
   label: string;
   cmd: () => Promise<Cmd>;
   ms: number[];
+  cpu: number[];
+}
+
+let rusage: Deno.DynamicLibrary<{ getrusage: { parameters: ["i32", "buffer"]; result: "i32" } }> | undefined;
+
+/**
+ * User + system CPU ms of this process's waited-for children so far (`getrusage(RUSAGE_CHILDREN)`): the
+ * difference around one run is what its whole process tree used, a steadier measure than wall time on a
+ * busy machine (it does not count time spent waiting for a core).
+ */
+function childrenCpuMs(): number {
+  rusage ??= Deno.dlopen("libc.so.6", { getrusage: { parameters: ["i32", "buffer"], result: "i32" } });
+  const buf = new BigInt64Array(18); // struct rusage: ru_utime, ru_stime (timeval: sec, usec), …
+  rusage.symbols.getrusage(-1, new Uint8Array(buf.buffer));
+  return Number(buf[0] + buf[2]) * 1000 + Number(buf[1] + buf[3]) / 1000;
 }
 
 /**
@@ -102,7 +117,7 @@ export async function main(shared?: Registry): Promise<void> {
     cleanups.push(() => run(root, ["rm", "-f", "-t", "0", "c"], false).then(() => {}));
 
     const rows: Row[] = [];
-    const row = (label: string, cmd: () => Promise<Cmd>) => rows.push({ label, cmd, ms: [] });
+    const row = (label: string, cmd: () => Promise<Cmd>) => rows.push({ label, cmd, ms: [], cpu: [] });
     row("empty Deno script", async () => {
       const c = await root.build(["x"]);
       return { ...c, args: c.args.map((a) => a === CLI_PATH ? empty : a).slice(0, -1) };
@@ -131,36 +146,53 @@ export async function main(shared?: Registry): Promise<void> {
     console.log(`\nhot paths: ${rounds} rounds, rows interleaved …`);
     for (let i = -1; i < rounds; i++) {
       for (const r of rows) {
-        const o = await exec(await r.cmd());
+        const cmd = await r.cmd();
+        const c0 = childrenCpuMs();
+        const o = await exec(cmd);
+        const cpu = childrenCpuMs() - c0;
         if (o.code !== 0) throw new Error(`${r.label} → ${o.code}: ${o.stderr.trim().slice(-1500)}`);
-        if (i >= 0) r.ms.push(o.ms); // round -1 warms the caches
+        if (i >= 0) { // round -1 warms the caches
+          r.ms.push(o.ms);
+          r.cpu.push(cpu);
+        }
       }
     }
-    const med = (label: string) => median(rows.find((r) => r.label === label)?.ms ?? []);
+    const stat = (label: string, k: "ms" | "cpu", p = 0.5) => {
+      const s = [...rows.find((r) => r.label === label)?.[k] ?? []].sort((a, b) => a - b);
+      return s.length ? (p === 0.5 ? median(s) : s[Math.min(s.length - 1, Math.floor(p * s.length))]) : NaN;
+    };
     const w = Math.max(...rows.map((r) => r.label.length));
-    console.log(`\n== hot paths (median ms of ${rounds}) ==`);
+    console.log(
+      `\n== hot paths, ${rounds} rounds: wall ms (median, p10) and CPU ms of the process tree (median) ==`,
+    );
     for (const r of rows) {
-      const s = [...r.ms].sort((a, b) => a - b);
-      const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+      const cols = [f1(stat(r.label, "ms")), f0(stat(r.label, "ms", 0.1)), f1(stat(r.label, "cpu"))];
       console.log(
-        `${r.label.padEnd(w)}  ${f1(median(r.ms)).padStart(6)}   (p10 ${f0(q(0.1))}, p90 ${f0(q(0.9))})`,
+        `${r.label.padEnd(w)}  ${cols[0].padStart(7)}  ${cols[1].padStart(5)}  ${cols[2].padStart(7)}`,
       );
     }
-    const floor = med("empty Deno script");
     console.log("");
+    const delta = (label: string, k: "ms" | "cpu", p = 0.5) =>
+      stat(label, k, p) - stat("empty Deno script", k, p);
     for (const [tag] of dirs) {
-      const dc = med(`${tag}pod exec c true (checkout)`) - floor;
-      const db = med(`${tag}pod exec c true (bundle)`) - floor;
-      console.log(
-        `${tag}exec − empty script: checkout +${f1(dc)} ms (target ≤ +6), bundle +${
-          f1(db)
-        } ms (target ≤ +10)`,
-      );
-      const pm = med("podman run --rm rootless, host net");
-      const ratio = med(`${tag}pod run --rm rootless, host net`) / pm;
-      if (!Number.isNaN(ratio)) {
-        console.log(`${tag}run --rm rootless host net, pod/podman: ${ratio.toFixed(2)} (target ≤ 0.55)`);
+      for (const [what, target] of [["checkout", 6], ["bundle", 10]] as const) {
+        const l = `${tag}pod exec c true (${what})`;
+        console.log(
+          `${tag}exec (${what}) − empty script: wall +${f1(delta(l, "ms"))} ms (p10 +${
+            f1(delta(l, "ms", 0.1))
+          }), ` +
+            `CPU +${f1(delta(l, "cpu"))} ms; target ≤ +${target} ms`,
+        );
       }
+    }
+    for (const [tag] of dirs) {
+      const l = `${tag}pod run --rm rootless, host net`, pm = "podman run --rm rootless, host net";
+      const ratio = (k: "ms" | "cpu", p = 0.5) => f1(stat(l, k, p) / stat(pm, k, p) * 100);
+      if (Number.isNaN(stat(pm, "ms"))) continue;
+      console.log(
+        `${tag}run --rm rootless host net, pod/podman: wall ${ratio("ms")}% (p10 ${ratio("ms", 0.1)}%), ` +
+          `CPU ${ratio("cpu")}%; target ≤ 55%`,
+      );
     }
   } finally {
     for (const c of cleanups.reverse()) await c().catch((e) => console.log(`cleanup: ${e}`));

@@ -129,6 +129,8 @@ export interface PodOptions {
   cwd?: string;
   /** Kill after this many ms (SIGTERM, then SIGKILL 2 s later). Default 120000. */
   timeoutMs?: number;
+  /** Run this entry (e.g. the bundle's `pod.js`) instead of the checkout's `cli.ts`, without the repo's deno.json. */
+  entry?: string;
 }
 
 /** Result of {@linkcode pod}. */
@@ -215,7 +217,9 @@ export async function podCommand(args: string[], opts: PodOptions): Promise<PodC
   const debug = Deno.env.get("POD_DEBUG");
   if (debug) env.POD_DEBUG = debug;
   Object.assign(env, opts.env ?? {});
-  const denoArgs = ["run", "-A", "--no-lock", `--config=${REPO_ROOT}/deno.json`, CLI_PATH, ...args];
+  const denoArgs = opts.entry
+    ? ["run", "-A", "--no-lock", "--no-config", opts.entry, ...args]
+    : ["run", "-A", "--no-lock", `--config=${REPO_ROOT}/deno.json`, CLI_PATH, ...args];
   const cwd = opts.cwd ?? home;
   if (!user) return { cmd: Deno.execPath(), args: denoArgs, env, cwd };
   return {

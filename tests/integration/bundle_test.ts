@@ -1,0 +1,93 @@
+/**
+ * The one-file build (`deno task bundle`, scripts/bundle.ts) works on its own: built into a temp dir, its
+ * `pod.js` runs containers as root and rootless — stage 2 then starts from the bundle (`pod.js __stage2`) —
+ * and `exec` loads only its own chunks, not every command.
+ */
+import assert from "node:assert/strict";
+import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
+import { bundle } from "../../scripts/bundle.ts";
+import type { TempPodHome } from "../helpers/pod.ts";
+
+function suite(mode: Mode) {
+  return busyboxSuite(mode, async ({ h, img }, t) => {
+    const dir = await Deno.makeTempDir({ prefix: "pod-bundle-" });
+    try {
+      await Deno.chmod(dir, 0o755); // the rootless test user runs it
+      await bundle(dir);
+      await checks(mode, h, img.ref, dir, t);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+async function checks(
+  mode: Mode,
+  h: TempPodHome,
+  ref: string,
+  dir: string,
+  t: Deno.TestContext,
+): Promise<void> {
+  const entry = `${dir}/pod.js`;
+  const chunks = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".js")).length;
+  assert.ok(chunks > 10, `the bundle is split into chunks (${chunks} files)`);
+
+  await t.step("run --rm: output and exit code through a stage 2 started from the bundle", async () => {
+    const r = await h.pod(["run", "--rm", ref, "sh", "-c", "echo hi; exit 3"], { entry });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, "hi\n");
+    assert.equal((await h.pod(["run", "--rm", ref, "nosuchcmd"], { entry })).code, 127);
+  });
+
+  await t.step("run -d, exec, rm -f", async () => {
+    const d = await h.pod(["run", "-d", "--name", "b", ref, "sleep", "1000"], { entry });
+    assert.equal(d.code, 0, d.stderr);
+    const e = await h.pod(["exec", "b", "sh", "-c", "echo in; exit 5"], { entry });
+    assert.equal(e.code, 5, e.stderr);
+    assert.equal(e.stdout, "in\n");
+    const ps = await h.pod(["ps", "--format", "{{.Names}}"], { entry });
+    assert.equal(ps.stdout.trim(), "b", ps.stderr);
+    assert.equal((await h.pod(["rm", "-f", "-t", "0", "b"], { entry })).code, 0);
+  });
+
+  if (mode === "root") {
+    await t.step("exec loads only its own chunks", async () => {
+      await h.pod(["run", "-d", "--name", "c", ref, "sleep", "1000"], { entry });
+      const st = await Deno.makeTempFile({ prefix: "pod-bundle-strace-" });
+      const home = h.home;
+      const o = await new Deno.Command("strace", {
+        args: [
+          "-f",
+          "-qq",
+          "-e",
+          "trace=openat",
+          "-o",
+          st,
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--no-config",
+          entry,
+          "exec",
+          "c",
+          "true",
+        ],
+        env: { POD_HOME: home, DENO_NO_UPDATE_CHECK: "1" },
+        stdout: "null",
+        stderr: "piped",
+      }).output().catch(() => undefined);
+      if (!o) return; // no strace here
+      const opened = new Set(
+        [...Deno.readTextFileSync(st).matchAll(/"([^"]+\.js)"/g)].map((m) => m[1]).filter((p) =>
+          p.startsWith(dir)
+        ),
+      );
+      await Deno.remove(st);
+      assert.ok(o.success, new TextDecoder().decode(o.stderr));
+      assert.ok(opened.size < chunks / 2, `exec opened ${opened.size} of ${chunks} files`);
+      await h.pod(["rm", "-f", "-t", "0", "c"], { entry });
+    });
+  }
+}
+
+await testRootAndRootless("one-file bundle", suite);
