@@ -197,6 +197,8 @@ export interface ForegroundIO {
   stdin: boolean;
   /** Without `-t`: also write the output to the container's log (for `pod logs`; not for `run --rm`). */
   log?: boolean;
+  /** The caller removes the container as soon as this returns (`run --rm`): its exit is not recorded first. */
+  removing?: boolean;
 }
 
 /**
@@ -271,7 +273,7 @@ async function runForeground(
     throw e;
   }
   await started?.catch(() => {});
-  await recordExit(root, id, code);
+  if (!io.removing) await recordExit(root, id, code);
   return code;
 }
 
