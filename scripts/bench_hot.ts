@@ -2,11 +2,12 @@
  * Hot-path benchmark: start-up costs side by side, each row's runs interleaved round by round with the others
  * (the machine is shared: medians of many alternating runs, not one block after another).
  *
- *     deno run -A scripts/bench_hot.ts [--rounds 30] [--before DIR]
+ *     deno run -A scripts/bench_hot.ts [--rounds 30] [--before DIR] [--pull-mb 20]
  *
  * Rows: an empty Deno script with pod's own `deno run` flags (the floor), `pod exec c true` from the checkout
  * and from the one-file build (`deno task bundle`, `dist/pod.js`), and `run --rm img true` rootless (the test
- * user) with `--network host` for pod and podman. `--before DIR` adds the same pod rows for another checkout
+ * user) with `--network host` for pod and podman, and (as a check that nothing else got slower) `pod pull` of a
+ * `--pull-mb` MiB image into a fresh store. `--before DIR` adds the same pod rows for another checkout
  * (e.g. `git archive <rev> | tar -x -C DIR`), interleaved with these, so one run prints before and after.
  * Each checkout's bundle is built first with its own `deno task bundle`. Prints medians, the exec deltas over
  * the empty script and the run --rm ratio against their targets; never asserts.
@@ -26,8 +27,8 @@ import {
   run,
 } from "./bench_runtime.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
-import { busybox } from "../tests/helpers/fixtures.ts";
-import { CLI_PATH, REPO_ROOT } from "../tests/helpers/pod.ts";
+import { bigImage, busybox } from "../tests/helpers/fixtures.ts";
+import { CLI_PATH, removeTree, REPO_ROOT } from "../tests/helpers/pod.ts";
 import { rootlessAvailable, TEST_USER } from "../tests/helpers/rootless.ts";
 
 /** One timed row: a label and the command it runs each round; wall and CPU ms of each run. */
@@ -36,6 +37,8 @@ interface Row {
   cmd: () => Promise<Cmd>;
   ms: number[];
   cpu: number[];
+  /** Run after each timed run, untimed (e.g. removing a fresh store). */
+  after?: () => Promise<void>;
 }
 
 let rusage: Deno.DynamicLibrary<{ getrusage: { parameters: ["i32", "buffer"]; result: "i32" } }> | undefined;
@@ -85,6 +88,7 @@ const f1 = (x: number) => Number.isNaN(x) ? "-" : x.toFixed(1);
 /** Runs the hot-path rows against `shared` (a running registry) or a registry of its own. */
 export async function main(shared?: Registry): Promise<void> {
   const rounds = argNum("rounds", 30);
+  const pullMb = argNum("pull-mb", 20);
   const before = Deno.args.includes("--before") ? argStr("before", "") : undefined;
   const dirs: [string, string][] = [
     ["", REPO_ROOT],
@@ -117,7 +121,8 @@ export async function main(shared?: Registry): Promise<void> {
     cleanups.push(() => run(root, ["rm", "-f", "-t", "0", "c"], false).then(() => {}));
 
     const rows: Row[] = [];
-    const row = (label: string, cmd: () => Promise<Cmd>) => rows.push({ label, cmd, ms: [], cpu: [] });
+    const row = (label: string, cmd: () => Promise<Cmd>, after?: () => Promise<void>) =>
+      rows.push({ label, cmd, ms: [], cpu: [], after });
     row("empty Deno script", async () => {
       const c = await root.build(["x"]);
       return { ...c, args: c.args.map((a) => a === CLI_PATH ? empty : a).slice(0, -1) };
@@ -125,6 +130,19 @@ export async function main(shared?: Registry): Promise<void> {
     for (const [tag, dir] of dirs) {
       row(`${tag}pod exec c true (checkout)`, () => podAt(root, ["exec", "c", "true"], dir, false));
       row(`${tag}pod exec c true (bundle)`, () => podAt(root, ["exec", "c", "true"], dir, true));
+    }
+    if (pullMb > 0) {
+      // pull + unpack into a fresh store each time (removed after the run, untimed)
+      const big = await bigImage(reg, pullMb, { repo: `test/hot${pullMb}` });
+      for (const [tag, dir] of dirs) {
+        let store = "";
+        const pull = async () => {
+          store = await Deno.makeTempDir({ prefix: "pod-bench-pull-" });
+          const c = await podAt(root, ["pull", "-q", big.ref], dir, false);
+          return { ...c, env: { ...c.env, POD_HOME: store } };
+        };
+        row(`${tag}pod pull ${pullMb} MiB (fresh store)`, pull, () => removeTree(store));
+      }
     }
     if (rootless) {
       const pe = await podEngine(TEST_USER);
@@ -150,6 +168,7 @@ export async function main(shared?: Registry): Promise<void> {
         const c0 = childrenCpuMs();
         const o = await exec(cmd);
         const cpu = childrenCpuMs() - c0;
+        await r.after?.();
         if (o.code !== 0) throw new Error(`${r.label} → ${o.code}: ${o.stderr.trim().slice(-1500)}`);
         if (i >= 0) { // round -1 warms the caches
           r.ms.push(o.ms);
