@@ -197,8 +197,6 @@ export interface ForegroundIO {
   stdin: boolean;
   /** Without `-t`: also write the output to the container's log (for `pod logs`; not for `run --rm`). */
   log?: boolean;
-  /** The caller removes the container as soon as this returns (`run --rm`): its exit is not recorded first. */
-  removing?: boolean;
 }
 
 /**
@@ -273,7 +271,7 @@ async function runForeground(
     throw e;
   }
   await started?.catch(() => {});
-  if (!io.removing) await recordExit(root, id, code);
+  await recordExit(root, id, code);
   return code;
 }
 

@@ -67,7 +67,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     code = await start.startForeground(
       g.root,
       id,
-      { tty: !!o.tty, stdin: !!o.interactive, log: !o.rm, removing: !!o.rm },
+      { tty: !!o.tty, stdin: !!o.interactive, log: !o.rm },
       early,
     );
   } finally {
