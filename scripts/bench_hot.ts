@@ -2,14 +2,14 @@
  * Hot-path benchmark: start-up costs side by side, each row's runs interleaved round by round with the others
  * (the machine is shared: medians of many alternating runs, not one block after another).
  *
- *     deno run -A scripts/bench_hot.ts [--rounds 30] [--before DIR] [--pull-mb 20]
+ *     deno run -A scripts/bench_hot.ts [--rounds 30] [--before DIR] [--pull-mb 20] [--only REGEX]
  *
  * Rows: an empty Deno script with pod's own `deno run` flags (the floor), `pod exec c true` from the checkout
  * and from the one-file build (`deno task bundle`, `dist/pod.js`), and `run --rm img true` rootless (the test
  * user) with `--network host` for pod and podman, and (as a check that nothing else got slower) `pod pull` of a
  * `--pull-mb` MiB image into a fresh store. `--before DIR` adds the same pod rows for another checkout
  * (e.g. `git archive <rev> | tar -x -C DIR`), interleaved with these, so one run prints before and after.
- * Each checkout's bundle is built first with its own `deno task bundle`. Prints medians, the exec deltas over
+ * `--only` keeps the rows whose label matches (and the empty script). Each checkout's bundle is built first with its own `deno task bundle`. Prints medians, the exec deltas over
  * the empty script and the run --rm ratio against their targets; never asserts.
  * @module
  */
@@ -161,6 +161,14 @@ export async function main(shared?: Registry): Promise<void> {
       }
     } else console.log(`rootless rows skipped (not root, or ${TEST_USER}/newuidmap/subuid missing)`);
 
+    const only = Deno.args.includes("--only") ? new RegExp(argStr("only", "")) : undefined;
+    if (only) {
+      rows.splice(
+        0,
+        rows.length,
+        ...rows.filter((r) => r.label === "empty Deno script" || only.test(r.label)),
+      );
+    }
     console.log(`\nhot paths: ${rounds} rounds, rows interleaved …`);
     for (let i = -1; i < rounds; i++) {
       for (const r of rows) {
@@ -196,6 +204,7 @@ export async function main(shared?: Registry): Promise<void> {
     for (const [tag] of dirs) {
       for (const [what, target] of [["checkout", 6], ["bundle", 10]] as const) {
         const l = `${tag}pod exec c true (${what})`;
+        if (Number.isNaN(stat(l, "ms"))) continue;
         console.log(
           `${tag}exec (${what}) − empty script: wall +${f1(delta(l, "ms"))} ms (p10 +${
             f1(delta(l, "ms", 0.1))
