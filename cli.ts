@@ -2,22 +2,26 @@
  * pod's command-line entry: `deno run -A cli.ts <command> [options] [args]`.
  *
  * Global options come before the command. The command module is imported lazily, so `pod exec`
- * or `pod ps` load only what they use. Every error ends as one line on stderr and podman's exit code.
+ * or `pod ps` load only what they use (lib/cli/output.ts too: help and errors load it when they print).
+ * Every error ends as `Error: <message>` on stderr, its hint on the next line (`See 'pod run --help'`),
+ * and podman's exit code.
  * @module
  */
 
-import { describeError, PodError } from "./lib/errors.ts";
-import { helpText, parseArgs } from "./lib/cli/flags.ts";
-import type { CommandModule } from "./lib/cli/registry.ts";
-import { aliases, commands, groups } from "./lib/cli/registry.ts";
-import { isDebug, setLogLevel } from "./lib/log.ts";
+import { PodError, UsageError } from "./lib/errors.ts";
+import { type Command, helpText, parseArgs } from "./lib/cli/flags.ts";
+import { aliases, commands, groups, loadCommand } from "./lib/cli/registry.ts";
+import { setLogLevel } from "./lib/log.ts";
 import { storeRoot } from "./lib/store/paths.ts";
 
-const enc = new TextEncoder();
-
-function out(s: string): void {
-  Deno.stdout.writeSync(enc.encode(s));
+async function out(s: string): Promise<void> {
+  (await import("./lib/cli/output.ts")).out(s);
 }
+
+const TOP_HINT = "See 'pod --help'";
+
+/** Where lib/cli/output.ts, once loaded, leaves its `flushOutput` (so this file need not load it). */
+const FLUSH_OUTPUT = Symbol.for("pod.cli.flushOutput");
 
 /** The name pod was called by: argv[0]'s basename (`lilipod` symlink), or `POD_ARGV0`, else `pod`. */
 function programName(): string {
@@ -35,7 +39,7 @@ async function topHelp(): Promise<string> {
   const rows: [string, string][] = [];
   for (const [name, load] of Object.entries(commands)) {
     try {
-      rows.push([name, (await load()).spec.summary]);
+      rows.push([name, (await loadCommand(load)).spec.summary]);
     } catch { /* a command not built yet */ }
   }
   for (const [name, g] of Object.entries(groups)) rows.push([name, g.summary]);
@@ -62,7 +66,7 @@ async function topHelp(): Promise<string> {
 }
 
 /** Resolves argv to a command module and its own words. */
-async function resolveCommand(argv: string[]): Promise<{ mod: CommandModule; rest: string[] } | undefined> {
+async function resolveCommand(argv: string[]): Promise<{ cmd: Command; rest: string[] } | undefined> {
   let name = argv[0];
   let rest = argv.slice(1);
   if (groups[name]) {
@@ -70,7 +74,7 @@ async function resolveCommand(argv: string[]): Promise<{ mod: CommandModule; res
     const sub = rest[0];
     if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
       const names = Object.keys(g.sub).sort();
-      out(
+      await out(
         `${g.summary}\n\nUsage:\n  pod ${name} [command]\n\nAvailable Commands:\n${
           names.map((n) => `  ${n}`).join("\n")
         }\n`,
@@ -78,17 +82,22 @@ async function resolveCommand(argv: string[]): Promise<{ mod: CommandModule; res
       return undefined;
     }
     const target = g.sub[sub];
-    if (!target) throw new PodError(`unrecognized command \`pod ${name} ${sub}\``);
+    if (!target) {
+      throw new UsageError(
+        `unrecognized command \`pod ${name} ${sub}\``,
+        `Try 'pod ${name} --help' for more information`,
+      );
+    }
     rest = rest.slice(1);
-    if (typeof target !== "string") return { mod: await target(), rest };
+    if (typeof target !== "string") return { cmd: await loadCommand(target), rest };
     name = target;
   }
   name = aliases[name] ?? name;
   const load = commands[name];
   if (!load) {
-    throw new PodError(`unrecognized command \`pod ${name}\`\nTry 'pod --help' for more information`);
+    throw new UsageError(`unrecognized command \`pod ${name}\``, "Try 'pod --help' for more information");
   }
-  return { mod: await load(), rest };
+  return { cmd: await loadCommand(load), rest };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -97,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
   while (argv.length && argv[0].startsWith("-")) {
     const a = argv.shift()!;
     if (a === "--help" || a === "-h") {
-      out(await topHelp());
+      await out(await topHelp());
       return 0;
     }
     if (a === "--version" || a === "-v") argv.unshift("version");
@@ -105,12 +114,12 @@ async function main(argv: string[]): Promise<number> {
       setLogLevel(a.includes("=") ? a.slice(a.indexOf("=") + 1) : (argv.shift() ?? ""));
     } else if (a === "--root" || a.startsWith("--root=")) {
       root = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv.shift();
-      if (!root) throw new PodError("flag needs an argument: --root");
+      if (!root) throw new UsageError("flag needs an argument: --root", TOP_HINT);
     } else if (a === "--debug" || a === "-D") setLogLevel("debug");
-    else throw new PodError(`unknown flag: ${a}\nSee 'pod --help'`);
+    else throw new UsageError(`unknown flag: ${a}`, TOP_HINT);
   }
   if (argv.length === 0) {
-    out(await topHelp());
+    await out(await topHelp());
     return 0;
   }
   if (argv[0] === "__stage2") {
@@ -119,25 +128,28 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === "help") {
     if (argv.length === 1) {
-      out(await topHelp());
+      await out(await topHelp());
       return 0;
     }
     argv = [...argv.slice(1), "--help"];
   }
   const found = await resolveCommand(argv);
   if (!found) return 0;
-  const { mod, rest } = found;
+  const { cmd, rest } = found;
   if (rest.includes("--help") || rest.includes("-h")) {
     // only when it is a flag of pod's, not part of a container's command line
-    const cut = mod.spec.stopAtFirstArg ? rest.findIndex((w) => !w.startsWith("-")) : -1;
+    const cut = cmd.spec.stopAtFirstArg ? rest.findIndex((w) => !w.startsWith("-")) : -1;
     const ours = cut < 0 ? rest : rest.slice(0, cut);
-    if (ours.includes("--help") || ours.includes("-h") && !mod.spec.flags.some((f) => f.short === "h")) {
-      out(helpText(mod.spec));
+    if (ours.includes("--help") || ours.includes("-h") && !cmd.spec.flags.some((f) => f.short === "h")) {
+      await out(helpText(cmd.spec));
       return 0;
     }
   }
-  const parsed = parseArgs(mod.spec, rest);
-  return await mod.run(parsed, { root: storeRoot(undefined, root), argv0: programName() });
+  const parsed = parseArgs(cmd.spec, rest);
+  const code = await cmd.run(parsed, { root: storeRoot(undefined, root), argv0: programName() });
+  // a `--format` template still rendering (loaded on demand) is written before the exit
+  await (globalThis as { [FLUSH_OUTPUT]?: () => Promise<void> })[FLUSH_OUTPUT]?.();
+  return code;
 }
 
 if (import.meta.main) {
@@ -145,11 +157,8 @@ if (import.meta.main) {
   try {
     code = await main(Deno.args.slice());
   } catch (err) {
-    const msg = describeError(err);
-    const line = (err instanceof PodError ? err.message : msg).split("\n")[0];
     try {
-      Deno.stderr.writeSync(enc.encode(`Error: ${line}\n`));
-      if (isDebug() && err instanceof Error && err.stack) Deno.stderr.writeSync(enc.encode(err.stack + "\n"));
+      (await import("./lib/cli/output.ts")).printError(err);
     } catch { /* stderr closed */ }
     code = err instanceof PodError ? err.exitCode : 125;
   }

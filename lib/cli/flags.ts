@@ -1,7 +1,24 @@
 /**
- * Command-line parsing with pflag/cobra semantics, as podman users expect:
- * `--flag=v`, `--flag v`, `-f v`, `-fv`, combined short booleans (`-it`), `--bool=false`, repeated flags
- * collected into arrays, `--` to end flags, and (for `run`/`create`/`exec`) flags end at the first argument.
+ * Command-line flags: how a command declares them ({@link defineCommand} with {@link bool}, {@link str},
+ * {@link int}, {@link strings}, the parsed values typed from the declaration) and how argv is parsed, with
+ * pflag/cobra semantics as podman users expect: `--flag=v`, `--flag v`, `-f v`, `-fv`, `-f=v`, combined short
+ * booleans (`-it`), `--bool=false`, negative numbers as values (`-t -1`), repeated flags collected into arrays,
+ * `--` to end flags, and (for `run`/`create`/`exec`) flags end at the first argument.
+ *
+ * @example A command
+ * ```ts
+ * import { bool, defineCommand, int } from "./flags.ts";
+ *
+ * export default defineCommand({
+ *   name: "stop",
+ *   usage: "pod stop [options] CONTAINER [CONTAINER...]",
+ *   summary: "Stop one or more containers",
+ *   flags: { all: bool("a", "Stop all running containers"), time: int("t", "Seconds to wait", { default: -1 }) },
+ *   run(flags, args) {
+ *     return flags.all && flags.time < 0 ? args.length : 0; // flags: { all: boolean; time: number }
+ *   },
+ * });
+ * ```
  * @module
  */
 
@@ -11,7 +28,7 @@ import { debug } from "../log.ts";
 /** The kinds of value a flag takes. `strings` may be repeated and collects every value. */
 export type FlagType = "bool" | "string" | "strings" | "int";
 
-/** One flag of a command. */
+/** One flag of a command, as the parser and `--help` see it. */
 export interface FlagSpec {
   /** Long name, without dashes (`tls-verify`). Parsed values are keyed by it. */
   name: string;
@@ -67,8 +84,191 @@ export interface Globals {
   argv0: string;
 }
 
+/** A runnable command: its spec and a runner of parsed argv. Both command styles load as this. */
+export interface Command {
+  /** The command's flags and help. */
+  spec: CommandSpec;
+  /** Runs the command on parsed argv; resolves to the exit code. */
+  run(p: Parsed, g: Globals): Promise<number>;
+}
+
+/** A command file in the older style: its spec and a runner of untyped parsed flags. */
+export interface CommandModule {
+  /** The command's flags and help. */
+  spec: CommandSpec;
+  /** Runs the command; resolves to the exit code. */
+  run(p: Parsed, g: Globals): Promise<number>;
+}
+
+/** What a file in `lib/cli/commands/` exports: a `default` {@link Command}, or `spec` and `run`. */
+export type CommandFile = { default: Command } | CommandModule;
+
+/** Imports a command file. */
+export type Loader = () => Promise<CommandFile>;
+
+/** Imports a command file and returns its {@link Command}, whichever style it is written in. */
+export async function loadCommand(load: Loader): Promise<Command> {
+  const file = await load();
+  return "default" in file ? file.default : { spec: file.spec, run: file.run };
+}
+
+// ---- declaring flags --------------------------------------------------------------------------------------
+
+/** A declared flag whose parsed value has type `T` (made by {@link bool}, {@link str}, {@link int}, {@link strings}). */
+export interface Flag<T> {
+  /** Value kind. */
+  readonly type: FlagType;
+  /** One-letter short name. */
+  readonly short?: string;
+  /** One-line help. */
+  readonly help: string;
+  /** Value when absent. */
+  readonly default?: T;
+  /** Not shown in help. */
+  readonly hidden?: boolean;
+  /** Accepted for compatibility, not acted on. */
+  readonly ignored?: boolean;
+  /** Long name when it is not the kebab-case of the key (`noheading` stays `noheading` anyway). */
+  readonly long?: string;
+  /** Type-level only: the parsed value's type. */
+  readonly value?: T;
+}
+
+/** Options of a declared flag besides its short name and help. */
+export interface FlagOptions {
+  /** Not shown in help (still accepted). */
+  hidden?: boolean;
+  /** Accepted for podman compatibility but not acted on. */
+  ignored?: boolean;
+  /** The long name, when it is not the kebab-case of the key. */
+  long?: string;
+}
+
+/** A command's flag declarations: key (camelCase; the long name is its kebab-case) → flag. */
+// deno-lint-ignore no-explicit-any
+export type FlagDecls = Record<string, Flag<any>>;
+
+/** The parsed values of a {@link FlagDecls}, keyed like it. */
+export type FlagValues<F extends FlagDecls> = {
+  -readonly [K in keyof F]: F[K] extends Flag<infer T> ? T : never;
+};
+
+type Args<O> = [help: string, opts?: O] | [short: string, help: string, opts?: O];
+
+function declare<T>(type: FlagType, a: unknown[], fallback?: T): Flag<T> {
+  const [short, help, opts] = typeof a[1] === "string"
+    ? [a[0] as string, a[1], a[2] as (FlagOptions & { default?: T }) | undefined]
+    : [undefined, a[0] as string, a[1] as (FlagOptions & { default?: T }) | undefined];
+  const d = opts?.default ?? fallback;
+  return {
+    type,
+    help,
+    ...(short ? { short } : {}),
+    ...(d !== undefined ? { default: d } : {}),
+    ...(opts?.hidden ? { hidden: true } : {}),
+    ...(opts?.ignored ? { ignored: true } : {}),
+    ...(opts?.long ? { long: opts.long } : {}),
+  };
+}
+
+/** A boolean flag (`-a`, `--all`, `--all=false`); false unless `default: true`. */
+export function bool(...a: Args<FlagOptions & { default?: boolean }>): Flag<boolean> {
+  return declare<boolean>("bool", a, false);
+}
+
+/** A string flag; `undefined` when absent unless it has a `default`. */
+export function str(short: string, help: string, opts: FlagOptions & { default: string }): Flag<string>;
+/** A string flag with a default. */
+export function str(help: string, opts: FlagOptions & { default: string }): Flag<string>;
+/** A string flag; `undefined` when absent. */
+export function str(short: string, help: string, opts?: FlagOptions): Flag<string | undefined>;
+/** A string flag; `undefined` when absent. */
+export function str(help: string, opts?: FlagOptions): Flag<string | undefined>;
+export function str(...a: unknown[]): Flag<string | undefined> {
+  return declare<string>("string", a);
+}
+
+/** An integer flag (negative values allowed: `-t -1`); `undefined` when absent unless it has a `default`. */
+export function int(short: string, help: string, opts: FlagOptions & { default: number }): Flag<number>;
+/** An integer flag with a default. */
+export function int(help: string, opts: FlagOptions & { default: number }): Flag<number>;
+/** An integer flag; `undefined` when absent. */
+export function int(short: string, help: string, opts?: FlagOptions): Flag<number | undefined>;
+/** An integer flag; `undefined` when absent. */
+export function int(help: string, opts?: FlagOptions): Flag<number | undefined>;
+export function int(...a: unknown[]): Flag<number | undefined> {
+  return declare<number>("int", a);
+}
+
+/** A repeatable string flag collecting every value (`-e A -e B` → `["A", "B"]`); `[]` when absent. */
+export function strings(...a: Args<FlagOptions & { default?: string[] }>): Flag<string[]> {
+  return declare<string[]>("strings", a);
+}
+
+/** The long name of a declared flag: its `long`, else the kebab-case of its key (`tlsVerify` → `tls-verify`). */
+export function longName(key: string, f: Flag<unknown>): string {
+  return f.long ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** What {@link defineCommand} takes: the spec's fields, the flag declarations and the typed runner. */
+export interface CommandDef<F extends FlagDecls> extends Omit<CommandSpec, "flags"> {
+  /** The flags, declared once; `run` receives their values typed from this. */
+  flags: F;
+  /** Runs the command; returns (or resolves to) the exit code. */
+  run(flags: FlagValues<F>, args: string[], g: Globals): Promise<number> | number;
+}
+
+/** A command made by {@link defineCommand}: a {@link Command} that also keeps its declarations. */
+export interface DefinedCommand<F extends FlagDecls> extends Command {
+  /** The flag declarations, to share with another command (`run` extends `create`'s). */
+  readonly flags: F;
+}
+
+/** Turns flag declarations into the parser's {@link FlagSpec}s. */
+export function flagSpecs(flags: FlagDecls): FlagSpec[] {
+  return Object.entries(flags).map(([key, f]) => {
+    const { long: _long, value: _value, ...rest } = f;
+    return { name: longName(key, f), ...rest };
+  });
+}
+
+/**
+ * Declares a command: its spec, its flags once, and a runner that receives the flags' values typed from the
+ * declaration (keyed like it), the positional arguments and the globals.
+ */
+export function defineCommand<F extends FlagDecls>(def: CommandDef<F>): DefinedCommand<F> {
+  const { flags, run, ...rest } = def;
+  const keys = Object.entries(flags).map(([key, f]) => [key, longName(key, f)] as const);
+  return {
+    flags,
+    spec: { ...rest, flags: flagSpecs(flags) },
+    run: async (p, g) => {
+      const values: Record<string, unknown> = {};
+      for (const [key, long] of keys) values[key] = p.flags[long];
+      return await run(values as FlagValues<F>, p.args, g);
+    },
+  };
+}
+
+// ---- parsing ----------------------------------------------------------------------------------------------
+
 const TRUE = new Set(["true", "1", "t", "T", "TRUE", "True"]);
 const FALSE = new Set(["false", "0", "f", "F", "FALSE", "False"]);
+
+/** `pod run`, `pod container prune`: the usage line's words before its options and arguments. */
+export function commandPath(spec: CommandSpec): string {
+  const words: string[] = [];
+  for (const w of spec.usage.split(" ")) {
+    if (!/^[a-z][a-z0-9-]*$/.test(w)) break;
+    words.push(w);
+  }
+  return words.length > 1 ? words.join(" ") : `pod ${spec.name}`;
+}
+
+/** podman's hint after a usage error: `See 'pod run --help'`. */
+export function helpHint(spec: CommandSpec): string {
+  return `See '${commandPath(spec)} --help'`;
+}
 
 function defaults(spec: CommandSpec): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -80,24 +280,30 @@ function defaults(spec: CommandSpec): Record<string, unknown> {
   return out;
 }
 
-function setValue(out: Record<string, unknown>, f: FlagSpec, raw: string, shown: string): void {
+function flagLabel(f: FlagSpec): string {
+  return f.short ? `-${f.short}, --${f.name}` : `--${f.name}`;
+}
+
+function setValue(out: Record<string, unknown>, f: FlagSpec, raw: string, hint: string): void {
+  const invalid = (fn: string) =>
+    new UsageError(
+      `invalid argument "${raw}" for "${flagLabel(f)}" flag: ${fn}: parsing "${raw}": invalid syntax`,
+      hint,
+    );
   switch (f.type) {
     case "bool":
       if (TRUE.has(raw)) out[f.name] = true;
       else if (FALSE.has(raw)) out[f.name] = false;
-      else throw new UsageError(`invalid argument "${raw}" for "${shown}" flag: parse error`);
+      else throw invalid("strconv.ParseBool");
       break;
-    case "int": {
-      if (!/^-?\d+$/.test(raw)) {
-        throw new UsageError(`invalid argument "${raw}" for "${shown}" flag: parse error`);
-      }
+    case "int":
+      if (!/^[+-]?\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw invalid("strconv.ParseInt");
       out[f.name] = Number(raw);
       break;
-    }
     case "strings": {
-      const list = (out[f.name] as string[] | undefined) ?? [];
-      list.push(raw);
-      out[f.name] = list;
+      const list = out[f.name];
+      if (Array.isArray(list)) list.push(raw);
+      else out[f.name] = [raw];
       break;
     }
     default:
@@ -105,7 +311,7 @@ function setValue(out: Record<string, unknown>, f: FlagSpec, raw: string, shown:
   }
 }
 
-/** Parses `argv` (the words after the command name) against `spec`. Throws {@link UsageError}. */
+/** Parses `argv` (the words after the command name) against `spec`. Throws {@link UsageError} with a hint. */
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   const byLong = new Map<string, FlagSpec>();
   const byShort = new Map<string, FlagSpec>();
@@ -113,6 +319,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     byLong.set(f.name, f);
     if (f.short) byShort.set(f.short, f);
   }
+  const hint = helpHint(spec);
   const flags = defaults(spec);
   const args: string[] = [];
   const given = new Set<string>();
@@ -132,41 +339,36 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
       const eq = a.indexOf("=");
       const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
       const f = byLong.get(name);
-      if (!f) {
-        throw new UsageError(
-          `unknown flag: --${name}\nSee '${spec.usage.split(" ")[0]} ${spec.name} --help'`,
-        );
-      }
+      if (!f) throw new UsageError(`unknown flag: --${name}`, hint);
       note(f);
-      if (eq >= 0) setValue(flags, f, a.slice(eq + 1), `--${name}`);
+      if (eq >= 0) setValue(flags, f, a.slice(eq + 1), hint);
       else if (f.type === "bool") flags[f.name] = true;
       else {
-        if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: --${name}`);
-        setValue(flags, f, argv[++i], `--${name}`);
+        if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: --${name}`, hint);
+        setValue(flags, f, argv[++i], hint);
       }
       continue;
     }
     if (a.startsWith("-") && a.length > 1) {
-      // a cluster of short flags: -it, -ePATH=x, -e=x, -t 5
+      // a cluster of short flags: -it, -ePATH=x, -e=x, -t 5, -t -1
       for (let j = 1; j < a.length; j++) {
         const c = a[j];
         const f = byShort.get(c);
-        if (!f) throw new UsageError(`unknown shorthand flag: '${c}' in ${a}`);
+        if (!f) throw new UsageError(`unknown shorthand flag: '${c}' in ${a}`, hint);
         note(f);
         if (f.type === "bool") {
           if (a[j + 1] === "=") {
-            setValue(flags, f, a.slice(j + 2), `-${c}`);
+            setValue(flags, f, a.slice(j + 2), hint);
             break;
           }
           flags[f.name] = true;
           continue;
         }
-        let rest = a.slice(j + 1);
-        if (rest.startsWith("=")) rest = rest.slice(1);
-        if (rest !== "" || a[j + 1] === "=") setValue(flags, f, rest, `-${c}`);
+        const rest = a.slice(j + 1);
+        if (rest !== "") setValue(flags, f, rest.startsWith("=") ? rest.slice(1) : rest, hint);
         else {
-          if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: '${c}' in ${a}`);
-          setValue(flags, f, argv[++i], `-${c}`);
+          if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: '${c}' in ${a}`, hint);
+          setValue(flags, f, argv[++i], hint);
         }
         break;
       }
@@ -182,8 +384,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
 
   if (spec.minArgs !== undefined && args.length < spec.minArgs) {
     throw new UsageError(
-      `"${spec.name}" requires at least ${spec.minArgs} argument${spec.minArgs === 1 ? "" : "s"}\n` +
-        `See '${spec.usage.split(" ")[0]} ${spec.name} --help'`,
+      `"${spec.name}" requires at least ${spec.minArgs} argument${spec.minArgs === 1 ? "" : "s"}`,
+      hint,
     );
   }
   if (spec.maxArgs !== undefined && args.length > spec.maxArgs) {
@@ -191,6 +393,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
       spec.maxArgs === 0
         ? `"${spec.name}" accepts no arguments`
         : `"${spec.name}" accepts at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? "" : "s"}`,
+      hint,
     );
   }
   return { flags, args, given };

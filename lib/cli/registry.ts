@@ -1,19 +1,13 @@
 /**
  * The command table: names → lazily imported modules, so a command loads only what it uses.
+ *
+ * A command file either exports `default defineCommand({…})` (typed flags, lib/cli/flags.ts) or, in the older
+ * style, `spec: CommandSpec` and `run(p: Parsed, g: Globals)`; {@link loadCommand} accepts both.
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "./flags.ts";
-
-/** What every file in `lib/cli/commands/` exports. */
-export interface CommandModule {
-  /** The command's flags and help. */
-  spec: CommandSpec;
-  /** Runs the command; resolves to the exit code. */
-  run(p: Parsed, g: Globals): Promise<number>;
-}
-
-type Loader = () => Promise<CommandModule>;
+export { type CommandFile, type CommandModule, loadCommand, type Loader } from "./flags.ts";
+import type { Loader } from "./flags.ts";
 
 /** Top-level commands, in the order `pod help` lists them. */
 export const commands: Record<string, Loader> = {

@@ -7,11 +7,12 @@
 
 import { NotFoundError, PodError, UsageError } from "../errors.ts";
 import { type ContainerStatus, listContainers, lookupContainerId } from "../store/containers.ts";
+import { printError, println } from "./output.ts";
 
-/** The slice of a parsed command line this needs (structurally `Parsed`). */
+/** The slice of a parsed command line this needs: `{ flags, args }` of a command (or an older `Parsed`). */
 export interface TargetArgs {
-  /** Flag values. */
-  flags: Record<string, unknown>;
+  /** Flag values (`all`, `latest` and the `ignoreFlag` are read). */
+  flags: { readonly [name: string]: unknown };
   /** Positional arguments. */
   args: string[];
 }
@@ -56,17 +57,17 @@ export async function forEachContainer(
     try {
       const id = t.id ?? await lookupContainerId(root, t.label);
       await fn(id);
-      if (print) console.log(t.label);
+      if (print) println(t.label);
     } catch (e) {
       if (e instanceof NotFoundError && ignore) continue;
       const err = e instanceof PodError ? e : new PodError(e instanceof Error ? e.message : String(e));
       if (!(e instanceof NotFoundError)) onlyMissing = false;
-      if (last) console.error(`Error: ${last.message}`);
+      if (last) printError(last);
       last = err;
     }
   }
   if (last) {
-    if (onlyMissing) throw new PodError(last.message, 1);
+    if (onlyMissing) throw new PodError(last.message, { code: last.code, hint: last.hint, exitCode: 1 });
     throw last;
   }
   return 0;

@@ -1,7 +1,7 @@
 /**
  * Reading k8s-file container logs (`<RFC3339Nano> stdout|stderr F|P <text>`) as records ({@link readLogs}:
- * stdout and stderr in order, `--since/--until/--tail`, `-f`), and printing them as `logs` does
- * ({@link printLogs}: `P` (partial) lines joined without a newline).
+ * stdout and stderr in order, `--since/--until/--tail`, `-f`). Prints nothing: `pod logs` writes the records
+ * (lib/cli/commands/logs.ts).
  * @module
  */
 
@@ -73,14 +73,6 @@ export interface LogReadOptions {
   pollMs?: number;
   /** Ends a follow. */
   signal?: AbortSignal;
-}
-
-/** `logs` options: what is read, and how it is printed. */
-export interface LogOptions extends LogReadOptions {
-  /** `-t`. */
-  timestamps?: boolean;
-  /** Prefix each line (several containers with `--names`). */
-  prefix?: string;
 }
 
 function keep(l: LogRecord, o: LogReadOptions): boolean {
@@ -166,19 +158,4 @@ export async function* readLogs(root: string, id: string, o: LogReadOptions = {}
   } finally {
     file?.close();
   }
-}
-
-const enc = new TextEncoder();
-
-function emit(l: LogRecord, o: LogOptions): void {
-  const head = (o.prefix ?? "") + (o.timestamps ? `${l.timestamp} ` : "");
-  const bytes = enc.encode(head + l.text + (l.partial ? "" : "\n"));
-  try {
-    (l.stream === "stdout" ? Deno.stdout : Deno.stderr).writeSync(bytes);
-  } catch { /* closed pipe */ }
-}
-
-/** Prints a container's logs (`pod logs`); with `follow`, keeps printing until it is no longer running. */
-export async function printLogs(root: string, id: string, o: LogOptions): Promise<void> {
-  for await (const l of readLogs(root, id, o)) emit(l, o);
 }

@@ -1,6 +1,6 @@
 /**
- * Pruning and disk usage: `container prune`, `image prune`, `system prune`, `system df`, and podman's
- * `[y/N]` confirmation prompt. An overlay container's own bytes are its upper dir (its image tree is
+ * Pruning and disk usage: `container prune`, `image prune`, `system prune`, `system df` (the `[y/N]`
+ * confirmation is the CLI's: lib/cli/prompt.ts). An overlay container's own bytes are its upper dir (its image tree is
  * shared); image trees nothing needs any more go with the containers and images pruned (lib/container/trees_gc.ts).
  * @module
  */
@@ -39,29 +39,6 @@ export async function parsePruneFilters(values: string[]): Promise<PruneFilter> 
     } else throw new UsageError(`invalid filter "${f}": supported are label, label! and until`);
   }
   return { match: (l, c) => checks.every((fn) => fn(l, c)) };
-}
-
-/**
- * Asks podman's question on stderr and reads one line from stdin; true only for `y`/`yes`. No stdin (EOF)
- * means no.
- */
-export async function confirm(warning: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  await Deno.stderr.write(enc.encode(`${warning}\nAre you sure you want to continue? [y/N] `));
-  const buf = new Uint8Array(1);
-  let line = "";
-  try {
-    for (;;) {
-      const n = await Deno.stdin.read(buf);
-      if (n === null || buf[0] === 0x0a) break;
-      line += String.fromCharCode(buf[0]);
-      if (line.length > 100) break;
-    }
-  } catch (e) {
-    debug(`reading the answer: ${e instanceof Error ? e.message : e}`);
-  }
-  await Deno.stderr.write(enc.encode("\n"));
-  return /^\s*y(es)?\s*$/i.test(line);
 }
 
 function notRunning(c: ContainerRecord): boolean {

@@ -1,13 +1,11 @@
 /**
- * `ps`: listing, filtering and sorting containers, and the rows podman prints (table, JSON, templates).
+ * `ps`: listing, filtering and sorting containers (the rows podman prints are lib/cli/views/ps.ts).
  * Loads nothing heavy.
  * @module
  */
 
 import { UsageError } from "../errors.ts";
 import { type ContainerRecord, listContainers } from "../store/containers.ts";
-import { psStatus, timeAgo } from "../format/units.ts";
-import { alignColumns } from "../format/table.ts";
 
 /** `ps` options. */
 export interface PsOptions {
@@ -129,86 +127,4 @@ export async function psList(root: string, o: PsOptions): Promise<ContainerRecor
     });
   }
   return list;
-}
-
-/** The fields of one `ps` row, named as podman's templates name them. */
-export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()): Record<string, unknown> {
-  const c = rec.config, s = rec.state;
-  let command = c.process.args.join(" ");
-  if (!noTrunc && command.length > 17) command = command.slice(0, 17) + "...";
-  const created = Date.parse(c.created);
-  return {
-    ID: noTrunc ? c.id : c.id.slice(0, 12),
-    Image: c.image.ref ?? c.image.name,
-    ImageID: c.image.id,
-    Command: command,
-    CreatedAt: new Date(created).toISOString(),
-    Created: Math.floor(created / 1000),
-    CreatedHuman: timeAgo(c.created, now),
-    RunningFor: timeAgo(c.created, now),
-    Status: statusText(rec, now),
-    State: s.status,
-    Names: c.name,
-    Ports: "",
-    Labels: c.labels,
-    Mounts: c.mounts.map((m) => m.destination),
-    Pid: s.pid,
-    ExitCode: s.exitCode,
-    Exited: s.status === "exited",
-    AutoRemove: c.autoRemove,
-    Networks: [],
-    Pod: "",
-    PodName: "",
-    Size: "",
-    StartedAt: s.startedAt,
-  };
-}
-
-/** podman's `ps --format json` object for one container. */
-export function psJson(rec: ContainerRecord): Record<string, unknown> {
-  const c = rec.config, s = rec.state;
-  const unix = (t: string) => (t.startsWith("0001-") ? 0 : Math.floor(Date.parse(t) / 1000));
-  return {
-    AutoRemove: c.autoRemove,
-    Command: c.process.args,
-    CreatedAt: timeAgo(c.created),
-    Exited: s.status === "exited",
-    ExitedAt: unix(s.finishedAt),
-    ExitCode: s.exitCode,
-    Id: c.id,
-    Image: c.image.ref ?? c.image.name,
-    ImageID: c.image.id,
-    IsInfra: false,
-    Labels: Object.keys(c.labels).length ? c.labels : null,
-    Mounts: c.mounts.map((m) => m.destination),
-    Names: [c.name],
-    Namespaces: {},
-    Networks: [],
-    Pid: s.pid,
-    Pod: "",
-    PodName: "",
-    Ports: null,
-    Size: null,
-    StartedAt: unix(s.startedAt),
-    State: s.status,
-    Status: statusText(rec),
-    Created: Math.floor(Date.parse(c.created) / 1000),
-  };
-}
-
-/** Lays rows out like podman's tabwriter (min width 12, padding 2); the first row is the header. */
-export function tabulate(rows: string[][]): string {
-  return alignColumns(rows.map((r) => r.join("\t") + "\n").join(""));
-}
-
-/** The STATUS column of `ps`: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created", "Paused"… */
-export function statusText(rec: ContainerRecord, now = Date.now()): string {
-  const s = rec.state;
-  return psStatus({
-    state: s.status,
-    startedAt: s.startedAt,
-    exitedAt: s.finishedAt,
-    exitCode: s.exitCode,
-    now,
-  });
 }

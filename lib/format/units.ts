@@ -78,7 +78,8 @@ export function humanDuration(ms: number): string {
 /** A point in time as accepted by the helpers: Date, epoch milliseconds or a parseable date string. */
 export type TimeInput = Date | number | string;
 
-function toMs(t: TimeInput): number {
+/** Milliseconds since the epoch of a {@link TimeInput}. */
+export function toMs(t: TimeInput): number {
   if (t instanceof Date) return t.getTime();
   if (typeof t === "number") return t;
   return new Date(t).getTime();
@@ -87,46 +88,6 @@ function toMs(t: TimeInput): number {
 /** `5 minutes ago` — podman's CREATED column: `HumanDuration(time.Since(t)) + " ago"`. */
 export function timeAgo(t: TimeInput, now: number = Date.now()): string {
   return `${humanDuration(now - toMs(t))} ago`;
-}
-
-/** Inputs of {@link psStatus}. */
-export interface PsStatusInput {
-  /** Container state: `created`, `running`, `exited`, `stopped`, `paused`, … */
-  state: string;
-  /** When the container last started (for `Up …`). */
-  startedAt?: TimeInput;
-  /** When it exited (for `Exited (n) … ago`). */
-  exitedAt?: TimeInput;
-  /** Exit code shown for exited containers. */
-  exitCode?: number;
-  /** Health check status (`healthy`, `starting`…), appended in parentheses when set. */
-  health?: string;
-  /** Reference time (default now). */
-  now?: number;
-}
-
-/**
- * podman ps STATUS: `Up 3 minutes`, `Exited (0) 2 seconds ago`, `Created`, `Paused`, and
- * ` (healthy)` appended when a health status is given.
- */
-export function psStatus(s: PsStatusInput): string {
-  const now = s.now ?? Date.now();
-  let out: string;
-  switch (s.state) {
-    case "running":
-      out = "Up " + humanDuration(now - toMs(s.startedAt ?? now));
-      break;
-    case "exited":
-    case "stopped":
-      out = `Exited (${s.exitCode ?? 0}) ${humanDuration(now - toMs(s.exitedAt ?? now))} ago`;
-      break;
-    case "configured":
-      out = "Created";
-      break;
-    default:
-      out = s.state.replace(/(^|[^0-9A-Za-z_])([a-z])/g, (_m, p, c) => p + c.toUpperCase());
-  }
-  return s.health ? `${out} (${s.health})` : out;
 }
 
 // ---------------------------------------------------------------------------------------------

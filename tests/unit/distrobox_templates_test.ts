@@ -7,13 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { HEADERS } from "../../lib/cli/commands/ps.ts";
+import { HEADERS, psRow } from "../../lib/cli/views/ps.ts";
 import { renderTemplateRows } from "../../lib/format/template/mod.ts";
 import { inspectRecord } from "../../lib/container/inspect.ts";
 import { etcRebinds, launchMounts } from "../../lib/container/launch_spec.ts";
 import { parseMountFlags } from "../../lib/container/mount_options.ts";
 import { buildEnv, parseLabels } from "../../lib/container/process_options.ts";
-import { psRow } from "../../lib/container/ps.ts";
 import type { ContainerMount, ContainerRecord, ContainerStatus } from "../../lib/store/containers.ts";
 
 const ROOT = "/var/lib/pod-test";

@@ -7,10 +7,10 @@ import {
   humanSize,
   parseGoDuration,
   parseInputTime,
-  psStatus,
   ramInBytes,
   timeAgo,
 } from "../../lib/format/units.ts";
+import { psStatus } from "../../lib/cli/views/ps.ts";
 
 const S = 1000;
 const M = 60 * S;

@@ -4,35 +4,26 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { type Command, type CommandSpec, defineCommand, loadCommand, type Loader } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
+import { out } from "../output.ts";
 
 /** The parts of lib/cli/registry.ts's command table the scripts are made of. */
 export interface CompletionTable {
   /** Top-level commands → their lazily loaded modules. */
-  commands: Record<string, () => Promise<{ spec: CommandSpec }>>;
+  commands: Record<string, Loader>;
   /** Subcommand groups (`container`, `image`, `system`) → their subcommand names. */
   groups: Record<string, { sub: Record<string, unknown> }>;
 }
 
-/** Flags and help. */
-export const spec: CommandSpec = {
-  name: "completion",
-  usage: "pod completion [options] bash|zsh|fish",
-  summary: "Generate shell autocompletions",
-  minArgs: 1,
-  maxArgs: 1,
-  flags: [],
-};
-
 async function specs(commands: CompletionTable["commands"]): Promise<CommandSpec[]> {
-  const out: CommandSpec[] = [];
+  const all: CommandSpec[] = [];
   for (const load of Object.values(commands)) {
     try {
-      out.push((await load()).spec);
+      all.push((await loadCommand(load)).spec);
     } catch { /* not built */ }
   }
-  return out;
+  return all;
 }
 
 function flagWords(s: CommandSpec): string[] {
@@ -108,16 +99,21 @@ function fish(all: CommandSpec[]): string {
   return out.join("\n") + "\n";
 }
 
-/** The command (`spec` and `run`) generating its scripts from `table`. */
-export function completionCommand(
-  table: CompletionTable,
-): { spec: CommandSpec; run(p: Parsed, g: Globals): Promise<number> } {
-  const run = async (p: Parsed, _g: Globals): Promise<number> => {
-    const shell = p.args[0];
-    const gen = { bash, zsh, fish }[shell];
-    if (!gen) throw new UsageError(`unsupported shell "${shell}": use bash, zsh or fish`);
-    console.log(gen(await specs(table.commands), table.groups));
-    return 0;
-  };
-  return { spec, run };
+/** The command generating its scripts from `table`. */
+export function completionCommand(table: CompletionTable): Command {
+  return defineCommand({
+    name: "completion",
+    usage: "pod completion [options] bash|zsh|fish",
+    summary: "Generate shell autocompletions",
+    minArgs: 1,
+    maxArgs: 1,
+    flags: {},
+    async run(_flags, args) {
+      const shell = args[0];
+      const gen = { bash, zsh, fish }[shell];
+      if (!gen) throw new UsageError(`unsupported shell "${shell}": use bash, zsh or fish`);
+      out(gen(await specs(table.commands), table.groups) + "\n");
+      return 0;
+    },
+  });
 }

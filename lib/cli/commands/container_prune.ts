@@ -3,26 +3,27 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand, strings } from "../flags.ts";
+import { println } from "../output.ts";
 
-/** Command spec. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "prune",
   usage: "pod container prune [options]",
   summary: "Remove all non running containers",
-  flags: [
-    { name: "force", short: "f", type: "bool", help: "Do not prompt for confirmation" },
-    { name: "filter", type: "strings", help: "Provide filter values (label=key[=value], label!=…, until=…)" },
-  ],
+  flags: {
+    force: bool("f", "Do not prompt for confirmation"),
+    filter: strings("Provide filter values (label=key[=value], label!=…, until=…)"),
+  },
   maxArgs: 0,
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { confirm, parsePruneFilters, pruneContainers } = await import("../../container/prune.ts");
-  const filter = await parsePruneFilters(p.flags.filter as string[]);
-  if (!p.flags.force && !(await confirm("WARNING! This will remove all non running containers."))) return 0;
-  const { ids } = await pruneContainers(g.root, filter);
-  for (const id of ids) console.log(id);
-  return 0;
-}
+  async run(flags, _args, g) {
+    const { parsePruneFilters, pruneContainers } = await import("../../container/prune.ts");
+    const filter = await parsePruneFilters(flags.filter);
+    if (!flags.force) {
+      const { confirm } = await import("../prompt.ts");
+      if (!(await confirm("WARNING! This will remove all non running containers."))) return 0;
+    }
+    const { ids } = await pruneContainers(g.root, filter);
+    println(...ids);
+    return 0;
+  },
+});

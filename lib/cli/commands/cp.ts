@@ -3,36 +3,24 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand } from "../flags.ts";
 
-/** Command spec. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "cp",
   usage: "pod cp [options] [CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH",
   summary: "Copy files/folders between a container and the local filesystem",
-  flags: [
-    {
-      name: "archive",
-      short: "a",
-      type: "bool",
-      help: "Keep the uid/gid of the copied files (default: root inside the container, you on the host)",
-    },
-    {
-      name: "overwrite",
-      type: "bool",
-      help: "Allow to overwrite directories with non-directories and vice versa",
-    },
-    { name: "pause", type: "bool", help: "Pause the container while copying", ignored: true, hidden: true },
-  ],
+  flags: {
+    archive: bool(
+      "a",
+      "Keep the uid/gid of the copied files (default: root inside the container, you on the host)",
+    ),
+    overwrite: bool("Allow to overwrite directories with non-directories and vice versa"),
+    pause: bool("Pause the container while copying", { ignored: true, hidden: true }),
+  },
   minArgs: 2,
   maxArgs: 2,
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { copyPaths } = await import("../../container/cp/mod.ts");
-  return await copyPaths(g.root, p.args[0], p.args[1], {
-    archive: p.flags.archive as boolean,
-    overwrite: p.flags.overwrite as boolean,
-  });
-}
+  async run(flags, args, g) {
+    const { copyPaths } = await import("../../container/cp/mod.ts");
+    return await copyPaths(g.root, args[0], args[1], { archive: flags.archive, overwrite: flags.overwrite });
+  },
+});

@@ -3,149 +3,117 @@
  * @module
  */
 
-import type { CommandSpec, FlagSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand, type FlagValues, int, str, strings } from "../flags.ts";
+import type { Globals } from "../flags.ts";
 import type { CreateOptions } from "../../container/create.ts";
 
-const ign = (name: string, type: FlagSpec["type"], help: string, short?: string): FlagSpec => ({
-  name,
-  type,
-  help,
-  short,
-  ignored: true,
-});
+const ignored = { ignored: true } as const;
 
 /** Flags `create` and `run` share. */
-export const containerFlags: FlagSpec[] = [
-  { name: "annotation", type: "strings", help: "Add annotations to container (key=value)" },
-  { name: "entrypoint", type: "string", help: "Overwrite the default ENTRYPOINT of the image" },
-  { name: "env", short: "e", type: "strings", help: "Set environment variables in container" },
-  { name: "env-file", type: "strings", help: "Read in a file of environment variables" },
-  { name: "hostname", short: "h", type: "string", help: "Set container hostname" },
-  { name: "interactive", short: "i", type: "bool", help: "Make STDIN available to the contained process" },
-  { name: "ipc", type: "string", help: "IPC namespace to use (host or private)" },
-  { name: "label", short: "l", type: "strings", help: "Set metadata on container" },
-  { name: "mount", type: "strings", help: "Attach a filesystem mount to the container" },
-  { name: "name", type: "string", help: "Assign a name to the container" },
-  { name: "network", type: "string", help: "Connect a container to a network (host, none, private)" },
-  { name: "net", type: "string", help: "Connect a container to a network", hidden: true },
-  { name: "pid", type: "string", help: "PID namespace to use (host or private)" },
-  { name: "platform", type: "string", help: "Specify the platform for selecting the image" },
-  { name: "privileged", type: "bool", help: "Give extended privileges to container" },
-  {
-    name: "pull",
-    type: "string",
-    default: "missing",
-    help: 'Pull image policy ("always"|"missing"|"never"|"newer")',
-  },
-  { name: "quiet", short: "q", type: "bool", help: "Suppress output information when pulling images" },
-  { name: "read-only", type: "bool", help: "Make containers root filesystem read-only" },
-  { name: "replace", type: "bool", help: "If a container with the same name exists, replace it" },
-  {
-    name: "rm",
-    type: "bool",
-    help: "Remove container and any anonymous unnamed volume associated with the container after exit",
-  },
-  { name: "stop-signal", type: "string", help: "Signal to stop a container. Default is SIGTERM" },
-  {
-    name: "stop-timeout",
-    type: "int",
-    help:
-      "Timeout (in seconds) that containers stopped by user command have to exit. If exceeded, the container will be forcibly stopped via SIGKILL",
-    default: 10,
-  },
-  { name: "tmpfs", type: "strings", help: "Mount a temporary filesystem (tmpfs) into a container" },
-  { name: "tty", short: "t", type: "bool", help: "Allocate a pseudo-TTY for container" },
-  { name: "user", short: "u", type: "string", help: "Username or UID (format: <name|uid>[:<group|gid>])" },
-  { name: "userns", type: "string", help: "User namespace to use (host, keep-id, auto)" },
-  { name: "uts", type: "string", help: "UTS namespace to use (host or private)" },
-  { name: "volume", short: "v", type: "strings", help: "Bind mount a volume into the container" },
-  { name: "workdir", short: "w", type: "string", help: "Working directory inside the container" },
-  ign("add-host", "strings", "Add a custom host-to-IP mapping (host:ip)"),
-  ign("arch", "string", "use ARCH instead of the architecture of the machine for choosing images"),
-  ign("cap-add", "strings", "Add capabilities to the container"),
-  ign("cap-drop", "strings", "Drop capabilities from the container"),
-  ign("cgroup-manager", "string", "cgroup manager"),
-  ign("cgroupns", "string", "cgroup namespace to use"),
-  ign("cgroups", "string", "control container cgroup configuration"),
-  ign("cpus", "string", "Number of CPUs"),
-  ign("cpu-shares", "string", "CPU shares (relative weight)", "c"),
-  ign("detach-keys", "string", "Override the key sequence for detaching a container"),
-  ign("device", "strings", "Add a host device to the container"),
-  ign("dns", "strings", "Set custom DNS servers"),
-  ign("group-add", "strings", "Add additional groups to the primary container process"),
-  ign("health-cmd", "string", "set a healthcheck command for the container"),
-  ign("init", "bool", "Run an init binary inside the container that forwards signals and reaps processes"),
-  ign("log-driver", "string", "Logging driver for the container"),
-  ign("log-opt", "strings", "Logging driver options"),
-  ign("memory", "string", "Memory limit", "m"),
-  ign("os", "string", "use OS instead of the running OS for choosing images"),
-  ign("pids-limit", "string", "Tune container pids limit"),
-  ign("publish", "strings", "Publish a container's port, or a range of ports, to the host", "p"),
-  ign("restart", "string", "Restart policy to apply when a container exits"),
-  ign("security-opt", "strings", "Security Options"),
-  ign("shm-size", "string", "Size of /dev/shm"),
-  ign("sysctl", "strings", "Sysctl options"),
-  ign("systemd", "string", "Run container in systemd mode"),
-  {
-    name: "tls-verify",
-    type: "bool",
-    default: true,
-    help: "Require HTTPS and verify certificates when contacting registries",
-  },
-  ign("ulimit", "strings", "Ulimit options"),
-  ign("variant", "string", "Use VARIANT instead of the running architecture variant for choosing images"),
-];
-
-/** Command spec. */
-export const spec: CommandSpec = {
-  name: "create",
-  usage: "pod create [options] IMAGE [COMMAND [ARG...]]",
-  summary: "Create but do not start a container",
-  flags: containerFlags,
-  minArgs: 1,
-  stopAtFirstArg: true,
+export const containerFlags = {
+  annotation: strings("Add annotations to container (key=value)"),
+  entrypoint: str("Overwrite the default ENTRYPOINT of the image"),
+  env: strings("e", "Set environment variables in container"),
+  envFile: strings("Read in a file of environment variables"),
+  hostname: str("h", "Set container hostname"),
+  interactive: bool("i", "Make STDIN available to the contained process"),
+  ipc: str("IPC namespace to use (host or private)"),
+  label: strings("l", "Set metadata on container"),
+  mount: strings("Attach a filesystem mount to the container"),
+  name: str("Assign a name to the container"),
+  network: str("Connect a container to a network (host, none, private)"),
+  net: str("Connect a container to a network", { hidden: true }),
+  pid: str("PID namespace to use (host or private)"),
+  platform: str("Specify the platform for selecting the image"),
+  privileged: bool("Give extended privileges to container"),
+  pull: str('Pull image policy ("always"|"missing"|"never"|"newer")', { default: "missing" }),
+  quiet: bool("q", "Suppress output information when pulling images"),
+  readOnly: bool("Make containers root filesystem read-only"),
+  replace: bool("If a container with the same name exists, replace it"),
+  rm: bool("Remove container and any anonymous unnamed volume associated with the container after exit"),
+  stopSignal: str("Signal to stop a container. Default is SIGTERM"),
+  stopTimeout: int(
+    "Timeout (in seconds) that containers stopped by user command have to exit. If exceeded, the container will be forcibly stopped via SIGKILL",
+    { default: 10 },
+  ),
+  tmpfs: strings("Mount a temporary filesystem (tmpfs) into a container"),
+  tty: bool("t", "Allocate a pseudo-TTY for container"),
+  user: str("u", "Username or UID (format: <name|uid>[:<group|gid>])"),
+  userns: str("User namespace to use (host, keep-id, auto)"),
+  uts: str("UTS namespace to use (host or private)"),
+  volume: strings("v", "Bind mount a volume into the container"),
+  workdir: str("w", "Working directory inside the container"),
+  addHost: strings("Add a custom host-to-IP mapping (host:ip)", ignored),
+  arch: str("use ARCH instead of the architecture of the machine for choosing images", ignored),
+  capAdd: strings("Add capabilities to the container", ignored),
+  capDrop: strings("Drop capabilities from the container", ignored),
+  cgroupManager: str("cgroup manager", ignored),
+  cgroupns: str("cgroup namespace to use", ignored),
+  cgroups: str("control container cgroup configuration", ignored),
+  cpus: str("Number of CPUs", ignored),
+  cpuShares: str("c", "CPU shares (relative weight)", ignored),
+  detachKeys: str("Override the key sequence for detaching a container", ignored),
+  device: strings("Add a host device to the container", ignored),
+  dns: strings("Set custom DNS servers", ignored),
+  groupAdd: strings("Add additional groups to the primary container process", ignored),
+  healthCmd: str("set a healthcheck command for the container", ignored),
+  init: bool("Run an init binary inside the container that forwards signals and reaps processes", ignored),
+  logDriver: str("Logging driver for the container", ignored),
+  logOpt: strings("Logging driver options", ignored),
+  memory: str("m", "Memory limit", ignored),
+  os: str("use OS instead of the running OS for choosing images", ignored),
+  pidsLimit: str("Tune container pids limit", ignored),
+  publish: strings("p", "Publish a container's port, or a range of ports, to the host", ignored),
+  restart: str("Restart policy to apply when a container exits", ignored),
+  securityOpt: strings("Security Options", ignored),
+  shmSize: str("Size of /dev/shm", ignored),
+  sysctl: strings("Sysctl options", ignored),
+  systemd: str("Run container in systemd mode", ignored),
+  tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
+  ulimit: strings("Ulimit options", ignored),
+  variant: str("Use VARIANT instead of the running architecture variant for choosing images", ignored),
 };
 
+/** The parsed values of {@link containerFlags}. */
+export type ContainerFlags = FlagValues<typeof containerFlags>;
+
 /** Turns parsed `create`/`run` flags into {@link CreateOptions}. */
-export function createOptions(p: Parsed, g: Globals, command: string): CreateOptions {
-  const f = p.flags;
-  const str = (k: string) => (p.given.has(k) ? (f[k] as string) : undefined);
-  const list = (k: string) => (f[k] as string[] | undefined) ?? [];
-  let platform = str("platform");
-  if (!platform && (str("arch") || str("os") || str("variant"))) {
-    platform = [str("os") ?? "linux", str("arch") ?? "amd64", str("variant")].filter((x) => x).join("/");
+export function createOptions(f: ContainerFlags, args: string[], g: Globals, command: string): CreateOptions {
+  let platform = f.platform;
+  if (!platform && (f.arch || f.os || f.variant)) {
+    platform = [f.os ?? "linux", f.arch ?? "amd64", f.variant].filter((x) => x).join("/");
   }
   return {
-    image: p.args[0],
-    args: p.args.slice(1),
-    name: str("name"),
-    env: list("env"),
-    envFile: list("env-file"),
-    volumes: list("volume"),
-    mounts: list("mount"),
-    tmpfs: list("tmpfs"),
-    workdir: str("workdir"),
-    user: str("user"),
-    entrypoint: str("entrypoint"),
-    hostname: str("hostname"),
-    labels: list("label"),
-    annotations: list("annotation"),
-    pid: str("pid"),
-    ipc: str("ipc"),
-    uts: str("uts"),
-    network: str("network") ?? str("net"),
-    privileged: f.privileged as boolean,
-    userns: str("userns"),
-    stopSignal: str("stop-signal"),
-    stopTimeout: f["stop-timeout"] as number,
-    readOnly: f["read-only"] as boolean,
+    image: args[0],
+    args: args.slice(1),
+    name: f.name,
+    env: f.env,
+    envFile: f.envFile,
+    volumes: f.volume,
+    mounts: f.mount,
+    tmpfs: f.tmpfs,
+    workdir: f.workdir,
+    user: f.user,
+    entrypoint: f.entrypoint,
+    hostname: f.hostname,
+    labels: f.label,
+    annotations: f.annotation,
+    pid: f.pid,
+    ipc: f.ipc,
+    uts: f.uts,
+    network: f.network ?? f.net,
+    privileged: f.privileged,
+    userns: f.userns,
+    stopSignal: f.stopSignal,
+    stopTimeout: f.stopTimeout,
+    readOnly: f.readOnly,
     platform,
-    tlsVerify: f["tls-verify"] as boolean,
-    pull: f.pull as string,
-    rm: f.rm as boolean,
-    tty: f.tty as boolean,
-    interactive: f.interactive as boolean,
-    quiet: f.quiet as boolean,
+    tlsVerify: f.tlsVerify,
+    pull: f.pull,
+    rm: f.rm,
+    tty: f.tty,
+    interactive: f.interactive,
+    quiet: f.quiet,
     argv0: g.argv0,
     createCommand: [g.argv0, command, ...Deno.args.slice(Deno.args.indexOf(command) + 1)],
   };
@@ -161,21 +129,29 @@ export async function replaceExisting(root: string, name: string | undefined): P
   await removeById(root, id, { force: true, volumes: true });
 }
 
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const [{ createContainer }, { ProgressPrinter }] = await Promise.all([
-    import("../../container/create.ts"),
-    import("../../image/progress.ts"),
-  ]);
-  const o = createOptions(p, g, "create");
-  if (p.flags.replace) await replaceExisting(g.root, o.name);
-  const progress = new ProgressPrinter({ quiet: o.quiet });
-  let rec;
-  try {
-    rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
-  } finally {
-    progress.finish();
-  }
-  console.log(rec.config.id);
-  return 0;
-}
+export default defineCommand({
+  name: "create",
+  usage: "pod create [options] IMAGE [COMMAND [ARG...]]",
+  summary: "Create but do not start a container",
+  flags: containerFlags,
+  minArgs: 1,
+  stopAtFirstArg: true,
+  async run(flags, args, g) {
+    const [{ createContainer }, { ProgressPrinter }, { err, println }] = await Promise.all([
+      import("../../container/create.ts"),
+      import("../../image/progress.ts"),
+      import("../output.ts"),
+    ]);
+    const o = createOptions(flags, args, g, "create");
+    if (flags.replace) await replaceExisting(g.root, o.name);
+    const progress = new ProgressPrinter({ quiet: o.quiet, write: err });
+    let rec;
+    try {
+      rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
+    } finally {
+      progress.finish();
+    }
+    println(rec.config.id);
+    return 0;
+  },
+});

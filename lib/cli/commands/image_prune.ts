@@ -3,44 +3,33 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand, strings } from "../flags.ts";
+import { println } from "../output.ts";
 
-/** Command spec. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "prune",
   usage: "pod image prune [options]",
   summary: "Remove unused images",
-  flags: [
-    {
-      name: "all",
-      short: "a",
-      type: "bool",
-      help: "Remove all images not in use by containers, not just dangling ones",
-    },
-    { name: "force", short: "f", type: "bool", help: "Do not prompt for confirmation" },
-    { name: "filter", type: "strings", help: "Provide filter values (label=key[=value], label!=…, until=…)" },
-    { name: "build-cache", type: "bool", help: "Remove persistent build cache", ignored: true, hidden: true },
-    {
-      name: "external",
-      type: "bool",
-      help: "Remove images still used by external containers",
-      ignored: true,
-      hidden: true,
-    },
-  ],
+  flags: {
+    all: bool("a", "Remove all images not in use by containers, not just dangling ones"),
+    force: bool("f", "Do not prompt for confirmation"),
+    filter: strings("Provide filter values (label=key[=value], label!=…, until=…)"),
+    buildCache: bool("Remove persistent build cache", { ignored: true, hidden: true }),
+    external: bool("Remove images still used by external containers", { ignored: true, hidden: true }),
+  },
   maxArgs: 0,
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { confirm, parsePruneFilters, pruneImages } = await import("../../container/prune.ts");
-  const filter = await parsePruneFilters(p.flags.filter as string[]);
-  const all = p.flags.all as boolean;
-  const warning = all
-    ? "WARNING! This command removes all images without at least one container associated with them."
-    : "WARNING! This command removes all dangling images.";
-  if (!p.flags.force && !(await confirm(warning))) return 0;
-  const { ids } = await pruneImages(g.root, all, filter);
-  for (const id of ids) console.log(id);
-  return 0;
-}
+  async run(flags, _args, g) {
+    const { parsePruneFilters, pruneImages } = await import("../../container/prune.ts");
+    const filter = await parsePruneFilters(flags.filter);
+    const warning = flags.all
+      ? "WARNING! This command removes all images without at least one container associated with them."
+      : "WARNING! This command removes all dangling images.";
+    if (!flags.force) {
+      const { confirm } = await import("../prompt.ts");
+      if (!(await confirm(warning))) return 0;
+    }
+    const { ids } = await pruneImages(g.root, flags.all, filter);
+    println(...ids);
+    return 0;
+  },
+});

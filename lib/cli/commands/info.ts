@@ -1,24 +1,24 @@
 /** `pod info`: the host and store pod works with. @module */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { defineCommand, type Globals, str } from "../flags.ts";
 import { VERSION } from "../../version.ts";
-import { printFormatted } from "../output.ts";
+import { printFormatted, printJson } from "../output.ts";
 import { ensureStore, listImages } from "../../store/images.ts";
 import { storePaths } from "../../store/paths.ts";
 
-/** Flags and help. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "info",
   usage: "pod info [options]",
   summary: "Display pod related system information",
   maxArgs: 0,
-  flags: [{
-    name: "format",
-    short: "f",
-    type: "string",
-    help: "Change the output format to JSON or a Go template",
-  }],
-};
+  flags: { format: str("f", "Change the output format to JSON or a Go template") },
+  async run(flags, _args, g) {
+    const info = await hostInfo(g);
+    if (flags.format && flags.format !== "json") await printFormatted(flags.format, [info]);
+    else printJson(info);
+    return 0;
+  },
+});
 
 function firstLine(path: string): string {
   try {
@@ -36,8 +36,8 @@ async function countDirs(dir: string): Promise<number> {
   return n;
 }
 
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
+/** What `info` shows: host, store and version facts. */
+async function hostInfo(g: Globals): Promise<Record<string, unknown>> {
   await ensureStore(g.root);
   const uid = Deno.uid() ?? 0;
   const osRelease = Object.fromEntries(
@@ -54,7 +54,7 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
       }
     })(),
   );
-  const info = {
+  return {
     host: {
       arch: Deno.build.arch === "x86_64" ? "amd64" : Deno.build.arch,
       os: Deno.build.os,
@@ -75,10 +75,4 @@ export async function run(p: Parsed, g: Globals): Promise<number> {
     },
     version: { Version: VERSION, DenoVersion: Deno.version.deno },
   };
-  if (p.flags.format && p.flags.format !== "json") {
-    printFormatted(p.flags.format as string, [info]);
-    return 0;
-  }
-  console.log(JSON.stringify(info, null, 4));
-  return 0;
 }

@@ -1,134 +1,77 @@
 /** `pod login`: check credentials against a registry and store them in auth.json. @module */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand, str } from "../flags.ts";
 import { PodError, UsageError } from "../../errors.ts";
 import { RegistryClient } from "../../registry/client.ts";
 import { findCredentials, normalizeAuthKey, saveCredentials } from "../../registry/credentials.ts";
+import { err, println } from "../output.ts";
+import { readAllStdin, readLine } from "../prompt.ts";
 
-/** Flags and help. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "login",
   usage: "pod login [options] REGISTRY",
   summary: "Log in to a container registry",
   minArgs: 1,
   maxArgs: 1,
-  flags: [
-    { name: "username", short: "u", type: "string", help: "Username for registry" },
-    { name: "password", short: "p", type: "string", help: "Password for registry" },
-    { name: "password-stdin", type: "bool", help: "Take the password from stdin" },
-    {
-      name: "tls-verify",
-      type: "bool",
-      default: true,
-      help: "Require HTTPS and verify certificates when contacting registries",
-    },
-    { name: "authfile", type: "string", help: "Path of the authentication file" },
-    { name: "get-login", type: "bool", help: "Return the current login user for the registry" },
-    { name: "cert-dir", type: "string", help: "Certificates directory", ignored: true, hidden: true },
-    { name: "verbose", short: "v", type: "bool", help: "Write more detailed information to stdout" },
-  ],
-};
+  flags: {
+    username: str("u", "Username for registry"),
+    password: str("p", "Password for registry"),
+    passwordStdin: bool("Take the password from stdin"),
+    tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
+    authfile: str("Path of the authentication file"),
+    getLogin: bool("Return the current login user for the registry"),
+    certDir: str("Certificates directory", { ignored: true, hidden: true }),
+    verbose: bool("v", "Write more detailed information to stdout"),
+  },
+  async run(flags, args) {
+    const registryArg = args[0];
+    const key = normalizeAuthKey(registryArg);
+    const host = key.split("/")[0];
+    if (!host) throw new UsageError(`invalid registry "${registryArg}"`);
+    const authFile = flags.authfile;
 
-const enc = new TextEncoder();
+    if (flags.getLogin) {
+      const c = await findCredentials(host, key.includes("/") ? key.slice(host.length + 1) : undefined, {
+        authFile,
+      });
+      if (!c) throw new PodError(`not logged into ${key}`, { code: "NOT_FOUND" });
+      println(c.username);
+      return 0;
+    }
 
-async function readAllStdin(): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of Deno.stdin.readable) {
-    chunks.push(c);
-    n += c.length;
-    if (n > 1 << 20) throw new UsageError("--password-stdin: input too large");
-  }
-  const all = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return new TextDecoder().decode(all);
-}
-
-async function readLine(promptText: string, echo: boolean): Promise<string> {
-  await Deno.stderr.write(enc.encode(promptText));
-  if (!echo) Deno.stdin.setRaw(true);
-  const buf = new Uint8Array(1);
-  const bytes: number[] = [];
-  try {
-    while (true) {
-      const n = await Deno.stdin.read(buf);
-      if (n === null) break;
-      const c = buf[0];
-      if (c === 3) throw new PodError("interrupted");
-      if (c === 10 || c === 13) break;
-      if (c === 127 || c === 8) {
-        bytes.pop();
-        continue;
+    let { username, password } = flags;
+    const fromStdin = flags.passwordStdin;
+    if (fromStdin && password !== undefined) {
+      throw new UsageError("--password and --password-stdin are mutually exclusive");
+    }
+    if (fromStdin) {
+      if (!username) throw new UsageError("must provide --username with --password-stdin");
+      password = (await readAllStdin("--password-stdin")).replace(/\r?\n$/, "");
+    }
+    if (password !== undefined && password !== "" && !fromStdin) {
+      // podman warns the same way
+      err("WARNING! Using --password via the cli is insecure. Please consider using --password-stdin\n");
+    }
+    if (!username || password === undefined) {
+      if (!Deno.stdin.isTerminal()) {
+        throw new UsageError(
+          "cannot prompt for credentials: stdin is not a terminal",
+          "use -u and -p, or --password-stdin",
+        );
       }
-      bytes.push(c);
+      if (!username) username = (await readLine("Username: ", true)).trim();
+      if (password === undefined) password = await readLine("Password: ", false);
     }
-  } finally {
-    if (!echo) {
-      Deno.stdin.setRaw(false);
-      await Deno.stderr.write(enc.encode("\n"));
-    }
-  }
-  return new TextDecoder().decode(new Uint8Array(bytes));
-}
+    if (!username) throw new UsageError("username is empty");
+    if (!password) throw new UsageError("password is empty");
 
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  void g;
-  const registryArg = p.args[0];
-  const key = normalizeAuthKey(registryArg);
-  const host = key.split("/")[0];
-  if (!host) throw new UsageError(`invalid registry "${registryArg}"`);
-  const authFile = p.flags.authfile as string | undefined;
-
-  if (p.flags["get-login"]) {
-    const c = await findCredentials(host, key.includes("/") ? key.slice(host.length + 1) : undefined, {
-      authFile,
+    const client = new RegistryClient(host, {
+      tlsVerify: flags.tlsVerify,
+      credentials: { username, password },
     });
-    if (!c) throw new PodError(`not logged into ${key}`);
-    await Deno.stdout.write(enc.encode(c.username + "\n"));
+    await client.ping();
+    await saveCredentials(key, { username, password }, { authFile });
+    println("Login Succeeded!");
     return 0;
-  }
-
-  let username = p.flags.username as string | undefined;
-  let password = p.flags.password as string | undefined;
-  const fromStdin = p.flags["password-stdin"] === true;
-  if (fromStdin && password !== undefined) {
-    throw new UsageError("--password and --password-stdin are mutually exclusive");
-  }
-  if (fromStdin) {
-    if (!username) throw new UsageError("must provide --username with --password-stdin");
-    password = (await readAllStdin()).replace(/\r?\n$/, "");
-  }
-  if (password !== undefined && password !== "" && !fromStdin) {
-    // podman warns the same way
-    await Deno.stderr.write(
-      enc.encode(
-        "WARNING! Using --password via the cli is insecure. Please consider using --password-stdin\n",
-      ),
-    );
-  }
-  if (!username || password === undefined) {
-    if (!Deno.stdin.isTerminal()) {
-      throw new UsageError(
-        "cannot prompt for credentials: stdin is not a terminal (use -u and -p or --password-stdin)",
-      );
-    }
-    if (!username) username = (await readLine("Username: ", true)).trim();
-    if (password === undefined) password = await readLine("Password: ", false);
-  }
-  if (!username) throw new UsageError("username is empty");
-  if (!password) throw new UsageError("password is empty");
-
-  const client = new RegistryClient(host, {
-    tlsVerify: p.flags["tls-verify"] !== false,
-    credentials: { username, password },
-  });
-  await client.ping();
-  await saveCredentials(key, { username, password }, { authFile });
-  await Deno.stdout.write(enc.encode("Login Succeeded!\n"));
-  return 0;
-}
+  },
+});

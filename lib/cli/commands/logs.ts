@@ -3,61 +3,78 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand, int, str } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
+import type { LogReadOptions } from "../../container/logs.ts";
+import { errBytes, outBytes, stdoutClosed } from "../output.ts";
 
-/** Command spec. */
-export const spec: CommandSpec = {
+/** How log records are shown: `-t` timestamps, a prefix per line (several containers, `--names`). */
+export interface LogView {
+  /** Show each line's timestamp. */
+  timestamps?: boolean;
+  /** Put this before each line. */
+  prefix?: string;
+}
+
+const enc = new TextEncoder();
+
+/**
+ * Writes a container's log records to stdout or stderr (the stream each came from), `P` (partial) lines
+ * joined without a newline; stops early once stdout's reader has gone.
+ */
+export async function showLogs(
+  root: string,
+  id: string,
+  read: LogReadOptions,
+  view: LogView = {},
+): Promise<void> {
+  const { readLogs } = await import("../../container/logs.ts");
+  for await (const l of readLogs(root, id, read)) {
+    const head = (view.prefix ?? "") + (view.timestamps ? `${l.timestamp} ` : "");
+    const bytes = enc.encode(head + l.text + (l.partial ? "" : "\n"));
+    if (l.stream === "stdout") outBytes(bytes);
+    else errBytes(bytes);
+    if (stdoutClosed()) break;
+  }
+}
+
+export default defineCommand({
   name: "logs",
   usage: "pod logs [options] CONTAINER [CONTAINER...]",
   summary: "Fetch the logs of one or more containers",
-  flags: [
-    { name: "follow", short: "f", type: "bool", help: "Follow log output" },
-    { name: "latest", short: "l", type: "bool", help: "Act on the latest container pod is aware of" },
-    { name: "names", type: "bool", help: "Output the container name in the log" },
-    { name: "since", type: "string", help: "Show logs since TIMESTAMP" },
-    {
-      name: "tail",
-      short: "n",
-      type: "int",
-      default: -1,
-      help: "Output the specified number of LINES at the end of the logs",
-    },
-    { name: "timestamps", short: "t", type: "bool", help: "Output the timestamps in the log" },
-    { name: "until", type: "string", help: "Show logs until TIMESTAMP" },
-    {
-      name: "color",
-      type: "bool",
-      help: "Output the containers with different colors in the log",
-      ignored: true,
-    },
-  ],
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { lookupContainerId, listContainers } = await import("../../store/containers.ts");
-  const { printLogs, parseSince } = await import("../../container/logs.ts");
-  let ids: string[];
-  if (p.flags.latest) ids = (await listContainers(g.root)).slice(0, 1).map((r) => r.config.id);
-  else {
-    if (!p.args.length) throw new UsageError("logs requires at least one container name or ID");
-    ids = [];
-    for (const a of p.args) ids.push(await lookupContainerId(g.root, a));
-  }
-  const since = p.flags.since ? parseSince(p.flags.since as string) : undefined;
-  const until = p.flags.until ? parseSince(p.flags.until as string) : undefined;
-  const tail = p.flags.tail as number;
-  const multi = ids.length > 1 || (p.flags.names as boolean);
-  await Promise.all(ids.map((id) =>
-    printLogs(g.root, id, {
-      follow: p.flags.follow as boolean,
-      timestamps: p.flags.timestamps as boolean,
-      since,
-      until,
-      tail: tail >= 0 ? tail : undefined,
-      prefix: multi ? `${id.slice(0, 12)} ` : undefined,
-    })
-  ));
-  return 0;
-}
+  flags: {
+    follow: bool("f", "Follow log output"),
+    latest: bool("l", "Act on the latest container pod is aware of"),
+    names: bool("Output the container name in the log"),
+    since: str("Show logs since TIMESTAMP"),
+    tail: int("n", "Output the specified number of LINES at the end of the logs", { default: -1 }),
+    timestamps: bool("t", "Output the timestamps in the log"),
+    until: str("Show logs until TIMESTAMP"),
+    color: bool("Output the containers with different colors in the log", { ignored: true }),
+  },
+  async run(flags, args, g) {
+    const { lookupContainerId, listContainers } = await import("../../store/containers.ts");
+    const { parseSince } = await import("../../container/logs.ts");
+    let ids: string[];
+    if (flags.latest) ids = (await listContainers(g.root)).slice(0, 1).map((r) => r.config.id);
+    else {
+      if (!args.length) {
+        throw new UsageError("logs requires at least one container name or ID", "See 'pod logs --help'");
+      }
+      ids = [];
+      for (const a of args) ids.push(await lookupContainerId(g.root, a));
+    }
+    const since = flags.since ? parseSince(flags.since) : undefined;
+    const until = flags.until ? parseSince(flags.until) : undefined;
+    const multi = ids.length > 1 || flags.names;
+    await Promise.all(
+      ids.map((id) =>
+        showLogs(g.root, id, { follow: flags.follow, since, until, tail: flags.tail }, {
+          timestamps: flags.timestamps,
+          prefix: multi ? `${id.slice(0, 12)} ` : undefined,
+        })
+      ),
+    );
+    return 0;
+  },
+});

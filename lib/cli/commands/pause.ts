@@ -3,22 +3,24 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand } from "../flags.ts";
 import { forEachContainer } from "../targets.ts";
 
-/** Command spec. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "pause",
   usage: "pod pause [options] CONTAINER [CONTAINER...]",
   summary: "Pause all the processes in one or more containers",
-  flags: [
-    { name: "all", short: "a", type: "bool", help: "Pause all running containers" },
-    { name: "latest", short: "l", type: "bool", help: "Act on the latest container pod is aware of" },
-  ],
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { setPaused } = await import("../../container/lifecycle.ts");
-  return await forEachContainer(g.root, p, { status: "running" }, (id) => setPaused(g.root, id, true));
-}
+  flags: {
+    all: bool("a", "Pause all running containers"),
+    latest: bool("l", "Act on the latest container pod is aware of"),
+  },
+  async run(flags, args, g) {
+    const { setPaused } = await import("../../container/lifecycle.ts");
+    return await forEachContainer(
+      g.root,
+      { flags, args },
+      { status: "running" },
+      (id) => setPaused(g.root, id, true),
+    );
+  },
+});

@@ -3,22 +3,19 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { defineCommand } from "../flags.ts";
 
-/** Command spec. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "rename",
   usage: "pod rename CONTAINER NAME",
   summary: "Rename an existing container",
-  flags: [],
+  flags: {},
   minArgs: 2,
   maxArgs: 2,
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { lookupContainerId, renameContainer } = await import("../../store/containers.ts");
-  const id = await lookupContainerId(g.root, p.args[0]);
-  await renameContainer(g.root, id, p.args[1]);
-  return 0;
-}
+  async run(_flags, args, g) {
+    const { lookupContainerId, renameContainer } = await import("../../store/containers.ts");
+    const id = await lookupContainerId(g.root, args[0]);
+    await renameContainer(g.root, id, args[1]);
+    return 0;
+  },
+});

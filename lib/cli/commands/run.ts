@@ -4,74 +4,71 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand, strings } from "../flags.ts";
 import { containerFlags, createOptions, replaceExisting } from "./create.ts";
 
-/** Command spec. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "run",
   usage: "pod run [options] IMAGE [COMMAND [ARG...]]",
   summary: "Run a command in a new container",
-  flags: [
+  flags: {
     ...containerFlags,
-    { name: "detach", short: "d", type: "bool", help: "Run container in background and print container ID" },
-    { name: "sig-proxy", type: "bool", default: true, help: "Proxy received signals to the process" },
-    { name: "attach", short: "a", type: "strings", help: "Attach to STDIN, STDOUT or STDERR", ignored: true },
-  ],
+    detach: bool("d", "Run container in background and print container ID"),
+    sigProxy: bool("Proxy received signals to the process", { default: true }),
+    attach: strings("a", "Attach to STDIN, STDOUT or STDERR", { ignored: true }),
+  },
   minArgs: 1,
   stopAtFirstArg: true,
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const o = createOptions(p, g, "run");
-  // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
-  // (awaited before loading the rest: module loading would delay the spawn)
-  const early = p.flags.detach || o.tty || o.interactive
-    ? undefined
-    : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
-  const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
-    import("../../container/create.ts"),
-    import("../../container/start.ts"),
-    import("../../container/lifecycle.ts"),
-    import("../../image/progress.ts"),
-  ]);
-  let rec;
-  const progress = new ProgressPrinter({ quiet: o.quiet });
-  try {
-    if (p.flags.replace) await replaceExisting(g.root, o.name);
-    rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
-  } catch (e) {
-    early?.cancel();
-    throw e;
-  } finally {
-    progress.finish();
-  }
-  const id = rec.config.id;
-  const cleanup = async () => {
-    if (o.rm) await life.removeById(g.root, id, { force: true, volumes: true }).catch(() => {});
-  };
-  if (p.flags.detach) {
-    early?.cancel();
+  async run(flags, args, g) {
+    const o = createOptions(flags, args, g, "run");
+    // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
+    // (awaited before loading the rest: module loading would delay the spawn)
+    const early = flags.detach || o.tty || o.interactive
+      ? undefined
+      : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
+    const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
+      import("../../container/create.ts"),
+      import("../../container/start.ts"),
+      import("../../container/lifecycle.ts"),
+      import("../../image/progress.ts"),
+    ]);
+    let rec;
+    const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
-      await start.startDetached(g.root, id);
+      if (flags.replace) await replaceExisting(g.root, o.name);
+      rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
     } catch (e) {
-      await cleanup();
+      early?.cancel();
       throw e;
+    } finally {
+      progress.finish();
     }
-    console.log(id);
-    return 0;
-  }
-  let code: number;
-  try {
-    code = await start.startForeground(
-      g.root,
-      id,
-      { tty: !!o.tty, stdin: !!o.interactive, log: !o.rm },
-      early,
-    );
-  } finally {
-    await cleanup();
-  }
-  return code;
-}
+    const id = rec.config.id;
+    const cleanup = async () => {
+      if (o.rm) await life.removeById(g.root, id, { force: true, volumes: true }).catch(() => {});
+    };
+    if (flags.detach) {
+      early?.cancel();
+      try {
+        await start.startDetached(g.root, id);
+      } catch (e) {
+        await cleanup();
+        throw e;
+      }
+      (await import("../output.ts")).println(id);
+      return 0;
+    }
+    let code: number;
+    try {
+      code = await start.startForeground(
+        g.root,
+        id,
+        { tty: !!o.tty, stdin: !!o.interactive, log: !o.rm },
+        early,
+      );
+    } finally {
+      await cleanup();
+    }
+    return code;
+  },
+});

@@ -3,33 +3,33 @@
  * @module
  */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand } from "../flags.ts";
 
-/** Command spec. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "top",
   usage: "pod top [options] CONTAINER [FORMAT-DESCRIPTORS|ARGS...]",
   summary: "Display the running processes of a container",
-  flags: [{ name: "latest", short: "l", type: "bool", help: "Act on the latest container pod is aware of" }],
+  flags: { latest: bool("l", "Act on the latest container pod is aware of") },
   stopAtFirstArg: true,
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  const { getContainer, listContainers } = await import("../../store/containers.ts");
-  const { topRows } = await import("../../container/top.ts");
-  const { tabulate } = await import("../../container/ps.ts");
-  let args = p.args;
-  let rec;
-  if (p.flags.latest) rec = (await listContainers(g.root))[0];
-  else {
-    if (!args.length) {
-      const { UsageError } = await import("../../errors.ts");
-      throw new UsageError("you must provide the name or id of a running container");
+  async run(flags, args, g) {
+    const { getContainer, listContainers } = await import("../../store/containers.ts");
+    const { topRows } = await import("../../container/top.ts");
+    const { printTable } = await import("../output.ts");
+    let rec;
+    if (flags.latest) rec = (await listContainers(g.root))[0];
+    else {
+      if (!args.length) {
+        const { UsageError } = await import("../../errors.ts");
+        throw new UsageError(
+          "you must provide the name or id of a running container",
+          "See 'pod top --help'",
+        );
+      }
+      rec = await getContainer(g.root, args[0]);
+      args = args.slice(1);
     }
-    rec = await getContainer(g.root, args[0]);
-    args = args.slice(1);
-  }
-  Deno.stdout.writeSync(new TextEncoder().encode(tabulate(topRows(g.root, rec, args))));
-  return 0;
-}
+    const [headers, ...rows] = topRows(g.root, rec, args);
+    printTable(headers, rows);
+    return 0;
+  },
+});
