@@ -322,11 +322,14 @@ export async function pod(args: string[], opts: PodOptions): Promise<PodResult> 
   return await (await startPod(args, opts)).done;
 }
 
-/** True when the one-line error contract holds: the last non-empty stderr line starts `Error: `, no stack trace. */
+/**
+ * True when the one-line error contract holds: the last non-empty stderr line starts `Error: `, or the one
+ * before it does and the last is its hint (`See 'pod run --help'`); no stack trace.
+ */
 export function isOneLineError(stderr: string): boolean {
   const lines = stderr.split("\n").filter((l) => l.trim() !== "");
-  return lines.length >= 1 && lines[lines.length - 1].startsWith("Error: ") &&
-    !/^\s+at /m.test(stderr);
+  const last = lines.findLastIndex((l) => l.startsWith("Error: "));
+  return last >= 0 && last >= lines.length - 2 && !/^\s+at /m.test(stderr);
 }
 
 /** The last `Error: …` line of stderr (or the whole stderr when there is none). */
