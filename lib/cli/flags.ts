@@ -145,8 +145,7 @@ export interface FlagOptions {
 }
 
 /** A command's flag declarations: key (camelCase; the long name is its kebab-case) → flag. */
-// deno-lint-ignore no-explicit-any
-export type FlagDecls = Record<string, Flag<any>>;
+export type FlagDecls = Record<string, Flag<unknown>>;
 
 /** The parsed values of a {@link FlagDecls}, keyed like it. */
 export type FlagValues<F extends FlagDecls> = {
@@ -159,6 +158,9 @@ function declare<T>(type: FlagType, a: unknown[], fallback?: T): Flag<T> {
   const [short, help, opts] = typeof a[1] === "string"
     ? [a[0] as string, a[1], a[2] as (FlagOptions & { default?: T }) | undefined]
     : [undefined, a[0] as string, a[1] as (FlagOptions & { default?: T }) | undefined];
+  if (short !== undefined && !/^[A-Za-z0-9]$/.test(short)) {
+    throw new Error(`flag short name "${short}": one letter`);
+  }
   const d = opts?.default ?? fallback;
   return {
     type,
@@ -220,7 +222,7 @@ export interface CommandDef<F extends FlagDecls> extends Omit<CommandSpec, "flag
 
 /** A command made by {@link defineCommand}: a {@link Command} that also keeps its declarations. */
 export interface DefinedCommand<F extends FlagDecls> extends Command {
-  /** The flag declarations, to share with another command (`run` extends `create`'s). */
+  /** The flag declarations. */
   readonly flags: F;
 }
 
