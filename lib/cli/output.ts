@@ -75,10 +75,10 @@ export function errorText(e: unknown): string {
   return `Error: ${message.split("\n")[0]}\n${hint ? `${hint}\n` : ""}`;
 }
 
-/** Prints an error on stderr as podman does (plus the stack trace of an unexpected one with `POD_DEBUG`). */
+/** Prints an error on stderr as podman does (plus its stack trace with `POD_DEBUG`). */
 export function printError(e: unknown): void {
   err(errorText(e));
-  if (isDebug() && e instanceof Error && !(e instanceof PodError) && e.stack) err(e.stack + "\n");
+  if (isDebug() && e instanceof Error && e.stack) err(e.stack + "\n");
 }
 
 /** Prints rows under a header (none when `headers` is undefined), aligned like podman's tabwriter. */
