@@ -281,3 +281,31 @@ Deno.test("flags: errors carry their hint apart from the message", () => {
   assert.equal(e.message, "unknown flag: --foo");
   assert.equal(e.hint, "See 'pod run --help'");
 });
+
+Deno.test("flags: the real run and exec commands stop at the image / container", async () => {
+  const exec = await loadCommand(() => import("../../lib/cli/commands/exec.ts"));
+  const e = parseArgs(exec.spec, ["-it", "-e", "A=1", "web", "sh", "-c", "echo -n x", "--tty=false"]);
+  assert.deepEqual([e.flags.interactive, e.flags.tty, e.flags.env], [true, true, ["A=1"]]);
+  assert.deepEqual(e.args, ["web", "sh", "-c", "echo -n x", "--tty=false"]);
+  const run = await loadCommand(() => import("../../lib/cli/commands/run.ts"));
+  const r = parseArgs(run.spec, [
+    "--rm",
+    "-d",
+    "--stop-timeout",
+    "-1",
+    "-h",
+    "box",
+    "img",
+    "ls",
+    "-la",
+    "--rm",
+  ]);
+  assert.deepEqual([r.flags.rm, r.flags.detach, r.flags["stop-timeout"], r.flags.hostname], [
+    true,
+    true,
+    -1,
+    "box",
+  ]);
+  assert.deepEqual(r.args, ["img", "ls", "-la", "--rm"]);
+  assert.equal(usageError(() => parseArgs(run.spec, ["--nope", "img"])).hint, "See 'pod run --help'");
+});
