@@ -4,6 +4,9 @@
  */
 
 import { bool, defineCommand, int, str, strings } from "../flags.ts";
+import { psList } from "../../container/ps.ts";
+import * as view from "../views/ps.ts";
+import * as output from "../output.ts";
 
 export default defineCommand({
   name: "ps",
@@ -30,11 +33,6 @@ export default defineCommand({
   },
   maxArgs: 0,
   async run(flags, _args, g) {
-    const [{ psList }, view, output] = await Promise.all([
-      import("../../container/ps.ts"),
-      import("../views/ps.ts"),
-      import("../output.ts"),
-    ]);
     const last = flags.latest ? 1 : flags.last;
     const list = await psList(g.root, {
       all: flags.all,
