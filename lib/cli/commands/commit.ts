@@ -1,67 +1,45 @@
 /** `pod commit`: create a new image from a container's changes. @module */
 
-import type { CommandSpec, Globals, Parsed } from "../flags.ts";
+import { bool, defineCommand, str, strings } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
 import { ensureStore } from "../../store/images.ts";
-import { writeOut } from "../output.ts";
+import { err, println } from "../output.ts";
 
-/** Flags and help. */
-export const spec: CommandSpec = {
+export default defineCommand({
   name: "commit",
   usage: "pod commit [options] CONTAINER [IMAGE]",
   summary: "Create new image based on the changed container",
   minArgs: 1,
   maxArgs: 2,
-  flags: [
-    { name: "author", short: "a", type: "string", help: "Set the author for the image committed" },
-    { name: "message", short: "m", type: "string", help: "Set commit message for imported image" },
-    {
-      name: "change",
-      short: "c",
-      type: "strings",
-      help: "Apply the following possible instructions to the created image (default []): " +
+  flags: {
+    author: str("a", "Set the author for the image committed"),
+    message: str("m", "Set commit message for imported image"),
+    change: strings(
+      "c",
+      "Apply the following possible instructions to the created image (default []): " +
         "CMD | ENTRYPOINT | ENV | EXPOSE | LABEL | ONBUILD | STOPSIGNAL | USER | VOLUME | WORKDIR",
-    },
-    { name: "pause", short: "p", type: "bool", default: true, help: "Pause container during commit" },
-    { name: "quiet", short: "q", type: "bool", help: "Suppress output" },
-    {
-      name: "format",
-      short: "f",
-      type: "string",
-      default: "oci",
-      help: "Format of the image manifest and metadata (oci)",
-    },
-    {
-      name: "squash",
-      type: "bool",
-      help: "Squash newly built layers into a single new layer (not supported)",
-      hidden: true,
-    },
-    {
-      name: "include-volumes",
-      type: "bool",
-      help: "Include container volumes as image volumes",
-      ignored: true,
-    },
-  ],
-};
-
-/** Runs the command. */
-export async function run(p: Parsed, g: Globals): Promise<number> {
-  if (p.flags.squash) throw new UsageError("--squash is not supported");
-  if (p.flags.format !== "oci") throw new UsageError(`unsupported format "${p.flags.format}": only oci`);
-  await ensureStore(g.root);
-  const { commitContainer } = await import("../../container/commit.ts");
-  const quiet = p.flags.quiet === true;
-  if (!quiet) console.error("Getting image source signatures");
-  const r = await commitContainer(g.root, p.args[0], {
-    image: p.args[1],
-    author: p.flags.author as string | undefined,
-    message: p.flags.message as string | undefined,
-    changes: p.flags.change as string[],
-    pause: p.flags.pause !== false,
-  });
-  if (!quiet) console.error("Writing manifest to image destination");
-  writeOut(`${r.id}\n`);
-  return 0;
-}
+    ),
+    pause: bool("p", "Pause container during commit", { default: true }),
+    quiet: bool("q", "Suppress output"),
+    format: str("f", "Format of the image manifest and metadata (oci)", { default: "oci" }),
+    squash: bool("Squash newly built layers into a single new layer (not supported)", { hidden: true }),
+    includeVolumes: bool("Include container volumes as image volumes", { ignored: true }),
+  },
+  async run(flags, args, g) {
+    if (flags.squash) throw new UsageError("--squash is not supported");
+    if (flags.format !== "oci") throw new UsageError(`unsupported format "${flags.format}": only oci`);
+    await ensureStore(g.root);
+    const { commitContainer } = await import("../../container/commit.ts");
+    if (!flags.quiet) err("Getting image source signatures\n");
+    const r = await commitContainer(g.root, args[0], {
+      image: args[1],
+      author: flags.author,
+      message: flags.message,
+      changes: flags.change,
+      pause: flags.pause,
+    });
+    if (!flags.quiet) err("Writing manifest to image destination\n");
+    println(r.id);
+    return 0;
+  },
+});
