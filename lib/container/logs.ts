@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseInputTime } from "../format/units.ts";
+import { parseInputTime } from "../format/time.ts";
 import { PodError } from "../errors.ts";
 import { containerPaths, readContainer } from "../store/containers.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import type { ContainerRecord } from "../../store/containers.ts";
-import { humanDuration, timeAgo, type TimeInput, toMs } from "../../format/units.ts";
+import { humanDuration, timeAgo, type TimeInput, toMs } from "../../format/time.ts";
 
 /** podman's `ps` column headers by template field (also the `table` headers of `--format`). */
 export const HEADERS: Readonly<Record<string, string>> = {
