@@ -142,7 +142,7 @@ export type { PodEvent, PodOpenOptions } from "./lib/api_types.ts";
  * console.log(done.type);
  * ```
  */
-export type { PullEvent } from "./lib/image/progress.ts";
+export type { PullEvent } from "./lib/image/events.ts";
 
 /**
  * Images: pull options and result, store listings, removal.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { PullEvent } from "./image/progress.ts";
+import type { PullEvent } from "./image/events.ts";
 
 /** Something the library reports while it works: pull progress, warnings and (with `POD_DEBUG`) debug notes. */
 export type PodEvent =

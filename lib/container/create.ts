@@ -31,7 +31,7 @@ import {
   parseLabels,
   readEnvFiles,
 } from "./process_options.ts";
-import type { PullEvent } from "../image/progress.ts";
+import type { PullEvent } from "../image/events.ts";
 import { normalizeSignal } from "../oci/signals.ts";
 import { isRootless, namespacesFor } from "./namespaces.ts";
 

@@ -35,7 +35,7 @@ import { claimBlobs } from "../store/gc.ts";
 import { addImage, ensureStore } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
 import { buildHostTree } from "./tree.ts";
-import type { PullEvent } from "./progress.ts";
+import type { PullEvent } from "./events.ts";
 
 /** Options of {@link pullImage}. */
 export interface PullOptions {

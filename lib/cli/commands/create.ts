@@ -139,7 +139,7 @@ export default defineCommand({
   async run(flags, args, g) {
     const [{ createContainer }, { ProgressPrinter }, { err, println }] = await Promise.all([
       import("../../container/create.ts"),
-      import("../../image/progress.ts"),
+      import("../views/progress.ts"),
       import("../output.ts"),
     ]);
     const o = createOptions(flags, args, g, "create");

@@ -39,7 +39,7 @@ export default defineCommand({
     const platform = requestedPlatform(flags);
     const credentials = parseCreds(flags.creds);
     const { pullImage } = await import("../../image/pull.ts");
-    const { ProgressPrinter } = await import("../../image/progress.ts");
+    const { ProgressPrinter } = await import("../views/progress.ts");
     // Ctrl-C: drop this process's temp files (partial blobs, the blob claim) and exit 130 at once. Nothing
     // half-made is visible anyway: the image is registered only after all its blobs are in place.
     const onInterrupt = () => {

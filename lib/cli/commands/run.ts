@@ -30,7 +30,7 @@ export default defineCommand({
       import("../../container/create.ts"),
       import("../../container/start.ts"),
       import("../../container/lifecycle.ts"),
-      import("../../image/progress.ts"),
+      import("../views/progress.ts"),
     ]);
     let rec;
     const progress = new ProgressPrinter({ quiet: o.quiet });

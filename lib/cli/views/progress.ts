@@ -4,19 +4,8 @@
  * @module
  */
 
-import { shortDigest } from "../oci/digest.ts";
-
-/** What a pull reports while it runs. */
-export type PullEvent =
-  | { type: "resolving"; ref: string }
-  | { type: "signatures" }
-  | { type: "blob-start"; kind: "blob" | "config"; digest: string; size: number }
-  | { type: "blob-skipped"; kind: "blob" | "config"; digest: string; size: number }
-  | { type: "blob-progress"; digest: string; done: number; size: number }
-  | { type: "blob-done"; kind: "blob" | "config"; digest: string; size: number }
-  | { type: "retry"; what: string; why: string }
-  | { type: "writing-manifest" }
-  | { type: "done"; id: string };
+import { shortDigest } from "../../oci/digest.ts";
+import type { PullEvent } from "../../image/events.ts";
 
 /** Human size with binary units, as podman's progress shows (`1.2MiB`). */
 export function humanBytes(n: number): string {
