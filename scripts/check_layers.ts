@@ -28,15 +28,14 @@ export const LAYERS: LayerRule[] = [
   {
     layer: "unpack",
     match: ["lib/unpack/"],
-    // the fs calls: libc_fs.ts before the ns split, fs.ts (and libc.ts's SysError) after it
-    may: ["oci", "lib/ns/libc_fs.ts", "lib/ns/libc.ts", "lib/ns/fs.ts", ...LEAVES],
-    note: "the security boundary; of ns only the fs calls",
+    may: ["oci", "lib/ns/libc.ts", "lib/ns/fs.ts", ...LEAVES],
+    note: "the security boundary; of ns only the fs calls (fs.ts, libc.ts's SysError)",
   },
   {
     layer: "ns",
     match: ["lib/ns/"],
-    may: ["lib/unpack/contain.ts", "lib/oci/signals.ts", ...LEAVES],
-    note: "the only FFI; of unpack only the containment resolver (a leaf); oci/signals.ts until the ns split",
+    may: ["lib/unpack/contain.ts", ...LEAVES],
+    note: "the only FFI; of unpack only the containment resolver (a leaf)",
   },
   {
     layer: "stage2.ts",
