@@ -105,15 +105,34 @@ export interface ContainerSpec {
 }
 
 /** Everything `create`/`run` take from the command line, as written. */
-export interface CreateOptions {
-  /** Image name or id as given. */
-  image: string;
-  /** Command and arguments after the image. */
-  args: string[];
-  /** `--name`. */
-  name?: string;
-  /** `-e`. */
-  env?: string[];
+export interface CreateOptions extends
+  Pick<
+    ContainerSpec,
+    | "image"
+    | "args"
+    | "name"
+    | "env"
+    | "workdir"
+    | "user"
+    | "hostname"
+    | "pid"
+    | "ipc"
+    | "uts"
+    | "network"
+    | "privileged"
+    | "userns"
+    | "stopSignal"
+    | "stopTimeout"
+    | "readOnly"
+    | "platform"
+    | "tlsVerify"
+    | "pull"
+    | "tty"
+    | "interactive"
+    | "argv0"
+    | "createCommand"
+    | "onEvent"
+  > {
   /** `--env-file`. */
   envFile?: string[];
   /** `-v`. */
@@ -122,56 +141,16 @@ export interface CreateOptions {
   mounts?: string[];
   /** `--tmpfs`. */
   tmpfs?: string[];
-  /** `-w`. */
-  workdir?: string;
-  /** `-u`. */
-  user?: string;
   /** `--entrypoint` (undefined: the image's; `""`: none). */
   entrypoint?: string;
-  /** `--hostname`. */
-  hostname?: string;
   /** `--label`. */
   labels?: string[];
   /** `--annotation`. */
   annotations?: string[];
-  /** `--pid`. */
-  pid?: string;
-  /** `--ipc`. */
-  ipc?: string;
-  /** `--uts`. */
-  uts?: string;
-  /** `--network`. */
-  network?: string;
-  /** `--privileged`. */
-  privileged?: boolean;
-  /** `--userns`. */
-  userns?: string;
-  /** `--stop-signal`. */
-  stopSignal?: string;
-  /** `--stop-timeout`. */
-  stopTimeout?: number;
-  /** `--read-only`. */
-  readOnly?: boolean;
-  /** `--platform`. */
-  platform?: string;
-  /** `--tls-verify` for a pull the create needs (undefined: pull's default). */
-  tlsVerify?: boolean;
-  /** `--pull`: missing (default), always, never, newer. */
-  pull?: string;
   /** `--rm`. */
   rm?: boolean;
-  /** `-t`. */
-  tty?: boolean;
-  /** `-i`. */
-  interactive?: boolean;
-  /** Program name (lilipod → keep-id by default). */
-  argv0?: string;
-  /** The whole command line, for inspect. */
-  createCommand?: string[];
   /** `-q`: the caller draws no pull progress (see `onEvent`). */
   quiet?: boolean;
-  /** Pull events (the CLI's progress display). */
-  onEvent?: (e: PullEvent) => void;
 }
 
 /** Turns command-line options into a {@link ContainerSpec}: parses `-v`/`--mount`/`--tmpfs`, `-e`, env files… */
