@@ -21,7 +21,7 @@ Deno.test("mod.ts: every documentation example type-checks and runs (the module 
     }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, text);
-    const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+    const plain = text.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "");
     const passed = Number(plain.match(/ok \| (\d+) passed/)?.[1] ?? 0);
     assert.ok(passed >= 10, `expected every example of mod.ts to run:\n${plain}`);
     // the module example pulled and ran the image: its output line
