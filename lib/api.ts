@@ -2,6 +2,8 @@
  * The typed library API: {@link Pod}, one store's images and containers, driven with data (no flag strings),
  * output captured, nothing printed (progress and warnings go to `onEvent`), every failure a `PodError` with a
  * stable `code`. The same use cases as the CLI's.
+ *
+ * One file over 400 lines on purpose: it is the one class the library exports, a thin method per use case.
  * @module
  */
 

@@ -1,6 +1,8 @@
 /**
  * The data the library API ({@link "./api.ts"}) takes and returns: options are plain data (mounts, an
  * environment map…), never command-line flag strings; results are typed summaries.
+ *
+ * One file over 400 lines on purpose: the API's whole data vocabulary, declarations only.
  * @module
  */
 

@@ -6,6 +6,8 @@
  * bigints → int, other numbers → float64, strings → string, arrays and typed arrays → slices, `Map`
  * instances and objects marked with {@link goMap} → maps (iterated in sorted key order), `Date` →
  * time.Time, functions → methods, every other object → a struct (fields in insertion order).
+ *
+ * One file over 400 lines on purpose: Go's value model and its formatting rules are one thing.
  * @module
  */
 

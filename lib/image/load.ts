@@ -6,6 +6,8 @@
  * then are the images registered, so a failed or killed load leaves no image visible and the blobs it added
  * are removed again. As root every layer also goes through the unpacker at once (the image tree is built), so
  * a hostile layer fails the load.
+ *
+ * One file over 400 lines on purpose: the rules that interpret an untrusted archive stay in one place.
  * @module
  */
 

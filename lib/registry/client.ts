@@ -1,6 +1,8 @@
 /**
  * A Docker Registry HTTP API v2 / OCI Distribution client: ping, auth (anonymous, Basic, Bearer token),
  * manifests with digest verification, capped blobs, and resumable streaming blob downloads.
+ *
+ * One file over 400 lines on purpose: the Distribution API's request flows share their auth state.
  * @module
  */
 

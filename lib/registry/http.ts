@@ -2,6 +2,8 @@
  * HTTP plumbing for registry traffic: idle timeouts on every wait, bounded retries with backoff (429 with
  * Retry-After, 5xx, connection errors), manual redirects that drop credentials when the origin changes, size
  * caps on bodies and one-line error messages from registry error bodies.
+ *
+ * One file over 400 lines on purpose: every rule of registry HTTP traffic in one place.
  * @module
  */
 
