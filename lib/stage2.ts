@@ -163,6 +163,17 @@ function addEntry(root: string, file: string, line: string | undefined, id: numb
   } catch { /* best effort, like podman with a read-only /etc */ }
 }
 
+/** podman's copy-up: volumes used for the first time get the image's content at their destination. */
+async function copyUpVolumes(spec: LaunchSpec): Promise<void> {
+  const { copyUpPending, markCopiedUp } = await import("./store/volumes.ts");
+  const { copyUp } = await import("./ns/copy_up.ts");
+  for (const m of spec.mounts) {
+    if (!m.copyUp || !m.source) continue;
+    if (await copyUpPending(m.source)) copyUp(spec.rootfs, m.destination, m.source);
+    await markCopiedUp(m.source);
+  }
+}
+
 function buildRoot(spec: LaunchSpec): void {
   if (spec.process) {
     addEntry(spec.rootfs, "/etc/passwd", spec.process.passwdEntry, spec.process.uid);
@@ -328,6 +339,7 @@ export async function stage2Main(specPath: string): Promise<never> {
     // detached with a terminal: the supervisor's pty (a host path, opened before pivot_root)
     const superTty = Deno.env.get("POD_TTY");
     if (spec.process.terminal && !spec.ttyPath && superTty?.startsWith("/dev/pts/")) spec.ttyPath = superTty;
+    if (spec.mounts.some((m) => m.copyUp)) await copyUpVolumes(spec);
     buildRoot(spec);
     code = run(spec, fifo);
   } catch (e) {

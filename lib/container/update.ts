@@ -15,7 +15,7 @@ import {
   readContainer,
   withContainerLock,
 } from "../store/containers.ts";
-import { createAnonymousVolume, ensureVolume } from "../store/volumes.ts";
+import { resolveVolume } from "../volume/mounts.ts";
 import { parseMountFlags } from "./mount_options.ts";
 import { nsMode } from "./namespaces.ts";
 import { EnvList, expandEnvArg, parseEntrypoint, parseLabels, readEnvFiles } from "./process_options.ts";
@@ -94,12 +94,9 @@ export async function applyUpdate(root: string, c: ContainerConfig, o: UpdateOpt
     const added: ContainerMount[] = [];
     for (const m of parseMountFlags(o.volumes, [], [])) {
       if (m.type === "volume") {
-        const v = m.anonymous ? await createAnonymousVolume(root) : undefined;
-        added.push({
-          ...m,
-          name: v?.name ?? m.name,
-          source: v?.path ?? await ensureVolume(root, m.name!),
-        } as ContainerMount);
+        added.push(
+          { ...m, ...(await resolveVolume(root, m.anonymous ? undefined : m.name)) } as ContainerMount,
+        );
       } else {
         if (m.type === "bind") {
           try {

@@ -5,6 +5,7 @@
 
 import { PodError } from "../errors.ts";
 import { storePaths } from "./paths.ts";
+import { readJsonIfExists, writeJsonAtomic } from "./atomic.ts";
 
 /** podman's rule for volume names. */
 export const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -128,7 +129,6 @@ export async function readVolume(root: string, name: string): Promise<VolumeReco
 
 /** Writes a volume's record (atomically). */
 export async function writeVolume(root: string, rec: VolumeRecord): Promise<void> {
-  const { writeJsonAtomic } = await import("./atomic.ts");
   await writeJsonAtomic(`${volumeDir(root, rec.name)}/volume.json`, rec, 0o600);
 }
 
@@ -181,4 +181,26 @@ export async function listVolumeRecords(root: string): Promise<VolumeRecord[]> {
   }
   const recs = await Promise.all(names.map((n) => readVolume(root, n)));
   return recs.filter((r): r is VolumeRecord => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Whether the volume whose data dir is `dataDir` still waits for its copy-up (podman's NeedsCopyUp): its
+ * record says it has not had one, and its data dir is empty.
+ */
+export async function copyUpPending(dataDir: string): Promise<boolean> {
+  const recPath = `${dataDir.replace(/\/_data\/?$/, "")}/volume.json`;
+  try {
+    const rec = JSON.parse(await Deno.readTextFile(recPath)) as VolumeRecord;
+    if (rec.copiedUp) return false;
+  } catch { /* no record: an older volume; decide by its content */ }
+  for await (const _ of Deno.readDir(dataDir)) return false;
+  return true;
+}
+
+/** Records that the volume whose data dir is `dataDir` had its copy-up (no-op without a record). */
+export async function markCopiedUp(dataDir: string): Promise<void> {
+  const recPath = `${dataDir.replace(/\/_data\/?$/, "")}/volume.json`;
+  const rec = await readJsonIfExists<VolumeRecord>(recPath);
+  if (!rec || rec.copiedUp) return;
+  await writeJsonAtomic(recPath, { ...rec, copiedUp: true }, 0o600);
 }
