@@ -57,6 +57,14 @@ export async function importVolume(
 ): Promise<{ bytes: number }> {
   const v = await getVolume(root, name);
   const { applyLayer } = await import("../unpack/mod.ts");
-  const r = await applyLayer(v.mountpoint, stream, { digest: `volume ${name}`, mediaType: "" });
-  return { bytes: r.bytes };
+  try {
+    const r = await applyLayer(v.mountpoint, stream, { digest: name, mediaType: "" });
+    return { bytes: r.bytes };
+  } catch (e) {
+    // the unpacker names the "layer"; here it is the volume
+    if (e instanceof PodError && e.message.startsWith(`layer ${name}: `)) {
+      throw new PodError(`importing into volume ${e.message.slice(6)}`, { code: e.code, cause: e });
+    }
+    throw e;
+  }
 }

@@ -222,18 +222,31 @@ function suite(mode: Mode) {
         await Deno.mkdir(outside);
         if (h.user) await Deno.chown(outside, h.user.uid, h.user.gid);
         await ok(["volume", "create", "evil"]);
-        const evil = buildTar([
-          { name: "../../../escape-dotdot", content: "x" },
-          { name: "/abs-name", content: "abs" },
-          { name: "link", type: "symlink", linkname: outside },
-          { name: "link/through-link", content: "pwned" },
-          { name: "rel", type: "symlink", linkname: "../../../../../../.." + outside },
-          { name: "rel/through-rel", content: "pwned" },
-        ]);
-        await h.pod(["volume", "import", "evil", "-"], { stdin: evil });
+        const cases: [string, Parameters<typeof buildTar>[0]][] = [
+          ["dotdot", [{ name: "../../../escape-dotdot", content: "x" }]],
+          ["absolute name", [{ name: `${outside}/abs-name`, content: "abs" }]], // escaped, it lands in `outside`
+          ["absolute symlink", [
+            { name: "link", type: "symlink", linkname: outside },
+            { name: "link/through-link", content: "pwned" },
+          ]],
+          ["climbing symlink", [
+            { name: "rel", type: "symlink", linkname: "../../../../../../.." + outside },
+            { name: "rel/through-rel", content: "pwned" },
+          ]],
+        ];
+        for (const [what, entries] of cases) {
+          const r = await h.pod(["volume", "import", "evil", "-"], { stdin: buildTar(entries) });
+          console.log(`hostile import (${what}): exit ${r.code} ${r.stderr.trim()}`);
+          assert.ok(r.stderr.split("\n").length <= 2, r.stderr);
+        }
         const left: string[] = [];
         for await (const e of Deno.readDir(outside)) left.push(e.name);
         assert.deepEqual(left, []);
+        // what the links pointed at was resolved inside the volume: the files are there
+        const data = `${h.home}/volumes/evil/_data`;
+        for (const f of ["abs-name", "through-link", "through-rel"]) {
+          assert.ok(await Deno.lstat(`${data}${outside}/${f}`).then(() => true, () => false), f);
+        }
         const store = `${h.home}/volumes`;
         for (const p of [`${store}/escape-dotdot`, `${h.home}/escape-dotdot`, `${h.root}/escape-dotdot`]) {
           assert.equal(await Deno.lstat(p).then(() => true, () => false), false, p);
