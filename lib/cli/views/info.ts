@@ -131,7 +131,7 @@ export async function hostInfo(root: string): Promise<Record<string, unknown>> {
       ContainerStore: {
         Number: containers.length,
         Paused: count(["paused"]),
-        Running: count(["stopping"]),
+        Running: count(["running", "stopping"]),
         Stopped: count(["exited", "created"]),
       },
       GraphDriverName: driver,
