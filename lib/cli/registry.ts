@@ -128,9 +128,12 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       inspect: () => import("./commands/volume_inspect.ts"),
       list: () => import("./commands/volume_ls.ts"),
       ls: () => import("./commands/volume_ls.ts"),
+      mount: () => import("./commands/volume_mount.ts").then((m) => ({ default: m.mountCommand })),
       prune: () => import("./commands/volume_prune.ts"),
       remove: () => import("./commands/volume_rm.ts"),
       rm: () => import("./commands/volume_rm.ts"),
+      umount: () => import("./commands/volume_mount.ts").then((m) => ({ default: m.unmountCommand })),
+      unmount: () => import("./commands/volume_mount.ts").then((m) => ({ default: m.unmountCommand })),
     },
   },
 };

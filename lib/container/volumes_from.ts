@@ -38,8 +38,8 @@ export async function mountsFrom(
     for (const m of rec.config.mounts) {
       if (m.type === "tmpfs" || taken.has(m.destination)) continue;
       taken.add(m.destination);
-      // the volume is the other container's: never removed with this one (`rm -v`), never copied up again
-      const { anonymous: _a, copyUp: _c, ...rest } = m;
+      // never copied up again; an anonymous one goes with `rm -v` of the last container that uses it
+      const { copyUp: _c, ...rest } = m;
       out.push({ ...rest, readonly: readonly ?? m.readonly });
     }
   }

@@ -153,6 +153,23 @@ function suite(mode: Mode) {
         ]);
         assert.notEqual(ro.code, 0);
         assert.equal((await h.pod(["run", "--rm", "--volumes-from", "nosuch", img.ref, "true"])).code, 125);
+        // an anonymous volume shared with --volumes-from goes with `rm -v` of the last container using it
+        await ok(["create", "--name", "anon1", "-v", "/anon", img.ref, "true"]);
+        const anon = (await ok(["inspect", "--format", "{{range .Mounts}}{{.Name}}{{end}}", "anon1"])).trim();
+        assert.match(anon, /^[0-9a-f]{64}$/);
+        await ok(["create", "--name", "anon2", "--volumes-from", "anon1", img.ref, "true"]);
+        await ok(["rm", "-v", "anon1"]);
+        assert.equal((await h.pod(["volume", "exists", anon])).code, 0);
+        await ok(["rm", "-v", "anon2"]);
+        assert.equal((await h.pod(["volume", "exists", anon])).code, 1);
+        // mount/unmount: a local volume's data dir is always there
+        assert.match(await ok(["volume", "mount", "auto"]), /\/volumes\/auto\/_data\n$/);
+        assert.equal(await ok(["volume", "unmount", "auto"]), "auto\n");
+        assert.equal((await h.pod(["volume", "mount", "nope"])).code, 125);
+        assert.match(
+          await ok(["volume", "ls", "--format", "table {{.Name}} {{.Driver}}", "-f", "name=auto"]),
+          /^VOLUME NAME\s+DRIVER\nauto\s+local\n$/,
+        );
       });
 
       await t.step("rm refuses a volume in use (exit 2); -f removes the container; prune", async () => {

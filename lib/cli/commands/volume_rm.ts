@@ -29,7 +29,7 @@ export default defineCommand({
     for (const name of names) {
       try {
         const users = (await volumeUsers(g.root)).get(name) ?? [];
-        if (users.length && (flags.force || flags.all && flags.force)) {
+        if (users.length && flags.force) {
           const { removeById } = await import("../../container/lifecycle.ts");
           for (const id of users) await removeById(g.root, id, { force: true, timeout: flags.time });
         }
