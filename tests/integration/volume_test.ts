@@ -194,6 +194,13 @@ function suite(mode: Mode) {
         assert.equal(await ok(["volume", "prune"], "y\n"), "keep\n");
         assert.equal(await ok(["volume", "ls", "-q"]), "v1\n");
         assert.equal(await ok(["volume", "ls", "-q", "--filter", "dangling=true"]), "");
+        // system prune --volumes filters volumes by their labels too
+        await ok(["volume", "create", "--label", "x=1", "lbl"]);
+        await ok(["volume", "create", "nolbl"]);
+        const sp = await ok(["system", "prune", "-f", "--volumes", "--filter", "label=x=1"]);
+        assert.match(sp, /Deleted Volumes\nlbl\n/);
+        assert.equal(await ok(["volume", "ls", "-q"]), "nolbl\nv1\n");
+        await ok(["volume", "rm", "nolbl"]);
         await ok(["rm", "user"]);
         assert.equal(await ok(["volume", "ls", "-q", "--filter", "dangling=true"]), "v1\n");
       });
