@@ -232,10 +232,18 @@ function suite(mode: Mode) {
         await ok(["volume", "create", "im"]);
         await ok(["volume", "import", "im", tarFile]);
         assert.equal(await ok(["run", "--rm", "-v", "im:/i", img.ref, "cat", "/i/d/f"]), "hi\n");
-        const stdinTar = buildTar([{ name: "piped", content: "from stdin\n" }]);
+        const stdinTar = buildTar([
+          { name: "piped", content: "from stdin\n" },
+          { name: "owned", content: "", uid: 1000, gid: 1001, mode: 0o640 },
+        ]);
         const r = await h.pod(["volume", "import", "im", "-"], { stdin: stdinTar });
         assert.equal(r.code, 0, r.stderr);
         assert.equal(await ok(["run", "--rm", "-v", "im:/i", img.ref, "cat", "/i/piped"]), "from stdin\n");
+        // the archive's owners as the container sees them (rootless: set inside the user namespace)
+        assert.equal(
+          await ok(["run", "--rm", "-v", "im:/i", img.ref, "stat", "-c", "%u:%g %a", "/i/owned"]),
+          "1000:1001 640\n",
+        );
         const nope = await h.pod(["volume", "import", "nope", tarFile]);
         assert.equal(nope.code, 125);
         assert.match(nope.stderr, /no such volume nope/);
