@@ -8,7 +8,8 @@
  *
  * Order: host pid → root in the user namespace (keep-id) → `/` rprivate → prepare (extract layers: the image
  * tree, or the rootfs of a vfs container) → overlay on the rootfs (or the rootfs bound onto itself) → deferred
- * process from stage 1 (which reads the root through /proc/<pid>/root) → mounts
+ * process from stage 1 (which reads the root through /proc/<pid>/root) → volume copy-up (a volume's first
+ * use: the image's content at its destination, lib/ns/copy_up.ts) → mounts
  * (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname → loopback → pivot_root
  * → cwd → ids → PATH lookup → fds ≥ 3 close-on-exec → signals reset → execve.
  * No PR_SET_PDEATHSIG: a detached container must outlive every process of pod.
