@@ -20,7 +20,7 @@ import {
 } from "../store/containers.ts";
 import { removeVolume } from "../store/volumes.ts";
 import { resolveVolume } from "../volume/mounts.ts";
-import { checkMountRequests, type MountRequest, parseMountFlags } from "./mount_options.ts";
+import { checkMountRequests, type MountRequest, noCopy, parseMountFlags } from "./mount_options.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 import { randomName } from "./names.ts";
@@ -249,7 +249,8 @@ async function resolveMounts(
   const out: ContainerMount[] = [];
   for (const m of reqs) {
     if (m.type === "volume") {
-      out.push({ ...m, ...(await resolveVolume(root, m.anonymous ? undefined : m.name)) });
+      const v = await resolveVolume(root, m.anonymous ? undefined : m.name);
+      out.push({ ...m, ...v, ...(v.copyUp && noCopy(m) ? { copyUp: false } : {}) });
     } else if (m.type === "bind") {
       try {
         await Deno.stat(m.source!);

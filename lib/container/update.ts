@@ -16,7 +16,7 @@ import {
   withContainerLock,
 } from "../store/containers.ts";
 import { resolveVolume } from "../volume/mounts.ts";
-import { parseMountFlags } from "./mount_options.ts";
+import { noCopy, parseMountFlags } from "./mount_options.ts";
 import { nsMode } from "./namespaces.ts";
 import { EnvList, expandEnvArg, parseEntrypoint, parseLabels, readEnvFiles } from "./process_options.ts";
 
@@ -95,7 +95,7 @@ export async function applyUpdate(root: string, c: ContainerConfig, o: UpdateOpt
     for (const m of parseMountFlags(o.volumes, [], [])) {
       if (m.type === "volume") {
         added.push(
-          { ...m, ...(await resolveVolume(root, m.anonymous ? undefined : m.name)) } as ContainerMount,
+          await volumeMount(root, m),
         );
       } else {
         if (m.type === "bind") {
@@ -133,4 +133,12 @@ export async function updateContainer(root: string, nameOrId: string, o: UpdateO
     await writeJsonAtomic(containerPaths(root, id).config, rec.config);
   });
   return id;
+}
+
+async function volumeMount(
+  root: string,
+  m: ReturnType<typeof parseMountFlags>[number],
+): Promise<ContainerMount> {
+  const v = await resolveVolume(root, m.anonymous ? undefined : m.name);
+  return { ...m, ...v, ...(v.copyUp && noCopy(m) ? { copyUp: false } : {}) } as ContainerMount;
 }

@@ -109,6 +109,9 @@ function suite(mode: Mode) {
         assert.equal(await ok(["run", "--rm", "-v", "auto:/data", img.ref, "ls", "/data"]), "added\n");
         const j = JSON.parse(await ok(["volume", "inspect", "auto"]));
         assert.equal(j[0].NeedsCopyUp, false);
+        // nocopy: the volume stays empty
+        assert.equal(await ok(["run", "--rm", "-v", "nc:/data:nocopy", img.ref, "ls", "-A", "/data"]), "");
+        await ok(["volume", "rm", "nc"]);
         // a volume that already has content is not copied into
         await ok(["volume", "create", "pre"]);
         await ok(["run", "--rm", "-v", "pre:/mnt", img.ref, "sh", "-c", "echo mine > /mnt/own"]);
