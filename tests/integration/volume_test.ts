@@ -31,6 +31,16 @@ function suite(mode: Mode) {
         ],
         config: BUSYBOX_CONFIG,
       });
+      // the same with /data declared a VOLUME: each container gets an anonymous volume there
+      const volImg = await customImage(reg, {
+        repo: "test/volimage",
+        layers: [
+          await busyboxTar(),
+          { entries: [{ name: "data/", type: "dir" }, { name: "data/hello", content: "declared\n" }] },
+        ],
+        config: { ...BUSYBOX_CONFIG, Volumes: { "/data": {} } },
+      });
+      assert.equal((await h.pod(["pull", "-q", volImg.ref])).code, 0);
       const pull = await h.pod(["pull", "-q", img.ref]);
       assert.equal(pull.code, 0, pull.stderr);
       const ok = async (args: string[], stdin?: string) => {
@@ -109,6 +119,8 @@ function suite(mode: Mode) {
         assert.equal(await ok(["run", "--rm", "-v", "auto:/data", img.ref, "ls", "/data"]), "added\n");
         const j = JSON.parse(await ok(["volume", "inspect", "auto"]));
         assert.equal(j[0].NeedsCopyUp, false);
+        // an image VOLUME: a new anonymous volume, with the image's content copied in
+        assert.equal(await ok(["run", "--rm", volImg.ref, "cat", "/data/hello"]), "declared\n");
         // nocopy: the volume stays empty
         assert.equal(await ok(["run", "--rm", "-v", "nc:/data:nocopy", img.ref, "ls", "-A", "/data"]), "");
         await ok(["volume", "rm", "nc"]);
