@@ -7,7 +7,16 @@
  */
 
 import { PodError } from "../errors.ts";
-import { getVolume } from "./volumes.ts";
+import { getVolume, type VolumeInfo } from "./volumes.ts";
+
+/** Where a volume's content is: its data dir, or for `-o o=bind` its `device`. */
+function contentDir(v: VolumeInfo): string {
+  const o = v.record.options;
+  const flags = (o.o ?? "").split(",");
+  return o.device && (flags.includes("bind") || flags.includes("rbind") || o.type === "bind")
+    ? o.device
+    : v.mountpoint;
+}
 
 /** A running export: the tar bytes, and `done`, which rejects when tar failed. */
 export interface VolumeExport {
@@ -20,7 +29,7 @@ export interface VolumeExport {
 /** Starts exporting volume `name`. */
 export async function exportVolume(root: string, name: string): Promise<VolumeExport> {
   const v = await getVolume(root, name);
-  const tar = ["tar", "--numeric-owner", "--sort=name", "-C", v.mountpoint, "-cf", "-", "."];
+  const tar = ["tar", "--numeric-owner", "--sort=name", "-C", contentDir(v), "-cf", "-", "."];
   const [cmd, args] = Deno.uid() === 0
     ? [tar[0], tar.slice(1)]
     : ["unshare", ["--user", "--map-auto", "--map-root-user", "--", ...tar]];
@@ -58,7 +67,7 @@ export async function importVolume(
   const v = await getVolume(root, name);
   const { applyLayer } = await import("../unpack/mod.ts");
   try {
-    const r = await applyLayer(v.mountpoint, stream, { digest: name, mediaType: "" });
+    const r = await applyLayer(contentDir(v), stream, { digest: name, mediaType: "" });
     return { bytes: r.bytes };
   } catch (e) {
     // the unpacker names the "layer"; here it is the volume

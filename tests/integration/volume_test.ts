@@ -230,6 +230,9 @@ function suite(mode: Mode) {
         if (h.user) await Deno.chown(dev, h.user.uid, h.user.gid);
         await ok(["volume", "create", "-o", "o=bind", "-o", `device=${dev}`, "bv"]);
         assert.equal(await ok(["run", "--rm", "-v", "bv:/b", img.ref, "cat", "/b/f"]), "bound\n");
+        const bt = await h.pod(["volume", "export", "bv"]);
+        assert.equal(bt.code, 0, bt.stderr);
+        assert.ok(bt.stdout.includes("bound\n"), "export of a bind volume is its device's content");
         const missing = await h.pod(["volume", "create", "-o", "o=bind", "-o", `device=${dev}/nope`, "bv2"]);
         assert.equal(missing.code, 125);
       });
