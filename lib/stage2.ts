@@ -8,7 +8,8 @@
  *
  * Order: host pid → root in the user namespace (keep-id) → `/` rprivate → prepare (extract layers: the image
  * tree, or the rootfs of a vfs container) → overlay on the rootfs (or the rootfs bound onto itself) → deferred
- * process from stage 1 (which reads the root through /proc/<pid>/root) → mounts
+ * process from stage 1 (which reads the root through /proc/<pid>/root) → volume copy-up (a volume's first
+ * use: the image's content at its destination, lib/ns/copy_up.ts) → mounts
  * (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname → loopback → pivot_root
  * → cwd → ids → PATH lookup → fds ≥ 3 close-on-exec → signals reset → execve.
  * No PR_SET_PDEATHSIG: a detached container must outlive every process of pod.
@@ -161,6 +162,17 @@ function addEntry(root: string, file: string, line: string | undefined, id: numb
       mode: 0o644,
     });
   } catch { /* best effort, like podman with a read-only /etc */ }
+}
+
+/** podman's copy-up: volumes used for the first time get the image's content at their destination. */
+async function copyUpVolumes(spec: LaunchSpec): Promise<void> {
+  const { copyUpPending, markCopiedUp } = await import("./store/volumes.ts");
+  const { copyUp } = await import("./ns/copy_up.ts");
+  for (const m of spec.mounts) {
+    if (!m.copyUp || !m.source) continue;
+    if (await copyUpPending(m.source)) copyUp(spec.rootfs, m.destination, m.source);
+    await markCopiedUp(m.source);
+  }
 }
 
 function buildRoot(spec: LaunchSpec): void {
@@ -328,6 +340,7 @@ export async function stage2Main(specPath: string): Promise<never> {
     // detached with a terminal: the supervisor's pty (a host path, opened before pivot_root)
     const superTty = Deno.env.get("POD_TTY");
     if (spec.process.terminal && !spec.ttyPath && superTty?.startsWith("/dev/pts/")) spec.ttyPath = superTty;
+    if (spec.mounts.some((m) => m.copyUp)) await copyUpVolumes(spec);
     buildRoot(spec);
     code = run(spec, fifo);
   } catch (e) {

@@ -50,9 +50,16 @@ export const LAYERS: LayerRule[] = [
     note: "image use cases",
   },
   {
+    layer: "volume",
+    match: ["lib/volume/"],
+    // ns: only lib/ns/userns.ts, to work on subordinate-id-owned volume data as the rootless user's namespace
+    may: ["store", "unpack", "oci", "format", "lib/ns/userns.ts", ...LEAVES],
+    note: "volume use cases",
+  },
+  {
     layer: "container",
     match: ["lib/container/"],
-    may: ["oci", "store", "ns", "unpack", "image", "format", ...LEAVES],
+    may: ["oci", "store", "ns", "unpack", "image", "format", "volume", ...LEAVES],
     note: "container use cases",
   },
   {
@@ -74,6 +81,7 @@ export const LAYERS: LayerRule[] = [
       "stage2.ts",
       "image",
       "container",
+      "volume",
       "api.ts",
       ...LEAVES,
     ],

@@ -118,4 +118,22 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       prune: () => import("./commands/system_prune.ts"),
     },
   },
+  volume: {
+    summary: "Manage volumes",
+    sub: {
+      create: () => import("./commands/volume_create.ts"),
+      exists: () => import("./commands/volume_exists.ts"),
+      export: () => import("./commands/volume_export.ts"),
+      import: () => import("./commands/volume_import.ts"),
+      inspect: () => import("./commands/volume_inspect.ts"),
+      list: () => import("./commands/volume_ls.ts"),
+      ls: () => import("./commands/volume_ls.ts"),
+      mount: () => import("./commands/volume_mount.ts").then((m) => ({ default: m.mountCommand })),
+      prune: () => import("./commands/volume_prune.ts"),
+      remove: () => import("./commands/volume_rm.ts"),
+      rm: () => import("./commands/volume_rm.ts"),
+      umount: () => import("./commands/volume_mount.ts").then((m) => ({ default: m.unmountCommand })),
+      unmount: () => import("./commands/volume_mount.ts").then((m) => ({ default: m.unmountCommand })),
+    },
+  },
 };

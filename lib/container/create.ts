@@ -18,8 +18,9 @@ import {
   removeContainerRecord,
   validateName,
 } from "../store/containers.ts";
-import { createAnonymousVolume, ensureVolume, removeVolume } from "../store/volumes.ts";
-import { checkMountRequests, type MountRequest, parseMountFlags } from "./mount_options.ts";
+import { removeVolume } from "../store/volumes.ts";
+import { resolveVolume } from "../volume/mounts.ts";
+import { checkMountRequests, type MountRequest, noCopy, parseMountFlags } from "./mount_options.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 import { randomName } from "./names.ts";
@@ -52,6 +53,8 @@ export interface ContainerSpec {
   mounts?: MountRequest[];
   /** The mount flags as written (`-v`, `--mount`, `--tmpfs`), kept for inspect. */
   mountArgs?: string[];
+  /** `--volumes-from CTR[:ro|rw]`: that container's volume and bind mounts (mounts given here win). */
+  volumesFrom?: string[];
   /** Working directory (default: the image's, else `/`). */
   workdir?: string;
   /** `user[:group]` (default: the image's). */
@@ -141,6 +144,8 @@ export interface CreateOptions extends
   mounts?: string[];
   /** `--tmpfs`. */
   tmpfs?: string[];
+  /** `--volumes-from`. */
+  volumesFrom?: string[];
   /** `--entrypoint` (undefined: the image's; `""`: none). */
   entrypoint?: string;
   /** `--label`. */
@@ -218,14 +223,13 @@ async function resolveMounts(
   root: string,
   reqs: MountRequest[],
   image: ImageConfig,
+  volumesFrom: string[] = [],
 ): Promise<ContainerMount[]> {
   const out: ContainerMount[] = [];
   for (const m of reqs) {
     if (m.type === "volume") {
-      if (m.anonymous) {
-        const v = await createAnonymousVolume(root);
-        out.push({ ...m, name: v.name, source: v.path });
-      } else out.push({ ...m, source: await ensureVolume(root, m.name!) });
+      const v = await resolveVolume(root, m.anonymous ? undefined : m.name);
+      out.push({ ...m, ...v, ...(v.copyUp && noCopy(m) ? { copyUp: false } : {}) });
     } else if (m.type === "bind") {
       try {
         await Deno.stat(m.source!);
@@ -235,15 +239,18 @@ async function resolveMounts(
       out.push({ ...m });
     } else out.push({ ...m });
   }
+  if (volumesFrom.length) {
+    const { mountsFrom } = await import("./volumes_from.ts");
+    out.push(...await mountsFrom(root, volumesFrom, new Set(out.map((m) => m.destination))));
+  }
   // image VOLUMEs become anonymous volumes unless something is mounted there already
   for (const dst of Object.keys(image.config?.Volumes ?? {})) {
     if (out.some((m) => m.destination === dst)) continue;
-    const v = await createAnonymousVolume(root);
+    const v = await resolveVolume(root);
     out.push({
       type: "volume",
       anonymous: true,
-      name: v.name,
-      source: v.path,
+      ...v,
       destination: dst,
       readonly: false,
       options: [],
@@ -282,7 +289,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   const terminal = !!o.tty;
   let user = o.user ?? ic.User ?? "";
   if (o.user === undefined && userns.mode === "keep-id" && rootless) user = `${Deno.uid()}:${Deno.gid()}`;
-  const mounts = await resolveMounts(root, reqs, imgConfig);
+  const mounts = await resolveMounts(root, reqs, imgConfig, o.volumesFrom);
   const stopSignal = stopSignalFlag ?? (ic.StopSignal ? normalizeSignal(ic.StopSignal) : "SIGTERM");
   const config: ContainerConfig = {
     id,

@@ -39,7 +39,7 @@ export function launchMounts(c: ContainerConfig): MountSpec[] {
     depth(a.m.destination) - depth(b.m.destination) || a.i - b.i
   ).map((x) => x.m);
   return sorted.map((m) =>
-    m.type === "tmpfs"
+    m.type === "tmpfs" || m.volumeType === "tmpfs"
       ? { type: "tmpfs", destination: m.destination, readonly: m.readonly, data: m.data || undefined }
       : {
         type: "bind",
@@ -48,6 +48,7 @@ export function launchMounts(c: ContainerConfig): MountSpec[] {
         readonly: m.readonly,
         propagation: m.propagation as MountSpec["propagation"],
         recursive: m.recursive ?? true,
+        ...(m.copyUp ? { copyUp: true } : {}),
       }
   );
 }

@@ -190,9 +190,12 @@ export async function removeById(
   }
   await Deno.remove(containerPaths(root, id).dir, { recursive: true }).catch(() => {});
   if (rec.config.storage) await pruneTreeOfRemovedImage(root, rec.config.image.id);
-  if (opts.volumes) {
+  if (opts.volumes && rec.config.mounts.some((m) => m.type === "volume" && m.anonymous)) {
+    // an anonymous volume another container still uses (`--volumes-from`) stays, as with podman
+    const { volumeUsers } = await import("../volume/volumes.ts");
+    const users = await volumeUsers(root);
     for (const m of rec.config.mounts) {
-      if (m.type === "volume" && m.anonymous && m.name) {
+      if (m.type === "volume" && m.anonymous && m.name && !users.get(m.name)?.length) {
         await removeVolume(root, m.name, (dir) => removeTreeUserns(dir, subids)).catch((e) =>
           debug(`removing volume ${m.name}: ${e instanceof Error ? e.message : e}`)
         );

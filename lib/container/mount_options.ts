@@ -69,7 +69,7 @@ function applyVolumeOptions(m: MountRequest, opts: string[], spec: string): void
       o === "z" || o === "Z" || o === "U" || o === "exec" || o === "noexec" || o === "dev" ||
       o === "nodev" || o === "suid" || o === "nosuid" || o === "copy" || o === "nocopy" || o === "idmap"
     ) {
-      // SELinux relabel, chown, and mount flags pod does not act on: accepted like podman does
+      // SELinux relabel, chown, and mount flags pod does not act on: accepted like podman does (nocopy: noCopy)
     } else if (o === "O") {
       throw new PodError(`overlay volumes (:O) are not supported by pod: ${spec}`);
     } else {
@@ -305,4 +305,9 @@ export function checkMountRequests(reqs: MountRequest[]): MountRequest[] {
     seen.add(m.destination);
     return m;
   });
+}
+
+/** `-v …:nocopy` / `--mount …,volume-nocopy`: no copy-up of the image's content into the volume. */
+export function noCopy(m: MountRequest): boolean {
+  return m.options.some((o) => o === "nocopy" || o === "volume-nocopy" || o.startsWith("volume-nocopy="));
 }

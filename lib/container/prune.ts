@@ -140,15 +140,15 @@ export async function pruneVolumes(
   root: string,
   filter?: PruneFilter,
 ): Promise<{ names: string[]; bytes: number }> {
-  const { removeVolume } = await import("../store/volumes.ts");
+  const { readVolume, removeVolume } = await import("../store/volumes.ts");
   const { removeTreeUserns } = await import("./remove_tree.ts");
   const names: string[] = [];
   let bytes = 0;
   for (const v of await listVolumes(root)) {
     if (v.users > 0) continue;
     if (filter) {
-      const st = await Deno.stat(v.path).catch(() => undefined);
-      if (!filter.match({}, st?.birthtime ?? st?.mtime ?? new Date(0))) continue;
+      const rec = await readVolume(root, v.name);
+      if (!filter.match(rec?.labels ?? {}, new Date(rec?.created ?? 0))) continue;
     }
     const size = await diskUsage(v.path);
     try {

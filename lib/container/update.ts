@@ -15,8 +15,8 @@ import {
   readContainer,
   withContainerLock,
 } from "../store/containers.ts";
-import { createAnonymousVolume, ensureVolume } from "../store/volumes.ts";
-import { parseMountFlags } from "./mount_options.ts";
+import { resolveVolume } from "../volume/mounts.ts";
+import { noCopy, parseMountFlags } from "./mount_options.ts";
 import { nsMode } from "./namespaces.ts";
 import { EnvList, expandEnvArg, parseEntrypoint, parseLabels, readEnvFiles } from "./process_options.ts";
 
@@ -94,12 +94,9 @@ export async function applyUpdate(root: string, c: ContainerConfig, o: UpdateOpt
     const added: ContainerMount[] = [];
     for (const m of parseMountFlags(o.volumes, [], [])) {
       if (m.type === "volume") {
-        const v = m.anonymous ? await createAnonymousVolume(root) : undefined;
-        added.push({
-          ...m,
-          name: v?.name ?? m.name,
-          source: v?.path ?? await ensureVolume(root, m.name!),
-        } as ContainerMount);
+        added.push(
+          await volumeMount(root, m),
+        );
       } else {
         if (m.type === "bind") {
           try {
@@ -136,4 +133,12 @@ export async function updateContainer(root: string, nameOrId: string, o: UpdateO
     await writeJsonAtomic(containerPaths(root, id).config, rec.config);
   });
   return id;
+}
+
+async function volumeMount(
+  root: string,
+  m: ReturnType<typeof parseMountFlags>[number],
+): Promise<ContainerMount> {
+  const v = await resolveVolume(root, m.anonymous ? undefined : m.name);
+  return { ...m, ...v, ...(v.copyUp && noCopy(m) ? { copyUp: false } : {}) } as ContainerMount;
 }

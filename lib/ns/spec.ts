@@ -24,6 +24,11 @@ export interface MountSpec {
   recursive?: boolean;
   /** tmpfs options, e.g. `size=65536k,mode=1777`. */
   data?: string;
+  /**
+   * A volume's data dir (`<volume>/_data`, beside its `volume.json`): at its first use stage 2 copies the
+   * image's content at the destination into it (podman's copy-up), as the container's ids.
+   */
+  copyUp?: boolean;
 }
 
 /** An image layer to extract into the rootfs inside the namespace (rootless ownership). */

@@ -30,6 +30,10 @@ export interface ContainerMount {
   data?: string;
   /** The options as the user wrote them. */
   options: string[];
+  /** A volume made with `-o type=tmpfs`: a fresh tmpfs (with `data`) at every start. */
+  volumeType?: "tmpfs";
+  /** A volume that gets the image's content at the destination at its first use (podman's copy-up). */
+  copyUp?: boolean;
 }
 
 /** The container's process, resolved at create time (the user is resolved against the rootfs at start). */

@@ -1,7 +1,6 @@
-/** `pod version`. @module */
+/** `pod version`: podman's `Client:` block; `--format` over `{ Client, Server }` (no server: null). @module */
 
 import { defineCommand, str } from "../flags.ts";
-import { VERSION } from "../../version.ts";
 import { printFormatted, println } from "../output.ts";
 
 export default defineCommand({
@@ -11,26 +10,24 @@ export default defineCommand({
   maxArgs: 0,
   flags: { format: str("f", "Change the output format to JSON or a Go template") },
   async run(flags) {
-    const arch = Deno.build.arch === "x86_64"
-      ? "amd64"
-      : Deno.build.arch === "aarch64"
-      ? "arm64"
-      : Deno.build.arch;
-    const info = {
-      Version: VERSION,
-      APIVersion: VERSION,
-      DenoVersion: Deno.version.deno,
-      OsArch: `${Deno.build.os}/${arch}`,
-    };
+    const { versionInfo } = await import("../views/version_info.ts");
+    const c = versionInfo();
+    if (flags.format === "json") {
+      println(JSON.stringify({ Client: c })); // one line, as podman
+      return 0;
+    }
     if (flags.format) {
-      await printFormatted(flags.format, [{ Client: info, ...info }]);
+      // `{{.Version}}` as before, besides podman's `{{.Client.Version}}`
+      await printFormatted(flags.format, [{ ...c, Client: c, Server: null }]);
       return 0;
     }
     println(
-      `Version:      ${info.Version}`,
-      `API Version:  ${info.APIVersion}`,
-      `Deno Version: ${info.DenoVersion}`,
-      `OS/Arch:      ${info.OsArch}`,
+      "Client:       pod",
+      `Version:      ${c.Version}`,
+      `API Version:  ${c.APIVersion}`,
+      `Deno Version: ${c.DenoVersion}`,
+      `Built:        ${c.BuiltTime || "-"}`,
+      `OS/Arch:      ${c.OsArch}`,
     );
     return 0;
   },
