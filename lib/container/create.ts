@@ -34,6 +34,9 @@ import {
 import type { PullEvent } from "../image/progress.ts";
 import { normalizeSignal } from "../oci/signals.ts";
 import { isRootless, namespacesFor } from "./namespaces.ts";
+import { parseSecurity } from "./security.ts";
+import { checkRuntime } from "./runtime_flag.ts";
+import type { SecurityConfig } from "../store/container_types.ts";
 
 /**
  * A container to create, as data: what the library API passes; the CLI's flags are converted into it by
@@ -98,6 +101,10 @@ export interface ContainerSpec {
   argv0?: string;
   /** The whole command line, for inspect. */
   createCommand?: string[];
+  /** Capabilities, seccomp, no-new-privileges, ulimits, oom_score_adj (absent: podman's defaults). */
+  security?: SecurityConfig;
+  /** `--runtime` as given (recorded; pod runs the container itself). */
+  ociRuntime?: string;
   /** Events of a pull the create needs (the CLI draws its progress from them). */
   onEvent?: (e: PullEvent) => void;
   /** Cancels a pull the create needs. */
@@ -170,6 +177,18 @@ export interface CreateOptions {
   createCommand?: string[];
   /** `-q`: the caller draws no pull progress (see `onEvent`). */
   quiet?: boolean;
+  /** `--cap-add`. */
+  capAdd?: string[];
+  /** `--cap-drop`. */
+  capDrop?: string[];
+  /** `--security-opt`. */
+  securityOpt?: string[];
+  /** `--ulimit`. */
+  ulimit?: string[];
+  /** `--oom-score-adj`. */
+  oomScoreAdj?: number;
+  /** `--runtime` (or the global one): a name on PATH or a path. */
+  runtime?: string;
   /** Pull events (the CLI's progress display). */
   onEvent?: (e: PullEvent) => void;
 }
@@ -191,6 +210,12 @@ export async function specFromOptions(o: CreateOptions): Promise<ContainerSpec> 
     entrypoint,
     rm,
     quiet: _q,
+    capAdd,
+    capDrop,
+    securityOpt,
+    ulimit,
+    oomScoreAdj,
+    runtime,
     ...rest
   } = o;
   return {
@@ -202,6 +227,8 @@ export async function specFromOptions(o: CreateOptions): Promise<ContainerSpec> 
     annotations: parseLabels(annotations ?? []),
     entrypoint: entrypoint === undefined ? undefined : parseEntrypoint(entrypoint),
     autoRemove: rm,
+    security: parseSecurity({ capAdd, capDrop, securityOpt, ulimit, oomScoreAdj }),
+    ociRuntime: runtime === undefined ? undefined : checkRuntime(runtime),
   };
 }
 
@@ -336,6 +363,8 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     createCommand: o.createCommand ?? [],
     platform: o.platform,
     createdBy: o.argv0,
+    security: o.security,
+    ociRuntime: o.ociRuntime,
     storage: await storageFor(layers.map((l) => l.digest), userns),
   };
   if (!config.process.cwd.startsWith("/")) {

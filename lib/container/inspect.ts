@@ -103,7 +103,7 @@ export async function inspectRecord(
     HostnamePath: `${cp.userdata}/hostname`,
     HostsPath: `${cp.userdata}/hosts`,
     StaticDir: cp.userdata,
-    OCIRuntime: "pod",
+    OCIRuntime: c.ociRuntime ?? "pod",
     ConmonPidFile: "",
     PidFile: `${cp.dir}/run/pid`,
     Name: c.name,

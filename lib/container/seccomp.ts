@@ -1,0 +1,81 @@
+/**
+ * The seccomp filter of a container, as a BPF program file stage 2 loads right before `execve`.
+ *
+ * The profile is podman's default, containers-common's `/usr/share/containers/seccomp.json` (Debian package
+ * `golang-github-containers-common`, which podman pulls in), else the copy of the same rules pod ships
+ * (lib/ns/seccomp_default.json, containers-common 0.50 as in Debian 12), or the user's
+ * `--security-opt seccomp=PROFILE.json`. It is compiled for the container's capabilities
+ * (lib/ns/seccomp_profile.ts) and libseccomp builds the BPF program (lib/ns/seccomp.ts) — ~30 ms, so the
+ * program is cached in the store, `seccomp/<key>.bpf`, keyed by the profile file (path, size, mtime), the
+ * capabilities, the architecture and the kernel release: a start with a cached filter only `stat`s the
+ * profile.
+ * @module
+ */
+
+import type { ContainerConfig } from "../store/container_types.ts";
+import { containerCapabilities } from "./security.ts";
+
+/** containers-common's default profile. */
+export const SYSTEM_PROFILE = "/usr/share/containers/seccomp.json";
+
+/** FNV-1a, 64 bits, as 16 hex digits: a cache key, not a security measure. */
+function fnv64(s: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < s.length; i++) {
+    h ^= BigInt(s.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, "0");
+}
+
+/** The profile file in use and its identity (`builtin` when containers-common's is missing). */
+function profileSource(c: ContainerConfig): { path?: string; id: string } {
+  const path = c.security?.seccomp ?? SYSTEM_PROFILE;
+  try {
+    const st = Deno.statSync(path);
+    return { path, id: `${path}:${st.size}:${st.mtime?.getTime()}` };
+  } catch (e) {
+    if (c.security?.seccomp) throw e; // the user's profile is gone since create
+    return { id: "builtin:containers-common-0.50" };
+  }
+}
+
+/**
+ * The host path of the container's BPF filter, built and cached on first use; `undefined` when it runs
+ * unconfined (`--privileged`, `--security-opt seccomp=unconfined`).
+ */
+export async function seccompFilter(root: string, c: ContainerConfig): Promise<string | undefined> {
+  if (c.security?.seccomp === "unconfined" || (c.privileged && !c.security?.seccomp)) return undefined;
+  const caps = containerCapabilities(c);
+  const src = profileSource(c);
+  const key = fnv64([src.id, caps.join(","), Deno.build.arch, Deno.osRelease()].join("\n"));
+  const dir = `${root}/seccomp`;
+  const file = `${dir}/${key}.bpf`;
+  try {
+    if (Deno.statSync(file).size > 0) return file;
+  } catch { /* not cached yet */ }
+  const profile = src.path
+    ? JSON.parse(await Deno.readTextFile(src.path))
+    : (await import("../ns/seccomp_default.json", { with: { type: "json" } })).default;
+  const [{ compileProfile }, { exportSeccompBpf }] = await Promise.all([
+    import("../ns/seccomp_profile.ts"),
+    import("../ns/seccomp.ts"),
+  ]);
+  let compiled;
+  try {
+    compiled = compileProfile(profile, { capabilities: caps });
+  } catch (e) {
+    const { PodError } = await import("../errors.ts");
+    throw new PodError(`seccomp profile ${src.path ?? "(built in)"}: ${(e as Error).message}`);
+  }
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${Deno.pid}`;
+  try {
+    exportSeccompBpf(compiled, tmp);
+    await Deno.rename(tmp, file);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  return file;
+}
