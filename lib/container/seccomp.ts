@@ -18,14 +18,15 @@ import { containerCapabilities } from "./security.ts";
 /** containers-common's default profile. */
 export const SYSTEM_PROFILE = "/usr/share/containers/seccomp.json";
 
-/** FNV-1a, 64 bits, as 16 hex digits: a cache key, not a security measure. */
-function fnv64(s: string): string {
-  let h = 0xcbf29ce484222325n;
+/** Two 32-bit FNV-1a hashes (different offsets), as 16 hex digits: a cache key, not a security measure. */
+function cacheKey(s: string): string {
+  let a = 0x811c9dc5, b = 0x050c5d1f;
   for (let i = 0; i < s.length; i++) {
-    h ^= BigInt(s.charCodeAt(i));
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
   }
-  return h.toString(16).padStart(16, "0");
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
 /** The profile file in use and its identity (`builtin` when containers-common's is missing). */
@@ -48,7 +49,7 @@ export async function seccompFilter(root: string, c: ContainerConfig): Promise<s
   if (c.security?.seccomp === "unconfined" || (c.privileged && !c.security?.seccomp)) return undefined;
   const caps = containerCapabilities(c);
   const src = profileSource(c);
-  const key = fnv64([src.id, caps.join(","), Deno.build.arch, Deno.osRelease()].join("\n"));
+  const key = cacheKey([src.id, caps.join(","), Deno.build.arch, Deno.osRelease()].join("\n"));
   const dir = `${root}/seccomp`;
   const file = `${dir}/${key}.bpf`;
   try {
