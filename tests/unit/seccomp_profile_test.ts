@@ -130,7 +130,9 @@ Deno.test("seccomp: the shipped copy of containers-common's profile compiles as 
     c.rules.filter((r) => r.action === ALLOW && !r.args.length).flatMap((r) => r.names),
   );
   for (const n of ["read", "execve", "clone3", "chroot"]) assert.ok(allowed.has(n), n);
-  for (const n of ["bpf", "perf_event_open", "kexec_load", "init_module", "acct"]) assert.ok(!allowed.has(n), n);
+  for (const n of ["bpf", "perf_event_open", "kexec_load", "init_module", "acct"]) {
+    assert.ok(!allowed.has(n), n);
+  }
   const denied = new Set(c.rules.filter((r) => r.action === errno(1)).flatMap((r) => r.names));
   assert.ok(denied.has("bpf") && denied.has("kexec_load"));
   const admin = compileProfile(shipped as SeccompProfile, {
