@@ -151,6 +151,45 @@ if (seccompAvailable) {
         assert.match(bad.stderr, /soft limit 9 is greater than hard limit 1/);
       });
 
+      await t.step(
+        "exec: the container's seccomp filter and capabilities; --privileged, --cap-add",
+        async () => {
+          const c = await h.pod([
+            "run",
+            "-d",
+            "--name",
+            "ex",
+            "--cap-drop",
+            "CHOWN",
+            "--security-opt",
+            "no-new-privileges",
+            img.ref,
+            "sleep",
+            "1000",
+          ]);
+          assert.equal(c.code, 0, c.stderr);
+          const field = async (f: string, flags: string[] = []) => {
+            const r = await h.pod(["exec", ...flags, "ex", "grep", `^${f}:`, "/proc/self/status"]);
+            assert.equal(r.code, 0, r.stderr);
+            return r.stdout.trim().split(/\s+/)[1];
+          };
+          assert.equal(await field("Seccomp"), "2");
+          assert.equal(await field("NoNewPrivs"), "1");
+          const bnd = capBits(await field("CapBnd"));
+          assert.equal(bnd & CAP_CHOWN, 0n);
+          assert.equal(bnd & CAP_SYS_ADMIN, 0n);
+          assert.notEqual(capBits(await field("CapEff", ["--privileged"])) & CAP_SYS_ADMIN, 0n);
+          assert.notEqual(capBits(await field("CapEff", ["--cap-add", "SYS_TIME"])) & CAP_SYS_TIME, 0n);
+          assert.equal(capBits(await field("CapEff", ["-u", "1000"])), 0n);
+          const env = await h.pod(["exec", "-e", "X=y z", "ex", "sh", "-c", 'echo "$X"; exit 7']);
+          assert.equal(env.code, 7);
+          assert.equal(env.stdout, "y z\n");
+          const missing = await h.pod(["exec", "ex", "no-such-command"]);
+          assert.equal(missing.code, 127);
+          assert.equal((await h.pod(["rm", "-f", "-t", "0", "ex"])).code, 0);
+        },
+      );
+
       await t.step("--runtime=crun (distrobox) is accepted and recorded", async () => {
         const c = await h.pod(["create", "--runtime=crun", "--name", "rt", img.ref, "true"]);
         assert.equal(c.code, 0, c.stderr);
