@@ -33,8 +33,8 @@ export interface ExecOptions {
   /** Called with the host pid of nsenter once it is started. */
   onStarted?: (pid: number) => void;
   /**
-   * The container's capabilities and seccomp filter: the process is started by the perl helper
-   * (exec_helper.ts) instead of nsenter, which would give it every capability and no filter.
+   * The container's capabilities and seccomp filter: the process is started through the perl helper
+   * (exec_helper.ts), as nsenter alone would give it every capability and no filter.
    */
   security?: ExecSecurity;
 }
@@ -57,9 +57,9 @@ function differs(pid: number, ns: string): boolean {
 }
 
 /**
- * The command line for `opts` in the container whose init is `pid`: nsenter's, or the perl helper's when
- * `opts.security` is set (its argv[0] is then `perl`, and the process environment must be empty: the
- * container's is in its arguments).
+ * The command line for `opts` in the container whose init is `pid`: nsenter's, or nsenter's with the perl
+ * helper when `opts.security` is set (the process environment must then be empty: the container's is in its
+ * arguments).
  */
 export function nsenterCommand(pid: number, opts: ExecOptions): string[] {
   const joined = NAMESPACES.filter(([ns]) =>
@@ -184,7 +184,7 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
   try {
     const code = await child.status;
     // nsenter's own failures exit 1: an util-linux too old for --wdns is named then
-    if (code === 1 && program === "nsenter") checkUtilLinuxVersion(hostBinary("nsenter") ?? "nsenter");
+    if (code === 1 && !opts.security) checkUtilLinuxVersion(hostBinary("nsenter") ?? "nsenter");
     return code;
   } finally {
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);

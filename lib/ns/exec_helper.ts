@@ -1,20 +1,25 @@
 /**
- * `exec` with the container's security settings: a small perl program (perl is already the supervisor's
- * language; it is single-threaded, so unlike Deno it may `setns` into a user namespace) that does what
- * `nsenter --target PID --user? --mount … --root --wdns=CWD -S UID -G GID` does and then what stage 2 does
- * before `execve`: bounding capabilities, seccomp filter (the BPF program libseccomp made for the container,
- * lib/container/seccomp.ts), ids, ambient capabilities of a non-root user's `--cap-add`, no_new_privs. Without
- * it an exec'd process would have every capability and no filter (nsenter keeps the joining process's).
+ * `exec` with the container's security settings. nsenter alone would give the exec'd process every capability
+ * and no seccomp filter (it keeps the joining process's), so: `nsenter --target PID [--user] [--pid] -- perl
+ * -e SCRIPT …` — nsenter joins the user and pid namespaces and forks (a process joins a pid namespace only
+ * through its children), then a small perl program (perl is already the supervisor's language; single-threaded,
+ * so unlike Deno it may `setns`), still in the host's mount namespace, joins the others (mnt, uts, ipc, net),
+ * takes the container's root (`fchdir` to `/proc/PID/root` opened before, `chroot .`), and does what stage 2
+ * does before `execve`: bounding capabilities, seccomp filter (the BPF program libseccomp made for the
+ * container, lib/container/seccomp.ts; before the ids change, or last with no_new_privs), ids, ambient
+ * capabilities of a non-root user's `--cap-add`, no_new_privs. (A fork in perl itself costs ~8 ms more.)
  *
- * The container's environment is passed as arguments, never as perl's own environment (an image's
- * `PERL5OPT`/`PERL5DB` would run code on the host before the namespaces are joined); the helper runs with an
- * empty environment and sets the command's.
+ * The container's environment is passed as arguments, never as the helpers' environment (an image's
+ * `PERL5OPT`/`PERL5DB` would run code on the host before the namespaces are joined): nsenter and perl run with
+ * an empty environment and perl sets the command's.
  *
- * Argument order: pid, namespaces (`user,mnt,…`), syscall numbers, uid, gid, cwd, BPF file (or empty),
+ * Perl's arguments: pid, namespaces to join (`mnt,uts,…`), syscall numbers, uid, gid, cwd, BPF file (or empty),
  * kept capabilities (numbers), ambient ones, no_new_privs (0/1), env count, env…, command….
  * @module
  */
 
+import { PodError } from "../errors.ts";
+import { hostBinary } from "./helpers_check.ts";
 import { CAPABILITY_NAMES } from "./spec.ts";
 
 /** The security part of an exec: what stage 2 applies to the container's own process. */
@@ -33,7 +38,6 @@ export interface ExecSecurity {
 const SYSCALLS = Deno.build.arch === "aarch64" ? "268,167,91,159,149,147" : "308,157,126,116,119,117";
 
 const SCRIPT = String.raw`
-use strict;
 my ($pid, $nss, $nrs, $uid, $gid, $cwd, $bpf, $keep, $amb, $nnp, $nenv, @rest) = @ARGV;
 my ($SETNS, $PRCTL, $CAPSET, $SETGROUPS, $SETRESGID, $SETRESUID) = map { $_ + 0 } split /,/, $nrs;
 ($uid, $gid, $nnp) = ($uid + 0, $gid + 0, $nnp + 0);
@@ -57,21 +61,12 @@ for (@ns) { syscall($SETNS, fileno($_->[1]), 0) == 0 or fail("setns $_->[0]: $!"
 chdir($root) or fail("fchdir: $!");
 chroot('.') or fail("chroot: $!");
 chdir($cwd) or fail("chdir to \`$cwd\`: $!", 126);
-my $child = fork();
-defined $child or fail("fork: $!");
-if ($child) {
-  for my $s (qw(INT TERM HUP QUIT USR1 USR2)) { $SIG{$s} = sub { kill $s, $child } }
-  1 while waitpid($child, 0) == -1 && $!{EINTR};
-  my $st = $?;
-  if ($st & 127) { $SIG{$_} = 'DEFAULT' for keys %SIG; kill($st & 127, $$); }
-  exit($st >> 8);
-}
 my $last = 40;
 if (open(my $c, '<', '/proc/sys/kernel/cap_last_cap')) { $last = <$c> + 0 }
 my %keep = map { $_ => 1 } split /,/, $keep;
 for my $c (0 .. $last) {
   next if $keep{$c};
-  syscall($PRCTL, 24, $c, 0, 0, 0) == 0 or $!{EINVAL} or fail("PR_CAPBSET_DROP $c: $!");
+  syscall($PRCTL, 24, $c, 0, 0, 0) == 0 or $! == 22 or fail("PR_CAPBSET_DROP $c: $!");
 }
 sub seccomp {
   my $fprog = pack('S x6 P' . length($prog), length($prog) / 8, $prog);
@@ -96,9 +91,8 @@ if ($nnp) { syscall($PRCTL, 38, 1, 0, 0, 0) == 0 or fail("PR_SET_NO_NEW_PRIVS: $
 seccomp() if $prog ne '' && $nnp;
 %ENV = ();
 for (@env) { my $i = index($_, '='); $ENV{$i < 0 ? $_ : substr($_, 0, $i)} = $i < 0 ? '' : substr($_, $i + 1) }
-$SIG{$_} = 'DEFAULT' for keys %SIG;
-{ no warnings; exec { $cmd[0] } @cmd; }
-fail("$cmd[0]: $!", $!{ENOENT} ? 127 : 126);
+exec { $cmd[0] } @cmd;
+fail("$cmd[0]: $!", $! == 2 ? 127 : 126);
 `;
 
 function capNumbers(names: string[]): string {
@@ -107,8 +101,8 @@ function capNumbers(names: string[]): string {
 }
 
 /**
- * The helper's argv (`perl -e SCRIPT …`) to run `args` with `env` in the container whose init is `pid`,
- * joining `namespaces` (`/proc/PID/ns` names, user first).
+ * The command line (`nsenter … -- perl -e SCRIPT …`) that runs `p.args` with `p.env` in the container whose
+ * init is `pid`, joining `namespaces` (`/proc/PID/ns` names: `user` and `pid` by nsenter, the rest by perl).
  */
 export function execHelperCommand(
   pid: number,
@@ -116,13 +110,20 @@ export function execHelperCommand(
   p: { uid: number; gid: number; cwd: string; env: string[]; args: string[] },
   sec: ExecSecurity,
 ): string[] {
+  const perl = hostBinary("perl");
+  if (!perl) throw new PodError(`perl not found: install perl ("apt-get install perl-base")`);
+  const byNsenter = ["nsenter", "--target", String(pid)];
+  if (namespaces.includes("user")) byNsenter.push("--user");
+  if (namespaces.includes("pid")) byNsenter.push("--pid");
   return [
-    "perl",
+    ...byNsenter,
+    "--",
+    perl,
     "-e",
     SCRIPT,
     "--",
     String(pid),
-    namespaces.join(","),
+    namespaces.filter((n) => n !== "user" && n !== "pid").join(","),
     SYSCALLS,
     String(p.uid),
     String(p.gid),
