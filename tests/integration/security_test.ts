@@ -190,11 +190,79 @@ if (seccompAvailable) {
         },
       );
 
+      await t.step(
+        "distrobox 1.8's create line (--runtime=crun, --ulimit host, label/apparmor opts) works",
+        async () => {
+          const c = await h.pod([
+            "create",
+            "--hostname",
+            "dbx",
+            "--name",
+            "dbx",
+            "--privileged",
+            "--security-opt",
+            "label=disable",
+            "--security-opt",
+            "apparmor=unconfined",
+            "--pids-limit=-1",
+            "--user",
+            "root:root",
+            "--ipc",
+            "host",
+            "--network",
+            "host",
+            "--pid",
+            "host",
+            "--label",
+            "manager=distrobox",
+            "--env",
+            "container=podman",
+            ...(mode === "rootless" ? ["--userns", "keep-id"] : []),
+            "--ulimit",
+            "host",
+            "--annotation",
+            "run.oci.keep_original_groups=1",
+            "--runtime=crun",
+            "--entrypoint",
+            "sleep",
+            img.ref,
+            "1000",
+          ]);
+          assert.equal(c.code, 0, c.stderr);
+          assert.equal((await h.pod(["start", "dbx"])).code, 0);
+          const e = await h.pod(["exec", "dbx", "sh", "-c", "echo in-$container"]);
+          assert.equal(e.code, 0, e.stderr);
+          assert.equal(e.stdout, "in-podman\n");
+          assert.equal((await h.pod(["rm", "-f", "-t", "0", "dbx"])).code, 0);
+        },
+      );
+
       await t.step("--runtime=crun (distrobox) is accepted and recorded", async () => {
         const c = await h.pod(["create", "--runtime=crun", "--name", "rt", img.ref, "true"]);
         assert.equal(c.code, 0, c.stderr);
         const i = await h.pod(["inspect", "--format", "{{.OCIRuntime}}", "rt"]);
         assert.equal(i.stdout.trim(), "crun");
+        const s = await h.pod([
+          "create",
+          "--name",
+          "sec",
+          "--cap-add",
+          "net_admin",
+          "--cap-drop",
+          "chown",
+          "--ulimit",
+          "nofile=10:20",
+          "--security-opt",
+          "seccomp=unconfined",
+          img.ref,
+        ]);
+        assert.equal(s.code, 0, s.stderr);
+        const j = JSON.parse((await h.pod(["inspect", "sec"])).stdout)[0];
+        assert.deepEqual(j.HostConfig.CapAdd, ["CAP_NET_ADMIN"]);
+        assert.deepEqual(j.HostConfig.CapDrop, ["CAP_CHOWN"]);
+        assert.deepEqual(j.HostConfig.SecurityOpt, ["seccomp=unconfined"]);
+        assert.deepEqual(j.HostConfig.Ulimits, [{ Name: "RLIMIT_NOFILE", Soft: 10, Hard: 20 }]);
+        assert.ok(j.BoundingCaps.includes("CAP_NET_ADMIN") && !j.BoundingCaps.includes("CAP_CHOWN"));
         const g = await h.pod(["--runtime", "/usr/bin/runc", "run", "--rm", img.ref, "echo", "ok"]);
         assert.equal(g.code, 0, g.stderr);
         assert.equal(g.stdout, "ok\n");
