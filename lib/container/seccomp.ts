@@ -14,6 +14,7 @@
 
 import type { ContainerConfig } from "../store/container_types.ts";
 import { containerCapabilities } from "./security.ts";
+import type { SeccompProfile } from "../ns/seccomp_profile.ts";
 
 /** containers-common's default profile. */
 export const SYSTEM_PROFILE = "/usr/share/containers/seccomp.json";
@@ -41,6 +42,12 @@ function profileSource(c: ContainerConfig): { path?: string; id: string } {
   }
 }
 
+/** The profile at `path` (parsed JSON), or pod's copy of containers-common's when `path` is undefined. */
+export async function readProfile(path: string | undefined): Promise<SeccompProfile> {
+  if (path) return JSON.parse(await Deno.readTextFile(path));
+  return (await import("../ns/seccomp_default.json", { with: { type: "json" } })).default as SeccompProfile;
+}
+
 /**
  * The host path of the container's BPF filter, built and cached on first use; `undefined` when it runs
  * unconfined (`--privileged`, `--security-opt seccomp=unconfined`).
@@ -55,9 +62,7 @@ export async function seccompFilter(root: string, c: ContainerConfig): Promise<s
   try {
     if (Deno.statSync(file).size > 0) return file;
   } catch { /* not cached yet */ }
-  const profile = src.path
-    ? JSON.parse(await Deno.readTextFile(src.path))
-    : (await import("../ns/seccomp_default.json", { with: { type: "json" } })).default;
+  const profile = await readProfile(src.path);
   const [{ compileProfile }, { exportSeccompBpf }] = await Promise.all([
     import("../ns/seccomp_profile.ts"),
     import("../ns/seccomp.ts"),
