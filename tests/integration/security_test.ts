@@ -187,6 +187,11 @@ if (seccompAvailable) {
           const missing = await h.pod(["exec", "ex", "no-such-command"]);
           assert.equal(missing.code, 127);
           assert.equal((await h.pod(["rm", "-f", "-t", "0", "ex"])).code, 0);
+          // without no-new-privileges the filter is loaded before the ids change
+          assert.equal((await h.pod(["run", "-d", "--name", "ex2", img.ref, "sleep", "1000"])).code, 0);
+          const plain = await h.pod(["exec", "-u", "1000", "ex2", "grep", "^Seccomp:", "/proc/self/status"]);
+          assert.match(plain.stdout, /Seccomp:\s+2/, plain.stderr);
+          assert.equal((await h.pod(["rm", "-f", "-t", "0", "ex2"])).code, 0);
         },
       );
 
