@@ -58,6 +58,7 @@ async function topHelp(): Promise<string> {
     "  -h, --help               help for pod",
     '      --log-level string   log messages above specified level (debug, info, warn, error) (default "warn")',
     "      --root string        path to the store (default $POD_HOME, $XDG_DATA_HOME/pod or ~/.local/share/pod)",
+    "      --runtime string     OCI runtime name or path (accepted and recorded; pod runs containers itself)",
     "  -v, --version            version for pod",
     "",
     'Use "pod [command] --help" for more information about a command.',
@@ -102,6 +103,7 @@ async function resolveCommand(argv: string[]): Promise<{ cmd: Command; rest: str
 
 async function main(argv: string[]): Promise<number> {
   let root: string | undefined;
+  let runtime: string | undefined;
   // global options before the command
   while (argv.length && argv[0].startsWith("-")) {
     const a = argv.shift()!;
@@ -115,6 +117,9 @@ async function main(argv: string[]): Promise<number> {
     } else if (a === "--root" || a.startsWith("--root=")) {
       root = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv.shift();
       if (!root) throw new UsageError("flag needs an argument: --root", TOP_HINT);
+    } else if (a === "--runtime" || a.startsWith("--runtime=")) {
+      runtime = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv.shift();
+      if (!runtime) throw new UsageError("flag needs an argument: --runtime", TOP_HINT);
     } else if (a === "--debug" || a === "-D") setLogLevel("debug");
     else throw new UsageError(`unknown flag: ${a}`, TOP_HINT);
   }
@@ -146,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const parsed = parseArgs(cmd.spec, rest);
-  const code = await cmd.run(parsed, { root: storeRoot(undefined, root), argv0: programName() });
+  const code = await cmd.run(parsed, { root: storeRoot(undefined, root), argv0: programName(), runtime });
   // a `--format` template still rendering (loaded on demand) is written before the exit
   await (globalThis as { [FLUSH_OUTPUT]?: () => Promise<void> })[FLUSH_OUTPUT]?.();
   return code;

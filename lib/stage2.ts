@@ -11,7 +11,10 @@
  * process from stage 1 (which reads the root through /proc/<pid>/root) → volume copy-up (a volume's first
  * use: the image's content at its destination, lib/ns/copy_up.ts) → mounts
  * (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname → loopback → pivot_root
- * → cwd → ids → PATH lookup → fds ≥ 3 close-on-exec → signals reset → execve.
+ * → cwd → bounding caps → ulimits, oom_score_adj → seccomp filter (see below) → ids (+ ambient caps for a
+ * non-root user's `--cap-add`) → PATH lookup → fds ≥ 3 close-on-exec → signals reset → no_new_privs → execve.
+ * The seccomp filter (a BPF program libseccomp built, cached in the store) is loaded before the ids change,
+ * while stage 2 still has CAP_SYS_ADMIN, or, with `no-new-privileges`, right before execve, as runc does.
  * No PR_SET_PDEATHSIG: a detached container must outlive every process of pod.
  * @module
  */
@@ -23,18 +26,29 @@ import {
   cloexecFrom,
   dropBoundingCap,
   execve,
+  keepCapsAcrossSetuid,
   loopbackUp,
+  raiseAmbientCaps,
   redirectStdin,
   resetSignals,
   sethostname,
   setIds,
+  setNoNewPrivs,
+  setRlimit,
   takeTerminal,
 } from "./ns/process.ts";
+import { loadSeccompBpf } from "./ns/seccomp.ts";
 import { PodError } from "./errors.ts";
 import { lookPath } from "./ns/lookpath.ts";
 import { mount, mountOverlay, MS, pivotRoot, setupMounts, umount2 } from "./ns/mounts.ts";
 import { resolveInRoot } from "./unpack/contain.ts";
-import { DEFAULT_CAPABILITIES, type LaunchSpec, type ProcessSpec, stateFiles } from "./ns/spec.ts";
+import {
+  CAPABILITY_NAMES as CAPS,
+  DEFAULT_CAPABILITIES,
+  type LaunchSpec,
+  type ProcessSpec,
+  stateFiles,
+} from "./ns/spec.ts";
 
 /** A stage 2 failure with the exit code stage 1 reports. */
 class Stage2Error extends Error {
@@ -190,54 +204,12 @@ function buildRoot(spec: LaunchSpec): void {
   Deno.chdir("/");
 }
 
-const CAPS = [
-  "CHOWN",
-  "DAC_OVERRIDE",
-  "DAC_READ_SEARCH",
-  "FOWNER",
-  "FSETID",
-  "KILL",
-  "SETGID",
-  "SETUID",
-  "SETPCAP",
-  "LINUX_IMMUTABLE",
-  "NET_BIND_SERVICE",
-  "NET_BROADCAST",
-  "NET_ADMIN",
-  "NET_RAW",
-  "IPC_LOCK",
-  "IPC_OWNER",
-  "SYS_MODULE",
-  "SYS_RAWIO",
-  "SYS_CHROOT",
-  "SYS_PTRACE",
-  "SYS_PACCT",
-  "SYS_ADMIN",
-  "SYS_BOOT",
-  "SYS_NICE",
-  "SYS_RESOURCE",
-  "SYS_TIME",
-  "SYS_TTY_CONFIG",
-  "MKNOD",
-  "LEASE",
-  "AUDIT_WRITE",
-  "AUDIT_CONTROL",
-  "SETFCAP",
-  "MAC_OVERRIDE",
-  "MAC_ADMIN",
-  "SYSLOG",
-  "WAKE_ALARM",
-  "BLOCK_SUSPEND",
-  "AUDIT_READ",
-  "PERFMON",
-  "BPF",
-  "CHECKPOINT_RESTORE",
-]; // deno-fmt-ignore
-
 /** Limits the bounding set to the spec's capabilities (podman's default set unless privileged). */
 function limitCapabilities(spec: LaunchSpec): void {
   if (spec.privileged && !spec.capabilities) return;
-  const keep = new Set((spec.capabilities ?? DEFAULT_CAPABILITIES).map((c) => c.toUpperCase().replace(/^CAP_/, "")));
+  const keep = new Set(
+    (spec.capabilities ?? DEFAULT_CAPABILITIES).map((c) => c.toUpperCase().replace(/^CAP_/, "")),
+  );
   let last = CAPS.length - 1;
   try {
     last = Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
@@ -245,11 +217,38 @@ function limitCapabilities(spec: LaunchSpec): void {
   for (let cap = 0; cap <= last; cap++) if (!keep.has(CAPS[cap] ?? "")) dropBoundingCap(cap);
 }
 
-function run(spec: LaunchSpec, fifo: number): number {
+/** `--ulimit` and `--oom-score-adj`. */
+function applyLimits(spec: LaunchSpec): void {
+  for (const r of spec.rlimits ?? []) {
+    try {
+      setRlimit(r.name, r.soft, r.hard);
+    } catch (e) {
+      throw new Stage2Error(125, `setrlimit \`${r.name.toUpperCase()}\`: ${(e as Error).message}`);
+    }
+  }
+  if (spec.oomScoreAdj !== undefined) {
+    try {
+      Deno.writeTextFileSync("/proc/self/oom_score_adj", String(spec.oomScoreAdj));
+    } catch (e) {
+      throw new Stage2Error(125, `write to \`/proc/self/oom_score_adj\`: ${(e as Error).message}`);
+    }
+  }
+}
+
+function run(spec: LaunchSpec, fifo: number, seccomp: Uint8Array<ArrayBuffer> | undefined): number {
   const p = spec.process!;
   const cwd = resolveInRoot("/", p.cwd || "/", { follow: true, create: "dir" });
   limitCapabilities(spec);
+  applyLimits(spec);
+  // without no_new_privs the kernel wants CAP_SYS_ADMIN for a filter, which a non-root user loses with its ids
+  // (runc's order); with it, the filter comes last, right before execve
+  if (seccomp && !spec.noNewPrivileges) loadSeccompBpf(seccomp);
+  const ambient = p.uid !== 0 ? spec.ambientCapabilities ?? [] : [];
+  if (ambient.length) keepCapsAcrossSetuid();
   setIds(p.uid, p.gid, p.additionalGids);
+  if (ambient.length) {
+    raiseAmbientCaps(ambient.map((c) => CAPS.indexOf(c.toUpperCase().replace(/^CAP_/, ""))));
+  }
   try {
     Deno.chdir(cwd);
   } catch (e) {
@@ -258,6 +257,8 @@ function run(spec: LaunchSpec, fifo: number): number {
   const path = lookPath(p.args[0] ?? "", p.env, "/", (host) => canExecute(host));
   cloexecFrom(3);
   resetSignals();
+  if (spec.noNewPrivileges) setNoNewPrivs();
+  if (seccomp && spec.noNewPrivileges) loadSeccompBpf(seccomp);
   const err = execve(path, p.args, p.env);
   const code = err === 2 /* ENOENT */ ? 127 : err === 13 || err === 8 || err === 21 ? 126 : 125;
   const msg = code === 127
@@ -340,9 +341,11 @@ export async function stage2Main(specPath: string): Promise<never> {
     // detached with a terminal: the supervisor's pty (a host path, opened before pivot_root)
     const superTty = Deno.env.get("POD_TTY");
     if (spec.process.terminal && !spec.ttyPath && superTty?.startsWith("/dev/pts/")) spec.ttyPath = superTty;
+    // the filter file is a host path: read before pivot_root
+    const seccomp = spec.seccomp ? Deno.readFileSync(spec.seccomp) : undefined;
     if (spec.mounts.some((m) => m.copyUp)) await copyUpVolumes(spec);
     buildRoot(spec);
-    code = run(spec, fifo);
+    code = run(spec, fifo, seccomp);
   } catch (e) {
     code = e instanceof Stage2Error ? e.code : e instanceof PodError ? e.exitCode : 125;
     const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];

@@ -84,6 +84,8 @@ export interface Globals {
   root: string;
   /** The program name it was called by (`pod`, `lilipod`, `podman` shim). */
   argv0: string;
+  /** The global `--runtime` (pod runs containers itself; recorded by create/run). */
+  runtime?: string;
 }
 
 /** A runnable command: its spec and a runner of parsed argv. Both command styles load as this. */

@@ -35,6 +35,9 @@ import {
 import type { PullEvent } from "../image/events.ts";
 import { normalizeSignal } from "../oci/signals.ts";
 import { isRootless, namespacesFor } from "./namespaces.ts";
+import { parseSecurity } from "./security.ts";
+import { checkRuntime } from "./runtime_flag.ts";
+import type { SecurityConfig } from "../store/container_types.ts";
 
 /**
  * A container to create, as data: what the library API passes; the CLI's flags are converted into it by
@@ -101,6 +104,10 @@ export interface ContainerSpec {
   argv0?: string;
   /** The whole command line, for inspect. */
   createCommand?: string[];
+  /** Capabilities, seccomp, no-new-privileges, ulimits, oom_score_adj (absent: podman's defaults). */
+  security?: SecurityConfig;
+  /** `--runtime` as given (recorded; pod runs the container itself). */
+  ociRuntime?: string;
   /** Events of a pull the create needs (the CLI draws its progress from them). */
   onEvent?: (e: PullEvent) => void;
   /** Cancels a pull the create needs. */
@@ -156,6 +163,18 @@ export interface CreateOptions extends
   rm?: boolean;
   /** `-q`: the caller draws no pull progress (see `onEvent`). */
   quiet?: boolean;
+  /** `--cap-add`. */
+  capAdd?: string[];
+  /** `--cap-drop`. */
+  capDrop?: string[];
+  /** `--security-opt`. */
+  securityOpt?: string[];
+  /** `--ulimit`. */
+  ulimit?: string[];
+  /** `--oom-score-adj`. */
+  oomScoreAdj?: number;
+  /** `--runtime` (or the global one): a name on PATH or a path. */
+  runtime?: string;
 }
 
 /** Turns command-line options into a {@link ContainerSpec}: parses `-v`/`--mount`/`--tmpfs`, `-e`, env files… */
@@ -175,6 +194,12 @@ export async function specFromOptions(o: CreateOptions): Promise<ContainerSpec> 
     entrypoint,
     rm,
     quiet: _q,
+    capAdd,
+    capDrop,
+    securityOpt,
+    ulimit,
+    oomScoreAdj,
+    runtime,
     ...rest
   } = o;
   return {
@@ -186,6 +211,8 @@ export async function specFromOptions(o: CreateOptions): Promise<ContainerSpec> 
     annotations: parseLabels(annotations ?? []),
     entrypoint: entrypoint === undefined ? undefined : parseEntrypoint(entrypoint),
     autoRemove: rm,
+    security: parseSecurity({ capAdd, capDrop, securityOpt, ulimit, oomScoreAdj }),
+    ociRuntime: runtime === undefined ? undefined : checkRuntime(runtime),
   };
 }
 
@@ -322,6 +349,8 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     createCommand: o.createCommand ?? [],
     platform: o.platform,
     createdBy: o.argv0,
+    security: o.security,
+    ociRuntime: o.ociRuntime,
     storage: await storageFor(layers.map((l) => l.digest), userns),
   };
   if (!config.process.cwd.startsWith("/")) {

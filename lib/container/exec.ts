@@ -6,6 +6,7 @@
 
 import { PodError } from "../errors.ts";
 import { execIn, type ExecOptions, nsenterCommand } from "../ns/exec.ts";
+import type { ExecSecurity } from "../ns/exec_helper.ts";
 import { lookPath } from "../ns/lookpath.ts";
 import { signalNumber } from "../ns/signals.ts";
 import { hostBinary } from "../ns/helpers_check.ts";
@@ -29,6 +30,36 @@ export interface ExecRequest {
   interactive: boolean;
   /** `-d`: start it and return at once. */
   detach?: boolean;
+  /** `--privileged`: every capability (the container's seccomp filter stays, as podman's). */
+  privileged?: boolean;
+  /** `--cap-add`: capabilities beyond the container's. */
+  capAdd?: string[];
+}
+
+/**
+ * The container's security settings for an exec (lib/ns/exec_helper.ts applies them): its capabilities
+ * (all with `--privileged`, plus `--cap-add`), its seccomp filter, no-new-privileges, a non-root user's
+ * added capabilities.
+ */
+async function execSecurity(root: string, rec: ContainerRecord, req: ExecRequest): Promise<ExecSecurity> {
+  const [{ containerCapabilities, normalizeCap }, { seccompFilter }] = await Promise.all([
+    import("./security.ts"),
+    import("./seccomp.ts"),
+  ]);
+  const c = rec.config;
+  const extra = (req.capAdd ?? []).flatMap((v) => v.split(",")).filter((v) => v.trim()).map(normalizeCap);
+  const capabilities = containerCapabilities({
+    privileged: c.privileged || !!req.privileged,
+    security: { ...c.security, capAdd: [...(c.security?.capAdd ?? []), ...extra] },
+  });
+  const added = [...(c.security?.capAdd ?? []), ...extra];
+  const ambient = added.includes("ALL") ? capabilities : capabilities.filter((x) => added.includes(x));
+  return {
+    capabilities,
+    seccomp: await seccompFilter(root, c),
+    noNewPrivileges: c.security?.noNewPrivileges,
+    ambient: req.privileged ? capabilities : ambient,
+  };
 }
 
 /** The process options of an exec in `rec` (its user, environment and directory unless overridden). */
@@ -61,18 +92,16 @@ function execOptions(root: string, rec: ContainerRecord, req: ExecRequest): Exec
   };
 }
 
-const envRecord = (env: string[]) =>
-  Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
-
 /** Runs a process in the container; resolves with its exit code (0 at once with `detach`). */
 export async function execInContainer(root: string, rec: ContainerRecord, req: ExecRequest): Promise<number> {
   const opts = execOptions(root, rec, req);
+  opts.security = await execSecurity(root, rec, req);
   if (req.detach) {
     const cmd = nsenterCommand(rec.state.pid, { ...opts, tty: false, interactive: false });
-    const child = new Deno.Command(hostBinary("nsenter") ?? "nsenter", {
+    const child = new Deno.Command(hostBinary(cmd[0]) ?? cmd[0], {
       args: cmd.slice(1),
       detached: true, // its own session, like setsid
-      env: envRecord(opts.env),
+      env: {}, // the helper's: the container's environment is in its arguments
       clearEnv: true,
       stdin: "null",
       stdout: "null",
@@ -117,13 +146,14 @@ export async function execCaptured(
   io: ExecIO,
 ): Promise<ExecOutput> {
   const opts = execOptions(root, rec, { ...req, tty: false, interactive: !!io.stdin });
+  opts.security = await execSecurity(root, rec, req);
   const pid = rec.state.pid;
   lookPath(opts.args[0] ?? "", opts.env, `/proc/${pid}/root`);
   io.signal?.throwIfAborted();
   const cmd = nsenterCommand(pid, opts);
-  const child = new Deno.Command(hostBinary("nsenter") ?? "nsenter", {
+  const child = new Deno.Command(hostBinary(cmd[0]) ?? cmd[0], {
     args: cmd.slice(1),
-    env: envRecord(opts.env),
+    env: {}, // the helper's: the container's environment is in its arguments
     clearEnv: true,
     stdin: io.stdin ? "piped" : "null",
     stdout: io.stdout,

@@ -11,6 +11,7 @@ import {
   readContainer,
 } from "../store/containers.ts";
 import { treePath } from "../store/trees.ts";
+import { containerCapabilities } from "./security.ts";
 
 /** Looks a container up (name, id, prefix); `undefined` when there is none. Other errors propagate. */
 export async function findContainerRecord(
@@ -50,6 +51,7 @@ export async function inspectRecord(
 ): Promise<Record<string, unknown>> {
   const c = rec.config, s = rec.state;
   const cp = containerPaths(root, c.id);
+  const caps = containerCapabilities(c);
   const running = s.status === "running" || s.status === "paused" || s.status === "stopping";
   const mounts = c.mounts.map((m) => ({
     Type: m.type,
@@ -103,7 +105,7 @@ export async function inspectRecord(
     HostnamePath: `${cp.userdata}/hostname`,
     HostsPath: `${cp.userdata}/hosts`,
     StaticDir: cp.userdata,
-    OCIRuntime: "pod",
+    OCIRuntime: c.ociRuntime ?? "pod",
     ConmonPidFile: "",
     PidFile: `${cp.dir}/run/pid`,
     Name: c.name,
@@ -112,8 +114,8 @@ export async function inspectRecord(
     MountLabel: "",
     ProcessLabel: "",
     AppArmorProfile: "",
-    EffectiveCaps: null,
-    BoundingCaps: null,
+    EffectiveCaps: caps,
+    BoundingCaps: caps,
     ExecIDs: [],
     GraphDriver: graph,
     Mounts: mounts,
@@ -180,6 +182,15 @@ export async function inspectRecord(
       UsernsMode: c.userns.mode === "host" ? "" : c.userns.mode,
       Privileged: c.privileged,
       ReadonlyRootfs: c.readOnly,
+      CapAdd: c.security?.capAdd ?? [],
+      CapDrop: c.security?.capDrop ?? [],
+      SecurityOpt: c.security?.securityOpt ?? [],
+      OomScoreAdj: c.security?.oomScoreAdj ?? 0,
+      Ulimits: (c.security?.ulimits ?? []).map((u) => ({
+        Name: `RLIMIT_${u.name.toUpperCase()}`,
+        Soft: u.soft,
+        Hard: u.hard,
+      })),
       Tmpfs: Object.fromEntries(
         c.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.destination, m.data ?? ""]),
       ),

@@ -11,6 +11,9 @@ import { EnvList } from "./process_options.ts";
 import { parseGroup, parsePasswd, readInRoot, resolveUserInRoot } from "./user.ts";
 import { writeUserdata } from "./userdata.ts";
 import { launchNamespaces } from "./namespaces.ts";
+import { containerCapabilities } from "./security.ts";
+import { seccompFilter } from "./seccomp.ts";
+import { debug } from "../log.ts";
 
 /** Path depth of a mount destination (`/` = 0, `/run` = 1, `/run/host` = 2). */
 function depth(dst: string): number {
@@ -186,4 +189,23 @@ export function overlayRunSpec(root: string, c: ContainerConfig, buildTree: bool
     prepare: buildTree ? { layers: c.layers } : undefined,
     deferProcess: true,
   };
+}
+
+/**
+ * The security part of a run spec: bounding capabilities, the seccomp filter (built and cached on first use),
+ * no-new-privileges, ulimits, oom_score_adj and a non-root user's `--cap-add` capabilities (ambient).
+ */
+export async function securitySpec(root: string, c: ContainerConfig): Promise<Partial<LaunchSpec>> {
+  const t0 = performance.now();
+  const sec = c.security;
+  const out: Partial<LaunchSpec> = { capabilities: containerCapabilities(c) };
+  const filter = await seccompFilter(root, c);
+  debug(`security settings of ${c.id.slice(0, 12)} in ${(performance.now() - t0).toFixed(2)} ms`);
+  if (filter) out.seccomp = filter;
+  if (sec?.noNewPrivileges) out.noNewPrivileges = true;
+  if (sec?.ulimits?.length) out.rlimits = sec.ulimits;
+  if (sec?.oomScoreAdj !== undefined) out.oomScoreAdj = sec.oomScoreAdj;
+  const added = (sec?.capAdd ?? []).includes("ALL") ? out.capabilities! : sec?.capAdd ?? [];
+  if (added.length) out.ambientCapabilities = added.filter((a) => out.capabilities!.includes(a));
+  return out;
 }

@@ -23,7 +23,14 @@ import {
 } from "../store/containers.ts";
 import { pathExists } from "../store/paths.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
-import { overlayRunSpec, prepareSpec, preparingRunSpec, processSpec, runSpec } from "./launch_spec.ts";
+import {
+  overlayRunSpec,
+  prepareSpec,
+  preparingRunSpec,
+  processSpec,
+  runSpec,
+  securitySpec,
+} from "./launch_spec.ts";
 
 /**
  * vfs containers: extracts the image into the rootfs unless that was done before (a start after a stop reuses
@@ -73,6 +80,15 @@ interface StartPlan {
  * namespace; as root without one, this process extracts while stage 2 starts up.
  */
 async function startPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
+  const [plan, security] = await Promise.all([
+    launchPlan(root, rec, terminal),
+    securitySpec(root, rec.config),
+  ]);
+  plan.spec = { ...plan.spec, ...security };
+  return plan;
+}
+
+async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
   const c = rec.config;
   const cp = containerPaths(root, c.id);
   if (c.storage) {

@@ -16,6 +16,7 @@ import type { PtyRelay } from "./pty.ts";
 import { resolveInRoot } from "../unpack/contain.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type Spawned, spawnProgram } from "./spawn.ts";
+import { execHelperCommand, type ExecSecurity } from "./exec_helper.ts";
 
 /** What to run in the container. */
 export interface ExecOptions {
@@ -31,6 +32,11 @@ export interface ExecOptions {
   userNamespace?: boolean;
   /** Called with the host pid of nsenter once it is started. */
   onStarted?: (pid: number) => void;
+  /**
+   * The container's capabilities and seccomp filter: the process is started through the perl helper
+   * (exec_helper.ts), as nsenter alone would give it every capability and no filter.
+   */
+  security?: ExecSecurity;
 }
 
 const NAMESPACES: [string, string][] = [
@@ -50,14 +56,20 @@ function differs(pid: number, ns: string): boolean {
   }
 }
 
-/** The nsenter command line for `opts` in the container whose init is `pid`. */
+/**
+ * The command line for `opts` in the container whose init is `pid`: nsenter's, or nsenter's with the perl
+ * helper when `opts.security` is set (the process environment must then be empty: the container's is in its
+ * arguments).
+ */
 export function nsenterCommand(pid: number, opts: ExecOptions): string[] {
-  const cmd = ["nsenter", "--target", String(pid)];
-  for (const [ns, flag] of NAMESPACES) {
-    if (ns === "user" ? (opts.userNamespace ?? differs(pid, ns)) : ns === "mnt" || differs(pid, ns)) {
-      cmd.push(flag);
-    }
+  const joined = NAMESPACES.filter(([ns]) =>
+    ns === "user" ? (opts.userNamespace ?? differs(pid, ns)) : ns === "mnt" || differs(pid, ns)
+  );
+  if (opts.security) {
+    return execHelperCommand(pid, joined.map(([ns]) => ns), opts, opts.security);
   }
+  const cmd = ["nsenter", "--target", String(pid)];
+  for (const [, flag] of joined) cmd.push(flag);
   cmd.push("--root", `--wdns=${opts.cwd || "/"}`, "-S", String(opts.uid), "-G", String(opts.gid), "--");
   return [...cmd, ...opts.args];
 }
@@ -102,30 +114,37 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
     throw new PodError(`chdir to \`${opts.cwd}\`: No such file or directory`, 126);
   }
   const ns = nsenterCommand(pid, opts);
+  const program = ns[0]; // nsenter, or perl (the helper: the environment is in its arguments)
+  const processEnv = opts.security ? [] : opts.env;
+  const missing = () =>
+    program === "perl"
+      ? new PodError(`perl not found: install perl ("apt-get install perl-base")`)
+      : utilLinuxMissing("nsenter");
   let relay: PtyRelay | undefined;
   let child: Spawned | undefined;
   if (!opts.tty) {
     // in a session of its own: terminal signals reach pod, which forwards them
-    const o = { env: opts.env, stdin: opts.interactive, setsid: true };
+    const o = { env: processEnv, stdin: opts.interactive, setsid: true };
     try {
-      child = spawnProgram("nsenter", ns, o); // found in pod's PATH
+      child = spawnProgram(program, ns, o); // found in pod's PATH
     } catch (e) {
-      const path = hostBinary("nsenter"); // or in a standard directory
+      const path = hostBinary(program); // or in a standard directory
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      if (!path) throw utilLinuxMissing("nsenter");
+      if (!path) throw missing();
       child = spawnProgram(path, ns, o);
     }
   }
   let argv0 = "";
   try {
     if (!child) {
-      const env = Object.fromEntries(opts.env.map((e) => {
+      const env = Object.fromEntries(processEnv.map((e) => {
         const i = e.indexOf("=");
         return i < 0 ? [e, ""] : [e.slice(0, i), e.slice(i + 1)];
       }));
       const setsid = hostBinary("setsid");
-      ns[0] = hostBinary("nsenter") ?? "";
-      if (!setsid || !ns[0]) throw utilLinuxMissing(setsid ? "nsenter" : "setsid");
+      ns[0] = hostBinary(program) ?? "";
+      if (!setsid) throw utilLinuxMissing("setsid");
+      if (!ns[0]) throw missing();
       if (opts.tty) {
         const { PtyRelay } = await import("./pty.ts");
         try {
@@ -165,7 +184,7 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
   try {
     const code = await child.status;
     // nsenter's own failures exit 1: an util-linux too old for --wdns is named then
-    if (code === 1) checkUtilLinuxVersion(hostBinary("nsenter") ?? "nsenter");
+    if (code === 1 && !opts.security) checkUtilLinuxVersion(hostBinary("nsenter") ?? "nsenter");
     return code;
   } finally {
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);

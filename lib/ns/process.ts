@@ -48,6 +48,72 @@ export function clearInheritableCaps(): void {
   if (r < 0 && errno() !== Errno.EINVAL) throw new SysError("PR_CAP_AMBIENT_CLEAR_ALL", errno());
 }
 
+/** `PR_SET_NO_NEW_PRIVS`: setuid bits and file capabilities grant nothing after `execve`. */
+export function setNoNewPrivs(): void {
+  check(libc().prctl(38, /* PR_SET_NO_NEW_PRIVS */ 1n, 0n, 0n, 0n), "PR_SET_NO_NEW_PRIVS");
+}
+
+/** `RLIMIT_*` numbers by `--ulimit` name (x86_64 and aarch64 share them). */
+const RLIMIT: Record<string, number> = {
+  cpu: 0,
+  fsize: 1,
+  data: 2,
+  stack: 3,
+  core: 4,
+  rss: 5,
+  nproc: 6,
+  nofile: 7,
+  memlock: 8,
+  as: 9,
+  locks: 10,
+  sigpending: 11,
+  msgqueue: 12,
+  nice: 13,
+  rtprio: 14,
+  rttime: 15,
+};
+
+const SYS_prlimit64 = Deno.build.arch === "aarch64" ? 261 : 302;
+
+/** Sets the resource limit `name` (`nofile`…) of this process with `prlimit64`; -1 = unlimited. */
+export function setRlimit(name: string, soft: number, hard: number): void {
+  const res = RLIMIT[name];
+  if (res === undefined) throw new SysError("prlimit", Errno.EINVAL, name);
+  const inf = 0xffffffffffffffffn;
+  const lim = new BigUint64Array([soft < 0 ? inf : BigInt(soft), hard < 0 ? inf : BigInt(hard)]);
+  const r = libc().syscall(BigInt(SYS_prlimit64), 0n, BigInt(res), ptr(new Uint8Array(lim.buffer)), 0n, 0n);
+  check(r, "prlimit", name);
+}
+
+/** `PR_SET_KEEPCAPS`: the permitted capabilities survive the coming `setresuid` to a non-zero uid. */
+export function keepCapsAcrossSetuid(): void {
+  check(libc().prctl(8, /* PR_SET_KEEPCAPS */ 1n, 0n, 0n, 0n), "PR_SET_KEEPCAPS");
+}
+
+/**
+ * After `setresuid` to a non-root uid (with {@link keepCapsAcrossSetuid}): makes `caps` (numbers) this
+ * process's effective, permitted, inheritable and ambient capabilities, so the exec'd program keeps them
+ * (podman's `--cap-add` for a non-root user).
+ */
+export function raiseAmbientCaps(caps: number[]): void {
+  const header = new Uint32Array([0x20080522, /* _LINUX_CAPABILITY_VERSION_3 */ 0]);
+  const data = new Uint32Array(6);
+  for (const c of caps) {
+    if (c < 0) continue;
+    const i = (c >> 5) * 3, bit = 1 << (c & 31);
+    data[i] |= bit;
+    data[i + 1] |= bit;
+    data[i + 2] |= bit;
+  }
+  const h = new Uint8Array(header.buffer), d = new Uint8Array(data.buffer);
+  check(libc().syscall(BigInt(SYS_capset), ptr(h), ptr(d), 0n, 0n, 0n), "capset");
+  for (const c of caps) {
+    if (c < 0) continue;
+    const r = libc().prctl(47, /* PR_CAP_AMBIENT */ 2n, /* PR_CAP_AMBIENT_RAISE */ BigInt(c), 0n, 0n);
+    if (r < 0) throw new SysError("PR_CAP_AMBIENT_RAISE", errno(), String(c));
+  }
+}
+
 /** Marks every fd ≥ `first` close-on-exec (`close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)`). */
 export function cloexecFrom(first: number): void {
   check(libc().close_range(first, 0xffffffff, 4), "close_range", String(first));

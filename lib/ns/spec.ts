@@ -58,6 +58,13 @@ export interface ProcessSpec {
   groupEntry?: string;
 }
 
+/** A resource limit (`--ulimit`): `RLIMIT_*` name without the prefix, lower case (`nofile`); -1 = unlimited. */
+export interface Rlimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
 /** What stage 2 builds and runs. */
 export interface LaunchSpec {
   id: string;
@@ -93,6 +100,22 @@ export interface LaunchSpec {
    * set, or all of them when privileged.
    */
   capabilities?: string[];
+  /**
+   * Host path of the seccomp filter to load before `execve`: a BPF program libseccomp exported
+   * (lib/ns/seccomp.ts, cached by lib/container/seccomp.ts); absent: unconfined.
+   */
+  seccomp?: string;
+  /** `--security-opt no-new-privileges`: `PR_SET_NO_NEW_PRIVS` before `execve`. */
+  noNewPrivileges?: boolean;
+  /** `--ulimit`: resource limits set with `prlimit` before `execve`. */
+  rlimits?: Rlimit[];
+  /** `--oom-score-adj`, written to `/proc/self/oom_score_adj`. */
+  oomScoreAdj?: number;
+  /**
+   * Capabilities a process that is not uid 0 keeps across `execve` (podman: only the `--cap-add` ones, as
+   * ambient capabilities).
+   */
+  ambientCapabilities?: string[];
   /** Absent = prepare only, then exit 0 (unless `deferProcess`). */
   process?: ProcessSpec;
   /**
@@ -134,3 +157,48 @@ export const DEFAULT_CAPABILITIES = [
   "SETUID",
   "SYS_CHROOT",
 ];
+
+/** Linux capability names without `CAP_`, by number (`CAPABILITY_NAMES[21]` = `SYS_ADMIN`). */
+export const CAPABILITY_NAMES = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
+  "PERFMON",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+]; // deno-fmt-ignore

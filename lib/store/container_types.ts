@@ -134,11 +134,33 @@ export interface ContainerConfig {
   platform?: string;
   /** Program name that created it (pod, lilipod). */
   createdBy?: string;
+  /** `--cap-add`/`--cap-drop`, `--security-opt`, `--ulimit`, `--oom-score-adj`; absent: podman's defaults. */
+  security?: SecurityConfig;
+  /** `--runtime` (or the global one) as given: recorded for inspect; pod runs every container itself. */
+  ociRuntime?: string;
   /**
    * How the root file system is stored. `overlay`: the image tree `tree` (lib/store/trees.ts) under the
    * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
    */
   storage?: { driver: "overlay"; tree: string };
+}
+
+/** The security settings of a container (see {@link ContainerConfig.security}). */
+export interface SecurityConfig {
+  /** Capabilities added to podman's default set (`CAP_` names), `ALL` for every one. */
+  capAdd?: string[];
+  /** Capabilities dropped from it (`CAP_` names), `ALL` for every one. */
+  capDrop?: string[];
+  /** Seccomp: `unconfined`, or the absolute path of a profile; absent: containers-common's default profile. */
+  seccomp?: string;
+  /** `--security-opt no-new-privileges`. */
+  noNewPrivileges?: boolean;
+  /** `--ulimit name=soft[:hard]` (-1 = unlimited). */
+  ulimits?: { name: string; soft: number; hard: number }[];
+  /** `--oom-score-adj`. */
+  oomScoreAdj?: number;
+  /** The `--security-opt` values as given (inspect's `HostConfig.SecurityOpt`). */
+  securityOpt?: string[];
 }
 
 /** Mutable state (`state.json`). */

@@ -21,7 +21,8 @@ export default defineCommand({
     interactive: bool("i", "Make STDIN available to the contained process"),
     latest: bool("l", "Act on the latest container pod is aware of"),
     preserveFds: int("Pass a number of additional file descriptors", { ignored: true }),
-    privileged: bool("Give the process extended Linux capabilities", { ignored: true }),
+    privileged: bool("Give the process extended Linux capabilities"),
+    capAdd: strings("Add capabilities to the exec'd process"),
     tty: bool("t", "Allocate a pseudo-TTY"),
     user: str("u", "Sets the username or UID used and optionally the groupname or GID"),
     workdir: str("w", "Working directory inside the container"),
@@ -56,6 +57,8 @@ export default defineCommand({
       tty: flags.tty,
       interactive: flags.interactive,
       detach: flags.detach,
+      privileged: flags.privileged,
+      capAdd: flags.capAdd,
     });
     if (flags.detach) {
       const b = crypto.getRandomValues(new Uint8Array(32));

@@ -1,0 +1,139 @@
+/**
+ * `exec` with the container's security settings. nsenter alone would give the exec'd process every capability
+ * and no seccomp filter (it keeps the joining process's), so: `nsenter --target PID [--user] [--pid] -- perl
+ * -e SCRIPT …` — nsenter joins the user and pid namespaces and forks (a process joins a pid namespace only
+ * through its children), then a small perl program (perl is already the supervisor's language; single-threaded,
+ * so unlike Deno it may `setns`), still in the host's mount namespace, joins the others (mnt, uts, ipc, net),
+ * takes the container's root (`fchdir` to `/proc/PID/root` opened before, `chroot .`), and does what stage 2
+ * does before `execve`: bounding capabilities, seccomp filter (the BPF program libseccomp made for the
+ * container, lib/container/seccomp.ts; before the ids change, or last with no_new_privs), ids, ambient
+ * capabilities of a non-root user's `--cap-add`, no_new_privs. (A fork in perl itself costs ~8 ms more.)
+ *
+ * The container's environment is passed as arguments, never as the helpers' environment (an image's
+ * `PERL5OPT`/`PERL5DB` would run code on the host before the namespaces are joined): nsenter and perl run with
+ * an empty environment and perl sets the command's.
+ *
+ * Perl's arguments: pid, namespaces to join (`mnt,uts,…`), syscall numbers, uid, gid, cwd, BPF file (or empty),
+ * kept capabilities (numbers), ambient ones, no_new_privs (0/1), env count, env…, command….
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { hostBinary } from "./helpers_check.ts";
+import { CAPABILITY_NAMES } from "./spec.ts";
+
+/** The security part of an exec: what stage 2 applies to the container's own process. */
+export interface ExecSecurity {
+  /** Bounding set (`CAP_` names). */
+  capabilities: string[];
+  /** Host path of the container's BPF filter; absent: unconfined. */
+  seccomp?: string;
+  /** `PR_SET_NO_NEW_PRIVS`. */
+  noNewPrivileges?: boolean;
+  /** A non-root user's `--cap-add` capabilities (`CAP_` names). */
+  ambient?: string[];
+}
+
+/** setns, prctl, capset, setgroups, setresgid, setresuid. */
+const SYSCALLS = Deno.build.arch === "aarch64" ? "268,167,91,159,149,147" : "308,157,126,116,119,117";
+
+const SCRIPT = String.raw`
+my ($pid, $nss, $nrs, $uid, $gid, $cwd, $bpf, $keep, $amb, $nnp, $nenv, @rest) = @ARGV;
+my ($SETNS, $PRCTL, $CAPSET, $SETGROUPS, $SETRESGID, $SETRESUID) = map { $_ + 0 } split /,/, $nrs;
+($uid, $gid, $nnp) = ($uid + 0, $gid + 0, $nnp + 0);
+my @env = splice @rest, 0, $nenv;
+my @cmd = @rest;
+sub fail { print STDERR "Error: exec: $_[0]\n"; exit($_[1] // 125) }
+my @ns;
+for my $n (split /,/, $nss) {
+  open(my $f, '<', "/proc/$pid/ns/$n") or fail("open /proc/$pid/ns/$n: $!");
+  push @ns, [$n, $f];
+}
+opendir(my $root, "/proc/$pid/root") or fail("open /proc/$pid/root: $!");
+my $prog = '';
+if ($bpf ne '') {
+  open(my $b, '<:raw', $bpf) or fail("seccomp filter $bpf: $!");
+  local $/;
+  $prog = <$b>;
+  close $b;
+}
+for (@ns) { syscall($SETNS, fileno($_->[1]), 0) == 0 or fail("setns $_->[0]: $!") }
+chdir($root) or fail("fchdir: $!");
+chroot('.') or fail("chroot: $!");
+chdir($cwd) or fail("chdir to \`$cwd\`: $!", 126);
+my $last = 40;
+if (open(my $c, '<', '/proc/sys/kernel/cap_last_cap')) { $last = <$c> + 0 }
+my %keep = map { $_ => 1 } split /,/, $keep;
+for my $c (0 .. $last) {
+  next if $keep{$c};
+  syscall($PRCTL, 24, $c, 0, 0, 0) == 0 or $! == 22 or fail("PR_CAPBSET_DROP $c: $!");
+}
+sub seccomp {
+  my $fprog = pack('S x6 P' . length($prog), length($prog) / 8, $prog);
+  syscall($PRCTL, 22, 2, $fprog, 0, 0) == 0 or fail("seccomp: $!");
+}
+seccomp() if $prog ne '' && !$nnp;
+my @amb = map { $_ + 0 } grep { length } split /,/, $amb;
+@amb = () if $uid == 0;
+if (@amb) { syscall($PRCTL, 8, 1, 0, 0, 0) == 0 or fail("PR_SET_KEEPCAPS: $!") }
+syscall($SETGROUPS, 0, 0);
+syscall($SETRESGID, $gid, $gid, $gid) == 0 or fail("setresgid $gid: $!");
+syscall($SETRESUID, $uid, $uid, $uid) == 0 or fail("setresuid $uid: $!");
+if (@amb) {
+  my @d = (0) x 6;
+  for my $c (@amb) { my $i = ($c >> 5) * 3; my $bit = 1 << ($c & 31); $d[$i] |= $bit; $d[$i + 1] |= $bit; $d[$i + 2] |= $bit }
+  my $hdr = pack('L L', 0x20080522, 0);
+  my $data = pack('L6', @d);
+  syscall($CAPSET, $hdr, $data) == 0 or fail("capset: $!");
+  for my $c (@amb) { syscall($PRCTL, 47, 2, $c, 0, 0) == 0 or fail("PR_CAP_AMBIENT_RAISE $c: $!") }
+}
+if ($nnp) { syscall($PRCTL, 38, 1, 0, 0, 0) == 0 or fail("PR_SET_NO_NEW_PRIVS: $!") }
+seccomp() if $prog ne '' && $nnp;
+%ENV = ();
+for (@env) { my $i = index($_, '='); $ENV{$i < 0 ? $_ : substr($_, 0, $i)} = $i < 0 ? '' : substr($_, $i + 1) }
+exec { $cmd[0] } @cmd;
+fail("$cmd[0]: $!", $! == 2 ? 127 : 126);
+`;
+
+function capNumbers(names: string[]): string {
+  return names.map((n) => CAPABILITY_NAMES.indexOf(n.toUpperCase().replace(/^CAP_/, "")))
+    .filter((n) => n >= 0).join(",");
+}
+
+/**
+ * The command line (`nsenter … -- perl -e SCRIPT …`) that runs `p.args` with `p.env` in the container whose
+ * init is `pid`, joining `namespaces` (`/proc/PID/ns` names: `user` and `pid` by nsenter, the rest by perl).
+ */
+export function execHelperCommand(
+  pid: number,
+  namespaces: string[],
+  p: { uid: number; gid: number; cwd: string; env: string[]; args: string[] },
+  sec: ExecSecurity,
+): string[] {
+  const perl = hostBinary("perl");
+  if (!perl) throw new PodError(`perl not found: install perl ("apt-get install perl-base")`);
+  const byNsenter = ["nsenter", "--target", String(pid)];
+  if (namespaces.includes("user")) byNsenter.push("--user");
+  if (namespaces.includes("pid")) byNsenter.push("--pid");
+  return [
+    ...byNsenter,
+    "--",
+    perl,
+    "-e",
+    SCRIPT,
+    "--",
+    String(pid),
+    namespaces.filter((n) => n !== "user" && n !== "pid").join(","),
+    SYSCALLS,
+    String(p.uid),
+    String(p.gid),
+    p.cwd || "/",
+    sec.seccomp ?? "",
+    capNumbers(sec.capabilities),
+    capNumbers(sec.ambient ?? []),
+    sec.noNewPrivileges ? "1" : "0",
+    String(p.env.length),
+    ...p.env,
+    ...p.args,
+  ];
+}
