@@ -36,8 +36,10 @@ export type PushEvent =
 
 /** Options of {@link pushImage}. */
 export interface PushOptions {
-  /** `false`: HTTPS without verification is not available; plain HTTP is allowed. Default true. */
+  /** `false`: HTTPS without certificate verification, then plain HTTP if the registry has no TLS. Default true. */
   tlsVerify?: boolean;
+  /** `--cert-dir`: the registry's CA `*.crt` and client `*.cert`/`*.key` (default: podman's `certs.d` dirs). */
+  certDir?: string;
   /** Credentials (`--creds`). */
   credentials?: Credentials;
   /** Auth file (`--authfile`). */
@@ -157,6 +159,7 @@ async function pushToRegistry(
 ): Promise<PushResult> {
   const client = new RegistryClient(ref.registry, {
     tlsVerify: opts.tlsVerify,
+    certDir: opts.certDir,
     credentials: opts.credentials,
     authFile: opts.authFile,
     maxTries: opts.maxTries,

@@ -28,7 +28,10 @@ export const TOKEN_CAP = 1024 * 1024;
 
 /** Options of {@link RegistryClient}. */
 export interface ClientOptions extends HttpOptions {
-  /** `false` allows plain HTTP (after HTTPS fails) for a non-loopback registry. Default true. */
+  /**
+   * `false`: HTTPS without certificate verification, then plain HTTP if the registry does not speak TLS (as
+   * podman). Default true (plain HTTP only for loopback registries).
+   */
   tlsVerify?: boolean;
   /** Credentials to use; when undefined they are looked up in the auth files (unless `anonymous`). */
   credentials?: Credentials;
@@ -99,7 +102,7 @@ export class RegistryClient {
   constructor(registry: string, opts: ClientOptions = {}) {
     this.registry = registry;
     this.host = registryEndpoint(registry);
-    this.#http = new Http(opts);
+    this.#http = new Http({ ...opts, insecureTls: opts.tlsVerify === false, tlsHost: this.host });
     this.#tlsVerify = opts.tlsVerify ?? true;
     this.#opts = opts;
     if (opts.anonymous) this.#creds = null;

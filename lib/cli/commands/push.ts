@@ -19,7 +19,7 @@ export default defineCommand({
     format: str("f", "Manifest type (oci, v2s2) to use in the destination"),
     digestfile: str("Write the digest of the pushed image to the specified file"),
     quiet: bool("q", "Suppress output information when pushing images"),
-    certDir: str("Certificates directory", { ignored: true, hidden: true }),
+    certDir: str("Use certificates at the specified path to access the registry"),
     compressionFormat: str("Compression format (not supported)", { hidden: true }),
     removeSignatures: bool("Discard any pre-existing signatures", { ignored: true }),
     disableContentTrust: bool("This is a Docker specific option and is a NOOP", {
@@ -41,6 +41,7 @@ export default defineCommand({
     say("Getting image source signatures");
     const r = await pushImage(g.root, args[0], args[1], {
       tlsVerify: flags.tlsVerify,
+      certDir: flags.certDir,
       credentials: parseCreds(flags.creds),
       authFile: flags.authfile,
       format,
