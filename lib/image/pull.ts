@@ -156,7 +156,6 @@ async function pullResolved(
   try {
     const client = new RegistryClient(ref.registry, {
       tlsVerify: opts.tlsVerify,
-    certDir: opts.certDir,
       certDir: opts.certDir,
       credentials: opts.credentials,
       authFile: opts.authFile,

@@ -150,6 +150,11 @@ export class RegistryClient {
       debug(`https://${this.host} failed (${e.message}); trying plain HTTP`);
       const http = new URL(`http://${this.host}/v2/`);
       r = await this.#http.send(http, { what: `pinging container registry ${this.registry}` });
+      if (r.status === 400) {
+        // "Client sent an HTTP request to an HTTPS server": the HTTPS failure (a certificate…) is the news
+        await r.cancel();
+        throw e;
+      }
     }
     this.#base = new URL("/v2/", r.url);
     await this.#noteChallenge(r);

@@ -341,9 +341,13 @@ export class Http {
       if (this.#tlsHost === undefined) return {};
       const files = await loadTlsFiles(this.#tlsHost, this.#certDir);
       if (!files) return {};
-      debug(`TLS files for ${this.#tlsHost}: ${files.caCerts.length} CA(s)${files.cert ? ", a client cert" : ""}`);
+      debug(
+        `TLS files for ${this.#tlsHost}: ${files.caCerts.length} CA(s)${files.cert ? ", a client cert" : ""}`,
+      );
       if (this.#insecure) return { files };
-      const opts: Deno.CreateHttpClientOptions & Partial<Deno.TlsCertifiedKeyPem> = { caCerts: files.caCerts };
+      const opts: Deno.CreateHttpClientOptions & Partial<Deno.TlsCertifiedKeyPem> = {
+        caCerts: files.caCerts,
+      };
       if (files.cert && files.key) Object.assign(opts, { cert: files.cert, key: files.key });
       try {
         return { files, client: Deno.createHttpClient(opts as Deno.CreateHttpClientOptions) };
@@ -355,7 +359,10 @@ export class Http {
   }
 
   /** `fetch`, or HTTPS with this client's TLS policy (no verification, extra CAs, a client certificate). */
-  async #fetch(url: URL, init: RequestInit & { signal: AbortSignal; body: BodyInit | null }): Promise<Response> {
+  async #fetch(
+    url: URL,
+    init: RequestInit & { signal: AbortSignal; body: BodyInit | null },
+  ): Promise<Response> {
     if (url.protocol !== "https:") return fetch(url, init);
     const own = url.host === this.#tlsHost;
     const tls = own || this.#insecure ? await this.#tlsSetup() : {};
