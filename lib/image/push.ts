@@ -17,7 +17,7 @@ import { RegistryError } from "../registry/http.ts";
 import { pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
 import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
-import { saveArchive, type SaveItem, writeFileFromChunks, writeOciDir } from "./save.ts";
+import { saveArchiveToFile, type SaveItem, writeOciDir } from "./save.ts";
 
 /** A parsed destination. */
 export type Destination =
@@ -206,9 +206,9 @@ export async function pushImage(
   }
   if (dest.transport === "docker-archive") {
     const names = dest.ref ? [refOf(dest.ref).toString()] : [];
-    await writeFileFromChunks(dest.path, saveArchive(root, [{ image: img, names }], "docker-archive"));
+    await saveArchiveToFile(root, [{ image: img, names }], "docker-archive", dest.path);
   } else {
-    await writeFileFromChunks(dest.path, saveArchive(root, [item], "oci-archive"));
+    await saveArchiveToFile(root, [item], "oci-archive", dest.path);
   }
   return {};
 }

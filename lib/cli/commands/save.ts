@@ -51,9 +51,8 @@ export default defineCommand({
       await save.writeOciDir(g.root, output!, items);
       return 0;
     }
-    const chunks = save.saveArchive(g.root, items, format);
-    if (output) await save.writeFileFromChunks(output, chunks);
-    else await chunksToStdout(chunks);
+    if (output) await save.saveArchiveToFile(g.root, items, format, output);
+    else await chunksToStdout(save.saveArchive(g.root, items, format));
     return 0;
   },
 });
