@@ -18,15 +18,17 @@ import { pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
 import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
 import { saveArchiveToFile, type SaveItem, writeOciDir } from "./save.ts";
+import { convertManifest, type ManifestFormat } from "./manifest_convert.ts";
+import { writeDirLayout } from "./dir_layout.ts";
+
+export { convertManifest, type ManifestFormat };
 
 /** A parsed destination. */
 export type Destination =
   | { transport: "docker"; ref: ImageReference }
   | { transport: "oci"; path: string; ref?: string }
+  | { transport: "dir"; path: string }
   | { transport: "docker-archive" | "oci-archive"; path: string; ref?: string };
-
-/** Manifest formats `push --format` writes. */
-export type ManifestFormat = "oci" | "v2s2";
 
 /** What a push reports while it runs. */
 export type PushEvent =
@@ -78,7 +80,11 @@ export function parseDestination(s: string): Destination {
     if (!rest.startsWith("//")) throw new UsageError(`invalid destination "${s}": want docker://NAME`);
     return { transport: "docker", ref: refOf(rest.slice(2)) };
   }
-  if (transport === "dir" || transport === "containers-storage") {
+  if (transport === "dir") {
+    if (!rest) throw new UsageError(`invalid destination "${s}": no path`);
+    return { transport: "dir", path: rest };
+  }
+  if (transport === "containers-storage") {
     throw new UsageError(`the ${transport}: transport is not supported`);
   }
   const { path, ref } = pathAndRef(rest);
@@ -92,30 +98,6 @@ function refOf(s: string): ImageReference {
   } catch (e) {
     throw new UsageError(describeError(e));
   }
-}
-
-const TO_DOCKER: Record<string, string> = {
-  [MediaType.OciLayerGzip]: MediaType.DockerLayerGzip,
-  [MediaType.OciLayer]: "application/vnd.docker.image.rootfs.diff.tar",
-  [MediaType.DockerLayerGzip]: MediaType.DockerLayerGzip,
-};
-
-/** The manifest in `format`: OCI as stored, or Docker schema 2 with the same blobs. */
-export function convertManifest(m: ImageManifest, format: ManifestFormat): ImageManifest {
-  if (format === "oci") return m;
-  const layers = m.layers.map((l) => {
-    const mt = TO_DOCKER[l.mediaType];
-    if (!mt) {
-      throw new PodError(`layer ${l.digest} (${l.mediaType}) cannot be written as a Docker schema 2 layer`);
-    }
-    return { mediaType: mt, digest: l.digest, size: l.size };
-  });
-  return {
-    schemaVersion: 2,
-    mediaType: MediaType.DockerManifest,
-    config: { mediaType: MediaType.DockerConfig, digest: m.config.digest, size: m.config.size },
-    layers,
-  };
 }
 
 /** A repository of `registry` the image was stored from (other than `repository`), for a blob mount. */
@@ -198,6 +180,10 @@ export async function pushImage(
   if (dest.transport === "docker") {
     if (dest.ref.digest && !dest.ref.tag) throw new UsageError("cannot push to a digest reference");
     return await pushToRegistry(root, img, dest.ref, opts);
+  }
+  if (dest.transport === "dir") {
+    await writeDirLayout(root, dest.path, img, opts.format ?? "oci");
+    return { digest: img.digest };
   }
   const item: SaveItem = { image: img, names: dest.ref ? [dest.ref] : [] };
   if (dest.transport === "oci") {

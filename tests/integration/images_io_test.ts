@@ -920,3 +920,44 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "save --format docker-dir and push dir:: skopeo reads the dir: layout, pod loads what skopeo made of it",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, dir }) => {
+      const dd = `${dir}/docker-dir`;
+      const s = await h.pod(["save", "--format", "docker-dir", "-o", dd, img.ref]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(await Deno.readTextFile(`${dd}/version`), "Directory Transport Version: 1.1\n");
+      const raw = await tool("skopeo", ["inspect", "--raw", `dir:${dd}`]);
+      assert.equal(raw.code, 0, raw.err);
+      assert.equal(JSON.parse(raw.out).mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+      const cfg = await tool("skopeo", ["inspect", "--config", `dir:${dd}`]);
+      assert.equal(cfg.code, 0, cfg.err);
+      assert.equal(JSON.parse(cfg.out).rootfs.diff_ids.length, img.layers.length);
+      const tar = `${dir}/from-dir.tar`;
+      const cp = await tool("skopeo", ["copy", `dir:${dd}`, `docker-archive:${tar}:localhost/fromdir:1`]);
+      assert.equal(cp.code, 0, cp.err);
+      const l = await h2.pod(["load", "-i", tar]);
+      assert.equal(l.code, 0, l.stderr);
+      await runs(h2, "localhost/fromdir:1");
+
+      // push dir: keeps the stored OCI manifest (same digest); --format v2s2 converts
+      const od = `${dir}/oci-manifest-dir`;
+      const p = await h.pod(["push", "-q", "--digestfile", `${dir}/digest`, img.ref, `dir:${od}`]);
+      assert.equal(p.code, 0, p.stderr);
+      const ins = await tool("skopeo", ["inspect", `dir:${od}`]);
+      assert.equal(ins.code, 0, ins.err);
+      assert.equal(JSON.parse(ins.out).Digest, await Deno.readTextFile(`${dir}/digest`));
+      // a directory that is not empty and not a dir: layout is refused, untouched
+      await Deno.mkdir(`${dir}/busy`);
+      await Deno.writeTextFile(`${dir}/busy/keep`, "x");
+      const busy = await h.pod(["save", "--format", "docker-dir", "-o", `${dir}/busy`, img.ref]);
+      assert.equal(busy.code, 125, busy.stderr);
+      assert.ok(isOneLineError(busy.stderr), busy.stderr);
+      assert.deepEqual([...Deno.readDirSync(`${dir}/busy`)].map((e) => e.name), ["keep"]);
+    });
+  },
+});

@@ -145,7 +145,9 @@ Deno.test("push destinations, v2s2 conversion, upload Locations, commit names", 
   assert.equal(parseDestination("docker://127.0.0.1:5000/a/b:1").transport, "docker");
   const bare = parseDestination("127.0.0.1:5000/a/b:1");
   assert.equal(bare.transport === "docker" && bare.ref.toString(), "127.0.0.1:5000/a/b:1");
-  assert.throws(() => parseDestination("dir:/tmp/x"), /not supported/);
+  assert.deepEqual(parseDestination("dir:/tmp/x:y"), { transport: "dir", path: "/tmp/x:y" });
+  assert.throws(() => parseDestination("dir:"), /no path/);
+  assert.throws(() => parseDestination("containers-storage:x"), /not supported/);
   assert.throws(() => parseDestination("docker:nope"), /docker:\/\//);
 
   const m = {

@@ -20,7 +20,9 @@ export default defineCommand({
   minArgs: 1,
   flags: {
     output: str("o", "Write to a specified file (default: stdout, which must be redirected)"),
-    format: str("Save image to docker-archive, oci-archive or oci-dir", { default: "docker-archive" }),
+    format: str("Save image to docker-archive, oci-archive, oci-dir or docker-dir", {
+      default: "docker-archive",
+    }),
     multiImageArchive: bool(
       "m",
       "Interpret additional arguments as images not tags and create a multi-image-archive (only for docker-archive)",
@@ -31,16 +33,19 @@ export default defineCommand({
   },
   async run(flags, args, g) {
     const { format, output } = flags;
-    if (format !== "docker-archive" && format !== "oci-archive" && format !== "oci-dir") {
-      throw new UsageError(`unsupported format "${format}" (docker-archive, oci-archive, oci-dir)`);
+    const dirFormat = format === "oci-dir" || format === "docker-dir";
+    if (format !== "docker-archive" && format !== "oci-archive" && !dirFormat) {
+      throw new UsageError(
+        `unsupported format "${format}" (docker-archive, oci-archive, oci-dir, docker-dir)`,
+      );
     }
     const multi = flags.multiImageArchive;
     if (multi && format !== "docker-archive") {
       throw new UsageError("--multi-image-archive needs --format docker-archive");
     }
-    if (!output && (format === "oci-dir" || Deno.stdout.isTerminal())) {
+    if (!output && (dirFormat || Deno.stdout.isTerminal())) {
       throw new UsageError(
-        format === "oci-dir" ? "--format oci-dir needs --output DIR" : "refusing to save to a terminal",
+        dirFormat ? `--format ${format} needs --output DIR` : "refusing to save to a terminal",
         "Use -o FILE or redirect stdout",
       );
     }
@@ -49,6 +54,12 @@ export default defineCommand({
     const items = await save.resolveSaveItems(g.root, args, multi);
     if (format === "oci-dir") {
       await save.writeOciDir(g.root, output!, items);
+      return 0;
+    }
+    if (format === "docker-dir") {
+      if (items.length > 1) throw new UsageError("--format docker-dir holds one image");
+      const { writeDirLayout } = await import("../../image/dir_layout.ts");
+      await writeDirLayout(g.root, output!, items[0].image, "v2s2");
       return 0;
     }
     if (output) await save.saveArchiveToFile(g.root, items, format, output);
