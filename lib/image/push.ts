@@ -7,9 +7,7 @@
  * @module
  */
 
-import { describeError, PodError, UsageError } from "../errors.ts";
-import type { ImageManifest } from "../oci/manifest.ts";
-import { MediaType } from "../oci/media_types.ts";
+import { describeError, UsageError } from "../errors.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
