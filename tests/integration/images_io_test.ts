@@ -665,6 +665,37 @@ await testRootAndRootless(
     }),
 );
 
+await testRootAndRootless(
+  "commit --format docker, anonymous volumes as image VOLUMEs, --include-volumes adds the others",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const c = await h.pod(["run", "--name", "v1", "-v", "/anon", "-v", "/tmp:/bound:ro", img.ref, "true"]);
+      assert.equal(c.code, 0, c.stderr);
+      const vols = async (image: string) => {
+        const r = await h.pod(["inspect", "--format", "{{json .Config.Volumes}}", image]);
+        assert.equal(r.code, 0, r.stderr);
+        return Object.keys(JSON.parse(r.stdout.trim()) ?? {}).sort();
+      };
+      assert.equal((await h.pod(["commit", "-q", "v1", "plain"])).code, 0);
+      assert.deepEqual(await vols("plain"), ["/anon"]);
+      assert.equal((await h.pod(["commit", "-q", "--include-volumes", "v1", "withvols"])).code, 0);
+      assert.deepEqual(await vols("withvols"), ["/anon", "/bound"]);
+
+      const d = await h.pod(["commit", "-q", "--format", "docker", "v1", "dockerfmt"]);
+      assert.equal(d.code, 0, d.stderr);
+      const mt = await h.pod(["inspect", "--format", "{{.ManifestType}}", "dockerfmt"]);
+      assert.equal(mt.stdout.trim(), "application/vnd.docker.distribution.manifest.v2+json");
+      const o = await h.pod(["inspect", "--format", "{{.ManifestType}}", "plain"]);
+      assert.equal(o.stdout.trim(), "application/vnd.oci.image.manifest.v1+json");
+      const ran = await h.pod(["run", "--rm", "dockerfmt", "echo", "ok"]);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stdout, "ok\n");
+      const bad = await h.pod(["commit", "--format", "v1", "v1", "nope"]);
+      assert.equal(bad.code, 125);
+      assert.ok(isOneLineError(bad.stderr), bad.stderr);
+    }),
+);
+
 Deno.test({
   name: "push: HEAD before upload, a 500 on the upload start is retried, the manifest PUT comes last",
   ...opts,
