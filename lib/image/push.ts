@@ -8,6 +8,10 @@
  */
 
 import { describeError, UsageError } from "../errors.ts";
+import type { ImageManifest } from "../oci/manifest.ts";
+import { MediaType } from "../oci/media_types.ts";
+import { claimBlobs } from "../store/gc.ts";
+import { needsRecompression, recompressLayer, type TargetCompression } from "./recompress.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
@@ -46,6 +50,8 @@ export interface PushOptions {
   authFile?: string;
   /** Manifest format at a registry (default: the stored one, OCI). */
   format?: ManifestFormat;
+  /** `--compression-format`: layers in another compression are re-compressed (streamed) before the upload. */
+  compressionFormat?: TargetCompression;
   /** Upload in PATCH chunks of this size (default: monolithic). */
   chunkSize?: number;
   /** Progress. */
@@ -146,7 +152,64 @@ async function pushToRegistry(
     backoffMs: opts.backoffMs,
   });
   const stored = await readManifest(root, img);
-  const m = convertManifest(stored, opts.format ?? "oci");
+  const made: string[] = []; // re-compressed blobs this push created: removed when it is done
+  const claim = opts.compressionFormat ? await claimBlobs(root) : undefined;
+  try {
+    const base = opts.compressionFormat
+      ? await recompressed(root, stored, opts.compressionFormat, made, claim!)
+      : stored;
+    return await pushManifest(
+      root,
+      img,
+      client,
+      ref,
+      stored,
+      convertManifest(base, opts.format ?? "oci"),
+      opts,
+    );
+  } finally {
+    await claim?.release();
+    for (const d of made) await Deno.remove(blobPath(root, d)).catch(() => {});
+  }
+}
+
+/** `stored` with every layer not in `to` re-compressed (an OCI manifest then), or `stored` itself. */
+async function recompressed(
+  root: string,
+  stored: ImageManifest,
+  to: TargetCompression,
+  made: string[],
+  claim: { add(d: string[]): Promise<void> },
+): Promise<ImageManifest> {
+  if (!stored.layers.some((l) => needsRecompression(l, to))) return stored;
+  const layers = [];
+  for (const l of stored.layers) {
+    if (!needsRecompression(l, to)) {
+      layers.push(l);
+      continue;
+    }
+    const r = await recompressLayer(root, l, to);
+    await claim.add([r.desc.digest]);
+    if (r.created) made.push(r.desc.digest);
+    layers.push(r.desc);
+  }
+  return {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: { mediaType: MediaType.OciConfig, digest: stored.config.digest, size: stored.config.size },
+    layers,
+  };
+}
+
+async function pushManifest(
+  root: string,
+  img: ImageRecord,
+  client: RegistryClient,
+  ref: ImageReference,
+  stored: ImageManifest,
+  m: ImageManifest,
+  opts: PushOptions,
+): Promise<PushResult> {
   const mountFrom = mountSource(img, ref.registry, ref.repository);
   for (const [kind, d] of [...m.layers.map((l) => ["blob", l] as const), ["config", m.config] as const]) {
     const result = await withRetries(client, opts, () =>
@@ -178,6 +241,9 @@ export async function pushImage(
   if (dest.transport === "docker") {
     if (dest.ref.digest && !dest.ref.tag) throw new UsageError("cannot push to a digest reference");
     return await pushToRegistry(root, img, dest.ref, opts);
+  }
+  if (opts.compressionFormat) {
+    throw new UsageError("--compression-format is supported for registry destinations only");
   }
   if (dest.transport === "dir") {
     await writeDirLayout(root, dest.path, img, opts.format ?? "oci");

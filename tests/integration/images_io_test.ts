@@ -992,3 +992,53 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "push --compression-format zstd/gzip: layers re-compressed (same diff_ids), pulled back and run; store unchanged",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, reg }) => {
+      const before = await listStore(h.home, { ignoreTmp: true });
+      const z = `${reg.host}/recompressed/zstd:1`;
+      const p = await h.pod(["push", "-q", "--compression-format", "zstd", img.ref, z]);
+      assert.equal(p.code, 0, p.stderr);
+      const raw = await tool("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${z}`]);
+      assert.equal(raw.code, 0, raw.err);
+      const m = JSON.parse(raw.out);
+      assert.deepEqual(
+        m.layers.map((l: { mediaType: string }) => l.mediaType),
+        img.layers.map(() => "application/vnd.oci.image.layer.v1.tar+zstd"),
+      );
+      assert.notEqual(m.layers[0].digest, img.layers[0].digest);
+      assert.equal(m.config.digest, img.configDigest);
+      // the re-compressed blobs were temporary: the store is as before
+      assert.equal(diffListings(before, await listStore(h.home, { ignoreTmp: true })), "");
+      const pulled = await h2.pod(["pull", "-q", z]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.equal(pulled.stdout.trim(), img.configDigest.slice(7));
+      await runs(h2, z);
+      // back to gzip from the zstd image; gzip of a gzip image uploads the stored blobs
+      const g = `${reg.host}/recompressed/gzip:1`;
+      const back = await h2.pod(["push", "-q", "--compression-format", "gzip", z, g]);
+      assert.equal(back.code, 0, back.stderr);
+      const graw = JSON.parse(
+        (await tool("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${g}`])).out,
+      );
+      assert.equal(graw.layers[0].mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+      const same = `${reg.host}/recompressed/same:1`;
+      assert.equal((await h.pod(["push", "-q", "--compression-format", "gzip", img.ref, same])).code, 0);
+      const sraw = JSON.parse(
+        (await tool("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${same}`])).out,
+      );
+      assert.equal(sraw.layers[0].digest, img.layers[0].digest);
+      for (
+        const bad of [["--compression-format", "lz4"], ["--compression-format", "zstd", "--format", "v2s2"]]
+      ) {
+        const r = await h.pod(["push", "-q", ...bad, img.ref, `${reg.host}/recompressed/bad:1`]);
+        assert.equal(r.code, 125, r.stderr);
+        assert.ok(isOneLineError(r.stderr), r.stderr);
+      }
+    });
+  },
+});
