@@ -1042,3 +1042,33 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "image tree: layers by chain ID with their sizes, the top layer names its images",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, img }) => {
+      assert.equal((await h.pod(["tag", img.ref, "localhost/other:2"])).code, 0);
+      const r = await h.pod(["image", "tree", img.ref]);
+      assert.equal(r.code, 0, r.stderr);
+      const cfg = JSON.parse(
+        (await h.pod(["inspect", "--format", "{{json .RootFS.Layers}}", img.ref])).stdout,
+      );
+      const lines = r.stdout.trimEnd().split("\n");
+      assert.equal(lines[0], `Image ID: ${img.configDigest.slice(7, 19)}`);
+      assert.match(lines[1], /^Tags: {5}\[.*localhost\/other:2.*\]$/);
+      assert.match(lines[2], /^Size: {5}\d/);
+      assert.equal(lines[3], "Image Layers");
+      assert.equal(lines.length, 4 + img.layers.length);
+      // one layer: its chain ID is its diff_id
+      assert.match(
+        lines[4],
+        new RegExp(`^└── ID: ${cfg[0].slice(7, 19)} Size: +[\\d.]+ [kM]?B Top Layer of: \\[`),
+      );
+      assert.ok(lines[4].includes(img.ref) && lines[4].includes("localhost/other:2"), lines[4]);
+      const missing = await h.pod(["image", "tree", "nope"]);
+      assert.equal(missing.code, 125);
+      assert.ok(isOneLineError(missing.stderr), missing.stderr);
+    });
+  },
+});
