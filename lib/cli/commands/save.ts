@@ -1,7 +1,7 @@
 /** `pod save`: write images to a docker-archive or oci-archive (a file, or stdout when it is not a terminal). @module */
 
 import { bool, defineCommand, str } from "../flags.ts";
-import { outBytes, stdoutClosed } from "../output.ts";
+import { err, outBytes, stdoutClosed } from "../output.ts";
 import { UsageError } from "../../errors.ts";
 import { ensureStore } from "../../store/images.ts";
 
@@ -62,7 +62,17 @@ export default defineCommand({
       await writeDirLayout(g.root, output!, items[0].image, "v2s2");
       return 0;
     }
-    if (output) await save.saveArchiveToFile(g.root, items, format, output);
+    if (output) {
+      // on a terminal, podman's progress lines: each blob's "done" is written once the next one starts
+      const progress = !flags.quiet && Deno.stderr.isTerminal();
+      let open = false;
+      const onEvent = (e: { digest: string }) => {
+        err(`${open ? " done\n" : "Getting image source signatures\n"}Copying blob ${e.digest.slice(7, 19)}`);
+        open = true;
+      };
+      await save.saveArchiveToFile(g.root, items, format, output, progress ? onEvent : undefined);
+      if (progress) err(`${open ? " done\n" : ""}Writing manifest to image destination\n`);
+    }
     else await chunksToStdout(save.saveArchive(g.root, items, format));
     return 0;
   },
