@@ -72,8 +72,7 @@ export default defineCommand({
       };
       await save.saveArchiveToFile(g.root, items, format, output, progress ? onEvent : undefined);
       if (progress) err(`${open ? " done\n" : ""}Writing manifest to image destination\n`);
-    }
-    else await chunksToStdout(save.saveArchive(g.root, items, format));
+    } else await chunksToStdout(save.saveArchive(g.root, items, format));
     return 0;
   },
 });
