@@ -168,6 +168,17 @@ function tlsSuite(mode: Mode): (t: Deno.TestContext) => Promise<void> {
           assert.match(errorLine(keyOnly.stderr), /client certificate/);
         },
       );
+      await t.step("search and login take --cert-dir and --tls-verify=false too", async () => {
+        failsOnCertificate(await h.pod(["search", `${tlsReg.host}/tls`]), "search");
+        for (const how of [["--cert-dir", `${certs}/ca-only`], ["--tls-verify=false"]]) {
+          const s = await h.pod(["search", ...how, "--format", "{{.Name}}", `${tlsReg.host}/tls`]);
+          assert.equal(s.code, 0, s.stderr);
+          assert.equal(s.stdout, `${tlsReg.host}/tls/busybox\n`);
+        }
+        failsOnCertificate(await h.pod(["login", "-u", "u", "-p", "p", tlsReg.host]), "login");
+        const l = await h.pod(["login", "--cert-dir", `${certs}/ca-only`, "-u", "u", "-p", "p", tlsReg.host]);
+        assert.equal(l.code, 0, l.stderr);
+      });
       await t.step("podman's certs.d directory is read without --cert-dir", async () => {
         const h4 = await home();
         let dir: string;
