@@ -18,6 +18,7 @@ import {
   transportMessage,
 } from "./http.ts";
 import { type Challenge, parseWwwAuthenticate } from "./www_authenticate.ts";
+import { isInsecureRegistry } from "./registries_conf.ts";
 
 /** Cap on manifest bodies. */
 export const MANIFEST_CAP = 4 * 1024 * 1024;
@@ -91,7 +92,7 @@ export class RegistryClient {
   /** Host (and port) requests go to. */
   readonly host: string;
   readonly #http: Http;
-  readonly #tlsVerify: boolean;
+  #tlsVerify: boolean;
   readonly #opts: ClientOptions;
   #base?: URL;
   #creds?: Credentials | null;
@@ -138,6 +139,11 @@ export class RegistryClient {
    */
   async #ensureBase(): Promise<URL> {
     if (this.#base) return this.#base;
+    if (this.#tlsVerify && await isInsecureRegistry(this.registry)) {
+      debug(`${this.registry} is marked insecure in registries.conf`);
+      this.#tlsVerify = false;
+      this.#http.skipVerification();
+    }
     const https = new URL(`https://${this.host}/v2/`);
     let r: HttpResponse;
     try {

@@ -317,7 +317,7 @@ export class Http {
   readonly #maxRedirects: number;
   /** Cancels every request. */
   readonly signal?: AbortSignal;
-  readonly #insecure: boolean;
+  #insecure: boolean;
   readonly #tlsHost?: string;
   readonly #certDir?: string;
   #tls?: Promise<{ files?: TlsFiles; client?: Deno.HttpClient }>;
@@ -333,6 +333,12 @@ export class Http {
     this.#insecure = o.insecureTls ?? false;
     this.#tlsHost = o.tlsHost;
     this.#certDir = o.certDir;
+  }
+
+  /** HTTPS without certificate verification from now on (a registry marked insecure in registries.conf). */
+  skipVerification(): void {
+    this.#insecure = true;
+    this.#tls = undefined;
   }
 
   /** The registry's TLS files, read once (and a `fetch` client trusting them). */

@@ -179,6 +179,20 @@ function tlsSuite(mode: Mode): (t: Deno.TestContext) => Promise<void> {
         const l = await h.pod(["login", "--cert-dir", `${certs}/ca-only`, "-u", "u", "-p", "p", tlsReg.host]);
         assert.equal(l.code, 0, l.stderr);
       });
+      await t.step("a registry marked insecure in registries.conf needs no flag", async () => {
+        const conf = `${certs}/registries.conf`;
+        await Deno.writeTextFile(conf, `[[registry]]\nlocation = "${tlsReg.host}"\ninsecure = true\n`);
+        await Deno.chmod(conf, 0o644);
+        const h6 = await home();
+        const r = await h6.pod(["pull", "-q", dest], { env: { CONTAINERS_REGISTRIES_CONF: conf } });
+        assert.equal(r.code, 0, r.stderr);
+        await Deno.writeTextFile(conf, `[[registry]]\nlocation = "${tlsReg.host}"\ninsecure = false\n`);
+        const h7 = await home();
+        failsOnCertificate(
+          await h7.pod(["pull", "-q", dest], { env: { CONTAINERS_REGISTRIES_CONF: conf } }),
+          "insecure = false",
+        );
+      });
       await t.step("podman's certs.d directory is read without --cert-dir", async () => {
         const h4 = await home();
         let dir: string;
