@@ -7,7 +7,10 @@
 
 import { PodError } from "../errors.ts";
 import { blobChunks } from "../store/blobs.ts";
-import { type ImageRecord, readManifest } from "../store/images.ts";
+import { createHash } from "node:crypto";
+import { type ImageRecord, readImageConfig, readManifest } from "../store/images.ts";
+import { layerCompression, MediaType } from "../oci/media_types.ts";
+import { decompress, syncDecompression } from "../unpack/compress.ts";
 import { blobPath } from "../store/paths.ts";
 import { convertManifest, type ManifestFormat } from "./manifest_convert.ts";
 import { writeFileFromChunks } from "./save.ts";
@@ -24,6 +27,7 @@ export async function writeDirLayout(
   dir: string,
   img: ImageRecord,
   format: ManifestFormat,
+  opts: { uncompressed?: boolean } = {},
 ): Promise<void> {
   const names: string[] = [];
   try {
@@ -36,9 +40,47 @@ export async function writeDirLayout(
     throw new PodError(`refusing to overwrite ${dir}: it is not empty and not a dir: image layout`);
   }
   const stored = await readManifest(root, img);
-  const m = convertManifest(stored, format);
-  for (const d of [m.config, ...m.layers]) {
-    await writeFileFromChunks(`${dir}/${d.digest.slice(7)}`, blobChunks(root, d.digest, true));
+  let m = convertManifest(stored, format);
+  await writeFileFromChunks(`${dir}/${m.config.digest.slice(7)}`, blobChunks(root, m.config.digest, true));
+  if (opts.uncompressed) {
+    // each compressed layer written as its plain tar, whose digest is the config's diff_id (checked)
+    const diffIds = (await readImageConfig(root, img)).rootfs?.diff_ids ?? [];
+    const tarType = format === "v2s2" ? "application/vnd.docker.image.rootfs.diff.tar" : MediaType.OciLayer;
+    const layers = [];
+    for (const [i, l] of m.layers.entries()) {
+      const kind = layerCompression(l.mediaType);
+      if (kind === "none") {
+        layers.push(l);
+        continue;
+      }
+      const diffId = diffIds[i];
+      if (!diffId) {
+        throw new PodError(`image ${img.id.slice(0, 12)}: config has no diff_id for layer ${i + 1}`);
+      }
+      const h = createHash("sha256");
+      let size = 0;
+      const path = `${dir}/${diffId.slice(7)}`;
+      await writeFileFromChunks(
+        path,
+        (async function* () {
+          for await (const c of decompress(blobChunks(root, l.digest, syncDecompression()), kind)) {
+            h.update(c);
+            size += c.length;
+            yield c;
+          }
+        })(),
+      );
+      if (`sha256:${h.digest("hex")}` !== diffId) {
+        await Deno.remove(path).catch(() => {});
+        throw new PodError(`layer ${l.digest}: its uncompressed content does not match diff_id ${diffId}`);
+      }
+      layers.push({ mediaType: tarType, digest: diffId, size });
+    }
+    m = { ...m, layers };
+  } else {
+    for (const d of m.layers) {
+      await writeFileFromChunks(`${dir}/${d.digest.slice(7)}`, blobChunks(root, d.digest, true));
+    }
   }
   const bytes = m === stored
     ? await Deno.readFile(blobPath(root, img.digest))

@@ -975,6 +975,18 @@ Deno.test({
       assert.equal(l.code, 0, l.stderr);
       await runs(h2, "localhost/fromdir:1");
 
+      // --uncompressed: the layers as plain tars named by their diff_ids; skopeo verifies them
+      const du = `${dir}/docker-dir-plain`;
+      const su = await h.pod(["save", "--format", "docker-dir", "--uncompressed", "-o", du, img.ref]);
+      assert.equal(su.code, 0, su.stderr);
+      const mu = JSON.parse(await Deno.readTextFile(`${du}/manifest.json`));
+      assert.equal(mu.layers[0].mediaType, "application/vnd.docker.image.rootfs.diff.tar");
+      assert.equal(mu.layers[0].digest, JSON.parse(cfg.out).rootfs.diff_ids[0]);
+      const cu = await tool("skopeo", ["copy", `dir:${du}`, `oci:${dir}/from-plain:x`]);
+      assert.equal(cu.code, 0, cu.err);
+      const bad = await h.pod(["save", "--format", "oci-dir", "--uncompressed", "-o", `${dir}/o`, img.ref]);
+      assert.equal(bad.code, 125, bad.stderr);
+
       // push dir: keeps the stored OCI manifest (same digest); --format v2s2 converts
       const od = `${dir}/oci-manifest-dir`;
       const p = await h.pod(["push", "-q", "--digestfile", `${dir}/digest`, img.ref, `dir:${od}`]);

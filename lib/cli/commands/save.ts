@@ -29,7 +29,7 @@ export default defineCommand({
     ),
     quiet: bool("q", "Suppress the output"),
     compress: bool("Compress tarball image layers (not supported)", { hidden: true, ignored: true }),
-    uncompressed: bool("Accept uncompressed layers when copying OCI images", { ignored: true }),
+    uncompressed: bool("Accept uncompressed layers when copying OCI images (docker-dir)"),
   },
   async run(flags, args, g) {
     const { format, output } = flags;
@@ -52,6 +52,10 @@ export default defineCommand({
     await ensureStore(g.root);
     const save = await import("../../image/save.ts");
     const items = await save.resolveSaveItems(g.root, args, multi);
+    // archives: podman ignores it too (docker-archive layers are plain tars anyway); oci-dir: not yet
+    if (flags.uncompressed && format === "oci-dir") {
+      throw new UsageError("--uncompressed is supported with --format docker-dir only");
+    }
     if (format === "oci-dir") {
       await save.writeOciDir(g.root, output!, items);
       return 0;
@@ -59,7 +63,7 @@ export default defineCommand({
     if (format === "docker-dir") {
       if (items.length > 1) throw new UsageError("--format docker-dir holds one image");
       const { writeDirLayout } = await import("../../image/dir_layout.ts");
-      await writeDirLayout(g.root, output!, items[0].image, "v2s2");
+      await writeDirLayout(g.root, output!, items[0].image, "v2s2", { uncompressed: flags.uncompressed });
       return 0;
     }
     if (output) {
