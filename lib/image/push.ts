@@ -11,7 +11,7 @@ import { describeError, UsageError } from "../errors.ts";
 import type { ImageManifest } from "../oci/manifest.ts";
 import { MediaType } from "../oci/media_types.ts";
 import { claimBlobs } from "../store/gc.ts";
-import { needsRecompression, recompressLayer, type TargetCompression } from "./recompress.ts";
+import type { TargetCompression } from "./recompress.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
@@ -19,9 +19,8 @@ import { RegistryError } from "../registry/http.ts";
 import { pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
 import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
-import { saveArchiveToFile, type SaveItem, writeOciDir } from "./save.ts";
+import type { SaveItem } from "./save.ts";
 import { convertManifest, type ManifestFormat } from "./manifest_convert.ts";
-import { writeDirLayout } from "./dir_layout.ts";
 
 export { convertManifest, type ManifestFormat };
 
@@ -181,6 +180,8 @@ async function recompressed(
   made: string[],
   claim: { add(d: string[]): Promise<void> },
 ): Promise<ImageManifest> {
+  // loaded only here: a plain registry push does not load zlib or the archive writers (its start-up counts)
+  const { needsRecompression, recompressLayer } = await import("./recompress.ts");
   if (!stored.layers.some((l) => needsRecompression(l, to))) return stored;
   const layers = [];
   for (const l of stored.layers) {
@@ -246,10 +247,12 @@ export async function pushImage(
     throw new UsageError("--compression-format is supported for registry destinations only");
   }
   if (dest.transport === "dir") {
+    const { writeDirLayout } = await import("./dir_layout.ts");
     await writeDirLayout(root, dest.path, img, opts.format ?? "oci");
     return { digest: img.digest };
   }
   const item: SaveItem = { image: img, names: dest.ref ? [dest.ref] : [] };
+  const { saveArchiveToFile, writeOciDir } = await import("./save.ts");
   if (dest.transport === "oci") {
     await writeOciDir(root, dest.path, [item]);
     return { digest: img.digest };
