@@ -195,6 +195,7 @@ export class Pod {
       const r = await pullImage(this.root, reference, {
         platform: options.platform,
         tlsVerify: options.tlsVerify,
+        certDir: options.certDir,
         credentials: options.credentials,
         authFile: options.authFile,
         signal: options.signal,

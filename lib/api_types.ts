@@ -34,8 +34,13 @@ export interface RegistryCredentials {
 export interface PullImageOptions {
   /** `os/arch[/variant]` (default: this machine's). */
   platform?: string;
-  /** `false` allows plain HTTP for a registry that is not on loopback (default true). */
+  /**
+   * `false`: HTTPS without certificate verification, plain HTTP only when the registry has no TLS (default
+   * true).
+   */
   tlsVerify?: boolean;
+  /** A directory of the registry's CA `*.crt` and client `*.cert`/`*.key` (default: podman's `certs.d`). */
+  certDir?: string;
   /** Credentials (default: looked up in `auth.json` / the docker config). */
   credentials?: RegistryCredentials;
   /** An explicit `auth.json`. */

@@ -2,12 +2,13 @@
  * `deno task bench`: starts one local `docker-registry` (tests/helpers/registry.ts), then runs the pull
  * benchmark (`bench_pull.ts`, pushes its own big fixtures), the runtime benchmark (`bench_runtime.ts`, pushes
  * the busybox fixture) and the hot-path benchmark (`bench_hot.ts`: empty script, exec from the checkout and the
- * bundle, rootless `run --rm` against podman, interleaved) against it. Benchmarks print numbers and ratios; they
+ * bundle, rootless `run --rm` against podman, interleaved) and the images-in-and-out benchmark (`bench_io.ts`:
+ * push, re-push, save, load, commit against podman) against it. Benchmarks print numbers and ratios; they
  * never assert.
  *
- *     deno run -A scripts/bench.ts [--pull] [--runtime] [--hot] [other flags of the three scripts]
+ *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [other flags of the scripts]
  *
- * Without `--pull`/`--runtime`/`--hot` all three run.
+ * Without `--pull`/`--runtime`/`--io`/`--hot` all four run.
  * @module
  */
 
@@ -15,11 +16,13 @@ import { startRegistry } from "../tests/helpers/registry.ts";
 import { main as benchPull } from "./bench_pull.ts";
 import { main as benchRuntime } from "./bench_runtime.ts";
 import { main as benchHot } from "./bench_hot.ts";
+import { main as benchIo } from "./bench_io.ts";
 
 const pull = Deno.args.includes("--pull");
 const runtime = Deno.args.includes("--runtime");
 const hot = Deno.args.includes("--hot");
-const all = !pull && !runtime && !hot;
+const io = Deno.args.includes("--io");
+const all = !pull && !runtime && !hot && !io;
 const reg = await startRegistry({ logLevel: "error" });
 try {
   console.log(`registry ${reg.host} (docker-registry pid ${reg.pid})`);
@@ -30,6 +33,10 @@ try {
   if (all || runtime) {
     console.log("\n######## runtime ########");
     await benchRuntime(reg);
+  }
+  if (all || io) {
+    console.log("\n######## images in and out ########");
+    await benchIo(reg);
   }
   if (all || hot) {
     console.log("\n######## hot paths ########");

@@ -94,6 +94,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
     sub: {
       diff: "diff",
       exists: () => import("./commands/image_exists.ts"),
+      tree: () => import("./commands/image_tree.ts"),
       history: "history",
       import: "import",
       inspect: "inspect",

@@ -27,6 +27,22 @@ export interface CommitOptions {
   changes?: string[];
   /** Freeze a running container while its changes are read (default true, as podman). */
   pause?: boolean;
+  /** Manifest and config media types: `oci` (default) or `docker` (Docker schema 2). */
+  format?: "oci" | "docker";
+  /**
+   * `--include-volumes`: every bind and volume mount's destination becomes an image VOLUME; without it only
+   * anonymous volumes do (as podman).
+   */
+  includeVolumes?: boolean;
+}
+
+/** The image VOLUMEs a commit adds for the container's mounts (see {@link CommitOptions.includeVolumes}). */
+export function committedVolumes(
+  mounts: { type: string; anonymous?: boolean; destination: string }[],
+  includeVolumes: boolean,
+): string[] {
+  return mounts.filter((m) => m.type !== "tmpfs" && (includeVolumes || (m.type === "volume" && m.anonymous)))
+    .map((m) => m.destination);
 }
 
 /** What a commit made. */
@@ -55,6 +71,11 @@ export async function commitContainer(
     readImageConfig(root, base),
   ]);
   const runtime = applyChanges(bc.config, changes); // bad --change fails before any work
+  const volumes = committedVolumes(rec.config.mounts ?? [], opts.includeVolumes ?? false);
+  if (volumes.length) {
+    runtime.Volumes = { ...runtime.Volumes };
+    for (const v of volumes) runtime.Volumes[v] = {};
+  }
   const id = rec.config.id;
   let paused = false;
   if ((opts.pause ?? true) && rec.state.status === "running") {
@@ -95,7 +116,7 @@ export async function commitContainer(
       digest: layer.digest,
       size: layer.size,
     }];
-    return { id: await registerNewImage(root, config, layers, name, claim), name };
+    return { id: await registerNewImage(root, config, layers, name, claim, opts.format), name };
   } finally {
     await claim.release();
   }

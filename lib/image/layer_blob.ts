@@ -21,12 +21,36 @@ export interface StoredLayer {
   created: boolean;
 }
 
+/** Size of the blocks handed to the hash and the compressor. */
+const BLOCK = 256 * 1024;
+
+/**
+ * Hashes the chunks in blocks of {@link BLOCK} bytes, copied into fresh buffers (the compressor may keep a
+ * block after it is handed over, and sources may reuse theirs): a tar of many small files is thousands of
+ * tiny chunks, and each one through the node stream and zlib would cost more than its bytes.
+ */
 async function* hashing(chunks: AsyncIterable<Uint8Array>, h: ReturnType<typeof createHash>) {
+  let buf = new Uint8Array(BLOCK);
+  let n = 0;
+  const flush = () => {
+    const out = buf.subarray(0, n);
+    h.update(out);
+    buf = new Uint8Array(BLOCK);
+    n = 0;
+    return out;
+  };
   for await (const c of chunks) {
-    h.update(c);
-    // copied: the compressor may keep a chunk after it is handed over, and sources may reuse their buffers
-    yield c.slice();
+    if (c.length >= BLOCK) {
+      if (n) yield flush();
+      h.update(c);
+      yield c.slice();
+      continue;
+    }
+    if (n + c.length > BLOCK) yield flush();
+    buf.set(c, n);
+    n += c.length;
   }
+  if (n) yield flush();
 }
 
 /** Hashes and gzips `tar` into the store at `root`. `what` names it in errors. */

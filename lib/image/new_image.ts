@@ -6,6 +6,7 @@
 
 import { UsageError } from "../errors.ts";
 import type { Descriptor, ImageConfig, ImageManifest } from "../oci/manifest.ts";
+import { convertManifest } from "./manifest_convert.ts";
 import { MediaType } from "../oci/media_types.ts";
 import { isDomain, parseReference } from "../oci/reference.ts";
 import { putBlobBytes } from "../store/blobs.ts";
@@ -35,19 +36,21 @@ export async function registerNewImage(
   layers: Descriptor[],
   name: string | undefined,
   claim: { add(d: string[]): Promise<void> },
+  format: "oci" | "docker" = "oci",
 ): Promise<string> {
   const cbytes = new TextEncoder().encode(JSON.stringify(config));
   const configDigest = await putBlobBytes(root, cbytes);
-  const manifest: ImageManifest = {
+  let manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
     config: { mediaType: MediaType.OciConfig, digest: configDigest, size: cbytes.length },
     layers,
   };
+  if (format === "docker") manifest = convertManifest(manifest, "v2s2");
   const mbytes = new TextEncoder().encode(JSON.stringify(manifest));
   const mdigest = await putBlobBytes(root, mbytes);
   await claim.add([configDigest, mdigest]);
-  const desc = { mediaType: MediaType.OciManifest, digest: mdigest, size: mbytes.length };
+  const desc = { mediaType: manifest.mediaType, digest: mdigest, size: mbytes.length };
   if (name) await addImage(root, { ref: name, manifest: desc, configDigest });
   else await addDanglingImage(root, desc, configDigest);
   return configDigest.slice(7);

@@ -41,8 +41,10 @@ import type { PullEvent } from "./events.ts";
 export interface PullOptions {
   /** `os/arch[/variant]` (or a parsed spec); default: this machine's platform. */
   platform?: string | PlatformSpec;
-  /** `false` allows plain HTTP for a non-loopback registry. Default true. */
+  /** `false`: HTTPS without certificate verification, then plain HTTP if the registry has no TLS. Default true. */
   tlsVerify?: boolean;
+  /** `--cert-dir`: the registry's CA `*.crt` and client `*.cert`/`*.key` (default: podman's `certs.d` dirs). */
+  certDir?: string;
   /** No progress events are needed (the CLI prints only the ID). */
   quiet?: boolean;
   /** Progress events. */
@@ -154,6 +156,7 @@ async function pullResolved(
   try {
     const client = new RegistryClient(ref.registry, {
       tlsVerify: opts.tlsVerify,
+      certDir: opts.certDir,
       credentials: opts.credentials,
       authFile: opts.authFile,
       timeoutMs: opts.timeoutMs,

@@ -7,9 +7,11 @@
  * @module
  */
 
-import { describeError, PodError, UsageError } from "../errors.ts";
+import { describeError, UsageError } from "../errors.ts";
 import type { ImageManifest } from "../oci/manifest.ts";
 import { MediaType } from "../oci/media_types.ts";
+import { claimBlobs } from "../store/gc.ts";
+import type { TargetCompression } from "./recompress.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
@@ -17,16 +19,17 @@ import { RegistryError } from "../registry/http.ts";
 import { pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
 import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
-import { saveArchive, type SaveItem, writeFileFromChunks, writeOciDir } from "./save.ts";
+import type { SaveItem } from "./save.ts";
+import { convertManifest, type ManifestFormat } from "./manifest_convert.ts";
+
+export { convertManifest, type ManifestFormat };
 
 /** A parsed destination. */
 export type Destination =
   | { transport: "docker"; ref: ImageReference }
   | { transport: "oci"; path: string; ref?: string }
+  | { transport: "dir"; path: string }
   | { transport: "docker-archive" | "oci-archive"; path: string; ref?: string };
-
-/** Manifest formats `push --format` writes. */
-export type ManifestFormat = "oci" | "v2s2";
 
 /** What a push reports while it runs. */
 export type PushEvent =
@@ -36,14 +39,18 @@ export type PushEvent =
 
 /** Options of {@link pushImage}. */
 export interface PushOptions {
-  /** `false`: HTTPS without verification is not available; plain HTTP is allowed. Default true. */
+  /** `false`: HTTPS without certificate verification, then plain HTTP if the registry has no TLS. Default true. */
   tlsVerify?: boolean;
+  /** `--cert-dir`: the registry's CA `*.crt` and client `*.cert`/`*.key` (default: podman's `certs.d` dirs). */
+  certDir?: string;
   /** Credentials (`--creds`). */
   credentials?: Credentials;
   /** Auth file (`--authfile`). */
   authFile?: string;
   /** Manifest format at a registry (default: the stored one, OCI). */
   format?: ManifestFormat;
+  /** `--compression-format`: layers in another compression are re-compressed (streamed) before the upload. */
+  compressionFormat?: TargetCompression;
   /** Upload in PATCH chunks of this size (default: monolithic). */
   chunkSize?: number;
   /** Progress. */
@@ -76,7 +83,11 @@ export function parseDestination(s: string): Destination {
     if (!rest.startsWith("//")) throw new UsageError(`invalid destination "${s}": want docker://NAME`);
     return { transport: "docker", ref: refOf(rest.slice(2)) };
   }
-  if (transport === "dir" || transport === "containers-storage") {
+  if (transport === "dir") {
+    if (!rest) throw new UsageError(`invalid destination "${s}": no path`);
+    return { transport: "dir", path: rest };
+  }
+  if (transport === "containers-storage") {
     throw new UsageError(`the ${transport}: transport is not supported`);
   }
   const { path, ref } = pathAndRef(rest);
@@ -90,30 +101,6 @@ function refOf(s: string): ImageReference {
   } catch (e) {
     throw new UsageError(describeError(e));
   }
-}
-
-const TO_DOCKER: Record<string, string> = {
-  [MediaType.OciLayerGzip]: MediaType.DockerLayerGzip,
-  [MediaType.OciLayer]: "application/vnd.docker.image.rootfs.diff.tar",
-  [MediaType.DockerLayerGzip]: MediaType.DockerLayerGzip,
-};
-
-/** The manifest in `format`: OCI as stored, or Docker schema 2 with the same blobs. */
-export function convertManifest(m: ImageManifest, format: ManifestFormat): ImageManifest {
-  if (format === "oci") return m;
-  const layers = m.layers.map((l) => {
-    const mt = TO_DOCKER[l.mediaType];
-    if (!mt) {
-      throw new PodError(`layer ${l.digest} (${l.mediaType}) cannot be written as a Docker schema 2 layer`);
-    }
-    return { mediaType: mt, digest: l.digest, size: l.size };
-  });
-  return {
-    schemaVersion: 2,
-    mediaType: MediaType.DockerManifest,
-    config: { mediaType: MediaType.DockerConfig, digest: m.config.digest, size: m.config.size },
-    layers,
-  };
 }
 
 /** A repository of `registry` the image was stored from (other than `repository`), for a blob mount. */
@@ -157,13 +144,73 @@ async function pushToRegistry(
 ): Promise<PushResult> {
   const client = new RegistryClient(ref.registry, {
     tlsVerify: opts.tlsVerify,
+    certDir: opts.certDir,
     credentials: opts.credentials,
     authFile: opts.authFile,
     maxTries: opts.maxTries,
     backoffMs: opts.backoffMs,
   });
   const stored = await readManifest(root, img);
-  const m = convertManifest(stored, opts.format ?? "oci");
+  const made: string[] = []; // re-compressed blobs this push created: removed when it is done
+  const claim = opts.compressionFormat ? await claimBlobs(root) : undefined;
+  try {
+    const base = opts.compressionFormat
+      ? await recompressed(root, stored, opts.compressionFormat, made, claim!)
+      : stored;
+    return await pushManifest(
+      root,
+      img,
+      client,
+      ref,
+      stored,
+      convertManifest(base, opts.format ?? "oci"),
+      opts,
+    );
+  } finally {
+    await claim?.release();
+    for (const d of made) await Deno.remove(blobPath(root, d)).catch(() => {});
+  }
+}
+
+/** `stored` with every layer not in `to` re-compressed (an OCI manifest then), or `stored` itself. */
+async function recompressed(
+  root: string,
+  stored: ImageManifest,
+  to: TargetCompression,
+  made: string[],
+  claim: { add(d: string[]): Promise<void> },
+): Promise<ImageManifest> {
+  // loaded only here: a plain registry push does not load zlib or the archive writers (its start-up counts)
+  const { needsRecompression, recompressLayer } = await import("./recompress.ts");
+  if (!stored.layers.some((l) => needsRecompression(l, to))) return stored;
+  const layers = [];
+  for (const l of stored.layers) {
+    if (!needsRecompression(l, to)) {
+      layers.push(l);
+      continue;
+    }
+    const r = await recompressLayer(root, l, to);
+    await claim.add([r.desc.digest]);
+    if (r.created) made.push(r.desc.digest);
+    layers.push(r.desc);
+  }
+  return {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: { mediaType: MediaType.OciConfig, digest: stored.config.digest, size: stored.config.size },
+    layers,
+  };
+}
+
+async function pushManifest(
+  root: string,
+  img: ImageRecord,
+  client: RegistryClient,
+  ref: ImageReference,
+  stored: ImageManifest,
+  m: ImageManifest,
+  opts: PushOptions,
+): Promise<PushResult> {
   const mountFrom = mountSource(img, ref.registry, ref.repository);
   for (const [kind, d] of [...m.layers.map((l) => ["blob", l] as const), ["config", m.config] as const]) {
     const result = await withRetries(client, opts, () =>
@@ -196,16 +243,25 @@ export async function pushImage(
     if (dest.ref.digest && !dest.ref.tag) throw new UsageError("cannot push to a digest reference");
     return await pushToRegistry(root, img, dest.ref, opts);
   }
+  if (opts.compressionFormat) {
+    throw new UsageError("--compression-format is supported for registry destinations only");
+  }
+  if (dest.transport === "dir") {
+    const { writeDirLayout } = await import("./dir_layout.ts");
+    await writeDirLayout(root, dest.path, img, opts.format ?? "oci");
+    return { digest: img.digest };
+  }
   const item: SaveItem = { image: img, names: dest.ref ? [dest.ref] : [] };
+  const { saveArchiveToFile, writeOciDir } = await import("./save.ts");
   if (dest.transport === "oci") {
     await writeOciDir(root, dest.path, [item]);
     return { digest: img.digest };
   }
   if (dest.transport === "docker-archive") {
     const names = dest.ref ? [refOf(dest.ref).toString()] : [];
-    await writeFileFromChunks(dest.path, saveArchive(root, [{ image: img, names }], "docker-archive"));
+    await saveArchiveToFile(root, [{ image: img, names }], "docker-archive", dest.path);
   } else {
-    await writeFileFromChunks(dest.path, saveArchive(root, [item], "oci-archive"));
+    await saveArchiveToFile(root, [item], "oci-archive", dest.path);
   }
   return {};
 }

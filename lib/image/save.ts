@@ -14,7 +14,14 @@ import { blobChunks, readBlob } from "../store/blobs.ts";
 import { type ImageRecord, readImageConfig, readManifest, resolveImage } from "../store/images.ts";
 import { tempName } from "../store/atomic.ts";
 import { decompress, syncDecompression } from "../unpack/compress.ts";
-import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
+import {
+  encodeHeader,
+  endOfArchive,
+  padding,
+  tarEntryChunks,
+  type TarWriteEntry,
+  writeTar,
+} from "../unpack/tar_write.ts";
 import { layerCompression } from "../oci/media_types.ts";
 
 /** Archive formats `save` writes. */
@@ -77,10 +84,14 @@ async function uncompressedSize(root: string, digest: string, kind: "gzip" | "zs
   return n;
 }
 
+/** Layer entries whose size is written after their body (see {@link saveArchiveToFile}). */
+const sizeLater = new WeakSet<TarWriteEntry>();
+
 async function* dockerEntries(
   root: string,
   items: SaveItem[],
   onEvent?: (e: SaveEvent) => void,
+  deferSizes = false,
 ): AsyncGenerator<TarWriteEntry> {
   const written = new Set<string>();
   const manifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
@@ -101,7 +112,8 @@ async function* dockerEntries(
       if (written.has(name)) continue;
       written.add(name);
       const kind = layerCompression(l.mediaType);
-      const size = kind === "none" ? l.size : await uncompressedSize(root, l.digest, kind);
+      const defer = deferSizes && kind !== "none";
+      const size = kind === "none" ? l.size : defer ? 0 : await uncompressedSize(root, l.digest, kind);
       onEvent?.({ type: "blob", digest: l.digest, size: l.size });
       // each chunk is written out before the next is read: one reused buffer (unless the stream decompressor,
       // which keeps its input, is in use)
@@ -110,7 +122,9 @@ async function* dockerEntries(
         kind === "none"
           ? blobChunks(root, l.digest, true)
           : decompress(blobChunks(root, l.digest, reuse), kind);
-      yield fileEntry(name, body, size);
+      const entry = fileEntry(name, body, size);
+      if (defer) sizeLater.add(entry);
+      yield entry;
     }
     const cfgName = `${image.configDigest.slice(7)}.json`;
     if (!written.has(cfgName)) {
@@ -180,20 +194,20 @@ export function saveArchive(
   );
 }
 
-/** Writes `chunks` to `path` atomically (a temp file beside it, fsync, rename). */
-export async function writeFileFromChunks(
+/**
+ * Writes a file atomically: `fill` writes a temp file beside `path` (which is synced, then renamed onto
+ * `path`); on failure the temp file is removed.
+ */
+export async function writeFileAtomically(
   path: string,
-  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  fill: (f: Deno.FsFile) => Promise<void>,
 ): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
   const tmp = `${dir}/${tempName("save")}`;
   const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
   try {
-    for await (const c of chunks) {
-      let off = 0;
-      while (off < c.length) off += await f.write(c.subarray(off));
-    }
+    await fill(f);
     await f.syncData();
     f.close();
     await Deno.rename(tmp, path);
@@ -204,6 +218,74 @@ export async function writeFileFromChunks(
     await Deno.remove(tmp).catch(() => {});
     throw e;
   }
+}
+
+async function writeAll(f: Deno.FsFile, c: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < c.length) off += await f.write(c.subarray(off));
+}
+
+/** Writes `chunks` to `path` atomically (a temp file renamed into place; removed on failure). */
+export async function writeFileFromChunks(
+  path: string,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<void> {
+  await writeFileAtomically(path, async (f) => {
+    for await (const c of chunks) await writeAll(f, c);
+  });
+}
+
+/** A deferred size that needs more than one header block (≥ 8 GiB): the archive is written again. */
+class SizeNeedsPax extends Error {}
+
+/**
+ * {@link saveArchive} into the file `path`, atomically. A docker-archive's compressed layers are decompressed
+ * once: each layer's tar header is written as a placeholder, its body streamed, then the header rewritten
+ * with the size counted (a stream, as on stdout, needs a first pass for the size).
+ */
+export async function saveArchiveToFile(
+  root: string,
+  items: SaveItem[],
+  format: ArchiveFormat,
+  path: string,
+  onEvent?: (e: SaveEvent) => void,
+): Promise<void> {
+  if (format === "docker-archive") {
+    try {
+      await writeFileAtomically(path, async (f) => {
+        let pos = 0;
+        const put = async (c: Uint8Array) => {
+          await writeAll(f, c);
+          pos += c.length;
+        };
+        for await (const e of dockerEntries(root, items, onEvent, true)) {
+          if (!sizeLater.has(e) || typeof e.body !== "function") {
+            for await (const c of tarEntryChunks(e)) await put(c);
+            continue;
+          }
+          const start = pos;
+          await put(new Uint8Array(512));
+          let n = 0;
+          for await (const c of e.body()) {
+            await put(c);
+            n += c.length;
+          }
+          const pad = padding(n);
+          if (pad.length) await put(pad);
+          const header = encodeHeader({ ...e, size: n });
+          if (header.length !== 512) throw new SizeNeedsPax();
+          await f.seek(start, Deno.SeekMode.Start);
+          await writeAll(f, header);
+          await f.seek(0, Deno.SeekMode.End);
+        }
+        await put(endOfArchive());
+      });
+      return;
+    } catch (e) {
+      if (!(e instanceof SizeNeedsPax)) throw e;
+    }
+  }
+  await writeFileFromChunks(path, saveArchive(root, items, format, onEvent));
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   transportMessage,
 } from "./http.ts";
 import { type Challenge, parseWwwAuthenticate } from "./www_authenticate.ts";
+import { isInsecureRegistry } from "./registries_conf.ts";
 
 /** Cap on manifest bodies. */
 export const MANIFEST_CAP = 4 * 1024 * 1024;
@@ -30,7 +31,10 @@ export const TOKEN_CAP = 1024 * 1024;
 
 /** Options of {@link RegistryClient}. */
 export interface ClientOptions extends HttpOptions {
-  /** `false` allows plain HTTP (after HTTPS fails) for a non-loopback registry. Default true. */
+  /**
+   * `false`: HTTPS without certificate verification, then plain HTTP if the registry does not speak TLS (as
+   * podman). Default true (plain HTTP only for loopback registries).
+   */
   tlsVerify?: boolean;
   /** Credentials to use; when undefined they are looked up in the auth files (unless `anonymous`). */
   credentials?: Credentials;
@@ -90,7 +94,7 @@ export class RegistryClient {
   /** Host (and port) requests go to. */
   readonly host: string;
   readonly #http: Http;
-  readonly #tlsVerify: boolean;
+  #tlsVerify: boolean;
   readonly #opts: ClientOptions;
   #base?: URL;
   #creds?: Credentials | null;
@@ -101,7 +105,7 @@ export class RegistryClient {
   constructor(registry: string, opts: ClientOptions = {}) {
     this.registry = registry;
     this.host = registryEndpoint(registry);
-    this.#http = new Http(opts);
+    this.#http = new Http({ ...opts, insecureTls: opts.tlsVerify === false, tlsHost: this.host });
     this.#tlsVerify = opts.tlsVerify ?? true;
     this.#opts = opts;
     if (opts.anonymous) this.#creds = null;
@@ -137,6 +141,11 @@ export class RegistryClient {
    */
   async #ensureBase(): Promise<URL> {
     if (this.#base) return this.#base;
+    if (this.#tlsVerify && await isInsecureRegistry(this.registry)) {
+      debug(`${this.registry} is marked insecure in registries.conf`);
+      this.#tlsVerify = false;
+      this.#http.skipVerification();
+    }
     const https = new URL(`https://${this.host}/v2/`);
     let r: HttpResponse;
     try {
@@ -149,6 +158,11 @@ export class RegistryClient {
       debug(`https://${this.host} failed (${e.message}); trying plain HTTP`);
       const http = new URL(`http://${this.host}/v2/`);
       r = await this.#http.send(http, { what: `pinging container registry ${this.registry}` });
+      if (r.status === 400) {
+        // "Client sent an HTTP request to an HTTPS server": the HTTPS failure (a certificate…) is the news
+        await r.cancel();
+        throw e;
+      }
     }
     this.#base = new URL("/v2/", r.url);
     await this.#noteChallenge(r);

@@ -9,6 +9,7 @@
 
 import { type ErrorCode, PodError } from "../errors.ts";
 import { debug } from "../log.ts";
+import { loadTlsFiles, type TlsFiles } from "./cert_dir.ts";
 
 /** Default idle timeout per wait (headers or one body read), overridable with `POD_REGISTRY_TIMEOUT_MS`. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -50,6 +51,12 @@ export interface HttpOptions {
   maxRedirects?: number;
   /** Cancels every request (and body read) of the client: they fail with a `CANCELLED` {@link PodError}. */
   signal?: AbortSignal;
+  /** HTTPS without certificate verification (`--tls-verify=false`). Default false. */
+  insecureTls?: boolean;
+  /** The registry's `HOST[:PORT]`: its TLS files (CAs, client certificate) are read as podman does. */
+  tlsHost?: string;
+  /** `--cert-dir`: the directory of {@link HttpOptions.tlsHost}'s TLS files instead of podman's defaults. */
+  certDir?: string;
 }
 
 /** The error a cancelled request fails with. */
@@ -312,6 +319,10 @@ export class Http {
   readonly #maxRedirects: number;
   /** Cancels every request. */
   readonly signal?: AbortSignal;
+  #insecure: boolean;
+  readonly #tlsHost?: string;
+  readonly #certDir?: string;
+  #tls?: Promise<{ files?: TlsFiles; client?: Deno.HttpClient }>;
 
   /** Uses the given tunables (defaults otherwise). */
   constructor(o: HttpOptions = {}) {
@@ -321,6 +332,58 @@ export class Http {
     this.#backoffMs = o.backoffMs ?? 500;
     this.#retryAfterCapMs = o.retryAfterCapMs ?? 30_000;
     this.#maxRedirects = o.maxRedirects ?? 10;
+    this.#insecure = o.insecureTls ?? false;
+    this.#tlsHost = o.tlsHost;
+    this.#certDir = o.certDir;
+  }
+
+  /** HTTPS without certificate verification from now on (a registry marked insecure in registries.conf). */
+  skipVerification(): void {
+    this.#insecure = true;
+    this.#tls = undefined;
+  }
+
+  /** The registry's TLS files, read once (and a `fetch` client trusting them). */
+  #tlsSetup(): Promise<{ files?: TlsFiles; client?: Deno.HttpClient }> {
+    this.#tls ??= (async () => {
+      if (this.#tlsHost === undefined) return {};
+      const files = await loadTlsFiles(this.#tlsHost, this.#certDir);
+      if (!files) return {};
+      debug(
+        `TLS files for ${this.#tlsHost}: ${files.caCerts.length} CA(s)${files.cert ? ", a client cert" : ""}`,
+      );
+      if (this.#insecure) return { files };
+      const opts: Deno.CreateHttpClientOptions & Partial<Deno.TlsCertifiedKeyPem> = {
+        caCerts: files.caCerts,
+      };
+      if (files.cert && files.key) Object.assign(opts, { cert: files.cert, key: files.key });
+      try {
+        return { files, client: Deno.createHttpClient(opts as Deno.CreateHttpClientOptions) };
+      } catch (e) {
+        throw new PodError(`TLS files for ${this.#tlsHost}: ${(e as Error).message}`);
+      }
+    })();
+    return this.#tls;
+  }
+
+  /** `fetch`, or HTTPS with this client's TLS policy (no verification, extra CAs, a client certificate). */
+  async #fetch(
+    url: URL,
+    init: RequestInit & { signal: AbortSignal; body: BodyInit | null },
+  ): Promise<Response> {
+    if (url.protocol !== "https:") return fetch(url, init);
+    const own = url.host === this.#tlsHost;
+    const tls = own || this.#insecure ? await this.#tlsSetup() : {};
+    if (this.#insecure) {
+      const { insecureFetch } = await import("./tls_fetch.ts");
+      return insecureFetch(url, {
+        method: init.method ?? "GET",
+        headers: init.headers as Record<string, string>,
+        body: init.body,
+        signal: init.signal,
+      }, own ? tls.files : undefined);
+    }
+    return own && tls.client ? fetch(url, { ...init, client: tls.client }) : fetch(url, init);
   }
 
   /** Backoff before retry number `attempt` (1-based), with jitter. */
@@ -366,7 +429,7 @@ export class Http {
       );
       let res: Response;
       try {
-        res = await fetch(cur, {
+        res = await this.#fetch(cur, {
           method: init.method ?? "GET",
           headers,
           body: init.body?.() ?? null,

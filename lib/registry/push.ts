@@ -174,7 +174,8 @@ export async function pushBlob(
     push: true,
     retryStatus: noRetry,
     headers: { "content-type": "application/octet-stream", "content-length": String(blob.size) },
-    body: () => fileBody(blob.path),
+    // a file's own stream: fetch sends it from the file resource without JS buffers (flat RSS)
+    body: () => Deno.openSync(blob.path, { read: true }).readable,
   });
   if (r.status !== 201) await c.fail(r, `uploading ${label}`);
   await r.cancel();

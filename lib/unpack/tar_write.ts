@@ -125,7 +125,8 @@ function header(
   return b;
 }
 
-function padding(n: number): Uint8Array {
+/** The zero bytes that pad a body of `n` bytes to a whole 512-byte block. */
+export function padding(n: number): Uint8Array {
   return new Uint8Array((BLOCK - (n % BLOCK)) % BLOCK);
 }
 
@@ -187,29 +188,32 @@ export function endOfArchive(): Uint8Array {
   return new Uint8Array(2 * BLOCK);
 }
 
+/** Encodes one entry: its header(s), its body (cut or zero-filled to the declared size) and the padding. */
+export async function* tarEntryChunks(e: TarWriteEntry): AsyncGenerator<Uint8Array, void, undefined> {
+  const size = e.type === "file" ? e.size ?? (e.body instanceof Uint8Array ? e.body.length : 0) : 0;
+  yield encodeHeader({ ...e, size });
+  if (e.type !== "file" || size === 0) return;
+  let left = size;
+  if (e.body instanceof Uint8Array) {
+    yield e.body.subarray(0, size);
+    left -= Math.min(size, e.body.length);
+  } else if (e.body) {
+    for await (const chunk of e.body()) {
+      if (left <= 0) break;
+      const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+      left -= part.length;
+      yield part;
+    }
+  }
+  if (left > 0) yield new Uint8Array(left); // the file shrank while it was read
+  const pad = padding(size);
+  if (pad.length) yield pad;
+}
+
 /** Encodes entries as a tar stream (headers, bodies, padding, end marker). */
 export async function* writeTar(
   entries: AsyncIterable<TarWriteEntry> | Iterable<TarWriteEntry>,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  for await (const e of entries) {
-    const size = e.type === "file" ? e.size ?? (e.body instanceof Uint8Array ? e.body.length : 0) : 0;
-    yield encodeHeader({ ...e, size });
-    if (e.type !== "file" || size === 0) continue;
-    let left = size;
-    if (e.body instanceof Uint8Array) {
-      yield e.body.subarray(0, size);
-      left -= Math.min(size, e.body.length);
-    } else if (e.body) {
-      for await (const chunk of e.body()) {
-        if (left <= 0) break;
-        const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-        left -= part.length;
-        yield part;
-      }
-    }
-    if (left > 0) yield new Uint8Array(left); // the file shrank while it was read
-    const pad = padding(size);
-    if (pad.length) yield pad;
-  }
+  for await (const e of entries) yield* tarEntryChunks(e);
   yield endOfArchive();
 }

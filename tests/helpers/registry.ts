@@ -30,13 +30,18 @@ export interface RegistryOptions {
   anonymousPull?: boolean;
   /** Registry log level (`error`, `warn`, `info`, `debug`). Default `info`. */
   logLevel?: string;
+  /**
+   * Serve HTTPS with this certificate and key (PEM files); `clientCa`: also require a client certificate
+   * signed by that CA. `ca` (PEM text) is what the readiness check trusts.
+   */
+  tls?: { certPath: string; keyPath: string; ca: string; clientCa?: string };
 }
 
 /** A running registry. */
 export interface Registry {
   /** `127.0.0.1:PORT` (use as the registry part of an image reference). */
   host: string;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://` with {@linkcode RegistryOptions.tls}). */
   url: string;
   /** The auth mode. */
   auth: RegistryAuth;
@@ -101,6 +106,7 @@ function configYaml(o: {
   storage: string;
   logLevel: string;
   auth: string;
+  tls?: RegistryOptions["tls"];
 }): string {
   return [
     "version: 0.1",
@@ -121,17 +127,60 @@ function configYaml(o: {
     `  secret: ${crypto.randomUUID()}`,
     "  headers:",
     "    X-Content-Type-Options: [nosniff]",
+    ...(o.tls
+      ? [
+        "  tls:",
+        `    certificate: ${o.tls.certPath}`,
+        `    key: ${o.tls.keyPath}`,
+        ...(o.tls.clientCa ? ["    clientcas:", `      - ${o.tls.clientCa}`] : []),
+      ]
+      : []),
     o.auth,
     "",
   ].join("\n");
 }
 
-async function waitReady(url: string, child: Deno.ChildProcess, exited: { done: boolean }): Promise<boolean> {
+async function waitReady(
+  url: string,
+  child: Deno.ChildProcess,
+  exited: { done: boolean },
+  tls?: RegistryOptions["tls"],
+): Promise<boolean> {
+  void child;
+  if (tls) {
+    // a client certificate is required: the TLS listener being up is enough
+    if (tls.clientCa) return await waitListening(url, exited);
+    using client = Deno.createHttpClient({ caCerts: [tls.ca] });
+    return await waitReadyWith(url, exited, client);
+  }
+  return await waitReadyWith(url, exited);
+}
+
+async function waitListening(url: string, exited: { done: boolean }): Promise<boolean> {
+  const port = Number(new URL(url).port);
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (exited.done) return false;
     try {
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return false;
+}
+
+async function waitReadyWith(
+  url: string,
+  exited: { done: boolean },
+  client?: Deno.HttpClient,
+): Promise<boolean> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (exited.done) return false;
+    try {
+      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000), client });
       await res.body?.cancel();
       if (res.status === 200 || res.status === 401) return true;
     } catch {
@@ -139,7 +188,6 @@ async function waitReady(url: string, child: Deno.ChildProcess, exited: { done: 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  void child;
   return false;
 }
 
@@ -189,11 +237,17 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
   let lastLog = "";
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = freePort();
-    const url = `http://127.0.0.1:${port}`;
+    const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
     const configPath = `${dir}/config.yml`;
     await Deno.writeTextFile(
       configPath,
-      configYaml({ port, storage: storageDir, logLevel: opts.logLevel ?? "info", auth: authYaml }),
+      configYaml({
+        port,
+        storage: storageDir,
+        logLevel: opts.logLevel ?? "info",
+        auth: authYaml,
+        tls: opts.tls,
+      }),
     );
     const logFile = await Deno.open(logPath, { write: true, create: true, append: true });
     // setpriv --pdeathsig: the registry dies with the test process even if stop() never runs (setpriv execs, so
@@ -221,7 +275,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
       exited.done = true;
       return s;
     });
-    if (await waitReady(url, child, exited)) {
+    if (await waitReady(url, child, exited, opts.tls)) {
       let stopped = false;
       return {
         host: `127.0.0.1:${port}`,

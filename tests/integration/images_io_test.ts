@@ -665,6 +665,37 @@ await testRootAndRootless(
     }),
 );
 
+await testRootAndRootless(
+  "commit --format docker, anonymous volumes as image VOLUMEs, --include-volumes adds the others",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const c = await h.pod(["run", "--name", "v1", "-v", "/anon", "-v", "/tmp:/bound:ro", img.ref, "true"]);
+      assert.equal(c.code, 0, c.stderr);
+      const vols = async (image: string) => {
+        const r = await h.pod(["inspect", "--format", "{{json .Config.Volumes}}", image]);
+        assert.equal(r.code, 0, r.stderr);
+        return Object.keys(JSON.parse(r.stdout.trim()) ?? {}).sort();
+      };
+      assert.equal((await h.pod(["commit", "-q", "v1", "plain"])).code, 0);
+      assert.deepEqual(await vols("plain"), ["/anon"]);
+      assert.equal((await h.pod(["commit", "-q", "--include-volumes", "v1", "withvols"])).code, 0);
+      assert.deepEqual(await vols("withvols"), ["/anon", "/bound"]);
+
+      const d = await h.pod(["commit", "-q", "--format", "docker", "v1", "dockerfmt"]);
+      assert.equal(d.code, 0, d.stderr);
+      const mt = await h.pod(["inspect", "--format", "{{.ManifestType}}", "dockerfmt"]);
+      assert.equal(mt.stdout.trim(), "application/vnd.docker.distribution.manifest.v2+json");
+      const o = await h.pod(["inspect", "--format", "{{.ManifestType}}", "plain"]);
+      assert.equal(o.stdout.trim(), "application/vnd.oci.image.manifest.v1+json");
+      const ran = await h.pod(["run", "--rm", "dockerfmt", "echo", "ok"]);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stdout, "ok\n");
+      const bad = await h.pod(["commit", "--format", "v1", "v1", "nope"]);
+      assert.equal(bad.code, 125);
+      assert.ok(isOneLineError(bad.stderr), bad.stderr);
+    }),
+);
+
 Deno.test({
   name: "push: HEAD before upload, a 500 on the upload start is retried, the manifest PUT comes last",
   ...opts,
@@ -917,6 +948,139 @@ Deno.test({
         await tool("podman", [...pr, "image", "unmount", "-a"]);
         await tool("podman", [...pr, "rmi", "-a", "-f"]);
       }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "save --format docker-dir and push dir:: skopeo reads the dir: layout, pod loads what skopeo made of it",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, dir }) => {
+      const dd = `${dir}/docker-dir`;
+      const s = await h.pod(["save", "--format", "docker-dir", "-o", dd, img.ref]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(await Deno.readTextFile(`${dd}/version`), "Directory Transport Version: 1.1\n");
+      const raw = await tool("skopeo", ["inspect", "--raw", `dir:${dd}`]);
+      assert.equal(raw.code, 0, raw.err);
+      assert.equal(JSON.parse(raw.out).mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+      const cfg = await tool("skopeo", ["inspect", "--config", `dir:${dd}`]);
+      assert.equal(cfg.code, 0, cfg.err);
+      assert.equal(JSON.parse(cfg.out).rootfs.diff_ids.length, img.layers.length);
+      const tar = `${dir}/from-dir.tar`;
+      const cp = await tool("skopeo", ["copy", `dir:${dd}`, `docker-archive:${tar}:localhost/fromdir:1`]);
+      assert.equal(cp.code, 0, cp.err);
+      const l = await h2.pod(["load", "-i", tar]);
+      assert.equal(l.code, 0, l.stderr);
+      await runs(h2, "localhost/fromdir:1");
+
+      // --uncompressed: the layers as plain tars named by their diff_ids; skopeo verifies them
+      const du = `${dir}/docker-dir-plain`;
+      const su = await h.pod(["save", "--format", "docker-dir", "--uncompressed", "-o", du, img.ref]);
+      assert.equal(su.code, 0, su.stderr);
+      const mu = JSON.parse(await Deno.readTextFile(`${du}/manifest.json`));
+      assert.equal(mu.layers[0].mediaType, "application/vnd.docker.image.rootfs.diff.tar");
+      assert.equal(mu.layers[0].digest, JSON.parse(cfg.out).rootfs.diff_ids[0]);
+      const cu = await tool("skopeo", ["copy", `dir:${du}`, `oci:${dir}/from-plain:x`]);
+      assert.equal(cu.code, 0, cu.err);
+      const bad = await h.pod(["save", "--format", "oci-dir", "--uncompressed", "-o", `${dir}/o`, img.ref]);
+      assert.equal(bad.code, 125, bad.stderr);
+
+      // push dir: keeps the stored OCI manifest (same digest); --format v2s2 converts
+      const od = `${dir}/oci-manifest-dir`;
+      const p = await h.pod(["push", "-q", "--digestfile", `${dir}/digest`, img.ref, `dir:${od}`]);
+      assert.equal(p.code, 0, p.stderr);
+      const ins = await tool("skopeo", ["inspect", `dir:${od}`]);
+      assert.equal(ins.code, 0, ins.err);
+      assert.equal(JSON.parse(ins.out).Digest, await Deno.readTextFile(`${dir}/digest`));
+      // a directory that is not empty and not a dir: layout is refused, untouched
+      await Deno.mkdir(`${dir}/busy`);
+      await Deno.writeTextFile(`${dir}/busy/keep`, "x");
+      const busy = await h.pod(["save", "--format", "docker-dir", "-o", `${dir}/busy`, img.ref]);
+      assert.equal(busy.code, 125, busy.stderr);
+      assert.ok(isOneLineError(busy.stderr), busy.stderr);
+      assert.deepEqual([...Deno.readDirSync(`${dir}/busy`)].map((e) => e.name), ["keep"]);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "push --compression-format zstd/gzip: layers re-compressed (same diff_ids), pulled back and run; store unchanged",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, h2, img, reg }) => {
+      const before = await listStore(h.home, { ignoreTmp: true });
+      const z = `${reg.host}/recompressed/zstd:1`;
+      const p = await h.pod(["push", "-q", "--compression-format", "zstd", img.ref, z]);
+      assert.equal(p.code, 0, p.stderr);
+      const raw = await tool("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${z}`]);
+      assert.equal(raw.code, 0, raw.err);
+      const m = JSON.parse(raw.out);
+      assert.deepEqual(
+        m.layers.map((l: { mediaType: string }) => l.mediaType),
+        img.layers.map(() => "application/vnd.oci.image.layer.v1.tar+zstd"),
+      );
+      assert.notEqual(m.layers[0].digest, img.layers[0].digest);
+      assert.equal(m.config.digest, img.configDigest);
+      // the re-compressed blobs were temporary: the store is as before
+      assert.equal(diffListings(before, await listStore(h.home, { ignoreTmp: true })), "");
+      const pulled = await h2.pod(["pull", "-q", z]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.equal(pulled.stdout.trim(), img.configDigest.slice(7));
+      await runs(h2, z);
+      // back to gzip from the zstd image; gzip of a gzip image uploads the stored blobs
+      const g = `${reg.host}/recompressed/gzip:1`;
+      const back = await h2.pod(["push", "-q", "--compression-format", "gzip", z, g]);
+      assert.equal(back.code, 0, back.stderr);
+      const graw = JSON.parse(
+        (await tool("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${g}`])).out,
+      );
+      assert.equal(graw.layers[0].mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+      const same = `${reg.host}/recompressed/same:1`;
+      assert.equal((await h.pod(["push", "-q", "--compression-format", "gzip", img.ref, same])).code, 0);
+      const sraw = JSON.parse(
+        (await tool("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${same}`])).out,
+      );
+      assert.equal(sraw.layers[0].digest, img.layers[0].digest);
+      for (
+        const bad of [["--compression-format", "lz4"], ["--compression-format", "zstd", "--format", "v2s2"]]
+      ) {
+        const r = await h.pod(["push", "-q", ...bad, img.ref, `${reg.host}/recompressed/bad:1`]);
+        assert.equal(r.code, 125, r.stderr);
+        assert.ok(isOneLineError(r.stderr), r.stderr);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "image tree: layers by chain ID with their sizes, the top layer names its images",
+  ...opts,
+  async fn() {
+    await withImage(async ({ h, img }) => {
+      assert.equal((await h.pod(["tag", img.ref, "localhost/other:2"])).code, 0);
+      const r = await h.pod(["image", "tree", img.ref]);
+      assert.equal(r.code, 0, r.stderr);
+      const cfg = JSON.parse(
+        (await h.pod(["inspect", "--format", "{{json .RootFS.Layers}}", img.ref])).stdout,
+      );
+      const lines = r.stdout.trimEnd().split("\n");
+      assert.equal(lines[0], `Image ID: ${img.configDigest.slice(7, 19)}`);
+      assert.match(lines[1], /^Tags: {5}\[.*localhost\/other:2.*\]$/);
+      assert.match(lines[2], /^Size: {5}\d/);
+      assert.equal(lines[3], "Image Layers");
+      assert.equal(lines.length, 4 + img.layers.length);
+      // one layer: its chain ID is its diff_id
+      assert.match(
+        lines[4],
+        new RegExp(`^└── ID: ${cfg[0].slice(7, 19)} Size: +[\\d.]+ [kM]?B Top Layer of: \\[`),
+      );
+      assert.ok(lines[4].includes(img.ref) && lines[4].includes("localhost/other:2"), lines[4]);
+      const missing = await h.pod(["image", "tree", "nope"]);
+      assert.equal(missing.code, 125);
+      assert.ok(isOneLineError(missing.stderr), missing.stderr);
     });
   },
 });

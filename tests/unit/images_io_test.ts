@@ -145,7 +145,9 @@ Deno.test("push destinations, v2s2 conversion, upload Locations, commit names", 
   assert.equal(parseDestination("docker://127.0.0.1:5000/a/b:1").transport, "docker");
   const bare = parseDestination("127.0.0.1:5000/a/b:1");
   assert.equal(bare.transport === "docker" && bare.ref.toString(), "127.0.0.1:5000/a/b:1");
-  assert.throws(() => parseDestination("dir:/tmp/x"), /not supported/);
+  assert.deepEqual(parseDestination("dir:/tmp/x:y"), { transport: "dir", path: "/tmp/x:y" });
+  assert.throws(() => parseDestination("dir:"), /no path/);
+  assert.throws(() => parseDestination("containers-storage:x"), /not supported/);
   assert.throws(() => parseDestination("docker:nope"), /docker:\/\//);
 
   const m = {
@@ -182,4 +184,14 @@ Deno.test("push destinations, v2s2 conversion, upload Locations, commit names", 
   assert.equal(commitName("myimg"), "localhost/myimg:latest");
   assert.equal(commitName("quay.io/a/b:1"), "quay.io/a/b:1");
   assert.throws(() => commitName("Bad Name"), /invalid image name/);
+});
+
+Deno.test("image tree: chain IDs as the OCI image spec defines them", async () => {
+  const { chainIds } = await import("../../lib/image/layer_tree.ts");
+  assert.deepEqual(chainIds([]), []);
+  assert.deepEqual(chainIds(["sha256:a", "sha256:b"]), [
+    "sha256:a",
+    // printf 'sha256:a sha256:b' | sha256sum
+    "sha256:970a948bffa8de94d6e22d747ba8c95030e6e546909f98f54e99a13005e173a8",
+  ]);
 });

@@ -21,13 +21,16 @@ export default defineCommand({
     ),
     pause: bool("p", "Pause container during commit", { default: true }),
     quiet: bool("q", "Suppress output"),
-    format: str("f", "Format of the image manifest and metadata (oci)", { default: "oci" }),
+    format: str("f", "Format of the image manifest and metadata (oci, docker)", { default: "oci" }),
     squash: bool("Squash newly built layers into a single new layer (not supported)", { hidden: true }),
-    includeVolumes: bool("Include container volumes as image volumes", { ignored: true }),
+    includeVolumes: bool("Include container volumes as image volumes"),
   },
   async run(flags, args, g) {
     if (flags.squash) throw new UsageError("--squash is not supported");
-    if (flags.format !== "oci") throw new UsageError(`unsupported format "${flags.format}": only oci`);
+    const format = flags.format;
+    if (format !== "oci" && format !== "docker") {
+      throw new UsageError(`unrecognized image format "${format}" (oci, docker)`);
+    }
     await ensureStore(g.root);
     const { commitContainer } = await import("../../container/commit.ts");
     if (!flags.quiet) err("Getting image source signatures\n");
@@ -37,6 +40,8 @@ export default defineCommand({
       message: flags.message,
       changes: flags.change,
       pause: flags.pause,
+      format,
+      includeVolumes: flags.includeVolumes,
     });
     if (!flags.quiet) err("Writing manifest to image destination\n");
     println(r.id);

@@ -20,7 +20,7 @@ export default defineCommand({
     tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
     authfile: str("Path of the authentication file"),
     getLogin: bool("Return the current login user for the registry"),
-    certDir: str("Certificates directory", { ignored: true, hidden: true }),
+    certDir: str("Use certificates at the specified path to access the registry"),
     verbose: bool("v", "Write more detailed information to stdout"),
   },
   async run(flags, args) {
@@ -67,6 +67,7 @@ export default defineCommand({
 
     const client = new RegistryClient(host, {
       tlsVerify: flags.tlsVerify,
+      certDir: flags.certDir,
       credentials: { username, password },
     });
     await client.ping();

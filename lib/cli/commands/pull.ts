@@ -16,7 +16,7 @@ const pullFlags = {
   authfile: str("Path of the authentication file"),
   creds: str("Use [username[:password]] for accessing the registry"),
   allTags: bool("a", "Pull all tagged images (not supported)", { hidden: true }),
-  certDir: str("Certificates directory", { ignored: true, hidden: true }),
+  certDir: str("Use certificates at the specified path to access the registry"),
   retry: int("Number of times to retry", { ignored: true, hidden: true }),
   retryDelay: str("Delay between retries", { ignored: true, hidden: true }),
   policy: str("Pull policy", { ignored: true, hidden: true }),
@@ -58,6 +58,7 @@ export default defineCommand({
             onEvent: progress.handle,
             authFile: flags.authfile,
             credentials,
+            certDir: flags.certDir,
           });
           println(r.id);
         } finally {

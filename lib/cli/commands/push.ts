@@ -19,8 +19,8 @@ export default defineCommand({
     format: str("f", "Manifest type (oci, v2s2) to use in the destination"),
     digestfile: str("Write the digest of the pushed image to the specified file"),
     quiet: bool("q", "Suppress output information when pushing images"),
-    certDir: str("Certificates directory", { ignored: true, hidden: true }),
-    compressionFormat: str("Compression format (not supported)", { hidden: true }),
+    certDir: str("Use certificates at the specified path to access the registry"),
+    compressionFormat: str("Compression format to use (gzip, zstd)"),
     removeSignatures: bool("Discard any pre-existing signatures", { ignored: true }),
     disableContentTrust: bool("This is a Docker specific option and is a NOOP", {
       ignored: true,
@@ -32,7 +32,10 @@ export default defineCommand({
     if (format !== undefined && format !== "oci" && format !== "v2s2") {
       throw new UsageError(`unsupported manifest format "${format}" (oci, v2s2)`);
     }
-    if (flags.compressionFormat) throw new UsageError("--compression-format is not supported");
+    const cf = flags.compressionFormat;
+    if (cf !== undefined && cf !== "gzip" && cf !== "zstd") {
+      throw new UsageError(`unsupported compression format "${cf}" (gzip, zstd)`);
+    }
     await ensureStore(g.root);
     const { pushImage } = await import("../../image/push.ts");
     const say = (s: string) => {
@@ -41,9 +44,11 @@ export default defineCommand({
     say("Getting image source signatures");
     const r = await pushImage(g.root, args[0], args[1], {
       tlsVerify: flags.tlsVerify,
+      certDir: flags.certDir,
       credentials: parseCreds(flags.creds),
       authFile: flags.authfile,
       format,
+      compressionFormat: cf,
       chunkSize: Number(Deno.env.get("POD_PUSH_CHUNK_SIZE") ?? 0) || undefined,
       onEvent: (e) => {
         if (e.type === "writing-manifest") return say("Writing manifest to image destination");

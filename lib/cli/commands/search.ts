@@ -19,6 +19,7 @@ export default defineCommand({
     noTrunc: bool("Do not truncate the output"),
     tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
     authfile: str("Path of the authentication file"),
+    certDir: str("Use certificates at the specified path to access the registry"),
     creds: str("Use [username[:password]] for accessing the registry"),
     filter: strings("f", "Filter output based on conditions provided", { ignored: true }),
   },
@@ -39,6 +40,7 @@ export default defineCommand({
     const { listRepositories, listTags } = await import("../../registry/catalog.ts");
     const client = new RegistryClient(registry, {
       tlsVerify: flags.tlsVerify,
+      certDir: flags.certDir,
       credentials: parseCreds(flags.creds),
       authFile: flags.authfile,
     });
