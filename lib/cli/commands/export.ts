@@ -16,16 +16,9 @@ export default defineCommand({
       throw new UsageError("refusing to export to a terminal", "Use -o FILE or redirect stdout");
     }
     const { exportContainer } = await import("../../image/export.ts");
-    const { writeFileFromChunks } = await import("../../image/save.ts");
-    const { chunksToStdout } = await import("./save.ts");
+    const { writeTarStream } = await import("../archive_out.ts");
     const x = await exportContainer(g.root, args[0]);
-    // a failure of tar fails the stream before its end, so no half archive is renamed into place
-    const chunks = (async function* () {
-      yield* x.chunks;
-      await x.done;
-    })();
-    if (output) await writeFileFromChunks(output, chunks);
-    else await chunksToStdout(chunks);
+    await writeTarStream(output, x);
     return 0;
   },
 });

@@ -1,17 +1,10 @@
 /** `pod save`: write images to a docker-archive or oci-archive (a file, or stdout when it is not a terminal). @module */
 
 import { bool, defineCommand, str } from "../flags.ts";
-import { err, outBytes, stdoutClosed } from "../output.ts";
+import { chunksToStdout } from "../archive_out.ts";
+import { err } from "../output.ts";
 import { UsageError } from "../../errors.ts";
 import { ensureStore } from "../../store/images.ts";
-
-/** Writes an archive's chunks to stdout (stopping quietly when its reader goes away). */
-export async function chunksToStdout(chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const c of chunks) {
-    outBytes(c);
-    if (stdoutClosed()) break;
-  }
-}
 
 export default defineCommand({
   name: "save",

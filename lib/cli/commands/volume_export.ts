@@ -16,15 +16,9 @@ export default defineCommand({
       throw new UsageError("cannot write to terminal, use command-line redirection or the --output flag");
     }
     const { exportVolume } = await import("../../volume/archive.ts");
-    const { writeFileFromChunks } = await import("../../image/save.ts");
-    const { chunksToStdout } = await import("./save.ts");
+    const { writeTarStream } = await import("../archive_out.ts");
     const x = await exportVolume(g.root, args[0]);
-    const chunks = (async function* () {
-      yield* x.chunks;
-      await x.done;
-    })();
-    if (output) await writeFileFromChunks(output, chunks);
-    else await chunksToStdout(chunks);
+    await writeTarStream(output, x);
     return 0;
   },
 });
