@@ -6,7 +6,7 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES } from "../ns/spec.ts";
+import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, RLIMITS } from "../ns/spec.ts";
 import type { ContainerConfig, SecurityConfig } from "../store/container_types.ts";
 
 /** The security flags as written on the command line. */
@@ -17,26 +17,6 @@ export interface SecurityFlags {
   ulimit?: string[];
   oomScoreAdj?: number;
 }
-
-/** `RLIMIT_*` resources by podman's `--ulimit` names. */
-export const RLIMITS: Record<string, number> = {
-  cpu: 0,
-  fsize: 1,
-  data: 2,
-  stack: 3,
-  core: 4,
-  rss: 5,
-  nproc: 6,
-  nofile: 7,
-  memlock: 8,
-  as: 9,
-  locks: 10,
-  sigpending: 11,
-  msgqueue: 12,
-  nice: 13,
-  rtprio: 14,
-  rttime: 15,
-};
 
 /** `chown`, `CAP_CHOWN`, `cap_chown` → `CAP_CHOWN`; `all` → `ALL`; an unknown name is a usage error. */
 export function normalizeCap(name: string): string {

@@ -6,6 +6,7 @@
  */
 
 import { check, cstr, cstrArray, Errno, errno, libc, O, open, ptr, SysError } from "./libc.ts";
+import { RLIMITS } from "./spec.ts";
 
 const enc = new TextEncoder();
 
@@ -53,31 +54,11 @@ export function setNoNewPrivs(): void {
   check(libc().prctl(38, /* PR_SET_NO_NEW_PRIVS */ 1n, 0n, 0n, 0n), "PR_SET_NO_NEW_PRIVS");
 }
 
-/** `RLIMIT_*` numbers by `--ulimit` name (x86_64 and aarch64 share them). */
-const RLIMIT: Record<string, number> = {
-  cpu: 0,
-  fsize: 1,
-  data: 2,
-  stack: 3,
-  core: 4,
-  rss: 5,
-  nproc: 6,
-  nofile: 7,
-  memlock: 8,
-  as: 9,
-  locks: 10,
-  sigpending: 11,
-  msgqueue: 12,
-  nice: 13,
-  rtprio: 14,
-  rttime: 15,
-};
-
 const SYS_prlimit64 = Deno.build.arch === "aarch64" ? 261 : 302;
 
 /** Sets the resource limit `name` (`nofile`…) of this process with `prlimit64`; -1 = unlimited. */
 export function setRlimit(name: string, soft: number, hard: number): void {
-  const res = RLIMIT[name];
+  const res = RLIMITS[name];
   if (res === undefined) throw new SysError("prlimit", Errno.EINVAL, name);
   const inf = 0xffffffffffffffffn;
   const lim = new BigUint64Array([soft < 0 ? inf : BigInt(soft), hard < 0 ? inf : BigInt(hard)]);

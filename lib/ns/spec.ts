@@ -202,3 +202,23 @@ export const CAPABILITY_NAMES = [
   "BPF",
   "CHECKPOINT_RESTORE",
 ]; // deno-fmt-ignore
+
+/** `RLIMIT_*` resources by podman's `--ulimit` names (x86_64 and aarch64 share the numbers). */
+export const RLIMITS: Record<string, number> = {
+  cpu: 0,
+  fsize: 1,
+  data: 2,
+  stack: 3,
+  core: 4,
+  rss: 5,
+  nproc: 6,
+  nofile: 7,
+  memlock: 8,
+  as: 9,
+  locks: 10,
+  sigpending: 11,
+  msgqueue: 12,
+  nice: 13,
+  rtprio: 14,
+  rttime: 15,
+};
