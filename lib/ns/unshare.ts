@@ -6,7 +6,7 @@
 import { utilLinuxMissing } from "./helpers_check.ts";
 import { signalNumber } from "./signals.ts";
 import type { LaunchSpec } from "./spec.ts";
-import { needsKeepCaps, SYNC_WAIT } from "./userns.ts";
+import { needsKeepCaps, SYNC_SHELL, SYNC_WAIT } from "./userns.ts";
 
 /**
  * The `unshare` command line for `spec` (with the rootless sync wait when `syncFifo` is given).
@@ -39,7 +39,7 @@ export function unshareCommand(
   const steps = syncFifo ? [SYNC_WAIT] : [];
   // sh's own stderr → /dev/null: dash reports a job killed by a signal ("Killed"), which must not reach the log
   steps.push(ns.pid ? 'exec 3<&0 4>&2 2>/dev/null; "$@" 0<&3 2>&4 3<&- 4>&- & wait $!' : 'exec "$@"');
-  return [...cmd, "/bin/sh", "-c", steps.join("; "), syncFifo ?? "sh", ...stage2];
+  return [...cmd, ...SYNC_SHELL, steps.join("; "), syncFifo ?? "sh", ...stage2];
 }
 
 /**

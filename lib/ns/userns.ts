@@ -32,6 +32,14 @@ export interface IdMaps {
 export const SYNC_WAIT = 'read _ < "$0" || exit 125';
 
 /**
+ * The shell that runs {@link SYNC_WAIT} in a new user namespace, in privileged mode (`-p`). Without it dash
+ * resets its effective uid when `getuid() != geteuid()` at start, and the maps may be written between those
+ * two calls (unmapped: 65534; mapped: the user): dash then switches to the namespace's nobody and can no
+ * longer open the sync fifo (EACCES, and `newgidmap` refuses the process as "owned by a different user").
+ */
+export const SYNC_SHELL: readonly string[] = ["/bin/sh", "-p", "-c"];
+
+/**
  * Whether a command exec'd in a new user namespace with `uidMap` must be given the capabilities through the
  * exec (`unshare --keep-caps`): rootless with a map where the user is not the namespace's root (keep-id).
  */
@@ -159,7 +167,7 @@ export async function runInUserns(
   const flags = ["--user"];
   if (needsKeepCaps(maps.uidMap)) flags.push("--keep-caps");
   if (target.mount) flags.push("--mount", "--propagation", "private");
-  const shell = ["/bin/sh", "-c", `${SYNC_WAIT}; exec "$@"`, fifo, ...argv];
+  const shell = [...SYNC_SHELL, `${SYNC_WAIT}; exec "$@"`, fifo, ...argv];
   try {
     let done = false;
     return await runHostTool("unshare", [...flags, "--", ...shell], opts, async (pid, status) => {
