@@ -110,6 +110,23 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       untag: "untag",
     },
   },
+  network: {
+    summary: "Manage networks",
+    sub: {
+      connect: () => import("./commands/network_connect.ts").then((m) => ({ default: m.connectCommand })),
+      create: () => import("./commands/network_create.ts"),
+      disconnect: () =>
+        import("./commands/network_connect.ts").then((m) => ({ default: m.disconnectCommand })),
+      exists: () => import("./commands/network_exists.ts"),
+      inspect: () => import("./commands/network_inspect.ts"),
+      list: () => import("./commands/network_ls.ts"),
+      ls: () => import("./commands/network_ls.ts"),
+      prune: () => import("./commands/network_prune.ts"),
+      reload: () => import("./commands/network_reload.ts"),
+      remove: () => import("./commands/network_rm.ts"),
+      rm: () => import("./commands/network_rm.ts"),
+    },
+  },
   system: {
     summary: "Manage pod",
     sub: {

@@ -143,6 +143,24 @@ export interface ContainerConfig {
    * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
    */
   storage?: { driver: "overlay"; tree: string };
+  // ---- netcmd (issue 12): the networks the container is attached to ----
+  /**
+   * Network name → the container's options on it (netavark's `PerNetworkOptions`), as `create --network`
+   * and `network connect`/`disconnect` record them. Absent: no named network.
+   */
+  networks?: Record<string, PerNetworkOptions>;
+}
+
+/** A container's options on one network: netavark's per-network options (snake case, as netavark reads them). */
+export interface PerNetworkOptions {
+  /** The interface inside the container (`eth0`, `eth1`…). */
+  interface_name: string;
+  /** Static addresses (`--ip`, `--ip6`). */
+  static_ips?: string[];
+  /** DNS aliases (`--alias`), besides the container's name. */
+  aliases?: string[];
+  /** Static MAC address (`--mac-address`). */
+  static_mac?: string;
 }
 
 /** The security settings of a container (see {@link ContainerConfig.security}). */
