@@ -39,8 +39,9 @@
  */
 
 /**
- * One store's images and containers: pull, images, removeImage, create, start, run, exec, logs, containers,
- * inspect, stop, kill, wait, remove. Containers are named by full id, unique id prefix or name.
+ * One store's images, containers and networks: pull, images, removeImage, create, start, run, exec, logs,
+ * containers, inspect, stop, kill, wait, remove, createNetwork, networks, inspectNetwork, removeNetwork.
+ * Containers are named by full id, unique id prefix or name.
  *
  * @example A long-running container
  * ```ts
@@ -234,3 +235,21 @@ export type {
   ContainerStatus,
   ListContainersOptions,
 } from "./lib/api_types.ts";
+
+/**
+ * Networks: what `Pod.createNetwork` takes, and the network objects (netavark's JSON, as podman's
+ * `network inspect` prints them).
+ *
+ * @example
+ * ```ts
+ * import type { NetworkConfig, NetworkCreateOptions, RemoveNetworkOptions } from "./mod.ts";
+ *
+ * const create: NetworkCreateOptions = { name: "backend", subnets: ["10.90.0.0/24"], internal: true };
+ * const rm: RemoveNetworkOptions = { force: true };
+ * const gateways = (n: NetworkConfig) => (n.subnets ?? []).map((s) => s.gateway);
+ * console.log(create.name, rm.force, typeof gateways);
+ * ```
+ */
+export type { LeaseRange, NetworkConfig, NetworkSubnet } from "./lib/network/config.ts";
+export type { NetworkCreateOptions } from "./lib/network/create.ts";
+export type { RemoveNetworkOptions } from "./lib/api_types.ts";

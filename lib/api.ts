@@ -27,6 +27,7 @@ import type {
   PulledImage,
   PullImageOptions,
   RemoveImageOptions,
+  RemoveNetworkOptions,
   RemoveOptions,
   RunOptions,
   RunResult,
@@ -50,6 +51,9 @@ import { type ContainerRecord, lookupContainerId, readContainer, ZERO_TIME } fro
 import { collectGarbage } from "./store/gc.ts";
 import { ensureStore } from "./store/images.ts";
 import { storeRoot } from "./store/paths.ts";
+import { loadNetwork, type NetworkConfig } from "./network/config.ts";
+import type { NetworkCreateOptions } from "./network/create.ts";
+import { createNetwork, getNetwork, listNetworks, removeNetwork } from "./network/store.ts";
 
 /** The `onEvent` of the Pod whose call is running: warnings deep in the use cases reach the right one. */
 const listener = new AsyncLocalStorage<(e: PodEvent) => void>();
@@ -417,6 +421,66 @@ export class Pod {
   remove(nameOrId: string, options: RemoveOptions = {}): Promise<void> {
     return this.#call(async () => {
       await removeById(this.root, await this.#id(nameOrId), options);
+    });
+  }
+
+  /**
+   * Creates a network (podman's `network create`): a bridge with the first free `10.89.x.0/24` unless
+   * `subnets` are given, stored as netavark's JSON. Bad input is a `USAGE` error, a taken name `EXISTS`.
+   *
+   * @example
+   * ```ts ignore
+   * const net = await pod.createNetwork({ name: "backend", subnets: ["10.90.0.0/24"], labels: { app: "shop" } });
+   * console.log(net.id, net.subnets?.[0].gateway); // … 10.90.0.1
+   * ```
+   */
+  createNetwork(options: NetworkCreateOptions): Promise<NetworkConfig> {
+    return this.#call(() => createNetwork(this.root, options));
+  }
+
+  /**
+   * The store's networks (the default `podman` network included), sorted by name.
+   *
+   * @example
+   * ```ts ignore
+   * for (const n of await pod.networks()) console.log(n.name, n.driver, n.subnets?.map((s) => s.subnet));
+   * ```
+   */
+  networks(): Promise<NetworkConfig[]> {
+    return this.#call(async () => (await listNetworks(this.root)).map((n) => n.config));
+  }
+
+  /**
+   * One network by name, id or unique id prefix (`NOT_FOUND` when there is none).
+   *
+   * @example
+   * ```ts ignore
+   * const n = await pod.inspectNetwork("podman");
+   * console.log(n.network_interface, n.dns_enabled); // podman0 false
+   * ```
+   */
+  inspectNetwork(nameOrId: string): Promise<NetworkConfig> {
+    return this.#call(() => loadNetwork(this.root, nameOrId));
+  }
+
+  /**
+   * Removes a network: `NOT_FOUND` when missing, `IN_USE` while containers are attached to it unless
+   * `force` (they are removed first); the default network cannot be removed.
+   *
+   * @example
+   * ```ts ignore
+   * await pod.removeNetwork("backend", { force: true });
+   * ```
+   */
+  removeNetwork(nameOrId: string, options: RemoveNetworkOptions = {}): Promise<void> {
+    return this.#call(async () => {
+      if (options.force) {
+        const n = await getNetwork(this.root, nameOrId);
+        for (const id of n.containers) {
+          await removeById(this.root, id, { force: true, timeout: options.timeout ?? 10 });
+        }
+      }
+      await removeNetwork(this.root, nameOrId);
     });
   }
 }

@@ -413,3 +413,13 @@ export interface ContainerInspect {
   /** podman's other fields. */
   [field: string]: unknown;
 }
+
+// ---- netcmd (issue 12): networks ----
+
+/** Options of `Pod.removeNetwork`. */
+export interface RemoveNetworkOptions {
+  /** Remove the containers attached to it first (else a network in use is refused with `IN_USE`). */
+  force?: boolean;
+  /** With `force`: seconds to wait before SIGKILL when stopping them (default 10). */
+  timeout?: number;
+}
