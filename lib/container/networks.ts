@@ -32,7 +32,7 @@ export interface ConnectOptions {
   mac?: string;
 }
 
-/** The live side of connect/disconnect/reload on a running container; absent until the runtime provides it. */
+/** The live side of connect/disconnect/reload on a running container (absent until the runtime has it). */
 export interface LiveNetworkHooks {
   /** Attaches a running container to a network (the record is written after it succeeds). */
   connect?(root: string, id: string, network: NetworkConfig, opts: PerNetworkOptions): Promise<void>;

@@ -1,6 +1,7 @@
 /**
- * `network create`'s rules, as podman 4 applies them before it writes a network file: name, driver, subnets
- * (given ones validated, a free one allocated otherwise), gateways, lease ranges, bridge name, driver options.
+ * `network create`'s rules, as podman 4 applies them before it writes a network file: name, driver,
+ * subnets (given ones validated, a free one allocated otherwise), gateways, lease ranges, bridge name, driver
+ * options.
  * Pure: what the host and the other networks use comes in {@link CreateContext}.
  * @module
  */

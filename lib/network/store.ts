@@ -75,9 +75,15 @@ export async function networkUsers(root: string): Promise<Map<string, string[]>>
   return users;
 }
 
-/** Every network (the default one included) with its containers, sorted by name. */
-export async function listNetworks(root: string): Promise<NetworkInfo[]> {
-  const [nets, users] = await Promise.all([readNetworks(root), networkUsers(root)]);
+/**
+ * Every network (the default one included) with its containers, sorted by name. `withUsers: false` skips
+ * reading the containers (every `containers` list is then empty).
+ */
+export async function listNetworks(root: string, withUsers = true): Promise<NetworkInfo[]> {
+  const [nets, users] = await Promise.all([
+    readNetworks(root),
+    withUsers ? networkUsers(root) : new Map<string, string[]>(),
+  ]);
   return nets.map((config) => ({ config, containers: users.get(config.name) ?? [] }));
 }
 

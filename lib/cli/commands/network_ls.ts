@@ -20,7 +20,8 @@ export default defineCommand({
     const { parseNetworkFilters } = await import("../../network/filters.ts");
     const { listNetworks } = await import("../../network/store.ts");
     const filter = parseNetworkFilters(flags.filter, "ls");
-    const nets = (await listNetworks(g.root))
+    const dangling = flags.filter.some((f) => f.toLowerCase().startsWith("dangling="));
+    const nets = (await listNetworks(g.root, dangling))
       .filter((n) => filter({ config: n.config, containers: n.containers.length }))
       .map((n) => n.config);
     if (flags.quiet) {

@@ -1,4 +1,4 @@
-/** `pod network reload`: re-create running containers' firewall rules (the network runtime's part). @module */
+/** `pod network reload`: re-create running containers' firewall rules (the runtime's part). @module */
 
 import { bool, defineCommand } from "../flags.ts";
 import { forEachContainer } from "../targets.ts";
