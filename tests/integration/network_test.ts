@@ -221,9 +221,9 @@ function suite(mode: Mode) {
           /10\.231\.5\.7 is already allocated/,
         );
         await ok(["create", "--name", "hostnet", "--network", "host", img.ref, "true"]);
-      await fails(["network", "connect", "front", "hostnet"], 125, /network mode "host" is not supported/);
-      await ok(["rm", "hostnet"]);
-      await ok(["network", "disconnect", "front", "c1"]);
+        await fails(["network", "connect", "front", "hostnet"], 125, /network mode "host" is not supported/);
+        await ok(["rm", "hostnet"]);
+        await ok(["network", "disconnect", "front", "c1"]);
         await fails(["network", "disconnect", "front", "c1"], 125, /is not connected to network front/);
         assert.equal(await ok(["network", "ls", "-q", "--filter", "dangling=false"]), "back\npodman\n");
 
