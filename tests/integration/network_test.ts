@@ -267,6 +267,12 @@ function suite(mode: Mode) {
       await fails(["network", "prune", "-f", "--filter", "name=x"], 125, 'invalid filter "name"');
       assert.equal(await ok(["network", "prune", "-f"]), "kept\n");
       assert.equal(await ok(["network", "ls", "-q"]), "front\npodman\n", "in use and default stay");
+      // system prune: the stopped container goes first, then the network it was using
+      assert.match(
+        await ok(["system", "prune", "-f"]),
+        /^Deleted Containers\n[0-9a-f]{64}\nDeleted Networks\nfront\n/,
+      );
+      assert.equal(await ok(["network", "ls", "-q"]), "podman\n");
     });
   });
 }

@@ -1,6 +1,6 @@
 /**
- * `pod system prune`: remove stopped containers, dangling (with `-a`: unused) images and, with
- * `--volumes`, unused volumes.
+ * `pod system prune`: remove stopped containers, unused networks, dangling (with `-a`: unused) images and,
+ * with `--volumes`, unused volumes.
  * @module
  */
 
@@ -28,6 +28,7 @@ export default defineCommand({
     const lines = [
       "WARNING! This command removes:",
       "\t- all stopped containers",
+      "\t- all networks not used by at least one container",
       ...(volumes ? ["\t- all volumes not used by at least one container"] : []),
       all ? "\t- all images without at least one container associated with them" : "\t- all dangling images",
     ];
@@ -40,6 +41,10 @@ export default defineCommand({
     const c = await prune.pruneContainers(g.root, filter);
     bytes += c.bytes;
     if (c.ids.length) out.push("Deleted Containers", ...c.ids);
+    const { pruneNetworks } = await import("../../network/store.ts"); // netcmd (issue 12)
+    const { parseNetworkFilters } = await import("../../network/filters.ts");
+    const nets = await pruneNetworks(g.root, parseNetworkFilters(flags.filter, "prune"));
+    if (nets.length) out.push("Deleted Networks", ...nets);
     if (volumes) {
       const v = await prune.pruneVolumes(g.root, filter);
       bytes += v.bytes;
