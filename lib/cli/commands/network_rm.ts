@@ -30,7 +30,8 @@ export default defineCommand({
           const { removeById } = await import("../../container/lifecycle.ts");
           for (const id of n.containers) await removeById(g.root, id, { force: true, timeout: flags.time });
         }
-        println((await removeNetwork(g.root, name)).name);
+        await removeNetwork(g.root, name);
+        println(name); // as given, like podman
       } catch (e) {
         printError(e);
         const c = e && typeof e === "object" && "exitCode" in e ? Number(e.exitCode) : 125;
