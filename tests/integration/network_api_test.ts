@@ -47,6 +47,21 @@ Deno.test("Pod network methods: create, list, inspect, remove", async () => {
     await Deno.remove(`${root}/containers/names/fake`);
     await pod.removeNetwork(auto.name);
     assert.deepEqual((await pod.networks()).map((x) => x.name), ["podman"]);
+    // files that are not networks are skipped with a warning (as podman), never an error
+    const warnings: string[] = [];
+    const watched = await Pod.open({
+      root,
+      onEvent: (e) => e.type === "warning" && warnings.push(e.message),
+    });
+    await Deno.writeTextFile(`${root}/networks/broken.json`, "{not json");
+    await Deno.writeTextFile(`${root}/networks/other.json`, JSON.stringify({ ...n, name: "renamed" }));
+    await Deno.writeTextFile(`${root}/networks/notes.txt`, "ignored");
+    assert.deepEqual((await watched.networks()).map((x) => x.name), ["podman"]);
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings.join("\n"), /broken\.json/);
+    assert.match(warnings.join("\n"), /the name renamed does not match the file name/);
+    await Deno.remove(`${root}/networks/broken.json`);
+    await Deno.remove(`${root}/networks/other.json`);
     // concurrent creates (the store lock): each its own subnet and bridge
     const many = await Promise.all([1, 2, 3, 4, 5].map((i) => pod.createNetwork({ name: `par${i}` })));
     assert.equal(new Set(many.map((m) => m.subnets?.[0].subnet)).size, 5);
