@@ -64,6 +64,14 @@ export const DEFAULT_NETWORK_ID = "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924
 /** podman's rule for network names (and bridge interface names). */
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+/**
+ * A time as Go's `time.Time` marshals to JSON (RFC 3339, trailing zeros of the fraction dropped), so a file
+ * podman re-reads and prints back stays byte-identical.
+ */
+export function goTimeJson(d: Date): string {
+  return d.toISOString().replace(/\.?0+Z$/, (m) => (m.startsWith(".") ? "Z" : m.replace(/0+Z$/, "Z")));
+}
+
 /** The default `podman` network (created now, as podman reports it). */
 export function defaultNetwork(now: Date = new Date()): NetworkConfig {
   return {
@@ -71,7 +79,7 @@ export function defaultNetwork(now: Date = new Date()): NetworkConfig {
     id: DEFAULT_NETWORK_ID,
     driver: "bridge",
     network_interface: "podman0",
-    created: now.toISOString(),
+    created: goTimeJson(now),
     subnets: [{ subnet: "10.88.0.0/16", gateway: "10.88.0.1" }],
     ipv6_enabled: false,
     internal: false,

@@ -7,7 +7,7 @@
  */
 
 import { PodError, UsageError } from "../errors.ts";
-import { NETWORK_NAME_RE, type NetworkConfig, type NetworkSubnet } from "./config.ts";
+import { goTimeJson, NETWORK_NAME_RE, type NetworkConfig, type NetworkSubnet } from "./config.ts";
 import {
   type Cidr,
   cidrContains,
@@ -299,7 +299,7 @@ export function buildNetwork(o: NetworkCreateOptions, ctx: CreateContext): Netwo
     id: ctx.id,
     driver,
     ...(iface !== undefined ? { network_interface: iface } : {}),
-    created: ctx.now.toISOString(),
+    created: goTimeJson(ctx.now),
     ...(out.length ? { subnets: out } : {}),
     ipv6_enabled: out.some((s) => s.subnet.includes(":")),
     internal,

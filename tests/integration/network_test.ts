@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 import { tempPodHome } from "../helpers/pod.ts";
+import { rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 
 function suite(mode: Mode) {
   return busyboxSuite(mode, async ({ h, img }, t) => {
@@ -286,75 +287,99 @@ const podman = await new Deno.Command("podman", { args: ["--version"], stdout: "
 if (!podman) {
   console.log("network interop with podman: skipped, podman is not installed (Debian package podman)");
 }
-Deno.test({
-  name: "network interop: podman reads pod's network files and pod reads podman's",
-  ignore: !podman || Deno.uid() !== 0,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const h = await tempPodHome();
-    try {
-      const ok = async (args: string[]) => {
-        const r = await h.pod(args);
-        assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-        return r.stdout;
-      };
-      await ok([
-        "network",
-        "create",
-        "--label",
-        "by=pod",
-        "--subnet",
-        "10.234.0.0/24",
-        "--ip-range",
-        "10.234.0.128/25",
-        "podnet",
-      ]);
-      await ok(["network", "create", "--ipv6", "-o", "isolate=true", "podnet6"]);
-      await Deno.writeTextFile(
-        `${h.root}/containers.conf`,
-        `[network]\nnetwork_config_dir = "${h.home}/networks"\n`,
-      );
-      const podmanRun = async (args: string[]) => {
-        const o = await new Deno.Command("podman", {
-          args: [
-            "--root",
-            `${h.root}/podman-root`,
-            "--runroot",
-            `${h.root}/podman-run`,
-            "--storage-driver",
-            "vfs",
+const rootless = Deno.uid() === 0 && await rootlessAvailable();
+for (const mode of ["root", "rootless"] as const) {
+  Deno.test({
+    name: `network interop (${mode}): podman reads pod's network files and pod reads podman's`,
+    ignore: !podman || Deno.uid() !== 0 || (mode === "rootless" && !rootless),
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: () => interop(mode),
+  });
+}
+
+async function interop(mode: Mode): Promise<void> {
+  const h = await tempPodHome(mode === "rootless" ? { user: TEST_USER } : {});
+  const pausePid = `${h.runtimeDir}/libpod/tmp/pause.pid`;
+  try {
+    const ok = async (args: string[]) => {
+      const r = await h.pod(args);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      return r.stdout;
+    };
+    await ok([
+      "network",
+      "create",
+      "--label",
+      "by=pod",
+      "--subnet",
+      "10.234.0.0/24",
+      "--ip-range",
+      "10.234.0.128/25",
+      "podnet",
+    ]);
+    await ok(["network", "create", "--ipv6", "-o", "isolate=true", "podnet6"]);
+    const conf = `${h.root}/containers.conf`;
+    await Deno.writeTextFile(conf, `[network]\nnetwork_config_dir = "${h.home}/networks"\n`);
+    if (h.user) await Deno.chown(conf, h.user.uid, h.user.gid);
+    const podmanRun = async (args: string[]) => {
+      const argv = [
+        "--root",
+        `${h.root}/podman-root`,
+        "--runroot",
+        `${h.root}/podman-run`,
+        "--storage-driver",
+        "vfs",
+      ];
+      const o = await new Deno.Command(h.user ? "setpriv" : "podman", {
+        args: h.user
+          ? [
+            "--reuid",
+            String(h.user.uid),
+            "--regid",
+            String(h.user.gid),
+            "--init-groups",
+            "podman",
+            ...argv,
             ...args,
-          ],
-          env: { CONTAINERS_CONF: `${h.root}/containers.conf` },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const out = new TextDecoder().decode(o.stdout);
-        assert.equal(o.code, 0, `podman ${args.join(" ")}: ${new TextDecoder().decode(o.stderr)}`);
-        return out;
-      };
-      assert.equal(await podmanRun(["network", "ls", "--format", "{{.Name}}"]), "podman\npodnet\npodnet6\n");
-      for (const name of ["podnet", "podnet6", "podman"]) {
-        const theirs = JSON.parse(await podmanRun(["network", "inspect", name]))[0];
-        const ours = JSON.parse(await ok(["network", "inspect", name]))[0];
-        if (name === "podman") delete theirs.created, delete ours.created; // synthesized by each, now
-        assert.deepEqual(theirs, ours, name);
-      }
-      // and back: a network podman creates is one pod lists, inspects and removes
-      assert.equal(
-        await podmanRun(["network", "create", "--subnet", "10.235.0.0/24", "bypodman"]),
-        "bypodman\n",
-      );
-      assert.equal(await ok(["network", "ls", "-q"]), "bypodman\npodman\npodnet\npodnet6\n");
-      const theirs = JSON.parse(await podmanRun(["network", "inspect", "bypodman"]))[0];
-      const ours = JSON.parse(await ok(["network", "inspect", "bypodman"]))[0];
-      assert.deepEqual(ours, theirs);
-      assert.equal(await ok(["network", "rm", "bypodman"]), "bypodman\n");
-      assert.equal(await podmanRun(["network", "rm", "podnet6"]), "podnet6\n");
-      assert.equal(await ok(["network", "ls", "-q"]), "podman\npodnet\n");
-    } finally {
-      await h.cleanup();
+          ]
+          : [...argv, ...args],
+        env: { CONTAINERS_CONF: conf, HOME: h.userHome, XDG_RUNTIME_DIR: h.runtimeDir },
+        cwd: h.root,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(o.stdout);
+      assert.equal(o.code, 0, `podman ${args.join(" ")}: ${new TextDecoder().decode(o.stderr)}`);
+      return out;
+    };
+    assert.equal(await podmanRun(["network", "ls", "--format", "{{.Name}}"]), "podman\npodnet\npodnet6\n");
+    for (const name of ["podnet", "podnet6", "podman"]) {
+      const theirs = JSON.parse(await podmanRun(["network", "inspect", name]))[0];
+      const ours = JSON.parse(await ok(["network", "inspect", name]))[0];
+      if (name === "podman") delete theirs.created, delete ours.created; // synthesized by each, now
+      assert.deepEqual(theirs, ours, name);
     }
-  },
-});
+    // and back: a network podman creates is one pod lists, inspects and removes
+    assert.equal(
+      await podmanRun(["network", "create", "--subnet", "10.235.0.0/24", "bypodman"]),
+      "bypodman\n",
+    );
+    assert.equal(await ok(["network", "ls", "-q"]), "bypodman\npodman\npodnet\npodnet6\n");
+    const theirs = JSON.parse(await podmanRun(["network", "inspect", "bypodman"]))[0];
+    const ours = JSON.parse(await ok(["network", "inspect", "bypodman"]))[0];
+    assert.deepEqual(ours, theirs);
+    assert.equal(await ok(["network", "rm", "bypodman"]), "bypodman\n");
+    assert.equal(await podmanRun(["network", "rm", "podnet6"]), "podnet6\n");
+    assert.equal(await ok(["network", "ls", "-q"]), "podman\npodnet\n");
+  } finally {
+    // rootless podman leaves its user namespace's pause process (catatonit) behind: end exactly that one
+    const pid = Number(await Deno.readTextFile(pausePid).catch(() => ""));
+    if (pid > 1) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+    await h.cleanup();
+  }
+}

@@ -98,7 +98,7 @@ Deno.test("create: podman's defaults (bridge, free subnet and bridge name, gatew
     id: "a".repeat(64),
     driver: "bridge",
     network_interface: "podman2", // podman1 is a host interface
-    created: "2026-01-01T00:00:00.000Z",
+    created: "2026-01-01T00:00:00Z", // Go drops the zero fraction
     subnets: [{ subnet: "10.89.0.0/24", gateway: "10.89.0.1" }],
     ipv6_enabled: false,
     internal: false,
