@@ -7,10 +7,9 @@
 import { PodError } from "../errors.ts";
 import { execIn, type ExecOptions, nsenterCommand } from "../ns/exec.ts";
 import type { ExecSecurity } from "../ns/exec_helper.ts";
-import { lookPath } from "../ns/lookpath.ts";
 import { signalNumber } from "../ns/signals.ts";
-import { hostBinary } from "../ns/helpers_check.ts";
-import { containerPaths, type ContainerRecord } from "../store/containers.ts";
+import { containerPaths } from "../store/container_paths.ts";
+import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
 import { resolveUserInRoot } from "./user.ts";
 
@@ -98,6 +97,7 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
   opts.security = await execSecurity(root, rec, req);
   if (req.detach) {
     const cmd = nsenterCommand(rec.state.pid, { ...opts, tty: false, interactive: false });
+    const { hostBinary } = await import("../ns/helpers_check.ts");
     const child = new Deno.Command(hostBinary(cmd[0]) ?? cmd[0], {
       args: cmd.slice(1),
       detached: true, // its own session, like setsid
@@ -148,6 +148,10 @@ export async function execCaptured(
   const opts = execOptions(root, rec, { ...req, tty: false, interactive: !!io.stdin });
   opts.security = await execSecurity(root, rec, req);
   const pid = rec.state.pid;
+  const [{ lookPath }, { hostBinary }] = await Promise.all([
+    import("../ns/lookpath.ts"),
+    import("../ns/helpers_check.ts"),
+  ]);
   lookPath(opts.args[0] ?? "", opts.env, `/proc/${pid}/root`);
   io.signal?.throwIfAborted();
   const cmd = nsenterCommand(pid, opts);
