@@ -7,7 +7,6 @@
 import { PodError } from "../errors.ts";
 import { execIn, type ExecOptions, nsenterCommand } from "../ns/exec.ts";
 import type { ExecSecurity } from "../ns/exec_helper.ts";
-import { signalNumber } from "../ns/signals.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
@@ -248,7 +247,9 @@ export async function execCaptured(
     }
     const out = await child.output();
     if (io.signal?.aborted) throw new PodError("exec cancelled", { code: "CANCELLED" });
-    const exitCode = out.signal ? 128 + signalNumber(out.signal) : out.code;
+    const exitCode = out.signal
+      ? 128 + (await import("../ns/signals.ts")).signalNumber(out.signal)
+      : out.code;
     return {
       exitCode,
       stdout: io.stdout === "piped" ? out.stdout : new Uint8Array(),

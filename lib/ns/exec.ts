@@ -11,7 +11,6 @@
 
 import { PodError } from "../errors.ts";
 import type { PtyRelay } from "./pty.ts";
-import { sendSignal, signalNumber } from "./signals.ts";
 import { type Spawned, spawnProgram } from "./spawn.ts";
 import { inPidNamespace } from "./pidns.ts";
 import { execHelperCommand, type ExecSecurity, perlMissing } from "./exec_helper.ts";
@@ -78,8 +77,8 @@ function commandFor(pid: number, opts: ExecOptions, joined: string[]): string[] 
   return [...cmd, ...opts.args];
 }
 
-function exitCodeOf(s: Deno.CommandStatus): number {
-  return s.signal ? 128 + signalNumber(s.signal) : s.code;
+async function exitCodeOf(s: Deno.CommandStatus): Promise<number> {
+  return s.signal ? 128 + (await import("./signals.ts")).signalNumber(s.signal) : s.code;
 }
 
 /** `Deno.Command` for what spawn.ts cannot do (`-t`'s wrapper, a libc without posix_spawn's setsid). */
@@ -104,7 +103,9 @@ function forwardTo(nsenterPid: number, forks: boolean, sig: Deno.Signal): void {
       if (kids[0]) target = Number(kids[0]);
     } catch { /* gone */ }
   }
-  sendSignal(target, signalNumber(sig));
+  // loaded on the first signal: signals.ts is off the hot path
+  import("./signals.ts").then(({ sendSignal, signalNumber }) => sendSignal(target, signalNumber(sig)))
+    .catch(() => {});
 }
 
 /**
