@@ -81,6 +81,10 @@ await testRootAndRootless("exec", (mode) =>
         }
         const seccomp = await h.pod(["exec", "c", "grep", "^Seccomp:", "/proc/self/status"]);
         assert.match(seccomp.stdout, /Seccomp:\s+2/, seccomp.stderr);
+        // the first exec kept the filter's path (run/exec.json); with the filter cache emptied, it is built again
+        await Deno.remove(`${h.home}/seccomp`, { recursive: true });
+        const rebuilt = await h.pod(["exec", "c", "grep", "^Seccomp:", "/proc/self/status"]);
+        assert.match(rebuilt.stdout, /Seccomp:\s+2/, rebuilt.stderr);
         const fds = await execWithExtraFd(h, [
           "c",
           "sh",
