@@ -5,7 +5,8 @@
  *     deno run -A scripts/bench_hot.ts [--rounds 30] [--before DIR] [--pull-mb 20] [--only REGEX]
  *
  * Rows: an empty Deno script with pod's own `deno run` flags (the floor), `pod exec c true` from the checkout
- * and from the one-file build (`deno task bundle`, `dist/pod.js`), and `run --rm img true` rootless (the test
+ * and from the one-file build (`deno task bundle`, `dist/pod.js`) beside `podman exec c true` (root, same
+ * image), and `run --rm img true` rootless (the test
  * user) with `--network host` for pod and podman, and (as a check that nothing else got slower) `pod pull` of a
  * `--pull-mb` MiB image into a fresh store. `--before DIR` adds the same pod rows for another checkout
  * (e.g. `git archive <rev> | tar -x -C DIR`), interleaved with these, so one run prints before and after.
@@ -130,6 +131,14 @@ export async function main(shared?: Registry): Promise<void> {
     for (const [tag, dir] of dirs) {
       row(`${tag}pod exec c true (checkout)`, () => podAt(root, ["exec", "c", "true"], dir, false));
       row(`${tag}pod exec c true (bundle)`, () => podAt(root, ["exec", "c", "true"], dir, true));
+    }
+    if (havePodman) {
+      const pm = await podmanEngine(undefined, await podmanRuntime());
+      cleanups.push(pm.cleanup);
+      await run(pm, ["pull", "-q", "--tls-verify=false", img.ref]);
+      await run(pm, ["run", "-d", ...pm.runFlags, "--name", "c", img.ref, "sleep", "100000"]);
+      cleanups.push(() => run(pm, ["rm", "-f", "-t", "0", "c"], false).then(() => {}));
+      row("podman exec c true", () => pm.build(["exec", "c", "true"]));
     }
     if (pullMb > 0) {
       // pull + unpack into a fresh store each time (removed after the run, untimed)

@@ -4,11 +4,16 @@
  *
  *     deno run -A scripts/bundle.ts [--outdir dist]
  *
- * `deno bundle --code-splitting` writes the entry (`cli.js`, renamed `pod.js`) and the chunks. Deno loads every
+ * `deno bundle --code-splitting` writes the entry (`cli.js`, renamed `main.js`) and the chunks. Deno loads every
  * module a literal `import("./x.js")` names before the program starts, unless run with
  * `--unstable-lazy-dynamic-imports` (which a user of `dist/pod.js`, or stage 2 started from it with
  * `--no-config`, does not pass). So the chunks' dynamic imports are rewritten to `import(String("./x.js"))`: an
  * expression, loaded when it runs.
+ *
+ * `exec` is the hot path: its code is spread over chunks it shares with other commands (~20 files to load).
+ * So lib/cli/exec_main.ts is bundled apart into `exec/` (its entry holds all it imports statically; chunks
+ * only for what it loads on demand), and `pod.js` is a few lines that send `pod exec …` there and everything
+ * else to `main.js` (`import.meta.main` of main.js, no longer the main module, is made `true`).
  * @module
  */
 
@@ -32,20 +37,25 @@ export function deferImports(src: string): { code: string; count: number } {
   return { code, count };
 }
 
-/** Bundles `cli.ts` into `outdir` (relative to the repository, emptied first). */
-export async function bundle(outdir: string): Promise<void> {
-  const dir = outdir.startsWith("/") ? outdir : `${REPO}${outdir}`;
-  await Deno.remove(dir, { recursive: true }).catch((e) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  });
+/** `pod.js`: `pod exec …` to the exec bundle, anything else to the whole CLI. */
+const LAUNCHER = `// pod's one-file build (scripts/bundle.ts): exec has a bundle of its own
+const args = Deno.args;
+if (args[0] === "exec") await (await import(String("./exec/exec_main.js"))).execMain(args.slice(1));
+else await import(String("./main.js"));
+`;
+
+async function denoBundle(args: string[]): Promise<void> {
   const o = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--code-splitting", "--platform", "deno", "--outdir", dir, "cli.ts"],
+    args: ["bundle", "--quiet", "--code-splitting", "--platform", "deno", ...args],
     cwd: REPO,
     stdout: "inherit",
     stderr: "inherit",
   }).output();
   if (!o.success) throw new Error(`deno bundle failed (exit ${o.code})`);
-  await Deno.rename(`${dir}/cli.js`, `${dir}/pod.js`);
+}
+
+/** Makes the dynamic imports of every `.js` file in `dir` lazy; returns the file and import counts. */
+async function deferAll(dir: string): Promise<{ files: number; imports: number }> {
   let files = 0, imports = 0;
   for await (const e of Deno.readDir(dir)) {
     if (!e.isFile || !e.name.endsWith(".js")) continue;
@@ -55,7 +65,29 @@ export async function bundle(outdir: string): Promise<void> {
     files++;
     imports += count;
   }
-  console.log(`${dir}/pod.js: ${files} files, ${imports} lazy imports`);
+  return { files, imports };
+}
+
+/** Bundles `cli.ts` into `outdir` (relative to the repository, emptied first). */
+export async function bundle(outdir: string): Promise<void> {
+  const dir = outdir.startsWith("/") ? outdir : `${REPO}${outdir}`;
+  await Deno.remove(dir, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  await denoBundle(["--outdir", dir, "cli.ts"]);
+  await denoBundle(["--outdir", `${dir}/exec`, "lib/cli/exec_main.ts"]);
+  const main = await Deno.readTextFile(`${dir}/cli.js`);
+  const marks = main.split("import.meta.main").length - 1;
+  if (marks !== 1) throw new Error(`cli.js: expected one import.meta.main, found ${marks}`);
+  await Deno.writeTextFile(`${dir}/main.js`, main.replace("import.meta.main", "true"));
+  await Deno.remove(`${dir}/cli.js`);
+  await Deno.writeTextFile(`${dir}/pod.js`, LAUNCHER);
+  const all = await deferAll(dir);
+  const exec = await deferAll(`${dir}/exec`);
+  console.log(
+    `${dir}/pod.js: ${all.files} files, ${all.imports} lazy imports; exec/: ${exec.files} files, ` +
+      `${exec.imports} lazy imports`,
+  );
 }
 
 if (import.meta.main) await bundle(argStr("outdir", "dist"));

@@ -7,12 +7,9 @@
 import { PodError } from "../errors.ts";
 import { execIn, type ExecOptions, nsenterCommand } from "../ns/exec.ts";
 import type { ExecSecurity } from "../ns/exec_helper.ts";
-import { lookPath } from "../ns/lookpath.ts";
-import { signalNumber } from "../ns/signals.ts";
-import { hostBinary } from "../ns/helpers_check.ts";
-import { containerPaths, type ContainerRecord } from "../store/containers.ts";
+import { containerPaths } from "../store/container_paths.ts";
+import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
-import { resolveUserInRoot } from "./user.ts";
 
 /** What `exec` was asked for. */
 export interface ExecRequest {
@@ -62,8 +59,60 @@ async function execSecurity(root: string, rec: ContainerRecord, req: ExecRequest
   };
 }
 
+/**
+ * What an exec with the container's own user and security settings needs, kept per start in
+ * `<container>/run/exec.json` (`run/` is emptied by each start): the first exec resolves the user in the
+ * container's /etc/passwd and builds (or finds) the seccomp filter; the next ones read this one file instead
+ * of loading user.ts, contain.ts, security.ts and seccomp.ts. Kept only for a numeric or empty user (a name
+ * is looked up at each exec, as podman does); HOME is the one the first exec found, as podman's comes from
+ * the container's start.
+ */
+interface ExecDefaults {
+  /** The container init this was made for (`pid`, `pidStart`): another start makes it stale. */
+  pid: number;
+  pidStart?: number;
+  uid: number;
+  gid: number;
+  home: string;
+  security: ExecSecurity;
+}
+
+const NUMERIC_USER = /^(\d+(:\d+)?)?$/;
+
+function defaultsPath(root: string, rec: ContainerRecord): string {
+  return `${containerPaths(root, rec.config.id).dir}/run/exec.json`;
+}
+
+/** The kept {@link ExecDefaults} of this start, if any (and if `req` asks for nothing else). */
+function keptDefaults(root: string, rec: ContainerRecord, req: ExecRequest): ExecDefaults | undefined {
+  if (req.user !== undefined || req.privileged || req.capAdd?.length) return undefined;
+  if (!NUMERIC_USER.test(rec.config.process.user ?? "")) return undefined;
+  try {
+    const d = JSON.parse(Deno.readTextFileSync(defaultsPath(root, rec))) as ExecDefaults;
+    if (d.pid !== rec.state.pid || d.pidStart !== rec.state.pidStart) return undefined;
+    if (!Array.isArray(d.security?.capabilities)) return undefined;
+    if (d.security.seccomp) Deno.statSync(d.security.seccomp); // the filter cache was emptied: build it again
+    return d;
+  } catch { /* none yet, or another start's */ }
+  return undefined;
+}
+
+/** Keeps `d` for the next execs of this start (best effort: a read-only store just keeps none). */
+function keepDefaults(root: string, rec: ContainerRecord, d: ExecDefaults): void {
+  const path = defaultsPath(root, rec);
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(tmp, JSON.stringify(d), { mode: 0o600 });
+    Deno.renameSync(tmp, path);
+  } catch {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* not written */ }
+  }
+}
+
 /** The process options of an exec in `rec` (its user, environment and directory unless overridden). */
-function execOptions(root: string, rec: ContainerRecord, req: ExecRequest): ExecOptions {
+async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest): Promise<ExecOptions> {
   if (rec.state.status !== "running") {
     const why = rec.state.status === "paused" ? "is paused" : "is not running";
     throw new PodError(`can only create exec sessions on running containers: container state improper`, {
@@ -71,11 +120,27 @@ function execOptions(root: string, rec: ContainerRecord, req: ExecRequest): Exec
       cause: why,
     });
   }
-  // an overlay root exists only in the container's mount namespace: read it through the init's root
-  const rootfs = rec.config.storage
-    ? `/proc/${rec.state.pid}/root`
-    : containerPaths(root, rec.config.id).rootfs;
-  const u = resolveUserInRoot(rootfs, req.user ?? rec.config.process.user);
+  let u: { uid: number; gid: number; home: string };
+  let security: ExecSecurity;
+  const kept = keptDefaults(root, rec, req);
+  if (kept) {
+    u = kept;
+    security = kept.security;
+  } else {
+    // an overlay root exists only in the container's mount namespace: read it through the init's root
+    const rootfs = rec.config.storage
+      ? `/proc/${rec.state.pid}/root`
+      : containerPaths(root, rec.config.id).rootfs;
+    const { resolveUserInRoot } = await import("./user.ts");
+    u = resolveUserInRoot(rootfs, req.user ?? rec.config.process.user);
+    security = await execSecurity(root, rec, req);
+    if (req.user === undefined && !req.privileged && !req.capAdd?.length) {
+      if (NUMERIC_USER.test(rec.config.process.user ?? "")) {
+        const { pid, pidStart } = rec.state;
+        keepDefaults(root, rec, { pid, pidStart, uid: u.uid, gid: u.gid, home: u.home, security });
+      }
+    }
+  }
   const env = new EnvList();
   env.setAll(rec.config.process.env);
   if (!env.has("HOME")) env.set(`HOME=${u.home}`);
@@ -89,15 +154,16 @@ function execOptions(root: string, rec: ContainerRecord, req: ExecRequest): Exec
     gid: u.gid,
     tty: req.tty,
     interactive: req.interactive,
+    security,
   };
 }
 
 /** Runs a process in the container; resolves with its exit code (0 at once with `detach`). */
 export async function execInContainer(root: string, rec: ContainerRecord, req: ExecRequest): Promise<number> {
-  const opts = execOptions(root, rec, req);
-  opts.security = await execSecurity(root, rec, req);
+  const opts = await execOptions(root, rec, req);
   if (req.detach) {
     const cmd = nsenterCommand(rec.state.pid, { ...opts, tty: false, interactive: false });
+    const { hostBinary } = await import("../ns/helpers_check.ts");
     const child = new Deno.Command(hostBinary(cmd[0]) ?? cmd[0], {
       args: cmd.slice(1),
       detached: true, // its own session, like setsid
@@ -145,9 +211,12 @@ export async function execCaptured(
   req: ExecRequest,
   io: ExecIO,
 ): Promise<ExecOutput> {
-  const opts = execOptions(root, rec, { ...req, tty: false, interactive: !!io.stdin });
-  opts.security = await execSecurity(root, rec, req);
+  const opts = await execOptions(root, rec, { ...req, tty: false, interactive: !!io.stdin });
   const pid = rec.state.pid;
+  const [{ lookPath }, { hostBinary }] = await Promise.all([
+    import("../ns/lookpath.ts"),
+    import("../ns/helpers_check.ts"),
+  ]);
   lookPath(opts.args[0] ?? "", opts.env, `/proc/${pid}/root`);
   io.signal?.throwIfAborted();
   const cmd = nsenterCommand(pid, opts);
@@ -178,7 +247,9 @@ export async function execCaptured(
     }
     const out = await child.output();
     if (io.signal?.aborted) throw new PodError("exec cancelled", { code: "CANCELLED" });
-    const exitCode = out.signal ? 128 + signalNumber(out.signal) : out.code;
+    const exitCode = out.signal
+      ? 128 + (await import("../ns/signals.ts")).signalNumber(out.signal)
+      : out.code;
     return {
       exitCode,
       stdout: io.stdout === "piped" ? out.stdout : new Uint8Array(),

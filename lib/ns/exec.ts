@@ -10,13 +10,10 @@
  */
 
 import { PodError } from "../errors.ts";
-import { checkUtilLinuxVersion, hostBinary, utilLinuxMissing } from "./helpers_check.ts";
-import { lookPath } from "./lookpath.ts";
 import type { PtyRelay } from "./pty.ts";
-import { resolveInRoot } from "../unpack/contain.ts";
-import { sendSignal, signalNumber } from "./signals.ts";
 import { type Spawned, spawnProgram } from "./spawn.ts";
-import { execHelperCommand, type ExecSecurity } from "./exec_helper.ts";
+import { inPidNamespace } from "./pidns.ts";
+import { execHelperCommand, type ExecSecurity, perlMissing } from "./exec_helper.ts";
 
 /** What to run in the container. */
 export interface ExecOptions {
@@ -57,25 +54,31 @@ function differs(pid: number, ns: string): boolean {
 }
 
 /**
- * The command line for `opts` in the container whose init is `pid`: nsenter's, or nsenter's with the perl
- * helper when `opts.security` is set (the process environment must then be empty: the container's is in its
- * arguments).
+ * The command line for `opts` in the container whose init is `pid`: nsenter's, or the perl helper's when
+ * `opts.security` is set (exec_helper.ts; the process environment must then be empty: the container's is in
+ * its arguments).
  */
 export function nsenterCommand(pid: number, opts: ExecOptions): string[] {
-  const joined = NAMESPACES.filter(([ns]) =>
+  return commandFor(pid, opts, joinedNamespaces(pid, opts));
+}
+
+/** The namespaces (`/proc/PID/ns` names) an exec joins: the mount namespace and every other that differs. */
+function joinedNamespaces(pid: number, opts: ExecOptions): string[] {
+  return NAMESPACES.filter(([ns]) =>
     ns === "user" ? (opts.userNamespace ?? differs(pid, ns)) : ns === "mnt" || differs(pid, ns)
-  );
-  if (opts.security) {
-    return execHelperCommand(pid, joined.map(([ns]) => ns), opts, opts.security);
-  }
+  ).map(([ns]) => ns);
+}
+
+function commandFor(pid: number, opts: ExecOptions, joined: string[]): string[] {
+  if (opts.security) return execHelperCommand(pid, joined, opts, opts.security);
   const cmd = ["nsenter", "--target", String(pid)];
-  for (const [, flag] of joined) cmd.push(flag);
+  for (const [ns, flag] of NAMESPACES) if (joined.includes(ns)) cmd.push(flag);
   cmd.push("--root", `--wdns=${opts.cwd || "/"}`, "-S", String(opts.uid), "-G", String(opts.gid), "--");
   return [...cmd, ...opts.args];
 }
 
-function exitCodeOf(s: Deno.CommandStatus): number {
-  return s.signal ? 128 + signalNumber(s.signal) : s.code;
+async function exitCodeOf(s: Deno.CommandStatus): Promise<number> {
+  return s.signal ? 128 + (await import("./signals.ts")).signalNumber(s.signal) : s.code;
 }
 
 /** `Deno.Command` for what spawn.ts cannot do (`-t`'s wrapper, a libc without posix_spawn's setsid). */
@@ -86,14 +89,23 @@ function spawnCommand(argv: string[], env: Record<string, string>, o: Deno.Comma
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
-/** Forwards a signal to nsenter's child (the exec'd process), or to nsenter before it has forked. */
-function forwardTo(nsenterPid: number, sig: Deno.Signal): void {
+/**
+ * Forwards a signal to the exec'd process: the helper's child when the helper forks into the pid namespace
+ * (`forks`; the helper itself before it has forked), else the process started (the helper became it).
+ */
+function forwardTo(nsenterPid: number, forks: boolean, sig: Deno.Signal): void {
   let target = nsenterPid;
-  try {
-    const kids = Deno.readTextFileSync(`/proc/${nsenterPid}/task/${nsenterPid}/children`).trim().split(/\s+/);
-    if (kids[0]) target = Number(kids[0]);
-  } catch { /* gone */ }
-  sendSignal(target, signalNumber(sig));
+  if (forks) {
+    try {
+      const kids = Deno.readTextFileSync(`/proc/${nsenterPid}/task/${nsenterPid}/children`).trim().split(
+        /\s+/,
+      );
+      if (kids[0]) target = Number(kids[0]);
+    } catch { /* gone */ }
+  }
+  // loaded on the first signal: signals.ts is off the hot path
+  import("./signals.ts").then(({ sendSignal, signalNumber }) => sendSignal(target, signalNumber(sig)))
+    .catch(() => {});
 }
 
 /**
@@ -107,36 +119,55 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
   } catch {
     throw new PodError(`container process ${pid} is not running`);
   }
-  lookPath(opts.args[0] ?? "", opts.env, root);
-  try {
-    if (!Deno.statSync(resolveInRoot(root, opts.cwd || "/", { follow: true })).isDirectory) throw new Error();
-  } catch {
-    throw new PodError(`chdir to \`${opts.cwd}\`: No such file or directory`, 126);
+  if (!opts.security) {
+    // the perl helper reports these itself, with the same messages and codes, after chroot
+    const [{ lookPath }, { resolveInRoot }] = await Promise.all([
+      import("./lookpath.ts"),
+      import("../unpack/contain.ts"),
+    ]);
+    lookPath(opts.args[0] ?? "", opts.env, root);
+    try {
+      if (!Deno.statSync(resolveInRoot(root, opts.cwd || "/", { follow: true })).isDirectory) {
+        throw new Error();
+      }
+    } catch {
+      throw new PodError(`chdir to \`${opts.cwd}\`: No such file or directory`, 126);
+    }
   }
-  const ns = nsenterCommand(pid, opts);
+  const joined = joinedNamespaces(pid, opts);
+  let ns = commandFor(pid, opts, joined);
   const program = ns[0]; // nsenter, or perl (the helper: the environment is in its arguments)
   const processEnv = opts.security ? [] : opts.env;
-  const missing = () =>
-    program === "perl"
-      ? new PodError(`perl not found: install perl ("apt-get install perl-base")`)
-      : utilLinuxMissing("nsenter");
   let relay: PtyRelay | undefined;
   let child: Spawned | undefined;
+  let forks = joined.includes("pid"); // the helper (nsenter or perl) forks into the pid namespace
   if (!opts.tty) {
     // in a session of its own: terminal signals reach pod, which forwards them
     const o = { env: processEnv, stdin: opts.interactive, setsid: true };
-    try {
-      child = spawnProgram(program, ns, o); // found in pod's PATH
-    } catch (e) {
-      const path = hostBinary(program); // or in a standard directory
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      if (!path) throw missing();
-      child = spawnProgram(path, ns, o);
+    const spawn = (argv: string[]) => {
+      try {
+        return spawnProgram(argv[0], argv, o); // found in pod's PATH
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        return undefined; // below: looked for in the standard directories too
+      }
+    };
+    if (opts.security && joined.includes("pid") && !joined.includes("user")) {
+      // as root: born in the container's pid namespace, so the helper need not fork
+      const direct = commandFor(pid, opts, joined.filter((n) => n !== "pid"));
+      child = inPidNamespace(pid, () => spawn(direct));
+      if (child) {
+        ns = direct;
+        forks = false;
+      }
     }
+    child ??= spawn(ns);
   }
   let argv0 = "";
   try {
     if (!child) {
+      const { hostBinary, utilLinuxMissing } = await import("./helpers_check.ts");
+      const missing = () => program === "perl" ? perlMissing() : utilLinuxMissing("nsenter");
       const env = Object.fromEntries(processEnv.map((e) => {
         const i = e.indexOf("=");
         return i < 0 ? [e, ""] : [e.slice(0, i), e.slice(i + 1)];
@@ -177,14 +208,19 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
     throw e;
   }
   opts.onStarted?.(child.pid);
-  const listeners: [Deno.Signal, () => void][] = FORWARDED.map((s) => [s, () => forwardTo(child.pid, s)]);
+  const listeners: [Deno.Signal, () => void][] = FORWARDED.map((
+    s,
+  ) => [s, () => forwardTo(child.pid, forks, s)]);
   if (relay) listeners.push(["SIGWINCH", () => relay.resize()]);
   for (const [s, f] of listeners) Deno.addSignalListener(s, f);
   relay?.start(opts.interactive);
   try {
     const code = await child.status;
     // nsenter's own failures exit 1: an util-linux too old for --wdns is named then
-    if (code === 1 && !opts.security) checkUtilLinuxVersion(hostBinary("nsenter") ?? "nsenter");
+    if (code === 1 && !opts.security) {
+      const { checkUtilLinuxVersion, hostBinary } = await import("./helpers_check.ts");
+      checkUtilLinuxVersion(hostBinary("nsenter") ?? "nsenter");
+    }
     return code;
   } finally {
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);

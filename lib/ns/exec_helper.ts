@@ -1,25 +1,34 @@
 /**
- * `exec` with the container's security settings. nsenter alone would give the exec'd process every capability
- * and no seccomp filter (it keeps the joining process's), so: `nsenter --target PID [--user] [--pid] -- perl
- * -e SCRIPT …` — nsenter joins the user and pid namespaces and forks (a process joins a pid namespace only
- * through its children), then a small perl program (perl is already the supervisor's language; single-threaded,
- * so unlike Deno it may `setns`), still in the host's mount namespace, joins the others (mnt, uts, ipc, net),
- * takes the container's root (`fchdir` to `/proc/PID/root` opened before, `chroot .`), and does what stage 2
- * does before `execve`: bounding capabilities, seccomp filter (the BPF program libseccomp made for the
- * container, lib/container/seccomp.ts; before the ids change, or last with no_new_privs), ids, ambient
- * capabilities of a non-root user's `--cap-add`, no_new_privs. (A fork in perl itself costs ~8 ms more.)
+ * `exec` with the container's security settings: `perl -e SCRIPT …`, one helper process (nsenter alone would
+ * give the exec'd process every capability and no seccomp filter). Perl is single-threaded, so unlike Deno it
+ * may `setns` into a user namespace; it is in perl-base (Essential in Debian) and is already the supervisor's
+ * language. The program opens the container's namespaces and root (`/proc/PID/ns/*`, `/proc/PID/root`) while
+ * still in the host's mount namespace, marks itself non-dumpable (the fork below inherits it, so no process of
+ * the container can ptrace it or open its descriptors through `/proc` while it still holds the host's
+ * capabilities), joins the user namespace first, then mnt, uts, ipc, net and pid, and forks (a process joins
+ * a pid namespace only through its children). The parent waits and exits as the child did (killing itself
+ * with the child's signal, as nsenter does); the child takes the container's root (`fchdir` to the root
+ * opened before, `chroot .`) and does what stage 2 does before `execve`: bounding capabilities, seccomp filter
+ * (the BPF program libseccomp made for the container, lib/container/seccomp.ts; before the ids change, or
+ * last with no_new_privs), ids, ambient capabilities of a non-root user's `--cap-add`, no_new_privs, then
+ * `exec` with execvp's PATH search in the container's PATH: podman's 127/126 message when it fails.
  *
- * The container's environment is passed as arguments, never as the helpers' environment (an image's
- * `PERL5OPT`/`PERL5DB` would run code on the host before the namespaces are joined): nsenter and perl run with
- * an empty environment and perl sets the command's.
+ * Before, util-linux `nsenter` joined the user and pid namespaces, forked and exec'd perl: one exec (a dynamic
+ * binary) more on every `pod exec`.
  *
- * Perl's arguments: pid, namespaces to join (`mnt,uts,…`), syscall numbers, uid, gid, cwd, BPF file (or empty),
- * kept capabilities (numbers), ambient ones, no_new_privs (0/1), env count, env…, command….
+ * Descriptors pod inherited beyond stdin, stdout and stderr are closed first (`close_range`), as runc does: a
+ * caller's pipe or file must not reach into the container.
+ *
+ * The container's environment is passed as arguments, never as the helper's environment (an image's
+ * `PERL5OPT`/`PERL5DB` would run code on the host before the namespaces are joined): perl runs with an empty
+ * environment and sets the command's.
+ *
+ * Perl's arguments: pid, namespaces to join (`user,mnt,…,pid`), syscall numbers, uid, gid, cwd, BPF file (or
+ * empty), kept capabilities (numbers), ambient ones, no_new_privs (0/1), env count, env…, command….
  * @module
  */
 
 import { PodError } from "../errors.ts";
-import { hostBinary } from "./helpers_check.ts";
 import { CAPABILITY_NAMES } from "./spec.ts";
 
 /** The security part of an exec: what stage 2 applies to the container's own process. */
@@ -43,56 +52,71 @@ my ($SETNS, $PRCTL, $CAPSET, $SETGROUPS, $SETRESGID, $SETRESUID) = map { $_ + 0 
 ($uid, $gid, $nnp) = ($uid + 0, $gid + 0, $nnp + 0);
 my @env = splice @rest, 0, $nenv;
 my @cmd = @rest;
-sub fail { print STDERR "Error: exec: $_[0]\n"; exit($_[1] // 125) }
+sub fail { print STDERR "Error: $_[0]\n"; exit($_[1] // 125) }
+syscall($PRCTL, 4, 0, 0, 0, 0);
+syscall(436, 3, 0xffffffff, 0);
 my @ns;
 for my $n (split /,/, $nss) {
-  open(my $f, '<', "/proc/$pid/ns/$n") or fail("open /proc/$pid/ns/$n: $!");
+  open(my $f, '<', "/proc/$pid/ns/$n") or fail("exec: open /proc/$pid/ns/$n: $!");
   push @ns, [$n, $f];
 }
-opendir(my $root, "/proc/$pid/root") or fail("open /proc/$pid/root: $!");
+opendir(my $root, "/proc/$pid/root") or fail("exec: open /proc/$pid/root: $!");
 my $prog = '';
 if ($bpf ne '') {
-  open(my $b, '<:raw', $bpf) or fail("seccomp filter $bpf: $!");
+  open(my $b, '<:raw', $bpf) or fail("exec: seccomp filter $bpf: $!");
   local $/;
   $prog = <$b>;
   close $b;
 }
-for (@ns) { syscall($SETNS, fileno($_->[1]), 0) == 0 or fail("setns $_->[0]: $!") }
-chdir($root) or fail("fchdir: $!");
-chroot('.') or fail("chroot: $!");
-chdir($cwd) or fail("chdir to \`$cwd\`: $!", 126);
 my $last = 40;
 if (open(my $c, '<', '/proc/sys/kernel/cap_last_cap')) { $last = <$c> + 0 }
+for (@ns) { syscall($SETNS, fileno($_->[1]), 0) == 0 or fail("exec: setns $_->[0]: $!"); close $_->[1] }
+my $child = $nss =~ /\bpid\b/ ? fork : 0;
+defined $child or fail("exec: fork: $!");
+if ($child) {
+  closedir $root;
+  waitpid($child, 0);
+  my $sig = $? & 127;
+  if ($sig) { kill $sig, $$; exit(128 + $sig) }
+  exit($? >> 8);
+}
+chdir($root) or fail("exec: fchdir: $!");
+chroot('.') or fail("exec: chroot: $!");
+closedir $root;
+chdir($cwd) or fail("chdir to \`$cwd\`: No such file or directory", 126);
 my %keep = map { $_ => 1 } split /,/, $keep;
 for my $c (0 .. $last) {
   next if $keep{$c};
-  syscall($PRCTL, 24, $c, 0, 0, 0) == 0 or $! == 22 or fail("PR_CAPBSET_DROP $c: $!");
+  syscall($PRCTL, 24, $c, 0, 0, 0) == 0 or $! == 22 or fail("exec: PR_CAPBSET_DROP $c: $!");
 }
 sub seccomp {
   my $fprog = pack('S x6 P' . length($prog), length($prog) / 8, $prog);
-  syscall($PRCTL, 22, 2, $fprog, 0, 0) == 0 or fail("seccomp: $!");
+  syscall($PRCTL, 22, 2, $fprog, 0, 0) == 0 or fail("exec: seccomp: $!");
 }
 seccomp() if $prog ne '' && !$nnp;
 my @amb = map { $_ + 0 } grep { length } split /,/, $amb;
 @amb = () if $uid == 0;
-if (@amb) { syscall($PRCTL, 8, 1, 0, 0, 0) == 0 or fail("PR_SET_KEEPCAPS: $!") }
+if (@amb) { syscall($PRCTL, 8, 1, 0, 0, 0) == 0 or fail("exec: PR_SET_KEEPCAPS: $!") }
 syscall($SETGROUPS, 0, 0);
-syscall($SETRESGID, $gid, $gid, $gid) == 0 or fail("setresgid $gid: $!");
-syscall($SETRESUID, $uid, $uid, $uid) == 0 or fail("setresuid $uid: $!");
+syscall($SETRESGID, $gid, $gid, $gid) == 0 or fail("exec: setresgid $gid: $!");
+syscall($SETRESUID, $uid, $uid, $uid) == 0 or fail("exec: setresuid $uid: $!");
 if (@amb) {
   my @d = (0) x 6;
   for my $c (@amb) { my $i = ($c >> 5) * 3; my $bit = 1 << ($c & 31); $d[$i] |= $bit; $d[$i + 1] |= $bit; $d[$i + 2] |= $bit }
   my $hdr = pack('L L', 0x20080522, 0);
   my $data = pack('L6', @d);
-  syscall($CAPSET, $hdr, $data) == 0 or fail("capset: $!");
-  for my $c (@amb) { syscall($PRCTL, 47, 2, $c, 0, 0) == 0 or fail("PR_CAP_AMBIENT_RAISE $c: $!") }
+  syscall($CAPSET, $hdr, $data) == 0 or fail("exec: capset: $!");
+  for my $c (@amb) { syscall($PRCTL, 47, 2, $c, 0, 0) == 0 or fail("exec: PR_CAP_AMBIENT_RAISE $c: $!") }
 }
-if ($nnp) { syscall($PRCTL, 38, 1, 0, 0, 0) == 0 or fail("PR_SET_NO_NEW_PRIVS: $!") }
+if ($nnp) { syscall($PRCTL, 38, 1, 0, 0, 0) == 0 or fail("exec: PR_SET_NO_NEW_PRIVS: $!") }
 seccomp() if $prog ne '' && $nnp;
 %ENV = ();
 for (@env) { my $i = index($_, '='); $ENV{$i < 0 ? $_ : substr($_, 0, $i)} = $i < 0 ? '' : substr($_, $i + 1) }
 exec { $cmd[0] } @cmd;
-fail("$cmd[0]: $!", $! == 2 ? 127 : 126);
+my $c = $cmd[0];
+fail("$c: permission denied: OCI permission denied", 126) if $! != 2;
+fail($c =~ m{/} ? "$c: no such file or directory: OCI runtime attempted to invoke a command that was not found"
+  : "$c: executable file not found in \$PATH: No such file or directory: OCI runtime attempted to invoke a command that was not found", 127);
 `;
 
 function capNumbers(names: string[]): string {
@@ -101,29 +125,26 @@ function capNumbers(names: string[]): string {
 }
 
 /**
- * The command line (`nsenter … -- perl -e SCRIPT …`) that runs `p.args` with `p.env` in the container whose
- * init is `pid`, joining `namespaces` (`/proc/PID/ns` names: `user` and `pid` by nsenter, the rest by perl).
+ * The command line (`perl -e SCRIPT …`) that runs `p.args` with `p.env` in the container whose init is `pid`,
+ * joining `namespaces` (`/proc/PID/ns` names; `user` is joined first and `pid` last, whatever their order here).
+ * `perl` is the program's name as given (`posix_spawnp` finds it in PATH) unless `perlPath` is set.
  */
 export function execHelperCommand(
   pid: number,
   namespaces: string[],
   p: { uid: number; gid: number; cwd: string; env: string[]; args: string[] },
   sec: ExecSecurity,
+  perlPath = "perl",
 ): string[] {
-  const perl = hostBinary("perl");
-  if (!perl) throw new PodError(`perl not found: install perl ("apt-get install perl-base")`);
-  const byNsenter = ["nsenter", "--target", String(pid)];
-  if (namespaces.includes("user")) byNsenter.push("--user");
-  if (namespaces.includes("pid")) byNsenter.push("--pid");
+  const order = ["user", "mnt", "uts", "ipc", "net", "cgroup", "time", "pid"];
+  const ns = [...namespaces].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   return [
-    ...byNsenter,
-    "--",
-    perl,
+    perlPath,
     "-e",
     SCRIPT,
     "--",
     String(pid),
-    namespaces.filter((n) => n !== "user" && n !== "pid").join(","),
+    ns.join(","),
     SYSCALLS,
     String(p.uid),
     String(p.gid),
@@ -136,4 +157,9 @@ export function execHelperCommand(
     ...p.env,
     ...p.args,
   ];
+}
+
+/** The one line naming what to install when perl is missing. */
+export function perlMissing(): PodError {
+  return new PodError(`perl not found: install perl ("apt-get install perl-base")`);
 }

@@ -95,6 +95,17 @@ export function bindEarly(names: SymbolName[]): void {
   for (const n of names) void lazy[n];
 }
 
+/**
+ * Binds those of these symbols not bound yet with one `dlopen`: each `Deno.dlopen` call costs more than a
+ * symbol it binds (`exec` binds its dozen spawn and setns symbols at once).
+ */
+export function bindTogether(names: SymbolName[]): void {
+  const todo = names.filter((n) => !(n in bound));
+  if (todo.length < 2) return;
+  const lib = Deno.dlopen("libc.so.6", Object.fromEntries(todo.map((n) => [n, symbols[n]])));
+  for (const n of todo) bound[n] = (lib.symbols as Record<string, unknown>)[n];
+}
+
 /** Linux errno values by name (x86_64 and aarch64 share them). */
 export const Errno = {
   EPERM: 1,

@@ -10,7 +10,20 @@
  * @module
  */
 
-import { cstr, cstrArray, Errno, libc } from "./libc.ts";
+import { bindTogether, cstr, cstrArray, Errno, libc, type SymbolName } from "./libc.ts";
+
+/** The libc symbols {@link spawnProgram} and its wait use (to bind them at once: libc.ts `bindTogether`). */
+export const SPAWN_SYMBOLS: SymbolName[] = [
+  "posix_spawnattr_init",
+  "posix_spawnattr_setflags",
+  "sigfillset",
+  "posix_spawnattr_setsigdefault",
+  "posix_spawnattr_setsigmask",
+  "posix_spawn_file_actions_init",
+  "posix_spawn_file_actions_addopen",
+  "posix_spawnp",
+  "waitpid",
+];
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -41,6 +54,7 @@ export interface SpawnOptions {
  * Throws `Deno.errors.NotFound` when it does not exist; returns undefined when libc cannot spawn this way.
  */
 export function spawnProgram(file: string, argv: string[], opts: SpawnOptions): Spawned | undefined {
+  bindTogether(SPAWN_SYMBOLS);
   const c = libc();
   const attr = new Uint8Array(OPAQUE_BYTES);
   const actions = new Uint8Array(OPAQUE_BYTES);

@@ -43,10 +43,12 @@ export function writeJsonAtomic(path: string, value: unknown, mode = 0o600): Pro
 }
 
 /** Reads and parses a JSON file; `undefined` when it does not exist. */
+// deno-lint-ignore require-await -- async for its callers: a parse error rejects rather than throws
 export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    // sync: a small file, and no trip through the blocking thread pool (the first one starts a thread)
+    text = Deno.readTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;

@@ -37,10 +37,11 @@ export function nameInUse(name: string, id: string): PodError {
 }
 
 /** Reads the id a name link points to (undefined: no such name). */
+// deno-lint-ignore require-await -- async for its callers
 export async function readNameLink(root: string, name: string): Promise<string | undefined> {
   if (!NAME_RE.test(name)) return undefined;
   try {
-    return await Deno.readLink(`${storePaths(root).names}/${name}`);
+    return Deno.readLinkSync(`${storePaths(root).names}/${name}`); // sync: no trip through the thread pool
   } catch {
     return undefined;
   }

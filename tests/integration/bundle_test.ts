@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 import { bundle } from "../../scripts/bundle.ts";
-import type { TempPodHome } from "../helpers/pod.ts";
+import { errorLine, isOneLineError, type TempPodHome } from "../helpers/pod.ts";
 
 function suite(mode: Mode) {
   return busyboxSuite(mode, async ({ h, img }, t) => {
@@ -45,6 +45,16 @@ async function checks(
     const e = await h.pod(["exec", "b", "sh", "-c", "echo in; exit 5"], { entry });
     assert.equal(e.code, 5, e.stderr);
     assert.equal(e.stdout, "in\n");
+    // exec runs from its own bundle (dist/exec/): its errors, exit codes and help as cli.ts's
+    const missing = await h.pod(["exec", "b", "nosuchcmd"], { entry });
+    assert.equal(missing.code, 127);
+    assert.ok(isOneLineError(missing.stderr), missing.stderr);
+    const gone = await h.pod(["exec", "nosuchcontainer", "true"], { entry });
+    assert.equal(gone.code, 125);
+    assert.match(errorLine(gone.stderr), /no container with name or ID "nosuchcontainer"/);
+    const help = await h.pod(["exec", "--help"], { entry });
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /pod exec \[options\] CONTAINER COMMAND/);
     const ps = await h.pod(["ps", "--format", "{{.Names}}"], { entry });
     assert.equal(ps.stdout.trim(), "b", ps.stderr);
     assert.equal((await h.pod(["rm", "-f", "-t", "0", "b"], { entry })).code, 0);

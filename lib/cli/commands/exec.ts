@@ -5,7 +5,7 @@
 
 import { bool, defineCommand, int, str, strings } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
-import { getContainer, listContainers } from "../../store/containers.ts";
+import { getContainer, listContainers } from "../../store/container_records.ts";
 import { expandEnvArg, readEnvFiles } from "../../container/process_options.ts";
 import { execInContainer } from "../../container/exec.ts";
 

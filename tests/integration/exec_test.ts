@@ -1,0 +1,118 @@
+/**
+ * `pod exec`, root and rootless, through the one helper process (lib/ns/exec_helper.ts; as root it is started
+ * straight into the container's pid namespace, lib/ns/pidns.ts): exit status and a signal's 128+n, podman's
+ * one-line 127/126 errors reported by the helper after chroot, the container's namespaces and seccomp filter,
+ * no descriptor of the caller beyond stdin/stdout/stderr, and signals sent to pod reaching the process.
+ */
+import assert from "node:assert/strict";
+import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import { errorLine, isOneLineError, podCommand, type TempPodHome } from "../helpers/pod.ts";
+
+const NAMESPACES = ["pid", "mnt", "net", "uts", "ipc", "user"];
+
+/** `pod exec` started under `sh` with descriptor 7 open on /dev/null (not close-on-exec), as a caller may leave one. */
+async function execWithExtraFd(h: TempPodHome, args: string[]): Promise<{ code: number; stdout: string }> {
+  const c = await podCommand(["exec", ...args], { home: h.home, user: h.user?.name });
+  const o = await new Deno.Command("sh", {
+    args: ["-c", 'exec 7</dev/null; exec "$@"', "sh", c.cmd, ...c.args],
+    env: c.env,
+    clearEnv: true,
+    cwd: c.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: o.code, stdout: new TextDecoder().decode(o.stdout) };
+}
+
+await testRootAndRootless("exec", (mode) =>
+  busyboxSuite(mode, async ({ h, img }, t) => {
+    const up = await h.pod(["run", "-d", "--name", "c", img.ref, "sh", "-c", "sleep 100000"]);
+    assert.equal(up.code, 0, up.stderr);
+
+    await t.step("exit status, a signal's 128+n, 127/126 and a missing -w as one-line errors", async () => {
+      const ok = await h.pod(["exec", "-e", "X=a b", "c", "sh", "-c", 'echo "$X"; exit 7']);
+      assert.equal(ok.code, 7, ok.stderr);
+      assert.equal(ok.stdout, "a b\n");
+      const killed = await h.pod(["exec", "c", "sh", "-c", "kill -TERM $$"]);
+      assert.equal(killed.code, 143, killed.stderr);
+      const missing = await h.pod(["exec", "c", "no-such-command"]);
+      assert.equal(missing.code, 127);
+      assert.ok(isOneLineError(missing.stderr), missing.stderr);
+      assert.match(errorLine(missing.stderr), /no-such-command: executable file not found in \$PATH/);
+      const denied = await h.pod(["exec", "c", "/etc/passwd"]);
+      assert.equal(denied.code, 126);
+      assert.match(errorLine(denied.stderr), /\/etc\/passwd: permission denied/);
+      const wd = await h.pod(["exec", "-w", "/no/such/dir", "c", "pwd"]);
+      assert.equal(wd.code, 126);
+      assert.match(errorLine(wd.stderr), /chdir to `\/no\/such\/dir`/);
+      const here = await h.pod([
+        "exec",
+        "-w",
+        "/etc",
+        "-u",
+        "1000:1000",
+        "c",
+        "sh",
+        "-c",
+        "pwd; id -u; id -g",
+      ]);
+      assert.equal(here.code, 0, here.stderr);
+      assert.equal(here.stdout, "/etc\n1000\n1000\n");
+    });
+
+    await t.step(
+      "the container's namespaces and seccomp filter; only stdin/stdout/stderr inherited",
+      async () => {
+        const links = NAMESPACES.map((n) => `$(readlink /proc/self/ns/${n}) $(readlink /proc/1/ns/${n})`);
+        const r = await h.pod([
+          "exec",
+          "c",
+          "sh",
+          "-c",
+          `for l in ${links.map((l) => `"${l}"`).join(" ")}; do echo $l; done`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const lines = r.stdout.trim().split("\n");
+        assert.equal(lines.length, NAMESPACES.length, r.stdout);
+        for (const [i, l] of lines.entries()) {
+          const [self, init] = l.split(" ");
+          assert.ok(self && self === init, `${NAMESPACES[i]}: ${l}`);
+        }
+        const seccomp = await h.pod(["exec", "c", "grep", "^Seccomp:", "/proc/self/status"]);
+        assert.match(seccomp.stdout, /Seccomp:\s+2/, seccomp.stderr);
+        // the first exec kept the filter's path (run/exec.json); with the filter cache emptied, it is built again
+        await Deno.remove(`${h.home}/seccomp`, { recursive: true });
+        const rebuilt = await h.pod(["exec", "c", "grep", "^Seccomp:", "/proc/self/status"]);
+        assert.match(rebuilt.stdout, /Seccomp:\s+2/, rebuilt.stderr);
+        const fds = await execWithExtraFd(h, [
+          "c",
+          "sh",
+          "-c",
+          "test -e /proc/self/fd/7 && echo fd7 || echo none",
+        ]);
+        assert.equal(fds.code, 0);
+        assert.equal(fds.stdout, "none\n", "a descriptor of the caller reached the container");
+      },
+    );
+
+    await t.step("SIGTERM to pod reaches the exec'd process", async () => {
+      const p = await h.startPod([
+        "exec",
+        "c",
+        "sh",
+        "-c",
+        // bounded: a signal that never arrives fails the step instead of leaving a shell behind
+        'trap "echo got-term; exit 3" TERM; touch /tmp/exec-ready; i=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done',
+      ]);
+      let ready = false;
+      for (let i = 0; i < 600 && !ready; i++) {
+        ready = (await h.pod(["exec", "c", "test", "-e", "/tmp/exec-ready"])).code === 0;
+      }
+      assert.ok(ready, "the exec'd shell never started");
+      p.kill("SIGTERM");
+      const r = await p.done;
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stdout, "got-term\n");
+    });
+  }));
