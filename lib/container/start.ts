@@ -23,6 +23,8 @@ import {
 } from "../store/containers.ts";
 import { pathExists } from "../store/paths.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
+import { releaseContainerCgroup } from "./cgroup_cleanup.ts";
+import { cgroupSpecFor } from "./resources.ts";
 import {
   overlayRunSpec,
   prepareSpec,
@@ -85,6 +87,8 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
     securitySpec(root, rec.config),
   ]);
   plan.spec = { ...plan.spec, ...security };
+  const cgroup = cgroupSpecFor(rec.config);
+  if (cgroup) plan.spec.cgroup = cgroup;
   return plan;
 }
 
@@ -154,6 +158,7 @@ function startedState(rec: ContainerRecord, pid: number, detached: boolean, wait
     exitCode: 0,
     error: undefined,
     detached,
+    oomKilled: undefined,
     restartCount: (rec.state.restartCount ?? 0) + (rec.state.startedAt === ZERO_TIME ? 0 : 1),
   };
 }
@@ -188,6 +193,7 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
     } catch (e) {
       await started?.catch(() => {});
       await plan.settle();
+      await releaseContainerCgroup(plan.spec.cgroup);
       if (!plan.resolved()) throw e;
       rec.state = {
         ...rec.state,
@@ -277,6 +283,7 @@ async function runForeground(
   } catch (e) {
     await started?.catch(() => {});
     await plan.settle();
+    await releaseContainerCgroup(plan.spec.cgroup);
     if (!plan.resolved()) throw e;
     await recordExit(
       root,
@@ -287,12 +294,19 @@ async function runForeground(
     throw e;
   }
   await started?.catch(() => {});
-  await recordExit(root, id, code);
+  const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
+  await recordExit(root, id, code, undefined, oomKilled);
   return code;
 }
 
 /** Records that a foreground container ended (unless something else, like `rm -f`, got there first). */
-async function recordExit(root: string, id: string, code: number, error?: string): Promise<void> {
+async function recordExit(
+  root: string,
+  id: string,
+  code: number,
+  error?: string,
+  oomKilled = false,
+): Promise<void> {
   try {
     await withContainerLock(root, id, async () => {
       const rec = await readContainer(root, id).catch(() => undefined);
@@ -311,6 +325,7 @@ async function recordExit(root: string, id: string, code: number, error?: string
         };
       }
       if (error) rec.state.error = error;
+      if (oomKilled) rec.state.oomKilled = true;
       await writeState(root, id, rec.state);
     });
   } catch (e) {
