@@ -145,7 +145,13 @@ async function resetForStart(root: string, rec: ContainerRecord): Promise<void> 
   await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
 }
 
-function startedState(rec: ContainerRecord, pid: number, detached: boolean, waiterPid?: number) {
+function startedState(
+  rec: ContainerRecord,
+  pid: number,
+  detached: boolean,
+  waiterPid?: number,
+  cgroup?: LaunchSpec["cgroup"],
+) {
   return {
     ...rec.state,
     status: "running" as const,
@@ -159,6 +165,7 @@ function startedState(rec: ContainerRecord, pid: number, detached: boolean, wait
     error: undefined,
     detached,
     oomKilled: undefined,
+    cgroupDirs: cgroup ? Object.values(cgroup.dirs) : undefined,
     restartCount: (rec.state.restartCount ?? 0) + (rec.state.startedAt === ZERO_TIME ? 0 : 1),
   };
 }
@@ -185,7 +192,7 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {
-          rec.state = startedState(rec, pid, true, supervisorPid); // it writes the exit record: waited for
+          rec.state = startedState(rec, pid, true, supervisorPid, plan.spec.cgroup); // it writes the exit record: waited for
           started = writeState(root, id, rec.state);
         },
         resolveProcess: plan.resolveProcess,
@@ -252,7 +259,7 @@ async function runForeground(
   const start = (onStarted?: () => void) => {
     const hooks: LaunchHooks = {
       onStarted: (pid: number) => {
-        rec.state = startedState(rec, pid, false, Deno.pid);
+        rec.state = startedState(rec, pid, false, Deno.pid, plan.spec.cgroup);
         started = writeState(root, id, rec.state);
         onStarted?.();
       },

@@ -137,27 +137,31 @@ function writeFile(path: string, value: string): void {
   }
 }
 
-/** mkdir -p of a cgroup dir; v1 cpuset dirs get their parent's cpus and mems, v2 parents the controllers. */
-function makeDir(dir: string, controller: string, version: 1 | 2): void {
-  const parts = dir.split("/");
-  for (let i = 2; i <= parts.length; i++) {
-    const d = parts.slice(0, i).join("/");
-    const parent = parts.slice(0, i - 1).join("/");
-    // above the hierarchy's root, or there already
-    if (!exists(`${parent}/cgroup.procs`) || exists(`${d}/cgroup.procs`)) continue;
-    if (version === 2) enableControllers(parent);
+/**
+ * mkdir -p of a cgroup dir (the leaf first: its parent usually exists); a v1 cpuset dir gets its parent's cpus
+ * and mems (and the parent `cgroup.clone_children`, so the kernel copies them for the next ones), a v2 parent
+ * hands down the controllers.
+ */
+function makeDir(dir: string, controller: string, version: 1 | 2, depth = 0): void {
+  const parent = dir.slice(0, dir.lastIndexOf("/"));
+  if (version === 2) enableControllers(parent);
+  try {
+    Deno.mkdirSync(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return;
+    if (!(e instanceof Deno.errors.NotFound) || depth > 32 || parent.lastIndexOf("/") <= 0) {
+      throw new Error(`cannot create the cgroup ${dir}: ${e instanceof Error ? e.message : e}`);
+    }
+    makeDir(parent, controller, version, depth + 1);
+    return makeDir(dir, controller, version, depth + 1);
+  }
+  if (version === 1 && controller === "cpuset" && !readFile(`${dir}/cpuset.cpus`)) {
+    for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+      writeFile(`${dir}/${f}`, readFile(`${parent}/${f}`) ?? "");
+    }
     try {
-      Deno.mkdirSync(d);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) {
-        throw new Error(`cannot create the cgroup ${d}: ${e instanceof Error ? e.message : e}`);
-      }
-    }
-    if (version === 1 && controller === "cpuset") {
-      for (const f of ["cpuset.cpus", "cpuset.mems"]) {
-        if (!readFile(`${d}/${f}`)) writeFile(`${d}/${f}`, readFile(`${parent}/${f}`) ?? "");
-      }
-    }
+      Deno.writeTextFileSync(`${parent}/cgroup.clone_children`, "1");
+    } catch { /* the next ones copy them too */ }
   }
 }
 
@@ -181,6 +185,7 @@ export function createCgroup(spec: CgroupSpec): void {
 
 /** v1 memory: limit and memory+swap in the order the kernel accepts (memsw ≥ limit at every step). */
 function writeMemoryV1(dir: string, limit: number | undefined, swap: number | undefined): void {
+  if (limit === undefined && swap === undefined) return;
   const memsw = `${dir}/memory.memsw.limit_in_bytes`;
   const hasSwap = readFile(memsw) !== undefined;
   const l = limit === undefined ? undefined : limit <= 0 ? "-1" : String(limit);

@@ -16,7 +16,7 @@ import type { PtyRelay } from "./pty.ts";
 import { resolveInRoot } from "../unpack/contain.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type Spawned, spawnProgram } from "./spawn.ts";
-import { execHelperCommand, type ExecSecurity } from "./exec_helper.ts";
+import { execHelperCommand, type ExecSecurity, helperEnv } from "./exec_helper.ts";
 
 /** What to run in the container. */
 export interface ExecOptions {
@@ -115,7 +115,7 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
   }
   const ns = nsenterCommand(pid, opts);
   const program = ns[0]; // nsenter, or perl (the helper: the environment is in its arguments)
-  const processEnv = opts.security ? [] : opts.env;
+  const processEnv = opts.security ? helperEnv(opts.security) : opts.env;
   const missing = () =>
     program === "perl"
       ? new PodError(`perl not found: install perl ("apt-get install perl-base")`)

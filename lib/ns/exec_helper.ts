@@ -14,7 +14,8 @@
  * an empty environment and perl sets the command's.
  *
  * Perl's arguments: pid, namespaces to join (`mnt,uts,…`), syscall numbers, uid, gid, cwd, BPF file (or empty),
- * kept capabilities (numbers), ambient ones, no_new_privs (0/1), env count, env…, command….
+ * kept capabilities (numbers), ambient ones, no_new_privs (0/1), env count, env…, command…. Its environment
+ * holds only `POD_CGROUP_PROCS` (the container's cgroup, joined first; {@link helperEnv}).
  * @module
  */
 
@@ -32,6 +33,17 @@ export interface ExecSecurity {
   noNewPrivileges?: boolean;
   /** A non-root user's `--cap-add` capabilities (`CAP_` names). */
   ambient?: string[];
+  /** cgroups (issue 13): the container's `cgroup.procs` files, which the process joins (see {@link helperEnv}). */
+  cgroupProcs?: string[];
+}
+
+/**
+ * The helpers' environment: empty but for `POD_CGROUP_PROCS` (the container's cgroup.procs files, one a line),
+ * which perl writes `0` to before it leaves the host's mount namespace, so the exec'd process counts against
+ * the container's limits.
+ */
+export function helperEnv(sec: ExecSecurity | undefined): string[] {
+  return sec?.cgroupProcs?.length ? [`POD_CGROUP_PROCS=${sec.cgroupProcs.join("\n")}`] : [];
 }
 
 /** setns, prctl, capset, setgroups, setresgid, setresuid. */
@@ -50,6 +62,10 @@ for my $n (split /,/, $nss) {
   push @ns, [$n, $f];
 }
 opendir(my $root, "/proc/$pid/root") or fail("open /proc/$pid/root: $!");
+for my $p (grep { length } split /\n/, ($ENV{POD_CGROUP_PROCS} // '')) {
+  my $f;
+  sysopen($f, $p, 1) && syswrite($f, '0') or fail("cannot enter the container's cgroup ($p): $!");
+}
 my $prog = '';
 if ($bpf ne '') {
   open(my $b, '<:raw', $bpf) or fail("seccomp filter $bpf: $!");

@@ -228,6 +228,8 @@ export interface ContainerState {
   // --- cgroups (issue 13) ---
   /** The memory limit killed a process of the last run (inspect's `State.OOMKilled`). */
   oomKilled?: boolean;
+  /** The running container's cgroup directories (one per hierarchy), which `exec`'d processes join. */
+  cgroupDirs?: string[];
 }
 
 /** A container: its config, its (refreshed) state and its directory. */

@@ -121,6 +121,14 @@ function rootSuite(mode: Mode) {
           .trim();
         assert.equal(read(`${p.dir("pids", id)}/pids.max`), "5");
         assert.equal(await inspect(h, id, ".HostConfig.PidsLimit"), "5");
+        // exec'd processes join the container's cgroup: they count against its limit too
+        const quiet =
+          "n=0; while [ $n -lt 20 ]; do sleep 60 >/dev/null 2>&1 & n=$((n+1)); done; echo all-forked";
+        const e = await h.pod(["exec", id, "sh", "-c", quiet]); // the sleeps must not hold the output pipes
+        assert.notEqual(e.code, 0);
+        assert.match(e.stderr, /can't fork/);
+        const own = await h.pod(["exec", id, "cat", "/proc/self/cgroup"]);
+        assert.match(own.stdout, new RegExp(`pids:${p.parent}/libpod-${id}\n`));
         assert.equal((await h.pod(["rm", "-f", "-t", "0", id])).code, 0);
         assert.ok(!exists(p.dir("pids", id)), "rm removes the cgroup");
       });
