@@ -330,7 +330,9 @@ export function cgroupSpecFor(c: ContainerConfig): CgroupSpec | undefined {
   if (!layout) return undefined;
   const path = cgroupPath(c, layout);
   if (!path) return undefined;
-  return { version: layout.version, dirs: cgroupDirs(layout, path), limits: r?.limits ?? {} };
+  const spec: CgroupSpec = { version: layout.version, dirs: cgroupDirs(layout, path), limits: r?.limits ?? {} };
+  if (!r?.cgroupParent) spec.removeParent = true;
+  return spec;
 }
 
 /** A running container's limits for inspect's `HostConfig` (podman's field names and zero values). */

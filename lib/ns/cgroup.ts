@@ -42,6 +42,8 @@ export interface CgroupSpec {
   /** v1: controller → directory (`/sys/fs/cgroup/memory/libpod_parent/libpod-<id>`); v2: `unified` → directory. */
   dirs: Record<string, string>;
   limits: CgroupLimits;
+  /** Remove the parent too once it is empty (pod's default parent, which it makes when missing). */
+  removeParent?: boolean;
 }
 
 /** Where the cgroup hierarchies are mounted. */
@@ -404,5 +406,13 @@ export async function releaseCgroup(spec: CgroupSpec): Promise<{ oomKilled: bool
     }
     await new Promise((r) => setTimeout(r, 10));
   }
-  return { oomKilled, left: await removeCgroup(spec) };
+  const left = await removeCgroup(spec);
+  if (!left.length && spec.removeParent) {
+    for (const d of Object.values(spec.dirs)) {
+      try {
+        Deno.removeSync(d.slice(0, d.lastIndexOf("/"))); // fails while other containers (or podman's) use it
+      } catch { /* in use */ }
+    }
+  }
+  return { oomKilled, left };
 }
