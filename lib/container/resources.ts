@@ -330,7 +330,11 @@ export function cgroupSpecFor(c: ContainerConfig): CgroupSpec | undefined {
   if (!layout) return undefined;
   const path = cgroupPath(c, layout);
   if (!path) return undefined;
-  const spec: CgroupSpec = { version: layout.version, dirs: cgroupDirs(layout, path), limits: r?.limits ?? {} };
+  const spec: CgroupSpec = {
+    version: layout.version,
+    dirs: cgroupDirs(layout, path),
+    limits: r?.limits ?? {},
+  };
   if (!r?.cgroupParent) spec.removeParent = true;
   return spec;
 }
