@@ -248,6 +248,23 @@ function rootSuite(mode: Mode) {
         }
       });
 
+      await t.step("--cgroups disabled: no cgroup of its own", async () => {
+        const r = await h.pod([
+          "run",
+          "--rm",
+          ...cg,
+          "--cgroups",
+          "disabled",
+          img.ref,
+          "cat",
+          "/proc/self/cgroup",
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stdout, /libpod-/);
+        const d = await h.pod(["run", "--rm", ...cg, img.ref, "cat", "/proc/self/cgroup"]);
+        assert.match(d.stdout, new RegExp(`memory:${p.parent}/libpod-[0-9a-f]{64}\n`));
+      });
+
       await t.step("no cgroup is left behind", async () => {
         assert.equal((await h.pod(["rm", "-f", "-t", "0", "-a"])).code, 0);
         for (const c of ["memory", "pids", "cpu"]) {
