@@ -9,8 +9,8 @@
  * Order: host pid → root in the user namespace (keep-id) → `/` rprivate → prepare (extract layers: the image
  * tree, or the rootfs of a vfs container) → overlay on the rootfs (or the rootfs bound onto itself) → deferred
  * process from stage 1 (which reads the root through /proc/<pid>/root) → volume copy-up (a volume's first
- * use: the image's content at its destination, lib/ns/copy_up.ts) → the cgroup made, its limits written
- * (lib/ns/cgroup.ts) → mounts (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname
+ * use: the image's content at its destination, lib/ns/copy_up.ts) → the cgroup's procs files opened (stage 1
+ * made it; made again when missing, lib/ns/cgroup.ts) → mounts (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname
  * → loopback → pivot_root → cwd → cgroup entered → bounding caps → ulimits, oom_score_adj → seccomp filter
  * (see below) → ids (+ ambient caps for a non-root user's `--cap-add`) → PATH lookup → fds ≥ 3
  * close-on-exec → signals reset → no_new_privs → execve.
@@ -237,12 +237,19 @@ function applyLimits(spec: LaunchSpec): void {
   }
 }
 
-/** The container's cgroup (its limits written), its cgroup.procs files opened for {@link run} to enter it. */
+/**
+ * The container's cgroup.procs files, opened for {@link run} to enter it. Stage 1 made the cgroup; when it is
+ * gone (a restart after its removal), it is made again here, with its limits.
+ */
 function prepareCgroup(spec: LaunchSpec): number[] {
   if (!spec.cgroup) return [];
   try {
-    createCgroup(spec.cgroup);
-    return openCgroupProcs(spec.cgroup);
+    try {
+      return openCgroupProcs(spec.cgroup);
+    } catch {
+      createCgroup(spec.cgroup);
+      return openCgroupProcs(spec.cgroup);
+    }
   } catch (e) {
     throw new Stage2Error(125, `cgroup: ${(e as Error).message}`);
   }

@@ -25,6 +25,7 @@ import { pathExists } from "../store/paths.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import { releaseContainerCgroup } from "./cgroup_cleanup.ts";
 import { cgroupSpecFor } from "./resources.ts";
+import { createCgroup, removeCgroup } from "../ns/cgroup.ts";
 import {
   overlayRunSpec,
   prepareSpec,
@@ -88,7 +89,16 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
   ]);
   plan.spec = { ...plan.spec, ...security };
   const cgroup = cgroupSpecFor(rec.config);
-  if (cgroup) plan.spec.cgroup = cgroup;
+  if (cgroup) {
+    // made here, while an early stage 2 is still starting up (it only enters it, or makes it when missing)
+    try {
+      createCgroup(cgroup);
+    } catch (e) {
+      await removeCgroup(cgroup, 0);
+      throw new PodError(`cgroup: ${e instanceof Error ? e.message : e}`);
+    }
+    plan.spec.cgroup = cgroup;
+  }
   return plan;
 }
 

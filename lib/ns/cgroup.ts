@@ -8,7 +8,7 @@
  * @module
  */
 
-import { O, open, writeAll } from "./libc.ts";
+import { close, O, open, writeAll } from "./libc.ts";
 
 /** The resource limits pod writes (absent = the kernel's default, i.e. unlimited). */
 export interface CgroupLimits {
@@ -262,7 +262,14 @@ export function applyCgroupLimits(spec: CgroupSpec, limits: CgroupLimits): void 
  * pivot_root, while the host's cgroupfs is still in reach; {@link enterCgroup} writes them later.
  */
 export function openCgroupProcs(spec: CgroupSpec): number[] {
-  return Object.values(spec.dirs).map((d) => open(`${d}/cgroup.procs`, O.WRONLY | O.CLOEXEC));
+  const fds: number[] = [];
+  try {
+    for (const d of Object.values(spec.dirs)) fds.push(open(`${d}/cgroup.procs`, O.WRONLY | O.CLOEXEC));
+  } catch (e) {
+    for (const fd of fds) close(fd);
+    throw e;
+  }
+  return fds;
 }
 
 /**
