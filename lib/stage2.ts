@@ -9,10 +9,11 @@
  * Order: host pid → root in the user namespace (keep-id) → `/` rprivate → prepare (extract layers: the image
  * tree, or the rootfs of a vfs container) → overlay on the rootfs (or the rootfs bound onto itself) → deferred
  * process from stage 1 (which reads the root through /proc/<pid>/root) → volume copy-up (a volume's first
- * use: the image's content at its destination, lib/ns/copy_up.ts) → mounts
- * (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname → loopback → pivot_root
- * → cwd → bounding caps → ulimits, oom_score_adj → seccomp filter (see below) → ids (+ ambient caps for a
- * non-root user's `--cap-add`) → PATH lookup → fds ≥ 3 close-on-exec → signals reset → no_new_privs → execve.
+ * use: the image's content at its destination, lib/ns/copy_up.ts) → the cgroup's procs files opened (stage 1
+ * made it; made again when missing, lib/ns/cgroup.ts) → mounts (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname
+ * → loopback → pivot_root → cwd → cgroup entered → bounding caps → ulimits, oom_score_adj → seccomp filter
+ * (see below) → ids (+ ambient caps for a non-root user's `--cap-add`) → PATH lookup → fds ≥ 3
+ * close-on-exec → signals reset → no_new_privs → execve.
  * The seccomp filter (a BPF program libseccomp built, cached in the store) is loaded before the ids change,
  * while stage 2 still has CAP_SYS_ADMIN, or, with `no-new-privileges`, right before execve, as runc does.
  * No PR_SET_PDEATHSIG: a detached container must outlive every process of pod.
@@ -38,6 +39,7 @@ import {
   takeTerminal,
 } from "./ns/process.ts";
 import { loadSeccompBpf } from "./ns/seccomp.ts";
+import { createCgroup, enterCgroup, openCgroupProcs } from "./ns/cgroup.ts";
 import { PodError } from "./errors.ts";
 import { lookPath } from "./ns/lookpath.ts";
 import { mount, mountOverlay, MS, pivotRoot, setupMounts, umount2 } from "./ns/mounts.ts";
@@ -235,9 +237,37 @@ function applyLimits(spec: LaunchSpec): void {
   }
 }
 
-function run(spec: LaunchSpec, fifo: number, seccomp: Uint8Array<ArrayBuffer> | undefined): number {
+/**
+ * The container's cgroup.procs files, opened for {@link run} to enter it. Stage 1 made the cgroup; when it is
+ * gone (a restart after its removal), it is made again here, with its limits.
+ */
+function prepareCgroup(spec: LaunchSpec): number[] {
+  if (!spec.cgroup) return [];
+  try {
+    try {
+      return openCgroupProcs(spec.cgroup);
+    } catch {
+      createCgroup(spec.cgroup);
+      return openCgroupProcs(spec.cgroup);
+    }
+  } catch (e) {
+    throw new Stage2Error(125, `cgroup: ${(e as Error).message}`);
+  }
+}
+
+function run(
+  spec: LaunchSpec,
+  fifo: number,
+  seccomp: Uint8Array<ArrayBuffer> | undefined,
+  cgroupProcs: number[],
+): number {
   const p = spec.process!;
   const cwd = resolveInRoot("/", p.cwd || "/", { follow: true, create: "dir" });
+  try {
+    enterCgroup(cgroupProcs); // late: what stage 2 allocated so far is not charged to the container
+  } catch (e) {
+    throw new Stage2Error(125, `cannot enter the container's cgroup: ${(e as Error).message}`);
+  }
   limitCapabilities(spec);
   applyLimits(spec);
   // without no_new_privs the kernel wants CAP_SYS_ADMIN for a filter, which a non-root user loses with its ids
@@ -344,8 +374,9 @@ export async function stage2Main(specPath: string): Promise<never> {
     // the filter file is a host path: read before pivot_root
     const seccomp = spec.seccomp ? Deno.readFileSync(spec.seccomp) : undefined;
     if (spec.mounts.some((m) => m.copyUp)) await copyUpVolumes(spec);
+    const cgroupProcs = prepareCgroup(spec); // a host path too
     buildRoot(spec);
-    code = run(spec, fifo, seccomp);
+    code = run(spec, fifo, seccomp, cgroupProcs);
   } catch (e) {
     code = e instanceof Stage2Error ? e.code : e instanceof PodError ? e.exitCode : 125;
     const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];

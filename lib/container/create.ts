@@ -37,7 +37,9 @@ import { normalizeSignal } from "../oci/signals.ts";
 import { isRootless, namespacesFor } from "./namespaces.ts";
 import { parseSecurity } from "./security.ts";
 import { checkRuntime } from "./runtime_flag.ts";
-import type { SecurityConfig } from "../store/container_types.ts";
+import type { ResourceConfig, SecurityConfig } from "../store/container_types.ts";
+import { parseResources, type ResourceOptions } from "./resources.ts";
+import { warn } from "../log.ts";
 
 /**
  * A container to create, as data: what the library API passes; the CLI's flags are converted into it by
@@ -112,6 +114,13 @@ export interface ContainerSpec {
   onEvent?: (e: PullEvent) => void;
   /** Cancels a pull the create needs. */
   signal?: AbortSignal;
+  // --- cgroups (issue 13) ---
+  /** Resource limits (see lib/container/resources.ts `parseResources`). */
+  resources?: ResourceConfig;
+  /** Warnings about them (podman's lines: limits ignored or discarded), given to `onWarning`. */
+  resourceWarnings?: string[];
+  /** Receives warnings as podman prints them (plain lines); default: the log's `warn`. */
+  onWarning?: (message: string) => void;
 }
 
 /** Everything `create`/`run` take from the command line, as written. */
@@ -142,6 +151,7 @@ export interface CreateOptions extends
     | "argv0"
     | "createCommand"
     | "onEvent"
+    | "onWarning"
   > {
   /** `--env-file`. */
   envFile?: string[];
@@ -175,6 +185,10 @@ export interface CreateOptions extends
   oomScoreAdj?: number;
   /** `--runtime` (or the global one): a name on PATH or a path. */
   runtime?: string;
+  /** cgroups (issue 13): `--memory`, `--cpus`, `--pids-limit`… as written. */
+  resourceOptions?: ResourceOptions;
+  /** The usage hint of a malformed resource flag (`See 'pod run --help'`). */
+  usageHint?: string;
 }
 
 /** Turns command-line options into a {@link ContainerSpec}: parses `-v`/`--mount`/`--tmpfs`, `-e`, env files… */
@@ -200,9 +214,14 @@ export async function specFromOptions(o: CreateOptions): Promise<ContainerSpec> 
     ulimit,
     oomScoreAdj,
     runtime,
+    resourceOptions,
+    usageHint,
     ...rest
   } = o;
+  const { resources, warnings } = parseResources(resourceOptions ?? {}, usageHint);
   return {
+    resources,
+    resourceWarnings: warnings,
     ...rest,
     env: [...envFile, ...env],
     mounts: parseMountFlags(volumes ?? [], mounts ?? [], tmpfs ?? []),
@@ -301,6 +320,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     throw new UsageError(`invalid stop timeout ${o.stopTimeout}`);
   }
   const stopSignalFlag = o.stopSignal ? normalizeSignal(o.stopSignal) : undefined;
+  for (const w of o.resourceWarnings ?? []) (o.onWarning ?? warn)(w);
   const reqs = checkMountRequests(o.mounts ?? []);
   const { namespaces, userns } = await namespacesFor(o);
   const rootless = isRootless();
@@ -353,6 +373,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     ociRuntime: o.ociRuntime,
     storage: await storageFor(layers.map((l) => l.digest), userns),
   };
+  if (o.resources) config.resources = o.resources; // cgroups (issue 13)
   if (!config.process.cwd.startsWith("/")) {
     throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`, { code: "USAGE" });
   }

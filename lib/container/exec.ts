@@ -6,7 +6,7 @@
 
 import { PodError } from "../errors.ts";
 import { execIn, type ExecOptions, nsenterCommand } from "../ns/exec.ts";
-import type { ExecSecurity } from "../ns/exec_helper.ts";
+import { type ExecSecurity, helperEnv } from "../ns/exec_helper.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
@@ -56,6 +56,7 @@ async function execSecurity(root: string, rec: ContainerRecord, req: ExecRequest
     seccomp: await seccompFilter(root, c),
     noNewPrivileges: c.security?.noNewPrivileges,
     ambient: req.privileged ? capabilities : ambient,
+    cgroupProcs: rec.state.cgroupDirs?.map((d) => `${d}/cgroup.procs`),
   };
 }
 
@@ -167,7 +168,10 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
     const child = new Deno.Command(hostBinary(cmd[0]) ?? cmd[0], {
       args: cmd.slice(1),
       detached: true, // its own session, like setsid
-      env: {}, // the helper's: the container's environment is in its arguments
+      // the helper's: the container's environment is in its arguments
+      env: Object.fromEntries(
+        helperEnv(opts.security).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+      ),
       clearEnv: true,
       stdin: "null",
       stdout: "null",

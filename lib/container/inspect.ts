@@ -12,6 +12,7 @@ import {
 } from "../store/containers.ts";
 import { treePath } from "../store/trees.ts";
 import { containerCapabilities } from "./security.ts";
+import { hostConfigResources } from "./resources.ts";
 
 /** Looks a container up (name, id, prefix); `undefined` when there is none. Other errors propagate. */
 export async function findContainerRecord(
@@ -85,7 +86,7 @@ export async function inspectRecord(
       Running: s.status === "running",
       Paused: s.status === "paused",
       Restarting: false,
-      OOMKilled: false,
+      OOMKilled: !!s.oomKilled,
       Dead: false,
       Pid: running ? s.pid : 0,
       ConmonPid: running ? s.waiterPid ?? 0 : 0,
@@ -195,6 +196,7 @@ export async function inspectRecord(
         c.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.destination, m.data ?? ""]),
       ),
       RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+      ...hostConfigResources(c),
       IDMappings: c.userns.uidMap
         ? {
           UidMap: c.userns.uidMap.map((m) => `${m.containerId}:${m.hostId}:${m.size}`),

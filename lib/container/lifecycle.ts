@@ -182,6 +182,10 @@ export async function removeById(
       if (rec.config.storage) {
         await Deno.chmod(`${containerPaths(root, id).work}/work`, 0o700).catch(() => {});
       }
+      if (Deno.uid() === 0 || rec.config.resources) {
+        const { releaseCgroupOf } = await import("./cgroup_cleanup.ts");
+        await releaseCgroupOf(rec.config);
+      }
       await removeContainerRecord(root, id, (dir) => removeTreeUserns(dir, subids));
       return true;
     });

@@ -23,6 +23,9 @@ import {
 } from "../store/containers.ts";
 import { pathExists } from "../store/paths.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
+import { releaseContainerCgroup } from "./cgroup_cleanup.ts";
+import { cgroupSpecFor } from "./resources.ts";
+import { createCgroup, removeCgroup } from "../ns/cgroup.ts";
 import {
   overlayRunSpec,
   prepareSpec,
@@ -85,6 +88,17 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
     securitySpec(root, rec.config),
   ]);
   plan.spec = { ...plan.spec, ...security };
+  const cgroup = cgroupSpecFor(rec.config);
+  if (cgroup) {
+    // made here, while an early stage 2 is still starting up (it only enters it, or makes it when missing)
+    try {
+      createCgroup(cgroup);
+    } catch (e) {
+      await removeCgroup(cgroup, 0);
+      throw new PodError(`cgroup: ${e instanceof Error ? e.message : e}`);
+    }
+    plan.spec.cgroup = cgroup;
+  }
   return plan;
 }
 
@@ -141,7 +155,13 @@ async function resetForStart(root: string, rec: ContainerRecord): Promise<void> 
   await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
 }
 
-function startedState(rec: ContainerRecord, pid: number, detached: boolean, waiterPid?: number) {
+function startedState(
+  rec: ContainerRecord,
+  pid: number,
+  detached: boolean,
+  waiterPid?: number,
+  cgroup?: LaunchSpec["cgroup"],
+) {
   return {
     ...rec.state,
     status: "running" as const,
@@ -154,6 +174,8 @@ function startedState(rec: ContainerRecord, pid: number, detached: boolean, wait
     exitCode: 0,
     error: undefined,
     detached,
+    oomKilled: undefined,
+    cgroupDirs: cgroup ? Object.values(cgroup.dirs) : undefined,
     restartCount: (rec.state.restartCount ?? 0) + (rec.state.startedAt === ZERO_TIME ? 0 : 1),
   };
 }
@@ -180,7 +202,7 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {
-          rec.state = startedState(rec, pid, true, supervisorPid); // it writes the exit record: waited for
+          rec.state = startedState(rec, pid, true, supervisorPid, plan.spec.cgroup); // it writes the exit record: waited for
           started = writeState(root, id, rec.state);
         },
         resolveProcess: plan.resolveProcess,
@@ -188,6 +210,7 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
     } catch (e) {
       await started?.catch(() => {});
       await plan.settle();
+      await releaseContainerCgroup(plan.spec.cgroup);
       if (!plan.resolved()) throw e;
       rec.state = {
         ...rec.state,
@@ -246,7 +269,7 @@ async function runForeground(
   const start = (onStarted?: () => void) => {
     const hooks: LaunchHooks = {
       onStarted: (pid: number) => {
-        rec.state = startedState(rec, pid, false, Deno.pid);
+        rec.state = startedState(rec, pid, false, Deno.pid, plan.spec.cgroup);
         started = writeState(root, id, rec.state);
         onStarted?.();
       },
@@ -277,6 +300,7 @@ async function runForeground(
   } catch (e) {
     await started?.catch(() => {});
     await plan.settle();
+    await releaseContainerCgroup(plan.spec.cgroup);
     if (!plan.resolved()) throw e;
     await recordExit(
       root,
@@ -287,12 +311,19 @@ async function runForeground(
     throw e;
   }
   await started?.catch(() => {});
-  await recordExit(root, id, code);
+  const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
+  await recordExit(root, id, code, undefined, oomKilled);
   return code;
 }
 
 /** Records that a foreground container ended (unless something else, like `rm -f`, got there first). */
-async function recordExit(root: string, id: string, code: number, error?: string): Promise<void> {
+async function recordExit(
+  root: string,
+  id: string,
+  code: number,
+  error?: string,
+  oomKilled = false,
+): Promise<void> {
   try {
     await withContainerLock(root, id, async () => {
       const rec = await readContainer(root, id).catch(() => undefined);
@@ -311,6 +342,7 @@ async function recordExit(root: string, id: string, code: number, error?: string
         };
       }
       if (error) rec.state.error = error;
+      if (oomKilled) rec.state.oomKilled = true;
       await writeState(root, id, rec.state);
     });
   } catch (e) {

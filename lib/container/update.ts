@@ -1,7 +1,8 @@
 /**
  * `pod update`: changes the configuration of a stopped (or created) container — environment, labels,
  * volumes, entrypoint, hostname, namespaces. Applied to `config.json` atomically under the container's lock;
- * takes effect at the next start.
+ * takes effect at the next start. Resource limits (cgroups, issue 13) may also change while it runs: they are
+ * written into its cgroup at once, as podman's `update` does.
  * @module
  */
 
@@ -11,6 +12,7 @@ import {
   type ContainerConfig,
   type ContainerMount,
   containerPaths,
+  type ContainerRecord,
   lookupContainerId,
   readContainer,
   withContainerLock,
@@ -19,6 +21,9 @@ import { resolveVolume } from "../volume/mounts.ts";
 import { noCopy, parseMountFlags } from "./mount_options.ts";
 import { nsMode } from "./namespaces.ts";
 import { EnvList, expandEnvArg, parseEntrypoint, parseLabels, readEnvFiles } from "./process_options.ts";
+import { cgroupSpecFor, parseResources, type ResourceOptions } from "./resources.ts";
+import { applyCgroupLimits, cgroupExists } from "../ns/cgroup.ts";
+import { warn } from "../log.ts";
 
 /** What to change; absent fields stay as they are. */
 export interface UpdateOptions {
@@ -48,6 +53,13 @@ export interface UpdateOptions {
   uts?: string;
   /** See pid. */
   network?: string;
+  // --- cgroups (issue 13) ---
+  /** Resource limits: the only change a running container takes (written to its cgroup at once). */
+  resources?: ResourceOptions;
+  /** The usage hint of a malformed resource flag. */
+  usageHint?: string;
+  /** Receives podman's warnings (limits ignored or discarded); default: the log's `warn`. */
+  onWarning?: (message: string) => void;
 }
 
 /** Applies `o` to a config in place (creates the volumes `-v` names; reads env files). */
@@ -115,24 +127,53 @@ export async function applyUpdate(root: string, c: ContainerConfig, o: UpdateOpt
 }
 
 /**
- * Updates a container that is not running. Throws podman's "container state improper" error for a
- * running or paused one. Returns the full id.
+ * Updates a container. Anything but resource limits needs it stopped: podman's "container state improper"
+ * error for a running or paused one. Returns the full id.
  */
 export async function updateContainer(root: string, nameOrId: string, o: UpdateOptions): Promise<string> {
   const id = await lookupContainerId(root, nameOrId);
+  const { resources, usageHint: _h, onWarning: _w, ...rest } = o;
+  const limits = Object.values(resources ?? {}).some((v) => v !== undefined);
+  const others = Object.values(rest).some((v) => v !== undefined && !(Array.isArray(v) && !v.length));
   await withContainerLock(root, id, async () => {
     const rec = await readContainer(root, id);
     const s = rec.state.status;
+    if (!others) {
+      updateLimits(rec, o);
+      await writeJsonAtomic(containerPaths(root, id).config, rec.config);
+      return;
+    }
     if (s === "running" || s === "paused" || s === "stopping") {
       throw new PodError(
         `container ${id} is ${s}: only a stopped or created container can be updated, stop it first: ` +
           `container state improper`,
       );
     }
-    await applyUpdate(root, rec.config, o);
+    if (limits) updateLimits(rec, o);
+    await applyUpdate(root, rec.config, rest);
     await writeJsonAtomic(containerPaths(root, id).config, rec.config);
   });
   return id;
+}
+
+/**
+ * New resource limits over the recorded ones (checked as at create), written into a running container's
+ * cgroup at once; recorded in `rec.config` (the caller saves it).
+ */
+function updateLimits(rec: ContainerRecord, o: UpdateOptions): void {
+  const { resources, warnings } = parseResources(o.resources ?? {}, o.usageHint, rec.config.resources);
+  for (const w of warnings) (o.onWarning ?? warn)(w);
+  if (!resources) return;
+  rec.config.resources = resources;
+  const live = rec.state.status === "running" || rec.state.status === "paused" ||
+    rec.state.status === "stopping";
+  const spec = live ? cgroupSpecFor(rec.config) : undefined;
+  if (!spec || !cgroupExists(spec)) return;
+  try {
+    applyCgroupLimits(spec, resources.limits);
+  } catch (e) {
+    throw new PodError(`updating the cgroup of ${rec.config.id}: ${e instanceof Error ? e.message : e}`);
+  }
 }
 
 async function volumeMount(

@@ -13,7 +13,7 @@ import { PodError } from "../errors.ts";
 import type { PtyRelay } from "./pty.ts";
 import { type Spawned, spawnProgram } from "./spawn.ts";
 import { inPidNamespace } from "./pidns.ts";
-import { execHelperCommand, type ExecSecurity, perlMissing } from "./exec_helper.ts";
+import { execHelperCommand, type ExecSecurity, helperEnv, perlMissing } from "./exec_helper.ts";
 
 /** What to run in the container. */
 export interface ExecOptions {
@@ -137,7 +137,7 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
   const joined = joinedNamespaces(pid, opts);
   let ns = commandFor(pid, opts, joined);
   const program = ns[0]; // nsenter, or perl (the helper: the environment is in its arguments)
-  const processEnv = opts.security ? [] : opts.env;
+  const processEnv = opts.security ? helperEnv(opts.security) : opts.env;
   let relay: PtyRelay | undefined;
   let child: Spawned | undefined;
   let forks = joined.includes("pid"); // the helper (nsenter or perl) forks into the pid namespace

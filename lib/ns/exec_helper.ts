@@ -21,7 +21,8 @@
  *
  * The container's environment is passed as arguments, never as the helper's environment (an image's
  * `PERL5OPT`/`PERL5DB` would run code on the host before the namespaces are joined): perl runs with an empty
- * environment and sets the command's.
+ * environment (but for `POD_CGROUP_PROCS`, the container's cgroup, joined first; {@link helperEnv}) and sets
+ * the command's.
  *
  * Perl's arguments: pid, namespaces to join (`user,mnt,…,pid`), syscall numbers, uid, gid, cwd, BPF file (or
  * empty), kept capabilities (numbers), ambient ones, no_new_privs (0/1), env count, env…, command….
@@ -41,6 +42,17 @@ export interface ExecSecurity {
   noNewPrivileges?: boolean;
   /** A non-root user's `--cap-add` capabilities (`CAP_` names). */
   ambient?: string[];
+  /** cgroups (issue 13): the container's `cgroup.procs` files, which the process joins (see {@link helperEnv}). */
+  cgroupProcs?: string[];
+}
+
+/**
+ * The helpers' environment: empty but for `POD_CGROUP_PROCS` (the container's cgroup.procs files, one a line),
+ * which perl writes `0` to before it leaves the host's mount namespace, so the exec'd process counts against
+ * the container's limits.
+ */
+export function helperEnv(sec: ExecSecurity | undefined): string[] {
+  return sec?.cgroupProcs?.length ? [`POD_CGROUP_PROCS=${sec.cgroupProcs.join("\n")}`] : [];
 }
 
 /** setns, prctl, capset, setgroups, setresgid, setresuid. */
@@ -61,6 +73,10 @@ for my $n (split /,/, $nss) {
   push @ns, [$n, $f];
 }
 opendir(my $root, "/proc/$pid/root") or fail("exec: open /proc/$pid/root: $!");
+for my $p (grep { length } split /\n/, ($ENV{POD_CGROUP_PROCS} // '')) {
+  my $f;
+  sysopen($f, $p, 1) && syswrite($f, '0') or fail("exec: cannot enter the container's cgroup ($p): $!");
+}
 my $prog = '';
 if ($bpf ne '') {
   open(my $b, '<:raw', $bpf) or fail("exec: seccomp filter $bpf: $!");

@@ -20,7 +20,7 @@ import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
-import { type ExitRecord, supervisorCommand } from "./supervisor.ts";
+import { cgroupEnv, type ExitRecord, supervisorCommand } from "./supervisor.ts";
 import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
 
@@ -79,6 +79,7 @@ async function startSupervised(
   cmd: string[],
   hasProcess: boolean,
   settled: () => boolean,
+  env?: Record<string, string>,
 ): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
   try {
     Deno.removeSync(io.exitPath);
@@ -92,7 +93,13 @@ async function startSupervised(
       !!io.tty && hasProcess,
       hasProcess ? io.stdinFifo : undefined,
     );
-    child = new Deno.Command(sup[0], { args: sup.slice(1), stdin: "null", stdout: "piped", stderr: "null" })
+    child = new Deno.Command(sup[0], {
+      args: sup.slice(1),
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    })
       .spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw utilLinuxMissing("setsid");
@@ -191,7 +198,7 @@ export async function launch(
       return exitCodeOf(s);
     });
   } else {
-    const sup = await startSupervised(io, cmd, hasProcess, () => settled);
+    const sup = await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup));
     unsharePid = sup.unsharePid;
     supervisorPid = sup.supervisorPid;
     status = sup.status.then((code) => {

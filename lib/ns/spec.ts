@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { CgroupSpec } from "./cgroup.ts";
+
 /** One id-map range: `size` ids from `containerId` map to `hostId` onwards. */
 export interface IdMapping {
   containerId: number;
@@ -126,6 +128,11 @@ export interface LaunchSpec {
   deferProcess?: boolean;
   /** Set by stage 1 when the process has a terminal: the host path of the pty slave. */
   ttyPath?: string;
+  /**
+   * cgroups (issue 13): the container's cgroup, made (with its limits) by stage 2 before pivot_root and
+   * entered right before `execve`.
+   */
+  cgroup?: CgroupSpec;
 }
 
 /** Files stage 1 and stage 2 share in the state dir. */

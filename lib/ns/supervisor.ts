@@ -2,13 +2,16 @@
  * The detached-container supervisor: a small perl program (no resident Deno per container) started in its
  * own session. It runs the container's `unshare` command with stdout/stderr on pipes, writes podman's
  * k8s-file log (`<RFC3339Nano> stdout F <line>`, `P` for a partial line) and, when the command ends,
- * the exit code and finish time atomically as JSON to the exit file (killed by signal N → 128+N).
+ * the exit code and finish time atomically as JSON to the exit file (killed by signal N → 128+N; with
+ * `POD_CGROUP`, whether the memory limit killed a process), then removes the container's cgroup.
  * It prints the command's pid and its own on its stdout first, then closes it.
  *
  * Cost per detached container (measured on Debian 12, perl 5.36): the perl supervisor ~6.3 MB VmRSS,
  * plus util-linux `unshare` (the pid namespace's parent) ~1.9 MB.
  * @module
  */
+
+import type { CgroupSpec } from "./cgroup.ts";
 
 /**
  * The perl source; argv: `<logPath> <exitPath> <tty 0|1> <stdin fifo or ""> <command…>`. With a tty it opens
@@ -23,6 +26,7 @@
 export const SUPERVISOR_PL = String.raw`
 use Time::HiRes qw(gettimeofday);
 my ($log, $exitp, $tty, $inp, @cmd) = @ARGV;
+my $cgroup = delete $ENV{POD_CGROUP}; # cgroups (issue 13): "<oom events file>\n<dir>\n…", see cgroupEnv
 $SIG{PIPE} = 'IGNORE'; $SIG{HUP} = 'IGNORE'; $SIG{INT} = 'IGNORE';
 my ($or, $ow, $er, $ew, $in, $ir, $iw, $rz);
 sub fifo { my $p = shift; unlink $p; POSIX::mkfifo($p, 0600) or die "mkfifo $p: $!";
@@ -86,8 +90,13 @@ while (%fh) {
 if (!defined $status) { waitpid($pid, 0); $status = $? }
 my $code = ($status & 127) ? 128 + ($status & 127) : ($status >> 8);
 my $tmp = "$exitp.tmp$$";
-open(my $ef, '>', $tmp) or die; print $ef '{"exitCode":' . $code . ',"finishedAt":"' . ts() . 'Z"}' . "\n";
+my ($oom, @cg) = ('', defined $cgroup ? split(/\n/, $cgroup) : ());
+my $ev = shift @cg;
+if ($ev && open(my $f, '<', $ev)) { local $/; my $t = <$f>; $oom = ',"oomKilled":true' if $t =~ /^oom_kill [1-9]/m }
+open(my $ef, '>', $tmp) or die;
+print $ef '{"exitCode":' . $code . ',"finishedAt":"' . ts() . 'Z"' . $oom . "}\n";
 close $ef; rename($tmp, $exitp);
+for (1..100) { @cg = grep { -d $_ && !rmdir($_) } @cg; last unless @cg; select(undef, undef, undef, 0.02) }
 if ($inp ne '') { unlink $inp; unlink "$inp-size" if $tty }
 `;
 
@@ -110,4 +119,20 @@ export function supervisorCommand(
 export interface ExitRecord {
   exitCode: number;
   finishedAt: string;
+  /** cgroups: the memory limit killed a process of the container. */
+  oomKilled?: boolean;
+}
+
+/**
+ * cgroups (issue 13): the supervisor's `POD_CGROUP`: the file whose `oom_kill N` says whether the memory limit
+ * killed a process, then the cgroup's directories, removed once the container has ended.
+ */
+export function cgroupEnv(spec: CgroupSpec | undefined): Record<string, string> | undefined {
+  if (!spec) return undefined;
+  const mem = spec.version === 2
+    ? `${spec.dirs.unified}/memory.events`
+    : spec.dirs.memory
+    ? `${spec.dirs.memory}/memory.oom_control`
+    : "";
+  return { POD_CGROUP: [mem, ...Object.values(spec.dirs)].join("\n") };
 }

@@ -87,6 +87,7 @@ export async function refreshState(root: string, rec: ContainerRecord): Promise<
     exitCode: exit?.exitCode ?? (s.exitCode || 137),
     finishedAt: exit?.finishedAt ?? nowNano(),
   };
+  if (exit?.oomKilled) rec.state.oomKilled = true; // cgroups (issue 13)
   try {
     await writeState(root, rec.config.id, rec.state);
   } catch (e) {

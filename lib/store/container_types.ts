@@ -149,6 +149,9 @@ export interface ContainerConfig {
    * and `network connect`/`disconnect` record them. Absent: no named network.
    */
   networks?: Record<string, PerNetworkOptions>;
+  // --- cgroups (issue 13): resource limits ---
+  /** `--memory`, `--cpus`, `--pids-limit`… (lib/container/resources.ts); absent: none given (root: defaults). */
+  resources?: ResourceConfig;
 }
 
 /** A container's options on one network: netavark's per-network options (snake case, as netavark reads them). */
@@ -161,6 +164,41 @@ export interface PerNetworkOptions {
   aliases?: string[];
   /** Static MAC address (`--mac-address`). */
   static_mac?: string;
+}
+
+// --- cgroups (issue 13) ---
+/** Limits written to a container's cgroup (the same shape as lib/ns/cgroup.ts's `CgroupLimits`). */
+export interface ResourceLimits {
+  /** Bytes; memory plus swap in bytes (-1 unlimited); soft limit in bytes; swappiness 0–100. */
+  memory?: number;
+  memorySwap?: number;
+  memoryReservation?: number;
+  memorySwappiness?: number;
+  /** CPU weight, CFS quota and period (µs). */
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  /** cpuset lists (`0-1,3`). */
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  /** Tasks; 0 or -1 unlimited. */
+  pidsLimit?: number;
+  /** 10–1000. */
+  blkioWeight?: number;
+}
+
+/** A container's resource settings (see {@link ContainerConfig.resources}). */
+export interface ResourceConfig {
+  /** What its cgroup gets. */
+  limits: ResourceLimits;
+  /** `--cpus` × 10⁹ (inspect's `NanoCpus`). */
+  nanoCpus?: number;
+  /** `--cgroup-parent` (default `/libpod_parent`). */
+  cgroupParent?: string;
+  /** `--cgroups disabled`: no cgroup of its own. */
+  cgroups?: "disabled";
+  /** Recorded but not applied (rootless without a delegated cgroup v2 subtree: podman's warning was printed). */
+  ignored?: boolean;
 }
 
 /** The security settings of a container (see {@link ContainerConfig.security}). */
@@ -205,6 +243,11 @@ export interface ContainerState {
   error?: string;
   /** Whether the last start was detached (logs in ctr.log). */
   detached?: boolean;
+  // --- cgroups (issue 13) ---
+  /** The memory limit killed a process of the last run (inspect's `State.OOMKilled`). */
+  oomKilled?: boolean;
+  /** The running container's cgroup directories (one per hierarchy), which `exec`'d processes join. */
+  cgroupDirs?: string[];
 }
 
 /** A container: its config, its (refreshed) state and its directory. */
@@ -223,6 +266,8 @@ export interface ExitRecord {
   exitCode: number;
   /** When it ended (RFC 3339). */
   finishedAt: string;
+  /** cgroups (issue 13): the memory limit killed a process of the container. */
+  oomKilled?: boolean;
 }
 
 /** Go's zero time, as podman prints it for times never set. */

@@ -6,6 +6,8 @@
 import { bool, defineCommand, type FlagValues, int, str, strings } from "../flags.ts";
 import type { Globals } from "../flags.ts";
 import type { CreateOptions } from "../../container/create.ts";
+import { resourceFlags, resourceOptions } from "../resource_flags.ts";
+import { err } from "../output.ts";
 
 const ignored = { ignored: true } as const;
 
@@ -50,9 +52,6 @@ export const containerFlags = {
   capDrop: strings("Drop capabilities from the container"),
   cgroupManager: str("cgroup manager", ignored),
   cgroupns: str("cgroup namespace to use", ignored),
-  cgroups: str("control container cgroup configuration", ignored),
-  cpus: str("Number of CPUs", ignored),
-  cpuShares: str("c", "CPU shares (relative weight)", ignored),
   detachKeys: str("Override the key sequence for detaching a container", ignored),
   device: strings("Add a host device to the container", ignored),
   dns: strings("Set custom DNS servers", ignored),
@@ -61,9 +60,7 @@ export const containerFlags = {
   init: bool("Run an init binary inside the container that forwards signals and reaps processes", ignored),
   logDriver: str("Logging driver for the container", ignored),
   logOpt: strings("Logging driver options", ignored),
-  memory: str("m", "Memory limit", ignored),
   os: str("use OS instead of the running OS for choosing images", ignored),
-  pidsLimit: str("Tune container pids limit", ignored),
   publish: strings("p", "Publish a container's port, or a range of ports, to the host", ignored),
   restart: str("Restart policy to apply when a container exits", ignored),
   securityOpt: strings("Security Options"),
@@ -75,6 +72,7 @@ export const containerFlags = {
   oomScoreAdj: int("Tune the host's OOM preferences (-1000 to 1000)"),
   runtime: str("Path to the OCI-compatible binary used to run containers (pod uses its own runtime)"),
   variant: str("Use VARIANT instead of the running architecture variant for choosing images", ignored),
+  ...resourceFlags,
 };
 
 /** The parsed values of {@link containerFlags}. */
@@ -124,6 +122,9 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     ulimit: f.ulimit,
     oomScoreAdj: f.oomScoreAdj,
     runtime: f.runtime ?? g.runtime,
+    resourceOptions: resourceOptions(f),
+    usageHint: `See 'pod ${command} --help'`,
+    onWarning: (m) => err(`${m}\n`),
     argv0: g.argv0,
     createCommand: [g.argv0, command, ...Deno.args.slice(Deno.args.indexOf(command) + 1)],
   };

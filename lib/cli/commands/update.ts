@@ -1,34 +1,24 @@
 /**
  * `pod update`: change a stopped container's environment, labels, volumes, entrypoint, hostname and
- * namespaces (lilipod's fields, podman's flag names). Resource limits are accepted and ignored.
+ * namespaces (lilipod's fields, podman's flag names), and the resource limits of any container (a running
+ * one's cgroup at once).
  * @module
  */
 
 import { bool, defineCommand, str, strings } from "../flags.ts";
-import { println } from "../output.ts";
+import { err, println } from "../output.ts";
+import { limitFlags, resourceOptions } from "../resource_flags.ts";
 
 const IGNORED = { ignored: true, hidden: true } as const;
 
 const IGNORED_RESOURCES = [
-  "blkio-weight",
   "blkio-weight-device",
-  "cpu-period",
-  "cpu-quota",
   "cpu-rt-period",
   "cpu-rt-runtime",
-  "cpu-shares",
-  "cpus",
-  "cpuset-cpus",
-  "cpuset-mems",
   "device-read-bps",
   "device-read-iops",
   "device-write-bps",
   "device-write-iops",
-  "memory",
-  "memory-reservation",
-  "memory-swap",
-  "memory-swappiness",
-  "pids-limit",
   "restart",
   "health-cmd",
   "health-interval",
@@ -45,7 +35,7 @@ const resourceFlags = Object.fromEntries(
 export default defineCommand({
   name: "update",
   usage: "pod update [options] CONTAINER",
-  summary: "Update the configuration of a stopped container",
+  summary: "Update the configuration of a container (resource limits also while it runs)",
   flags: {
     env: strings("e", "Set environment variables (KEY=value)"),
     envFile: strings("Read environment variables from a file"),
@@ -63,6 +53,7 @@ export default defineCommand({
     net: str("Alias of --network", { hidden: true }),
     latest: bool("Act on the latest container pod is aware of", { hidden: true }),
     ...resourceFlags,
+    ...limitFlags,
   },
   minArgs: 0,
   maxArgs: 1,
@@ -90,6 +81,9 @@ export default defineCommand({
       ipc: flags.ipc,
       uts: flags.uts,
       network: flags.network ?? flags.net,
+      resources: resourceOptions(flags),
+      usageHint: "See 'pod update --help'",
+      onWarning: (m) => err(`${m}\n`),
     });
     println(id);
     return 0;
