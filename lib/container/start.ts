@@ -91,13 +91,15 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
   const cgroup = cgroupSpecFor(rec.config);
   if (cgroup) {
     // made here, while an early stage 2 is still starting up (it only enters it, or makes it when missing)
+    // no limit asked for: a host whose cgroupfs pod cannot write (read-only, not delegated) runs it without one
+    const needed = rec.config.resources !== undefined;
     try {
       createCgroup(cgroup);
+      plan.spec.cgroup = cgroup;
     } catch (e) {
       await removeCgroup(cgroup, 0);
-      throw new PodError(`cgroup: ${e instanceof Error ? e.message : e}`);
+      if (needed) throw new PodError(`cgroup: ${e instanceof Error ? e.message : e}`);
     }
-    plan.spec.cgroup = cgroup;
   }
   return plan;
 }
