@@ -304,13 +304,17 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   const reqs = checkMountRequests(o.mounts ?? []);
   const { namespaces, userns } = await namespacesFor(o);
   const rootless = isRootless();
+  // pods: container:ID / ns:PATH namespaces (lib/container/ns_join.ts)
+  const joined = Object.values(namespaces).some((m) => m.includes(":"))
+    ? await (await import("./ns_join.ts")).resolveJoins(root, namespaces, userns, o.userns)
+    : {};
 
   const { img, config: imgConfig, layers } = await imageFor(root, o);
   const { cleanOrphans } = await import("./lifecycle.ts");
   await cleanOrphans(root).catch(() => 0);
   const ic = imgConfig.config ?? {};
   const id = newContainerId();
-  const hostname = o.hostname ??
+  const hostname = o.hostname ?? joined.hostname ??
     (namespaces.uts === "host" || namespaces.net === "host" ? Deno.hostname() : id.slice(0, 12));
   const cmd = mergeCommand(ic, o.entrypoint, o.args);
   const terminal = !!o.tty;

@@ -66,7 +66,7 @@ export async function inspectRecord(
     RW: !m.readonly,
     Propagation: m.type === "tmpfs" ? "" : m.propagation ?? "rprivate",
   }));
-  const nsMode = (v: string) => (v === "host" ? "host" : "private");
+  const nsMode = (v: string) => (v === "host" || v.includes(":") ? v : "private");
   const lower = c.storage ? treePath(root, c.storage.tree) : undefined;
   const graph = lower
     ? {
@@ -175,7 +175,7 @@ export async function inspectRecord(
         },rprivate,rbind`
       ),
       AutoRemove: c.autoRemove,
-      NetworkMode: c.namespaces.net === "host" ? "host" : "none",
+      NetworkMode: c.namespaces.net === "host" || c.namespaces.net.includes(":") ? c.namespaces.net : "none",
       PidMode: nsMode(c.namespaces.pid),
       IpcMode: nsMode(c.namespaces.ipc),
       UTSMode: nsMode(c.namespaces.uts),

@@ -80,11 +80,15 @@ interface StartPlan {
  * namespace; as root without one, this process extracts while stage 2 starts up.
  */
 async function startPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
-  const [plan, security] = await Promise.all([
+  const c = rec.config;
+  const joins = [c.namespaces.net, c.namespaces.ipc, c.namespaces.uts, c.namespaces.pid, c.userns.mode]
+    .some((m) => m.includes(":"));
+  const [plan, security, join] = await Promise.all([
     launchPlan(root, rec, terminal),
-    securitySpec(root, rec.config),
+    securitySpec(root, c),
+    joins ? import("./ns_join.ts").then((m) => m.joinPaths(root, c)) : undefined,
   ]);
-  plan.spec = { ...plan.spec, ...security };
+  plan.spec = { ...plan.spec, ...security, ...(join ? { join } : {}) };
   return plan;
 }
 
