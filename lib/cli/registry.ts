@@ -119,6 +119,27 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       prune: () => import("./commands/system_prune.ts"),
     },
   },
+  pod: {
+    summary: "Manage pods",
+    sub: {
+      create: () => import("./commands/pod_create.ts"),
+      exists: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podExists })),
+      inspect: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podInspectCommand })),
+      kill: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podKill })),
+      list: () => import("./commands/pod_ps.ts"),
+      logs: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podLogs })),
+      ls: () => import("./commands/pod_ps.ts"),
+      pause: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podPause })),
+      prune: () => import("./commands/pod_rm.ts").then((m) => ({ default: m.podPrune })),
+      ps: () => import("./commands/pod_ps.ts"),
+      restart: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podRestart })),
+      rm: () => import("./commands/pod_rm.ts").then((m) => ({ default: m.podRm })),
+      start: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podStart })),
+      stop: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podStop })),
+      top: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podTop })),
+      unpause: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podUnpause })),
+    },
+  },
   volume: {
     summary: "Manage volumes",
     sub: {

@@ -110,6 +110,11 @@ export interface ContainerSpec {
   ociRuntime?: string;
   /** Events of a pull the create needs (the CLI draws its progress from them). */
   onEvent?: (e: PullEvent) => void;
+  // --- scope "pods" (issue 15) ---
+  /** `--pod NAME|ID`: the pod to join (its shared namespaces are the infra container's). */
+  pod?: string;
+  /** Internal: the container is the pod's infra container. */
+  isInfra?: boolean;
   /** Cancels a pull the create needs. */
   signal?: AbortSignal;
 }
@@ -142,6 +147,7 @@ export interface CreateOptions extends
     | "argv0"
     | "createCommand"
     | "onEvent"
+    | "pod"
   > {
   /** `--env-file`. */
   envFile?: string[];
@@ -302,6 +308,9 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   }
   const stopSignalFlag = o.stopSignal ? normalizeSignal(o.stopSignal) : undefined;
   const reqs = checkMountRequests(o.mounts ?? []);
+  // pods: a member joins the namespaces its pod shares (lib/container/pod/members.ts)
+  const pod = o.pod ? await (await import("./pod/members.ts")).joinPod(root, o) : undefined;
+  if (pod) o = pod.spec;
   const { namespaces, userns } = await namespacesFor(o);
   const rootless = isRootless();
   // pods: container:ID / ns:PATH namespaces (lib/container/ns_join.ts)
@@ -356,6 +365,8 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     security: o.security,
     ociRuntime: o.ociRuntime,
     storage: await storageFor(layers.map((l) => l.digest), userns),
+    ...(pod ? { pod: pod.id } : {}),
+    ...(o.isInfra ? { isInfra: true } : {}),
   };
   if (!config.process.cwd.startsWith("/")) {
     throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`, { code: "USAGE" });

@@ -83,6 +83,11 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
   const c = rec.config;
   const joins = [c.namespaces.net, c.namespaces.ipc, c.namespaces.uts, c.namespaces.pid, c.userns.mode]
     .some((m) => m.includes(":"));
+  // scope "pods": a member joins its pod's infra container, which must run first
+  const infra = c.pod && !c.isInfra
+    ? await (await import("./pod/infra_guard.ts")).infraToStart(root, c.pod)
+    : undefined;
+  if (infra) await startDetached(root, infra);
   const [plan, security, join] = await Promise.all([
     launchPlan(root, rec, terminal),
     securitySpec(root, c),

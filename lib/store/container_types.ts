@@ -149,6 +149,11 @@ export interface ContainerConfig {
    * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
    */
   storage?: { driver: "overlay"; tree: string };
+  // --- scope "pods" (issue 15) ---
+  /** The pod it belongs to (full pod id; lib/store/pods.ts). */
+  pod?: string;
+  /** It is its pod's infra container (holds the shared namespaces, runs `catatonit -P`). */
+  isInfra?: boolean;
 }
 
 /** The security settings of a container (see {@link ContainerConfig.security}). */

@@ -25,7 +25,10 @@ Deno.test("nsMode: anything else is a usage error naming the flag (create and up
   assert.throws(() => nsMode("uts", "ns:relative"), /ns: needs an absolute path/);
   assert.throws(() => nsMode("network", "weird"), (e: unknown) => {
     assert.ok(e instanceof UsageError);
-    assert.equal(e.message, 'invalid value "weird" for --network: use host, private, container:ID or ns:PATH');
+    assert.equal(
+      e.message,
+      'invalid value "weird" for --network: use host, private, container:ID or ns:PATH',
+    );
     assert.equal(e.exitCode, 125);
     return true;
   });

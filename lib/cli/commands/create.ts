@@ -24,6 +24,7 @@ export const containerFlags = {
   network: str("Connect a container to a network (host, none, private)"),
   net: str("Connect a container to a network", { hidden: true }),
   pid: str("PID namespace to use (host or private)"),
+  pod: str("Run container in an existing pod (NAME|ID), or a new one (new:NAME)"),
   platform: str("Specify the platform for selecting the image"),
   privileged: bool("Give extended privileges to container"),
   pull: str('Pull image policy ("always"|"missing"|"never"|"newer")', { default: "missing" }),
@@ -125,8 +126,16 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     oomScoreAdj: f.oomScoreAdj,
     runtime: f.runtime ?? g.runtime,
     argv0: g.argv0,
+    pod: f.pod,
     createCommand: [g.argv0, command, ...Deno.args.slice(Deno.args.indexOf(command) + 1)],
   };
+}
+
+/** `--pod new:NAME`: creates the pod (defaults of `pod pod create --name NAME`) and names it by id. */
+export async function newPodIfAsked(root: string, o: CreateOptions): Promise<void> {
+  if (!o.pod?.startsWith("new:")) return;
+  const { createPod } = await import("../../container/pod/pods.ts");
+  o.pod = (await createPod(root, { name: o.pod.slice(4), createCommand: o.createCommand })).id;
 }
 
 /** Removes an existing container of that name (`--replace`). */
@@ -154,6 +163,7 @@ export default defineCommand({
     ]);
     const o = createOptions(flags, args, g, "create");
     if (flags.replace) await replaceExisting(g.root, o.name);
+    await newPodIfAsked(g.root, o);
     const progress = new ProgressPrinter({ quiet: o.quiet, write: err });
     let rec;
     try {
