@@ -119,6 +119,14 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       prune: () => import("./commands/system_prune.ts"),
     },
   },
+  kube: {
+    summary: "Play containers, pods or volumes from a structured file",
+    sub: {
+      down: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeDown })),
+      generate: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeGenerate })),
+      play: () => import("./commands/kube.ts").then((m) => ({ default: m.kubePlay })),
+    },
+  },
   pod: {
     summary: "Manage pods",
     sub: {
