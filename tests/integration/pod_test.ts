@@ -146,3 +146,44 @@ await testRootAndRootless("pods", (mode) =>
       await h.pod(["pod", "rm", "-a", "-f", "-t", "0"]).catch(() => {});
     }
   }));
+
+await testRootAndRootless(
+  "pod exit policy, logs and a shared pid namespace",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      try {
+        equal((await h.pod(["pod", "create", "--name", "ep", "--exit-policy", "stop"])).code, 0);
+        const m = await h.pod([
+          "run",
+          "-d",
+          "--pod",
+          "ep",
+          "--name",
+          "once",
+          img.ref,
+          "sh",
+          "-c",
+          "echo bye",
+        ]);
+        equal(m.code, 0, m.stderr);
+        equal((await h.pod(["wait", "once"])).stdout.trim(), "0");
+        // the last member exited: the pod's infra is stopped (applied when the pod is read)
+        equal((await h.pod(["pod", "ps", "--format", "{{.Status}}"])).stdout.trim(), "Exited");
+        const logs = await h.pod(["pod", "logs", "ep"]);
+        equal(logs.code, 0, logs.stderr);
+        match(logs.stdout, /^[a-f0-9]{12} bye\n$/);
+        const named = await h.pod(["pod", "logs", "--names", "-c", "once", "ep"]);
+        equal(named.stdout, "once bye\n");
+
+        equal((await h.pod(["pod", "create", "--name", "sp", "--share", "net,pid"])).code, 0);
+        equal((await h.pod(["run", "-d", "--pod", "sp", img.ref, "sleep", "1000"])).code, 0);
+        const ps = await h.pod(["run", "--rm", "--pod", "sp", img.ref, "ps", "-o", "args"]);
+        equal(ps.code, 0, ps.stderr);
+        match(ps.stdout, /sleep 1000/);
+        match(ps.stdout, /catatonit -P/);
+        equal((await h.pod(["pod", "rm", "-f", "-t", "0", "sp"])).code, 0);
+      } finally {
+        await h.pod(["pod", "rm", "-a", "-f", "-t", "0"]).catch(() => {});
+      }
+    }),
+);
