@@ -67,6 +67,8 @@ await testRootAndRootless("pods", (mode) =>
       const infraId = ins.InfraContainerID as string;
       const cins = JSON.parse((await h.pod(["inspect", "web"])).stdout)[0];
       equal(cins.HostConfig.NetworkMode, `container:${infraId}`);
+      equal(cins.Pod, podId);
+      equal(JSON.parse((await h.pod(["inspect", infraId])).stdout)[0].IsInfra, true);
 
       // top lists the members' processes (and catatonit)
       const top = await h.pod(["pod", "top", "p1"]);
