@@ -127,6 +127,14 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       play: () => import("./commands/kube.ts").then((m) => ({ default: m.kubePlay })),
     },
   },
+  generate: {
+    summary: "Generate structured data based on containers and pods (podman's older name of kube generate)",
+    sub: { kube: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeGenerate })) },
+  },
+  play: {
+    summary: "Play containers, pods or volumes from a structured file (podman's older name of kube play)",
+    sub: { kube: () => import("./commands/kube.ts").then((m) => ({ default: m.kubePlay })) },
+  },
   pod: {
     summary: "Manage pods",
     sub: {

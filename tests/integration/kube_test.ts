@@ -227,7 +227,11 @@ async function badInput(h: TempPodHome, ref: string): Promise<void> {
 
 /** As root: podman plays pod's generated YAML (throwaway store; skipped when podman cannot run here). */
 async function podmanReads(h: TempPodHome, ref: string, mode: Mode, t: Deno.TestContext): Promise<void> {
-  if (mode !== "root") return;
+  if (mode !== "root") {
+    // podman's rootless store needs a user session of its own: the interop check runs as root
+    await t.step({ name: "podman kube play reads the generated YAML", ignore: true, fn: () => {} });
+    return;
+  }
   const dir = await Deno.makeTempDir({ prefix: "pod-test-podman-" });
   const podman = (args: string[]) =>
     new Deno.Command("podman", {

@@ -11,6 +11,8 @@ async function readYaml(path: string): Promise<string> {
     return await readAllStdin("the YAML", 16 << 20);
   }
   try {
+    // the YAML is untrusted: a size cap before it is parsed (as for stdin)
+    if ((await Deno.stat(path)).size > 16 << 20) throw new Error("larger than 16 MiB");
     return await Deno.readTextFile(path);
   } catch (e) {
     const { PodError } = await import("../../errors.ts");
