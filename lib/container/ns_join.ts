@@ -88,7 +88,10 @@ export async function resolveJoins(
       continue;
     }
     const target = (await (await store()).getContainer(root, t.container!)).config;
-    namespaces[kind] = `container:${target.id}`;
+    // a target on the host's namespace (`pod create --network host`): the joiner takes the host's too (a
+    // rootless joiner could not enter it: it belongs to the host's user namespace); a target that joined
+    // a namespace itself: the joiner enters the same one (through the target's process at start)
+    namespaces[kind] = target.namespaces[kind] === "host" ? "host" : `container:${target.id}`;
     if (kind === "uts") hostname = target.hostname;
     if (Deno.uid() === 0) continue;
     // the user namespace the target's namespaces belong to: its own, or the one it joined itself

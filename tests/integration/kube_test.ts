@@ -132,6 +132,15 @@ async function roundTrip(h: TempPodHome, ref: string): Promise<void> {
     spec.containers.map((c) => [c.name, c.image, c.command, c.env, c.workingDir]),
   );
 
+  // the deployment shape plays too: one replica, pod <name>-pod-0
+  const depFile = `${h.root}/dep.yaml`;
+  await writeAs(h, depFile, (await h.pod(["kube", "generate", "--type", "deployment", "kp"])).stdout);
+  const depPlay = await h.pod(["kube", "play", "--start=false", depFile]);
+  equal(depPlay.code, 0, depPlay.stderr);
+  equal((await h.pod(["pod", "exists", "kp-deployment-pod-0"])).code, 0);
+  equal((await h.pod(["kube", "down", depFile])).code, 0);
+  equal((await h.pod(["pod", "exists", "kp-deployment-pod-0"])).code, 1);
+
   const down = await h.pod(["kube", "down", file]);
   equal(down.code, 0, down.stderr);
   match(down.stdout, /^Pods stopped:\n[a-f0-9]{64}\nPods removed:\n[a-f0-9]{64}\n$/);
@@ -151,6 +160,11 @@ metadata: {name: cfg}
 data: {GREETING: hi-from-cm, page.html: cm-page}
 ---
 apiVersion: v1
+kind: Secret
+metadata: {name: sec}
+data: {TOKEN: ${btoa("s3cret-value")}}
+---
+apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: claim1}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
@@ -168,8 +182,10 @@ spec:
   - name: app
     image: ${ref}
     command: [sh, -c]
-    args: ["cat /claim/init.txt; echo $GREETING; cat /cfg/page.html; echo; cat /host/f.txt; echo; sleep 1000"]
-    env: [{name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: GREETING}}}]
+    args: ["cat /claim/init.txt; echo $GREETING $TOKEN; cat /cfg/page.html; echo; cat /host/f.txt; echo; sleep 1000"]
+    env:
+    - {name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: GREETING}}}
+    - {name: TOKEN, valueFrom: {secretKeyRef: {name: sec, key: TOKEN}}}
     ports: [{containerPort: 8080, hostPort: ${port}}]
     volumeMounts:
     - {name: data, mountPath: /claim}
@@ -186,7 +202,9 @@ spec:
   match(play.stderr, /livenessProbe is not supported/);
   match(play.stdout, /^Pod:\n[a-f0-9]{64}\nContainers:\n[a-f0-9]{64}\n\nVolumes:\nclaim1\n/);
   const logs = await logsOf(h, "hand", /from-host/);
-  for (const want of ["init-ran", "hi-from-cm", "cm-page", "from-host"]) ok(logs.includes(want), logs);
+  for (const want of ["init-ran", "hi-from-cm s3cret-value", "cm-page", "from-host"]) {
+    ok(logs.includes(want), logs);
+  }
   const ins = JSON.parse((await h.pod(["pod", "inspect", "hand"])).stdout);
   deepEqual(ins.InfraConfig.PortBindings, { "8080/tcp": [{ HostIp: "", HostPort: String(port) }] });
   equal((await h.pod(["volume", "exists", "claim1"])).code, 0);

@@ -184,6 +184,13 @@ await testRootAndRootless(
         match(ps.stdout, /sleep 1000/);
         match(ps.stdout, /catatonit -P/);
         equal((await h.pod(["pod", "rm", "-f", "-t", "0", "sp"])).code, 0);
+
+        // a pod on the host's network: members use the host's (rootless too: not by joining the infra's)
+        equal((await h.pod(["pod", "create", "--name", "hn", "--network", "host"])).code, 0);
+        const net = await h.pod(["run", "--rm", "--pod", "hn", img.ref, "ls", "/sys/class/net"]);
+        equal(net.code, 0, net.stderr);
+        const hostIfs = [...Deno.readDirSync("/sys/class/net")].map((e) => e.name).sort();
+        equal(net.stdout.trim().split(/\s+/).sort().join(" "), hostIfs.join(" "));
       } finally {
         await h.pod(["pod", "rm", "-a", "-f", "-t", "0"]).catch(() => {});
       }
