@@ -138,6 +138,18 @@ export async function newPodIfAsked(root: string, o: CreateOptions): Promise<voi
   o.pod = (await createPod(root, { name: o.pod.slice(4), createCommand: o.createCommand })).id;
 }
 
+/**
+ * Starts the infra container of pod `pod` (name or id) if it is not running, for `run --pod` to overlap with
+ * the member's create; never rejects (the member's start reports a failure).
+ */
+export async function startInfraEarly(root: string, pod: string): Promise<void> {
+  try {
+    const { infraToStart } = await import("../../container/pod/infra_guard.ts");
+    const infra = await infraToStart(root, pod);
+    if (infra) await (await import("../../container/start.ts")).startDetached(root, infra);
+  } catch { /* reported by the member's start */ }
+}
+
 /** Removes an existing container of that name (`--replace`). */
 export async function replaceExisting(root: string, name: string | undefined): Promise<void> {
   if (!name) return;

@@ -5,7 +5,7 @@
  */
 
 import { bool, defineCommand, strings } from "../flags.ts";
-import { containerFlags, createOptions, newPodIfAsked, replaceExisting } from "./create.ts";
+import { containerFlags, createOptions, newPodIfAsked, replaceExisting, startInfraEarly } from "./create.ts";
 
 export default defineCommand({
   name: "run",
@@ -33,17 +33,22 @@ export default defineCommand({
       import("../views/progress.ts"),
     ]);
     let rec;
+    let infra: Promise<void> | undefined;
     const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
       if (flags.replace) await replaceExisting(g.root, o.name);
       await newPodIfAsked(g.root, o);
+      // a member joins its pod's infra container: start that while this one is created
+      infra = o.pod ? startInfraEarly(g.root, o.pod) : undefined;
       rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
     } catch (e) {
       early?.cancel();
+      await infra;
       throw e;
     } finally {
       progress.finish();
     }
+    await infra;
     const id = rec.config.id;
     const cleanup = async () => {
       if (o.rm) await life.removeById(g.root, id, { force: true, volumes: true }).catch(() => {});

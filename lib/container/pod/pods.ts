@@ -194,13 +194,23 @@ async function eachContainer(
   if (errors.length) throw new PodError(errors.join("; "));
 }
 
-/** `pod start`: the infra, then every member not running. */
+/** `pod start`: the infra, then every member not running (in parallel: they only need the infra). */
 export async function startPod(root: string, nameOrId: string): Promise<PodRecord> {
   const pod = await getPod(root, nameOrId);
   const { startDetached } = await import("../start.ts");
-  await eachContainer(await podContainers(root, pod), async (c) => {
-    if (!live(c)) await startDetached(root, c.config.id);
-  });
+  const ctrs = (await podContainers(root, pod)).filter((c) => !live(c));
+  await eachContainer(
+    ctrs.filter((c) => c.config.isInfra),
+    (c) => startDetached(root, c.config.id).then(() => {}),
+  );
+  const members = ctrs.filter((c) => !c.config.isInfra);
+  const results = await Promise.allSettled(members.map((c) => startDetached(root, c.config.id)));
+  const errors = results.flatMap((r, i) =>
+    r.status === "rejected"
+      ? [`${members[i].config.id.slice(0, 12)}: ${r.reason instanceof Error ? r.reason.message : r.reason}`]
+      : []
+  );
+  if (errors.length) throw new PodError(errors.join("; "));
   return pod;
 }
 
