@@ -194,6 +194,20 @@ async function eachContainer(
   if (errors.length) throw new PodError(errors.join("; "));
 }
 
+/** Runs `fn` on every container at once; throws one error naming each failure. */
+async function inParallel(
+  ctrs: ContainerRecord[],
+  fn: (c: ContainerRecord) => Promise<unknown>,
+): Promise<void> {
+  const results = await Promise.allSettled(ctrs.map(fn));
+  const errors = results.flatMap((r, i) =>
+    r.status === "rejected"
+      ? [`${ctrs[i].config.id.slice(0, 12)}: ${r.reason instanceof Error ? r.reason.message : r.reason}`]
+      : []
+  );
+  if (errors.length) throw new PodError(errors.join("; "));
+}
+
 /** `pod start`: the infra, then every member not running (in parallel: they only need the infra). */
 export async function startPod(root: string, nameOrId: string): Promise<PodRecord> {
   const pod = await getPod(root, nameOrId);
@@ -204,13 +218,7 @@ export async function startPod(root: string, nameOrId: string): Promise<PodRecor
     (c) => startDetached(root, c.config.id).then(() => {}),
   );
   const members = ctrs.filter((c) => !c.config.isInfra);
-  const results = await Promise.allSettled(members.map((c) => startDetached(root, c.config.id)));
-  const errors = results.flatMap((r, i) =>
-    r.status === "rejected"
-      ? [`${members[i].config.id.slice(0, 12)}: ${r.reason instanceof Error ? r.reason.message : r.reason}`]
-      : []
-  );
-  if (errors.length) throw new PodError(errors.join("; "));
+  await inParallel(members, (c) => startDetached(root, c.config.id));
   return pod;
 }
 
@@ -282,10 +290,7 @@ export async function removePod(
   if (opts.force) await stopPod(root, pod.id, opts.timeout);
   const { removeById } = await import("../lifecycle.ts");
   const members = ctrs.filter((c) => !c.config.isInfra);
-  await eachContainer(
-    members,
-    (c) => removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 }),
-  );
+  await inParallel(members, (c) => removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 }));
   await withPodsLock(root, () => removePodRecord(root, pod.id));
   // the infra last, once the record is gone (removing the infra of an existing pod is refused)
   await eachContainer(
