@@ -3,12 +3,13 @@
  * benchmark (`bench_pull.ts`, pushes its own big fixtures), the runtime benchmark (`bench_runtime.ts`, pushes
  * the busybox fixture) and the hot-path benchmark (`bench_hot.ts`: empty script, exec from the checkout and the
  * bundle, rootless `run --rm` against podman, interleaved) and the images-in-and-out benchmark (`bench_io.ts`:
- * push, re-push, save, load, commit against podman) against it. Benchmarks print numbers and ratios; they
- * never assert.
+ * push, re-push, save, load, commit against podman) and the pods benchmark (`bench_pods.ts`: pod create + two
+ * members + pod rm -f, kube play + kube down, against podman) against it. Benchmarks print numbers and
+ * ratios; they never assert.
  *
- *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [other flags of the scripts]
+ *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [--pods] [other flags of the scripts]
  *
- * Without `--pull`/`--runtime`/`--io`/`--hot` all four run.
+ * Without `--pull`/`--runtime`/`--io`/`--hot`/`--pods` all five run.
  * @module
  */
 
@@ -17,12 +18,14 @@ import { main as benchPull } from "./bench_pull.ts";
 import { main as benchRuntime } from "./bench_runtime.ts";
 import { main as benchHot } from "./bench_hot.ts";
 import { main as benchIo } from "./bench_io.ts";
+import { main as benchPods } from "./bench_pods.ts";
 
 const pull = Deno.args.includes("--pull");
 const runtime = Deno.args.includes("--runtime");
 const hot = Deno.args.includes("--hot");
 const io = Deno.args.includes("--io");
-const all = !pull && !runtime && !hot && !io;
+const pods = Deno.args.includes("--pods");
+const all = !pull && !runtime && !hot && !io && !pods;
 const reg = await startRegistry({ logLevel: "error" });
 try {
   console.log(`registry ${reg.host} (docker-registry pid ${reg.pid})`);
@@ -37,6 +40,10 @@ try {
   if (all || io) {
     console.log("\n######## images in and out ########");
     await benchIo(reg);
+  }
+  if (all || pods) {
+    console.log("\n######## pods and kube ########");
+    await benchPods(reg);
   }
   if (all || hot) {
     console.log("\n######## hot paths ########");

@@ -138,6 +138,43 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       prune: () => import("./commands/system_prune.ts"),
     },
   },
+  kube: {
+    summary: "Play containers, pods or volumes from a structured file",
+    sub: {
+      down: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeDown })),
+      generate: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeGenerate })),
+      play: () => import("./commands/kube.ts").then((m) => ({ default: m.kubePlay })),
+    },
+  },
+  generate: {
+    summary: "Generate structured data based on containers and pods (podman's older name of kube generate)",
+    sub: { kube: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeGenerate })) },
+  },
+  play: {
+    summary: "Play containers, pods or volumes from a structured file (podman's older name of kube play)",
+    sub: { kube: () => import("./commands/kube.ts").then((m) => ({ default: m.kubePlay })) },
+  },
+  pod: {
+    summary: "Manage pods",
+    sub: {
+      create: () => import("./commands/pod_create.ts"),
+      exists: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podExists })),
+      inspect: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podInspectCommand })),
+      kill: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podKill })),
+      list: () => import("./commands/pod_ps.ts"),
+      logs: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podLogs })),
+      ls: () => import("./commands/pod_ps.ts"),
+      pause: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podPause })),
+      prune: () => import("./commands/pod_rm.ts").then((m) => ({ default: m.podPrune })),
+      ps: () => import("./commands/pod_ps.ts"),
+      restart: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podRestart })),
+      rm: () => import("./commands/pod_rm.ts").then((m) => ({ default: m.podRm })),
+      start: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podStart })),
+      stop: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podStop })),
+      top: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podTop })),
+      unpause: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podUnpause })),
+    },
+  },
   volume: {
     summary: "Manage volumes",
     sub: {

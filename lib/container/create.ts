@@ -112,6 +112,11 @@ export interface ContainerSpec {
   ociRuntime?: string;
   /** Events of a pull the create needs (the CLI draws its progress from them). */
   onEvent?: (e: PullEvent) => void;
+  // --- scope "pods" (issue 15) ---
+  /** `--pod NAME|ID`: the pod to join (its shared namespaces are the infra container's). */
+  pod?: string;
+  /** Internal: the container is the pod's infra container. */
+  isInfra?: boolean;
   /** Cancels a pull the create needs. */
   signal?: AbortSignal;
   // --- cgroups (issue 13) ---
@@ -152,6 +157,7 @@ export interface CreateOptions extends
     | "createCommand"
     | "onEvent"
     | "onWarning"
+    | "pod"
   > {
   /** `--env-file`. */
   envFile?: string[];
@@ -322,15 +328,22 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   const stopSignalFlag = o.stopSignal ? normalizeSignal(o.stopSignal) : undefined;
   for (const w of o.resourceWarnings ?? []) (o.onWarning ?? warn)(w);
   const reqs = checkMountRequests(o.mounts ?? []);
+  // pods: a member joins the namespaces its pod shares (lib/container/pod/members.ts)
+  const pod = o.pod ? await (await import("./pod/members.ts")).joinPod(root, o) : undefined;
+  if (pod) o = pod.spec;
   const { namespaces, userns } = await namespacesFor(o);
   const rootless = isRootless();
+  // pods: container:ID / ns:PATH namespaces (lib/container/ns_join.ts)
+  const joined = Object.values(namespaces).some((m) => m.includes(":"))
+    ? await (await import("./ns_join.ts")).resolveJoins(root, namespaces, userns, o.userns)
+    : {};
 
   const { img, config: imgConfig, layers } = await imageFor(root, o);
   const { cleanOrphans } = await import("./lifecycle.ts");
   await cleanOrphans(root).catch(() => 0);
   const ic = imgConfig.config ?? {};
   const id = newContainerId();
-  const hostname = o.hostname ??
+  const hostname = o.hostname ?? joined.hostname ??
     (namespaces.uts === "host" || namespaces.net === "host" ? Deno.hostname() : id.slice(0, 12));
   const cmd = mergeCommand(ic, o.entrypoint, o.args);
   const terminal = !!o.tty;
@@ -372,6 +385,8 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     security: o.security,
     ociRuntime: o.ociRuntime,
     storage: await storageFor(layers.map((l) => l.digest), userns),
+    ...(pod ? { pod: pod.id } : {}),
+    ...(o.isInfra ? { isInfra: true } : {}),
   };
   if (o.resources) config.resources = o.resources; // cgroups (issue 13)
   if (!config.process.cwd.startsWith("/")) {

@@ -67,7 +67,7 @@ export async function inspectRecord(
     RW: !m.readonly,
     Propagation: m.type === "tmpfs" ? "" : m.propagation ?? "rprivate",
   }));
-  const nsMode = (v: string) => (v === "host" ? "host" : "private");
+  const nsMode = (v: string) => (v === "host" || v.includes(":") ? v : "private");
   const lower = c.storage ? treePath(root, c.storage.tree) : undefined;
   const graph = lower
     ? {
@@ -101,7 +101,7 @@ export async function inspectRecord(
     ImageDigest: c.image.digest ?? "",
     ImageName: c.image.ref ?? c.image.name,
     Rootfs: "",
-    Pod: "",
+    Pod: c.pod ?? "",
     ResolvConfPath: `${cp.userdata}/resolv.conf`,
     HostnamePath: `${cp.userdata}/hostname`,
     HostsPath: `${cp.userdata}/hosts`,
@@ -139,7 +139,7 @@ export async function inspectRecord(
       SandboxKey: running && c.namespaces.net === "private" ? `/proc/${s.pid}/ns/net` : "",
     },
     Namespace: "",
-    IsInfra: false,
+    IsInfra: !!c.isInfra,
     IsService: false,
     KubeExitCodePropagation: "invalid",
     lockNumber: 0,
@@ -176,7 +176,7 @@ export async function inspectRecord(
         },rprivate,rbind`
       ),
       AutoRemove: c.autoRemove,
-      NetworkMode: c.namespaces.net === "host" ? "host" : "none",
+      NetworkMode: c.namespaces.net === "host" || c.namespaces.net.includes(":") ? c.namespaces.net : "none",
       PidMode: nsMode(c.namespaces.pid),
       IpcMode: nsMode(c.namespaces.ipc),
       UTSMode: nsMode(c.namespaces.uts),

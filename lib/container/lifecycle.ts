@@ -160,6 +160,10 @@ export async function removeById(
   opts: { force?: boolean; volumes?: boolean; timeout?: number } = {},
 ): Promise<void> {
   let rec = await readContainer(root, id);
+  if (rec.config.isInfra) { // scope "pods": the infra goes with its pod (`pod rm`)
+    const refused = await (await import("./pod/infra_guard.ts")).infraRemovalError(root, rec);
+    if (refused) throw refused;
+  }
   const subids = (rec.config.userns.uidMap?.length ?? 0) > 1;
   // A `start` may be launching it right now (it holds the container lock until the process runs), so the
   // "not running" decision is made again under the lock; if it started meanwhile, stop it and try again.

@@ -9,6 +9,7 @@ import { UsageError } from "../errors.ts";
 import { debug, warnOnce } from "../log.ts";
 import type { Prelaunched, PrelaunchNs } from "../ns/prelaunch.ts";
 import type { ContainerConfig, NsMode } from "../store/containers.ts";
+import { parseJoinMode } from "./ns_join.ts";
 import { pathExists, storePaths } from "../store/paths.ts";
 
 /** The `create`/`run` options (lib/container/create.ts `CreateOptions`) that decide the namespaces. */
@@ -33,11 +34,14 @@ export interface NamespaceOptions {
  * The mode of `--pid`/`--ipc`/`--uts`/`--network` (`flag` without dashes) for `create`, `run` and `update`:
  * `host`, or `private` (also for absent or empty). `--network` also takes podman's `none`, `bridge`,
  * `slirp4netns[:…]`, `pasta[:…]` and `default`, all of which give the container its own network namespace
- * with only loopback. Anything else is a UsageError.
+ * with only loopback. `container:ID|NAME` and `ns:PATH` join another container's or a path's namespace
+ * (lib/container/ns_join.ts). Anything else is a UsageError.
  */
 export function nsMode(flag: string, value: string | undefined): NsMode {
   if (value === undefined || value === "" || value === "private") return "private";
   if (value === "host") return "host";
+  const joined = parseJoinMode(flag, value);
+  if (joined) return joined;
   if (
     flag === "network" && ["none", "bridge", "slirp4netns", "pasta", "default"].includes(value.split(":")[0])
   ) {
@@ -46,7 +50,7 @@ export function nsMode(flag: string, value: string | undefined): NsMode {
     }
     return "private";
   }
-  throw new UsageError(`invalid value "${value}" for --${flag}: use host or private`);
+  throw new UsageError(`invalid value "${value}" for --${flag}: use host, private, container:ID or ns:PATH`);
 }
 
 /** True when pod runs without root (a user namespace with subordinate ids is needed). */
@@ -91,6 +95,7 @@ export async function namespacesFor(
 
 /** The namespaces and id maps stage 2 is started with, from a container's config. */
 export function launchNamespaces(c: Pick<ContainerConfig, "namespaces" | "userns">): PrelaunchNs {
+  // a joined user namespace (`container:<id>`, rootless joins) is entered, not made: see lib/ns/unshare.ts
   const userns = c.userns.mode !== "host";
   return {
     namespaces: {
@@ -110,6 +115,10 @@ export function launchNamespaces(c: Pick<ContainerConfig, "namespaces" | "userns
  * (see lib/ns/prelaunch.ts); undefined when that cannot be done (the real launch then reports why).
  */
 export async function startEarly(root: string, o: NamespaceOptions): Promise<Prelaunched | undefined> {
+  // joined namespaces are only known at start (their target's pid): no early start
+  if ([o.pid, o.ipc, o.uts, o.network].some((v) => v?.startsWith("container:") || v?.startsWith("ns:"))) {
+    return undefined;
+  }
   try {
     const { prelaunch } = await import("../ns/prelaunch.ts");
     const ns = launchNamespaces(await namespacesFor(o));

@@ -19,10 +19,17 @@ export interface PsOptions {
   sort?: string;
 }
 
-function matchFilter(rec: ContainerRecord, key: string, values: string[]): boolean {
+function matchFilter(
+  rec: ContainerRecord,
+  key: string,
+  values: string[],
+  podNames?: Map<string, string>,
+): boolean {
   const c = rec.config;
   return values.some((v) => {
     switch (key) {
+      case "pod": // scope "pods": the pod's name, full id or id prefix
+        return !!c.pod && (c.pod.startsWith(v) || podNames?.get(c.pod) === v);
       case "name":
         try {
           return new RegExp(v).test(c.name);
@@ -95,7 +102,8 @@ export async function psList(root: string, o: PsOptions): Promise<ContainerRecor
   }
   const all = o.all || groups.has("status") || groups.has("exited") || (o.last ?? -1) > 0;
   if (!all) list = list.filter((r) => r.state.status === "running" || r.state.status === "paused");
-  for (const [k, v] of groups) list = list.filter((r) => matchFilter(r, k, v));
+  const podNames = groups.has("pod") ? await podNameMap(root) : undefined;
+  for (const [k, v] of groups) list = list.filter((r) => matchFilter(r, k, v, podNames));
   if (o.last !== undefined && o.last >= 0) list = list.slice(0, o.last);
   if (o.sort && o.sort !== "created") {
     const key = (r: ContainerRecord): string | number => {
@@ -127,4 +135,10 @@ export async function psList(root: string, o: PsOptions): Promise<ContainerRecor
     });
   }
   return list;
+}
+
+/** Pod names by pod id (scope "pods": `ps --pod`, `--filter pod=`). */
+export async function podNameMap(root: string): Promise<Map<string, string>> {
+  const { listPods } = await import("../store/pods.ts");
+  return new Map((await listPods(root)).map((p) => [p.id, p.name]));
 }

@@ -83,11 +83,20 @@ interface StartPlan {
  * namespace; as root without one, this process extracts while stage 2 starts up.
  */
 async function startPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
-  const [plan, security] = await Promise.all([
+  const c = rec.config;
+  const joins = [c.namespaces.net, c.namespaces.ipc, c.namespaces.uts, c.namespaces.pid, c.userns.mode]
+    .some((m) => m.includes(":"));
+  // scope "pods": a member joins its pod's infra container, which must run first
+  const infra = c.pod && !c.isInfra
+    ? await (await import("./pod/infra_guard.ts")).infraToStart(root, c.pod)
+    : undefined;
+  if (infra) await startDetached(root, infra);
+  const [plan, security, join] = await Promise.all([
     launchPlan(root, rec, terminal),
-    securitySpec(root, rec.config),
+    securitySpec(root, c),
+    joins ? import("./ns_join.ts").then((m) => m.joinPaths(root, c)) : undefined,
   ]);
-  plan.spec = { ...plan.spec, ...security };
+  plan.spec = { ...plan.spec, ...security, ...(join ? { join } : {}) };
   const cgroup = cgroupSpecFor(rec.config);
   if (cgroup) {
     // made here, while an early stage 2 is still starting up (it only enters it, or makes it when missing)

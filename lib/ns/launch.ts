@@ -151,7 +151,9 @@ export async function launch(
   }
   const files = stateFiles(spec.stateDir);
   Deno.mkdirSync(spec.stateDir, { recursive: true, mode: 0o700 });
-  const syncFifo = spec.namespaces.user && !pre ? `${spec.stateDir}/sync.fifo` : undefined;
+  const syncFifo = spec.namespaces.user && !spec.join?.user && !pre
+    ? `${spec.stateDir}/sync.fifo`
+    : undefined;
   const processFifo = spec.deferProcess ? files.processFifo : undefined;
   for (const f of [files.fifo, files.pid, syncFifo, files.processFifo]) {
     try {

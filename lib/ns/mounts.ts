@@ -238,7 +238,7 @@ function mountDev(root: string, spec: LaunchSpec): void {
   symlink("pts/ptmx", `${dev}/ptmx`);
   Deno.mkdirSync(`${dev}/shm`);
   mount("shm", `${dev}/shm`, "tmpfs", MS.NOSUID | MS.NODEV | MS.NOEXEC, "mode=1777,size=65536k");
-  if (spec.namespaces.ipc) {
+  if (spec.namespaces.ipc || spec.join?.ipc) {
     Deno.mkdirSync(`${dev}/mqueue`);
     try {
       mount("mqueue", `${dev}/mqueue`, "mqueue", MS.NOSUID | MS.NODEV | MS.NOEXEC);
@@ -288,7 +288,7 @@ function maskPaths(root: string): void {
 export function setupMounts(spec: LaunchSpec): void {
   const root = spec.rootfs;
   const proc = apiMountPoint(root, "proc");
-  if (spec.namespaces.pid) mount("proc", proc, "proc", MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  if (spec.namespaces.pid || spec.join?.pid) mount("proc", proc, "proc", MS.NOSUID | MS.NODEV | MS.NOEXEC);
   else bind("/proc", proc);
   mountDev(root, spec);
   const sys = apiMountPoint(root, "sys");

@@ -76,24 +76,38 @@ function nsOf(pid: number | "self", ns: string): string | undefined {
   }
 }
 
-/** True when the container whose init is `pid` has its own pid namespace. */
+/** The pid of `pid` inside its own pid namespace (`NSpid`'s last field), or undefined. */
+function innerPid(pid: number): number | undefined {
+  try {
+    const line = /^NSpid:\s*(.*)$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return line ? Number(line[1].trim().split(/\s+/).pop()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when the container whose init is `pid` has its own pid namespace: one that is not the host's and of
+ * which it is pid 1 (a container that joined another's pid namespace, `--pid container:ID`, shares it).
+ */
 export function hasPrivatePidNs(pid: number): boolean {
   const p = nsOf(pid, "pid");
-  return p !== undefined && p !== nsOf("self", "pid");
+  return p !== undefined && p !== nsOf("self", "pid") && innerPid(pid) === 1;
 }
 
 /**
  * Host pids of every process of the container whose init is `pid`, init first. With a private pid namespace:
  * the processes in it (or in a pid namespace nested in it, seen by sharing the init's mount namespace);
  * so pod's helpers (the `sh` that forked the init, an `nsenter` before it forks) are not counted. With the
- * host's pid namespace: the processes sharing the init's mount namespace.
+ * host's pid namespace, or one joined from another container: the processes sharing the init's mount
+ * namespace.
  */
 export function containerProcesses(pid: number): number[] {
   const mnt = nsOf(pid, "mnt");
   const pidNs = nsOf(pid, "pid");
   if (!mnt || !pidNs) return [];
   const hostPidNs = nsOf("self", "pid");
-  const privatePid = pidNs !== hostPidNs;
+  const privatePid = hasPrivatePidNs(pid);
   const out = [pid];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;

@@ -77,6 +77,14 @@ export interface LaunchSpec {
   hostname: string;
   /** `false` = share the host's namespace. */
   namespaces: { user: boolean; pid: boolean; ipc: boolean; uts: boolean; net: boolean };
+  /**
+   * Namespaces joined instead of made (scope "pods": `--network container:ID`, `ns:PATH`…): paths of
+   * namespace files by kind, entered with `nsenter` before `unshare` makes the rest. A joined `user`
+   * namespace is entered, not made: `namespaces.user` stays true (stage 2 runs in a user namespace) and no
+   * maps are written. A joined `pid` namespace: stage 2 is forked into it (not its pid 1), so it mounts a
+   * fresh /proc of it; a joined `ipc` one gets its own mqueue mount.
+   */
+  join?: { user?: string; net?: string; ipc?: string; uts?: string; pid?: string };
   /** Rootless id maps (written by stage 1 with newuidmap/newgidmap). */
   uidMap?: IdMapping[];
   gidMap?: IdMapping[];

@@ -17,29 +17,46 @@ import { needsKeepCaps, SYNC_SHELL, SYNC_WAIT } from "./userns.ts";
  * (a non-interactive sh gives an async list /dev/null), stderr through fd 4.
  */
 export function unshareCommand(
-  spec: Pick<LaunchSpec, "namespaces" | "uidMap">,
+  spec: Pick<LaunchSpec, "namespaces" | "uidMap" | "join">,
   stage2: string[],
   syncFifo?: string,
   uid = Deno.uid(),
   keepCaps = needsKeepCaps(spec.uidMap, uid),
 ): string[] {
   const ns = spec.namespaces;
-  const cmd = ["unshare"];
-  if (ns.user) cmd.push("--user");
+  const join = spec.join ?? {};
+  const cmd = joinPrefix(join);
+  // a joined pid namespace is entered by the children of the process that joined it: the sh below forks
+  // stage 2 into it, as for a new one
+  const fork = ns.pid || !!join.pid;
+  cmd.push("unshare");
+  if (ns.user && !join.user) cmd.push("--user");
   // stage 2 must be given capabilities through the exec when the user is not the namespace's root (keep-id),
   // or when it is exec'd before its maps are written (an early start, lib/ns/prelaunch.ts)
-  if (ns.user && keepCaps) cmd.push("--keep-caps");
+  if (ns.user && !join.user && keepCaps) cmd.push("--keep-caps");
   cmd.push("--mount");
   if (ns.pid) cmd.push("--pid");
   if (ns.uts) cmd.push("--uts");
   if (ns.ipc) cmd.push("--ipc");
   if (ns.net) cmd.push("--net");
   cmd.push("--");
-  if (!syncFifo && !ns.pid) return [...cmd, ...stage2];
+  if (!syncFifo && !fork) return [...cmd, ...stage2];
   const steps = syncFifo ? [SYNC_WAIT] : [];
   // sh's own stderr → /dev/null: dash reports a job killed by a signal ("Killed"), which must not reach the log
-  steps.push(ns.pid ? 'exec 3<&0 4>&2 2>/dev/null; "$@" 0<&3 2>&4 3<&- 4>&- & wait $!' : 'exec "$@"');
+  steps.push(fork ? 'exec 3<&0 4>&2 2>/dev/null; "$@" 0<&3 2>&4 3<&- 4>&- & wait $!' : 'exec "$@"');
   return [...cmd, ...SYNC_SHELL, steps.join("; "), syncFifo ?? "sh", ...stage2];
+}
+
+/**
+ * `nsenter --user=P --net=P … --no-fork --` for the namespaces a container joins (none: nothing). nsenter
+ * enters the user namespace first (so it has the capabilities to enter the others, which it owns) and then,
+ * without `--preserve-credentials`, becomes its root; `--no-fork`: a joined pid namespace is entered by the
+ * sh that `unshareCommand` runs (see there).
+ */
+export function joinPrefix(join: NonNullable<LaunchSpec["join"]>): string[] {
+  const kinds = (["user", "net", "ipc", "uts", "pid"] as const).filter((k) => join[k]);
+  if (!kinds.length) return [];
+  return ["nsenter", ...kinds.map((k) => `--${k}=${join[k]}`), "--no-fork", "--"];
 }
 
 /**

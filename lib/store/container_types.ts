@@ -78,8 +78,11 @@ export interface ContainerLayer {
   diffId?: string;
 }
 
-/** Namespace choice: a new one, or the host's. */
-export type NsMode = "private" | "host";
+/**
+ * Namespace choice: a new one, the host's, or (scope "pods") another container's (`container:<full id>`) or
+ * the one at a path (`ns:/path`).
+ */
+export type NsMode = "private" | "host" | `container:${string}` | `ns:${string}`;
 
 /** What a container was created with (`config.json`). Written once; `name` changes with `rename`. */
 export interface ContainerConfig {
@@ -116,7 +119,10 @@ export interface ContainerConfig {
   mounts: ContainerMount[];
   /** Namespaces. */
   namespaces: { pid: NsMode; ipc: NsMode; uts: NsMode; net: NsMode };
-  /** User namespace: `host` (none, root only), `private` (rootless default), `keep-id`, `auto`. */
+  /**
+   * User namespace: `host` (none, root only), `private` (rootless default), `keep-id`, `auto`, or (rootless,
+   * joining another container's namespaces; scope "pods") `container:<id>`, that container's.
+   */
   userns: { mode: string; uidMap?: IdMapEntry[]; gidMap?: IdMapEntry[] };
   /** `--privileged`. */
   privileged: boolean;
@@ -152,6 +158,11 @@ export interface ContainerConfig {
   // --- cgroups (issue 13): resource limits ---
   /** `--memory`, `--cpus`, `--pids-limit`… (lib/container/resources.ts); absent: none given (root: defaults). */
   resources?: ResourceConfig;
+  // --- scope "pods" (issue 15) ---
+  /** The pod it belongs to (full pod id; lib/store/pods.ts). */
+  pod?: string;
+  /** It is its pod's infra container (holds the shared namespaces, runs `catatonit -P`). */
+  isInfra?: boolean;
 }
 
 /** A container's options on one network: netavark's per-network options (snake case, as netavark reads them). */

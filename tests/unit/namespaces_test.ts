@@ -20,9 +20,15 @@ Deno.test("nsMode: --network takes podman's network modes, all a private namespa
 });
 
 Deno.test("nsMode: anything else is a usage error naming the flag (create and update alike)", () => {
-  assert.throws(() => nsMode("network", "container:web"), (e: unknown) => {
+  assert.equal(nsMode("network", "container:web"), "container:web");
+  assert.equal(nsMode("ipc", "ns:/run/x"), "ns:/run/x");
+  assert.throws(() => nsMode("uts", "ns:relative"), /ns: needs an absolute path/);
+  assert.throws(() => nsMode("network", "weird"), (e: unknown) => {
     assert.ok(e instanceof UsageError);
-    assert.equal(e.message, 'invalid value "container:web" for --network: use host or private');
+    assert.equal(
+      e.message,
+      'invalid value "weird" for --network: use host, private, container:ID or ns:PATH',
+    );
     assert.equal(e.exitCode, 125);
     return true;
   });

@@ -26,6 +26,7 @@ export const containerFlags = {
   network: str("Connect a container to a network (host, none, private)"),
   net: str("Connect a container to a network", { hidden: true }),
   pid: str("PID namespace to use (host or private)"),
+  pod: str("Run container in an existing pod (NAME|ID), or a new one (new:NAME)"),
   platform: str("Specify the platform for selecting the image"),
   privileged: bool("Give extended privileges to container"),
   pull: str('Pull image policy ("always"|"missing"|"never"|"newer")', { default: "missing" }),
@@ -126,8 +127,28 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     usageHint: `See 'pod ${command} --help'`,
     onWarning: (m) => err(`${m}\n`),
     argv0: g.argv0,
+    pod: f.pod,
     createCommand: [g.argv0, command, ...Deno.args.slice(Deno.args.indexOf(command) + 1)],
   };
+}
+
+/** `--pod new:NAME`: creates the pod (defaults of `pod pod create --name NAME`) and names it by id. */
+export async function newPodIfAsked(root: string, o: CreateOptions): Promise<void> {
+  if (!o.pod?.startsWith("new:")) return;
+  const { createPod } = await import("../../container/pod/pods.ts");
+  o.pod = (await createPod(root, { name: o.pod.slice(4), createCommand: o.createCommand })).id;
+}
+
+/**
+ * Starts the infra container of pod `pod` (name or id) if it is not running, for `run --pod` to overlap with
+ * the member's create; never rejects (the member's start reports a failure).
+ */
+export async function startInfraEarly(root: string, pod: string): Promise<void> {
+  try {
+    const { infraToStart } = await import("../../container/pod/infra_guard.ts");
+    const infra = await infraToStart(root, pod);
+    if (infra) await (await import("../../container/start.ts")).startDetached(root, infra);
+  } catch { /* reported by the member's start */ }
 }
 
 /** Removes an existing container of that name (`--replace`). */
@@ -155,6 +176,7 @@ export default defineCommand({
     ]);
     const o = createOptions(flags, args, g, "create");
     if (flags.replace) await replaceExisting(g.root, o.name);
+    await newPodIfAsked(g.root, o);
     const progress = new ProgressPrinter({ quiet: o.quiet, write: err });
     let rec;
     try {

@@ -22,7 +22,7 @@ export default defineCommand({
     latest: bool("l", "Act on the latest container pod is aware of"),
     namespace: bool("Display namespace information", { ignored: true }),
     noTrunc: bool("Display the extended information"),
-    pod: bool("p", "Print the ID and name of the pod the containers are associated with", { ignored: true }),
+    pod: bool("p", "Print the ID and name of the pod the containers are associated with"),
     quiet: bool("q", "Print the numeric IDs of the containers only"),
     size: bool("s", "Display the total file sizes", { ignored: true }),
     sort: str("Sort output by: command, created, id, image, names, runningfor, size, status", {
@@ -41,15 +41,22 @@ export default defineCommand({
       sort: flags.sort,
     });
     const format = flags.format ?? "";
+    const podNames = flags.pod || format || list.some((r) => r.config.pod)
+      ? await (await import("../../container/ps.ts")).podNameMap(g.root)
+      : undefined;
     if (flags.quiet && !format) {
       output.println(...list.map((r) => flags.noTrunc ? r.config.id : r.config.id.slice(0, 12)));
     } else if (format === "json" || format === "{{json .}}") {
-      output.printJson(list.map(view.psJson));
+      output.printJson(list.map((r) => view.psJson(r, podNames)));
     } else if (format) {
       const now = Date.now();
-      await output.printFormatted(format, list.map((r) => view.psRow(r, flags.noTrunc, now)), view.HEADERS);
+      await output.printFormatted(
+        format,
+        list.map((r) => view.psRow(r, flags.noTrunc, now, podNames)),
+        view.HEADERS,
+      );
     } else {
-      const t = view.psTable(list, flags.noTrunc);
+      const t = view.psTable(list, flags.noTrunc, Date.now(), flags.pod ? podNames : undefined);
       output.printTable(t.headers, t.rows);
     }
     return 0;

@@ -24,6 +24,11 @@ export default defineCommand({
   async run(flags, args, g) {
     const { removeById } = await import("../../container/lifecycle.ts");
     const timeout = flags.time >= 0 ? flags.time : undefined;
+    if (flags.all) {
+      // as podman: `rm -a` removes pods with their containers (an infra container goes only with its pod)
+      const { removeAllPods } = await import("./pod_rm.ts");
+      await removeAllPods(g.root, { force: flags.force, timeout, printContainers: true });
+    }
     return await forEachContainer(g.root, { flags, args }, {}, async (id) => {
       await removeById(g.root, id, { force: flags.force, volumes: flags.volumes, timeout });
     }, { printIds: true });

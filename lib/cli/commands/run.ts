@@ -5,7 +5,7 @@
  */
 
 import { bool, defineCommand, strings } from "../flags.ts";
-import { containerFlags, createOptions, replaceExisting } from "./create.ts";
+import { containerFlags, createOptions, newPodIfAsked, replaceExisting, startInfraEarly } from "./create.ts";
 
 export default defineCommand({
   name: "run",
@@ -23,7 +23,7 @@ export default defineCommand({
     const o = createOptions(flags, args, g, "run");
     // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
     // (awaited before loading the rest: module loading would delay the spawn)
-    const early = flags.detach || o.tty || o.interactive
+    const early = flags.detach || o.tty || o.interactive || o.pod
       ? undefined
       : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
     const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
@@ -33,16 +33,22 @@ export default defineCommand({
       import("../views/progress.ts"),
     ]);
     let rec;
+    let infra: Promise<void> | undefined;
     const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
       if (flags.replace) await replaceExisting(g.root, o.name);
+      await newPodIfAsked(g.root, o);
+      // a member joins its pod's infra container: start that while this one is created
+      infra = o.pod ? startInfraEarly(g.root, o.pod) : undefined;
       rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
     } catch (e) {
       early?.cancel();
+      await infra;
       throw e;
     } finally {
       progress.finish();
     }
+    await infra;
     const id = rec.config.id;
     const cleanup = async () => {
       if (o.rm) await life.removeById(g.root, id, { force: true, volumes: true }).catch(() => {});

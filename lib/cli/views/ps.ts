@@ -94,7 +94,12 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
 }
 
 /** The fields of one `ps` row, named as podman's templates name them. */
-export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()): Record<string, unknown> {
+export function psRow(
+  rec: ContainerRecord,
+  noTrunc: boolean,
+  now = Date.now(),
+  podNames?: Map<string, string>,
+): Record<string, unknown> {
   const c = rec.config, s = rec.state;
   let command = c.process.args.join(" ");
   if (!noTrunc && command.length > 17) command = command.slice(0, 17) + "...";
@@ -119,8 +124,8 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
     Exited: s.status === "exited",
     AutoRemove: c.autoRemove,
     Networks: [],
-    Pod: "",
-    PodName: "",
+    Pod: c.pod ? (noTrunc ? c.pod : c.pod.slice(0, 12)) : "",
+    PodName: (c.pod && podNames?.get(c.pod)) ?? "",
     Size: "",
     StartedAt: s.startedAt,
   };
@@ -134,21 +139,28 @@ function cell(v: unknown): string {
 }
 
 /** podman's default `ps` table: its header and one row of cells per container. */
-export function psTable(list: ContainerRecord[], noTrunc: boolean, now = Date.now()): {
+export function psTable(
+  list: ContainerRecord[],
+  noTrunc: boolean,
+  now = Date.now(),
+  podNames?: Map<string, string>,
+): {
   headers: string[];
   rows: string[][];
 } {
+  // `ps --pod` (podNames given): POD ID and PODNAME after the default columns
+  const columns = podNames ? [...DEFAULT_COLUMNS, "Pod", "PodName"] : DEFAULT_COLUMNS;
   return {
-    headers: DEFAULT_COLUMNS.map((c) => HEADERS[c]),
+    headers: columns.map((c) => HEADERS[c]),
     rows: list.map((r) => {
-      const row = psRow(r, noTrunc, now);
-      return DEFAULT_COLUMNS.map((c) => cell(row[c]));
+      const row = psRow(r, noTrunc, now, podNames);
+      return columns.map((c) => cell(row[c]));
     }),
   };
 }
 
 /** podman's `ps --format json` object for one container. */
-export function psJson(rec: ContainerRecord): Record<string, unknown> {
+export function psJson(rec: ContainerRecord, podNames?: Map<string, string>): Record<string, unknown> {
   const c = rec.config, s = rec.state;
   const unix = (t: string) => (t.startsWith("0001-") ? 0 : Math.floor(Date.parse(t) / 1000));
   return {
@@ -161,15 +173,15 @@ export function psJson(rec: ContainerRecord): Record<string, unknown> {
     Id: c.id,
     Image: c.image.ref ?? c.image.name,
     ImageID: c.image.id,
-    IsInfra: false,
+    IsInfra: !!c.isInfra,
     Labels: Object.keys(c.labels).length ? c.labels : null,
     Mounts: c.mounts.map((m) => m.destination),
     Names: [c.name],
     Namespaces: {},
     Networks: [],
     Pid: s.pid,
-    Pod: "",
-    PodName: "",
+    Pod: c.pod ?? "",
+    PodName: (c.pod && podNames?.get(c.pod)) ?? "",
     Ports: null,
     Size: null,
     StartedAt: unix(s.startedAt),

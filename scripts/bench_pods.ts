@@ -1,0 +1,191 @@
+/**
+ * Pods side by side with podman (as root, temp stores; the host's podman storage is not touched), alternating
+ * pod / podman, `--runs` times each:
+ *
+ * - `pod create` + two members started (`run -d --pod`) + `pod rm -f -t 0`;
+ * - `kube play` + `kube down` of a two-container YAML.
+ *
+ * Both without a network of their own (`--network none`), so podman's netavark set-up is not counted against
+ * it. Wall time of the whole sequence; the ratio against the target (≤ 0.5× podman); never asserts.
+ *
+ *     deno run -A scripts/bench_pods.ts [--runs 3]
+ * @module
+ */
+
+import { podmanStoreArgs } from "./podman_args.ts";
+import { podmanRuntime } from "./bench_runtime.ts";
+import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
+import { busybox } from "../tests/helpers/fixtures.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const dec = new TextDecoder();
+const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+function argStr(name: string, def: string): string {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Deno.args[i + 1] : def;
+}
+
+async function run(cmd: string[], env: Record<string, string>): Promise<void> {
+  const o = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    env,
+    clearEnv: true,
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  if (!o.success) throw new Error(`${cmd.join(" ")} failed: ${dec.decode(o.stderr).slice(-2000)}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Tool {
+  name: "pod" | "podman";
+  cmd: (args: string[]) => string[];
+  env: Record<string, string>;
+  root: string;
+}
+
+const MEMBER = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"];
+
+function yamlFor(ref: string): string {
+  const ctr = (name: string) =>
+    `  - name: ${name}\n    image: ${ref}\n    imagePullPolicy: IfNotPresent\n    command: [sh, -c, "trap 'exit 0' TERM; sleep 1000 & wait"]\n`;
+  return `apiVersion: v1\nkind: Pod\nmetadata: {name: benchkube}\nspec:\n  containers:\n${ctr("a")}${
+    ctr("b")
+  }`;
+}
+
+async function podScenario(t: Tool, ref: string): Promise<number> {
+  const t0 = performance.now();
+  await run(t.cmd(["pod", "create", "--network", "none", "--name", "benchpod"]), t.env);
+  await run(t.cmd(["run", "-d", "--pod", "benchpod", ref, ...MEMBER]), t.env);
+  await run(t.cmd(["run", "-d", "--pod", "benchpod", ref, ...MEMBER]), t.env);
+  await run(t.cmd(["pod", "rm", "-f", "-t", "0", "benchpod"]), t.env);
+  return (performance.now() - t0) / 1000;
+}
+
+async function kubeScenario(t: Tool, file: string): Promise<number> {
+  const t0 = performance.now();
+  await run(t.cmd(["kube", "play", "--tls-verify=false", "--network", "none", file]), t.env);
+  await run(t.cmd(["kube", "down", file]), t.env);
+  return (performance.now() - t0) / 1000;
+}
+
+async function removeRoot(root: string): Promise<void> {
+  const mounts = await Deno.readTextFile("/proc/mounts").catch(() => "");
+  for (const line of mounts.split("\n").reverse()) {
+    const mp = line.split(" ")[1];
+    if (mp?.startsWith(`${root}/`)) {
+      await new Deno.Command("umount", { args: ["-l", mp], stdout: "null", stderr: "null" }).output();
+    }
+  }
+  await Deno.remove(root, { recursive: true }).catch(() => {});
+}
+
+/** Runs the benchmark against `shared` or a registry of its own. */
+export async function main(shared?: Registry): Promise<void> {
+  const runs = Number(argStr("runs", "3"));
+  if (Deno.uid() !== 0) {
+    console.log("bench_pods runs as root only: skipped");
+    return;
+  }
+  const havePodman =
+    (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "null" }).output()).success;
+  if (!havePodman) console.log("podman was not found: printing pod's numbers alone");
+  const runtime = havePodman ? await podmanRuntime() : undefined;
+  const reg = shared ?? await startRegistry({ logLevel: "error" });
+  const work = await Deno.makeTempDir({ prefix: "pod-bench-pods-" });
+  const pm = await Deno.makeTempDir({ prefix: "pm-" }); // podman refuses a long runroot
+  await Deno.mkdir(`${pm}/xdg`, { mode: 0o700 });
+  await Deno.mkdir(`${work}/xdg`, { mode: 0o700 });
+  const tools: Tool[] = [{
+    name: "pod",
+    cmd: (
+      a,
+    ) => [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--no-lock",
+      `--config=${CONFIG}`,
+      CLI,
+      "--root",
+      `${work}/store`,
+      ...a,
+    ],
+    env: {
+      PATH,
+      HOME: work,
+      DENO_NO_UPDATE_CHECK: "1",
+      XDG_RUNTIME_DIR: `${work}/xdg`,
+      // the npm packages `kube` loads come from this user's Deno cache (and its ~/.npmrc when downloaded)
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`,
+    },
+    root: work,
+  }];
+  if (havePodman) {
+    // this VM's rlimits are above what podman's runc may set for a pod's infra: lower defaults for it
+    await Deno.writeTextFile(
+      `${pm}/containers.conf`,
+      '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n',
+    );
+    tools.push({
+      name: "podman",
+      cmd: (a) => ["podman", ...podmanStoreArgs(pm), ...(runtime ? [`--runtime=${runtime}`] : []), ...a],
+      env: { PATH, HOME: pm, XDG_RUNTIME_DIR: `${pm}/xdg`, CONTAINERS_CONF: `${pm}/containers.conf` },
+      root: pm,
+    });
+  }
+  const res: Record<string, { pod: number[]; kube: number[] }> = {};
+  try {
+    const img = await busybox(reg);
+    const file = `${work}/bench.yaml`;
+    await Deno.writeTextFile(file, yamlFor(img.ref));
+    for (const t of tools) {
+      res[t.name] = { pod: [], kube: [] };
+      await run(t.cmd(["pull", "-q", "--tls-verify=false", img.ref]), t.env);
+      // warm-up: the infra image is built, npm's yaml cached, podman's pause image built
+      await podScenario(t, img.ref);
+      await kubeScenario(t, file);
+    }
+    for (let i = 0; i < runs; i++) {
+      for (const t of i % 2 ? [...tools].reverse() : tools) {
+        res[t.name].pod.push(await podScenario(t, img.ref));
+        res[t.name].kube.push(await kubeScenario(t, file));
+      }
+    }
+    const line = (what: string, key: "pod" | "kube") => {
+      const p = median(res.pod[key]);
+      const q = res.podman ? median(res.podman[key]) : NaN;
+      const ratio = res.podman ? ` ratio ${(p / q).toFixed(2)}× (target ≤ 0.5×)` : "";
+      console.log(`${what}: pod ${p.toFixed(2)} s${res.podman ? `, podman ${q.toFixed(2)} s` : ""}${ratio}`);
+    };
+    line("pod create + 2 members + pod rm -f", "pod");
+    line("kube play + kube down (2 containers)", "kube");
+  } finally {
+    for (const t of tools) {
+      await new Deno.Command(t.cmd(["pod", "rm", "-a", "-f", "-t", "0"])[0], {
+        args: t.cmd(["pod", "rm", "-a", "-f", "-t", "0"]).slice(1),
+        env: t.env,
+        clearEnv: true,
+        stdout: "null",
+        stderr: "null",
+      }).output().catch(() => {});
+    }
+    if (havePodman) {
+      await run(tools[1].cmd(["system", "reset", "-f"]), tools[1].env).catch(() => {});
+    }
+    await removeRoot(pm);
+    await removeRoot(work);
+    if (!shared) await reg.stop();
+  }
+}
+
+if (import.meta.main) await main();
