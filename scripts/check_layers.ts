@@ -63,6 +63,12 @@ export const LAYERS: LayerRule[] = [
     note: "container use cases",
   },
   {
+    layer: "build",
+    match: ["lib/build/"],
+    may: ["oci", "registry", "store", "ns", "unpack", "image", "container", "format", ...LEAVES],
+    note: "`pod build`: Containerfiles, contexts, steps, the layer cache",
+  },
+  {
     layer: "api.ts",
     match: ["lib/api.ts", "lib/api_types.ts"],
     may: ["image", "container", "store", "oci", "format", ...LEAVES],
@@ -82,6 +88,7 @@ export const LAYERS: LayerRule[] = [
       "image",
       "container",
       "volume",
+      "build",
       "api.ts",
       ...LEAVES,
     ],
