@@ -12,6 +12,7 @@ import type { Loader } from "./flags.ts";
 /** Top-level commands, in the order `pod help` lists them. */
 export const commands: Record<string, Loader> = {
   attach: () => import("./commands/attach.ts"),
+  build: () => import("./commands/build.ts"),
   commit: () => import("./commands/commit.ts"),
   completion: () => import("./commands/completion.ts").then((m) => m.completionCommand({ commands, groups })),
   cp: () => import("./commands/cp.ts"),
@@ -92,6 +93,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
   image: {
     summary: "Manage images",
     sub: {
+      build: "build",
       diff: "diff",
       exists: () => import("./commands/image_exists.ts"),
       tree: () => import("./commands/image_tree.ts"),
@@ -109,6 +111,10 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       tag: "tag",
       untag: "untag",
     },
+  },
+  buildx: {
+    summary: "Build images (buildx compatibility: only build)",
+    sub: { build: "build" },
   },
   system: {
     summary: "Manage pod",

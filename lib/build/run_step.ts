@@ -1,0 +1,70 @@
+/**
+ * RUN: the command runs in a container of pod's own runtime (rootless by default) made from the stage's
+ * current image, with the build's environment and network; its changes (the overlay upper dir) become the
+ * step's layer. The container is removed either way. Its output goes to this process's stdout/stderr.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { commitUpperDir } from "../image/commit_layer.ts";
+import type { StoredLayer } from "../image/layer_blob.ts";
+
+/** A RUN to execute. */
+export interface RunStep {
+  /** Image id of the stage so far. */
+  image: string;
+  /** The command (shell form already wrapped in the shell). */
+  argv: string[];
+  /** Extra environment (build args in scope), `K=V`. */
+  env: string[];
+  /** Working directory. */
+  workdir: string;
+  /** User. */
+  user?: string;
+  /** `host`, `none` or `private` (default). */
+  network?: string;
+  /** The step as podman names it in an error (`RUN exit 3`). */
+  step: string;
+}
+
+/** Runs `r` and returns its layer; a non-zero exit is a {@link PodError} with that exit code. */
+export async function runStep(root: string, r: RunStep): Promise<StoredLayer> {
+  const [{ createFromSpec }, { startForeground }, { removeById }, { containerPaths }] = await Promise.all([
+    import("../container/create.ts"),
+    import("../container/start.ts"),
+    import("../container/lifecycle.ts"),
+    import("../store/containers.ts"),
+  ]);
+  const network = r.network === "none" ? "none" : r.network === "host" ? "host" : undefined;
+  const rec = await createFromSpec(root, {
+    image: r.image,
+    args: r.argv,
+    entrypoint: [],
+    env: r.env,
+    workdir: r.workdir || "/",
+    user: r.user || undefined,
+    network,
+    pull: "never",
+    labels: { "io.pod.build": "1" },
+  });
+  const id = rec.config.id;
+  try {
+    let code: number;
+    try {
+      code = await startForeground(root, id, { tty: false, stdin: false, log: false });
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new PodError(`building at STEP "${r.step}": while running runtime: ${msg}`, {
+        exitCode: e instanceof PodError ? e.exitCode : 125,
+      });
+    }
+    if (code !== 0) {
+      throw new PodError(`building at STEP "${r.step}": while running runtime: exit status ${code}`, {
+        exitCode: code,
+      });
+    }
+    return await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0);
+  } finally {
+    await removeById(root, id, { force: true, volumes: true }).catch(() => {});
+  }
+}
