@@ -769,7 +769,11 @@ class Builder {
       const merged = await this.imageFiles(layers.slice(baseCount));
       const wanted = new Map<string, string>();
       for (const k of merged.entries.keys()) wanted.set(k, k);
-      const layer = await storeGzipLayer(this.root, writeTar(merged.stream(wanted)), "squashed layer");
+      const layer = await storeGzipLayer(
+        this.root,
+        writeTar(unique(merged.stream(wanted))),
+        "squashed layer",
+      );
       await this.claim.add([layer.digest]);
       const keep = layers.slice(0, baseCount);
       const diffIds = config.rootfs.diff_ids.slice(0, baseCount);
@@ -816,6 +820,15 @@ class Builder {
       const img = await findImage(this.root, id);
       if (img && !img.names.length) await deleteImageEntries(this.root, img).catch(() => {});
     }
+  }
+}
+
+async function* unique<T extends { name: string }>(entries: AsyncIterable<T>): AsyncGenerator<T> {
+  const seen = new Set<string>();
+  for await (const e of entries) {
+    if (seen.has(e.name)) continue;
+    seen.add(e.name);
+    yield e;
   }
 }
 

@@ -357,8 +357,20 @@ function mtimeOf(i: Deno.FileInfo) {
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
 }
 
-/** The tar entries of a planned COPY/ADD (names relative to the image root). */
+/**
+ * The tar entries of a planned COPY/ADD (names relative to the image root), each name once (a layer with a
+ * path twice is refused by containers/storage): the first entry of a name is kept.
+ */
 export async function* planEntries(plan: CopyPlan): AsyncGenerator<TarWriteEntry> {
+  const seen = new Set<string>();
+  for await (const e of rawEntries(plan)) {
+    if (seen.has(e.name)) continue;
+    seen.add(e.name);
+    yield e;
+  }
+}
+
+async function* rawEntries(plan: CopyPlan): AsyncGenerator<TarWriteEntry> {
   const own = (uid: number, gid: number) => plan.owner ?? { uid, gid };
   const mode = (m: number, isDir: boolean) => plan.chmod !== undefined && !isDir ? plan.chmod : m;
   const now = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
