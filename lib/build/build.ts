@@ -13,7 +13,7 @@ import { claimBlobs } from "../store/gc.ts";
 import { findImage, type ImageRecord, readImageConfig, readManifest, tagImage } from "../store/images.ts";
 import { localImageName, registerNewImage } from "../image/new_image.ts";
 import type { PullEvent } from "../image/events.ts";
-import { storeGzipLayer } from "../image/layer_blob.ts";
+import type { StoredLayer } from "../image/layer_blob.ts";
 import { writeTar } from "../unpack/tar_write.ts";
 import { ContainerfileError } from "./containerfile/errors.ts";
 import {
@@ -31,8 +31,10 @@ import {
   VariableError,
 } from "./containerfile/vars.ts";
 import { applyConfigStep, ConfigError, type RuntimeConfig } from "./config_step.ts";
-import { CopyError, planCopy, planDigest, planEntries } from "./copy_step.ts";
-import { ImageFiles } from "./image_files.ts";
+import { CopyError, DigestMemo, planCopy, planDigest, planEntries } from "./copy_step.ts";
+import { headerOf, ImageFiles } from "./image_files.ts";
+import type { TarHeader } from "../unpack/tar.ts";
+import type { TarWriteEntry } from "../unpack/tar_write.ts";
 import type { IgnoreRules } from "./ignore.ts";
 import { cacheLookup, cacheStore, stepKey } from "./cache.ts";
 
@@ -166,6 +168,11 @@ class Builder {
   readonly results = new Map<number, StageState>();
   readonly temporary: string[] = [];
   readonly files = new Map<string, ImageFiles>();
+  #memo?: DigestMemo;
+  /** Headers of the layers this build wrote, by blob digest (read back without decompressing). */
+  readonly written = new Map<string, TarHeader[]>();
+  /** RUN containers being removed. */
+  readonly removals: Promise<void>[] = [];
   claim!: Awaited<ReturnType<typeof claimBlobs>>;
 
   constructor(root: string, cf: Containerfile, o: BuildOptions) {
@@ -245,8 +252,13 @@ class Builder {
         this.emit({ type: "tagged", name: t });
       }
       await this.dropTemporary(id);
+      if (this.#memo) {
+        const { writeMemo } = await import("./cache.ts");
+        await writeMemo(this.root, this.o.contextDir, this.#memo.toJSON()).catch(() => {});
+      }
       return { id, names: tags };
     } finally {
+      await Promise.all(this.removals);
       await this.claim.release();
     }
   }
@@ -499,8 +511,11 @@ class Builder {
             user: st.config.config?.User,
             network,
             step: ins.original,
-          });
+          }, this.removals);
           await this.claim.add([layer.digest]);
+          // the commit streamed the container's changes through fresh buffers: collect them now
+          const { GarbageValve, GC_INTERVAL } = await import("../gc_valve.ts");
+          new GarbageValve().add(GC_INTERVAL);
           return layer;
         };
         break;
@@ -556,7 +571,7 @@ class Builder {
             heredocs,
             checksum: flag("checksum"),
           }, { chown: owner, chmod: mode }));
-        const digest = await this.atAsync(ins, () => planDigest(plan));
+        const digest = await this.atAsync(ins, async () => planDigest(plan, await this.memo()));
         extra = digest;
         const what = ins.cmd === "ADD" ? "file" : "file";
         createdBy = `/bin/sh -c #(nop) ${ins.cmd} ${what}:${digest} in ${dest} `;
@@ -588,24 +603,19 @@ class Builder {
           st.config = { ...st.config, config: r.config };
         };
         if (dir !== before) {
-          // the directory is created when the image does not have it (as buildah)
-          const files = await this.imageFiles(st.layers);
-          if (files.resolve(dir) === undefined) {
-            const owner = { uid: 0, gid: 0 };
-            make = async () => {
-              const parts = dir.split("/").filter(Boolean);
-              const entries = parts.map((_, i) => ({
-                name: parts.slice(0, i + 1).join("/"),
-                type: "dir" as const,
-                mode: 0o755,
-                ...owner,
-                mtime: { sec: Math.floor(Date.now() / 1000), nsec: 0 },
-              })).filter((e) => files.resolve(e.name) === undefined);
-              const layer = await storeGzipLayer(this.root, writeTar(entries), "WORKDIR layer");
-              await this.claim.add([layer.digest]);
-              return layer;
-            };
-          }
+          // the directory is made when the image does not have it (as buildah): decided after the cache lookup
+          make = async () => {
+            const files = await this.imageFiles(st.layers);
+            const parts = dir.split("/").filter(Boolean);
+            const mtime = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+            const entries = parts.map((_, i) => parts.slice(0, i + 1).join("/"))
+              .filter((name) => files.resolve(name) === undefined)
+              .map((name) => ({ name, type: "dir" as const, mode: 0o755, uid: 0, gid: 0, mtime }));
+            if (!entries.length) return undefined;
+            const layer = await storeGzipLayer(this.root, writeTar(entries), "WORKDIR layer");
+            await this.claim.add([layer.digest]);
+            return layer;
+          };
         }
         break;
       }
@@ -728,6 +738,15 @@ class Builder {
     return { uid, gid };
   }
 
+  /** The context's file digests remembered from earlier builds (see {@link DigestMemo}). */
+  async memo(): Promise<DigestMemo> {
+    if (!this.#memo) {
+      const { readMemo } = await import("./cache.ts");
+      this.#memo = new DigestMemo(await readMemo(this.root, this.o.contextDir));
+    }
+    return this.#memo;
+  }
+
   /** The files of an image made of `layers` (cached per build). */
   async imageFiles(layers: Descriptor[]): Promise<ImageFiles> {
     const key = layers.map((l) => l.digest).join(",");
@@ -820,6 +839,34 @@ class Builder {
       const img = await findImage(this.root, id);
       if (img && !img.names.length) await deleteImageEntries(this.root, img).catch(() => {});
     }
+  }
+}
+
+/** Stores a gzip layer (node's zlib and crypto are loaded only when a step makes one, not on cache hits). */
+async function storeGzipLayer(
+  root: string,
+  tar: AsyncIterable<Uint8Array>,
+  what: string,
+): Promise<StoredLayer> {
+  const [m, { GarbageValve }] = await Promise.all([
+    import("../image/layer_blob.ts"),
+    import("../gc_valve.ts"),
+  ]);
+  // every chunk on the way (file reads, hash blocks, zlib output) is a fresh buffer: collected every 8 MB
+  const valve = new GarbageValve();
+  const counted = async function* () {
+    for await (const c of tar) {
+      valve.add(c.length);
+      yield c;
+    }
+  };
+  return await m.storeGzipLayer(root, counted(), what);
+}
+
+async function* tap(entries: AsyncIterable<TarWriteEntry>, into: TarHeader[]): AsyncGenerator<TarWriteEntry> {
+  for await (const e of entries) {
+    into.push(headerOf(e));
+    yield e;
   }
 }
 

@@ -37,3 +37,27 @@ export async function cacheStore(root: string, key: string, id: string): Promise
   await Deno.mkdir(`${root}/build-cache`, { recursive: true, mode: 0o700 });
   await writeFileAtomic(cachePath(root, key), id + "\n");
 }
+
+function memoPath(root: string, contextDir: string): Promise<string> {
+  return stepKey("context", contextDir).then((k) => `${root}/build-cache/files-${k.slice(0, 32)}.json`);
+}
+
+/** The remembered file digests of the context `contextDir` (see copy_step.ts DigestMemo). */
+export async function readMemo(root: string, contextDir: string): Promise<Record<string, string>> {
+  try {
+    const v = JSON.parse(await Deno.readTextFile(await memoPath(root, contextDir)));
+    return v && typeof v === "object" && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Stores the file digests a build of `contextDir` used. */
+export async function writeMemo(
+  root: string,
+  contextDir: string,
+  entries: Record<string, string>,
+): Promise<void> {
+  await Deno.mkdir(`${root}/build-cache`, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(await memoPath(root, contextDir), JSON.stringify(entries));
+}

@@ -226,6 +226,7 @@ export async function planCopy(
       items.push({ kind: "host", path: m.path, name: destRel, info: m.info });
       await walk(m.path, m.rel, destRel, s.ignore, items);
     } else if (s.add && m.info.isFile && await isArchive(m.path)) {
+      await checkArchive(m.path);
       items.push({ kind: "archive", path: m.path, dir: destRel });
     } else {
       items.push({
@@ -306,6 +307,37 @@ async function sha256Hex(data: Uint8Array): Promise<string> {
   return [...h].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Content digests of context files remembered by their stat (path, size, mtime, ctime, inode), as git's
+ * index does: an unchanged stat means unchanged content, a changed one is hashed again (so a touched but
+ * unchanged file still hits the cache).
+ */
+export class DigestMemo {
+  readonly #old: Map<string, string>;
+  readonly #used = new Map<string, string>();
+
+  /** A memo starting from `entries` (as {@link DigestMemo.toJSON} gave them). */
+  constructor(entries: Record<string, string> = {}) {
+    this.#old = new Map(Object.entries(entries));
+  }
+
+  /** The sha256 hex of the file at `path` with stat `info`. */
+  async digest(path: string, info: Deno.FileInfo): Promise<string> {
+    const key = [path, info.size, info.mtime?.getTime() ?? 0, info.ctime?.getTime() ?? 0, info.ino ?? 0].join(
+      "\0",
+    );
+    let d = this.#used.get(key) ?? this.#old.get(key);
+    if (!d) d = await fileHash(path);
+    this.#used.set(key, d);
+    return d;
+  }
+
+  /** The entries used since it was made (stale ones drop out). */
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(this.#used);
+  }
+}
+
 async function fileHash(path: string): Promise<string> {
   const { createHash } = await import("node:crypto");
   const h = createHash("sha256");
@@ -322,21 +354,24 @@ async function fileHash(path: string): Promise<string> {
 }
 
 /** The content digest of a plan for the layer cache: names, kinds, modes, owners, link targets, contents. */
-export async function planDigest(plan: CopyPlan): Promise<string> {
-  const { createHash } = await import("node:crypto");
-  const h = createHash("sha256");
-  h.update(JSON.stringify([plan.owner ?? null, plan.chmod ?? null]));
+export async function planDigest(plan: CopyPlan, memo = new DigestMemo()): Promise<string> {
+  const parts: string[] = [JSON.stringify([plan.owner ?? null, plan.chmod ?? null])];
+  const h = { update: (s: string) => parts.push(s) };
   for (const it of plan.items) {
     switch (it.kind) {
       case "host": {
         const i = it.info;
         const kind = i.isDirectory ? "d" : i.isSymlink ? "l" : "f";
-        const extra = i.isSymlink ? await Deno.readLink(it.path) : i.isFile ? await fileHash(it.path) : "";
+        const extra = i.isSymlink
+          ? await Deno.readLink(it.path)
+          : i.isFile
+          ? await memo.digest(it.path, i)
+          : "";
         h.update(`h\0${it.name}\0${kind}\0${(i.mode ?? 0) & 0o7777}\0${extra}\n`);
         break;
       }
       case "archive":
-        h.update(`a\0${it.dir}\0${await fileHash(it.path)}\n`);
+        h.update(`a\0${it.dir}\0${await memo.digest(it.path, await Deno.stat(it.path))}\n`);
         break;
       case "bytes":
         h.update(`b\0${it.name}\0${it.mode}\0${await sha256Hex(it.data)}\n`);
@@ -349,7 +384,7 @@ export async function planDigest(plan: CopyPlan): Promise<string> {
         break;
     }
   }
-  return h.digest("hex");
+  return await sha256Hex(new TextEncoder().encode(parts.join("")));
 }
 
 function mtimeOf(i: Deno.FileInfo) {
@@ -412,6 +447,31 @@ async function* rawEntries(plan: CopyPlan): AsyncGenerator<TarWriteEntry> {
     } else {
       yield* archiveEntries(it.path, it.dir, plan);
     }
+  }
+}
+
+/** Refuses an archive with an entry or hard link climbing out of its directory (before any layer is made). */
+async function checkArchive(path: string): Promise<void> {
+  const leaf = path.slice(path.lastIndexOf("/") + 1);
+  const f = await Deno.open(path);
+  try {
+    const { head, stream } = await peek(f.readable, 8);
+    for await (const e of readTar(decompress(stream, detectCompression("", head)))) {
+      try {
+        cleanName(e.name, `archive entry "${e.name}"`);
+        if (e.type === "hardlink") cleanName(e.linkname, `archive link "${e.linkname}"`);
+      } catch (err) {
+        if (err instanceof RuleError) throw new CopyError(`${leaf}: ${err.message}`);
+        throw err;
+      }
+    }
+  } catch (e) {
+    if (e instanceof CopyError) throw e;
+    throw new CopyError(`${leaf}: reading the archive: ${e instanceof Error ? e.message : e}`);
+  } finally {
+    try {
+      f.close();
+    } catch { /* closed by the stream */ }
   }
 }
 

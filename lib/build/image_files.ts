@@ -17,6 +17,29 @@ export interface LayerFile {
   path: string;
   /** Media type. */
   mediaType: string;
+  /** Its entries' headers when known without reading the blob. */
+  headers?: TarHeader[];
+}
+
+/** The header of an entry this process writes (for {@link LayerFile.headers}). */
+export function headerOf(e: TarWriteEntry): TarHeader {
+  return {
+    name: e.name,
+    type: e.type,
+    typeflag: "",
+    linkname: e.linkname ?? "",
+    size: e.size ?? 0,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    uname: "",
+    gname: "",
+    mtime: e.mtime,
+    devmajor: e.devmajor ?? 0,
+    devminor: e.devminor ?? 0,
+    xattrs: new Map(),
+    pax: new Map(),
+  };
 }
 
 /** The winning version of one path. */
@@ -53,11 +76,14 @@ export class ImageFiles {
     this.#layers = layers;
   }
 
-  /** Reads the headers of `layers` (base first). */
+  /**
+   * Reads the headers of `layers` (base first); a layer with `headers` (known because this process wrote it)
+   * is not read.
+   */
   static async open(layers: LayerFile[]): Promise<ImageFiles> {
     const f = new ImageFiles(layers);
     for (let i = 0; i < layers.length; i++) {
-      for await (const e of layerTar(layers[i])) {
+      for await (const e of layers[i].headers ?? layerTar(layers[i])) {
         let parts: string[];
         try {
           parts = cleanName(e.name);
@@ -81,7 +107,7 @@ export class ImageFiles {
         const name = parts.join("/");
         const old = f.entries.get(name);
         if (old && old.header.type === "dir" && e.type !== "dir") dropUnder(f.entries, name + "/", i + 1);
-        const { read: _r, body: _b, ...header } = e;
+        const { read: _r, body: _b, ...header } = e as TarHeader & { read?: unknown; body?: unknown };
         f.entries.set(name, { layer: i, header: { ...header, name } });
       }
     }

@@ -6,6 +6,7 @@
  */
 
 import { PodError } from "../errors.ts";
+import { debug } from "../log.ts";
 import { commitUpperDir } from "../image/commit_layer.ts";
 import type { StoredLayer } from "../image/layer_blob.ts";
 
@@ -27,14 +28,20 @@ export interface RunStep {
   step: string;
 }
 
-/** Runs `r` and returns its layer; a non-zero exit is a {@link PodError} with that exit code. */
-export async function runStep(root: string, r: RunStep): Promise<StoredLayer> {
+/**
+ * Runs `r` and returns its layer; a non-zero exit is a {@link PodError} with that exit code. The container's
+ * removal (slow for many files) goes on in the background: `removals` gets its promise, for the caller to
+ * await before it finishes.
+ */
+export async function runStep(root: string, r: RunStep, removals: Promise<void>[]): Promise<StoredLayer> {
   const [{ createFromSpec }, { startForeground }, { removeById }, { containerPaths }] = await Promise.all([
     import("../container/create.ts"),
     import("../container/start.ts"),
     import("../container/lifecycle.ts"),
     import("../store/containers.ts"),
   ]);
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
   const network = r.network === "none" ? "none" : r.network === "host" ? "host" : undefined;
   const rec = await createFromSpec(root, {
     image: r.image,
@@ -48,6 +55,7 @@ export async function runStep(root: string, r: RunStep): Promise<StoredLayer> {
     labels: { "io.pod.build": "1" },
   });
   const id = rec.config.id;
+  debug(`build RUN: container ${id.slice(0, 12)} created at ${ms()} ms`);
   try {
     let code: number;
     try {
@@ -63,8 +71,15 @@ export async function runStep(root: string, r: RunStep): Promise<StoredLayer> {
         exitCode: code,
       });
     }
-    return await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0);
+    debug(`build RUN: command done at ${ms()} ms`);
+    const layer = await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0);
+    debug(`build RUN: layer committed at ${ms()} ms`);
+    return layer;
   } finally {
-    await removeById(root, id, { force: true, volumes: true }).catch(() => {});
+    removals.push(
+      removeById(root, id, { force: true, volumes: true }).catch(() => {}).then(() =>
+        debug(`build RUN: container ${id.slice(0, 12)} removed at ${ms()} ms`)
+      ),
+    );
   }
 }

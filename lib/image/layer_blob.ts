@@ -63,6 +63,9 @@ export async function storeGzipLayer(
   const gz = createGzip({ level: constants.Z_BEST_SPEED });
   const input = Readable.from(hashing(tar, h));
   input.on("error", (e) => gz.destroy(e));
+  // the error reaches the reader below through the iterator; without a listener it would also be uncaught
+  // when it is emitted before the reader attached
+  gz.on("error", () => {});
   input.pipe(gz);
   const blob = await storeBlobStream(root, gz as AsyncIterable<Uint8Array>, { what });
   return { digest: blob.digest, size: blob.size, diffId: `sha256:${h.digest("hex")}`, created: blob.created };

@@ -233,6 +233,9 @@ await testRootAndRootless(
     }),
 );
 
+/** podman's default rlimits are refused on some hosts (runc: "error setting rlimits"): explicit ones work. */
+const LIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"];
+
 async function hasTool(name: string): Promise<boolean> {
   return (await new Deno.Command("sh", { args: ["-c", `command -v ${name}`], stdout: "null" }).output())
     .success;
