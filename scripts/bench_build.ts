@@ -78,7 +78,7 @@ interface Tool {
   cleanup: () => Promise<void>;
 }
 
-async function podTool(work: string): Promise<Tool> {
+function podTool(work: string): Tool {
   const store = `${work}/pod-store`;
   return {
     name: "pod",
@@ -137,7 +137,7 @@ export async function main(shared?: Registry): Promise<void> {
   const runtime = havePodman ? await podmanRuntime() : undefined;
   const reg = shared ?? await startRegistry({ logLevel: "error" });
   const work = await Deno.makeTempDir({ prefix: "pod-bench-build-" });
-  const tools: Tool[] = [await podTool(work)];
+  const tools: Tool[] = [podTool(work)];
   if (havePodman) tools.push(await podmanTool(runtime));
   const res: Record<string, Record<Case, Timed[]>> = {};
   for (const t of tools) res[t.name] = { cold: [], cached: [], changed: [] };

@@ -576,10 +576,12 @@ class Builder {
         const what = ins.cmd === "ADD" ? "file" : "file";
         createdBy = `/bin/sh -c #(nop) ${ins.cmd} ${what}:${digest} in ${dest} `;
         make = async () => {
+          const headers: TarHeader[] = [];
           const layer = await this.atAsync(
             ins,
-            () => storeGzipLayer(this.root, writeTar(planEntries(plan)), `${ins.cmd} layer`),
+            () => storeGzipLayer(this.root, writeTar(tap(planEntries(plan), headers)), `${ins.cmd} layer`),
           );
+          this.written.set(layer.digest, headers);
           await this.claim.add([layer.digest]);
           return layer;
         };

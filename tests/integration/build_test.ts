@@ -311,3 +311,83 @@ Deno.test({
     })(t);
   },
 });
+
+testRootAndRootless(
+  "build: ARG scoping, --label/--annotation/--iidfile, --squash, --format docker, --layers=false, ADD URL",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const body = "served over loopback\n";
+      const sum = Array.from(
+        new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body))),
+        (b) => b.toString(16).padStart(2, "0"),
+      ).join("");
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response(body));
+      const url = `http://127.0.0.1:${server.addr.port}/dir/fetched.txt`;
+      try {
+        const ctx = await context(h, "ctx", {
+          "Containerfile": `ARG G=global
+ARG BASE=${img.ref}
+FROM $BASE
+RUN echo "before:[$G]" > /a
+ARG G
+ARG L=local
+ENV E=$L
+ARG E=argval
+RUN echo "after:[$G][$L][$E]" >> /a
+ADD --checksum=sha256:${sum} ${url} /web/
+RUN rm /a.txt 2>/dev/null; echo squashed-away > /tmpfile && rm /tmpfile
+CMD ["cat", "/a", "/web/fetched.txt"]
+`,
+          "Bad.Containerfile": `FROM ${img.ref}\nADD --checksum=sha256:${"0".repeat(64)} ${url} /x\n`,
+        });
+        const iid = `${h.root}/iid`;
+        const b = await h.pod([
+          "build",
+          "--build-arg",
+          "E=ignored-by-env",
+          "--build-arg",
+          "UNUSED=1",
+          "--label",
+          "org.example.k=v",
+          "--annotation",
+          "org.example.a=b",
+          "--iidfile",
+          iid,
+          "--squash",
+          "-t",
+          "flags",
+          ctx,
+        ]);
+        assert.equal(b.code, 0, b.stderr);
+        assert.match(b.stderr, /\[Warning\] one or more build args were not consumed: \[UNUSED\]/);
+        const id = b.stdout.trim().split("\n").at(-1)!;
+        assert.equal(await Deno.readTextFile(iid), `sha256:${id}`);
+        const r = await h.pod(["run", "--rm", "flags"]);
+        assert.equal(r.stdout, `before:[]\nafter:[global][local][local]\n${body}`);
+        const [info] = JSON.parse((await h.pod(["image", "inspect", "flags"])).stdout);
+        assert.equal(info.Config.Labels["org.example.k"], "v");
+        assert.equal(info.Annotations["org.example.a"], "b");
+        const base = JSON.parse((await h.pod(["image", "inspect", img.ref])).stdout)[0];
+        assert.equal(
+          info.RootFS.Layers.length,
+          base.RootFS.Layers.length + 1,
+          "--squash: one layer on the base",
+        );
+
+        // --format docker and --layers=false: no intermediate images left
+        const before = (await h.pod(["images", "-q", "--no-trunc"])).stdout.trim().split("\n").length;
+        const d = await h.pod(["build", "-q", "--format", "docker", "--layers=false", "-t", "dock", ctx]);
+        assert.equal(d.code, 0, d.stderr);
+        const [di] = JSON.parse((await h.pod(["image", "inspect", "dock"])).stdout);
+        assert.equal(di.ManifestType, "application/vnd.docker.distribution.manifest.v2+json");
+        const after = (await h.pod(["images", "-q", "--no-trunc"])).stdout.trim().split("\n").length;
+        assert.equal(after, before + 1, "--layers=false left intermediate images");
+
+        const bad = await h.pod(["build", "-f", `${ctx}/Bad.Containerfile`, ctx]);
+        assert.equal(bad.code, 125);
+        assert.match(bad.stderr, /checksum of .* is sha256:[a-f0-9]{64}, expected sha256:0{64}/);
+      } finally {
+        await server.shutdown();
+      }
+    }),
+);

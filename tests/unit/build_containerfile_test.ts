@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { parseContainerfile } from "../../lib/build/containerfile/parser.ts";
 import { ContainerfileError } from "../../lib/build/containerfile/errors.ts";
+import { IgnoreRules } from "../../lib/build/ignore.ts";
+import { applyConfigStep, ConfigError, parseDuration } from "../../lib/build/config_step.ts";
 import { expandString, keyValues, processWord, processWords } from "../../lib/build/containerfile/vars.ts";
 
 const env = (o: Record<string, string>) => (n: string) => o[n];
@@ -114,4 +116,45 @@ Deno.test("vars: key=value pairs and the legacy form", () => {
   assert.deepEqual(keyValues("KEY value with $V", l), [["KEY", "value with 1"]]);
   assert.deepEqual(keyValues("NAME", l, "\\", false), [["NAME", undefined]]);
   assert.deepEqual(keyValues("N=", l, "\\", false), [["N", ""]]);
+});
+
+Deno.test("ignore rules: Docker's patterns, ** and ! exceptions, parents match children", () => {
+  const r = IgnoreRules.parse(
+    "# comment\nsecret\n**/*.log\n!keep/important.log\n/abs/path\n./dot\nbuild/**/tmp\ndocs/[a-c]*.md\n",
+  );
+  const yes = ["secret", "secret/key", "a.log", "x/y/z.log", "abs/path", "abs/path/in", "dot", "build/tmp"];
+  const no = ["keep/important.log", "secretly", "a.txt", "abs", "build/x/tmpx", "docs/d.md", "docs/a/b.md"];
+  for (const p of yes) assert.ok(r.excludes(p), `${p} should be excluded`);
+  for (const p of no) assert.ok(!r.excludes(p), `${p} should be kept`);
+  assert.ok(r.excludes("build/a/b/tmp"));
+  assert.ok(r.excludes("docs/b1.md"));
+  assert.ok(r.hasExceptions);
+  assert.ok(!IgnoreRules.parse("").excludes("anything"));
+  // the last matching pattern wins
+  const order = IgnoreRules.parse("!a.txt\n*.txt\n");
+  assert.ok(order.excludes("a.txt"));
+});
+
+Deno.test("config steps: CMD/ENTRYPOINT forms and their interplay, ENV, WORKDIR, HEALTHCHECK", () => {
+  const ins = (src: string) => parseContainerfile(`FROM x\n${src}\n`).stages[0].instructions[0];
+  const x = { lookup: env({ V: "v" }), escape: "\\", shell: ["/bin/sh", "-c"], cmdSet: false };
+  let c = applyConfigStep(ins("CMD echo $V"), {}, x).config;
+  assert.deepEqual(c.Cmd, ["/bin/sh", "-c", "echo $V"]);
+  c = applyConfigStep(ins('ENTRYPOINT ["run"]'), { Cmd: ["inherited"] }, x).config;
+  assert.deepEqual(c.Entrypoint, ["run"]);
+  assert.equal(c.Cmd, null, "an ENTRYPOINT resets a CMD inherited from the base");
+  c = applyConfigStep(ins('ENTRYPOINT ["run"]'), { Cmd: ["mine"] }, { ...x, cmdSet: true }).config;
+  assert.deepEqual(c.Cmd, ["mine"]);
+  c = applyConfigStep(ins('ENV A=$V B="x y"'), { Env: ["A=old", "P=1"] }, x).config;
+  assert.deepEqual(c.Env, ["A=v", "P=1", "B=x y"]);
+  c = applyConfigStep(ins("WORKDIR rel/$V"), { WorkingDir: "/base" }, x).config;
+  assert.equal(c.WorkingDir, "/base/rel/v");
+  c = applyConfigStep(ins("HEALTHCHECK --interval=5s --retries=2 CMD curl -f localhost"), {}, x).config;
+  assert.deepEqual(c.Healthcheck, { Test: ["CMD-SHELL", "curl -f localhost"], Interval: 5e9, Retries: 2 });
+  c = applyConfigStep(ins("EXPOSE 80 53/UDP"), {}, x).config;
+  assert.deepEqual(Object.keys(c.ExposedPorts!), ["80/tcp", "53/udp"]);
+  assert.throws(() => applyConfigStep(ins("EXPOSE eighty"), {}, x), ConfigError);
+  const sh = applyConfigStep(ins('SHELL ["/bin/bash", "-xc"]'), {}, x);
+  assert.deepEqual(sh.shell, ["/bin/bash", "-xc"]);
+  assert.equal(parseDuration("1m30s"), 90e9);
 });
