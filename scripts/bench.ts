@@ -6,9 +6,10 @@
  * push, re-push, save, load, commit against podman) against it. Benchmarks print numbers and ratios; they
  * never assert.
  *
- *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [other flags of the scripts]
+ *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [--build] [other flags of the scripts]
  *
- * Without `--pull`/`--runtime`/`--io`/`--hot` all four run.
+ * Without `--pull`/`--runtime`/`--io`/`--hot`/`--build` all five run (`--build`: `bench_build.ts`, pod build
+ * beside podman build).
  * @module
  */
 
@@ -17,12 +18,14 @@ import { main as benchPull } from "./bench_pull.ts";
 import { main as benchRuntime } from "./bench_runtime.ts";
 import { main as benchHot } from "./bench_hot.ts";
 import { main as benchIo } from "./bench_io.ts";
+import { main as benchBuild } from "./bench_build.ts";
 
 const pull = Deno.args.includes("--pull");
 const runtime = Deno.args.includes("--runtime");
 const hot = Deno.args.includes("--hot");
 const io = Deno.args.includes("--io");
-const all = !pull && !runtime && !hot && !io;
+const buildOnly = Deno.args.includes("--build");
+const all = !pull && !runtime && !hot && !io && !buildOnly;
 const reg = await startRegistry({ logLevel: "error" });
 try {
   console.log(`registry ${reg.host} (docker-registry pid ${reg.pid})`);
@@ -41,6 +44,10 @@ try {
   if (all || hot) {
     console.log("\n######## hot paths ########");
     await benchHot(reg);
+  }
+  if (all || buildOnly) {
+    console.log("\n######## build ########");
+    await benchBuild(reg);
   }
 } finally {
   await reg.stop();

@@ -65,7 +65,7 @@ export const LAYERS: LayerRule[] = [
   {
     layer: "build",
     match: ["lib/build/"],
-    may: ["oci", "registry", "store", "ns", "unpack", "image", "container", "format", ...LEAVES],
+    may: ["oci", "registry", "store", "ns", "unpack", "image", "container", ...LEAVES],
     note: "`pod build`: Containerfiles, contexts, steps, the layer cache",
   },
   {
