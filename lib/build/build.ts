@@ -7,6 +7,7 @@
  */
 
 import { PodError, UsageError } from "../errors.ts";
+import { debug } from "../log.ts";
 import type { Descriptor, ImageConfig, ImageManifest } from "../oci/manifest.ts";
 import { MediaType } from "../oci/media_types.ts";
 import { claimBlobs } from "../store/gc.ts";
@@ -503,15 +504,22 @@ class Builder {
           const image = await this.ensureImage(st);
           this.emit({ type: "run" });
           const { runStep } = await import("./run_step.ts");
-          const layer = await runStep(this.root, {
-            image,
-            argv,
-            env: args,
-            workdir: st.config.config?.WorkingDir || "/",
-            user: st.config.config?.User,
-            network,
-            step: ins.original,
-          }, this.removals);
+          const headers: TarHeader[] = [];
+          const layer = await runStep(
+            this.root,
+            {
+              image,
+              argv,
+              env: args,
+              workdir: st.config.config?.WorkingDir || "/",
+              user: st.config.config?.User,
+              network,
+              step: ins.original,
+            },
+            this.removals,
+            (e) => headers.push(headerOf(e)),
+          );
+          this.written.set(layer.digest, headers);
           await this.claim.add([layer.digest]);
           // the commit streamed the container's changes through fresh buffers: collect them now
           const { GarbageValve, GC_INTERVAL } = await import("../gc_valve.ts");
@@ -663,7 +671,13 @@ class Builder {
         return;
       }
     }
+    const t0 = performance.now();
     const layer = make ? await make() : undefined;
+    if (make) {
+      debug(
+        `build: ${ins.cmd} at line ${ins.line} made its layer in ${Math.round(performance.now() - t0)} ms`,
+      );
+    }
     apply?.();
     const created = new Date().toISOString();
     st.config = {
@@ -688,8 +702,10 @@ class Builder {
       return;
     }
     if (x.last) this.emit({ type: "commit", prefix: x.prefix, name: x.tags[0] });
+    const t1 = performance.now();
     const id = await this.ensureImage(st);
     if (this.o.layers ?? true) await cacheStore(this.root, key, id);
+    debug(`build: ${ins.cmd} at line ${ins.line} committed in ${Math.round(performance.now() - t1)} ms`);
     st.chain = id;
     this.emit({ type: "image", id });
   }

@@ -78,11 +78,18 @@ export class ImageFiles {
 
   /**
    * Reads the headers of `layers` (base first); a layer with `headers` (known because this process wrote it)
-   * is not read.
+   * is not read. `from`: the files of a prefix of `layers`, taken over instead of reading those layers again.
    */
-  static async open(layers: LayerFile[]): Promise<ImageFiles> {
+  static async open(layers: LayerFile[], from?: ImageFiles): Promise<ImageFiles> {
     const f = new ImageFiles(layers);
-    for (let i = 0; i < layers.length; i++) {
+    let start = 0;
+    if (
+      from && from.#layers.length <= layers.length && from.#layers.every((l, i) => l.path === layers[i].path)
+    ) {
+      for (const [k, v] of from.entries) f.entries.set(k, v);
+      start = from.#layers.length;
+    }
+    for (let i = start; i < layers.length; i++) {
       for await (const e of layers[i].headers ?? layerTar(layers[i])) {
         let parts: string[];
         try {

@@ -9,6 +9,7 @@ import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
 import { commitUpperDir } from "../image/commit_layer.ts";
 import type { StoredLayer } from "../image/layer_blob.ts";
+import type { TarWriteEntry } from "../unpack/tar_write.ts";
 
 /** A RUN to execute. */
 export interface RunStep {
@@ -33,7 +34,12 @@ export interface RunStep {
  * removal (slow for many files) goes on in the background: `removals` gets its promise, for the caller to
  * await before it finishes.
  */
-export async function runStep(root: string, r: RunStep, removals: Promise<void>[]): Promise<StoredLayer> {
+export async function runStep(
+  root: string,
+  r: RunStep,
+  removals: Promise<void>[],
+  onEntry?: (e: TarWriteEntry) => void,
+): Promise<StoredLayer> {
   const [{ createFromSpec }, { startForeground }, { removeById }, { containerPaths }] = await Promise.all([
     import("../container/create.ts"),
     import("../container/start.ts"),
@@ -72,7 +78,7 @@ export async function runStep(root: string, r: RunStep, removals: Promise<void>[
       });
     }
     debug(`build RUN: command done at ${ms()} ms`);
-    const layer = await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0);
+    const layer = await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0, onEntry);
     debug(`build RUN: layer committed at ${ms()} ms`);
     return layer;
   } finally {

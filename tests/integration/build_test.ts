@@ -290,6 +290,7 @@ Deno.test({
           "--rm",
           "--network",
           "none",
+          ...LIMITS,
           "localhost/interop",
         ]);
         const err = new TextDecoder().decode(r.stderr);
