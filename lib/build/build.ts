@@ -304,7 +304,9 @@ class Builder {
     const prefix = this.cf.stages.length > 1 ? `[${s.index + 1}/${this.cf.stages.length}] ` : "";
     let instructions = s.instructions;
     const steps = instructions.length + 1;
-    this.emit({ type: "step", prefix, step: 1, steps, text: s.from.original });
+    // as podman: the base after ARG expansion
+    const fromText = s.from.original.replace(s.base, () => this.expandGlobal(s.base));
+    this.emit({ type: "step", prefix, step: 1, steps, text: fromText });
     const st = await this.fromStage(s);
     const triggers = (st.config.config?.OnBuild as string[] | undefined) ?? [];
     if (triggers.length) {

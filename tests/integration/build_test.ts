@@ -85,7 +85,7 @@ await testRootAndRootless(
       const lines = b1.stdout.trim().split("\n");
       const id = lines.at(-1)!;
       assert.match(id, /^[a-f0-9]{64}$/);
-      assert.match(b1.stdout, /^\[1\/3\] STEP 1\/4: FROM \$BASE AS builder$/m);
+      assert.equal(b1.stdout.split("\n")[0], `[1/3] STEP 1/4: FROM ${img.ref} AS builder`);
       assert.match(b1.stdout, /^\[3\/3\] STEP 10\/10: CMD /m);
       assert.match(b1.stdout, /^\[3\/3\] COMMIT app$/m);
       assert.match(b1.stdout, /^Successfully tagged localhost\/app:latest$/m);
@@ -337,8 +337,13 @@ ARG E=argval
 RUN echo "after:[$G][$L][$E]" >> /a
 ADD --checksum=sha256:${sum} ${url} /web/
 RUN rm /a.txt 2>/dev/null; echo squashed-away > /tmpfile && rm /tmpfile
+RUN mkdir -p /etc && echo "app:x:1234:2345::/:/bin/sh" >> /etc/passwd && echo "grp:x:3456:" >> /etc/group
+COPY --chown=app:grp --chmod=640 owned.txt /owned-named
+COPY --chown=app owned.txt /owned-user
+COPY --chown=7:8 owned.txt /owned-num
 CMD ["cat", "/a", "/web/fetched.txt"]
 `,
+          "owned.txt": "x\n",
           "Bad.Containerfile": `FROM ${img.ref}\nADD --checksum=sha256:${"0".repeat(64)} ${url} /x\n`,
         });
         const iid = `${h.root}/iid`;
@@ -365,6 +370,18 @@ CMD ["cat", "/a", "/web/fetched.txt"]
         assert.equal(await Deno.readTextFile(iid), `sha256:${id}`);
         const r = await h.pod(["run", "--rm", "flags"]);
         assert.equal(r.stdout, `before:[]\nafter:[global][local][local]\n${body}`);
+        const st = await h.pod([
+          "run",
+          "--rm",
+          "flags",
+          "stat",
+          "-c",
+          "%u:%g %a",
+          "/owned-named",
+          "/owned-user",
+          "/owned-num",
+        ]);
+        assert.equal(st.stdout, "1234:3456 640\n1234:2345 644\n7:8 644\n", st.stderr);
         const [info] = JSON.parse((await h.pod(["image", "inspect", "flags"])).stdout);
         assert.equal(info.Config.Labels["org.example.k"], "v");
         assert.equal(info.Annotations["org.example.a"], "b");
