@@ -32,10 +32,16 @@ export async function cacheLookup(root: string, key: string): Promise<string | u
   return (await findImage(root, id)) ? id : undefined;
 }
 
-/** Records that `key` made image `id`. */
+/**
+ * Records that `key` made image `id`: written to a temp file and renamed, without fsync (an entry lost or
+ * torn by a crash is only a cache miss; a torn one fails the id check in {@link cacheLookup}).
+ */
 export async function cacheStore(root: string, key: string, id: string): Promise<void> {
   await Deno.mkdir(`${root}/build-cache`, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(cachePath(root, key), id + "\n");
+  const path = cachePath(root, key);
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, id + "\n", { mode: 0o600 });
+  await Deno.rename(tmp, path);
 }
 
 function memoPath(root: string, contextDir: string): Promise<string> {
