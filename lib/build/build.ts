@@ -32,7 +32,15 @@ import {
   VariableError,
 } from "./containerfile/vars.ts";
 import { applyConfigStep, ConfigError, type RuntimeConfig } from "./config_step.ts";
-import { CopyError, DigestMemo, planCopy, planDigest, planEntries } from "./copy_step.ts";
+import {
+  compressionLevel,
+  CopyError,
+  DigestMemo,
+  intoDestDir,
+  planCopy,
+  planDigest,
+  planEntries,
+} from "./copy_step.ts";
 import { headerOf, ImageFiles } from "./image_files.ts";
 import type { TarHeader } from "../unpack/tar.ts";
 import type { TarWriteEntry } from "../unpack/tar_write.ts";
@@ -587,9 +595,21 @@ class Builder {
         createdBy = `/bin/sh -c #(nop) ${ins.cmd} ${what}:${digest} in ${dest} `;
         make = async () => {
           const headers: TarHeader[] = [];
+          let final = plan;
+          if (plan.destMaybeDir !== undefined) {
+            const files = await this.imageFiles(st.layers);
+            const r = files.resolve(plan.destMaybeDir);
+            if (r !== undefined && files.isDir(r)) final = intoDestDir(plan);
+          }
           const layer = await this.atAsync(
             ins,
-            () => storeGzipLayer(this.root, writeTar(tap(planEntries(plan), headers)), `${ins.cmd} layer`),
+            async () =>
+              storeGzipLayer(
+                this.root,
+                writeTar(tap(planEntries(final), headers)),
+                `${ins.cmd} layer`,
+                await compressionLevel(final),
+              ),
           );
           this.written.set(layer.digest, headers);
           await this.claim.add([layer.digest]);
@@ -617,8 +637,15 @@ class Builder {
         if (dir !== before) {
           // the directory is made when the image does not have it (as buildah): decided after the cache lookup
           make = async () => {
-            const files = await this.imageFiles(st.layers);
             const parts = dir.split("/").filter(Boolean);
+            // the top layer made by this build has the directory: no need to read every layer
+            const top = st.layers.length
+              ? this.written.get(st.layers[st.layers.length - 1].digest)
+              : undefined;
+            if (top?.some((h) => h.type === "dir" && h.name.replace(/\/+$/, "") === parts.join("/"))) {
+              return undefined;
+            }
+            const files = await this.imageFiles(st.layers);
             const mtime = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
             const entries = parts.map((_, i) => parts.slice(0, i + 1).join("/"))
               .filter((name) => files.resolve(name) === undefined)
@@ -867,6 +894,7 @@ async function storeGzipLayer(
   root: string,
   tar: AsyncIterable<Uint8Array>,
   what: string,
+  level?: number,
 ): Promise<StoredLayer> {
   const [m, { GarbageValve }] = await Promise.all([
     import("../image/layer_blob.ts"),
@@ -880,7 +908,7 @@ async function storeGzipLayer(
       yield c;
     }
   };
-  return await m.storeGzipLayer(root, counted(), what);
+  return await m.storeGzipLayer(root, counted(), what, level);
 }
 
 async function* tap(entries: AsyncIterable<TarWriteEntry>, into: TarHeader[]): AsyncGenerator<TarWriteEntry> {

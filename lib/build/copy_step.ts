@@ -16,9 +16,9 @@ import type { ImageFiles } from "./image_files.ts";
 
 /** One thing a COPY/ADD puts into the layer. */
 export type CopyItem =
-  | { kind: "host"; path: string; name: string; info: Deno.FileInfo }
+  | { kind: "host"; path: string; name: string; info: Deno.FileInfo; alt?: string }
   | { kind: "archive"; path: string; dir: string }
-  | { kind: "bytes"; name: string; data: Uint8Array; mode: number }
+  | { kind: "bytes"; name: string; data: Uint8Array; mode: number; alt?: string }
   | { kind: "image"; files: ImageFiles; wanted: Map<string, string>; id: string }
   | { kind: "dir"; name: string; mode: number };
 
@@ -30,6 +30,22 @@ export interface CopyPlan {
   owner?: { uid: number; gid: number };
   /** `--chmod`. */
   chmod?: number;
+  /**
+   * A single file copied to a destination without a trailing `/`: when that destination is a directory in
+   * the image, the file goes into it (the items' `alt` names). Decided when the layer is made: the cache
+   * key does not need it (the parent image decides it).
+   */
+  destMaybeDir?: string;
+}
+
+/** `plan` with its single file moved into the destination directory (see {@link CopyPlan.destMaybeDir}). */
+export function intoDestDir(plan: CopyPlan): CopyPlan {
+  return {
+    ...plan,
+    items: plan.items.map((it) =>
+      (it.kind === "host" || it.kind === "bytes") && it.alt ? { ...it, name: it.alt } : it
+    ),
+  };
 }
 
 /** A COPY/ADD failure the caller reports at the instruction's line. */
@@ -237,7 +253,20 @@ export async function planCopy(
       });
     }
   }
-  return { items, owner: opts.chown, chmod: opts.chmod };
+  const single = matches.length === 1 && !destSlash && destRel !== "" && items.length === 1 &&
+    (items[0].kind === "bytes" || (items[0].kind === "host" && !items[0].info.isDirectory));
+  if (single) {
+    const m = matches[0];
+    const leaf = m.t === "heredoc"
+      ? m.name
+      : m.t === "url"
+      ? basename(m.url.pathname) || "index.html"
+      : m.t === "host"
+      ? basename(m.rel)
+      : "";
+    (items[0] as { alt?: string }).alt = join(destRel, leaf);
+  }
+  return { items, owner: opts.chown, chmod: opts.chmod, ...(single ? { destMaybeDir: destRel } : {}) };
 }
 
 async function walk(
@@ -351,6 +380,38 @@ async function fileHash(path: string): Promise<string> {
     throw e;
   }
   return h.digest("hex");
+}
+
+/**
+ * The deflate level for a plan's layer: 0 (stored) when samples of its biggest files show that compressing
+ * would save under 5% (media, archives, random data: level 1 would cost ~40 ms per MiB for nothing), else 1.
+ */
+export async function compressionLevel(plan: CopyPlan): Promise<number> {
+  const files = plan.items.filter((it): it is Extract<CopyItem, { kind: "host" }> =>
+    it.kind === "host" && it.info.isFile
+  ).sort((a, b) => b.info.size - a.info.size).slice(0, 16);
+  const total = files.reduce((n, f) => n + f.info.size, 0);
+  if (total < 1 << 20 || plan.items.some((it) => it.kind !== "host" && it.kind !== "dir")) return 1;
+  const { deflateRawSync } = await import("node:zlib");
+  let saved = 0;
+  for (const f of files) {
+    const sample = new Uint8Array(Math.min(65536, f.info.size));
+    const fd = await Deno.open(f.path);
+    try {
+      let n = 0;
+      while (n < sample.length) {
+        const r = await fd.read(sample.subarray(n));
+        if (r === null) break;
+        n += r;
+      }
+      if (n === 0) continue;
+      const ratio = deflateRawSync(sample.subarray(0, n), { level: 1 }).length / n;
+      saved += f.info.size * Math.max(0, 1 - ratio);
+    } finally {
+      fd.close();
+    }
+  }
+  return saved / total < 0.05 ? 0 : 1;
 }
 
 /** The content digest of a plan for the layer cache: names, kinds, modes, owners, link targets, contents. */

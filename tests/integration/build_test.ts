@@ -341,6 +341,7 @@ RUN mkdir -p /etc && echo "app:x:1234:2345::/:/bin/sh" >> /etc/passwd && echo "g
 COPY --chown=app:grp --chmod=640 owned.txt /owned-named
 COPY --chown=app owned.txt /owned-user
 COPY --chown=7:8 owned.txt /owned-num
+COPY owned.txt /etc
 CMD ["cat", "/a", "/web/fetched.txt"]
 `,
           "owned.txt": "x\n",
@@ -380,8 +381,11 @@ CMD ["cat", "/a", "/web/fetched.txt"]
           "/owned-named",
           "/owned-user",
           "/owned-num",
+          "/etc/owned.txt",
+          "/etc/passwd",
         ]);
-        assert.equal(st.stdout, "1234:3456 640\n1234:2345 644\n7:8 644\n", st.stderr);
+        // a file copied to an existing directory without a trailing / goes into it
+        assert.equal(st.stdout, "1234:3456 640\n1234:2345 644\n7:8 644\n0:0 644\n0:0 644\n", st.stderr);
         const [info] = JSON.parse((await h.pod(["image", "inspect", "flags"])).stdout);
         assert.equal(info.Config.Labels["org.example.k"], "v");
         assert.equal(info.Annotations["org.example.a"], "b");
