@@ -325,7 +325,7 @@ class Builder {
       instructions = [...parsed, ...instructions];
       st.config = { ...st.config, config: { ...st.config.config, OnBuild: undefined } };
     }
-    if (!s.instructions.length) {
+    if (!instructions.length) {
       // FROM alone: the base is the result
       if (last && this.needsFinalize()) {
         this.emit({ type: "commit", prefix, name: tags[0] });

@@ -178,6 +178,22 @@ await testRootAndRootless(
       assert.equal(stdin.code, 0, stdin.stderr);
       const env = await h.pod(["run", "--rm", stdin.stdout.trim(), "sh", "-c", "echo $FROM_STDIN"]);
       assert.equal(env.stdout, "1\n");
+      // a context as a (gzip) tar on stdin; an ONBUILD trigger runs when the image is used as a base
+      const tar = buildTar([
+        {
+          name: "Containerfile",
+          content: `FROM ${img.ref}\nCOPY in-tar.txt /\nONBUILD RUN cat /in-tar.txt > /triggered\n`,
+        },
+        { name: "in-tar.txt", content: "from the tar\n" },
+      ]);
+      const { gzipSync } = await import("node:zlib");
+      const gz = new Uint8Array(gzipSync(tar));
+      const fromTar = await h.pod(["build", "-q", "-t", "withtrigger", "-"], { stdin: gz });
+      assert.equal(fromTar.code, 0, fromTar.stderr);
+      const child = await h.pod(["build", "-q", "-t", "child", "-"], { stdin: "FROM withtrigger\n" });
+      assert.equal(child.code, 0, child.stderr);
+      const trig = await h.pod(["run", "--rm", "child", "cat", "/triggered"]);
+      assert.equal(trig.stdout, "from the tar\n", trig.stderr);
     }),
 );
 
