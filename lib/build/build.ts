@@ -96,6 +96,8 @@ export interface BuildOptions {
   annotations?: Record<string, string>;
   /** `--network` for RUN. */
   network?: string;
+  /** `-q`: RUN output discarded too, as podman (shell form with a POSIX shell: exec form output still shows). */
+  quiet?: boolean;
   /** `--squash`: the new layers as one. */
   squash?: boolean;
   /** `--squash-all`: the whole image as one layer. */
@@ -519,7 +521,9 @@ class Builder {
             this.root,
             {
               image,
-              argv,
+              argv: this.o.quiet && !ins.json && /(^|\/)(ba|da|a)?sh$/.test(st.shell[0])
+                ? [...argv.slice(0, -1), `exec >/dev/null 2>&1\n${argv[argv.length - 1]}`]
+                : argv,
               env: args,
               workdir: st.config.config?.WorkingDir || "/",
               user: st.config.config?.User,

@@ -164,6 +164,10 @@ await testRootAndRootless(
       const fail = await h.pod(["build", "-f", `${ctx}/Fail.Containerfile`, ctx]);
       assert.equal(fail.code, 3, fail.stderr);
       assert.match(fail.stdout, /^before$/m);
+      // -q: the build's id alone, RUN output included (as podman)
+      const quiet = await h.pod(["build", "-q", "-f", `${ctx}/Fail.Containerfile`, ctx]);
+      assert.equal(quiet.code, 3);
+      assert.equal(quiet.stdout, "");
       assert.match(
         fail.stderr,
         /^Error: building at STEP "RUN echo before; exit 3": while running runtime: exit status 3$/m,

@@ -149,6 +149,7 @@ export default defineCommand({
         labels,
         annotations: format === "docker" ? {} : annotations,
         network: flags.network === "default" || flags.network === "bridge" ? undefined : flags.network,
+        quiet: flags.quiet,
         squash: flags.squash,
         squashAll: flags.squashAll,
         platform: flags.platform,
