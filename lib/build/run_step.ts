@@ -62,11 +62,26 @@ export async function runStep(
   });
   const id = rec.config.id;
   debug(`build RUN: container ${id.slice(0, 12)} created at ${ms()} ms`);
+  // Ctrl-C / SIGTERM while the command runs: the container (in a session of its own) is killed, so the
+  // build ends with nothing left running, as podman's does
+  let interrupted: Deno.Signal | undefined;
+  const onSignal = (sig: Deno.Signal) => () => {
+    interrupted = sig;
+    import("../container/lifecycle.ts").then((l) => l.killById(root, id, "SIGKILL")).catch(() => {});
+  };
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => [sig, onSignal(sig)] as const);
+  for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
   try {
     let code: number;
     try {
       code = await startForeground(root, id, { tty: false, stdin: false, log: false });
+      if (interrupted) {
+        throw new PodError(`building at STEP "${r.step}": interrupted by ${interrupted}`, {
+          exitCode: interrupted === "SIGINT" ? 130 : 143,
+        });
+      }
     } catch (e) {
+      if (interrupted) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       throw new PodError(`building at STEP "${r.step}": while running runtime: ${msg}`, {
         exitCode: e instanceof PodError ? e.exitCode : 125,
@@ -82,6 +97,7 @@ export async function runStep(
     debug(`build RUN: layer committed at ${ms()} ms`);
     return layer;
   } finally {
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
     removals.push(
       removeById(root, id, { force: true, volumes: true }).catch(() => {}).then(() =>
         debug(`build RUN: container ${id.slice(0, 12)} removed at ${ms()} ms`)

@@ -174,6 +174,21 @@ await testRootAndRootless(
       );
       const ps = await h.pod(["ps", "-a", "-q"]);
       assert.equal(ps.stdout, "", "the RUN container was left behind");
+      // Ctrl-C during a RUN: the build ends with 130 and leaves no container running
+      await Deno.writeTextFile(`${ctx}/Sleep.Containerfile`, `FROM ${img.ref}\nRUN sleep 60\n`);
+      await own(h, ctx);
+      const slow = await h.startPod(["build", "-f", `${ctx}/Sleep.Containerfile`, ctx]);
+      let running = "";
+      for (let i = 0; i < 300 && !running; i++) {
+        running = (await h.pod(["ps", "-q"])).stdout.trim();
+        if (!running) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(running, "the RUN container never ran");
+      slow.kill("SIGINT");
+      const ended = await slow.done;
+      assert.equal(ended.code, 130, ended.stderr);
+      assert.match(ended.stderr, /interrupted by SIGINT/);
+      assert.equal((await h.pod(["ps", "-a", "-q"])).stdout, "", "the interrupted RUN's container was left");
       const nofile = await h.pod(["build", `${h.root}`]);
       assert.equal(nofile.code, 125);
       assert.match(nofile.stderr, /no Containerfile or Dockerfile/);
