@@ -904,8 +904,10 @@ async function storeGzipLayer(
     import("../image/layer_blob.ts"),
     import("../gc_valve.ts"),
   ]);
-  // every chunk on the way (file reads, hash blocks, zlib output) is a fresh buffer: collected every 8 MB
+  // every chunk on the way (file reads, hash blocks, zlib output) is a fresh buffer: collected every 8 MB,
+  // and once before the layer starts (what the steps before it left)
   const valve = new GarbageValve();
+  valve.add((await import("../gc_valve.ts")).GC_INTERVAL);
   const counted = async function* () {
     for await (const c of tar) {
       valve.add(c.length);
