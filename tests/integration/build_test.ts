@@ -348,7 +348,7 @@ Deno.test({
   },
 });
 
-testRootAndRootless(
+await testRootAndRootless(
   "build: ARG scoping, --label/--annotation/--iidfile, --squash, --format docker, --layers=false, ADD URL",
   (mode) =>
     busyboxSuite(mode, async ({ h, img }) => {
