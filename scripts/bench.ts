@@ -7,9 +7,10 @@
  * members + pod rm -f, kube play + kube down, against podman) against it. Benchmarks print numbers and
  * ratios; they never assert.
  *
- *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [--pods] [other flags of the scripts]
+ *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [--pods] [--build] [other flags of the scripts]
  *
- * Without `--pull`/`--runtime`/`--io`/`--hot`/`--pods` all five run.
+ * Without `--pull`/`--runtime`/`--io`/`--hot`/`--pods`/`--build` all six run (`--build`: `bench_build.ts`, pod
+ * build beside podman build).
  * @module
  */
 
@@ -19,13 +20,15 @@ import { main as benchRuntime } from "./bench_runtime.ts";
 import { main as benchHot } from "./bench_hot.ts";
 import { main as benchIo } from "./bench_io.ts";
 import { main as benchPods } from "./bench_pods.ts";
+import { main as benchBuild } from "./bench_build.ts";
 
 const pull = Deno.args.includes("--pull");
 const runtime = Deno.args.includes("--runtime");
 const hot = Deno.args.includes("--hot");
 const io = Deno.args.includes("--io");
 const pods = Deno.args.includes("--pods");
-const all = !pull && !runtime && !hot && !io && !pods;
+const buildOnly = Deno.args.includes("--build");
+const all = !pull && !runtime && !hot && !io && !pods && !buildOnly;
 const reg = await startRegistry({ logLevel: "error" });
 try {
   console.log(`registry ${reg.host} (docker-registry pid ${reg.pid})`);
@@ -48,6 +51,10 @@ try {
   if (all || hot) {
     console.log("\n######## hot paths ########");
     await benchHot(reg);
+  }
+  if (all || buildOnly) {
+    console.log("\n######## build ########");
+    await benchBuild(reg);
   }
 } finally {
   await reg.stop();

@@ -69,6 +69,12 @@ export const LAYERS: LayerRule[] = [
     note: "container use cases",
   },
   {
+    layer: "build",
+    match: ["lib/build/"],
+    may: ["oci", "registry", "store", "ns", "unpack", "image", "container", ...LEAVES],
+    note: "`pod build`: Containerfiles, contexts, steps, the layer cache",
+  },
+  {
     layer: "api.ts",
     match: ["lib/api.ts", "lib/api_types.ts"],
     may: ["image", "container", "store", "oci", "format", "network", ...LEAVES],
@@ -89,6 +95,7 @@ export const LAYERS: LayerRule[] = [
       "container",
       "volume",
       "network",
+      "build",
       "api.ts",
       ...LEAVES,
     ],

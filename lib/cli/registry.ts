@@ -12,6 +12,7 @@ import type { Loader } from "./flags.ts";
 /** Top-level commands, in the order `pod help` lists them. */
 export const commands: Record<string, Loader> = {
   attach: () => import("./commands/attach.ts"),
+  build: () => import("./commands/build.ts"),
   commit: () => import("./commands/commit.ts"),
   completion: () => import("./commands/completion.ts").then((m) => m.completionCommand({ commands, groups })),
   cp: () => import("./commands/cp.ts"),
@@ -94,6 +95,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
   image: {
     summary: "Manage images",
     sub: {
+      build: "build",
       diff: "diff",
       exists: () => import("./commands/image_exists.ts"),
       tree: () => import("./commands/image_tree.ts"),
@@ -128,6 +130,10 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       remove: () => import("./commands/network_rm.ts"),
       rm: () => import("./commands/network_rm.ts"),
     },
+  },
+  buildx: {
+    summary: "Build images (buildx compatibility: only build)",
+    sub: { build: "build" },
   },
   system: {
     summary: "Manage pod",

@@ -77,6 +77,16 @@ export async function* layerEntries(source: AsyncIterable<Uint8Array>): AsyncGen
   }
 }
 
+async function* tapped(
+  entries: AsyncIterable<TarWriteEntry>,
+  onEntry: (e: TarWriteEntry) => void,
+): AsyncGenerator<TarWriteEntry> {
+  for await (const e of entries) {
+    onEntry(e);
+    yield e;
+  }
+}
+
 /** Starts GNU tar on `upper` (inside the user's subuid namespace when `userns`), archive on stdout. */
 export function spawnUpperTar(upper: string, userns: boolean): Deno.ChildProcess {
   const tar = [
@@ -95,8 +105,16 @@ export function spawnUpperTar(upper: string, userns: boolean): Deno.ChildProcess
   return new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" }).spawn();
 }
 
-/** Turns the container's upper dir into a gzip layer blob in the store. */
-export async function commitUpperDir(root: string, upper: string, userns: boolean): Promise<StoredLayer> {
+/**
+ * Turns the container's upper dir into a gzip layer blob in the store. `onEntry` sees every entry written
+ * (`pod build` keeps their headers).
+ */
+export async function commitUpperDir(
+  root: string,
+  upper: string,
+  userns: boolean,
+  onEntry?: (e: TarWriteEntry) => void,
+): Promise<StoredLayer> {
   let tar: AsyncIterable<Uint8Array>;
   let child: Deno.ChildProcess | undefined;
   let stderr: Promise<string> = Promise.resolve("");
@@ -110,7 +128,8 @@ export async function commitUpperDir(root: string, upper: string, userns: boolea
     tar = (async function* () {})(); // never started: no changes
   }
   try {
-    const layer = await storeGzipLayer(root, writeTar(layerEntries(tar)), "committed layer");
+    const entries = onEntry ? tapped(layerEntries(tar), onEntry) : layerEntries(tar);
+    const layer = await storeGzipLayer(root, writeTar(entries), "committed layer");
     if (child) {
       const st = await child.status;
       const err = (await stderr).trim();

@@ -53,16 +53,23 @@ async function* hashing(chunks: AsyncIterable<Uint8Array>, h: ReturnType<typeof 
   if (n) yield flush();
 }
 
-/** Hashes and gzips `tar` into the store at `root`. `what` names it in errors. */
+/**
+ * Hashes and gzips `tar` into the store at `root`. `what` names it in errors. `level`: the deflate level
+ * (default the fastest, 1; 0 stores incompressible data without spending time on it).
+ */
 export async function storeGzipLayer(
   root: string,
   tar: AsyncIterable<Uint8Array>,
   what: string,
+  level: number = constants.Z_BEST_SPEED,
 ): Promise<StoredLayer> {
   const h = createHash("sha256");
-  const gz = createGzip({ level: constants.Z_BEST_SPEED });
+  const gz = createGzip({ level });
   const input = Readable.from(hashing(tar, h));
   input.on("error", (e) => gz.destroy(e));
+  // the error reaches the reader below through the iterator; without a listener it would also be uncaught
+  // when it is emitted before the reader attached
+  gz.on("error", () => {});
   input.pipe(gz);
   const blob = await storeBlobStream(root, gz as AsyncIterable<Uint8Array>, { what });
   return { digest: blob.digest, size: blob.size, diffId: `sha256:${h.digest("hex")}`, created: blob.created };

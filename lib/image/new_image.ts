@@ -27,7 +27,7 @@ export function localImageName(name: string): string {
 
 /**
  * Stores `config` and a manifest of `layers` and registers the image under `name` (already normalized) or
- * without a name. `claim` protects the new blobs from a concurrent gc until the image is registered.
+ * without a name (`annotations`: the manifest's, OCI format only). `claim` protects the new blobs from a concurrent gc until the image is registered.
  * Returns the image ID.
  */
 export async function registerNewImage(
@@ -37,6 +37,7 @@ export async function registerNewImage(
   name: string | undefined,
   claim: { add(d: string[]): Promise<void> },
   format: "oci" | "docker" = "oci",
+  annotations?: Record<string, string>,
 ): Promise<string> {
   const cbytes = new TextEncoder().encode(JSON.stringify(config));
   const configDigest = await putBlobBytes(root, cbytes);
@@ -45,6 +46,7 @@ export async function registerNewImage(
     mediaType: MediaType.OciManifest,
     config: { mediaType: MediaType.OciConfig, digest: configDigest, size: cbytes.length },
     layers,
+    ...(annotations ? { annotations } : {}),
   };
   if (format === "docker") manifest = convertManifest(manifest, "v2s2");
   const mbytes = new TextEncoder().encode(JSON.stringify(manifest));

@@ -1,0 +1,107 @@
+/**
+ * RUN: the command runs in a container of pod's own runtime (rootless by default) made from the stage's
+ * current image, with the build's environment and network; its changes (the overlay upper dir) become the
+ * step's layer. The container is removed either way. Its output goes to this process's stdout/stderr.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { debug } from "../log.ts";
+import { commitUpperDir } from "../image/commit_layer.ts";
+import type { StoredLayer } from "../image/layer_blob.ts";
+import type { TarWriteEntry } from "../unpack/tar_write.ts";
+
+/** A RUN to execute. */
+export interface RunStep {
+  /** Image id of the stage so far. */
+  image: string;
+  /** The command (shell form already wrapped in the shell). */
+  argv: string[];
+  /** Extra environment (build args in scope), `K=V`. */
+  env: string[];
+  /** Working directory. */
+  workdir: string;
+  /** User. */
+  user?: string;
+  /** `host`, `none` or `private` (default). */
+  network?: string;
+  /** The step as podman names it in an error (`RUN exit 3`). */
+  step: string;
+}
+
+/**
+ * Runs `r` and returns its layer; a non-zero exit is a {@link PodError} with that exit code. The container's
+ * removal (slow for many files) goes on in the background: `removals` gets its promise, for the caller to
+ * await before it finishes.
+ */
+export async function runStep(
+  root: string,
+  r: RunStep,
+  removals: Promise<void>[],
+  onEntry?: (e: TarWriteEntry) => void,
+): Promise<StoredLayer> {
+  const [{ createFromSpec }, { startForeground }, { removeById }, { containerPaths }] = await Promise.all([
+    import("../container/create.ts"),
+    import("../container/start.ts"),
+    import("../container/lifecycle.ts"),
+    import("../store/containers.ts"),
+  ]);
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
+  const network = r.network === "none" ? "none" : r.network === "host" ? "host" : undefined;
+  const rec = await createFromSpec(root, {
+    image: r.image,
+    args: r.argv,
+    entrypoint: [],
+    env: r.env,
+    workdir: r.workdir || "/",
+    user: r.user || undefined,
+    network,
+    pull: "never",
+    labels: { "io.pod.build": "1" },
+  });
+  const id = rec.config.id;
+  debug(`build RUN: container ${id.slice(0, 12)} created at ${ms()} ms`);
+  // Ctrl-C / SIGTERM while the command runs: the container (in a session of its own) is killed, so the
+  // build ends with nothing left running, as podman's does
+  let interrupted: Deno.Signal | undefined;
+  const onSignal = (sig: Deno.Signal) => () => {
+    interrupted = sig;
+    import("../container/lifecycle.ts").then((l) => l.killById(root, id, "SIGKILL")).catch(() => {});
+  };
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => [sig, onSignal(sig)] as const);
+  for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
+  try {
+    let code: number;
+    try {
+      code = await startForeground(root, id, { tty: false, stdin: false, log: false });
+      if (interrupted) {
+        throw new PodError(`building at STEP "${r.step}": interrupted by ${interrupted}`, {
+          exitCode: interrupted === "SIGINT" ? 130 : 143,
+        });
+      }
+    } catch (e) {
+      if (interrupted) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new PodError(`building at STEP "${r.step}": while running runtime: ${msg}`, {
+        exitCode: e instanceof PodError ? e.exitCode : 125,
+      });
+    }
+    if (code !== 0) {
+      throw new PodError(`building at STEP "${r.step}": while running runtime: exit status ${code}`, {
+        exitCode: code,
+      });
+    }
+    debug(`build RUN: command done at ${ms()} ms`);
+    const layer = await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0, onEntry);
+    debug(`build RUN: layer committed at ${ms()} ms`);
+    return layer;
+  } finally {
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+    removals.push(
+      removeById(root, id, { force: true, volumes: true }).catch(() => {}).then(() =>
+        debug(`build RUN: container ${id.slice(0, 12)} removed at ${ms()} ms`)
+      ),
+    );
+  }
+}
