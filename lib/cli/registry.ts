@@ -17,6 +17,7 @@ export const commands: Record<string, Loader> = {
   cp: () => import("./commands/cp.ts"),
   create: () => import("./commands/create.ts"),
   diff: () => import("./commands/diff.ts"),
+  events: () => import("./commands/events.ts"),
   exec: () => import("./commands/exec.ts"),
   export: () => import("./commands/export.ts"),
   history: () => import("./commands/history.ts"),
@@ -115,6 +116,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
     sub: {
       check: () => import("./commands/system_check.ts"),
       df: () => import("./commands/system_df.ts"),
+      events: "events",
       info: "info",
       prune: () => import("./commands/system_prune.ts"),
     },

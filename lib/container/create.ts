@@ -18,6 +18,7 @@ import {
   removeContainerRecord,
   validateName,
 } from "../store/containers.ts";
+import { writeContainerEvents } from "../store/events.ts";
 import { removeVolume } from "../store/volumes.ts";
 import { resolveVolume } from "../volume/mounts.ts";
 import { checkMountRequests, type MountRequest, noCopy, parseMountFlags } from "./mount_options.ts";
@@ -370,6 +371,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
         code: "NOT_FOUND",
       });
     }
+    writeContainerEvents(root, rec, ["create"]);
     return rec;
   } catch (e) {
     for (const m of mounts) if (m.anonymous && m.name) await removeVolume(root, m.name).catch(() => {});

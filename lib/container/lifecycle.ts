@@ -23,6 +23,7 @@ import {
   writeState,
 } from "../store/containers.ts";
 import { cleanStaleTemps } from "../store/atomic.ts";
+import { containerEvent, writeContainerEvents, writeEvents } from "../store/events.ts";
 import { removeVolume } from "../store/volumes.ts";
 import { removeTreeUserns } from "./remove_tree.ts";
 import { parseSignal } from "../oci/signals.ts";
@@ -113,6 +114,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
     );
   }
   rec = await waitExited(root, id, 5000);
+  writeContainerEvents(root, rec, ["stop"]);
   return rec;
 }
 
@@ -129,6 +131,7 @@ export async function killById(root: string, id: string, signal = "SIGKILL", all
   if (!signalContainer(rec.state.pid, n, all)) {
     throw new PodError(`sending signal to container ${id}: no such process`);
   }
+  writeEvents(root, containerEvent(rec, "kill", { attributes: { signal: String(n) } }));
 }
 
 /** Freezes (SIGSTOP) or resumes (SIGCONT) every process of a container. */
@@ -146,6 +149,7 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
     for (const p of pause ? procs.slice().reverse() : procs) sendSignal(p, pause ? 19 : 18);
     rec.state.status = pause ? "paused" : "running";
     await writeState(root, id, rec.state);
+    writeContainerEvents(root, rec, [pause ? "pause" : "unpause"]);
   });
 }
 
@@ -183,6 +187,7 @@ export async function removeById(
         await Deno.chmod(`${containerPaths(root, id).work}/work`, 0o700).catch(() => {});
       }
       await removeContainerRecord(root, id, (dir) => removeTreeUserns(dir, subids));
+      writeContainerEvents(root, rec, ["remove"]);
       return true;
     });
     if (removed) break;

@@ -21,6 +21,7 @@ import {
   writeState,
   ZERO_TIME,
 } from "../store/containers.ts";
+import { supervisorEventParts, writeContainerEvents } from "../store/events.ts";
 import { pathExists } from "../store/paths.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import {
@@ -177,11 +178,13 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
         exitPath: cp.exit,
         tty: rec.config.process.terminal,
         stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
+        events: supervisorEventParts(root, rec),
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {
           rec.state = startedState(rec, pid, true, supervisorPid); // it writes the exit record: waited for
           started = writeState(root, id, rec.state);
+          writeContainerEvents(root, rec, ["init", "start"]);
         },
         resolveProcess: plan.resolveProcess,
       });
@@ -248,6 +251,7 @@ async function runForeground(
       onStarted: (pid: number) => {
         rec.state = startedState(rec, pid, false, Deno.pid);
         started = writeState(root, id, rec.state);
+        writeContainerEvents(root, rec, ["init", "start", "attach"]);
         onStarted?.();
       },
       resolveProcess: plan.resolveProcess,
@@ -312,6 +316,7 @@ async function recordExit(root: string, id: string, code: number, error?: string
       }
       if (error) rec.state.error = error;
       await writeState(root, id, rec.state);
+      writeContainerEvents(root, rec, ["died", "cleanup"], { exitCode: code });
     });
   } catch (e) {
     debug(`recording the exit of ${id}: ${e instanceof Error ? e.message : e}`);

@@ -1,0 +1,88 @@
+/** The event log's line shape (podman's field order, RFC3339Nano) and `events --filter` matching. */
+import assert from "node:assert/strict";
+import { containerEvent, eventLine, parseEventLine, rfc3339Nano } from "../../lib/store/events.ts";
+import { eventMatches, parseEventFilters } from "../../lib/store/events_query.ts";
+import { eventHuman, goTimeString } from "../../lib/cli/views/events.ts";
+import { UsageError } from "../../lib/errors.ts";
+
+const rec = {
+  config: {
+    id: "a".repeat(64),
+    name: "web",
+    image: { ref: "docker.io/library/busybox:latest", name: "busybox" },
+    labels: { team: "x" },
+  },
+};
+
+Deno.test("eventLine: podman's field order, zero exit code and empty fields omitted", () => {
+  const died = eventLine({ ...containerEvent(rec, "died", { exitCode: 2 }), Time: "2026-01-02T03:04:05.5Z" });
+  assert.equal(
+    died,
+    `{"ContainerExitCode":2,"ID":"${
+      "a".repeat(64)
+    }","Image":"docker.io/library/busybox:latest","Name":"web",` +
+      `"Status":"died","Time":"2026-01-02T03:04:05.5Z","Type":"container","Attributes":{"team":"x"}}\n`,
+  );
+  const ok = eventLine({ ...containerEvent(rec, "died", { exitCode: 0 }), Time: "t" });
+  assert.ok(!ok.includes("ContainerExitCode"));
+  assert.equal(
+    eventLine({ Name: "v", Status: "create", Type: "volume", Time: "t" }),
+    `{"Name":"v","Status":"create","Time":"t","Type":"volume","Attributes":null}\n`,
+  );
+  assert.deepEqual(parseEventLine(died)?.Status, "died");
+  assert.equal(parseEventLine('{"Status":"x"'), undefined);
+});
+
+Deno.test("rfc3339Nano cuts the fraction's trailing zeros like Go", () => {
+  const ms = Date.UTC(2026, 0, 2, 3, 4, 5, 120);
+  assert.equal(rfc3339Nano(ms), "2026-01-02T03:04:05.12Z");
+  assert.equal(rfc3339Nano(ms, 3400), "2026-01-02T03:04:05.1200034Z");
+  assert.equal(rfc3339Nano(Date.UTC(2026, 0, 2, 3, 4, 5)), "2026-01-02T03:04:05Z");
+});
+
+Deno.test("event filters: same key OR, different keys AND; bad keys and types refused", () => {
+  const start = { ...containerEvent(rec, "start"), Time: "2026-01-02T03:04:05Z" };
+  const vol = { Name: "v1", Status: "create", Type: "volume" as const, Time: "2026-01-02T03:04:06Z" };
+  const m = (f: string[], e: typeof start | typeof vol, since?: number, until?: number) =>
+    eventMatches(e, parseEventFilters(f), since, until);
+  assert.ok(m(["container=web"], start));
+  assert.ok(m(["container=aaaa"], start));
+  assert.ok(!m(["container=v1"], vol));
+  assert.ok(m(["event=stop", "event=start"], start));
+  assert.ok(!m(["event=start", "type=volume"], start));
+  assert.ok(m(["image=busybox"], start));
+  assert.ok(m(["image=busybox:latest"], start));
+  assert.ok(!m(["image=alpine"], start));
+  assert.ok(m(["label=team=x"], start));
+  assert.ok(m(["label=team"], start));
+  assert.ok(!m(["label=team=y"], start));
+  assert.ok(m(["volume=v1"], vol));
+  assert.ok(m(["status=create"], vol));
+  assert.ok(m([], vol, Date.UTC(2026, 0, 2, 3, 4, 6)));
+  assert.ok(!m([], vol, undefined, Date.UTC(2026, 0, 2, 3, 4, 5)));
+  assert.throws(() => parseEventFilters(["nope=1"]), UsageError);
+  assert.throws(() => parseEventFilters(["type=cheese"]), /cheese is an invalid event type/);
+  assert.throws(() => parseEventFilters(["container"]), /container is an invalid filter/);
+});
+
+const utc = new Date().getTimezoneOffset() === 0;
+if (!utc) console.log("ignored: the human-line test needs a UTC local zone (TZ=UTC)");
+Deno.test({ name: "the human line is podman's ToHumanReadable", ignore: !utc }, () => {
+  assert.equal(goTimeString("2026-01-02T03:04:05.120Z"), "2026-01-02 03:04:05.12 +0000 UTC");
+  const start = { ...containerEvent(rec, "start"), Time: "2026-01-02T03:04:05Z" };
+  assert.equal(
+    eventHuman(start, true),
+    "2026-01-02 03:04:05 +0000 UTC container start aaaaaaaaaaaa (image=docker.io/library/busybox:latest, " +
+      "name=web, team=x)",
+  );
+  assert.equal(
+    eventHuman({
+      ID: "b".repeat(64),
+      Name: "x:1",
+      Status: "tag",
+      Type: "image",
+      Time: "2026-01-02T03:04:05Z",
+    }, false),
+    `2026-01-02 03:04:05 +0000 UTC image tag ${"b".repeat(64)} x:1`,
+  );
+});
