@@ -95,6 +95,9 @@ export async function inspectRecord(
       FinishedAt: s.finishedAt,
       CheckpointedAt: "0001-01-01T00:00:00Z",
       RestoredAt: "0001-01-01T00:00:00Z",
+      // surface (issue 14): fields podman scripts read
+      StoppedByUser: !!s.stoppedByUser,
+      Health: { Status: "", FailingStreak: 0, Log: null },
     },
     Image: c.image.id,
     ImageDigest: c.image.digest ?? "",
@@ -165,6 +168,7 @@ export async function inspectRecord(
       StopTimeout: c.stopTimeout,
       CreateCommand: c.createCommand,
       Umask: "0022",
+      Timezone: "",
       Timeout: 0,
       Passwd: true,
     },
@@ -195,6 +199,8 @@ export async function inspectRecord(
         c.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.destination, m.data ?? ""]),
       ),
       RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+      // surface (issue 14): the log pod writes (`pod logs`), podman's k8s-file driver
+      LogConfig: { Type: "k8s-file", Config: null, Path: cp.log, Tag: "", Size: "0B" },
       IDMappings: c.userns.uidMap
         ? {
           UidMap: c.userns.uidMap.map((m) => `${m.containerId}:${m.hostId}:${m.size}`),

@@ -101,6 +101,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
     const cur = await readContainer(root, id);
     if (cur.state.status === "running" || cur.state.status === "paused") {
       cur.state.status = "stopping";
+      cur.state.stoppedByUser = true;
       await writeState(root, id, cur.state);
     }
   });

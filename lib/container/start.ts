@@ -155,6 +155,7 @@ function startedState(rec: ContainerRecord, pid: number, detached: boolean, wait
     exitCode: 0,
     error: undefined,
     detached,
+    stoppedByUser: false,
     restartCount: (rec.state.restartCount ?? 0) + (rec.state.startedAt === ZERO_TIME ? 0 : 1),
   };
 }

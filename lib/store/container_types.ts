@@ -187,6 +187,9 @@ export interface ContainerState {
   error?: string;
   /** Whether the last start was detached (logs in ctr.log). */
   detached?: boolean;
+  // surface (issue 14):
+  /** `pod stop` (not the process itself) ended the last run (inspect's `State.StoppedByUser`). */
+  stoppedByUser?: boolean;
 }
 
 /** A container: its config, its (refreshed) state and its directory. */

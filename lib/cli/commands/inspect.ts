@@ -26,14 +26,22 @@ export default defineCommand({
   name: "inspect",
   usage: "pod inspect [options] NAME|ID [NAME|ID...]",
   summary: "Display the configuration of object denoted by ID",
-  minArgs: 1,
   flags: {
     format: str("f", "Format the output to a Go template or json"),
     size: bool("s", "Display total file size"),
     type: str("t", "Specify inspect-object type (container, image, all)", { default: "all" }),
-    latest: bool("l", "Act on the latest container pod is aware of", { hidden: true }),
+    latest: bool("l", "Act on the latest container pod is aware of"),
   },
   async run(flags, args, g) {
+    if (flags.latest) {
+      if (args.length) throw new UsageError("--latest and containers cannot be used together");
+      const { listContainers } = await import("../../store/containers.ts");
+      const newest = (await listContainers(g.root))[0];
+      if (!newest) throw new NotFoundError("no containers to inspect: no such container");
+      args = [newest.config.id];
+    } else if (!args.length) {
+      throw new UsageError(`"inspect" requires at least 1 argument`, "See 'pod inspect --help'");
+    }
     const type = flags.type;
     if (!["all", "container", "image"].includes(type)) {
       throw new UsageError(

@@ -21,6 +21,7 @@ export default defineCommand({
     last: int("n", "Print the n last created containers (all states)", { default: -1 }),
     latest: bool("l", "Act on the latest container pod is aware of"),
     namespace: bool("Display namespace information", { ignored: true }),
+    noheading: bool("Do not print headers"),
     noTrunc: bool("Display the extended information"),
     pod: bool("p", "Print the ID and name of the pod the containers are associated with", { ignored: true }),
     quiet: bool("q", "Print the numeric IDs of the containers only"),
@@ -40,7 +41,8 @@ export default defineCommand({
       last: last >= 0 ? last : undefined,
       sort: flags.sort,
     });
-    const format = flags.format ?? "";
+    let format = flags.format ?? "";
+    if (flags.noheading) format = format.replace(/^table\s*/, "");
     if (flags.quiet && !format) {
       output.println(...list.map((r) => flags.noTrunc ? r.config.id : r.config.id.slice(0, 12)));
     } else if (format === "json" || format === "{{json .}}") {
@@ -50,7 +52,7 @@ export default defineCommand({
       await output.printFormatted(format, list.map((r) => view.psRow(r, flags.noTrunc, now)), view.HEADERS);
     } else {
       const t = view.psTable(list, flags.noTrunc);
-      output.printTable(t.headers, t.rows);
+      output.printTable(flags.noheading ? undefined : t.headers, t.rows);
     }
     return 0;
   },
