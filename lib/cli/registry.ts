@@ -47,6 +47,7 @@ export const commands: Record<string, Loader> = {
   tag: () => import("./commands/tag.ts"),
   top: () => import("./commands/top.ts"),
   unpause: () => import("./commands/unpause.ts"),
+  unshare: () => import("./commands/unshare.ts"),
   untag: () => import("./commands/untag.ts"),
   update: () => import("./commands/update.ts"),
   version: () => import("./commands/version.ts"),
