@@ -83,12 +83,9 @@ async function resolveCommand(argv: string[]): Promise<{ cmd: Command; rest: str
     const g = groups[name];
     const sub = rest[0];
     if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
-      const names = Object.keys(g.sub).sort();
-      await out(
-        `${g.summary}\n\nUsage:\n  pod ${name} [command]\n\nAvailable Commands:\n${
-          names.map((n) => `  ${n}`).join("\n")
-        }\n`,
-      );
+      const { collectCommands, groupHelp } = await import("./lib/cli/docs.ts");
+      const all = await collectCommands({ commands, groups: { [name]: g } });
+      await out(groupHelp(all.groups[0]));
       return undefined;
     }
     const target = g.sub[sub];
