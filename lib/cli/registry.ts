@@ -116,10 +116,14 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
     summary: "Manage pod",
     sub: {
       check: () => import("./commands/system_check.ts"),
+      connection: () => import("./commands/system_noop.ts").then((m) => ({ default: m.connectionCommand })),
       df: () => import("./commands/system_df.ts"),
       events: "events",
       info: "info",
+      migrate: () => import("./commands/system_noop.ts").then((m) => ({ default: m.migrateCommand })),
       prune: () => import("./commands/system_prune.ts"),
+      renumber: () => import("./commands/system_noop.ts").then((m) => ({ default: m.renumberCommand })),
+      reset: () => import("./commands/system_reset.ts"),
     },
   },
   volume: {

@@ -28,6 +28,9 @@ export default defineCommand({
       async (id) => {
         await stopById(g.root, id, t);
         await startDetached(g.root, id);
+        const { getContainer } = await import("../../store/containers.ts");
+        const { writeContainerEvents } = await import("../../store/events.ts");
+        writeContainerEvents(g.root, await getContainer(g.root, id), ["restart"]);
       },
     );
   },
