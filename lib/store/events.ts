@@ -83,15 +83,37 @@ export function eventLine(e: Omit<PodEvent, "Time"> & { Time?: string }): string
   return JSON.stringify(o) + "\n";
 }
 
-/** Appends lines to the log in one write (O_APPEND); never throws. */
+/**
+ * The size past which the log is rotated (`events.log` → `events.log.1`, the older one dropped), like podman's
+ * `events_logfile_max_size` (1 MiB); `POD_EVENTS_MAX_SIZE` (bytes) overrides it.
+ */
+export function eventsMaxSize(): number {
+  try {
+    const v = Number(Deno.env.get("POD_EVENTS_MAX_SIZE"));
+    return Number.isFinite(v) && v > 0 ? v : 1 << 20;
+  } catch {
+    return 1 << 20;
+  }
+}
+
+/** Appends lines to the log in one write (O_APPEND), rotating a full log first; never throws. */
 export function appendEventLines(root: string, text: string): void {
   if (!text || !eventsEnabled()) return;
   const path = eventsLogPath(root);
   const data = new TextEncoder().encode(text);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const f = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+      let f = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
       try {
+        const st = f.statSync();
+        if (st.size > 0 && st.size + data.length > eventsMaxSize()) {
+          // rename is atomic; only while the name is still this file (another writer may have rotated it)
+          try {
+            if (Deno.statSync(path).ino === st.ino) Deno.renameSync(path, `${path}.1`);
+          } catch { /* rotated meanwhile */ }
+          f.close();
+          f = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+        }
         f.writeSync(data);
       } finally {
         f.close();

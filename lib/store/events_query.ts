@@ -110,6 +110,14 @@ export interface ReadEventsOptions {
 export async function* readEvents(root: string, o: ReadEventsOptions = {}): AsyncGenerator<PodEvent> {
   const path = eventsLogPath(root);
   const filters = o.filters ?? new Map();
+  if (!(o.stream && o.fromEnd)) {
+    // the rotated part first (whole: it no longer grows)
+    const old = await readFrom(`${path}.1`, 0);
+    for (const line of new TextDecoder().decode(old).split("\n")) {
+      const e = parseEventLine(line);
+      if (e && eventMatches(e, filters, o.since, o.until)) yield e;
+    }
+  }
   let offset = 0;
   let rest = "";
   if (o.stream && o.fromEnd) offset = await fileSize(path);

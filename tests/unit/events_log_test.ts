@@ -86,3 +86,25 @@ Deno.test({ name: "the human line is podman's ToHumanReadable", ignore: !utc }, 
     `2026-01-02 03:04:05 +0000 UTC image tag ${"b".repeat(64)} x:1`,
   );
 });
+
+Deno.test("a full log is rotated to events.log.1 and read back whole, in order", async () => {
+  const { writeEvents, eventsLogPath } = await import("../../lib/store/events.ts");
+  const { readEvents } = await import("../../lib/store/events_query.ts");
+  const root = await Deno.makeTempDir();
+  Deno.env.set("POD_EVENTS_MAX_SIZE", "400");
+  try {
+    for (let i = 0; i < 6; i++) writeEvents(root, { Name: `v${i}`, Status: "create", Type: "volume" });
+    const rotated = await Deno.readTextFile(`${eventsLogPath(root)}.1`);
+    const current = await Deno.readTextFile(eventsLogPath(root));
+    assert.ok(rotated.length <= 400 && current.length <= 400);
+    const names: string[] = [];
+    for await (const e of readEvents(root)) names.push(e.Name!);
+    // one rotation keeps the newest lines: what fell off is the oldest ones
+    assert.deepEqual(names, names.slice().sort());
+    assert.equal(names.at(-1), "v5");
+    assert.ok(names.length >= 4, names.join(" "));
+  } finally {
+    Deno.env.delete("POD_EVENTS_MAX_SIZE");
+    await Deno.remove(root, { recursive: true });
+  }
+});
