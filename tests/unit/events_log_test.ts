@@ -108,3 +108,39 @@ Deno.test("a full log is rotated to events.log.1 and read back whole, in order",
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("concurrent writers (separate processes) never interleave lines", async () => {
+  const { eventsLogPath } = await import("../../lib/store/events.ts");
+  const { readEvents } = await import("../../lib/store/events_query.ts");
+  const root = await Deno.makeTempDir();
+  const mod = new URL("../../lib/store/events.ts", import.meta.url).href;
+  const writer = (w: number) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { writeEvents } from "${mod}";
+         const attrs = { pad: "x".repeat(2000) };
+         for (let i = 0; i < 150; i++) {
+           writeEvents(${
+          JSON.stringify(root)
+        }, { ID: "w${w}-" + i, Name: "c", Status: "start", Type: "container", Attributes: attrs });
+         }`,
+      ],
+      env: { DENO_NO_UPDATE_CHECK: "1", POD_EVENTS_MAX_SIZE: String(1 << 30) },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+  try {
+    const outs = await Promise.all([0, 1, 2, 3].map(writer));
+    for (const o of outs) assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+    const text = await Deno.readTextFile(eventsLogPath(root));
+    const lines = text.split("\n").filter(Boolean);
+    assert.equal(lines.length, 600);
+    for (const l of lines) assert.ok(parseEventLine(l), l.slice(0, 80));
+    const seen = new Set<string>();
+    for await (const e of readEvents(root)) seen.add(e.ID!);
+    assert.equal(seen.size, 600);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
