@@ -1,7 +1,8 @@
 /**
  * The everyday podman surface against a real store, root and rootless: `ps --noheading/--filter/--sort` and
  * `{{ .Label "k" }}`, `images --noheading/--filter before|since|readonly|label!`, `--cidfile`/`--filter` on
- * stop/kill/rm/start, `rm --depend`, `wait --condition/--interval`, `inspect -l` and the fields scripts read.
+ * stop/kill/rm/start, `rm --depend`, `wait --condition/--interval`, `inspect -l` and the fields scripts read,
+ * `init`.
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
@@ -112,6 +113,26 @@ function suite(mode: Mode) {
       assert.equal(logPath, `${h.home}/containers/${await cid("w1")}/ctr.log`);
       assert.equal((await run(["inspect", "-l", "w1"])).code, 125);
       await ok(["stop", "-t", "0", "w1"]);
+    });
+
+    await t.step("init: prepares without running, writes an init event; refused when running", async () => {
+      await ok(["create", "--name", "i1", img.ref, "sleep", "600"]);
+      assert.equal(await ok(["init", "i1"]), "i1\n");
+      assert.equal((await ok(["inspect", "--format", "{{.State.Status}}", "i1"])).trim(), "created");
+      const ev = await ok([
+        "events",
+        "--stream=false",
+        "--filter",
+        "container=i1",
+        "--format",
+        "{{.Status}}",
+      ]);
+      assert.equal(ev, "create\ninit\n");
+      await ok(["start", "i1"]);
+      const again = await run(["init", "i1"]);
+      assert.equal(again.code, 125);
+      assert.match(again.stderr, /has already been created in runtime: container state improper/);
+      await ok(["rm", "-f", "-t", "0", "i1"]);
     });
   });
 }
