@@ -93,6 +93,12 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       wait: "wait",
     },
   },
+  generate: {
+    summary: "Generate structured data based on containers",
+    sub: {
+      systemd: () => import("./commands/generate_systemd.ts"),
+    },
+  },
   image: {
     summary: "Manage images",
     sub: {

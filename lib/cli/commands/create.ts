@@ -5,6 +5,7 @@
 
 import { bool, defineCommand, type FlagValues, int, str, strings } from "../flags.ts";
 import type { Globals } from "../flags.ts";
+import { PodError } from "../../errors.ts";
 import type { CreateOptions } from "../../container/create.ts";
 
 const ignored = { ignored: true } as const;
@@ -30,6 +31,7 @@ export const containerFlags = {
   quiet: bool("q", "Suppress output information when pulling images"),
   readOnly: bool("Make containers root filesystem read-only"),
   replace: bool("If a container with the same name exists, replace it"),
+  cidfile: str("Write the container ID to the file"), // surface (issue 14)
   rm: bool("Remove container and any anonymous unnamed volume associated with the container after exit"),
   stopSignal: str("Signal to stop a container. Default is SIGTERM"),
   stopTimeout: int(
@@ -129,6 +131,25 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
   };
 }
 
+/**
+ * `--cidfile`: refused before anything is made when the file exists (podman's check), written once the
+ * container exists. Returns the writer.
+ */
+export async function cidFile(path: string | undefined): Promise<(id: string) => Promise<void>> {
+  if (!path) return () => Promise.resolve();
+  try {
+    await Deno.lstat(path);
+    throw new PodError(
+      `container id file exists. Ensure another container is not using it or delete ${path}`,
+    );
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return async (id) => {
+    await Deno.writeTextFile(path, id, { createNew: true });
+  };
+}
+
 /** Removes an existing container of that name (`--replace`). */
 export async function replaceExisting(root: string, name: string | undefined): Promise<void> {
   if (!name) return;
@@ -153,6 +174,7 @@ export default defineCommand({
       import("../output.ts"),
     ]);
     const o = createOptions(flags, args, g, "create");
+    const writeCid = await cidFile(flags.cidfile);
     if (flags.replace) await replaceExisting(g.root, o.name);
     const progress = new ProgressPrinter({ quiet: o.quiet, write: err });
     let rec;
@@ -161,6 +183,7 @@ export default defineCommand({
     } finally {
       progress.finish();
     }
+    await writeCid(rec.config.id);
     println(rec.config.id);
     return 0;
   },

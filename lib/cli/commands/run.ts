@@ -5,7 +5,7 @@
  */
 
 import { bool, defineCommand, strings } from "../flags.ts";
-import { containerFlags, createOptions, replaceExisting } from "./create.ts";
+import { cidFile, containerFlags, createOptions, replaceExisting } from "./create.ts";
 
 export default defineCommand({
   name: "run",
@@ -35,8 +35,10 @@ export default defineCommand({
     let rec;
     const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
+      const writeCid = await cidFile(flags.cidfile);
       if (flags.replace) await replaceExisting(g.root, o.name);
       rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
+      await writeCid(rec.config.id);
     } catch (e) {
       early?.cancel();
       throw e;
