@@ -43,6 +43,21 @@ function suite(mode: Mode) {
       assert.equal(badPolicy.code, 125);
     });
 
+    await t.step("--label-file: labels from a file, --label wins", async () => {
+      const f = `${h.root}/labels`;
+      await Deno.writeTextFile(f, "# team labels\nteam=core\n\nflag\ntier=file\n");
+      await Deno.chmod(f, 0o644);
+      await ok(["create", "--name", "lf", "--label-file", f, "--label", "tier=cli", img.ref, "true"]);
+      const labels = JSON.parse(await ok(["inspect", "--format", "{{json .Config.Labels}}", "lf"]));
+      assert.equal(labels.team, "core");
+      assert.equal(labels.flag, "");
+      assert.equal(labels.tier, "cli");
+      const missing = await run(["create", "--label-file", `${h.root}/nope`, img.ref, "true"]);
+      assert.equal(missing.code, 125);
+      assert.match(missing.stderr, /^Error: open .*nope: no such file or directory\n/);
+      await ok(["rm", "lf"]);
+    });
+
     await t.step("images: --noheading, before/since/readonly/label!", async () => {
       const head = await ok(["images", "--noheading"]);
       assert.ok(!head.includes("REPOSITORY"));

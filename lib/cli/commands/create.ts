@@ -20,6 +20,7 @@ export const containerFlags = {
   interactive: bool("i", "Make STDIN available to the contained process"),
   ipc: str("IPC namespace to use (host or private)"),
   label: strings("l", "Set metadata on container"),
+  labelFile: strings("Read in a line delimited file of labels"), // surface (issue 14)
   mount: strings("Attach a filesystem mount to the container"),
   name: str("Assign a name to the container"),
   network: str("Connect a container to a network (host, none, private)"),
@@ -82,6 +83,25 @@ export const containerFlags = {
 /** The parsed values of {@link containerFlags}. */
 export type ContainerFlags = FlagValues<typeof containerFlags>;
 
+/** `--label-file` lines (`key=value` or `key`; blank lines and `#` comments skipped), before `--label`s. */
+function labelFileLines(files: string[]): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(f);
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound ? "no such file or directory" : String(e);
+      throw new PodError(`open ${f}: ${why}`);
+    }
+    for (const line of text.split("\n")) {
+      const l = line.trim();
+      if (l && !l.startsWith("#")) out.push(l);
+    }
+  }
+  return out;
+}
+
 /** Turns parsed `create`/`run` flags into {@link CreateOptions}. */
 export function createOptions(f: ContainerFlags, args: string[], g: Globals, command: string): CreateOptions {
   let platform = f.platform;
@@ -102,7 +122,7 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     user: f.user,
     entrypoint: f.entrypoint,
     hostname: f.hostname,
-    labels: f.label,
+    labels: [...labelFileLines(f.labelFile), ...f.label],
     annotations: f.annotation,
     pid: f.pid,
     ipc: f.ipc,
