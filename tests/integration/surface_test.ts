@@ -58,6 +58,23 @@ function suite(mode: Mode) {
       await ok(["rm", "lf"]);
     });
 
+    await t.step("cp between two containers: into a directory and as a new name", async () => {
+      await ok(["run", "--name", "cpa", img.ref, "sh", "-c", "mkdir /d && echo hi > /d/f"]);
+      await ok(["create", "--name", "cpb", img.ref, "true"]);
+      await ok(["cp", "cpa:/d", "cpb:/tmp"]);
+      await ok(["cp", "cpa:/d/f", "cpb:/renamed"]);
+      const out = `${h.root}/cpout`;
+      await ok(["cp", "cpb:/tmp/d/f", `${out}1`]);
+      await ok(["cp", "cpb:/renamed", `${out}2`]);
+      assert.equal(await Deno.readTextFile(`${out}1`), "hi\n");
+      assert.equal(await Deno.readTextFile(`${out}2`), "hi\n");
+      const missing = await run(["cp", "cpa:/nope", "cpb:/tmp"]);
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, /nope/);
+      assert.deepEqual([...Deno.readDirSync(`${h.home}/tmp`)].filter((e) => e.name.startsWith("cp-")), []);
+      await ok(["rm", "cpa", "cpb"]);
+    });
+
     await t.step("images: --noheading, before/since/readonly/label!", async () => {
       const head = await ok(["images", "--noheading"]);
       assert.ok(!head.includes("REPOSITORY"));
