@@ -12,6 +12,7 @@ import type { Loader } from "./flags.ts";
 /** Top-level commands, in the order `pod help` lists them. */
 export const commands: Record<string, Loader> = {
   attach: () => import("./commands/attach.ts"),
+  "auto-update": () => import("./commands/auto_update.ts"),
   commit: () => import("./commands/commit.ts"),
   completion: () => import("./commands/completion.ts").then((m) => m.completionCommand({ commands, groups })),
   cp: () => import("./commands/cp.ts"),
