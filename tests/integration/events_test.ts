@@ -73,12 +73,14 @@ function suite(mode: Mode) {
     await t.step("filters: type, event (same key OR), image, volume; default human line", async () => {
       await ok(["tag", img.ref, "localhost/other:1"]);
       await ok(["volume", "create", "evvol"]);
+      await ok(["volume", "mount", "evvol"]);
+      await ok(["volume", "unmount", "evvol"]);
       await ok(["volume", "rm", "evvol"]);
       const tags = await events("--filter", "type=image", "--filter", "event=tag");
       assert.equal(tags.length, 1);
       assert.equal(tags[0].Name, "localhost/other:1");
       const vols = await events("--filter", "volume=evvol");
-      assert.deepEqual(statuses(vols), ["create", "remove"]);
+      assert.deepEqual(statuses(vols), ["create", "mount", "unmount", "remove"]);
       const two = await events(
         "--filter",
         "event=create",
@@ -99,7 +101,7 @@ function suite(mode: Mode) {
         "--format",
         "{{.Type}}/{{.Status}}",
       ]);
-      assert.equal(tpl, "volume/create\nvolume/remove\n");
+      assert.equal(tpl, "volume/create\nvolume/mount\nvolume/unmount\nvolume/remove\n");
       const bad = await h.pod(["events", "--stream=false", "--filter", "nope=1"]);
       assert.equal(bad.code, 125);
       assert.match(bad.stderr, /^Error: nope is an invalid filter\n/);
