@@ -18,7 +18,7 @@ import {
   removeContainerRecord,
   validateName,
 } from "../store/containers.ts";
-import { writeContainerEvents } from "../store/events.ts";
+import { writeContainerEvents, writeEvents } from "../store/events.ts";
 import { removeVolume } from "../store/volumes.ts";
 import { resolveVolume } from "../volume/mounts.ts";
 import { checkMountRequests, type MountRequest, noCopy, parseMountFlags } from "./mount_options.ts";
@@ -237,6 +237,7 @@ async function imageFor(root: string, o: ContainerSpec) {
       onEvent: o.onEvent,
       signal: o.signal,
     });
+    writeEvents(root, { ID: pulled.id, Name: pulled.ref, Status: "pull", Type: "image" });
     img = await images.findImage(root, pulled.id) ?? await images.resolveImage(root, o.image);
   }
   const [config, layers] = await Promise.all([

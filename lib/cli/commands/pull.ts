@@ -61,7 +61,7 @@ export default defineCommand({
             credentials,
             certDir: flags.certDir,
           });
-          writeEvents(g.root, { ID: r.id, Name: image, Status: "pull", Type: "image" });
+          writeEvents(g.root, { ID: r.id, Name: r.ref, Status: "pull", Type: "image" });
           println(r.id);
         } finally {
           progress.finish();
