@@ -144,6 +144,13 @@ function suite(mode: Mode) {
       const logPath = (await ok(["inspect", "--format", "{{.HostConfig.LogConfig.Path}}", "w1"])).trim();
       assert.equal(logPath, `${h.home}/containers/${await cid("w1")}/ctr.log`);
       assert.equal((await run(["inspect", "-l", "w1"])).code, 125);
+      await ok(["volume", "create", "--label", "k=v", "insp"]);
+      assert.equal(
+        await ok(["inspect", "--type", "volume", "--format", "{{.Name}} {{.Labels.k}}", "insp"]),
+        "insp v\n",
+      );
+      assert.equal(await ok(["inspect", "--format", "{{.Driver}}", "insp"]), "local\n");
+      assert.equal((await run(["inspect", "--type", "container", "insp"])).code, 125);
       await ok(["stop", "-t", "0", "w1"]);
     });
 
