@@ -11,7 +11,7 @@
 import { PodError, UsageError } from "./lib/errors.ts";
 import { type Command, helpText, parseArgs } from "./lib/cli/flags.ts";
 import { aliases, commands, groups, loadCommand } from "./lib/cli/registry.ts";
-import { setLogLevel } from "./lib/log.ts";
+import { debug, setLogLevel, warn } from "./lib/log.ts";
 import { storeRoot } from "./lib/store/paths.ts";
 
 async function out(s: string): Promise<void> {
@@ -55,11 +55,20 @@ async function topHelp(): Promise<string> {
     ...rows.map(([n, s]) => `  ${n.padEnd(w)}${s}`),
     "",
     "Options:",
-    "  -h, --help               help for pod",
-    '      --log-level string   log messages above specified level (debug, info, warn, error) (default "warn")',
-    "      --root string        path to the store (default $POD_HOME, $XDG_DATA_HOME/pod or ~/.local/share/pod)",
-    "      --runtime string     OCI runtime name or path (accepted and recorded; pod runs containers itself)",
-    "  -v, --version            version for pod",
+    "      --cgroup-manager string   cgroup manager (cgroupfs, systemd)",
+    '      --events-backend string   events backend (file, journald (as file), none) (default "file")',
+    "  -h, --help                    help for pod",
+    "      --log-level string        log messages above specified level (trace, debug, info, warn, warning, error, " +
+    'fatal, panic) (default "warn")',
+    "      --noout                   do not output to stdout",
+    "      --out string              send output (stdout) from pod to a file",
+    "      --root string             path to the store (default $POD_HOME, $XDG_DATA_HOME/pod or ~/.local/share/pod)",
+    "      --runroot string          accepted for podman compatibility (pod keeps its state in the store)",
+    "      --runtime string          OCI runtime name or path (accepted and recorded; pod runs containers itself)",
+    "      --storage-driver string   storage driver (overlay, vfs)",
+    "      --storage-opt strings     accepted for podman compatibility (no effect)",
+    "      --tmpdir string           accepted for podman compatibility (no effect)",
+    "  -v, --version                 version for pod",
     "",
     'Use "pod [command] --help" for more information about a command.',
     "",
@@ -74,12 +83,9 @@ async function resolveCommand(argv: string[]): Promise<{ cmd: Command; rest: str
     const g = groups[name];
     const sub = rest[0];
     if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
-      const names = Object.keys(g.sub).sort();
-      await out(
-        `${g.summary}\n\nUsage:\n  pod ${name} [command]\n\nAvailable Commands:\n${
-          names.map((n) => `  ${n}`).join("\n")
-        }\n`,
-      );
+      const { collectCommands, groupHelp } = await import("./lib/cli/docs.ts");
+      const all = await collectCommands({ commands, groups: { [name]: g } });
+      await out(groupHelp(all.groups[0]));
       return undefined;
     }
     const target = g.sub[sub];
@@ -101,6 +107,85 @@ async function resolveCommand(argv: string[]): Promise<{ cmd: Command; rest: str
   return { cmd: await loadCommand(load), rest };
 }
 
+/**
+ * podman's global flags that take a value and what pod does with them: `root`/`runtime` are used, `set` ones
+ * set an environment variable the rest of pod reads, `accepted` ones have no equivalent in pod (a debug note),
+ * `remote` ones are refused: pod is daemonless.
+ */
+const GLOBAL_VALUE_FLAGS: Record<
+  string,
+  "root" | "runtime" | "log-level" | "set" | "accepted" | "remote" | "out"
+> = {
+  "--root": "root",
+  "--runtime": "runtime",
+  "--log-level": "log-level",
+  "--storage-driver": "set",
+  "--events-backend": "set",
+  "--cgroup-manager": "set",
+  "--runroot": "accepted",
+  "--storage-opt": "accepted",
+  "--tmpdir": "accepted",
+  "--conmon": "accepted",
+  "--hooks-dir": "accepted",
+  "--network-cmd-path": "accepted",
+  "--network-config-dir": "accepted",
+  "--namespace": "accepted",
+  "--runtime-flag": "accepted",
+  "--volumepath": "accepted",
+  "--module": "accepted",
+  "--ssh": "accepted",
+  "--out": "out",
+  "--url": "remote",
+  "--connection": "remote",
+  "-c": "remote",
+  "--identity": "remote",
+  "-H": "remote",
+  "--host": "remote",
+};
+
+/** podman's log levels, as pod's four. */
+const LOG_LEVELS: Record<string, string> = {
+  trace: "debug",
+  debug: "debug",
+  info: "info",
+  warn: "warn",
+  warning: "warn",
+  error: "error",
+  fatal: "error",
+  panic: "error",
+};
+
+/** Applies a `set` global flag (validated as podman validates it). */
+function setGlobal(flag: string, v: string): void {
+  switch (flag) {
+    case "--storage-driver":
+      if (v !== "overlay" && v !== "vfs") {
+        throw new UsageError(`unsupported storage driver "${v}": pod has overlay and vfs`, TOP_HINT);
+      }
+      Deno.env.set("POD_STORAGE_DRIVER", v);
+      return;
+    case "--events-backend":
+      if (v === "journald") {
+        warn("the journald events backend is not supported by pod: events go to the file backend");
+        v = "file";
+      }
+      if (v !== "file" && v !== "none") {
+        throw new UsageError(`invalid events backend "${v}": use file, journald or none`, TOP_HINT);
+      }
+      Deno.env.set("POD_EVENTS_BACKEND", v);
+      return;
+    case "--cgroup-manager":
+      if (v !== "cgroupfs" && v !== "systemd") {
+        throw new UsageError(`invalid cgroup manager "${v}": use cgroupfs or systemd`, TOP_HINT);
+      }
+      Deno.env.set("POD_CGROUP_MANAGER", v);
+      return;
+  }
+}
+
+/** Where lib/cli/output.ts sends stdout when `--out FILE`/`--noout` asked for it elsewhere. */
+const STDOUT_FILE = Symbol.for("pod.cli.stdoutFile");
+
 async function main(argv: string[]): Promise<number> {
   let root: string | undefined;
   let runtime: string | undefined;
@@ -111,16 +196,54 @@ async function main(argv: string[]): Promise<number> {
       await out(await topHelp());
       return 0;
     }
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const kind = GLOBAL_VALUE_FLAGS[name];
+    if (kind) {
+      const v = eq > 0 ? a.slice(eq + 1) : argv.shift();
+      if (v === undefined || (eq < 0 && v === "" && kind !== "accepted")) {
+        throw new UsageError(`flag needs an argument: ${name}`, TOP_HINT);
+      }
+      if (kind === "root") {
+        if (!v) throw new UsageError("flag needs an argument: --root", TOP_HINT);
+        root = v;
+      } else if (kind === "runtime") {
+        if (!v) throw new UsageError("flag needs an argument: --runtime", TOP_HINT);
+        runtime = v;
+      } else if (kind === "log-level") {
+        const l = LOG_LEVELS[v];
+        if (!l) {
+          throw new UsageError(
+            `log level "${v}" is not supported: use trace, debug, info, warn, warning, error, fatal or panic`,
+            TOP_HINT,
+          );
+        }
+        setLogLevel(l);
+      } else if (kind === "set") setGlobal(name, v);
+      else if (kind === "out") {
+        (globalThis as Record<symbol, unknown>)[STDOUT_FILE] = Deno.openSync(v, {
+          write: true,
+          create: true,
+          truncate: true,
+        });
+      } else if (kind === "remote") {
+        throw new PodError(
+          `${name}: remote connections are not supported: pod is daemonless and works on the local store only`,
+        );
+      } else debug(`${name} ${v}: accepted for podman compatibility, no effect in pod`);
+      continue;
+    }
     if (a === "--version" || a === "-v") argv.unshift("version");
-    else if (a === "--log-level" || a.startsWith("--log-level=")) {
-      setLogLevel(a.includes("=") ? a.slice(a.indexOf("=") + 1) : (argv.shift() ?? ""));
-    } else if (a === "--root" || a.startsWith("--root=")) {
-      root = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv.shift();
-      if (!root) throw new UsageError("flag needs an argument: --root", TOP_HINT);
-    } else if (a === "--runtime" || a.startsWith("--runtime=")) {
-      runtime = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv.shift();
-      if (!runtime) throw new UsageError("flag needs an argument: --runtime", TOP_HINT);
-    } else if (a === "--debug" || a === "-D") setLogLevel("debug");
+    else if (a === "--debug" || a === "-D") setLogLevel("debug");
+    else if (a === "--noout") {
+      (globalThis as Record<symbol, unknown>)[STDOUT_FILE] = Deno.openSync("/dev/null", { write: true });
+    } else if (a === "--remote" || a === "-r" || a.startsWith("--remote=")) {
+      if (a !== "--remote=false") {
+        throw new PodError(
+          "--remote: remote connections are not supported: pod is daemonless and works on the local store only",
+        );
+      }
+    } else if (a === "--syslog" || a.startsWith("--syslog=")) debug("--syslog: no effect in pod");
     else throw new UsageError(`unknown flag: ${a}`, TOP_HINT);
   }
   if (argv.length === 0) {

@@ -21,7 +21,11 @@ interface Sink {
   closed: boolean;
 }
 
-const stdout: Sink = { file: Deno.stdout, closed: false };
+// cli.ts leaves a file here for `--out FILE` / `--noout` (it does not load this module itself)
+const redirected = (globalThis as Record<symbol, unknown>)[Symbol.for("pod.cli.stdoutFile")] as
+  | Sink["file"]
+  | undefined;
+const stdout: Sink = { file: redirected ?? Deno.stdout, closed: false };
 const stderr: Sink = { file: Deno.stderr, closed: false };
 
 function write(sink: Sink, bytes: Uint8Array): void {

@@ -13,17 +13,20 @@ import type { Loader } from "./flags.ts";
 export const commands: Record<string, Loader> = {
   attach: () => import("./commands/attach.ts"),
   build: () => import("./commands/build.ts"),
+  "auto-update": () => import("./commands/auto_update.ts"),
   commit: () => import("./commands/commit.ts"),
   completion: () => import("./commands/completion.ts").then((m) => m.completionCommand({ commands, groups })),
   cp: () => import("./commands/cp.ts"),
   create: () => import("./commands/create.ts"),
   diff: () => import("./commands/diff.ts"),
+  events: () => import("./commands/events.ts"),
   exec: () => import("./commands/exec.ts"),
   export: () => import("./commands/export.ts"),
   history: () => import("./commands/history.ts"),
   images: () => import("./commands/images.ts"),
   import: () => import("./commands/import.ts"),
   info: () => import("./commands/info.ts"),
+  init: () => import("./commands/init.ts"),
   inspect: () => import("./commands/inspect.ts"),
   kill: () => import("./commands/kill.ts"),
   load: () => import("./commands/load.ts"),
@@ -48,6 +51,7 @@ export const commands: Record<string, Loader> = {
   tag: () => import("./commands/tag.ts"),
   top: () => import("./commands/top.ts"),
   unpause: () => import("./commands/unpause.ts"),
+  unshare: () => import("./commands/unshare.ts"),
   untag: () => import("./commands/untag.ts"),
   update: () => import("./commands/update.ts"),
   version: () => import("./commands/version.ts"),
@@ -70,6 +74,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       exec: "exec",
       exists: () => import("./commands/container_exists.ts"),
       export: "export",
+      init: "init",
       inspect: "inspect",
       kill: "kill",
       list: "ps",
@@ -90,6 +95,13 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       unpause: "unpause",
       update: "update",
       wait: "wait",
+    },
+  },
+  generate: {
+    summary: "Generate structured data based on containers and pods",
+    sub: {
+      systemd: () => import("./commands/generate_systemd.ts"),
+      kube: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeGenerate })), // older name of kube generate
     },
   },
   image: {
@@ -139,9 +151,14 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
     summary: "Manage pod",
     sub: {
       check: () => import("./commands/system_check.ts"),
+      connection: () => import("./commands/system_noop.ts").then((m) => ({ default: m.connectionCommand })),
       df: () => import("./commands/system_df.ts"),
+      events: "events",
       info: "info",
+      migrate: () => import("./commands/system_noop.ts").then((m) => ({ default: m.migrateCommand })),
       prune: () => import("./commands/system_prune.ts"),
+      renumber: () => import("./commands/system_noop.ts").then((m) => ({ default: m.renumberCommand })),
+      reset: () => import("./commands/system_reset.ts"),
     },
   },
   kube: {
@@ -151,10 +168,6 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       generate: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeGenerate })),
       play: () => import("./commands/kube.ts").then((m) => ({ default: m.kubePlay })),
     },
-  },
-  generate: {
-    summary: "Generate structured data based on containers and pods (podman's older name of kube generate)",
-    sub: { kube: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeGenerate })) },
   },
   play: {
     summary: "Play containers, pods or volumes from a structured file (podman's older name of kube play)",

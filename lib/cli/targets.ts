@@ -9,7 +9,10 @@ import { NotFoundError, PodError, UsageError } from "../errors.ts";
 import { type ContainerStatus, listContainers, lookupContainerId } from "../store/containers.ts";
 import { printError, println } from "./output.ts";
 
-/** The slice of a parsed command line this needs: `{ flags, args }` of a command (or an older `Parsed`). */
+/**
+ * The slice of a parsed command line this needs: `{ flags, args }` of a command (or an older `Parsed`).
+ * Flags read: `all`, `latest`, `cidfile` (files holding ids), `filter` (`ps --filter` keys) and the ignore flag.
+ */
 export interface TargetArgs {
   /** Flag values (`all`, `latest` and the `ignoreFlag` are read). */
   flags: { readonly [name: string]: unknown };
@@ -38,7 +41,34 @@ export async function forEachContainer(
 ): Promise<number> {
   const print = opts.printIds !== false && !opts.quiet;
   let targets: { label: string; id?: string }[];
-  if (p.flags.all || p.flags.latest) {
+  const cidfiles = (p.flags.cidfile as string[] | undefined) ?? [];
+  const filters = (p.flags.filter as string[] | undefined) ?? [];
+  const ignoreMissing = !!p.flags[opts.ignoreFlag ?? "ignore"];
+  if (cidfiles.length) {
+    if (p.args.length || p.flags.all || p.flags.latest) {
+      throw new UsageError("--all, --latest, and --cidfile cannot be used together with container names");
+    }
+    targets = [];
+    for (const f of cidfiles) {
+      let id: string;
+      try {
+        id = (await Deno.readTextFile(f)).trim();
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound && ignoreMissing) continue;
+        const why = e instanceof Deno.errors.NotFound ? "no such file or directory" : String(e);
+        throw new PodError(`reading CIDFile: open ${f}: ${why}`);
+      }
+      targets.push({ label: id });
+    }
+  } else if (filters.length) {
+    if (p.args.length) throw new UsageError("--filter takes no container names");
+    const { filterContainers, parseContainerFilters } = await import("../container/ps.ts");
+    const all = await listContainers(root);
+    let list = filterContainers(all, parseContainerFilters(filters), all);
+    if (sel.running) list = list.filter((c) => c.state.status === "running" || c.state.status === "paused");
+    if (sel.status) list = list.filter((c) => c.state.status === sel.status);
+    targets = list.map((c) => ({ label: c.config.id, id: c.config.id }));
+  } else if (p.flags.all || p.flags.latest) {
     if (p.args.length) throw new UsageError("--all and --latest take no container names");
     let list = await listContainers(root);
     if (p.flags.all) {
@@ -50,7 +80,7 @@ export async function forEachContainer(
     if (!p.args.length) throw new UsageError("you must provide at least one name or id");
     targets = p.args.map((a) => ({ label: a }));
   }
-  const ignore = !!p.flags[opts.ignoreFlag ?? "ignore"];
+  const ignore = ignoreMissing;
   let last: PodError | undefined;
   let onlyMissing = true;
   for (const t of targets) {

@@ -18,6 +18,7 @@ import {
   removeContainerRecord,
   validateName,
 } from "../store/containers.ts";
+import { writeContainerEvents, writeEvents } from "../store/events.ts";
 import { removeVolume } from "../store/volumes.ts";
 import { resolveVolume } from "../volume/mounts.ts";
 import { checkMountRequests, type MountRequest, noCopy, parseMountFlags } from "./mount_options.ts";
@@ -261,6 +262,7 @@ async function imageFor(root: string, o: ContainerSpec) {
       onEvent: o.onEvent,
       signal: o.signal,
     });
+    writeEvents(root, { ID: pulled.id, Name: pulled.ref, Status: "pull", Type: "image" });
     img = await images.findImage(root, pulled.id) ?? await images.resolveImage(root, o.image);
   }
   const [config, layers] = await Promise.all([
@@ -406,6 +408,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
         code: "NOT_FOUND",
       });
     }
+    writeContainerEvents(root, rec, ["create"]);
     return rec;
   } catch (e) {
     for (const m of mounts) if (m.anonymous && m.name) await removeVolume(root, m.name).catch(() => {});

@@ -161,6 +161,47 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
 
 /** Runs a process in the container; resolves with its exit code (0 at once with `detach`). */
 export async function execInContainer(root: string, rec: ContainerRecord, req: ExecRequest): Promise<number> {
+  const started = goTime(new Date());
+  const code = await execRun(root, rec, req);
+  // the two lines appended after the process ended, without loading lib/store/events.ts (exec is hot)
+  appendExecEvents(root, rec, started, req.detach ? undefined : code);
+  return code;
+}
+
+/** RFC3339Nano as Go writes it: the fraction's trailing zeros cut. */
+const goTime = (d: Date) => d.toISOString().replace(/0+Z$/, "Z").replace(/\.Z$/, "Z");
+
+/**
+ * `exec` and `exec_died` in the event log, as lib/store/events.ts writes them (same fields and order), with one
+ * append; inline because `exec` must not load more modules. Skipped with `POD_EVENTS_BACKEND=none`.
+ */
+function appendExecEvents(root: string, rec: ContainerRecord, started: string, code?: number): void {
+  try {
+    if (Deno.env.get("POD_EVENTS_BACKEND") === "none") return;
+    const c = rec.config;
+    const line = (status: string, time: string, exit?: number) =>
+      JSON.stringify({
+        ...(exit ? { ContainerExitCode: exit } : {}),
+        ID: c.id,
+        Image: c.image.ref ?? c.image.name,
+        Name: c.name,
+        Status: status,
+        Time: time,
+        Type: "container",
+        Attributes: c.labels,
+      }) + "\n";
+    let text = line("exec", started);
+    if (code !== undefined) text += line("exec_died", goTime(new Date()), code);
+    const f = Deno.openSync(`${root}/events/events.log`, { append: true, create: true, mode: 0o600 });
+    try {
+      f.writeSync(new TextEncoder().encode(text));
+    } finally {
+      f.close();
+    }
+  } catch { /* the log is best effort (its dir is made by the container's own events) */ }
+}
+
+async function execRun(root: string, rec: ContainerRecord, req: ExecRequest): Promise<number> {
   const opts = await execOptions(root, rec, req);
   if (req.detach) {
     const cmd = nsenterCommand(rec.state.pid, { ...opts, tty: false, interactive: false });

@@ -96,6 +96,9 @@ export async function inspectRecord(
       FinishedAt: s.finishedAt,
       CheckpointedAt: "0001-01-01T00:00:00Z",
       RestoredAt: "0001-01-01T00:00:00Z",
+      // surface (issue 14): fields podman scripts read
+      StoppedByUser: !!s.stoppedByUser,
+      Health: { Status: "", FailingStreak: 0, Log: null },
     },
     Image: c.image.id,
     ImageDigest: c.image.digest ?? "",
@@ -166,6 +169,7 @@ export async function inspectRecord(
       StopTimeout: c.stopTimeout,
       CreateCommand: c.createCommand,
       Umask: "0022",
+      Timezone: "",
       Timeout: 0,
       Passwd: true,
     },
@@ -197,6 +201,8 @@ export async function inspectRecord(
       ),
       RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
       ...hostConfigResources(c),
+      // surface (issue 14): the log pod writes (`pod logs`), podman's k8s-file driver
+      LogConfig: { Type: "k8s-file", Config: null, Path: cp.log, Tag: "", Size: "0B" },
       IDMappings: c.userns.uidMap
         ? {
           UidMap: c.userns.uidMap.map((m) => `${m.containerId}:${m.hostId}:${m.size}`),

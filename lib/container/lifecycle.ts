@@ -23,6 +23,7 @@ import {
   writeState,
 } from "../store/containers.ts";
 import { cleanStaleTemps } from "../store/atomic.ts";
+import { containerEvent, writeContainerEvents, writeEvents } from "../store/events.ts";
 import { removeVolume } from "../store/volumes.ts";
 import { removeTreeUserns } from "./remove_tree.ts";
 import { parseSignal } from "../oci/signals.ts";
@@ -100,6 +101,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
     const cur = await readContainer(root, id);
     if (cur.state.status === "running" || cur.state.status === "paused") {
       cur.state.status = "stopping";
+      cur.state.stoppedByUser = true;
       await writeState(root, id, cur.state);
     }
   });
@@ -113,6 +115,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
     );
   }
   rec = await waitExited(root, id, 5000);
+  writeContainerEvents(root, rec, ["stop"]);
   return rec;
 }
 
@@ -129,6 +132,7 @@ export async function killById(root: string, id: string, signal = "SIGKILL", all
   if (!signalContainer(rec.state.pid, n, all)) {
     throw new PodError(`sending signal to container ${id}: no such process`);
   }
+  writeEvents(root, containerEvent(rec, "kill", { attributes: { signal: String(n) } }));
 }
 
 /** Freezes (SIGSTOP) or resumes (SIGCONT) every process of a container. */
@@ -146,6 +150,7 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
     for (const p of pause ? procs.slice().reverse() : procs) sendSignal(p, pause ? 19 : 18);
     rec.state.status = pause ? "paused" : "running";
     await writeState(root, id, rec.state);
+    writeContainerEvents(root, rec, [pause ? "pause" : "unpause"]);
   });
 }
 
@@ -191,6 +196,7 @@ export async function removeById(
         await releaseCgroupOf(rec.config);
       }
       await removeContainerRecord(root, id, (dir) => removeTreeUserns(dir, subids));
+      writeContainerEvents(root, rec, ["remove"]);
       return true;
     });
     if (removed) break;

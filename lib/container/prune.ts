@@ -105,6 +105,12 @@ export async function pruneImages(
     if (!all && img.names.length > 0) continue;
     if (filter && !filter.match(s.config.config?.Labels ?? {}, s.created)) continue;
     await deleteImageEntries(root, img);
+    const { writeEvents } = await import("../store/events.ts");
+    writeEvents(
+      root,
+      ...img.names.map((n) => ({ ID: img.id, Name: n, Status: "untag", Type: "image" as const })),
+      { ID: img.id, Status: "remove", Type: "image" },
+    );
     ids.push(img.id);
   }
   const gc = await collectGarbage(root).catch(() => ({ bytes: 0, removed: 0 }));

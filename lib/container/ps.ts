@@ -19,17 +19,70 @@ export interface PsOptions {
   sort?: string;
 }
 
+/** Fields other scopes add to the record (restart policy, health, networks, pod), read without depending on them. */
+function loose(o: unknown, ...path: string[]): unknown {
+  let v: unknown = o;
+  for (const k of path) v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/** The names of the networks a container is on, as `--filter network=` sees them. */
+function networksOf(c: ContainerRecord["config"]): string[] {
+  const nets = loose(c, "networks") ?? loose(c, "network", "networks");
+  const names = Array.isArray(nets)
+    ? nets.map((n) => typeof n === "string" ? n : String(loose(n, "name") ?? ""))
+    : nets && typeof nets === "object"
+    ? Object.keys(nets)
+    : [];
+  const mode = String(c.namespaces.net);
+  if (mode === "host") names.push("host");
+  else if (mode.startsWith("container:")) names.push(mode);
+  return names.filter(Boolean);
+}
+
+/** Created time of the container `ref` (name or id prefix) in `all`, for `before=`/`since=`. */
+function createdOf(all: ContainerRecord[], ref: string, key: string): number {
+  const hit = all.find((r) => r.config.name === ref || r.config.id === ref) ??
+    all.find((r) => r.config.id.startsWith(ref));
+  if (!hit) {
+    throw new UsageError(`no container with name or ID "${ref}" found: no such container (${key} filter)`);
+  }
+  return Date.parse(hit.config.created);
+}
+
+const RESTART_POLICIES = ["always", "on-failure", "unless-stopped", "no", ""];
+const HEALTH = ["starting", "healthy", "unhealthy", "none"];
+
 function matchFilter(
   rec: ContainerRecord,
   key: string,
   values: string[],
+  all: ContainerRecord[],
   podNames?: Map<string, string>,
 ): boolean {
   const c = rec.config;
   return values.some((v) => {
     switch (key) {
-      case "pod": // scope "pods": the pod's name, full id or id prefix
+      case "before":
+        return Date.parse(c.created) < createdOf(all, v, key);
+      case "since":
+        return Date.parse(c.created) > createdOf(all, v, key);
+      case "health": {
+        if (!HEALTH.includes(v)) throw new UsageError(`${v} is not a valid health status`);
+        const h = loose(rec.state, "health", "status") ?? loose(rec.state, "healthStatus");
+        const has = loose(c, "healthcheck") ?? loose(c, "healthCheck");
+        return v === "none" ? !has && !h : h === v;
+      }
+      case "network":
+        return networksOf(c).includes(v);
+      case "pod": // the pod's name, full id or id prefix
         return !!c.pod && (c.pod.startsWith(v) || podNames?.get(c.pod) === v);
+      case "restart-policy": {
+        if (!RESTART_POLICIES.includes(v)) throw new UsageError(`${v} is an invalid restart policy`);
+        const rp = loose(c, "restartPolicy");
+        const name = String((typeof rp === "string" ? rp : loose(rp, "name")) ?? "").split(":")[0];
+        return (name || "no") === (v || "no");
+      }
       case "name":
         try {
           return new RegExp(v).test(c.name);
@@ -83,6 +136,54 @@ function matchFilter(
   });
 }
 
+/** `--filter key=value` words grouped by key (a word without `=` is a usage error, as podman's). */
+export function parseContainerFilters(filters: string[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const f of filters) {
+    const eq = f.indexOf("=");
+    if (eq < 0) throw new UsageError(`invalid filter "${f}": bad format, expected key=value`);
+    const k = f.slice(0, eq);
+    groups.set(k, [...(groups.get(k) ?? []), f.slice(eq + 1)]);
+  }
+  return groups;
+}
+
+/**
+ * The containers of `list` passing every filter key (values of one key: any of them), podman's `ps --filter`
+ * keys: id, name, label, label!, status, ancestor, before, since, exited, health, volume, network, pod,
+ * restart-policy. `all`: every container (what `before=`/`since=` name is looked up in); `podNames`: pod id →
+ * name, for `pod=` by name.
+ */
+export function filterContainers(
+  list: ContainerRecord[],
+  groups: Map<string, string[]>,
+  all: ContainerRecord[] = list,
+  podNames?: Map<string, string>,
+): ContainerRecord[] {
+  for (const [k, v] of groups) list = list.filter((r) => matchFilter(r, k, v, all, podNames));
+  return list;
+}
+
+/**
+ * The containers that depend on `id` (share its namespaces: `--network container:ID` and the like), those
+ * depending on them first, for `rm --depend`.
+ */
+export function dependentsOf(all: ContainerRecord[], id: string): string[] {
+  const out: string[] = [];
+  const visit = (target: string) => {
+    for (const r of all) {
+      if (r.config.id === target || out.includes(r.config.id)) continue;
+      const modes = Object.values(r.config.namespaces ?? {}).map(String);
+      if (modes.some((m) => m === `container:${target}`)) {
+        visit(r.config.id);
+        if (!out.includes(r.config.id)) out.push(r.config.id);
+      }
+    }
+  };
+  visit(id);
+  return out;
+}
+
 /** Lists containers per `ps` options (newest first unless sorted otherwise). */
 export async function psList(root: string, o: PsOptions): Promise<ContainerRecord[]> {
   let list = await listContainers(root);
@@ -93,17 +194,12 @@ export async function psList(root: string, o: PsOptions): Promise<ContainerRecor
     for (const r of gone) await removeById(root, r.config.id, { force: true, volumes: true }).catch(() => {});
     list = list.filter((r) => !gone.includes(r));
   }
-  const groups = new Map<string, string[]>();
-  for (const f of o.filters ?? []) {
-    const eq = f.indexOf("=");
-    if (eq < 0) throw new UsageError(`invalid filter "${f}": bad format, expected key=value`);
-    const k = f.slice(0, eq);
-    groups.set(k, [...(groups.get(k) ?? []), f.slice(eq + 1)]);
-  }
+  const groups = parseContainerFilters(o.filters ?? []);
   const all = o.all || groups.has("status") || groups.has("exited") || (o.last ?? -1) > 0;
+  const everything = list;
   if (!all) list = list.filter((r) => r.state.status === "running" || r.state.status === "paused");
   const podNames = groups.has("pod") ? await podNameMap(root) : undefined;
-  for (const [k, v] of groups) list = list.filter((r) => matchFilter(r, k, v, podNames));
+  list = filterContainers(list, groups, everything, podNames);
   if (o.last !== undefined && o.last >= 0) list = list.slice(0, o.last);
   if (o.sort && o.sort !== "created") {
     const key = (r: ContainerRecord): string | number => {

@@ -21,6 +21,7 @@ import {
   writeState,
   ZERO_TIME,
 } from "../store/containers.ts";
+import { supervisorEventParts, writeContainerEvents } from "../store/events.ts";
 import { pathExists } from "../store/paths.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import { releaseContainerCgroup } from "./cgroup_cleanup.ts";
@@ -187,6 +188,7 @@ function startedState(
     detached,
     oomKilled: undefined,
     cgroupDirs: cgroup ? Object.values(cgroup.dirs) : undefined,
+    stoppedByUser: false,
     restartCount: (rec.state.restartCount ?? 0) + (rec.state.startedAt === ZERO_TIME ? 0 : 1),
   };
 }
@@ -210,11 +212,13 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
         exitPath: cp.exit,
         tty: rec.config.process.terminal,
         stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
+        events: supervisorEventParts(root, rec),
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {
           rec.state = startedState(rec, pid, true, supervisorPid, plan.spec.cgroup); // it writes the exit record: waited for
           started = writeState(root, id, rec.state);
+          writeContainerEvents(root, rec, ["init", "start"]);
         },
         resolveProcess: plan.resolveProcess,
       });
@@ -282,6 +286,7 @@ async function runForeground(
       onStarted: (pid: number) => {
         rec.state = startedState(rec, pid, false, Deno.pid, plan.spec.cgroup);
         started = writeState(root, id, rec.state);
+        writeContainerEvents(root, rec, ["init", "start", "attach"]);
         onStarted?.();
       },
       resolveProcess: plan.resolveProcess,
@@ -355,6 +360,7 @@ async function recordExit(
       if (error) rec.state.error = error;
       if (oomKilled) rec.state.oomKilled = true;
       await writeState(root, id, rec.state);
+      writeContainerEvents(root, rec, ["died", "cleanup"], { exitCode: code });
     });
   } catch (e) {
     debug(`recording the exit of ${id}: ${e instanceof Error ? e.message : e}`);

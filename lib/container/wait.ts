@@ -10,11 +10,33 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Waits until the container meets one of `conditions` (`stopped`/`exited`: not running; `running`;
- * `created`; `paused`) and returns its exit code (-1 for conditions other than stopped/exited).
+ * `created`; `paused`; `healthy`/`unhealthy`: its health check's status) and returns its exit code (-1 for
+ * conditions other than stopped/exited). `intervalMs`: the longest pause between two looks (`--interval`).
  */
-export async function waitFor(root: string, id: string, conditions: string[]): Promise<number> {
-  const known = ["stopped", "exited", "running", "created", "paused", "configured", "stopping"];
-  for (const c of conditions) if (!known.includes(c)) throw new PodError(`invalid condition "${c}"`);
+export async function waitFor(
+  root: string,
+  id: string,
+  conditions: string[],
+  intervalMs = 100,
+): Promise<number> {
+  const known = [
+    "stopped",
+    "exited",
+    "running",
+    "created",
+    "paused",
+    "configured",
+    "stopping",
+    "initialized",
+    "removing",
+    "healthy",
+    "unhealthy",
+  ];
+  for (const c of conditions) {
+    if (!known.includes(c)) {
+      throw new PodError(`${c} is not a valid container state: invalid argument`, { code: "USAGE" });
+    }
+  }
   let delay = 10;
   let lastCode: number | undefined;
   for (;;) {
@@ -30,8 +52,11 @@ export async function waitFor(root: string, id: string, conditions: string[]): P
     const live = s === "running" || s === "paused" || s === "stopping";
     if ((conditions.includes("stopped") || conditions.includes("exited")) && !live) return rec.state.exitCode;
     if (conditions.includes(s) || (s === "created" && conditions.includes("configured"))) return -1;
+    if (s === "running" && conditions.includes("initialized")) return -1;
+    const health = (rec.state as { health?: { status?: string } }).health?.status;
+    if (health && conditions.includes(health)) return -1;
     if (s === "exited") lastCode = rec.state.exitCode;
     await sleep(delay);
-    delay = Math.min(delay * 2, 100);
+    delay = Math.min(delay * 2, Math.max(intervalMs, 1));
   }
 }

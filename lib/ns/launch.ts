@@ -20,7 +20,7 @@ import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
-import { cgroupEnv, type ExitRecord, supervisorCommand } from "./supervisor.ts";
+import { cgroupEnv, type ExitRecord, supervisorCommand, type SupervisorEvents } from "./supervisor.ts";
 import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
 
@@ -41,6 +41,8 @@ export type LaunchIO =
     tty?: boolean;
     /** `-i`: the container's input comes through this fifo, made by the supervisor (`pod attach` writes it). */
     stdinFifo?: string;
+    /** The supervisor appends `died` and `cleanup` events to this log when the command ends (supervisor.ts). */
+    events?: SupervisorEvents;
   };
 
 /** Callbacks during a launch. */
@@ -93,9 +95,12 @@ async function startSupervised(
       !!io.tty && hasProcess,
       hasProcess ? io.stdinFifo : undefined,
     );
+    const evEnv = io.events
+      ? { POD_EV_PATH: io.events.path, POD_EV_HEAD: io.events.head, POD_EV_TAIL: io.events.tail }
+      : undefined;
     child = new Deno.Command(sup[0], {
       args: sup.slice(1),
-      env,
+      env: env || evEnv ? { ...env, ...evEnv } : undefined,
       stdin: "null",
       stdout: "piped",
       stderr: "null",

@@ -27,6 +27,7 @@ export const SUPERVISOR_PL = String.raw`
 use Time::HiRes qw(gettimeofday);
 my ($log, $exitp, $tty, $inp, @cmd) = @ARGV;
 my $cgroup = delete $ENV{POD_CGROUP}; # cgroups (issue 13): "<oom events file>\n<dir>\n…", see cgroupEnv
+my ($evp, $evh, $evt) = delete @ENV{qw(POD_EV_PATH POD_EV_HEAD POD_EV_TAIL)};
 $SIG{PIPE} = 'IGNORE'; $SIG{HUP} = 'IGNORE'; $SIG{INT} = 'IGNORE';
 my ($or, $ow, $er, $ew, $in, $ir, $iw, $rz);
 sub fifo { my $p = shift; unlink $p; POSIX::mkfifo($p, 0600) or die "mkfifo $p: $!";
@@ -97,6 +98,10 @@ open(my $ef, '>', $tmp) or die;
 print $ef '{"exitCode":' . $code . ',"finishedAt":"' . ts() . 'Z"' . $oom . "}\n";
 close $ef; rename($tmp, $exitp);
 for (1..100) { @cg = grep { -d $_ && !rmdir($_) } @cg; last unless @cg; select(undef, undef, undef, 0.02) }
+if ($evp && open(my $vf, '>>', $evp)) { my $t = ts(); $t =~ s/0+$//; $t =~ s/\.$//; $t .= 'Z';
+  my $x = $code ? "\"ContainerExitCode\":$code," : ''; my $l = '';
+  $l .= "{$x$evh,\"Status\":\"$_\",\"Time\":\"$t\"$evt\n" for qw(died cleanup);
+  syswrite($vf, $l); close $vf }
 if ($inp ne '') { unlink $inp; unlink "$inp-size" if $tty }
 `;
 
@@ -113,6 +118,20 @@ export function supervisorCommand(
   stdinFifo = "",
 ): string[] {
   return ["setsid", "perl", "-e", SUPERVISOR_PL, logPath, exitPath, tty ? "1" : "0", stdinFifo, ...command];
+}
+
+/**
+ * Where and what the supervisor appends when the command ends (`POD_EV_*` in its environment, removed before
+ * the container's command runs): two lines (`died`, `cleanup`) of `{["ContainerExitCode":N,]<head>,"Status":…,
+ * "Time":…<tail>` — lib/store/events.ts makes head and tail.
+ */
+export interface SupervisorEvents {
+  /** The event log (appended with one write). */
+  path: string;
+  /** The JSON fields before `Status` (`"ID":…,"Image":…,"Name":…`). */
+  head: string;
+  /** The rest after `Time`, closing brace included (`,"Type":"container","Attributes":{…}}`). */
+  tail: string;
 }
 
 /** The exit file the supervisor writes. */

@@ -259,6 +259,9 @@ export interface ContainerState {
   oomKilled?: boolean;
   /** The running container's cgroup directories (one per hierarchy), which `exec`'d processes join. */
   cgroupDirs?: string[];
+  // surface (issue 14):
+  /** `pod stop` (not the process itself) ended the last run (inspect's `State.StoppedByUser`). */
+  stoppedByUser?: boolean;
 }
 
 /** A container: its config, its (refreshed) state and its directory. */

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { writeEvents } from "./events.ts";
 import { PodError } from "../errors.ts";
 import { storePaths } from "./paths.ts";
 import { readJsonIfExists, writeJsonAtomic } from "./atomic.ts";
@@ -44,6 +45,7 @@ export async function ensureVolume(root: string, name: string, anonymous = false
       ...(anonymous ? { anonymous } : {}),
     };
     await writeVolume(root, rec);
+    writeEvents(root, { Name: name, Status: "create", Type: "volume" });
   }
   return data;
 }
@@ -69,6 +71,7 @@ export async function removeVolume(
     if (!removeTree) throw e;
     await removeTree(dir);
   }
+  writeEvents(root, { Name: name, Status: "remove", Type: "volume" });
 }
 
 /** What pod keeps about a volume beside its data: `$ROOT/volumes/<name>/volume.json`. */
@@ -166,6 +169,7 @@ export async function createVolume(
     await Deno.remove(volumeDir(root, o.name), { recursive: true }).catch(() => {});
     throw e;
   }
+  writeEvents(root, { Name: o.name, Status: "create", Type: "volume" });
   return rec;
 }
 

@@ -54,7 +54,7 @@ const CASES: [string[], string | RegExp, { hint?: string; code?: number }?][] = 
   [["inspect"], '"inspect" requires at least 1 argument', see("inspect")],
   [
     ["inspect", "--type", "bogus", "IMG"],
-    'invalid type "bogus": must be one of container, image, all',
+    'invalid type "bogus": must be one of container, image, volume, all',
     see("inspect"),
   ],
   [["run"], '"run" requires at least 1 argument', see("run")],

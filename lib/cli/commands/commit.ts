@@ -1,5 +1,6 @@
 /** `pod commit`: create a new image from a container's changes. @module */
 
+import { writeContainerEvents } from "../../store/events.ts";
 import { bool, defineCommand, str, strings } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
 import { ensureStore } from "../../store/images.ts";
@@ -44,6 +45,9 @@ export default defineCommand({
       includeVolumes: flags.includeVolumes,
     });
     if (!flags.quiet) err("Writing manifest to image destination\n");
+    const { getContainer } = await import("../../store/containers.ts");
+    const rec = await getContainer(g.root, args[0]).catch(() => undefined);
+    if (rec) writeContainerEvents(g.root, rec, ["commit"]);
     println(r.id);
     return 0;
   },

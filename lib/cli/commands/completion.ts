@@ -1,102 +1,245 @@
 /**
- * `pod completion bash|zsh|fish`: shell completion scripts generated from the command table, which
- * lib/cli/registry.ts hands in (`completionCommand`), so this module does not import the table that imports it.
+ * `pod completion bash|zsh|fish`: shell completion scripts generated from the command table (every command,
+ * every group's subcommands, their flags, the global flags) with container, image and volume names completed
+ * from the store at completion time (`pod ps -a`, `pod images`, `pod volume ls`). lib/cli/registry.ts hands the
+ * table in (`completionCommand`), so this module does not import the table that imports it.
  * @module
  */
 
-import { type Command, type CommandSpec, defineCommand, loadCommand, type Loader } from "../flags.ts";
+import { type Command, defineCommand, type FlagSpec } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
 import { out } from "../output.ts";
+import { collectCommands, type CommandEntry, type CommandTable } from "../docs.ts";
 
 /** The parts of lib/cli/registry.ts's command table the scripts are made of. */
-export interface CompletionTable {
-  /** Top-level commands → their lazily loaded modules. */
-  commands: Record<string, Loader>;
-  /** Subcommand groups (`container`, `image`, `system`) → their subcommand names. */
-  groups: Record<string, { sub: Record<string, unknown> }>;
-}
+export type CompletionTable = CommandTable;
 
-async function specs(commands: CompletionTable["commands"]): Promise<CommandSpec[]> {
-  const all: CommandSpec[] = [];
-  for (const load of Object.values(commands)) {
-    try {
-      all.push((await loadCommand(load)).spec);
-    } catch { /* not built */ }
+/** What the positional arguments of a command name. */
+type ArgKind = "containers" | "images" | "both" | "volumes" | "files";
+
+const CONTAINER_CMDS = new Set([
+  "attach",
+  "commit",
+  "diff",
+  "exec",
+  "export",
+  "kill",
+  "logs",
+  "pause",
+  "port",
+  "rename",
+  "restart",
+  "rm",
+  "start",
+  "stop",
+  "top",
+  "unpause",
+  "update",
+  "wait",
+  "init",
+  "mount",
+  "unmount",
+  "exists",
+  "prune",
+]);
+const IMAGE_CMDS = new Set(["create", "run", "history", "push", "rmi", "save", "tag", "untag", "tree"]);
+
+function argKind(e: CommandEntry): ArgKind {
+  const [first, second] = e.path;
+  const name = e.aliasOf ?? (second ?? first);
+  if (first === "volume") {
+    return ["create", "prune", "ls", "list"].includes(second ?? "") ? "files" : "volumes";
   }
-  return all;
+  if (name === "inspect" && first !== "container" && first !== "image") return "both";
+  if (first === "image") return name === "import" || name === "load" || name === "prune" ? "files" : "images";
+  if (first === "container" && (name === "inspect" || name === "exists")) return "containers";
+  if (IMAGE_CMDS.has(name)) return "images";
+  if (CONTAINER_CMDS.has(name) && first !== "system") return "containers";
+  return "files";
 }
 
-function flagWords(s: CommandSpec): string[] {
-  return s.flags.filter((f) => !f.hidden).flatMap((
-    f,
-  ) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
+function flagWords(flags: FlagSpec[], valued?: boolean): string[] {
+  return flags.filter((f) => !f.hidden && (valued === undefined || (f.type !== "bool") === valued))
+    .flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
 }
 
-function bash(all: CommandSpec[], groups: CompletionTable["groups"]): string {
-  const names = [...all.map((s) => s.name), ...Object.keys(groups)].sort().join(" ");
-  const cases = all.map((s) => `    ${s.name}) opts="${flagWords(s).join(" ")} --help" ;;`).join("\n");
-  const groupCases = Object.entries(groups).map(([g, v]) =>
-    `    ${g}) opts="${Object.keys(v.sub).join(" ")}" ;;`
-  )
-    .join("\n");
-  return `# bash completion for pod
-_pod() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" cmd="" i opts=""
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    case "\${COMP_WORDS[i]}" in -*) ;; *) cmd="\${COMP_WORDS[i]}"; break ;; esac
-  done
-  case "$cmd" in
-    "") opts="${names} --help --version --log-level --root" ;;
-${cases}
-${groupCases}
+const GLOBAL_FLAGS = [
+  "--root",
+  "--runroot",
+  "--log-level",
+  "--storage-driver",
+  "--storage-opt",
+  "--events-backend",
+  "--cgroup-manager",
+  "--runtime",
+  "--tmpdir",
+  "--out",
+  "--noout",
+  "--help",
+  "--version",
+];
+const GLOBAL_VALUED = GLOBAL_FLAGS.filter((f) => !["--noout", "--help", "--version"].includes(f));
+
+const NAMES = {
+  containers: "pod ps -a --format '{{.Names}}' 2>/dev/null",
+  images: "pod images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -v '<none>'",
+  volumes: "pod volume ls -q 2>/dev/null",
+};
+
+type All = Awaited<ReturnType<typeof collectCommands>>;
+
+function entries(all: All): CommandEntry[] {
+  return [...all.commands, ...all.groups.flatMap((g) => g.sub)];
+}
+
+function bash(all: All): string {
+  const top = [...all.commands.map((c) => c.path[0]), ...all.groups.map((g) => g.name)].sort();
+  const groupNames = all.groups.map((g) => g.name);
+  const subCases = all.groups.map((g) =>
+    `      ${g.name}) subs="${g.sub.map((s) => s.path[1]).join(" ")}" ;;`
+  );
+  const cases = entries(all).map((e) =>
+    `    "${e.path.join(" ")}") flags="${flagWords(e.spec.flags).join(" ")}" vflags="${
+      flagWords(e.spec.flags, true).join(" ")
+    }" kind=${argKind(e)} ;;`
+  );
+  return `# bash completion for pod (generated by \`pod completion bash\`)
+__pod_names() {
+  case "$1" in
+    containers) ${NAMES.containers} ;;
+    images) ${NAMES.images} ;;
+    volumes) ${NAMES.volumes} ;;
+    both) ${NAMES.containers}; ${NAMES.images} ;;
   esac
-  COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+_pod() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" i w skip=0
+  local -a words=()
+  local globals="${GLOBAL_FLAGS.join(" ")}" gvalued=" ${GLOBAL_VALUED.join(" ")} "
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w="\${COMP_WORDS[i]}"
+    if ((skip)); then skip=0; continue; fi
+    if [[ \${#words[@]} -eq 0 && "$gvalued" == *" $w "* ]]; then skip=1; continue; fi
+    case "$w" in -*) ;; *) words+=("$w") ;; esac
+  done
+  if [[ \${#words[@]} -eq 0 ]]; then
+    if [[ "$gvalued" == *" $prev "* ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
+    COMPREPLY=($(compgen -W "${top.join(" ")} $globals" -- "$cur"))
+    return
+  fi
+  local key="\${words[0]}" subs=""
+  case " ${groupNames.join(" ")} " in
+    *" $key "*)
+      case "$key" in
+${subCases.join("\n")}
+      esac
+      if [[ \${#words[@]} -lt 2 ]]; then COMPREPLY=($(compgen -W "$subs --help" -- "$cur")); return; fi
+      key="$key \${words[1]}" ;;
+  esac
+  local flags="" vflags="" kind=files
+  case "$key" in
+${cases.join("\n")}
+  esac
+  if [[ " $vflags " == *" $prev "* ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
+  if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$flags --help" -- "$cur")); return; fi
+  if [[ "$kind" == files ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
+  COMPREPLY=($(compgen -W "$(__pod_names "$kind")" -- "$cur"))
 }
 complete -o default -F _pod pod
 `;
 }
 
-function zsh(all: CommandSpec[]): string {
-  const lines = all.map((s) => `    '${s.name}:${s.summary.replace(/'/g, "'\\''").replace(/:/g, "\\:")}'`)
-    .join("\n");
-  const flagCases = all.map((s) =>
-    `    ${s.name}) _values 'flags' ${flagWords(s).map((w) => `'${w}'`).join(" ")} ;;`
-  )
-    .join("\n");
+const zq = (s: string) => `'${s.replace(/'/g, "'\\''").replace(/:/g, "\\:")}'`;
+
+function zsh(all: All): string {
+  const top = [
+    ...all.commands.map((c) => zq(`${c.path[0]}:${c.spec.summary}`)),
+    ...all.groups.map((g) => zq(`${g.name}:${g.summary}`)),
+  ];
+  const groupCases = all.groups.map((g) =>
+    `    ${g.name}) subs=(${g.sub.map((s) => zq(`${s.path[1]}:${s.spec.summary}`)).join(" ")}) ;;`
+  );
+  const cases = entries(all).map((e) =>
+    `    "${e.path.join(" ")}") flags=(${flagWords(e.spec.flags).join(" ")} --help); kind=${argKind(e)} ;;`
+  );
   return `#compdef pod
+# zsh completion for pod (generated by \`pod completion zsh\`)
+__pod_names() {
+  case "$1" in
+    containers) ${NAMES.containers} ;;
+    images) ${NAMES.images} ;;
+    volumes) ${NAMES.volumes} ;;
+    both) ${NAMES.containers}; ${NAMES.images} ;;
+  esac
+}
 _pod() {
-  local -a cmds
-  cmds=(
-${lines}
-  )
-  if (( CURRENT == 2 )); then
-    _describe 'command' cmds
+  local -a cmds subs flags words2
+  local kind=files key w
+  cmds=(${top.join(" ")})
+  for w in "\${(@)words[2,CURRENT-1]}"; do [[ "$w" == -* ]] || words2+=("$w"); done
+  if (( \${#words2} == 0 )); then
+    if [[ "$PREFIX" == -* ]]; then compadd -- ${GLOBAL_FLAGS.join(" ")}; else _describe 'command' cmds; fi
     return
   fi
-  case "$words[2]" in
-${flagCases}
-    *) _files ;;
+  key="\${words2[1]}"
+  case "$key" in
+${groupCases.join("\n")}
   esac
+  if (( \${#subs} )); then
+    if (( \${#words2} == 1 )); then _describe 'subcommand' subs; return; fi
+    key="$key \${words2[2]}"
+  fi
+  case "$key" in
+${cases.join("\n")}
+  esac
+  if [[ "$PREFIX" == -* ]]; then compadd -- $flags; return; fi
+  if [[ "$kind" == files ]]; then _files; return; fi
+  compadd -- \${(f)"$(__pod_names $kind)"}
 }
 compdef _pod pod
 `;
 }
 
-function fish(all: CommandSpec[]): string {
-  const out = ["# fish completion for pod", "complete -c pod -f"];
-  for (const s of all) {
-    out.push(`complete -c pod -n __fish_use_subcommand -a ${s.name} -d '${s.summary.replace(/'/g, "\\'")}'`);
-    for (const f of s.flags.filter((f) => !f.hidden)) {
-      const short = f.short ? ` -s ${f.short}` : "";
-      const takes = f.type === "bool" ? "" : " -r";
-      out.push(
-        `complete -c pod -n '__fish_seen_subcommand_from ${s.name}' -l ${f.name}${short}${takes} -d '${
-          f.help.replace(/'/g, "\\'")
-        }'`,
+const fq = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+
+function fish(all: All): string {
+  const lines = [
+    "# fish completion for pod (generated by `pod completion fish`)",
+    "complete -c pod -f",
+    `function __pod_names; switch $argv[1]; case containers; ${NAMES.containers}; case images; ${NAMES.images}; ` +
+    `case volumes; ${NAMES.volumes}; case both; ${NAMES.containers}; ${NAMES.images}; end; end`,
+  ];
+  const groupNames = all.groups.map((g) => g.name);
+  for (const f of GLOBAL_FLAGS) lines.push(`complete -c pod -n __fish_use_subcommand -l ${f.slice(2)}`);
+  for (const c of all.commands) {
+    lines.push(`complete -c pod -n __fish_use_subcommand -a ${c.path[0]} -d ${fq(c.spec.summary)}`);
+  }
+  for (const g of all.groups) {
+    lines.push(`complete -c pod -n __fish_use_subcommand -a ${g.name} -d ${fq(g.summary)}`);
+    const subs = g.sub.map((s) => s.path[1]).join(" ");
+    for (const s of g.sub) {
+      lines.push(
+        `complete -c pod -n '__fish_seen_subcommand_from ${g.name}; and not __fish_seen_subcommand_from ${subs}' ` +
+          `-a ${s.path[1]} -d ${fq(s.spec.summary)}`,
       );
     }
   }
-  return out.join("\n") + "\n";
+  for (const e of entries(all)) {
+    const cond = e.path.length > 1
+      ? `__fish_seen_subcommand_from ${e.path[0]}; and __fish_seen_subcommand_from ${e.path[1]}`
+      : `__fish_seen_subcommand_from ${e.path[0]}; and not __fish_seen_subcommand_from ${
+        groupNames.join(" ")
+      }`;
+    for (const f of e.spec.flags.filter((f) => !f.hidden)) {
+      const short = f.short ? ` -s ${f.short}` : "";
+      const takes = f.type === "bool" ? "" : " -r";
+      lines.push(`complete -c pod -n '${cond}' -l ${f.name}${short}${takes} -d ${fq(f.help)}`);
+    }
+    const kind = argKind(e);
+    if (kind === "files") lines.push(`complete -c pod -n '${cond}' -F`);
+    else lines.push(`complete -c pod -n '${cond}' -a '(__pod_names ${kind})'`);
+  }
+  return lines.join("\n") + "\n";
 }
 
 /** The command generating its scripts from `table`. */
@@ -112,7 +255,7 @@ export function completionCommand(table: CompletionTable): Command {
       const shell = args[0];
       const gen = { bash, zsh, fish }[shell];
       if (!gen) throw new UsageError(`unsupported shell "${shell}": use bash, zsh or fish`);
-      out(gen(await specs(table.commands), table.groups) + "\n");
+      out(gen(await collectCommands(table)));
       return 0;
     },
   });

@@ -5,6 +5,7 @@
 
 import { bool, defineCommand, type FlagValues, int, str, strings } from "../flags.ts";
 import type { Globals } from "../flags.ts";
+import { PodError } from "../../errors.ts";
 import type { CreateOptions } from "../../container/create.ts";
 import { resourceFlags, resourceOptions } from "../resource_flags.ts";
 import { err } from "../output.ts";
@@ -21,6 +22,7 @@ export const containerFlags = {
   interactive: bool("i", "Make STDIN available to the contained process"),
   ipc: str("IPC namespace to use (host or private)"),
   label: strings("l", "Set metadata on container"),
+  labelFile: strings("Read in a line delimited file of labels"), // surface (issue 14)
   mount: strings("Attach a filesystem mount to the container"),
   name: str("Assign a name to the container"),
   network: str("Connect a container to a network (host, none, private)"),
@@ -33,6 +35,7 @@ export const containerFlags = {
   quiet: bool("q", "Suppress output information when pulling images"),
   readOnly: bool("Make containers root filesystem read-only"),
   replace: bool("If a container with the same name exists, replace it"),
+  cidfile: str("Write the container ID to the file"), // surface (issue 14)
   rm: bool("Remove container and any anonymous unnamed volume associated with the container after exit"),
   stopSignal: str("Signal to stop a container. Default is SIGTERM"),
   stopTimeout: int(
@@ -79,6 +82,25 @@ export const containerFlags = {
 /** The parsed values of {@link containerFlags}. */
 export type ContainerFlags = FlagValues<typeof containerFlags>;
 
+/** `--label-file` lines (`key=value` or `key`; blank lines and `#` comments skipped), before `--label`s. */
+function labelFileLines(files: string[]): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(f);
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound ? "no such file or directory" : String(e);
+      throw new PodError(`open ${f}: ${why}`);
+    }
+    for (const line of text.split("\n")) {
+      const l = line.trim();
+      if (l && !l.startsWith("#")) out.push(l);
+    }
+  }
+  return out;
+}
+
 /** Turns parsed `create`/`run` flags into {@link CreateOptions}. */
 export function createOptions(f: ContainerFlags, args: string[], g: Globals, command: string): CreateOptions {
   let platform = f.platform;
@@ -99,7 +121,7 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     user: f.user,
     entrypoint: f.entrypoint,
     hostname: f.hostname,
-    labels: f.label,
+    labels: [...labelFileLines(f.labelFile), ...f.label],
     annotations: f.annotation,
     pid: f.pid,
     ipc: f.ipc,
@@ -151,6 +173,25 @@ export async function startInfraEarly(root: string, pod: string): Promise<void> 
   } catch { /* reported by the member's start */ }
 }
 
+/**
+ * `--cidfile`: refused before anything is made when the file exists (podman's check), written once the
+ * container exists. Returns the writer.
+ */
+export async function cidFile(path: string | undefined): Promise<(id: string) => Promise<void>> {
+  if (!path) return () => Promise.resolve();
+  try {
+    await Deno.lstat(path);
+    throw new PodError(
+      `container id file exists. Ensure another container is not using it or delete ${path}`,
+    );
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return async (id) => {
+    await Deno.writeTextFile(path, id, { createNew: true });
+  };
+}
+
 /** Removes an existing container of that name (`--replace`). */
 export async function replaceExisting(root: string, name: string | undefined): Promise<void> {
   if (!name) return;
@@ -175,6 +216,7 @@ export default defineCommand({
       import("../output.ts"),
     ]);
     const o = createOptions(flags, args, g, "create");
+    const writeCid = await cidFile(flags.cidfile);
     if (flags.replace) await replaceExisting(g.root, o.name);
     await newPodIfAsked(g.root, o);
     const progress = new ProgressPrinter({ quiet: o.quiet, write: err });
@@ -184,6 +226,7 @@ export default defineCommand({
     } finally {
       progress.finish();
     }
+    await writeCid(rec.config.id);
     println(rec.config.id);
     return 0;
   },

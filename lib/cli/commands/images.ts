@@ -7,7 +7,21 @@ import { printFormatted, println, printTable } from "../output.ts";
 import { UsageError } from "../../errors.ts";
 import { type ImageName as Row, imageRow, IMAGES_HEADERS, imagesTable } from "../views/images.ts";
 
+/** The created time of the image `ref` names (name, short name or id prefix) among `rows`. */
+function createdOf(rows: Row[], ref: string, key: string): number {
+  const want = ref.replace(/^sha256:/, "");
+  const hit = rows.find((r) => {
+    const name = `${r.repository}:${r.tag}`;
+    return name === ref || name === `${ref}:latest` || name.replace(/^[^/]+\//, "") === ref ||
+      name.replace(/^[^/]+\//, "") === `${ref}:latest` || name.replace(/^.*\//, "") === ref ||
+      name.replace(/^.*\//, "") === `${ref}:latest`;
+  }) ?? rows.find((r) => r.s.record.id.startsWith(want));
+  if (!hit) throw new UsageError(`${ref}: image not known (${key} filter)`);
+  return hit.s.created.getTime();
+}
+
 function filterRows(rows: Row[], filters: string[]): Row[] {
+  const all = rows;
   for (const f of filters) {
     const eq = f.indexOf("=");
     const key = eq < 0 ? f : f.slice(0, eq);
@@ -31,8 +45,34 @@ function filterRows(rows: Row[], filters: string[]): Row[] {
         });
         break;
       }
+      case "label!": {
+        const [k, v] = val.split("=");
+        rows = rows.filter((r) => {
+          const labels = r.s.config.config?.Labels ?? {};
+          return !(k in labels && (v === undefined || labels[k] === v));
+        });
+        break;
+      }
       case "id":
         rows = rows.filter((r) => r.s.record.id.startsWith(val));
+        break;
+      case "before": {
+        const t = createdOf(all, val, key);
+        rows = rows.filter((r) => r.s.created.getTime() < t);
+        break;
+      }
+      case "since":
+      case "after": {
+        const t = createdOf(all, val, key);
+        rows = rows.filter((r) => r.s.created.getTime() > t);
+        break;
+      }
+      case "readonly":
+        // every image of pod's store is writable (no additional read-only image stores)
+        if (val !== "true" && val !== "false") {
+          throw new UsageError(`invalid filter "${f}": want true or false`);
+        }
+        rows = val === "true" ? [] : rows;
         break;
       default:
         throw new UsageError(`invalid image filter "${f}"`);
@@ -92,7 +132,8 @@ export default defineCommand({
       return 0;
     }
     if (flags.format) {
-      await printFormatted(flags.format, data, IMAGES_HEADERS);
+      const fmt = flags.noheading ? flags.format.replace(/^table\s*/, "") : flags.format;
+      await printFormatted(fmt, data, IMAGES_HEADERS);
       return 0;
     }
     const t = imagesTable(data, flags.digests);

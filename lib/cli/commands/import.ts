@@ -1,5 +1,6 @@
 /** `pod import`: create an image from a root file system tarball. @module */
 
+import { writeEvents } from "../../store/events.ts";
 import { bool, defineCommand, str, strings } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
 import { err, println } from "../output.ts";
@@ -40,6 +41,7 @@ export default defineCommand({
       variant: flags.variant,
     });
     if (!flags.quiet) err("Writing manifest to image destination\n");
+    writeEvents(g.root, { ID: r.id, Name: args[1] ?? "", Status: "import", Type: "image" });
     println(`sha256:${r.id}`);
     return 0;
   },

@@ -22,22 +22,36 @@ async function findImageData(root: string, name: string): Promise<Record<string,
   return imageInspectData(await summarize(root, img));
 }
 
+async function findVolumeData(root: string, name: string): Promise<Record<string, unknown> | undefined> {
+  const { getVolume, inspectVolume } = await import("../../volume/volumes.ts");
+  const v = await getVolume(root, name).catch(() => undefined);
+  return v ? inspectVolume(v) : undefined;
+}
+
 export default defineCommand({
   name: "inspect",
   usage: "pod inspect [options] NAME|ID [NAME|ID...]",
   summary: "Display the configuration of object denoted by ID",
-  minArgs: 1,
   flags: {
     format: str("f", "Format the output to a Go template or json"),
     size: bool("s", "Display total file size"),
-    type: str("t", "Specify inspect-object type (container, image, all)", { default: "all" }),
-    latest: bool("l", "Act on the latest container pod is aware of", { hidden: true }),
+    type: str("t", "Specify inspect-object type (container, image, volume, all)", { default: "all" }),
+    latest: bool("l", "Act on the latest container pod is aware of"),
   },
   async run(flags, args, g) {
+    if (flags.latest) {
+      if (args.length) throw new UsageError("--latest and containers cannot be used together");
+      const { listContainers } = await import("../../store/containers.ts");
+      const newest = (await listContainers(g.root))[0];
+      if (!newest) throw new NotFoundError("no containers to inspect: no such container");
+      args = [newest.config.id];
+    } else if (!args.length) {
+      throw new UsageError(`"inspect" requires at least 1 argument`, "See 'pod inspect --help'");
+    }
     const type = flags.type;
-    if (!["all", "container", "image"].includes(type)) {
+    if (!["all", "container", "image", "volume"].includes(type)) {
       throw new UsageError(
-        `invalid type "${type}": must be one of container, image, all`,
+        `invalid type "${type}": must be one of container, image, volume, all`,
         "See 'pod inspect --help'",
       );
     }
@@ -45,8 +59,9 @@ export default defineCommand({
     const missing: string[] = [];
     for (const name of args) {
       let data: Record<string, unknown> | undefined;
-      if (type !== "image") data = await findContainer(g.root, name, flags.size);
-      if (!data && type !== "container") data = await findImageData(g.root, name);
+      if (type === "all" || type === "container") data = await findContainer(g.root, name, flags.size);
+      if (!data && (type === "all" || type === "image")) data = await findImageData(g.root, name);
+      if (!data && (type === "all" || type === "volume")) data = await findVolumeData(g.root, name);
       if (data) found.push(data);
       else missing.push(name);
     }

@@ -14,7 +14,7 @@ export default defineCommand({
     all: bool("a", "Signal all running containers"),
     latest: bool("l", "Act on the latest container pod is aware of"),
     signal: str("s", "Signal to send to the container", { default: "KILL" }),
-    cidfile: strings("Read the container ID from the file", { ignored: true }),
+    cidfile: strings("Read the container ID from the file"),
   },
   async run(flags, args, g) {
     const { killById } = await import("../../container/lifecycle.ts");

@@ -1,5 +1,6 @@
 /** `pod load`: images from a docker-archive, an oci-archive or an OCI layout directory. @module */
 
+import { writeEvents } from "../../store/events.ts";
 import { bool, defineCommand, str } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
 import { println } from "../output.ts";
@@ -20,6 +21,7 @@ export default defineCommand({
     }
     const { loadImages, readerChunks } = await import("../../image/load.ts");
     const loaded = await loadImages(g.root, input ? { path: input } : { stream: readerChunks(Deno.stdin) });
+    writeEvents(g.root, { Name: input ?? "", Status: "loadfromarchive", Type: "image" });
     // like podman, the names are printed even with --quiet (it only silences progress)
     for (const img of loaded) {
       println(...(img.names.length ? img.names : [`sha256:${img.id}`]).map((n) => `Loaded image: ${n}`));

@@ -21,6 +21,7 @@ export default defineCommand({
     last: int("n", "Print the n last created containers (all states)", { default: -1 }),
     latest: bool("l", "Act on the latest container pod is aware of"),
     namespace: bool("Display namespace information", { ignored: true }),
+    noheading: bool("Do not print headers"),
     noTrunc: bool("Display the extended information"),
     pod: bool("p", "Print the ID and name of the pod the containers are associated with"),
     quiet: bool("q", "Print the numeric IDs of the containers only"),
@@ -40,7 +41,8 @@ export default defineCommand({
       last: last >= 0 ? last : undefined,
       sort: flags.sort,
     });
-    const format = flags.format ?? "";
+    let format = flags.format ?? "";
+    if (flags.noheading) format = format.replace(/^table\s*/, "");
     const podNames = flags.pod || format || list.some((r) => r.config.pod)
       ? await (await import("../../container/ps.ts")).podNameMap(g.root)
       : undefined;
@@ -57,7 +59,7 @@ export default defineCommand({
       );
     } else {
       const t = view.psTable(list, flags.noTrunc, Date.now(), flags.pod ? podNames : undefined);
-      output.printTable(t.headers, t.rows);
+      output.printTable(flags.noheading ? undefined : t.headers, t.rows);
     }
     return 0;
   },

@@ -1,5 +1,6 @@
 /** `pod pull`: copy images from a registry into the store. @module */
 
+import { writeEvents } from "../../store/events.ts";
 import { bool, defineCommand, type FlagValues, int, str } from "../flags.ts";
 import { err, println } from "../output.ts";
 import { UsageError } from "../../errors.ts";
@@ -60,6 +61,7 @@ export default defineCommand({
             credentials,
             certDir: flags.certDir,
           });
+          writeEvents(g.root, { ID: r.id, Name: r.ref, Status: "pull", Type: "image" });
           println(r.id);
         } finally {
           progress.finish();

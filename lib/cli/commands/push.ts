@@ -1,5 +1,6 @@
 /** `pod push`: copy an image to a registry, an OCI layout or an archive. @module */
 
+import { writeEvents } from "../../store/events.ts";
 import { bool, defineCommand, str } from "../flags.ts";
 import { err } from "../output.ts";
 import { UsageError } from "../../errors.ts";
@@ -57,6 +58,7 @@ export default defineCommand({
         say(e.result === "exists" ? `${what} skipped: already exists` : `${what} done`);
       },
     });
+    writeEvents(g.root, { Name: args[1] ?? args[0], Status: "push", Type: "image" });
     if (flags.digestfile && r.digest) await Deno.writeTextFile(flags.digestfile, r.digest);
     return 0;
   },

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { writeContainerEvents } from "../../store/events.ts";
 import { defineCommand } from "../flags.ts";
 
 export default defineCommand({
@@ -16,6 +17,9 @@ export default defineCommand({
     const { lookupContainerId, renameContainer } = await import("../../store/containers.ts");
     const id = await lookupContainerId(g.root, args[0]);
     await renameContainer(g.root, id, args[1]);
+    const { getContainer } = await import("../../store/containers.ts");
+    const rec = await getContainer(g.root, id).catch(() => undefined);
+    if (rec) writeContainerEvents(g.root, rec, ["rename"]);
     return 0;
   },
 });

@@ -15,7 +15,7 @@ export default defineCommand({
     latest: bool("l", "Act on the latest container pod is aware of"),
     running: bool("Restart only running containers"),
     time: int("t", "Seconds to wait for stop before killing the container", { default: -1 }),
-    cidfile: strings("Read the container ID from the file", { ignored: true }),
+    cidfile: strings("Read the container ID from the file"),
   },
   async run(flags, args, g) {
     const { stopById } = await import("../../container/lifecycle.ts");
@@ -28,6 +28,9 @@ export default defineCommand({
       async (id) => {
         await stopById(g.root, id, t);
         await startDetached(g.root, id);
+        const { getContainer } = await import("../../store/containers.ts");
+        const { writeContainerEvents } = await import("../../store/events.ts");
+        writeContainerEvents(g.root, await getContainer(g.root, id), ["restart"]);
       },
     );
   },

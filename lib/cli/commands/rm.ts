@@ -5,6 +5,7 @@
 
 import { bool, defineCommand, int, strings } from "../flags.ts";
 import { forEachContainer } from "../targets.ts";
+import { println } from "../output.ts";
 
 export default defineCommand({
   name: "rm",
@@ -17,9 +18,9 @@ export default defineCommand({
     latest: bool("l", "Act on the latest container pod is aware of"),
     time: int("t", "Seconds to wait for stop before killing the container", { default: -1 }),
     volumes: bool("v", "Remove anonymous volumes associated with the container"),
-    depend: bool("Remove container and all containers that depend on it", { ignored: true }),
-    cidfile: strings("Read the container ID from the file", { ignored: true }),
-    filter: strings("Filter output based on conditions given", { ignored: true }),
+    depend: bool("Remove container and all containers that depend on it"),
+    cidfile: strings("Read the container ID from the file"),
+    filter: strings("Filter output based on conditions given"),
   },
   async run(flags, args, g) {
     const { removeById } = await import("../../container/lifecycle.ts");
@@ -29,8 +30,18 @@ export default defineCommand({
       const { removeAllPods } = await import("./pod_rm.ts");
       await removeAllPods(g.root, { force: flags.force, timeout, printContainers: true });
     }
+    const opts = { force: flags.force, volumes: flags.volumes, timeout };
     return await forEachContainer(g.root, { flags, args }, {}, async (id) => {
-      await removeById(g.root, id, { force: flags.force, volumes: flags.volumes, timeout });
+      if (flags.depend) {
+        // containers joining this one's namespaces go first (deepest first), printed as they go
+        const { dependentsOf } = await import("../../container/ps.ts");
+        const { listContainers } = await import("../../store/containers.ts");
+        for (const dep of dependentsOf(await listContainers(g.root), id)) {
+          await removeById(g.root, dep, opts);
+          println(dep);
+        }
+      }
+      await removeById(g.root, id, opts);
     }, { printIds: true });
   },
 });

@@ -1,5 +1,6 @@
 /** `pod rmi`: remove images (a name, or the whole image), then unreferenced blobs. @module */
 
+import { writeEvents } from "../../store/events.ts";
 import { bool, defineCommand } from "../flags.ts";
 import { ensureStore, listImages } from "../../store/images.ts";
 import { collectGarbage } from "../../store/gc.ts";
@@ -37,6 +38,16 @@ export default defineCommand({
     for (const arg of targets) {
       try {
         const r = await removeImage(g.root, arg, { force, byId: all, removeContainer });
+        writeEvents(
+          g.root,
+          ...r.untagged.map((n) => ({
+            ID: r.deleted ?? arg,
+            Name: n,
+            Status: "untag",
+            Type: "image" as const,
+          })),
+          ...(r.deleted ? [{ ID: r.deleted, Status: "remove", Type: "image" as const }] : []),
+        );
         println(...r.untagged.map((n) => `Untagged: ${n}`), ...(r.deleted ? [`Deleted: ${r.deleted}`] : []));
       } catch (e) {
         if (!(e instanceof PodError)) throw e;

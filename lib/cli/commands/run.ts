@@ -5,7 +5,14 @@
  */
 
 import { bool, defineCommand, strings } from "../flags.ts";
-import { containerFlags, createOptions, newPodIfAsked, replaceExisting, startInfraEarly } from "./create.ts";
+import {
+  cidFile,
+  containerFlags,
+  createOptions,
+  newPodIfAsked,
+  replaceExisting,
+  startInfraEarly,
+} from "./create.ts";
 
 export default defineCommand({
   name: "run",
@@ -36,11 +43,13 @@ export default defineCommand({
     let infra: Promise<void> | undefined;
     const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
+      const writeCid = await cidFile(flags.cidfile);
       if (flags.replace) await replaceExisting(g.root, o.name);
       await newPodIfAsked(g.root, o);
       // a member joins its pod's infra container: start that while this one is created
       infra = o.pod ? startInfraEarly(g.root, o.pod) : undefined;
       rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
+      await writeCid(rec.config.id);
     } catch (e) {
       early?.cancel();
       await infra;

@@ -1,5 +1,6 @@
 /** `pod save`: write images to a docker-archive or oci-archive (a file, or stdout when it is not a terminal). @module */
 
+import { writeEvents } from "../../store/events.ts";
 import { bool, defineCommand, str } from "../flags.ts";
 import { chunksToStdout } from "../archive_out.ts";
 import { err } from "../output.ts";
@@ -45,18 +46,25 @@ export default defineCommand({
     await ensureStore(g.root);
     const save = await import("../../image/save.ts");
     const items = await save.resolveSaveItems(g.root, args, multi);
+    const saved = () =>
+      writeEvents(
+        g.root,
+        ...items.map((i) => ({ ID: i.image.id, Name: output ?? "", Status: "save", Type: "image" as const })),
+      );
     // archives: podman ignores it too (docker-archive layers are plain tars anyway); oci-dir: not yet
     if (flags.uncompressed && format === "oci-dir") {
       throw new UsageError("--uncompressed is supported with --format docker-dir only");
     }
     if (format === "oci-dir") {
       await save.writeOciDir(g.root, output!, items);
+      saved();
       return 0;
     }
     if (format === "docker-dir") {
       if (items.length > 1) throw new UsageError("--format docker-dir holds one image");
       const { writeDirLayout } = await import("../../image/dir_layout.ts");
       await writeDirLayout(g.root, output!, items[0].image, "v2s2", { uncompressed: flags.uncompressed });
+      saved();
       return 0;
     }
     if (output) {
@@ -70,6 +78,7 @@ export default defineCommand({
       await save.saveArchiveToFile(g.root, items, format, output, progress ? onEvent : undefined);
       if (progress) err(`${open ? " done\n" : ""}Writing manifest to image destination\n`);
     } else await chunksToStdout(save.saveArchive(g.root, items, format));
+    saved();
     return 0;
   },
 });

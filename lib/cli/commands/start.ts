@@ -18,7 +18,7 @@ export default defineCommand({
     detachKeys: str("Select the key sequence for detaching a container", { ignored: true }),
     sigProxy: bool("Proxy received signals to the process", { ignored: true }),
     latest: bool("l", "Act on the latest container pod is aware of"),
-    filter: strings("f", "Filter output based on conditions given", { ignored: true }),
+    filter: strings("f", "Filter output based on conditions given"),
   },
   async run(flags, args, g) {
     const { lookupContainerId, listContainers } = await import("../../store/containers.ts");
@@ -29,6 +29,14 @@ export default defineCommand({
         c.config.id
       );
     } else if (flags.latest) names = (await listContainers(g.root)).slice(0, 1).map((c) => c.config.id);
+    if (flags.filter.length) {
+      if (args.length) throw new UsageError("--filter takes no container names", "See 'pod start --help'");
+      const { filterContainers, parseContainerFilters } = await import("../../container/ps.ts");
+      const all = await listContainers(g.root);
+      names = filterContainers(all, parseContainerFilters(flags.filter), all)
+        .filter((c) => c.state.status !== "running" && c.state.status !== "paused").map((c) => c.config.id);
+      if (!names.length) return 0;
+    }
     if (!names.length && !flags.all) {
       throw new UsageError(`no containers specified`, "See 'pod start --help'");
     }

@@ -15,8 +15,8 @@ export default defineCommand({
     ignore: bool("i", "Ignore errors when a specified container is missing"),
     latest: bool("l", "Act on the latest container pod is aware of"),
     time: int("t", "Seconds to wait for stop before killing the container", { default: -1 }),
-    filter: strings("f", "Filter output based on conditions given", { ignored: true }),
-    cidfile: strings("Read the container ID from the file", { ignored: true }),
+    filter: strings("f", "Filter output based on conditions given"),
+    cidfile: strings("Read the container ID from the file"),
   },
   async run(flags, args, g) {
     const { stopById } = await import("../../container/lifecycle.ts");

@@ -1,5 +1,6 @@
 /** `pod tag`: add names to an image. @module */
 
+import { writeEvents } from "../../store/events.ts";
 import { defineCommand } from "../flags.ts";
 import { ensureStore, resolveImage, tagImage } from "../../store/images.ts";
 import { PodError } from "../../errors.ts";
@@ -16,6 +17,7 @@ export default defineCommand({
     for (const name of args.slice(1)) {
       try {
         await tagImage(g.root, img, name);
+        writeEvents(g.root, { ID: img.id, Name: name, Status: "tag", Type: "image" });
       } catch (e) {
         if (e instanceof PodError) throw e;
         throw new PodError(e instanceof Error ? e.message : String(e));

@@ -1,5 +1,6 @@
 /** `pod untag`: remove names from an image (all of them when none is given); the image stays. @module */
 
+import { writeEvents } from "../../store/events.ts";
 import { defineCommand } from "../flags.ts";
 import { NotFoundError, UsageError } from "../../errors.ts";
 import { ensureStore, resolveImage, untagImage } from "../../store/images.ts";
@@ -26,6 +27,7 @@ export default defineCommand({
     for (const n of names) {
       if (!img.names.includes(n)) throw new NotFoundError(`${n}: tag not known`);
       await untagImage(g.root, n, true);
+      writeEvents(g.root, { ID: img.id, Name: n, Status: "untag", Type: "image" });
     }
     return 0;
   },

@@ -6,6 +6,7 @@
 
 import { defineCommand } from "../flags.ts";
 import { println } from "../output.ts";
+import { writeEvents } from "../../store/events.ts";
 
 /** `volume mount VOLUME…`: the data directory of each. */
 export const mountCommand = defineCommand({
@@ -16,7 +17,10 @@ export const mountCommand = defineCommand({
   flags: {},
   async run(_flags, args, g) {
     const { getVolume } = await import("../../volume/volumes.ts");
-    for (const name of args) println((await getVolume(g.root, name)).mountpoint);
+    for (const name of args) {
+      println((await getVolume(g.root, name)).mountpoint);
+      writeEvents(g.root, { Name: name, Status: "mount", Type: "volume" });
+    }
     return 0;
   },
 });
@@ -31,7 +35,10 @@ export const unmountCommand = defineCommand({
   flags: {},
   async run(_flags, args, g) {
     const { getVolume } = await import("../../volume/volumes.ts");
-    for (const name of args) println((await getVolume(g.root, name)).record.name);
+    for (const name of args) {
+      println((await getVolume(g.root, name)).record.name);
+      writeEvents(g.root, { Name: name, Status: "unmount", Type: "volume" });
+    }
     return 0;
   },
 });

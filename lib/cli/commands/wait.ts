@@ -21,8 +21,16 @@ export default defineCommand({
     const { waitFor } = await import("../../container/wait.ts");
     const { autoRemoveIfDone } = await import("../../container/lifecycle.ts");
     const conds = flags.condition.flatMap((c) => c.split(",")).filter((c) => c);
+    const { parseGoDuration } = await import("../../format/time.ts");
+    const { UsageError } = await import("../../errors.ts");
+    let interval: number;
+    try {
+      interval = /^\d+$/.test(flags.interval) ? Number(flags.interval) : parseGoDuration(flags.interval);
+    } catch {
+      throw new UsageError(`invalid --interval "${flags.interval}": time: invalid duration`);
+    }
     return await forEachContainer(g.root, { flags, args }, {}, async (id) => {
-      println(String(await waitFor(g.root, id, conds.length ? conds : ["stopped"])));
+      println(String(await waitFor(g.root, id, conds.length ? conds : ["stopped"], interval)));
       await autoRemoveIfDone(g.root, id);
     }, { ignoreFlag: "ignore", printIds: false });
   },

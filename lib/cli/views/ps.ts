@@ -118,6 +118,8 @@ export function psRow(
     Names: c.name,
     Ports: "",
     Labels: c.labels,
+    /** `{{ .Label "k" }}`: one label's value, "" when unset (podman's method). */
+    Label: (k: string) => c.labels[k] ?? "",
     Mounts: c.mounts.map((m) => m.destination),
     Pid: s.pid,
     ExitCode: s.exitCode,
