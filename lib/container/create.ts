@@ -38,6 +38,8 @@ import { isRootless, namespacesFor } from "./namespaces.ts";
 import { parseSecurity } from "./security.ts";
 import { checkRuntime } from "./runtime_flag.ts";
 import type { SecurityConfig } from "../store/container_types.ts";
+import { groupAdd, initConfig, parseDevice, parseSysctls, restartPolicy } from "./runtime_options.ts";
+import { healthcheckConfig, type HealthFlags, type ImageHealthcheck } from "./healthcheck_config.ts";
 
 /**
  * A container to create, as data: what the library API passes; the CLI's flags are converted into it by
@@ -112,6 +114,23 @@ export interface ContainerSpec {
   onEvent?: (e: PullEvent) => void;
   /** Cancels a pull the create needs. */
   signal?: AbortSignal;
+  // --- runtime2 (issue 13) ---
+  /** `--init` (catatonit as pid 1), `--init-path`. */
+  init?: boolean;
+  /** `--init-path`: the init binary on the host. */
+  initPath?: string;
+  /** `--restart no|always|on-failure[:N]|unless-stopped`. */
+  restart?: string;
+  /** `--health-*`, `--no-healthcheck` (over the image's HEALTHCHECK). */
+  health?: HealthFlags;
+  /** `--device HOST[:CTR][:perms]`. */
+  devices?: string[];
+  /** `--group-add` (`keep-groups`). */
+  groupAdd?: string[];
+  /** `--sysctl name=value`. */
+  sysctls?: string[];
+  /** `--read-only-tmpfs` (default true). */
+  readOnlyTmpfs?: boolean;
 }
 
 /** Everything `create`/`run` take from the command line, as written. */
@@ -142,6 +161,14 @@ export interface CreateOptions extends
     | "argv0"
     | "createCommand"
     | "onEvent"
+    | "init"
+    | "initPath"
+    | "restart"
+    | "health"
+    | "devices"
+    | "groupAdd"
+    | "sysctls"
+    | "readOnlyTmpfs"
   > {
   /** `--env-file`. */
   envFile?: string[];
@@ -301,8 +328,13 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     throw new UsageError(`invalid stop timeout ${o.stopTimeout}`);
   }
   const stopSignalFlag = o.stopSignal ? normalizeSignal(o.stopSignal) : undefined;
+  const restart = restartPolicy({ restart: o.restart, rm: o.autoRemove });
+  const devices = (o.devices ?? []).map(parseDevice);
+  const groups = groupAdd({ groupAdd: o.groupAdd, annotations: o.annotations });
+  const init = initConfig({ init: o.init, initPath: o.initPath });
   const reqs = checkMountRequests(o.mounts ?? []);
   const { namespaces, userns } = await namespacesFor(o);
+  const sysctls = parseSysctls(o.sysctls, namespaces);
   const rootless = isRootless();
 
   const { img, config: imgConfig, layers } = await imageFor(root, o);
@@ -317,6 +349,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   let user = o.user ?? ic.User ?? "";
   if (o.user === undefined && userns.mode === "keep-id" && rootless) user = `${Deno.uid()}:${Deno.gid()}`;
   const mounts = await resolveMounts(root, reqs, imgConfig, o.volumesFrom);
+  const healthcheck = healthcheckConfig(o.health ?? {}, ic.Healthcheck as ImageHealthcheck | undefined);
   const stopSignal = stopSignalFlag ?? (ic.StopSignal ? normalizeSignal(ic.StopSignal) : "SIGTERM");
   const config: ContainerConfig = {
     id,
@@ -352,6 +385,14 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     security: o.security,
     ociRuntime: o.ociRuntime,
     storage: await storageFor(layers.map((l) => l.digest), userns),
+    // runtime2 (issue 13)
+    ...(init ? { init } : {}),
+    ...(restart ? { restartPolicy: restart } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
+    ...(devices.length ? { devices } : {}),
+    ...(groups ? { groupAdd: groups } : {}),
+    ...(sysctls ? { sysctls } : {}),
+    ...(o.readOnlyTmpfs === false ? { noReadOnlyTmpfs: true } : {}),
   };
   if (!config.process.cwd.startsWith("/")) {
     throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`, { code: "USAGE" });

@@ -12,6 +12,7 @@ import {
 } from "../store/containers.ts";
 import { treePath } from "../store/trees.ts";
 import { containerCapabilities } from "./security.ts";
+import { addRuntimeInspect } from "./inspect_runtime.ts";
 
 /** Looks a container up (name, id, prefix); `undefined` when there is none. Other errors propagate. */
 export async function findContainerRecord(
@@ -203,6 +204,7 @@ export async function inspectRecord(
         : undefined,
     },
   };
+  addRuntimeInspect(root, rec, out);
   if (opts.size) {
     // overlay: the container's changes are its upper dir, on top of the image tree
     const size = await dirSize(lower ? cp.upper : cp.rootfs);

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { statvfsFlags } from "./fs.ts";
+import { mknod, statvfsFlags } from "./fs.ts";
 import { check, cstr, libc, ptr, SysError } from "./libc.ts";
 import { type CreateKind, resolveInRoot } from "../unpack/contain.ts";
-import type { LaunchSpec, MountSpec } from "./spec.ts";
+import { INIT_PATH, type LaunchSpec, MASKED_PATHS, type MountSpec, READONLY_PATHS } from "./spec.ts";
 
 /** Mount flags (`<sys/mount.h>`). */
 export const MS = {
@@ -87,19 +87,6 @@ export function mountSetattr(
   check(r, "mount_setattr", path);
 }
 
-const MASKED = [
-  "/proc/acpi",
-  "/proc/kcore",
-  "/proc/keys",
-  "/proc/latency_stats",
-  "/proc/timer_list",
-  "/proc/timer_stats",
-  "/proc/sched_debug",
-  "/proc/scsi",
-  "/sys/firmware",
-  "/sys/devices/virtual/powercap",
-];
-const READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"];
 
 /** Makes a mount read-only, keeping its locked flags (needed in a user namespace). */
@@ -255,8 +242,8 @@ function mountDev(root: string, spec: LaunchSpec): void {
   }
 }
 
-function maskPaths(root: string): void {
-  for (const p of MASKED) {
+function maskPaths(root: string, masked: string[], readonly: string[]): void {
+  for (const p of masked) {
     const host = resolveInRoot(root, p, { follow: true });
     let info: Deno.FileInfo;
     try {
@@ -269,7 +256,7 @@ function maskPaths(root: string): void {
       else bind("/dev/null", host, false);
     } catch { /* best effort, like podman */ }
   }
-  for (const p of READONLY) {
+  for (const p of readonly) {
     const host = resolveInRoot(root, p, { follow: true });
     try {
       Deno.statSync(host);
@@ -278,6 +265,33 @@ function maskPaths(root: string): void {
     }
     bind(host, host);
     makeReadonly(host, true);
+  }
+}
+
+/**
+ * `--device`: as root without a user namespace the node is made with `mknod` (the host's type, numbers and
+ * mode); in a user namespace (mknod is not allowed there) the host's node is bound onto an empty file.
+ */
+function addDevices(root: string, spec: LaunchSpec): void {
+  const canMknod = !spec.namespaces.user;
+  for (const d of spec.devices ?? []) {
+    const st = Deno.statSync(d.source);
+    const target = resolveInRoot(root, d.destination, { follow: false, create: "file" });
+    if (canMknod) {
+      const rdev = st.rdev ?? 0;
+      const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+      const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff & 0xfffff);
+      try {
+        Deno.removeSync(target);
+        mknod(target, st.mode ?? 0o20666, major, minor);
+        Deno.chmodSync(target, (st.mode ?? 0o666) & 0o7777);
+        Deno.chownSync(target, st.uid, st.gid);
+        continue;
+      } catch {
+        Deno.writeFileSync(target, new Uint8Array(0), { mode: 0o600 }); // not allowed: bound instead
+      }
+    }
+    bind(d.source, target, false);
   }
 }
 
@@ -304,6 +318,14 @@ export function setupMounts(spec: LaunchSpec): void {
     if (src) bind(src, resolveInRoot(root, dst, { follow: true, create: "file" }), false);
   }
   for (const m of spec.mounts) applyMount(root, m);
-  if (!spec.privileged) maskPaths(root);
+  if (spec.devices?.length) addDevices(root, spec);
+  if (spec.init) {
+    const t = resolveInRoot(root, INIT_PATH, { follow: true, create: "file" });
+    bind(spec.init, t, false);
+    makeReadonly(t, false);
+  }
+  if (!spec.privileged) {
+    maskPaths(root, spec.maskedPaths ?? MASKED_PATHS, spec.readonlyPaths ?? READONLY_PATHS);
+  } else if (spec.maskedPaths?.length) maskPaths(root, spec.maskedPaths, []);
   if (spec.readonlyRootfs) makeReadonly(root, false);
 }

@@ -143,6 +143,47 @@ export interface ContainerConfig {
    * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
    */
   storage?: { driver: "overlay"; tree: string };
+  // --- runtime2 (issue 13): init, restart policy, health check, devices, groups, sysctls, masks ---
+  /** `--init`: the init binary (catatonit) bound at /run/podman-init as pid 1, the command its child. */
+  init?: { path: string };
+  /** `--restart`: `always`, `on-failure` (with at most `maxRetries` restarts, 0 = unlimited), `unless-stopped`. */
+  restartPolicy?: { name: "always" | "on-failure" | "unless-stopped"; maxRetries: number };
+  /** The health check (`--health-*` or the image's HEALTHCHECK); absent: none. */
+  healthcheck?: HealthcheckConfig;
+  /** `--device HOST[:CTR][:perms]`. */
+  devices?: DeviceConfig[];
+  /** `--group-add` as given (names resolved in the container at start); `keep-groups` kept as a word. */
+  groupAdd?: string[];
+  /** `--sysctl name=value` (namespaced ones only, checked at create). */
+  sysctls?: Record<string, string>;
+  /** `--read-only-tmpfs=false`: a `--read-only` container without tmpfs on /run, /tmp, /var/tmp. */
+  noReadOnlyTmpfs?: boolean;
+}
+
+/** A container's health check, podman's `Config.Healthcheck` plus its on-failure action. */
+export interface HealthcheckConfig {
+  /** `["CMD-SHELL", "cmd"]` or `["CMD", arg…]`. */
+  test: string[];
+  /** Nanoseconds between checks; 0 = no timer (`--health-interval disable`: `healthcheck run` only). */
+  interval: number;
+  /** Nanoseconds a check may take. */
+  timeout: number;
+  /** Nanoseconds after a start during which failures do not count. */
+  startPeriod: number;
+  /** Consecutive failures that make the container unhealthy. */
+  retries: number;
+  /** `none`, `kill`, `restart` or `stop`, once unhealthy. */
+  onFailure: "none" | "kill" | "restart" | "stop";
+}
+
+/** A `--device` entry. */
+export interface DeviceConfig {
+  /** Host path. */
+  source: string;
+  /** Path in the container. */
+  destination: string;
+  /** cgroup permissions as given (`rwm`; empty: podman's default). */
+  permissions: string;
 }
 
 /** The security settings of a container (see {@link ContainerConfig.security}). */
@@ -187,6 +228,13 @@ export interface ContainerState {
   error?: string;
   /** Whether the last start was detached (logs in ctr.log). */
   detached?: boolean;
+  // --- runtime2 (issue 13) ---
+  /** Stopped or killed by `stop`/`kill`: the restart policy does not bring it back (podman's StoppedByUser). */
+  stoppedByUser?: boolean;
+  /** Between an exit and the restart its policy asked for (inspect's `State.Restarting`). */
+  restarting?: boolean;
+  /** Restarts in a row by the policy (the backoff doubles with each; reset after 10 s of running). */
+  restartStreak?: number;
 }
 
 /** A container: its config, its (refreshed) state and its directory. */

@@ -29,6 +29,10 @@ export const containerFlags = {
   pull: str('Pull image policy ("always"|"missing"|"never"|"newer")', { default: "missing" }),
   quiet: bool("q", "Suppress output information when pulling images"),
   readOnly: bool("Make containers root filesystem read-only"),
+  readOnlyTmpfs: bool(
+    "When running containers in read-only mode mount a read-write tmpfs on /run, /tmp and /var/tmp",
+    { default: true },
+  ),
   replace: bool("If a container with the same name exists, replace it"),
   rm: bool("Remove container and any anonymous unnamed volume associated with the container after exit"),
   stopSignal: str("Signal to stop a container. Default is SIGTERM"),
@@ -54,21 +58,38 @@ export const containerFlags = {
   cpus: str("Number of CPUs", ignored),
   cpuShares: str("c", "CPU shares (relative weight)", ignored),
   detachKeys: str("Override the key sequence for detaching a container", ignored),
-  device: strings("Add a host device to the container", ignored),
+  device: strings("Add a host device to the container"),
   dns: strings("Set custom DNS servers", ignored),
-  groupAdd: strings("Add additional groups to the primary container process", ignored),
-  healthCmd: str("set a healthcheck command for the container", ignored),
-  init: bool("Run an init binary inside the container that forwards signals and reaps processes", ignored),
+  groupAdd: strings(
+    "Add additional groups to the primary container process. 'keep-groups' allows container processes to use supplementary groups.",
+  ),
+  healthCmd: str("set a healthcheck command for the container ('none' disables the existing healthcheck)"),
+  healthInterval: str(
+    'set an interval for the healthchecks (a value of disable results in no automatic timer setup) (default "30s")',
+  ),
+  healthOnFailure: str('action to take once the container turns unhealthy (default "none")'),
+  healthRetries: int(
+    "the number of retries allowed before a healthcheck is considered to be unhealthy (default 3)",
+  ),
+  healthStartPeriod: str('the initialization time needed for a container to bootstrap (default "0s")'),
+  healthTimeout: str(
+    'the maximum time allowed to complete the healthcheck before an interval is considered failed (default "30s")',
+  ),
+  noHealthcheck: bool("Disable healthchecks on container"),
+  init: bool("Run an init binary inside the container that forwards signals and reaps processes"),
+  initPath: str("Path to the container-init binary"),
   logDriver: str("Logging driver for the container", ignored),
   logOpt: strings("Logging driver options", ignored),
   memory: str("m", "Memory limit", ignored),
   os: str("use OS instead of the running OS for choosing images", ignored),
   pidsLimit: str("Tune container pids limit", ignored),
   publish: strings("p", "Publish a container's port, or a range of ports, to the host", ignored),
-  restart: str("Restart policy to apply when a container exits", ignored),
+  restart: str(
+    'Restart policy to apply when a container exits ("always"|"no"|"on-failure"|"unless-stopped")',
+  ),
   securityOpt: strings("Security Options"),
   shmSize: str("Size of /dev/shm", ignored),
-  sysctl: strings("Sysctl options", ignored),
+  sysctl: strings("Sysctl options"),
   systemd: str("Run container in systemd mode", ignored),
   tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
   ulimit: strings("Ulimit options"),
@@ -124,8 +145,29 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     ulimit: f.ulimit,
     oomScoreAdj: f.oomScoreAdj,
     runtime: f.runtime ?? g.runtime,
+    init: f.init,
+    initPath: f.initPath,
+    restart: f.restart,
+    health: healthFlags(f),
+    devices: f.device,
+    groupAdd: f.groupAdd,
+    sysctls: f.sysctl,
+    readOnlyTmpfs: f.readOnlyTmpfs,
     argv0: g.argv0,
     createCommand: [g.argv0, command, ...Deno.args.slice(Deno.args.indexOf(command) + 1)],
+  };
+}
+
+/** The `--health-*` flags (absent ones undefined, so the image's HEALTHCHECK values stay). */
+function healthFlags(f: ContainerFlags): CreateOptions["health"] {
+  return {
+    healthCmd: f.healthCmd,
+    healthInterval: f.healthInterval,
+    healthRetries: f.healthRetries,
+    healthTimeout: f.healthTimeout,
+    healthStartPeriod: f.healthStartPeriod,
+    healthOnFailure: f.healthOnFailure,
+    noHealthcheck: f.noHealthcheck,
   };
 }
 
