@@ -61,6 +61,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
     summary: "Manage containers",
     sub: {
       attach: "attach",
+      cleanup: () => import("./commands/container_cleanup.ts"),
       commit: "commit",
       cp: "cp",
       create: "create",
@@ -88,6 +89,10 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       update: "update",
       wait: "wait",
     },
+  },
+  healthcheck: {
+    summary: "Manage health checks on containers",
+    sub: { run: () => import("./commands/healthcheck_run.ts") },
   },
   image: {
     summary: "Manage images",

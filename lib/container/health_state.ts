@@ -30,8 +30,13 @@ export function healthPath(root: string, id: string): string {
 
 /** The recorded health state; `starting` with no log when nothing was recorded yet. */
 export function readHealth(root: string, id: string): HealthState {
+  return readHealthIn(containerPaths(root, id).dir);
+}
+
+/** {@link readHealth} of the container directory `dir`. */
+export function readHealthIn(dir: string): HealthState {
   try {
-    return JSON.parse(Deno.readTextFileSync(healthPath(root, id))) as HealthState;
+    return JSON.parse(Deno.readTextFileSync(`${dir}/healthcheck.json`)) as HealthState;
   } catch {
     return { Status: "starting", FailingStreak: 0, Log: null };
   }

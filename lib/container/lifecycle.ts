@@ -90,7 +90,10 @@ async function killLeftovers(mnt: string | undefined): Promise<void> {
  */
 export async function stopById(root: string, id: string, timeout?: number): Promise<ContainerRecord> {
   let rec = await readContainer(root, id);
-  if (!isLive(rec)) return rec;
+  if (!isLive(rec)) {
+    if (rec.state.restarting) await markStoppedByUser(root, id); // waiting for its policy's restart
+    return rec;
+  }
   const t = timeout ?? rec.config.stopTimeout;
   const pid = rec.state.pid;
   if (rec.state.status === "paused") {
@@ -100,6 +103,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
     const cur = await readContainer(root, id);
     if (cur.state.status === "running" || cur.state.status === "paused") {
       cur.state.status = "stopping";
+      cur.state.stoppedByUser = true; // not a failure: the restart policy leaves it stopped
       await writeState(root, id, cur.state);
     }
   });
@@ -126,9 +130,19 @@ export async function killById(root: string, id: string, signal = "SIGKILL", all
     );
   }
   const n = parseSignal(signal);
+  if (rec.config.restartPolicy) await markStoppedByUser(root, id); // podman: any signal
   if (!signalContainer(rec.state.pid, n, all)) {
     throw new PodError(`sending signal to container ${id}: no such process`);
   }
+}
+
+/** Records that the user stopped the container, so its restart policy does not bring it back (podman's). */
+async function markStoppedByUser(root: string, id: string): Promise<void> {
+  await withContainerLock(root, id, async () => {
+    const cur = await readContainer(root, id);
+    cur.state.stoppedByUser = true;
+    await writeState(root, id, cur.state);
+  });
 }
 
 /** Freezes (SIGSTOP) or resumes (SIGCONT) every process of a container. */

@@ -22,6 +22,8 @@ import {
   ZERO_TIME,
 } from "../store/containers.ts";
 import { pathExists } from "../store/paths.ts";
+import type { SupervisorExtras } from "../ns/supervisor.ts";
+import { podCommandLine } from "./self_command.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import {
   overlayRunSpec,
@@ -138,10 +140,20 @@ async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean)
 async function resetForStart(root: string, rec: ContainerRecord): Promise<void> {
   const cp = containerPaths(root, rec.config.id);
   await Deno.remove(cp.exit).catch(() => {});
+  if (rec.config.healthcheck) {
+    const { resetHealth } = await import("./health_state.ts");
+    await resetHealth(root, rec.config.id);
+  }
   await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
 }
 
-function startedState(rec: ContainerRecord, pid: number, detached: boolean, waiterPid?: number) {
+function startedState(
+  rec: ContainerRecord,
+  pid: number,
+  detached: boolean,
+  waiterPid?: number,
+  byPolicy = false,
+) {
   return {
     ...rec.state,
     status: "running" as const,
@@ -154,18 +166,28 @@ function startedState(rec: ContainerRecord, pid: number, detached: boolean, wait
     exitCode: 0,
     error: undefined,
     detached,
-    restartCount: (rec.state.restartCount ?? 0) + (rec.state.startedAt === ZERO_TIME ? 0 : 1),
+    // podman: the restarts of the restart policy; a start by the user begins again at 0
+    restartCount: byPolicy ? (rec.state.restartCount ?? 0) + 1 : 0,
+    restartStreak: byPolicy ? (rec.state.restartStreak ?? 0) + 1 : 0,
+    stoppedByUser: false,
+    restarting: false,
   };
 }
 
 /**
  * Starts a container detached. Resolves once its command is really running (or already was).
- * Returns false when it was already running.
+ * Returns false when it was already running. `byPolicy`: a restart of its restart policy (not when the user
+ * stopped it meanwhile; counted in `RestartCount`); `countAsRestart`: counted too (a health check's restart).
  */
-export async function startDetached(root: string, id: string): Promise<boolean> {
+export async function startDetached(
+  root: string,
+  id: string,
+  opts: { byPolicy?: boolean; countAsRestart?: boolean } = {},
+): Promise<boolean> {
   return await withContainerLock(root, id, async () => {
     const rec = await readContainer(root, id);
     if (rec.state.status === "running" || rec.state.status === "paused") return false;
+    if (opts.byPolicy && rec.state.stoppedByUser) return false;
     const cp = containerPaths(root, id);
     await resetForStart(root, rec);
     const plan = await startPlan(root, rec, rec.config.process.terminal);
@@ -177,10 +199,12 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
         exitPath: cp.exit,
         tty: rec.config.process.terminal,
         stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
+        extras: supervisorExtras(root, rec.config),
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {
-          rec.state = startedState(rec, pid, true, supervisorPid); // it writes the exit record: waited for
+          // the supervisor writes the exit record: waited for
+          rec.state = startedState(rec, pid, true, supervisorPid, opts.byPolicy || opts.countAsRestart);
           started = writeState(root, id, rec.state);
         },
         resolveProcess: plan.resolveProcess,
@@ -203,6 +227,64 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
     await started;
     return true;
   });
+}
+
+/**
+ * The supervisor's extras (runtime2, issue 13): `pod container cleanup` when the container ends (its restart
+ * policy), `pod healthcheck run` on the health check's interval.
+ */
+function supervisorExtras(root: string, c: ContainerRecord["config"]): SupervisorExtras | undefined {
+  if (!c.restartPolicy && !c.healthcheck?.interval) return undefined;
+  return {
+    exitHook: c.restartPolicy ? podCommandLine(root, ["container", "cleanup", c.id]) : undefined,
+    health: c.healthcheck?.interval
+      ? { seconds: c.healthcheck.interval / 1e9, command: podCommandLine(root, ["healthcheck", "run", c.id]) }
+      : undefined,
+  };
+}
+
+/**
+ * A foreground container's health check timer (pod itself waits for it, so pod runs the checks, each
+ * `pod healthcheck run` in its own session); returns the function that stops it.
+ */
+function foregroundHealthTimer(root: string, c: ContainerRecord["config"]): () => void {
+  const extras = supervisorExtras(root, c);
+  if (!extras?.health) return () => {};
+  const cmd = extras.health.command;
+  let running: Deno.ChildProcess | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    try {
+      running = new Deno.Command(cmd[0], {
+        args: cmd.slice(1),
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+        detached: true,
+      }).spawn();
+      running.status.finally(() => running = undefined);
+    } catch { /* retried at the next tick */ }
+  }, extras.health.seconds * 1000);
+  Deno.unrefTimer(timer);
+  return () => clearInterval(timer);
+}
+
+/** After a foreground container ended: its restart policy is applied by `pod container cleanup`, detached. */
+function foregroundExitHook(root: string, c: ContainerRecord["config"]): void {
+  const hook = supervisorExtras(root, c)?.exitHook;
+  if (!hook) return;
+  try {
+    new Deno.Command(hook[0], {
+      args: hook.slice(1),
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+    })
+      .spawn().unref();
+  } catch (e) {
+    debug(`starting the restart policy's cleanup: ${e instanceof Error ? e.message : e}`);
+  }
 }
 
 /** How a foreground container is attached. */
@@ -271,10 +353,12 @@ async function runForeground(
     await started?.catch(() => {});
   });
   let code: number;
+  const stopTimer = foregroundHealthTimer(root, rec.config);
   try {
     const r = await (running ?? start());
     code = r.exitCode ?? 0;
   } catch (e) {
+    stopTimer();
     await started?.catch(() => {});
     await plan.settle();
     if (!plan.resolved()) throw e;
@@ -286,8 +370,10 @@ async function runForeground(
     );
     throw e;
   }
+  stopTimer();
   await started?.catch(() => {});
   await recordExit(root, id, code);
+  foregroundExitHook(root, rec.config);
   return code;
 }
 

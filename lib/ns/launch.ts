@@ -20,7 +20,7 @@ import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
-import { type ExitRecord, supervisorCommand } from "./supervisor.ts";
+import { type ExitRecord, supervisorCommand, type SupervisorExtras } from "./supervisor.ts";
 import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
 
@@ -41,6 +41,8 @@ export type LaunchIO =
     tty?: boolean;
     /** `-i`: the container's input comes through this fifo, made by the supervisor (`pod attach` writes it). */
     stdinFifo?: string;
+    /** The supervisor's exit hook and health check timer. */
+    extras?: SupervisorExtras;
   };
 
 /** Callbacks during a launch. */
@@ -91,6 +93,7 @@ async function startSupervised(
       cmd,
       !!io.tty && hasProcess,
       hasProcess ? io.stdinFifo : undefined,
+      hasProcess ? io.extras : undefined,
     );
     child = new Deno.Command(sup[0], { args: sup.slice(1), stdin: "null", stdout: "piped", stderr: "null" })
       .spawn();
