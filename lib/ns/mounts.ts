@@ -276,21 +276,40 @@ function addDevices(root: string, spec: LaunchSpec): void {
   const canMknod = !spec.namespaces.user;
   for (const d of spec.devices ?? []) {
     const st = Deno.statSync(d.source);
-    const target = resolveInRoot(root, d.destination, { follow: false, create: "file" });
+    const slash = d.destination.replace(/\/+$/, "").lastIndexOf("/");
+    const base = d.destination.replace(/\/+$/, "").slice(slash + 1);
+    if (!base || base === "." || base === "..") throw new Error(`--device: invalid path ${d.destination}`);
+    const dir = resolveInRoot(root, d.destination.slice(0, slash) || "/", { follow: true, create: "dir" });
+    const target = `${dir.replace(/\/+$/, "")}/${base}`;
+    // never write to what is there: it may be a bind of a host device (/dev/zero): unmount and replace it
+    let exists = true;
+    try {
+      Deno.lstatSync(target);
+    } catch {
+      exists = false;
+    }
+    if (exists) {
+      try {
+        umount2(target, 2 /* MNT_DETACH */);
+      } catch { /* not a mount point */ }
+      Deno.removeSync(target);
+    }
     if (canMknod) {
       const rdev = st.rdev ?? 0;
       const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
       const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff & 0xfffff);
       try {
-        Deno.removeSync(target);
         mknod(target, st.mode ?? 0o20666, major, minor);
         Deno.chmodSync(target, (st.mode ?? 0o666) & 0o7777);
         Deno.chownSync(target, st.uid, st.gid);
         continue;
       } catch {
-        Deno.writeFileSync(target, new Uint8Array(0), { mode: 0o600 }); // not allowed: bound instead
+        try {
+          Deno.removeSync(target);
+        } catch { /* not made */ }
       }
     }
+    Deno.openSync(target, { write: true, createNew: true, mode: 0o600 }).close(); // bound over: mknod not allowed
     bind(d.source, target, false);
   }
 }
