@@ -115,6 +115,8 @@ await testRootAndRootless("runtime flags", (mode) =>
     await t.step(
       "--device: the host's node at the given path, usable; inspect HostConfig.Devices",
       async () => {
+        // /dev/zero is already in the container's /dev (a bind of the host's): replaced, never written through
+        const before = Deno.statSync("/dev/zero");
         const r = await h.pod([
           "run",
           "--name",
@@ -131,6 +133,9 @@ await testRootAndRootless("runtime flags", (mode) =>
         ]);
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(r.stdout.trim().split("\n"), ["3", "1,3"]);
+        const after = Deno.statSync("/dev/zero");
+        assert.equal(after.mode, before.mode, "the host's /dev/zero keeps its mode");
+        assert.equal(after.ctime?.getTime(), before.ctime?.getTime(), "the host's /dev/zero is untouched");
         const devs = JSON.parse(await inspect(h, "dev", "{{json .HostConfig.Devices}}"));
         assert.deepEqual(devs[0], {
           PathOnHost: "/dev/null",
