@@ -91,8 +91,11 @@ async function killLeftovers(mnt: string | undefined): Promise<void> {
 export async function stopById(root: string, id: string, timeout?: number): Promise<ContainerRecord> {
   let rec = await readContainer(root, id);
   if (!isLive(rec)) {
-    if (rec.state.restarting) await markStoppedByUser(root, id); // waiting for its policy's restart
-    return rec;
+    if (!rec.config.restartPolicy) return rec;
+    // exited, maybe about to be restarted by its policy (or being restarted: the lock waits for that start)
+    await markStoppedByUser(root, id);
+    rec = await readContainer(root, id);
+    if (!isLive(rec)) return rec;
   }
   const t = timeout ?? rec.config.stopTimeout;
   const pid = rec.state.pid;

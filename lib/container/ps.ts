@@ -6,6 +6,7 @@
 
 import { UsageError } from "../errors.ts";
 import { type ContainerRecord, listContainers } from "../store/containers.ts";
+import { readHealthIn } from "./health_state.ts";
 
 /** `ps` options. */
 export interface PsOptions {
@@ -68,12 +69,20 @@ function matchFilter(rec: ContainerRecord, key: string, values: string[]): boole
       }
       case "exited":
         return rec.state.status === "exited" && String(rec.state.exitCode) === v;
+      case "restart-policy": // runtime2 (issue 13): `no` for none, as podman
+        return (c.restartPolicy?.name ?? "no") === v;
+      case "health": // runtime2 (issue 13): starting, healthy, unhealthy, none
+        return healthOf(rec) === v;
       case "volume":
         return c.mounts.some((m) => m.destination === v || m.name === v || m.source === v);
       default:
         throw new UsageError(`invalid filter "${key}"`);
     }
   });
+}
+
+function healthOf(rec: ContainerRecord): string {
+  return rec.config.healthcheck ? readHealthIn(rec.dir).Status : "none";
 }
 
 /** Lists containers per `ps` options (newest first unless sorted otherwise). */
