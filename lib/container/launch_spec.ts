@@ -164,7 +164,7 @@ export function etcRebinds(etc: LaunchSpec["etc"], mounts: MountSpec[]): MountSp
 }
 
 /** Everything of the run spec but the process. */
-function runSpecWithoutProcess(root: string, c: ContainerConfig): LaunchSpec {
+export function runSpecWithoutProcess(root: string, c: ContainerConfig): LaunchSpec {
   const base = baseSpec(root, c);
   const etc = writeUserdata(containerPaths(root, c.id).dir, c, c.userns.mode !== "host");
   const mounts = launchMounts(c);

@@ -205,6 +205,9 @@ export async function removeById(
     if (removed) break;
     if (attempt >= 5) throw new PodError(`container ${id} keeps being restarted: not removed`);
   }
+  if (rec.config.ociRuntime && /(^|\/)runc$/.test(rec.config.ociRuntime)) {
+    await (await import("./oci_runtime.ts")).runcDelete(root, rec.config); // runc's state of it, if any
+  }
   await Deno.remove(containerPaths(root, id).dir, { recursive: true }).catch(() => {});
   if (rec.config.storage) await pruneTreeOfRemovedImage(root, rec.config.image.id);
   if (opts.volumes && rec.config.mounts.some((m) => m.type === "volume" && m.anonymous)) {
