@@ -443,8 +443,7 @@ async function runForeground(
   io: ForegroundIO,
   early?: Prelaunched,
 ): Promise<number> {
-  const runc = await runcOf((await readContainer(root, id)).config);
-  if (runc) return await runRuncForeground(root, id, io, runc);
+  let runc: Awaited<ReturnType<typeof runcOf>>;
   let rec!: ContainerRecord;
   let plan!: StartPlan;
   let started: Promise<void> | undefined;
@@ -463,6 +462,8 @@ async function runForeground(
   };
   await withContainerLock(root, id, async () => {
     rec = await readContainer(root, id);
+    runc = await runcOf(rec.config);
+    if (runc) return; // started below, by runc
     if (rec.state.status === "running" || rec.state.status === "paused") {
       throw new PodError(`container ${rec.config.id} is already running: container state improper`);
     }
@@ -476,6 +477,10 @@ async function runForeground(
     await gate.promise;
     await started?.catch(() => {});
   });
+  if (runc) {
+    early?.cancel();
+    return await runRuncForeground(root, id, io, runc);
+  }
   let code: number;
   const stopTimer = foregroundHealthTimer(root, rec.config);
   try {

@@ -94,7 +94,9 @@ export const containerFlags = {
   tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
   ulimit: strings("Ulimit options"),
   oomScoreAdj: int("Tune the host's OOM preferences (-1000 to 1000)"),
-  runtime: str("Path to the OCI-compatible binary used to run containers (pod uses its own runtime)"),
+  runtime: str(
+    "Path to the OCI-compatible binary used to run containers (runc as root; else pod's own runtime)",
+  ),
   variant: str("Use VARIANT instead of the running architecture variant for choosing images", ignored),
 };
 

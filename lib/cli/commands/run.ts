@@ -23,7 +23,7 @@ export default defineCommand({
     const o = createOptions(flags, args, g, "run");
     // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
     // (awaited before loading the rest: module loading would delay the spawn)
-    const early = flags.detach || o.tty || o.interactive
+    const early = flags.detach || o.tty || o.interactive || /(^|\/)runc$/.test(o.runtime ?? "")
       ? undefined
       : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
     const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
