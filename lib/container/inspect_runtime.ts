@@ -24,7 +24,7 @@ export function addRuntimeInspect(root: string, rec: ContainerRecord, out: Obj):
   }
   host.RestartPolicy = c.restartPolicy
     ? { Name: c.restartPolicy.name, MaximumRetryCount: c.restartPolicy.maxRetries }
-    : { Name: "", MaximumRetryCount: 0 };
+    : { Name: "no", MaximumRetryCount: 0 };
   host.Init = !!c.init;
   host.Devices = (c.devices ?? []).map((d) => ({
     PathOnHost: d.source,
