@@ -69,6 +69,15 @@ await testRootAndRootless("restart and health", (mode) =>
         Name: "on-failure",
         MaximumRetryCount: 2,
       });
+      const byPolicy = await h.pod([
+        "ps",
+        "-a",
+        "--filter",
+        "restart-policy=on-failure",
+        "--format",
+        "{{.Names}}",
+      ]);
+      assert.equal(byPolicy.stdout.trim(), "onfail");
       // the last exit's cleanup found the retries used up: still 2 once it had time to act
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(await settled(h, "onfail"), "exited false 2 3");
@@ -156,6 +165,8 @@ await testRootAndRootless("restart and health", (mode) =>
         assert.equal(health.FailingStreak, 0);
         assert.deepEqual(health.Log.map((l: { ExitCode: number }) => l.ExitCode), [1, 1, 0]);
         assert.match(await ps(), /\(healthy\)$/);
+        const byHealth = await h.pod(["ps", "--filter", "health=healthy", "--format", "{{.Names}}"]);
+        assert.equal(byHealth.stdout.trim(), "hc");
         assert.deepEqual(JSON.parse(await inspect(h, "hc", "{{json .Config.Healthcheck.Test}}")), [
           "CMD-SHELL",
           "test -e /ok",
