@@ -116,6 +116,18 @@ await testRootAndRootless("restart and health", (mode) =>
       await h.pod(["stop", "-t", "0", "always"]);
     });
 
+    await t.step("start --all --filter restart-policy=always starts only those (boot scripts)", async () => {
+      for (const [name, policy] of [["boot1", "always"], ["boot2", "no"]]) {
+        const c = await h.pod(["create", "--name", name, "--restart", policy, img.ref, "sleep", "1000"]);
+        assert.equal(c.code, 0, c.stderr);
+      }
+      const r = await h.pod(["start", "--all", "--filter", "restart-policy=always"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await inspect(h, "boot1", "{{.State.Status}}"), "running");
+      assert.equal(await inspect(h, "boot2", "{{.State.Status}}"), "created");
+      await h.pod(["rm", "-f", "-t", "0", "boot1", "boot2"]);
+    });
+
     await t.step("--rm with a restart policy is refused as podman does", async () => {
       const r = await h.pod(["run", "--rm", "--restart", "always", img.ref, "true"]);
       assert.equal(r.code, 125);

@@ -18,7 +18,7 @@ export default defineCommand({
     detachKeys: str("Select the key sequence for detaching a container", { ignored: true }),
     sigProxy: bool("Proxy received signals to the process", { ignored: true }),
     latest: bool("l", "Act on the latest container pod is aware of"),
-    filter: strings("f", "Filter output based on conditions given", { ignored: true }),
+    filter: strings("f", "Filter output based on conditions given (ps's filters: restart-policy=always…)"),
   },
   async run(flags, args, g) {
     const { lookupContainerId, listContainers } = await import("../../store/containers.ts");
@@ -29,6 +29,16 @@ export default defineCommand({
         c.config.id
       );
     } else if (flags.latest) names = (await listContainers(g.root)).slice(0, 1).map((c) => c.config.id);
+    if (flags.filter.length) {
+      // `start --all --filter restart-policy=always` (boot scripts): ps's filters on the chosen containers
+      const { psList } = await import("../../container/ps.ts");
+      const keep = new Set(
+        (await psList(g.root, { all: true, filters: flags.filter })).map((c) => c.config.id),
+      );
+      const ids = await Promise.all(names.map((n) => lookupContainerId(g.root, n).catch(() => n)));
+      names = names.filter((_n, i) => keep.has(ids[i]));
+      if (!names.length) return 0;
+    }
     if (!names.length && !flags.all) {
       throw new UsageError(`no containers specified`, "See 'pod start --help'");
     }
