@@ -113,7 +113,7 @@ await testRootAndRootless("restart and health", (mode) =>
       const start = await h.pod(["start", "always"]);
       assert.equal(start.code, 0, start.stderr);
       assert.equal(await inspect(h, "always", "{{.RestartCount}}"), "0");
-      await h.pod(["stop", "-t", "0", "always"]);
+      await h.pod(["rm", "-f", "-t", "0", "always"]);
     });
 
     await t.step("start --all --filter restart-policy=always starts only those (boot scripts)", async () => {
