@@ -11,7 +11,6 @@ import { debug } from "../log.ts";
 import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
 import type { Prelaunched } from "../ns/prelaunch.ts";
 import type { LaunchSpec, ProcessSpec } from "../ns/spec.ts";
-import { procStartTime } from "../proc.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -19,12 +18,10 @@ import {
   readContainer,
   withContainerLock,
   writeState,
-  ZERO_TIME,
 } from "../store/containers.ts";
 import { pathExists } from "../store/paths.ts";
-import { supervisorCommand, type SupervisorExtras } from "../ns/supervisor.ts";
-import { signalNumber } from "../ns/signals.ts";
-import { podCommandLine } from "./self_command.ts";
+import { foregroundExitHook, foregroundHealthTimer, supervisorExtras } from "./start_extras.ts";
+import { type ForegroundIO, recordExit, resetForStart, startedState } from "./start_state.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import {
   overlayRunSpec,
@@ -138,43 +135,6 @@ async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean)
   };
 }
 
-async function resetForStart(root: string, rec: ContainerRecord): Promise<void> {
-  const cp = containerPaths(root, rec.config.id);
-  await Deno.remove(cp.exit).catch(() => {});
-  if (rec.config.healthcheck) {
-    const { resetHealth } = await import("./health_state.ts");
-    await resetHealth(root, rec.config.id);
-  }
-  await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
-}
-
-function startedState(
-  rec: ContainerRecord,
-  pid: number,
-  detached: boolean,
-  waiterPid?: number,
-  byPolicy = false,
-) {
-  return {
-    ...rec.state,
-    status: "running" as const,
-    pid,
-    pidStart: procStartTime(pid),
-    waiterPid,
-    waiterStart: detached && waiterPid ? procStartTime(waiterPid) : undefined,
-    startedAt: nowNano(),
-    finishedAt: ZERO_TIME,
-    exitCode: 0,
-    error: undefined,
-    detached,
-    // podman: the restarts of the restart policy; a start by the user begins again at 0
-    restartCount: byPolicy ? (rec.state.restartCount ?? 0) + 1 : 0,
-    restartStreak: byPolicy ? (rec.state.restartStreak ?? 0) + 1 : 0,
-    stoppedByUser: false,
-    restarting: false,
-  };
-}
-
 /**
  * Starts a container detached. Resolves once its command is really running (or already was).
  * Returns false when it was already running. `byPolicy`: a restart of its restart policy (not when the user
@@ -193,7 +153,7 @@ export async function startDetached(
     await resetForStart(root, rec);
     const runc = await runcOf(rec.config);
     if (runc) {
-      rec.state = await startRuncDetached(root, rec, runc, opts.byPolicy || opts.countAsRestart);
+      rec.state = await runc.start.startRuncDetached(root, rec, runc, opts.byPolicy || opts.countAsRestart);
       return true;
     }
     const plan = await startPlan(root, rec, rec.config.process.terminal);
@@ -235,188 +195,14 @@ export async function startDetached(
   });
 }
 
-/**
- * The supervisor's extras (runtime2, issue 13): `pod container cleanup` when the container ends (its restart
- * policy), `pod healthcheck run` on the health check's interval.
- */
-function supervisorExtras(root: string, c: ContainerRecord["config"]): SupervisorExtras | undefined {
-  if (!c.restartPolicy && !c.healthcheck?.interval) return undefined;
-  return {
-    exitHook: c.restartPolicy ? podCommandLine(root, ["container", "cleanup", c.id]) : undefined,
-    health: c.healthcheck?.interval
-      ? { seconds: c.healthcheck.interval / 1e9, command: podCommandLine(root, ["healthcheck", "run", c.id]) }
-      : undefined,
-  };
-}
+export type { ForegroundIO } from "./start_state.ts";
 
-/**
- * A foreground container's health check timer (pod itself waits for it, so pod runs the checks, each
- * `pod healthcheck run` in its own session); returns the function that stops it.
- */
-function foregroundHealthTimer(root: string, c: ContainerRecord["config"]): () => void {
-  const extras = supervisorExtras(root, c);
-  if (!extras?.health) return () => {};
-  const cmd = extras.health.command;
-  let running: Deno.ChildProcess | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    try {
-      running = new Deno.Command(cmd[0], {
-        args: cmd.slice(1),
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-        detached: true,
-      }).spawn();
-      running.status.finally(() => running = undefined);
-    } catch { /* retried at the next tick */ }
-  }, extras.health.seconds * 1000);
-  Deno.unrefTimer(timer);
-  return () => clearInterval(timer);
-}
-
-/** After a foreground container ended: its restart policy is applied by `pod container cleanup`, detached. */
-function foregroundExitHook(root: string, c: ContainerRecord["config"]): void {
-  const hook = supervisorExtras(root, c)?.exitHook;
-  if (!hook) return;
-  try {
-    new Deno.Command(hook[0], {
-      args: hook.slice(1),
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-      detached: true,
-    })
-      .spawn().unref();
-  } catch (e) {
-    debug(`starting the restart policy's cleanup: ${e instanceof Error ? e.message : e}`);
-  }
-}
-
-/** `--runtime runc` (as root): the OCI runtime module and the binary; else `undefined` (pod's own runtime). */
-async function runcOf(
-  c: ContainerRecord["config"],
-): Promise<{ oci: typeof import("./oci_runtime.ts"); path: string } | undefined> {
+/** `--runtime runc` as root: the runc start module, the OCI runtime module and the binary; else `undefined`. */
+async function runcOf(c: ContainerRecord["config"]) {
   if (!c.ociRuntime || !/(^|\/)runc$/.test(c.ociRuntime)) return undefined;
-  const oci = await import("./oci_runtime.ts");
-  const path = oci.runcFor(c);
-  return path ? { oci, path } : undefined;
-}
-
-/** Starts a runc container under pod's supervisor (log, exit record, restart hook, health timer). */
-async function startRuncDetached(
-  root: string,
-  rec: ContainerRecord,
-  runc: NonNullable<Awaited<ReturnType<typeof runcOf>>>,
-  byPolicy?: boolean,
-): Promise<ContainerRecord["state"]> {
-  const id = rec.config.id, cp = containerPaths(root, id);
-  const l = await runc.oci.runcLaunch(root, rec.config, runc.path);
-  const stdinFifo = rec.config.process.stdin ? cp.attach : undefined;
-  const sup = supervisorCommand(cp.log, cp.exit, l.cmd, false, stdinFifo, supervisorExtras(root, rec.config));
-  const child = new Deno.Command(sup[0], {
-    args: sup.slice(1),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  })
-    .spawn();
-  const out = (await new Response(child.stdout).text()).trim();
-  child.unref();
-  const m = /^(\d+) (\d+)$/.exec(out);
-  if (!m) throw new PodError("cannot start the container supervisor (is perl installed?)");
-  const ended = () => {
-    try {
-      return Deno.statSync(cp.exit).isFile;
-    } catch {
-      return false;
-    }
-  };
-  const pid = await runc.oci.waitRuncPid(l.pidFile, ended);
-  if (!pid) {
-    const msg = runc.oci.lastStderrLine(cp.log) ?? "runc ended before the container ran";
-    rec.state = { ...rec.state, status: "exited", pid: 0, error: msg, exitCode: 125, finishedAt: nowNano() };
-    await writeState(root, id, rec.state);
-    throw new PodError(`runc: ${msg}`);
-  }
-  const state = startedState(rec, pid, true, Number(m[2]), byPolicy);
-  await writeState(root, id, state);
-  return state;
-}
-
-/**
- * A runc container in the foreground: runc's stdio is pod's; its own errors (before the container runs) come
- * back as one line. Returns the container's exit code.
- */
-async function runRuncForeground(
-  root: string,
-  id: string,
-  io: ForegroundIO,
-  runc: NonNullable<Awaited<ReturnType<typeof runcOf>>>,
-): Promise<number> {
-  let rec!: ContainerRecord;
-  let l!: Awaited<ReturnType<typeof runc.oci.runcLaunch>>;
-  await withContainerLock(root, id, async () => {
-    rec = await readContainer(root, id);
-    if (rec.state.status === "running" || rec.state.status === "paused") {
-      throw new PodError(`container ${rec.config.id} is already running: container state improper`);
-    }
-    await resetForStart(root, rec);
-    l = await runc.oci.runcLaunch(root, rec.config, runc.path);
-  });
-  const child = new Deno.Command(l.cmd[0], {
-    args: l.cmd.slice(1),
-    stdin: io.stdin ? "inherit" : "null",
-    stdout: "inherit",
-    stderr: "piped",
-  }).spawn();
-  const forward = (sig: Deno.Signal) => () => child.kill(sig);
-  const signals: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM", "SIGHUP"] as Deno.Signal[]).map((
-    s,
-  ) => [s, forward(s)]);
-  for (const [s, f] of signals) Deno.addSignalListener(s, f);
-  let ended = false, errText = "", started = false;
-  const pump = (async () => {
-    for await (const chunk of child.stderr) {
-      if (!started) errText = (errText + new TextDecoder().decode(chunk)).slice(-4096);
-      else await Deno.stderr.write(chunk).catch(() => 0);
-    }
-  })();
-  const status = child.status.then((s) => {
-    ended = true;
-    return s;
-  });
-  const pid = await runc.oci.waitRuncPid(l.pidFile, () => ended);
-  if (pid) {
-    started = true;
-    if (errText) await Deno.stderr.write(new TextEncoder().encode(errText)).catch(() => 0);
-    errText = "";
-    rec.state = startedState(rec, pid, false, Deno.pid);
-    await writeState(root, id, rec.state);
-  }
-  const s = await status;
-  await pump.catch(() => {});
-  for (const [sig, f] of signals) Deno.removeSignalListener(sig, f);
-  const code = s.signal ? 128 + signalNumber(s.signal) : s.code;
-  if (!pid) {
-    const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(errText)?.[1] ?? errText.trim().split("\n").at(-1) ??
-      "runc failed";
-    await recordExit(root, id, 125, msg);
-    throw new PodError(`runc: ${msg}`);
-  }
-  await recordExit(root, id, code);
-  foregroundExitHook(root, rec.config);
-  return code;
-}
-
-/** How a foreground container is attached. */
-export interface ForegroundIO {
-  /** `-t`: a pty, the host terminal raw. */
-  tty: boolean;
-  /** `-i`: stdin passed on. */
-  stdin: boolean;
-  /** Without `-t`: also write the output to the container's log (for `pod logs`; not for `run --rm`). */
-  log?: boolean;
+  const start = await import("./start_runc.ts");
+  const found = await start.findRunc(c);
+  return found ? { ...found, start } : undefined;
 }
 
 /**
@@ -479,7 +265,7 @@ async function runForeground(
   });
   if (runc) {
     early?.cancel();
-    return await runRuncForeground(root, id, io, runc);
+    return await runc.start.runRuncForeground(root, id, io, runc);
   }
   let code: number;
   const stopTimer = foregroundHealthTimer(root, rec.config);
@@ -504,31 +290,4 @@ async function runForeground(
   await recordExit(root, id, code);
   foregroundExitHook(root, rec.config);
   return code;
-}
-
-/** Records that a foreground container ended (unless something else, like `rm -f`, got there first). */
-async function recordExit(root: string, id: string, code: number, error?: string): Promise<void> {
-  try {
-    await withContainerLock(root, id, async () => {
-      const rec = await readContainer(root, id).catch(() => undefined);
-      if (!rec) return;
-      if (rec.state.status === "exited" && rec.state.finishedAt !== ZERO_TIME && rec.state.pid === 0) {
-        // refreshed by someone else after the process died: keep their time, fix the code
-        rec.state.exitCode = code;
-      } else {
-        rec.state = {
-          ...rec.state,
-          status: "exited",
-          pid: 0,
-          pidStart: undefined,
-          exitCode: code,
-          finishedAt: nowNano(),
-        };
-      }
-      if (error) rec.state.error = error;
-      await writeState(root, id, rec.state);
-    });
-  } catch (e) {
-    debug(`recording the exit of ${id}: ${e instanceof Error ? e.message : e}`);
-  }
 }
