@@ -40,6 +40,8 @@ import { checkRuntime } from "./runtime_flag.ts";
 import type { SecurityConfig } from "../store/container_types.ts";
 import { groupAdd, initConfig, parseDevice, parseSysctls, restartPolicy } from "./runtime_options.ts";
 import { healthcheckConfig, type HealthFlags, type ImageHealthcheck } from "./healthcheck_config.ts";
+import { mergeEnv, processExtras, writeCidFile } from "./runtime_options.ts";
+import { DEFAULT_PATH } from "../ns/spec.ts";
 
 /**
  * A container to create, as data: what the library API passes; the CLI's flags are converted into it by
@@ -131,6 +133,17 @@ export interface ContainerSpec {
   sysctls?: string[];
   /** `--read-only-tmpfs` (default true). */
   readOnlyTmpfs?: boolean;
+  /** `--cidfile`: the new container's id is written there (which must not exist yet). */
+  cidFile?: string;
+  /** `--pidfile`, `--conmon-pidfile`. */
+  pidFile?: string;
+  conmonPidFile?: string;
+  /** `--tz`. */
+  timezone?: string;
+  /** `--timeout` seconds (0: none). */
+  timeout?: number;
+  /** `--env-merge KEY=VALUE`: `${VAR}` in VALUE is the image's VAR (`PATH=/opt/bin:${PATH}`). */
+  envMerge?: string[];
 }
 
 /** Everything `create`/`run` take from the command line, as written. */
@@ -169,6 +182,12 @@ export interface CreateOptions extends
     | "groupAdd"
     | "sysctls"
     | "readOnlyTmpfs"
+    | "cidFile"
+    | "pidFile"
+    | "conmonPidFile"
+    | "timezone"
+    | "timeout"
+    | "envMerge"
   > {
   /** `--env-file`. */
   envFile?: string[];
@@ -202,6 +221,8 @@ export interface CreateOptions extends
   oomScoreAdj?: number;
   /** `--runtime` (or the global one): a name on PATH or a path. */
   runtime?: string;
+  /** `--env-host`: the host's environment, over the image's and under `--env-file`/`-e`. */
+  envHost?: boolean;
 }
 
 /** Turns command-line options into a {@link ContainerSpec}: parses `-v`/`--mount`/`--tmpfs`, `-e`, env files… */
@@ -227,11 +248,13 @@ export async function specFromOptions(o: CreateOptions): Promise<ContainerSpec> 
     ulimit,
     oomScoreAdj,
     runtime,
+    envHost,
     ...rest
   } = o;
+  const host = envHost ? Object.entries(hostEnv).map(([k, v]) => `${k}=${v}`) : [];
   return {
     ...rest,
-    env: [...envFile, ...env],
+    env: [...host, ...envFile, ...env],
     mounts: parseMountFlags(volumes ?? [], mounts ?? [], tmpfs ?? []),
     mountArgs: [...(volumes ?? []), ...(mounts ?? []), ...(tmpfs ?? [])],
     labels: parseLabels(labels ?? []),
@@ -332,6 +355,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   const devices = (o.devices ?? []).map(parseDevice);
   const groups = groupAdd({ groupAdd: o.groupAdd, annotations: o.annotations });
   const init = initConfig({ init: o.init, initPath: o.initPath });
+  const extra = await processExtras(o);
   const reqs = checkMountRequests(o.mounts ?? []);
   const { namespaces, userns } = await namespacesFor(o);
   const sysctls = parseSysctls(o.sysctls, namespaces);
@@ -361,7 +385,13 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
       entrypoint: cmd.entrypoint,
       cmd: cmd.cmd,
       args: cmd.args,
-      env: buildEnv({ imageEnv: ic.Env, envFile: [], env: o.env ?? [], hostname, terminal }),
+      env: buildEnv({
+        imageEnv: ic.Env,
+        envFile: [],
+        env: [...(o.env ?? []), ...mergeEnv(o.envMerge, [`PATH=${DEFAULT_PATH}`, ...(ic.Env ?? [])])],
+        hostname,
+        terminal,
+      }),
       cwd: o.workdir || ic.WorkingDir || "/",
       user,
       terminal,
@@ -393,6 +423,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     ...(groups ? { groupAdd: groups } : {}),
     ...(sysctls ? { sysctls } : {}),
     ...(o.readOnlyTmpfs === false ? { noReadOnlyTmpfs: true } : {}),
+    ...extra,
   };
   if (!config.process.cwd.startsWith("/")) {
     throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`, { code: "USAGE" });
@@ -401,6 +432,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     const rec = await createContainerRecord(root, config, {
       nextName: o.name === undefined ? randomName : undefined,
     });
+    if (o.cidFile) await writeCidFile(o.cidFile, rec.config.id);
     // an `rmi` may have removed the image since it was resolved: `rmi` checks for users and deletes under the
     // store lock, so checking under that lock after the record exists closes the race one way or the other
     const { findImage } = await import("../store/images.ts");

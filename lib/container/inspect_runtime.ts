@@ -33,4 +33,8 @@ export function addRuntimeInspect(root: string, rec: ContainerRecord, out: Obj):
   }));
   host.GroupAdd = c.groupAdd ?? [];
   host.Sysctls = c.sysctls ?? {};
+  if (c.pidFile) out.PidFile = c.pidFile;
+  if (c.conmonPidFile) out.ConmonPidFile = c.conmonPidFile;
+  if (c.timezone) config.Timezone = c.timezone;
+  if (c.timeout) config.Timeout = c.timeout;
 }

@@ -14,6 +14,7 @@ import { launchNamespaces } from "./namespaces.ts";
 import { containerCapabilities, maskedPaths } from "./security.ts";
 import { PodError } from "../errors.ts";
 import { INIT_PATH } from "../ns/spec.ts";
+import { timezoneFile } from "./runtime_options.ts";
 import { seccompFilter } from "./seccomp.ts";
 import { debug } from "../log.ts";
 
@@ -186,6 +187,15 @@ export function runSpecWithoutProcess(root: string, c: ContainerConfig): LaunchS
   }
   if (c.sysctls) spec.sysctls = c.sysctls;
   if (c.groupAdd?.includes("keep-groups")) spec.keepGroups = true;
+  if (c.timezone && !spec.mounts.some((m) => m.destination === "/etc/localtime")) {
+    spec.mounts.push({
+      type: "bind",
+      source: timezoneFile(c.timezone),
+      destination: "/etc/localtime",
+      readonly: true,
+      recursive: false,
+    });
+  }
   return spec;
 }
 

@@ -178,3 +178,78 @@ export function parseSysctls(
   }
   return Object.keys(out).length ? out : undefined;
 }
+
+/** Where a file flag points: absolute, against the current directory. */
+function absolute(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+}
+
+/**
+ * `--pidfile`, `--conmon-pidfile`, `--tz`, `--timeout`, checked, for the container's config; `--cidfile` must
+ * not exist yet (podman's message).
+ */
+export async function processExtras(o: {
+  cidFile?: string;
+  pidFile?: string;
+  conmonPidFile?: string;
+  timezone?: string;
+  timeout?: number;
+}): Promise<Partial<ContainerConfig>> {
+  const out: Partial<ContainerConfig> = {};
+  if (o.cidFile) {
+    const exists = await Deno.lstat(o.cidFile).then(() => true, () => false);
+    if (exists) {
+      throw new PodError(
+        `container id file exists. Ensure another container is not using it or delete ${o.cidFile}`,
+      );
+    }
+  }
+  if (o.pidFile) out.pidFile = absolute(o.pidFile);
+  if (o.conmonPidFile) out.conmonPidFile = absolute(o.conmonPidFile);
+  if (o.timezone) {
+    timezoneFile(o.timezone); // checked now
+    out.timezone = o.timezone;
+  }
+  if (o.timeout !== undefined && o.timeout !== 0) {
+    if (!Number.isInteger(o.timeout) || o.timeout < 0) throw new UsageError(`invalid --timeout ${o.timeout}`);
+    out.timeout = o.timeout;
+  }
+  return out;
+}
+
+/** The host file bound at /etc/localtime for `--tz` (`local`: the host's own; else a zoneinfo name). */
+export function timezoneFile(tz: string): string {
+  const path = tz === "local" ? "/etc/localtime" : `/usr/share/zoneinfo/${tz}`;
+  if (tz !== "local" && (tz.split("/").includes("..") || tz.startsWith("/"))) {
+    throw new UsageError(`finding timezone: unknown time zone ${tz}`);
+  }
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    throw new PodError(`finding timezone: unknown time zone ${tz}`);
+  }
+}
+
+/** Writes `--cidfile`. */
+export async function writeCidFile(path: string, id: string): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, id, { createNew: true });
+  } catch (e) {
+    throw new PodError(`opening cidfile: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * `--env-merge KEY=VALUE` entries with `${VAR}` (or `$VAR`) replaced by the image's VAR (empty when unset), as
+ * podman does to extend an image's variable (`PATH=/opt/bin:${PATH}`).
+ */
+export function mergeEnv(merges: string[] | undefined, imageEnv: string[]): string[] {
+  if (!merges?.length) return [];
+  const img = new Map(imageEnv.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+  return merges.map((m) => {
+    const eq = m.indexOf("=");
+    if (eq <= 0) throw new UsageError(`invalid --env-merge "${m}": use KEY=VALUE`);
+    const value = m.slice(eq + 1).replace(/\$\{(\w+)\}|\$(\w+)/g, (_x, a, b) => img.get(a ?? b) ?? "");
+    return `${m.slice(0, eq)}=${value}`;
+  });
+}

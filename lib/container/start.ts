@@ -20,7 +20,13 @@ import {
   writeState,
 } from "../store/containers.ts";
 import { pathExists } from "../store/paths.ts";
-import { foregroundExitHook, foregroundHealthTimer, supervisorExtras } from "./start_extras.ts";
+import {
+  foregroundExitHook,
+  foregroundHealthTimer,
+  foregroundTimeout,
+  supervisorExtras,
+  writePidFiles,
+} from "./start_extras.ts";
 import { type ForegroundIO, recordExit, resetForStart, startedState } from "./start_state.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import {
@@ -171,6 +177,7 @@ export async function startDetached(
         onStarted: (pid: number, supervisorPid?: number) => {
           // the supervisor writes the exit record: waited for
           rec.state = startedState(rec, pid, true, supervisorPid, opts.byPolicy || opts.countAsRestart);
+          writePidFiles(rec.config, pid, supervisorPid);
           started = writeState(root, id, rec.state);
         },
         resolveProcess: plan.resolveProcess,
@@ -238,6 +245,7 @@ async function runForeground(
     const hooks: LaunchHooks = {
       onStarted: (pid: number) => {
         rec.state = startedState(rec, pid, false, Deno.pid);
+        writePidFiles(rec.config, pid, Deno.pid);
         started = writeState(root, id, rec.state);
         onStarted?.();
       },
@@ -268,7 +276,12 @@ async function runForeground(
     return await runc.start.runRuncForeground(root, id, io, runc);
   }
   let code: number;
-  const stopTimer = foregroundHealthTimer(root, rec.config);
+  const stopHealth = foregroundHealthTimer(root, rec.config);
+  const stopDeadline = foregroundTimeout(rec.config, () => rec.state.pid);
+  const stopTimer = () => {
+    stopHealth();
+    stopDeadline();
+  };
   try {
     const r = await (running ?? start());
     code = r.exitCode ?? 0;

@@ -15,13 +15,43 @@ import { podCommandLine } from "./self_command.ts";
  * policy), `pod healthcheck run` on the health check's interval.
  */
 export function supervisorExtras(root: string, c: ContainerRecord["config"]): SupervisorExtras | undefined {
-  if (!c.restartPolicy && !c.healthcheck?.interval) return undefined;
+  if (!c.restartPolicy && !c.healthcheck?.interval && !c.timeout) return undefined;
   return {
     exitHook: c.restartPolicy ? podCommandLine(root, ["container", "cleanup", c.id]) : undefined,
     health: c.healthcheck?.interval
       ? { seconds: c.healthcheck.interval / 1e9, command: podCommandLine(root, ["healthcheck", "run", c.id]) }
       : undefined,
+    deadline: c.timeout
+      ? { seconds: c.timeout, command: podCommandLine(root, ["kill", "--signal", "SIGKILL", c.id]) }
+      : undefined,
   };
+}
+
+/** `--pidfile` (the init's pid) and `--conmon-pidfile` (its waiter's), written at each start; best effort. */
+export function writePidFiles(c: ContainerRecord["config"], pid: number, waiterPid?: number): void {
+  for (const [file, value] of [[c.pidFile, pid], [c.conmonPidFile, waiterPid]] as const) {
+    if (!file || !value) continue;
+    try {
+      Deno.writeTextFileSync(file, String(value));
+    } catch (e) {
+      debug(`writing ${file}: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+}
+
+/** A foreground container's `--timeout`: SIGKILL to its init after so many seconds; returns the canceller. */
+export function foregroundTimeout(c: ContainerRecord["config"], pid: () => number): () => void {
+  if (!c.timeout) return () => {};
+  const t = setTimeout(() => {
+    const p = pid();
+    if (p > 0) {
+      try {
+        Deno.kill(p, "SIGKILL");
+      } catch { /* gone */ }
+    }
+  }, c.timeout * 1000);
+  Deno.unrefTimer(t);
+  return () => clearTimeout(t);
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   withContainerLock,
   writeState,
 } from "../store/containers.ts";
-import { foregroundExitHook, supervisorExtras } from "./start_extras.ts";
+import { foregroundExitHook, foregroundTimeout, supervisorExtras, writePidFiles } from "./start_extras.ts";
 import { type ForegroundIO, recordExit, resetForStart, startedState } from "./start_state.ts";
 
 /** `--runtime runc` (as root): the OCI runtime module and the binary; else `undefined` (pod's own runtime). */
@@ -65,6 +65,7 @@ export async function startRuncDetached(
     throw new PodError(`runc: ${msg}`);
   }
   const state = startedState(rec, pid, true, Number(m[2]), byPolicy);
+  writePidFiles(rec.config, pid, Number(m[2]));
   await writeState(root, id, state);
   return state;
 }
@@ -117,9 +118,12 @@ export async function runRuncForeground(
     if (errText) await Deno.stderr.write(new TextEncoder().encode(errText)).catch(() => 0);
     errText = "";
     rec.state = startedState(rec, pid, false, Deno.pid);
+    writePidFiles(rec.config, pid, Deno.pid);
     await writeState(root, id, rec.state);
   }
+  const stopDeadline = foregroundTimeout(rec.config, () => pid);
   const s = await status;
+  stopDeadline();
   await pump.catch(() => {});
   for (const [sig, f] of signals) Deno.removeSignalListener(sig, f);
   const code = s.signal ? 128 + signalNumber(s.signal) : s.code;

@@ -11,7 +11,9 @@
  */
 
 /**
- * The perl source; argv: `<logPath> <exitPath> <tty 0|1> <stdin fifo or ""> <exit hook> <health> <command…>`.
+ * The perl source; argv: `<logPath> <exitPath> <tty 0|1> <stdin fifo or ""> <exit hook> <health> <deadline>
+ * <command…>`; the deadline, `<seconds>\x1f<argv…>` or empty, is started once that long after the start
+ * (`--timeout`: `pod kill`).
  * The exit hook (an argv joined with `\x1f`, or empty) is started in its own session once the exit record is
  * written (`pod container cleanup`: the restart policy); the health argument, `<seconds>\x1f<argv…>`, starts
  * that argv (`pod healthcheck run`) every so many seconds while the container runs, one at a time. With a tty it opens
@@ -25,7 +27,8 @@
  */
 export const SUPERVISOR_PL = String.raw`
 use Time::HiRes qw(gettimeofday);
-my ($log, $exitp, $tty, $inp, $hook, $hc, @cmd) = @ARGV;
+my ($log, $exitp, $tty, $inp, $hook, $hc, $dl, @cmd) = @ARGV;
+my ($dsec, @dcmd) = split /\x1f/, $dl; my $dat = $dsec ? Time::HiRes::time() + $dsec : 0;
 my @hook = split /\x1f/, $hook; my ($hint, @hcmd) = split /\x1f/, $hc; my $hpid = 0;
 my $hnext = $hint ? Time::HiRes::time() + $hint : 0;
 sub spawn { my @c = @_; my $p = fork(); return 0 unless defined $p;
@@ -92,6 +95,7 @@ while (%fh) {
   if ($hpid && waitpid($hpid, 1) != 0) { $hpid = 0 }
   if ($hint && !defined $status && !$hpid && Time::HiRes::time() >= $hnext) {
     $hpid = spawn(@hcmd); $hnext = Time::HiRes::time() + $hint }
+  if ($dat && !defined $status && Time::HiRes::time() >= $dat) { spawn(@dcmd); $dat = 0 }
   if (!defined $status) { $status = $? if waitpid($pid, 1) == $pid }
   elsif ($n <= 0) { last }
 }
@@ -119,6 +123,9 @@ export function supervisorCommand(
 ): string[] {
   const hook = (extra.exitHook ?? []).join("\x1f");
   const health = extra.health ? [String(extra.health.seconds), ...extra.health.command].join("\x1f") : "";
+  const deadline = extra.deadline
+    ? [String(extra.deadline.seconds), ...extra.deadline.command].join("\x1f")
+    : "";
   return [
     "setsid",
     "perl",
@@ -130,6 +137,7 @@ export function supervisorCommand(
     stdinFifo,
     hook,
     health,
+    deadline,
     ...command,
   ];
 }
@@ -140,6 +148,8 @@ export interface SupervisorExtras {
   exitHook?: string[];
   /** Started every `seconds` while the container runs (the next one only after the last ended). */
   health?: { seconds: number; command: string[] };
+  /** Started once, `seconds` after the start, if the container still runs (`--timeout`: a kill). */
+  deadline?: { seconds: number; command: string[] };
 }
 
 /** The exit file the supervisor writes. */

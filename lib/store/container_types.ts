@@ -158,6 +158,14 @@ export interface ContainerConfig {
   sysctls?: Record<string, string>;
   /** `--read-only-tmpfs=false`: a `--read-only` container without tmpfs on /run, /tmp, /var/tmp. */
   noReadOnlyTmpfs?: boolean;
+  /** `--pidfile`: written with the init's host pid at each start. */
+  pidFile?: string;
+  /** `--conmon-pidfile`: written with the supervisor's pid (pod's own in the foreground) at each start. */
+  conmonPidFile?: string;
+  /** `--tz`: `local` (the host's /etc/localtime) or a zoneinfo name, bound at /etc/localtime. */
+  timezone?: string;
+  /** `--timeout N`: seconds after which the container is killed (SIGKILL). */
+  timeout?: number;
 }
 
 /** A container's health check, podman's `Config.Healthcheck` plus its on-failure action. */

@@ -2,7 +2,8 @@
  * Issue 13's runtime flags, root and rootless: `--init` (catatonit as pid 1 at /run/podman-init: reaps orphans,
  * forwards the stop signal), `--device` (a node as root, a bind rootless), `--group-add` (gids, names,
  * `keep-groups` and its annotation), `--sysctl` (namespaced only), `--security-opt mask=/unmask=`,
- * `--read-only-tmpfs`, and their inspect fields.
+ * `--read-only-tmpfs`, `--cidfile`/`--pidfile`/`--conmon-pidfile`, `--env-host`/`--env-merge`, `--tz`, `--timeout`,
+ * and their inspect fields.
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
@@ -262,6 +263,77 @@ await testRootAndRootless("runtime flags", (mode) =>
       const all = await h.pod(["run", "--rm", "--security-opt", "unmask=ALL", img.ref, "sh", "-c", script]);
       assert.equal(all.code, 0, all.stderr);
       assert.match(all.stdout, /keys-open/);
+    });
+
+    await t.step("--cidfile, --pidfile, --conmon-pidfile", async () => {
+      const [cid, pidf, cpf] = ["cid", "pid", "conmon.pid"].map((n) => `${h.root}/${n}`);
+      const r = await h.pod([
+        "run",
+        "-d",
+        "--name",
+        "files",
+        "--cidfile",
+        cid,
+        "--pidfile",
+        pidf,
+        "--conmon-pidfile",
+        cpf,
+        img.ref,
+        "sleep",
+        "1000",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(Deno.readTextFileSync(cid), r.stdout.trim());
+      assert.equal(Deno.readTextFileSync(pidf), await inspect(h, "files", "{{.State.Pid}}"));
+      assert.equal(Deno.readTextFileSync(cpf), await inspect(h, "files", "{{.State.ConmonPid}}"));
+      assert.equal(await inspect(h, "files", "{{.PidFile}}"), pidf);
+      const again = await h.pod(["run", "--rm", "--cidfile", cid, img.ref, "true"]);
+      assert.equal(again.code, 125);
+      assert.match(errorLine(again.stderr), /container id file exists/);
+      await h.pod(["rm", "-f", "-t", "0", "files"]);
+    });
+
+    await t.step("--env-host, --env-merge, --tz", async () => {
+      const host = await h.pod(["run", "--rm", "--env-host", img.ref, "sh", "-c", "echo $POD_MARK"], {
+        env: { POD_MARK: "from-host" },
+      });
+      assert.equal(host.stdout, "from-host\n", host.stderr);
+      const merged = await h.pod([
+        "run",
+        "--rm",
+        "--env-merge",
+        "PATH=/opt/bin:${PATH}",
+        img.ref,
+        "sh",
+        "-c",
+        "echo $PATH",
+      ]);
+      assert.match(merged.stdout, /^\/opt\/bin:\/usr\/local\/sbin:/, merged.stderr);
+      const bad = await h.pod(["run", "--rm", "--tz", "No/Such_Zone", img.ref, "true"]);
+      assert.equal(bad.code, 125);
+      assert.equal(errorLine(bad.stderr), "Error: finding timezone: unknown time zone No/Such_Zone");
+      let tokyo = false;
+      try {
+        tokyo = Deno.statSync("/usr/share/zoneinfo/Asia/Tokyo").isFile;
+      } catch { /* no tzdata */ }
+      if (!tokyo) {
+        console.log(
+          "runtime_flags_test: /usr/share/zoneinfo missing (apt-get install tzdata): --tz zone check skipped",
+        );
+        return;
+      }
+      const tz = await h.pod(["run", "--rm", "--tz", "Asia/Tokyo", img.ref, "date", "+%Z"]);
+      assert.equal(tz.stdout, "JST\n", tz.stderr);
+    });
+
+    await t.step("--timeout: killed after N seconds (foreground and detached)", async () => {
+      const fg = await h.pod(["run", "--rm", "--timeout", "1", img.ref, "sleep", "60"]);
+      assert.equal(fg.code, 137, fg.stderr);
+      const d = await h.pod(["run", "-d", "--name", "tmo", "--timeout", "1", img.ref, "sleep", "60"]);
+      assert.equal(d.code, 0, d.stderr);
+      await until("the timeout's kill", async () =>
+        (await inspect(h, "tmo", "{{.State.Status}}")) === "exited");
+      assert.equal(await inspect(h, "tmo", "{{.State.ExitCode}} {{.Config.Timeout}}"), "137 1");
     });
 
     await t.step("--read-only: tmpfs on /run, /tmp, /var/tmp unless --read-only-tmpfs=false", async () => {

@@ -4,7 +4,14 @@
  * policy's decisions (which exits restart, the backoff).
  */
 import assert from "node:assert/strict";
-import { groupAdd, parseDevice, parseSysctls, restartPolicy } from "../../lib/container/runtime_options.ts";
+import {
+  groupAdd,
+  mergeEnv,
+  parseDevice,
+  parseSysctls,
+  restartPolicy,
+  timezoneFile,
+} from "../../lib/container/runtime_options.ts";
 import { healthcheckConfig, healthcheckInspect } from "../../lib/container/healthcheck_config.ts";
 import { healthArgs } from "../../lib/container/healthcheck.ts";
 import { maskedPaths } from "../../lib/container/security.ts";
@@ -174,4 +181,19 @@ Deno.test("restart policy: backoff doubles from 100 ms, capped, reset after a 10
   assert.equal(restartDelay(rec(always, { restartStreak: 3 })), 800);
   assert.equal(restartDelay(rec(always, { restartStreak: 30 })), 60_000);
   assert.equal(restartDelay(rec(always, { restartStreak: 5, finishedAt: "2026-01-01T00:00:11Z" })), 100);
+});
+
+Deno.test("--env-merge: ${VAR} and $VAR from the image's environment", () => {
+  assert.deepEqual(mergeEnv(["PATH=/opt:${PATH}", "X=$A-${NOPE}"], ["PATH=/bin", "A=1"]), [
+    "PATH=/opt:/bin",
+    "X=1-",
+  ]);
+  assert.deepEqual(mergeEnv(undefined, []), []);
+  assert.throws(() => mergeEnv(["novalue"], []), /invalid --env-merge/);
+});
+
+Deno.test("--tz: local or a zoneinfo name, never a path out of zoneinfo", () => {
+  assert.throws(() => timezoneFile("../../etc/passwd"), /unknown time zone/);
+  assert.throws(() => timezoneFile("/etc/passwd"), /unknown time zone/);
+  assert.throws(() => timezoneFile("No/Such_Zone"), /finding timezone: unknown time zone No\/Such_Zone/);
 });
