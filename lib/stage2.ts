@@ -150,9 +150,9 @@ function receiveProcess(fifo: number, path: string): ProcessSpec {
  * capabilities (`unshare --keep-caps`). Become uid/gid 0 (the capabilities stay) and empty the inheritable
  * and ambient sets, so the container's process gets capabilities only by the usual rules.
  */
-function becomeNamespaceRoot(): void {
+function becomeNamespaceRoot(keepGroups: boolean): void {
   try {
-    setIds(0, 0, []);
+    setIds(0, 0, keepGroups ? null : []);
     clearInheritableCaps();
   } catch (e) {
     throw new Stage2Error(125, `cannot become root in the user namespace: ${(e as Error).message}`);
@@ -196,6 +196,7 @@ function buildRoot(spec: LaunchSpec): void {
     addEntry(spec.rootfs, "/etc/passwd", spec.process.passwdEntry, spec.process.uid);
     addEntry(spec.rootfs, "/etc/group", spec.process.groupEntry, spec.process.gid);
   }
+  if (spec.sysctls) writeSysctls(spec.sysctls);
   setupMounts(spec);
   if (spec.ttyPath) takeTerminal(open(spec.ttyPath, O.RDWR));
   if (spec.namespaces.uts) sethostname(spec.hostname);
@@ -204,6 +205,21 @@ function buildRoot(spec: LaunchSpec): void {
   pivotRoot(".", ".");
   umount2(".", 2 /* MNT_DETACH */);
   Deno.chdir("/");
+}
+
+/**
+ * `--sysctl`: written through `/proc/sys` (still the host's /proc mount, but net, ipc and uts sysctls resolve
+ * to the namespaces of the writer, which are the container's).
+ */
+function writeSysctls(sysctls: Record<string, string>): void {
+  for (const [key, value] of Object.entries(sysctls)) {
+    try {
+      Deno.writeTextFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+    } catch (e) {
+      const why = (e as Error).message.split(":")[0].replace(/ \(os error \d+\)$/, "");
+      throw new Stage2Error(125, `set sysctl ${key}=${value}: ${why}`);
+    }
+  }
 }
 
 /** Limits the bounding set to the spec's capabilities (podman's default set unless privileged). */
@@ -275,7 +291,7 @@ function run(
   if (seccomp && !spec.noNewPrivileges) loadSeccompBpf(seccomp);
   const ambient = p.uid !== 0 ? spec.ambientCapabilities ?? [] : [];
   if (ambient.length) keepCapsAcrossSetuid();
-  setIds(p.uid, p.gid, p.additionalGids);
+  setIds(p.uid, p.gid, spec.keepGroups ? null : p.additionalGids);
   if (ambient.length) {
     raiseAmbientCaps(ambient.map((c) => CAPS.indexOf(c.toUpperCase().replace(/^CAP_/, ""))));
   }
@@ -358,7 +374,7 @@ export async function stage2Main(specPath: string): Promise<never> {
     fifo = open(files.fifo, O.WRONLY | O.NONBLOCK | O.CLOEXEC);
     Deno.writeTextFileSync(files.pid, `${hostPid}\n`);
     writeAll(fifo, enc.encode(`pid ${hostPid}\n`));
-    if (spec.namespaces.user && Deno.uid() !== 0) becomeNamespaceRoot();
+    if (spec.namespaces.user && Deno.uid() !== 0) becomeNamespaceRoot(!!spec.keepGroups);
     else if (spec.namespaces.user) clearInheritableCaps(); // an early start's ambient ones (unshare --keep-caps)
     mount(null, "/", null, MS.REC | MS.PRIVATE);
     if (spec.prepare) await (spec.overlay ? buildTree(spec, hostPid) : prepareRootfs(spec));

@@ -67,6 +67,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
     summary: "Manage containers",
     sub: {
       attach: "attach",
+      cleanup: () => import("./commands/container_cleanup.ts"),
       commit: "commit",
       cp: "cp",
       create: "create",
@@ -103,6 +104,10 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       systemd: () => import("./commands/generate_systemd.ts"),
       kube: () => import("./commands/kube.ts").then((m) => ({ default: m.kubeGenerate })), // older name of kube generate
     },
+  },
+  healthcheck: {
+    summary: "Manage health checks on containers",
+    sub: { run: () => import("./commands/healthcheck_run.ts") },
   },
   image: {
     summary: "Manage images",

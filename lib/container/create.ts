@@ -41,6 +41,10 @@ import { checkRuntime } from "./runtime_flag.ts";
 import type { ResourceConfig, SecurityConfig } from "../store/container_types.ts";
 import { parseResources, type ResourceOptions } from "./resources.ts";
 import { warn } from "../log.ts";
+import { groupAdd, initConfig, parseDevice, parseSysctls, restartPolicy } from "./runtime_options.ts";
+import { healthcheckConfig, type HealthFlags, type ImageHealthcheck } from "./healthcheck_config.ts";
+import { mergeEnv, processExtras, writeCidFile } from "./runtime_options.ts";
+import { DEFAULT_PATH } from "../ns/spec.ts";
 
 /**
  * A container to create, as data: what the library API passes; the CLI's flags are converted into it by
@@ -127,6 +131,34 @@ export interface ContainerSpec {
   resourceWarnings?: string[];
   /** Receives warnings as podman prints them (plain lines); default: the log's `warn`. */
   onWarning?: (message: string) => void;
+  // --- runtime2 (issue 13) ---
+  /** `--init` (catatonit as pid 1), `--init-path`. */
+  init?: boolean;
+  /** `--init-path`: the init binary on the host. */
+  initPath?: string;
+  /** `--restart no|always|on-failure[:N]|unless-stopped`. */
+  restart?: string;
+  /** `--health-*`, `--no-healthcheck` (over the image's HEALTHCHECK). */
+  health?: HealthFlags;
+  /** `--device HOST[:CTR][:perms]`. */
+  devices?: string[];
+  /** `--group-add` (`keep-groups`). */
+  groupAdd?: string[];
+  /** `--sysctl name=value`. */
+  sysctls?: string[];
+  /** `--read-only-tmpfs` (default true). */
+  readOnlyTmpfs?: boolean;
+  /** `--cidfile`: the new container's id is written there (which must not exist yet). */
+  cidFile?: string;
+  /** `--pidfile`, `--conmon-pidfile`. */
+  pidFile?: string;
+  conmonPidFile?: string;
+  /** `--tz`. */
+  timezone?: string;
+  /** `--timeout` seconds (0: none). */
+  timeout?: number;
+  /** `--env-merge KEY=VALUE`: `${VAR}` in VALUE is the image's VAR (`PATH=/opt/bin:${PATH}`). */
+  envMerge?: string[];
 }
 
 /** Everything `create`/`run` take from the command line, as written. */
@@ -159,6 +191,20 @@ export interface CreateOptions extends
     | "onEvent"
     | "onWarning"
     | "pod"
+    | "init"
+    | "initPath"
+    | "restart"
+    | "health"
+    | "devices"
+    | "groupAdd"
+    | "sysctls"
+    | "readOnlyTmpfs"
+    | "cidFile"
+    | "pidFile"
+    | "conmonPidFile"
+    | "timezone"
+    | "timeout"
+    | "envMerge"
   > {
   /** `--env-file`. */
   envFile?: string[];
@@ -196,6 +242,8 @@ export interface CreateOptions extends
   resourceOptions?: ResourceOptions;
   /** The usage hint of a malformed resource flag (`See 'pod run --help'`). */
   usageHint?: string;
+  /** `--env-host`: the host's environment, over the image's and under `--env-file`/`-e`. */
+  envHost?: boolean;
 }
 
 /** Turns command-line options into a {@link ContainerSpec}: parses `-v`/`--mount`/`--tmpfs`, `-e`, env files… */
@@ -223,14 +271,16 @@ export async function specFromOptions(o: CreateOptions): Promise<ContainerSpec> 
     runtime,
     resourceOptions,
     usageHint,
+    envHost,
     ...rest
   } = o;
   const { resources, warnings } = parseResources(resourceOptions ?? {}, usageHint);
+  const host = envHost ? Object.entries(hostEnv).map(([k, v]) => `${k}=${v}`) : [];
   return {
     resources,
     resourceWarnings: warnings,
     ...rest,
-    env: [...envFile, ...env],
+    env: [...host, ...envFile, ...env],
     mounts: parseMountFlags(volumes ?? [], mounts ?? [], tmpfs ?? []),
     mountArgs: [...(volumes ?? []), ...(mounts ?? []), ...(tmpfs ?? [])],
     labels: parseLabels(labels ?? []),
@@ -329,11 +379,17 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   }
   const stopSignalFlag = o.stopSignal ? normalizeSignal(o.stopSignal) : undefined;
   for (const w of o.resourceWarnings ?? []) (o.onWarning ?? warn)(w);
+  const restart = restartPolicy({ restart: o.restart, rm: o.autoRemove });
+  const devices = (o.devices ?? []).map(parseDevice);
+  const groups = groupAdd({ groupAdd: o.groupAdd, annotations: o.annotations });
+  const init = initConfig({ init: o.init, initPath: o.initPath });
+  const extra = await processExtras(o);
   const reqs = checkMountRequests(o.mounts ?? []);
   // pods: a member joins the namespaces its pod shares (lib/container/pod/members.ts)
   const pod = o.pod ? await (await import("./pod/members.ts")).joinPod(root, o) : undefined;
   if (pod) o = pod.spec;
   const { namespaces, userns } = await namespacesFor(o);
+  const sysctls = parseSysctls(o.sysctls, namespaces);
   const rootless = isRootless();
   // pods: container:ID / ns:PATH namespaces (lib/container/ns_join.ts)
   const joined = Object.values(namespaces).some((m) => m.includes(":"))
@@ -352,6 +408,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   let user = o.user ?? ic.User ?? "";
   if (o.user === undefined && userns.mode === "keep-id" && rootless) user = `${Deno.uid()}:${Deno.gid()}`;
   const mounts = await resolveMounts(root, reqs, imgConfig, o.volumesFrom);
+  const healthcheck = healthcheckConfig(o.health ?? {}, ic.Healthcheck as ImageHealthcheck | undefined);
   const stopSignal = stopSignalFlag ?? (ic.StopSignal ? normalizeSignal(ic.StopSignal) : "SIGTERM");
   const config: ContainerConfig = {
     id,
@@ -363,7 +420,13 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
       entrypoint: cmd.entrypoint,
       cmd: cmd.cmd,
       args: cmd.args,
-      env: buildEnv({ imageEnv: ic.Env, envFile: [], env: o.env ?? [], hostname, terminal }),
+      env: buildEnv({
+        imageEnv: ic.Env,
+        envFile: [],
+        env: [...(o.env ?? []), ...mergeEnv(o.envMerge, [`PATH=${DEFAULT_PATH}`, ...(ic.Env ?? [])])],
+        hostname,
+        terminal,
+      }),
       cwd: o.workdir || ic.WorkingDir || "/",
       user,
       terminal,
@@ -389,6 +452,15 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     storage: await storageFor(layers.map((l) => l.digest), userns),
     ...(pod ? { pod: pod.id } : {}),
     ...(o.isInfra ? { isInfra: true } : {}),
+    // runtime2 (issue 13)
+    ...(init ? { init } : {}),
+    ...(restart ? { restartPolicy: restart } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
+    ...(devices.length ? { devices } : {}),
+    ...(groups ? { groupAdd: groups } : {}),
+    ...(sysctls ? { sysctls } : {}),
+    ...(o.readOnlyTmpfs === false ? { noReadOnlyTmpfs: true } : {}),
+    ...extra,
   };
   if (o.resources) config.resources = o.resources; // cgroups (issue 13)
   if (!config.process.cwd.startsWith("/")) {
@@ -398,6 +470,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     const rec = await createContainerRecord(root, config, {
       nextName: o.name === undefined ? randomName : undefined,
     });
+    if (o.cidFile) await writeCidFile(o.cidFile, rec.config.id);
     // an `rmi` may have removed the image since it was resolved: `rmi` checks for users and deletes under the
     // store lock, so checking under that lock after the record exists closes the race one way or the other
     const { findImage } = await import("../store/images.ts");

@@ -13,6 +13,7 @@ import {
 import { treePath } from "../store/trees.ts";
 import { containerCapabilities } from "./security.ts";
 import { hostConfigResources } from "./resources.ts";
+import { addRuntimeInspect } from "./inspect_runtime.ts";
 
 /** Looks a container up (name, id, prefix); `undefined` when there is none. Other errors propagate. */
 export async function findContainerRecord(
@@ -211,6 +212,7 @@ export async function inspectRecord(
         : undefined,
     },
   };
+  addRuntimeInspect(root, rec, out);
   if (opts.size) {
     // overlay: the container's changes are its upper dir, on top of the image tree
     const size = await dirSize(lower ? cp.upper : cp.rootfs);

@@ -11,7 +11,10 @@ import { EnvList } from "./process_options.ts";
 import { parseGroup, parsePasswd, readInRoot, resolveUserInRoot } from "./user.ts";
 import { writeUserdata } from "./userdata.ts";
 import { launchNamespaces } from "./namespaces.ts";
-import { containerCapabilities } from "./security.ts";
+import { containerCapabilities, maskedPaths } from "./security.ts";
+import { PodError } from "../errors.ts";
+import { INIT_PATH } from "../ns/spec.ts";
+import { timezoneFile } from "./runtime_options.ts";
 import { seccompFilter } from "./seccomp.ts";
 import { debug } from "../log.ts";
 
@@ -28,7 +31,7 @@ const READ_ONLY_TMPFS = ["/run", "/tmp", "/var/tmp"];
  * destination. Unlike podman's (`tmpcopyup`), they start empty.
  */
 function readOnlyTmpfs(c: ContainerConfig): ContainerMount[] {
-  if (!c.readOnly) return [];
+  if (!c.readOnly || c.noReadOnlyTmpfs) return [];
   return READ_ONLY_TMPFS.filter((d) => !c.mounts.some((m) => m.destination === d))
     .map((destination) => ({ type: "tmpfs", destination, readonly: false, options: [] }));
 }
@@ -110,20 +113,32 @@ function keepIdUser(
 export function processSpec(rootfs: string, c: ContainerConfig, terminal = c.process.terminal): ProcessSpec {
   const u = resolveUserInRoot(rootfs, c.process.user);
   const keep = keepIdUser(rootfs, c, u.uid, u.gid);
+  const extraGids = c.groupAdd && !c.groupAdd.includes("keep-groups") ? groupIds(rootfs, c.groupAdd) : [];
   const env = new EnvList();
   env.setAll(c.process.env);
   if (!env.has("HOME")) env.set(`HOME=${keep?.home ?? u.home}`);
   return {
     passwdEntry: keep?.passwd,
     groupEntry: keep?.group,
-    args: c.process.args,
+    args: c.init ? [INIT_PATH, "--", ...c.process.args] : c.process.args,
     env: env.toArray(),
     cwd: c.process.cwd,
     uid: u.uid,
     gid: u.gid,
-    additionalGids: u.additionalGids,
+    additionalGids: [...new Set([...u.additionalGids, ...extraGids])],
     terminal,
   };
+}
+
+/** `--group-add`: numbers as they are, names looked up in the container's /etc/group. */
+function groupIds(rootfs: string, groups: string[]): number[] {
+  const table = groups.some((g) => !/^\d+$/.test(g)) ? parseGroup(readInRoot(rootfs, "/etc/group")) : [];
+  return groups.map((g) => {
+    if (/^\d+$/.test(g)) return Number(g);
+    const found = table.find((e) => e.name === g);
+    if (!found) throw new PodError(`unable to find group ${g}: no matching entries in group file`);
+    return found.gid;
+  });
 }
 
 const ETC_DESTINATIONS = {
@@ -150,11 +165,38 @@ export function etcRebinds(etc: LaunchSpec["etc"], mounts: MountSpec[]): MountSp
 }
 
 /** Everything of the run spec but the process. */
-function runSpecWithoutProcess(root: string, c: ContainerConfig): LaunchSpec {
+export function runSpecWithoutProcess(root: string, c: ContainerConfig): LaunchSpec {
   const base = baseSpec(root, c);
   const etc = writeUserdata(containerPaths(root, c.id).dir, c, c.userns.mode !== "host");
   const mounts = launchMounts(c);
-  return { ...base, mounts: [...mounts, ...etcRebinds(etc, mounts)], etc, readonlyRootfs: c.readOnly };
+  const spec: LaunchSpec = {
+    ...base,
+    mounts: [...mounts, ...etcRebinds(etc, mounts)],
+    etc,
+    readonlyRootfs: c.readOnly,
+  };
+  // runtime2 (issue 13)
+  if (c.security?.securityOpt?.some((o) => /^(un)?mask[=:]/.test(o))) {
+    const masks = maskedPaths(c);
+    spec.maskedPaths = masks.masked;
+    spec.readonlyPaths = masks.readonly;
+  }
+  if (c.init) spec.init = c.init.path;
+  if (c.devices?.length) {
+    spec.devices = c.devices.map((d) => ({ source: d.source, destination: d.destination }));
+  }
+  if (c.sysctls) spec.sysctls = c.sysctls;
+  if (c.groupAdd?.includes("keep-groups")) spec.keepGroups = true;
+  if (c.timezone && !spec.mounts.some((m) => m.destination === "/etc/localtime")) {
+    spec.mounts.push({
+      type: "bind",
+      source: timezoneFile(c.timezone),
+      destination: "/etc/localtime",
+      readonly: true,
+      recursive: false,
+    });
+  }
+  return spec;
 }
 
 /** The full spec to run the container (rootfs already prepared). */

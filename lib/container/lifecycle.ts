@@ -91,7 +91,13 @@ async function killLeftovers(mnt: string | undefined): Promise<void> {
  */
 export async function stopById(root: string, id: string, timeout?: number): Promise<ContainerRecord> {
   let rec = await readContainer(root, id);
-  if (!isLive(rec)) return rec;
+  if (!isLive(rec)) {
+    if (!rec.config.restartPolicy) return rec;
+    // exited, maybe about to be restarted by its policy (or being restarted: the lock waits for that start)
+    await markStoppedByUser(root, id);
+    rec = await readContainer(root, id);
+    if (!isLive(rec)) return rec;
+  }
   const t = timeout ?? rec.config.stopTimeout;
   const pid = rec.state.pid;
   if (rec.state.status === "paused") {
@@ -101,7 +107,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
     const cur = await readContainer(root, id);
     if (cur.state.status === "running" || cur.state.status === "paused") {
       cur.state.status = "stopping";
-      cur.state.stoppedByUser = true;
+      cur.state.stoppedByUser = true; // not a failure: the restart policy leaves it stopped
       await writeState(root, id, cur.state);
     }
   });
@@ -129,10 +135,20 @@ export async function killById(root: string, id: string, signal = "SIGKILL", all
     );
   }
   const n = parseSignal(signal);
+  if (rec.config.restartPolicy) await markStoppedByUser(root, id); // podman: any signal
   if (!signalContainer(rec.state.pid, n, all)) {
     throw new PodError(`sending signal to container ${id}: no such process`);
   }
   writeEvents(root, containerEvent(rec, "kill", { attributes: { signal: String(n) } }));
+}
+
+/** Records that the user stopped the container, so its restart policy does not bring it back (podman's). */
+async function markStoppedByUser(root: string, id: string): Promise<void> {
+  await withContainerLock(root, id, async () => {
+    const cur = await readContainer(root, id);
+    cur.state.stoppedByUser = true;
+    await writeState(root, id, cur.state);
+  });
 }
 
 /** Freezes (SIGSTOP) or resumes (SIGCONT) every process of a container. */
@@ -201,6 +217,9 @@ export async function removeById(
     });
     if (removed) break;
     if (attempt >= 5) throw new PodError(`container ${id} keeps being restarted: not removed`);
+  }
+  if (rec.config.ociRuntime && /(^|\/)runc$/.test(rec.config.ociRuntime)) {
+    await (await import("./oci_runtime.ts")).runcDelete(root, rec.config); // runc's state of it, if any
   }
   await Deno.remove(containerPaths(root, id).dir, { recursive: true }).catch(() => {});
   if (rec.config.storage) await pruneTreeOfRemovedImage(root, rec.config.image.id);

@@ -6,6 +6,7 @@
 
 import { UsageError } from "../errors.ts";
 import { type ContainerRecord, listContainers } from "../store/containers.ts";
+import { readHealthIn } from "./health_state.ts";
 
 /** `ps` options. */
 export interface PsOptions {
@@ -69,9 +70,7 @@ function matchFilter(
         return Date.parse(c.created) > createdOf(all, v, key);
       case "health": {
         if (!HEALTH.includes(v)) throw new UsageError(`${v} is not a valid health status`);
-        const h = loose(rec.state, "health", "status") ?? loose(rec.state, "healthStatus");
-        const has = loose(c, "healthcheck") ?? loose(c, "healthCheck");
-        return v === "none" ? !has && !h : h === v;
+        return healthOf(rec) === v; // runtime2 (issue 13): starting, healthy, unhealthy, none
       }
       case "network":
         return networksOf(c).includes(v);
@@ -79,9 +78,7 @@ function matchFilter(
         return !!c.pod && (c.pod.startsWith(v) || podNames?.get(c.pod) === v);
       case "restart-policy": {
         if (!RESTART_POLICIES.includes(v)) throw new UsageError(`${v} is an invalid restart policy`);
-        const rp = loose(c, "restartPolicy");
-        const name = String((typeof rp === "string" ? rp : loose(rp, "name")) ?? "").split(":")[0];
-        return (name || "no") === (v || "no");
+        return (c.restartPolicy?.name ?? "no") === (v || "no"); // `no` for none, as podman
       }
       case "name":
         try {
@@ -182,6 +179,10 @@ export function dependentsOf(all: ContainerRecord[], id: string): string[] {
   };
   visit(id);
   return out;
+}
+
+function healthOf(rec: ContainerRecord): string {
+  return rec.config.healthcheck ? readHealthIn(rec.dir).Status : "none";
 }
 
 /** Lists containers per `ps` options (newest first unless sorted otherwise). */

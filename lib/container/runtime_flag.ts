@@ -1,7 +1,8 @@
 /**
  * `--runtime NAME|PATH` (on `create`/`run`, or pod's global flag): podman picks the OCI runtime with it, and
- * distrobox 1.8 passes `--runtime=crun` whenever crun is installed. pod runs every container with its own
- * runtime (stage 2), so the value is checked, recorded (inspect's `OCIRuntime`) and named in a debug note.
+ * distrobox 1.8 passes `--runtime=crun` whenever crun is installed. The value is checked and recorded (inspect's
+ * `OCIRuntime`); `runc` as root runs the container (oci_runtime.ts), any other runtime is named in a debug note
+ * and pod runs the container with its own runtime (stage 2).
  * @module
  */
 
@@ -14,6 +15,8 @@ export function checkRuntime(value: string): string {
   if (!v || v.includes("\0") || /\s/.test(v)) {
     throw new UsageError(`invalid --runtime ${JSON.stringify(value)}`);
   }
-  debug(`--runtime ${v}: recorded; pod runs containers with its own runtime (stage 2), not ${v}`);
+  if (!/(^|\/)runc$/.test(v)) {
+    debug(`--runtime ${v}: recorded; pod runs containers with its own runtime (stage 2), not ${v}`);
+  }
   return v;
 }

@@ -31,7 +31,7 @@ function cacheKey(s: string): string {
 }
 
 /** The profile file in use and its identity (`builtin` when containers-common's is missing). */
-function profileSource(c: ContainerConfig): { path?: string; id: string } {
+export function profileSource(c: ContainerConfig): { path?: string; id: string } {
   const path = c.security?.seccomp ?? SYSTEM_PROFILE;
   try {
     const st = Deno.statSync(path);

@@ -8,6 +8,8 @@
 import { UsageError } from "../errors.ts";
 import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, RLIMITS } from "../ns/spec.ts";
 import type { ContainerConfig, SecurityConfig } from "../store/container_types.ts";
+import { MASKED_PATHS, READONLY_PATHS } from "../ns/spec.ts";
+import { warn } from "../log.ts";
 
 /** The security flags as written on the command line. */
 export interface SecurityFlags {
@@ -86,13 +88,15 @@ export function parseSecurity(f: SecurityFlags): SecurityConfig | undefined {
         }
         out.seccomp = path;
       }
-    } else if (
-      key === "label" || key === "apparmor" || key === "mask" || key === "unmask" || key === "proc-opts"
-    ) {
-      // SELinux/AppArmor do not apply to pod's runtime; mask/unmask are issue 13's next step
-      if (key === "mask" || key === "unmask") {
-        throw new UsageError(`--security-opt ${key} is not supported by pod yet`);
+    } else if (key === "mask" || key === "unmask") {
+      if (!value) throw new UsageError(`invalid --security-opt "${opt}": ${key}=PATH[:PATH…]`);
+      for (const p of value.split(":")) {
+        if (!p.startsWith("/") && !(key === "unmask" && p === "ALL")) {
+          warn(`Path "${p}" is not an absolute path, skipping...`);
+        }
       }
+    } else if (key === "label" || key === "apparmor" || key === "proc-opts") {
+      // SELinux/AppArmor do not apply to pod's runtime
     } else throw new UsageError(`invalid --security-opt "${opt}"`);
   }
   if (f.securityOpt?.length) out.securityOpt = [...f.securityOpt];
@@ -121,4 +125,31 @@ export function containerCapabilities(c: Pick<ContainerConfig, "privileged" | "s
   if (add.includes("ALL")) caps = all;
   else for (const a of add) if (!caps.includes(a)) caps.push(a);
   return all.filter((x) => caps.includes(x));
+}
+
+/** A path pattern of `unmask=` (`*` within one component, as Go's filepath.Match) as a RegExp. */
+function globRegExp(pattern: string): RegExp {
+  const esc = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^/]*").replaceAll("?", "[^/]");
+  return new RegExp(`^${esc}$`);
+}
+
+/**
+ * The masked and read-only paths of a container, as podman computes them: its default lists, less what
+ * `--security-opt unmask=ALL|PATH[:PATH…]` names (globs allowed), plus `mask=PATH[:PATH…]` (masked).
+ */
+export function maskedPaths(c: Pick<ContainerConfig, "security">): { masked: string[]; readonly: string[] } {
+  let masked = [...MASKED_PATHS], readonly = [...READONLY_PATHS];
+  for (const opt of c.security?.securityOpt ?? []) {
+    const eq = opt.search(/[=:]/);
+    const key = eq < 0 ? opt : opt.slice(0, eq), paths = eq < 0 ? [] : opt.slice(eq + 1).split(":");
+    if (key === "unmask") {
+      if (paths.includes("ALL")) masked = readonly = [];
+      const res = paths.filter((p) => p.startsWith("/")).map(globRegExp);
+      masked = masked.filter((p) => !res.some((r) => r.test(p)));
+      readonly = readonly.filter((p) => !res.some((r) => r.test(p)));
+    } else if (key === "mask") {
+      for (const p of paths) if (p.startsWith("/") && !masked.includes(p)) masked.push(p);
+    }
+  }
+  return { masked, readonly };
 }

@@ -11,7 +11,6 @@ import { debug } from "../log.ts";
 import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
 import type { Prelaunched } from "../ns/prelaunch.ts";
 import type { LaunchSpec, ProcessSpec } from "../ns/spec.ts";
-import { procStartTime } from "../proc.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -19,10 +18,17 @@ import {
   readContainer,
   withContainerLock,
   writeState,
-  ZERO_TIME,
 } from "../store/containers.ts";
 import { supervisorEventParts, writeContainerEvents } from "../store/events.ts";
 import { pathExists } from "../store/paths.ts";
+import {
+  foregroundExitHook,
+  foregroundHealthTimer,
+  foregroundTimeout,
+  supervisorExtras,
+  writePidFiles,
+} from "./start_extras.ts";
+import { type ForegroundIO, recordExit, resetForStart, startedState } from "./start_state.ts";
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import { releaseContainerCgroup } from "./cgroup_cleanup.ts";
 import { cgroupSpecFor } from "./resources.ts";
@@ -161,48 +167,27 @@ async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean)
   };
 }
 
-async function resetForStart(root: string, rec: ContainerRecord): Promise<void> {
-  const cp = containerPaths(root, rec.config.id);
-  await Deno.remove(cp.exit).catch(() => {});
-  await Deno.mkdir(`${cp.dir}/run`, { recursive: true, mode: 0o700 });
-}
-
-function startedState(
-  rec: ContainerRecord,
-  pid: number,
-  detached: boolean,
-  waiterPid?: number,
-  cgroup?: LaunchSpec["cgroup"],
-) {
-  return {
-    ...rec.state,
-    status: "running" as const,
-    pid,
-    pidStart: procStartTime(pid),
-    waiterPid,
-    waiterStart: detached && waiterPid ? procStartTime(waiterPid) : undefined,
-    startedAt: nowNano(),
-    finishedAt: ZERO_TIME,
-    exitCode: 0,
-    error: undefined,
-    detached,
-    oomKilled: undefined,
-    cgroupDirs: cgroup ? Object.values(cgroup.dirs) : undefined,
-    stoppedByUser: false,
-    restartCount: (rec.state.restartCount ?? 0) + (rec.state.startedAt === ZERO_TIME ? 0 : 1),
-  };
-}
-
 /**
  * Starts a container detached. Resolves once its command is really running (or already was).
- * Returns false when it was already running.
+ * Returns false when it was already running. `byPolicy`: a restart of its restart policy (not when the user
+ * stopped it meanwhile; counted in `RestartCount`); `countAsRestart`: counted too (a health check's restart).
  */
-export async function startDetached(root: string, id: string): Promise<boolean> {
+export async function startDetached(
+  root: string,
+  id: string,
+  opts: { byPolicy?: boolean; countAsRestart?: boolean } = {},
+): Promise<boolean> {
   return await withContainerLock(root, id, async () => {
     const rec = await readContainer(root, id);
     if (rec.state.status === "running" || rec.state.status === "paused") return false;
+    if (opts.byPolicy && rec.state.stoppedByUser) return false;
     const cp = containerPaths(root, id);
     await resetForStart(root, rec);
+    const runc = await runcOf(rec.config);
+    if (runc) {
+      rec.state = await runc.start.startRuncDetached(root, rec, runc, opts.byPolicy || opts.countAsRestart);
+      return true;
+    }
     const plan = await startPlan(root, rec, rec.config.process.terminal);
     let started: Promise<void> | undefined;
     try {
@@ -213,10 +198,14 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
         tty: rec.config.process.terminal,
         stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
         events: supervisorEventParts(root, rec),
+        extras: supervisorExtras(root, rec.config),
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {
-          rec.state = startedState(rec, pid, true, supervisorPid, plan.spec.cgroup); // it writes the exit record: waited for
+          // the supervisor writes the exit record: waited for
+          const byPolicy = opts.byPolicy || opts.countAsRestart;
+          rec.state = startedState(rec, pid, true, supervisorPid, byPolicy, plan.spec.cgroup);
+          writePidFiles(rec.config, pid, supervisorPid);
           started = writeState(root, id, rec.state);
           writeContainerEvents(root, rec, ["init", "start"]);
         },
@@ -243,14 +232,14 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
   });
 }
 
-/** How a foreground container is attached. */
-export interface ForegroundIO {
-  /** `-t`: a pty, the host terminal raw. */
-  tty: boolean;
-  /** `-i`: stdin passed on. */
-  stdin: boolean;
-  /** Without `-t`: also write the output to the container's log (for `pod logs`; not for `run --rm`). */
-  log?: boolean;
+export type { ForegroundIO } from "./start_state.ts";
+
+/** `--runtime runc` as root: the runc start module, the OCI runtime module and the binary; else `undefined`. */
+async function runcOf(c: ContainerRecord["config"]) {
+  if (!c.ociRuntime || !/(^|\/)runc$/.test(c.ociRuntime)) return undefined;
+  const start = await import("./start_runc.ts");
+  const found = await start.findRunc(c);
+  return found ? { ...found, start } : undefined;
 }
 
 /**
@@ -277,6 +266,7 @@ async function runForeground(
   io: ForegroundIO,
   early?: Prelaunched,
 ): Promise<number> {
+  let runc: Awaited<ReturnType<typeof runcOf>>;
   let rec!: ContainerRecord;
   let plan!: StartPlan;
   let started: Promise<void> | undefined;
@@ -284,7 +274,8 @@ async function runForeground(
   const start = (onStarted?: () => void) => {
     const hooks: LaunchHooks = {
       onStarted: (pid: number) => {
-        rec.state = startedState(rec, pid, false, Deno.pid, plan.spec.cgroup);
+        rec.state = startedState(rec, pid, false, Deno.pid, false, plan.spec.cgroup);
+        writePidFiles(rec.config, pid, Deno.pid);
         started = writeState(root, id, rec.state);
         writeContainerEvents(root, rec, ["init", "start", "attach"]);
         onStarted?.();
@@ -296,6 +287,8 @@ async function runForeground(
   };
   await withContainerLock(root, id, async () => {
     rec = await readContainer(root, id);
+    runc = await runcOf(rec.config);
+    if (runc) return; // started below, by runc
     if (rec.state.status === "running" || rec.state.status === "paused") {
       throw new PodError(`container ${rec.config.id} is already running: container state improper`);
     }
@@ -309,11 +302,22 @@ async function runForeground(
     await gate.promise;
     await started?.catch(() => {});
   });
+  if (runc) {
+    early?.cancel();
+    return await runc.start.runRuncForeground(root, id, io, runc);
+  }
   let code: number;
+  const stopHealth = foregroundHealthTimer(root, rec.config);
+  const stopDeadline = foregroundTimeout(rec.config, () => rec.state.pid);
+  const stopTimer = () => {
+    stopHealth();
+    stopDeadline();
+  };
   try {
     const r = await (running ?? start());
     code = r.exitCode ?? 0;
   } catch (e) {
+    stopTimer();
     await started?.catch(() => {});
     await plan.settle();
     await releaseContainerCgroup(plan.spec.cgroup);
@@ -326,43 +330,10 @@ async function runForeground(
     );
     throw e;
   }
+  stopTimer();
   await started?.catch(() => {});
   const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
   await recordExit(root, id, code, undefined, oomKilled);
+  foregroundExitHook(root, rec.config);
   return code;
-}
-
-/** Records that a foreground container ended (unless something else, like `rm -f`, got there first). */
-async function recordExit(
-  root: string,
-  id: string,
-  code: number,
-  error?: string,
-  oomKilled = false,
-): Promise<void> {
-  try {
-    await withContainerLock(root, id, async () => {
-      const rec = await readContainer(root, id).catch(() => undefined);
-      if (!rec) return;
-      if (rec.state.status === "exited" && rec.state.finishedAt !== ZERO_TIME && rec.state.pid === 0) {
-        // refreshed by someone else after the process died: keep their time, fix the code
-        rec.state.exitCode = code;
-      } else {
-        rec.state = {
-          ...rec.state,
-          status: "exited",
-          pid: 0,
-          pidStart: undefined,
-          exitCode: code,
-          finishedAt: nowNano(),
-        };
-      }
-      if (error) rec.state.error = error;
-      if (oomKilled) rec.state.oomKilled = true;
-      await writeState(root, id, rec.state);
-      writeContainerEvents(root, rec, ["died", "cleanup"], { exitCode: code });
-    });
-  } catch (e) {
-    debug(`recording the exit of ${id}: ${e instanceof Error ? e.message : e}`);
-  }
 }

@@ -20,7 +20,13 @@ import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
-import { cgroupEnv, type ExitRecord, supervisorCommand, type SupervisorEvents } from "./supervisor.ts";
+import {
+  cgroupEnv,
+  type ExitRecord,
+  supervisorCommand,
+  type SupervisorEvents,
+  type SupervisorExtras,
+} from "./supervisor.ts";
 import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
 
@@ -43,6 +49,8 @@ export type LaunchIO =
     stdinFifo?: string;
     /** The supervisor appends `died` and `cleanup` events to this log when the command ends (supervisor.ts). */
     events?: SupervisorEvents;
+    /** The supervisor's exit hook and health check timer. */
+    extras?: SupervisorExtras;
   };
 
 /** Callbacks during a launch. */
@@ -94,6 +102,7 @@ async function startSupervised(
       cmd,
       !!io.tty && hasProcess,
       hasProcess ? io.stdinFifo : undefined,
+      hasProcess ? io.extras : undefined,
     );
     const evEnv = io.events
       ? { POD_EV_PATH: io.events.path, POD_EV_HEAD: io.events.head, POD_EV_TAIL: io.events.tail }

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { statvfsFlags } from "./fs.ts";
+import { mknod, statvfsFlags } from "./fs.ts";
 import { check, cstr, libc, ptr, SysError } from "./libc.ts";
 import { type CreateKind, resolveInRoot } from "../unpack/contain.ts";
-import type { LaunchSpec, MountSpec } from "./spec.ts";
+import { INIT_PATH, type LaunchSpec, MASKED_PATHS, type MountSpec, READONLY_PATHS } from "./spec.ts";
 
 /** Mount flags (`<sys/mount.h>`). */
 export const MS = {
@@ -87,19 +87,6 @@ export function mountSetattr(
   check(r, "mount_setattr", path);
 }
 
-const MASKED = [
-  "/proc/acpi",
-  "/proc/kcore",
-  "/proc/keys",
-  "/proc/latency_stats",
-  "/proc/timer_list",
-  "/proc/timer_stats",
-  "/proc/sched_debug",
-  "/proc/scsi",
-  "/sys/firmware",
-  "/sys/devices/virtual/powercap",
-];
-const READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"];
 
 /** Makes a mount read-only, keeping its locked flags (needed in a user namespace). */
@@ -255,8 +242,8 @@ function mountDev(root: string, spec: LaunchSpec): void {
   }
 }
 
-function maskPaths(root: string): void {
-  for (const p of MASKED) {
+function maskPaths(root: string, masked: string[], readonly: string[]): void {
+  for (const p of masked) {
     const host = resolveInRoot(root, p, { follow: true });
     let info: Deno.FileInfo;
     try {
@@ -269,7 +256,7 @@ function maskPaths(root: string): void {
       else bind("/dev/null", host, false);
     } catch { /* best effort, like podman */ }
   }
-  for (const p of READONLY) {
+  for (const p of readonly) {
     const host = resolveInRoot(root, p, { follow: true });
     try {
       Deno.statSync(host);
@@ -278,6 +265,52 @@ function maskPaths(root: string): void {
     }
     bind(host, host);
     makeReadonly(host, true);
+  }
+}
+
+/**
+ * `--device`: as root without a user namespace the node is made with `mknod` (the host's type, numbers and
+ * mode); in a user namespace (mknod is not allowed there) the host's node is bound onto an empty file.
+ */
+function addDevices(root: string, spec: LaunchSpec): void {
+  const canMknod = !spec.namespaces.user;
+  for (const d of spec.devices ?? []) {
+    const st = Deno.statSync(d.source);
+    const slash = d.destination.replace(/\/+$/, "").lastIndexOf("/");
+    const base = d.destination.replace(/\/+$/, "").slice(slash + 1);
+    if (!base || base === "." || base === "..") throw new Error(`--device: invalid path ${d.destination}`);
+    const dir = resolveInRoot(root, d.destination.slice(0, slash) || "/", { follow: true, create: "dir" });
+    const target = `${dir.replace(/\/+$/, "")}/${base}`;
+    // never write to what is there: it may be a bind of a host device (/dev/zero): unmount and replace it
+    let exists = true;
+    try {
+      Deno.lstatSync(target);
+    } catch {
+      exists = false;
+    }
+    if (exists) {
+      try {
+        umount2(target, 2 /* MNT_DETACH */);
+      } catch { /* not a mount point */ }
+      Deno.removeSync(target);
+    }
+    if (canMknod) {
+      const rdev = st.rdev ?? 0;
+      const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+      const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff & 0xfffff);
+      try {
+        mknod(target, st.mode ?? 0o20666, major, minor);
+        Deno.chmodSync(target, (st.mode ?? 0o666) & 0o7777);
+        Deno.chownSync(target, st.uid, st.gid);
+        continue;
+      } catch {
+        try {
+          Deno.removeSync(target);
+        } catch { /* not made */ }
+      }
+    }
+    Deno.openSync(target, { write: true, createNew: true, mode: 0o600 }).close(); // bound over: mknod not allowed
+    bind(d.source, target, false);
   }
 }
 
@@ -304,6 +337,14 @@ export function setupMounts(spec: LaunchSpec): void {
     if (src) bind(src, resolveInRoot(root, dst, { follow: true, create: "file" }), false);
   }
   for (const m of spec.mounts) applyMount(root, m);
-  if (!spec.privileged) maskPaths(root);
+  if (spec.devices?.length) addDevices(root, spec);
+  if (spec.init) {
+    const t = resolveInRoot(root, INIT_PATH, { follow: true, create: "file" });
+    bind(spec.init, t, false);
+    makeReadonly(t, false);
+  }
+  if (!spec.privileged) {
+    maskPaths(root, spec.maskedPaths ?? MASKED_PATHS, spec.readonlyPaths ?? READONLY_PATHS);
+  } else if (spec.maskedPaths?.length) maskPaths(root, spec.maskedPaths, []);
   if (spec.readonlyRootfs) makeReadonly(root, false);
 }

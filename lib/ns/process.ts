@@ -17,10 +17,12 @@ export function sethostname(name: string): void {
 }
 
 /** `setgroups`, `setresgid`, `setresuid` (glibc's, which apply to every thread). */
-export function setIds(uid: number, gid: number, groups: number[]): void {
-  const g = new Uint32Array(groups.length || 1);
-  g.set(groups);
-  check(libc().setgroups(BigInt(groups.length), new Uint8Array(g.buffer)), "setgroups", groups.join(","));
+export function setIds(uid: number, gid: number, groups: number[] | null): void {
+  if (groups) { // null: keep the supplementary groups (`--group-add keep-groups`)
+    const g = new Uint32Array(groups.length || 1);
+    g.set(groups);
+    check(libc().setgroups(BigInt(groups.length), new Uint8Array(g.buffer)), "setgroups", groups.join(","));
+  }
   check(libc().setresgid(gid, gid, gid), "setresgid", String(gid));
   check(libc().setresuid(uid, uid, uid), "setresuid", String(uid));
 }

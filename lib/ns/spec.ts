@@ -141,7 +141,49 @@ export interface LaunchSpec {
    * entered right before `execve`.
    */
   cgroup?: CgroupSpec;
+  // --- runtime2 (issue 13) ---
+  /** Paths hidden (an empty read-only tmpfs on a dir, /dev/null on a file); absent: {@link MASKED_PATHS}. */
+  maskedPaths?: string[];
+  /** Paths made read-only; absent: {@link READONLY_PATHS}. */
+  readonlyPaths?: string[];
+  /** `--init`: host path of the init binary, bound read-only at `/run/podman-init`. */
+  init?: string;
+  /** `--device`: host device nodes made (mknod, root) or bound (rootless) at `destination`. */
+  devices?: { source: string; destination: string }[];
+  /** `--sysctl`: written to `/proc/sys` inside the namespaces before `pivot_root`. */
+  sysctls?: Record<string, string>;
+  /** `--group-add keep-groups`: the process keeps the supplementary groups it was started with. */
+  keepGroups?: boolean;
 }
+
+/** podman's (containers-common's) masked paths of a container that is not privileged. */
+export const MASKED_PATHS = [
+  "/proc/acpi",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/fs/selinux",
+  "/sys/dev/block",
+  "/sys/devices/virtual/powercap",
+];
+
+/** podman's read-only paths of a container that is not privileged. */
+export const READONLY_PATHS = [
+  "/proc/asound",
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/irq",
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+];
+
+/** Where the init binary is bound in the container (podman's path). */
+export const INIT_PATH = "/run/podman-init";
 
 /** Files stage 1 and stage 2 share in the state dir. */
 export function stateFiles(

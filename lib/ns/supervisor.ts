@@ -14,7 +14,12 @@
 import type { CgroupSpec } from "./cgroup.ts";
 
 /**
- * The perl source; argv: `<logPath> <exitPath> <tty 0|1> <stdin fifo or ""> <command…>`. With a tty it opens
+ * The perl source; argv: `<logPath> <exitPath> <tty 0|1> <stdin fifo or ""> <exit hook> <health> <deadline>
+ * <command…>`; the deadline, `<seconds>\x1f<argv…>` or empty, is started once that long after the start
+ * (`--timeout`: `pod kill`).
+ * The exit hook (an argv joined with `\x1f`, or empty) is started in its own session once the exit record is
+ * written (`pod container cleanup`: the restart policy); the health argument, `<seconds>\x1f<argv…>`, starts
+ * that argv (`pod healthcheck run`) every so many seconds while the container runs, one at a time. With a tty it opens
  * a pty master (`/dev/ptmx`, unlocked with TIOCSPTLCK, numbered with TIOCGPTN; numeric ioctls, as
  * `sys/ioctl.ph` may be missing), logs what the container writes to it as stdout and passes the slave's path
  * on in `POD_TTY` (stage 2 makes it the container's controlling terminal). With a stdin fifo (`-i`) it makes
@@ -25,9 +30,16 @@ import type { CgroupSpec } from "./cgroup.ts";
  */
 export const SUPERVISOR_PL = String.raw`
 use Time::HiRes qw(gettimeofday);
-my ($log, $exitp, $tty, $inp, @cmd) = @ARGV;
+my ($log, $exitp, $tty, $inp, $hook, $hc, $dl, @cmd) = @ARGV;
 my $cgroup = delete $ENV{POD_CGROUP}; # cgroups (issue 13): "<oom events file>\n<dir>\n…", see cgroupEnv
 my ($evp, $evh, $evt) = delete @ENV{qw(POD_EV_PATH POD_EV_HEAD POD_EV_TAIL)};
+my ($dsec, @dcmd) = split /\x1f/, $dl; my $dat = $dsec ? Time::HiRes::time() + $dsec : 0;
+my @hook = split /\x1f/, $hook; my ($hint, @hcmd) = split /\x1f/, $hc; my $hpid = 0;
+my $hnext = $hint ? Time::HiRes::time() + $hint : 0;
+sub spawn { my @c = @_; my $p = fork(); return 0 unless defined $p;
+  if ($p == 0) { require POSIX; POSIX::setsid(); open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null');
+    open(STDERR, '>', '/dev/null'); exec { $c[0] } @c; POSIX::_exit(127) }
+  $p }
 $SIG{PIPE} = 'IGNORE'; $SIG{HUP} = 'IGNORE'; $SIG{INT} = 'IGNORE';
 my ($or, $ow, $er, $ew, $in, $ir, $iw, $rz);
 sub fifo { my $p = shift; unlink $p; POSIX::mkfifo($p, 0600) or die "mkfifo $p: $!";
@@ -85,6 +97,10 @@ while (%fh) {
       while ($rbuf =~ s/^([^\n]*)\n//) { my $l = $1;
         ioctl($or, 0x5414, pack('S4', $1, $2, 0, 0)) if $l =~ /^(\d{1,5}) (\d{1,5})$/ }
       $rbuf = '' if length $rbuf > 64 } }
+  if ($hpid && waitpid($hpid, 1) != 0) { $hpid = 0 }
+  if ($hint && !defined $status && !$hpid && Time::HiRes::time() >= $hnext) {
+    $hpid = spawn(@hcmd); $hnext = Time::HiRes::time() + $hint }
+  if ($dat && !defined $status && Time::HiRes::time() >= $dat) { spawn(@dcmd); $dat = 0 }
   if (!defined $status) { $status = $? if waitpid($pid, 1) == $pid }
   elsif ($n <= 0) { last }
 }
@@ -103,6 +119,7 @@ if ($evp && open(my $vf, '>>', $evp)) { my $t = ts(); $t =~ s/0+$//; $t =~ s/\.$
   $l .= "{$x$evh,\"Status\":\"$_\",\"Time\":\"$t\"$evt\n" for qw(died cleanup);
   syswrite($vf, $l); close $vf }
 if ($inp ne '') { unlink $inp; unlink "$inp-size" if $tty }
+spawn(@hook) if @hook;
 `;
 
 /**
@@ -116,8 +133,37 @@ export function supervisorCommand(
   command: string[],
   tty = false,
   stdinFifo = "",
+  extra: SupervisorExtras = {},
 ): string[] {
-  return ["setsid", "perl", "-e", SUPERVISOR_PL, logPath, exitPath, tty ? "1" : "0", stdinFifo, ...command];
+  const hook = (extra.exitHook ?? []).join("\x1f");
+  const health = extra.health ? [String(extra.health.seconds), ...extra.health.command].join("\x1f") : "";
+  const deadline = extra.deadline
+    ? [String(extra.deadline.seconds), ...extra.deadline.command].join("\x1f")
+    : "";
+  return [
+    "setsid",
+    "perl",
+    "-e",
+    SUPERVISOR_PL,
+    logPath,
+    exitPath,
+    tty ? "1" : "0",
+    stdinFifo,
+    hook,
+    health,
+    deadline,
+    ...command,
+  ];
+}
+
+/** What the supervisor does besides logging: an exit hook, a health check timer. */
+export interface SupervisorExtras {
+  /** Started (in its own session) once the exit record is written. */
+  exitHook?: string[];
+  /** Started every `seconds` while the container runs (the next one only after the last ended). */
+  health?: { seconds: number; command: string[] };
+  /** Started once, `seconds` after the start, if the container still runs (`--timeout`: a kill). */
+  deadline?: { seconds: number; command: string[] };
 }
 
 /**

@@ -163,6 +163,29 @@ export interface ContainerConfig {
   pod?: string;
   /** It is its pod's infra container (holds the shared namespaces, runs `catatonit -P`). */
   isInfra?: boolean;
+  // --- runtime2 (issue 13): init, restart policy, health check, devices, groups, sysctls, masks ---
+  /** `--init`: the init binary (catatonit) bound at /run/podman-init as pid 1, the command its child. */
+  init?: { path: string };
+  /** `--restart`: `always`, `on-failure` (with at most `maxRetries` restarts, 0 = unlimited), `unless-stopped`. */
+  restartPolicy?: { name: "always" | "on-failure" | "unless-stopped"; maxRetries: number };
+  /** The health check (`--health-*` or the image's HEALTHCHECK); absent: none. */
+  healthcheck?: HealthcheckConfig;
+  /** `--device HOST[:CTR][:perms]`. */
+  devices?: DeviceConfig[];
+  /** `--group-add` as given (names resolved in the container at start); `keep-groups` kept as a word. */
+  groupAdd?: string[];
+  /** `--sysctl name=value` (namespaced ones only, checked at create). */
+  sysctls?: Record<string, string>;
+  /** `--read-only-tmpfs=false`: a `--read-only` container without tmpfs on /run, /tmp, /var/tmp. */
+  noReadOnlyTmpfs?: boolean;
+  /** `--pidfile`: written with the init's host pid at each start. */
+  pidFile?: string;
+  /** `--conmon-pidfile`: written with the supervisor's pid (pod's own in the foreground) at each start. */
+  conmonPidFile?: string;
+  /** `--tz`: `local` (the host's /etc/localtime) or a zoneinfo name, bound at /etc/localtime. */
+  timezone?: string;
+  /** `--timeout N`: seconds after which the container is killed (SIGKILL). */
+  timeout?: number;
 }
 
 /** A container's options on one network: netavark's per-network options (snake case, as netavark reads them). */
@@ -212,6 +235,32 @@ export interface ResourceConfig {
   ignored?: boolean;
 }
 
+/** A container's health check, podman's `Config.Healthcheck` plus its on-failure action. */
+export interface HealthcheckConfig {
+  /** `["CMD-SHELL", "cmd"]` or `["CMD", arg…]`. */
+  test: string[];
+  /** Nanoseconds between checks; 0 = no timer (`--health-interval disable`: `healthcheck run` only). */
+  interval: number;
+  /** Nanoseconds a check may take. */
+  timeout: number;
+  /** Nanoseconds after a start during which failures do not count. */
+  startPeriod: number;
+  /** Consecutive failures that make the container unhealthy. */
+  retries: number;
+  /** `none`, `kill`, `restart` or `stop`, once unhealthy. */
+  onFailure: "none" | "kill" | "restart" | "stop";
+}
+
+/** A `--device` entry. */
+export interface DeviceConfig {
+  /** Host path. */
+  source: string;
+  /** Path in the container. */
+  destination: string;
+  /** cgroup permissions as given (`rwm`; empty: podman's default). */
+  permissions: string;
+}
+
 /** The security settings of a container (see {@link ContainerConfig.security}). */
 export interface SecurityConfig {
   /** Capabilities added to podman's default set (`CAP_` names), `ALL` for every one. */
@@ -259,9 +308,13 @@ export interface ContainerState {
   oomKilled?: boolean;
   /** The running container's cgroup directories (one per hierarchy), which `exec`'d processes join. */
   cgroupDirs?: string[];
-  // surface (issue 14):
-  /** `pod stop` (not the process itself) ended the last run (inspect's `State.StoppedByUser`). */
+  // --- runtime2 (issue 13) ---
+  /** Stopped or killed by `stop`/`kill`: the restart policy does not bring it back (podman's StoppedByUser). */
   stoppedByUser?: boolean;
+  /** Between an exit and the restart its policy asked for (inspect's `State.Restarting`). */
+  restarting?: boolean;
+  /** Restarts in a row by the policy (the backoff doubles with each; reset after 10 s of running). */
+  restartStreak?: number;
 }
 
 /** A container: its config, its (refreshed) state and its directory. */

@@ -34,8 +34,11 @@ export const containerFlags = {
   pull: str('Pull image policy ("always"|"missing"|"never"|"newer")', { default: "missing" }),
   quiet: bool("q", "Suppress output information when pulling images"),
   readOnly: bool("Make containers root filesystem read-only"),
+  readOnlyTmpfs: bool(
+    "When running containers in read-only mode mount a read-write tmpfs on /run, /tmp and /var/tmp",
+    { default: true },
+  ),
   replace: bool("If a container with the same name exists, replace it"),
-  cidfile: str("Write the container ID to the file"), // surface (issue 14)
   rm: bool("Remove container and any anonymous unnamed volume associated with the container after exit"),
   stopSignal: str("Signal to stop a container. Default is SIGTERM"),
   stopTimeout: int(
@@ -57,24 +60,52 @@ export const containerFlags = {
   cgroupManager: str("cgroup manager", ignored),
   cgroupns: str("cgroup namespace to use", ignored),
   detachKeys: str("Override the key sequence for detaching a container", ignored),
-  device: strings("Add a host device to the container", ignored),
+  device: strings("Add a host device to the container"),
   dns: strings("Set custom DNS servers", ignored),
-  groupAdd: strings("Add additional groups to the primary container process", ignored),
-  healthCmd: str("set a healthcheck command for the container", ignored),
-  init: bool("Run an init binary inside the container that forwards signals and reaps processes", ignored),
+  groupAdd: strings(
+    "Add additional groups to the primary container process. 'keep-groups' allows container processes to use supplementary groups.",
+  ),
+  healthCmd: str("set a healthcheck command for the container ('none' disables the existing healthcheck)"),
+  healthInterval: str(
+    'set an interval for the healthchecks (a value of disable results in no automatic timer setup) (default "30s")',
+  ),
+  healthOnFailure: str('action to take once the container turns unhealthy (default "none")'),
+  healthRetries: int(
+    "the number of retries allowed before a healthcheck is considered to be unhealthy (default 3)",
+  ),
+  healthStartPeriod: str('the initialization time needed for a container to bootstrap (default "0s")'),
+  healthTimeout: str(
+    'the maximum time allowed to complete the healthcheck before an interval is considered failed (default "30s")',
+  ),
+  noHealthcheck: bool("Disable healthchecks on container"),
+  init: bool("Run an init binary inside the container that forwards signals and reaps processes"),
+  initPath: str("Path to the container-init binary"),
+  cidfile: str("Write the container ID to the file"),
+  pidfile: str("Write the container process ID to the file"),
+  conmonPidfile: str("Path to the file that will receive the PID of the supervisor (pod's conmon)"),
+  tz: str("Set timezone in container (local, or an Area/City name)"),
+  timeout: int(
+    "Maximum length of time a container is allowed to run. The container will be killed automatically after the time expires.",
+  ),
+  envHost: bool("Use all current host environment variables in container"),
+  envMerge: strings("Preprocess environment variables from image before injecting them into the container"),
   logDriver: str("Logging driver for the container", ignored),
   logOpt: strings("Logging driver options", ignored),
   os: str("use OS instead of the running OS for choosing images", ignored),
   publish: strings("p", "Publish a container's port, or a range of ports, to the host", ignored),
-  restart: str("Restart policy to apply when a container exits", ignored),
+  restart: str(
+    'Restart policy to apply when a container exits ("always"|"no"|"on-failure"|"unless-stopped")',
+  ),
   securityOpt: strings("Security Options"),
   shmSize: str("Size of /dev/shm", ignored),
-  sysctl: strings("Sysctl options", ignored),
+  sysctl: strings("Sysctl options"),
   systemd: str("Run container in systemd mode", ignored),
   tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
   ulimit: strings("Ulimit options"),
   oomScoreAdj: int("Tune the host's OOM preferences (-1000 to 1000)"),
-  runtime: str("Path to the OCI-compatible binary used to run containers (pod uses its own runtime)"),
+  runtime: str(
+    "Path to the OCI-compatible binary used to run containers (runc as root; else pod's own runtime)",
+  ),
   variant: str("Use VARIANT instead of the running architecture variant for choosing images", ignored),
   ...resourceFlags,
 };
@@ -148,6 +179,21 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     resourceOptions: resourceOptions(f),
     usageHint: `See 'pod ${command} --help'`,
     onWarning: (m) => err(`${m}\n`),
+    init: f.init,
+    initPath: f.initPath,
+    restart: f.restart,
+    health: healthFlags(f),
+    devices: f.device,
+    groupAdd: f.groupAdd,
+    sysctls: f.sysctl,
+    readOnlyTmpfs: f.readOnlyTmpfs,
+    cidFile: f.cidfile,
+    pidFile: f.pidfile,
+    conmonPidFile: f.conmonPidfile,
+    timezone: f.tz,
+    timeout: f.timeout,
+    envHost: f.envHost,
+    envMerge: f.envMerge,
     argv0: g.argv0,
     pod: f.pod,
     createCommand: [g.argv0, command, ...Deno.args.slice(Deno.args.indexOf(command) + 1)],
@@ -173,22 +219,16 @@ export async function startInfraEarly(root: string, pod: string): Promise<void> 
   } catch { /* reported by the member's start */ }
 }
 
-/**
- * `--cidfile`: refused before anything is made when the file exists (podman's check), written once the
- * container exists. Returns the writer.
- */
-export async function cidFile(path: string | undefined): Promise<(id: string) => Promise<void>> {
-  if (!path) return () => Promise.resolve();
-  try {
-    await Deno.lstat(path);
-    throw new PodError(
-      `container id file exists. Ensure another container is not using it or delete ${path}`,
-    );
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return async (id) => {
-    await Deno.writeTextFile(path, id, { createNew: true });
+/** The `--health-*` flags (absent ones undefined, so the image's HEALTHCHECK values stay). */
+function healthFlags(f: ContainerFlags): CreateOptions["health"] {
+  return {
+    healthCmd: f.healthCmd,
+    healthInterval: f.healthInterval,
+    healthRetries: f.healthRetries,
+    healthTimeout: f.healthTimeout,
+    healthStartPeriod: f.healthStartPeriod,
+    healthOnFailure: f.healthOnFailure,
+    noHealthcheck: f.noHealthcheck,
   };
 }
 
@@ -216,7 +256,6 @@ export default defineCommand({
       import("../output.ts"),
     ]);
     const o = createOptions(flags, args, g, "create");
-    const writeCid = await cidFile(flags.cidfile);
     if (flags.replace) await replaceExisting(g.root, o.name);
     await newPodIfAsked(g.root, o);
     const progress = new ProgressPrinter({ quiet: o.quiet, write: err });
@@ -226,7 +265,6 @@ export default defineCommand({
     } finally {
       progress.finish();
     }
-    await writeCid(rec.config.id);
     println(rec.config.id);
     return 0;
   },

@@ -5,14 +5,7 @@
  */
 
 import { bool, defineCommand, strings } from "../flags.ts";
-import {
-  cidFile,
-  containerFlags,
-  createOptions,
-  newPodIfAsked,
-  replaceExisting,
-  startInfraEarly,
-} from "./create.ts";
+import { containerFlags, createOptions, newPodIfAsked, replaceExisting, startInfraEarly } from "./create.ts";
 
 export default defineCommand({
   name: "run",
@@ -30,7 +23,7 @@ export default defineCommand({
     const o = createOptions(flags, args, g, "run");
     // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
     // (awaited before loading the rest: module loading would delay the spawn)
-    const early = flags.detach || o.tty || o.interactive || o.pod
+    const early = flags.detach || o.tty || o.interactive || o.pod || /(^|\/)runc$/.test(o.runtime ?? "")
       ? undefined
       : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
     const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
@@ -43,13 +36,11 @@ export default defineCommand({
     let infra: Promise<void> | undefined;
     const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
-      const writeCid = await cidFile(flags.cidfile);
       if (flags.replace) await replaceExisting(g.root, o.name);
       await newPodIfAsked(g.root, o);
       // a member joins its pod's infra container: start that while this one is created
       infra = o.pod ? startInfraEarly(g.root, o.pod) : undefined;
       rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
-      await writeCid(rec.config.id);
     } catch (e) {
       early?.cancel();
       await infra;

@@ -18,7 +18,7 @@ export default defineCommand({
     detachKeys: str("Select the key sequence for detaching a container", { ignored: true }),
     sigProxy: bool("Proxy received signals to the process", { ignored: true }),
     latest: bool("l", "Act on the latest container pod is aware of"),
-    filter: strings("f", "Filter output based on conditions given"),
+    filter: strings("f", "Filter output based on conditions given (ps's filters: restart-policy=always…)"),
   },
   async run(flags, args, g) {
     const { lookupContainerId, listContainers } = await import("../../store/containers.ts");

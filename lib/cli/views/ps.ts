@@ -4,6 +4,7 @@
  * @module
  */
 
+import { readHealthIn } from "../../container/health_state.ts";
 import type { ContainerRecord } from "../../store/containers.ts";
 import { humanDuration, timeAgo, type TimeInput, toMs } from "../../format/time.ts";
 
@@ -90,6 +91,7 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
     exitedAt: s.finishedAt,
     exitCode: s.exitCode,
     now,
+    health: rec.config.healthcheck && s.status === "running" ? readHealthIn(rec.dir).Status : undefined,
   });
 }
 
