@@ -57,15 +57,21 @@ export const LAYERS: LayerRule[] = [
     note: "volume use cases",
   },
   {
+    layer: "network",
+    match: ["lib/network/"],
+    may: ["oci", "store", "ns", ...LEAVES],
+    note: "container networking: network configs, slirp4netns/pasta/netavark, ports",
+  },
+  {
     layer: "container",
     match: ["lib/container/"],
-    may: ["oci", "store", "ns", "unpack", "image", "format", "volume", ...LEAVES],
+    may: ["oci", "store", "ns", "unpack", "image", "format", "volume", "network", ...LEAVES],
     note: "container use cases",
   },
   {
     layer: "api.ts",
     match: ["lib/api.ts", "lib/api_types.ts"],
-    may: ["image", "container", "store", "oci", "format", ...LEAVES],
+    may: ["image", "container", "store", "oci", "format", "network", ...LEAVES],
     note: "the library's `Pod` class and its data types",
   },
   {
@@ -82,6 +88,7 @@ export const LAYERS: LayerRule[] = [
       "image",
       "container",
       "volume",
+      "network",
       "api.ts",
       ...LEAVES,
     ],
@@ -91,7 +98,7 @@ export const LAYERS: LayerRule[] = [
     layer: "mod.ts",
     match: ["mod.ts"],
     may: ["api.ts", ...LEAVES],
-    mayTypes: ["oci", "registry", "store", "unpack", "ns", "image", "container", "format"],
+    mayTypes: ["oci", "registry", "store", "unpack", "ns", "image", "container", "format", "network"],
     note: "the library's exports: the api and public types",
   },
 ];

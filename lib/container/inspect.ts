@@ -4,6 +4,8 @@
  * @module
  */
 
+import { networkMode, networkSettings } from "../network/inspect.ts";
+import { portBindings } from "../network/ports.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -120,23 +122,12 @@ export async function inspectRecord(
     GraphDriver: graph,
     Mounts: mounts,
     Dependencies: [],
-    NetworkSettings: {
-      EndpointID: "",
-      Gateway: "",
-      IPAddress: "",
-      IPPrefixLen: 0,
-      IPv6Gateway: "",
-      GlobalIPv6Address: "",
-      GlobalIPv6PrefixLen: 0,
-      MacAddress: "",
-      Bridge: "",
-      SandboxID: "",
-      HairpinMode: false,
-      LinkLocalIPv6Address: "",
-      LinkLocalIPv6PrefixLen: 0,
-      Ports: {},
-      SandboxKey: running && c.namespaces.net === "private" ? `/proc/${s.pid}/ns/net` : "",
-    },
+    NetworkSettings: await networkSettings(
+      root,
+      c,
+      running,
+      running && c.namespaces.net === "private" ? `/proc/${s.pid}/ns/net` : "",
+    ),
     Namespace: "",
     IsInfra: false,
     IsService: false,
@@ -175,7 +166,8 @@ export async function inspectRecord(
         },rprivate,rbind`
       ),
       AutoRemove: c.autoRemove,
-      NetworkMode: c.namespaces.net === "host" ? "host" : "none",
+      NetworkMode: networkMode(c),
+      PortBindings: portBindings(c.net?.ports ?? []),
       PidMode: nsMode(c.namespaces.pid),
       IpcMode: nsMode(c.namespaces.ipc),
       UTSMode: nsMode(c.namespaces.uts),

@@ -152,7 +152,8 @@ export function etcRebinds(etc: LaunchSpec["etc"], mounts: MountSpec[]): MountSp
 /** Everything of the run spec but the process. */
 function runSpecWithoutProcess(root: string, c: ContainerConfig): LaunchSpec {
   const base = baseSpec(root, c);
-  const etc = writeUserdata(containerPaths(root, c.id).dir, c, c.userns.mode !== "host");
+  const etc: LaunchSpec["etc"] = writeUserdata(containerPaths(root, c.id).dir, c, c.userns.mode !== "host");
+  if (c.net?.noHosts) delete etc.hosts; // net scope: `--no-hosts` keeps the image's /etc/hosts
   const mounts = launchMounts(c);
   return { ...base, mounts: [...mounts, ...etcRebinds(etc, mounts)], etc, readonlyRootfs: c.readOnly };
 }

@@ -85,7 +85,52 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
     securitySpec(root, rec.config),
   ]);
   plan.spec = { ...plan.spec, ...security };
-  return plan;
+  return await withNetwork(root, rec, plan);
+}
+
+/**
+ * net scope (issue 12): a container with a network to set up gets its addresses (and /etc/hosts,
+ * /etc/resolv.conf) before the launch, and its network once stage 2 made the namespaces, before the process
+ * is resolved (so stage 2 always waits for its process then).
+ */
+async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan): Promise<StartPlan> {
+  const c = rec.config;
+  if (
+    !c.net || c.namespaces.net !== "private" || c.net.network.mode === "none" ||
+    c.net.network.mode === "other"
+  ) {
+    return plan;
+  }
+  const net = await import("../network/setup.ts");
+  const facts = await net.prepareNetwork(root, c);
+  if (!facts) return plan;
+  const { writeNetUserdata } = await import("./userdata.ts");
+  writeNetUserdata(containerPaths(root, c.id).dir, c, facts);
+  const inner = plan.resolveProcess;
+  const process = plan.spec.process;
+  let resolved = false;
+  if (!inner) plan.spec = { ...plan.spec, process: undefined, deferProcess: true };
+  return {
+    ...plan,
+    resolveProcess: async (pid: number) => {
+      await net.setupNetwork(root, c, pid);
+      const p = inner ? await inner(pid) : process!;
+      resolved = true;
+      return p;
+    },
+    resolved: () => inner ? plan.resolved() : resolved,
+    settle: async () => {
+      await plan.settle();
+      if (!plan.resolved() || !resolved) await net.teardownNetwork(root, c.id);
+    },
+  };
+}
+
+/** Tears down a container's network if it has one (net scope). */
+async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
+  if (!rec.config.net) return;
+  const { teardownNetwork } = await import("../network/setup.ts");
+  await teardownNetwork(root, rec.config.id).catch(() => {});
 }
 
 async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
@@ -177,6 +222,7 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
         exitPath: cp.exit,
         tty: rec.config.process.terminal,
         stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
+        exitHook: rec.config.net ? `${cp.dir}/network-cleanup.sh` : undefined,
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {
@@ -188,6 +234,7 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
     } catch (e) {
       await started?.catch(() => {});
       await plan.settle();
+      await teardownNet(root, rec);
       if (!plan.resolved()) throw e;
       rec.state = {
         ...rec.state,
@@ -277,6 +324,7 @@ async function runForeground(
   } catch (e) {
     await started?.catch(() => {});
     await plan.settle();
+    await teardownNet(root, rec);
     if (!plan.resolved()) throw e;
     await recordExit(
       root,
@@ -287,6 +335,7 @@ async function runForeground(
     throw e;
   }
   await started?.catch(() => {});
+  await teardownNet(root, rec);
   await recordExit(root, id, code);
   return code;
 }

@@ -41,6 +41,8 @@ export type LaunchIO =
     tty?: boolean;
     /** `-i`: the container's input comes through this fifo, made by the supervisor (`pod attach` writes it). */
     stdinFifo?: string;
+    /** A shell script the supervisor runs (if it exists then) when the container ended, before the exit record. */
+    exitHook?: string;
   };
 
 /** Callbacks during a launch. */
@@ -92,8 +94,13 @@ async function startSupervised(
       !!io.tty && hasProcess,
       hasProcess ? io.stdinFifo : undefined,
     );
-    child = new Deno.Command(sup[0], { args: sup.slice(1), stdin: "null", stdout: "piped", stderr: "null" })
-      .spawn();
+    child = new Deno.Command(sup[0], {
+      args: sup.slice(1),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      env: io.exitHook ? { POD_EXIT_HOOK: io.exitHook } : undefined,
+    }).spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw utilLinuxMissing("setsid");
     throw e;

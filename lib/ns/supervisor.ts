@@ -18,11 +18,14 @@
  * that fifo, keeps it open for reading and writing (so writers may come and go: `pod attach`) and passes what
  * arrives to the pty master, or without a tty to a pipe that is the container's stdin; the fifo is removed
  * when the container ends. With both, a second fifo `<stdin fifo>-size` takes `<rows> <cols>` lines that
- * resize the pty (TIOCSWINSZ; the kernel sends the container SIGWINCH).
+ * resize the pty (TIOCSWINSZ; the kernel sends the container SIGWINCH). `POD_EXIT_HOOK` in its environment (not
+ * passed on) names a shell script it runs, if it exists then, when the command ended and before the exit record
+ * is written (the container's network teardown).
  */
 export const SUPERVISOR_PL = String.raw`
 use Time::HiRes qw(gettimeofday);
 my ($log, $exitp, $tty, $inp, @cmd) = @ARGV;
+my $hook = delete $ENV{POD_EXIT_HOOK} // '';
 $SIG{PIPE} = 'IGNORE'; $SIG{HUP} = 'IGNORE'; $SIG{INT} = 'IGNORE';
 my ($or, $ow, $er, $ew, $in, $ir, $iw, $rz);
 sub fifo { my $p = shift; unlink $p; POSIX::mkfifo($p, 0600) or die "mkfifo $p: $!";
@@ -85,6 +88,7 @@ while (%fh) {
 }
 if (!defined $status) { waitpid($pid, 0); $status = $? }
 my $code = ($status & 127) ? 128 + ($status & 127) : ($status >> 8);
+system('timeout', '60', '/bin/sh', $hook) if $hook ne '' && -e $hook;
 my $tmp = "$exitp.tmp$$";
 open(my $ef, '>', $tmp) or die; print $ef '{"exitCode":' . $code . ',"finishedAt":"' . ts() . 'Z"}' . "\n";
 close $ef; rename($tmp, $exitp);

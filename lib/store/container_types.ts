@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ContainerNetConfig } from "./container_net.ts";
+
 /** Lifecycle states, as podman names them. */
 export type ContainerStatus = "created" | "running" | "paused" | "stopping" | "exited";
 
@@ -143,6 +145,9 @@ export interface ContainerConfig {
    * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
    */
   storage?: { driver: "overlay"; tree: string };
+  // --- net scope (issue 12): networking ---
+  /** Network mode, published ports, DNS and hosts settings; absent in records made before networking. */
+  net?: ContainerNetConfig;
 }
 
 /** The security settings of a container (see {@link ContainerConfig.security}). */

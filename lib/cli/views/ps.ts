@@ -4,6 +4,7 @@
  * @module
  */
 
+import { portsColumn } from "../../network/ports.ts";
 import type { ContainerRecord } from "../../store/containers.ts";
 import { humanDuration, timeAgo, type TimeInput, toMs } from "../../format/time.ts";
 
@@ -111,14 +112,14 @@ export function psRow(rec: ContainerRecord, noTrunc: boolean, now = Date.now()):
     Status: statusText(rec, now),
     State: s.status,
     Names: c.name,
-    Ports: "",
+    Ports: portsColumn(c.net?.ports ?? []),
     Labels: c.labels,
     Mounts: c.mounts.map((m) => m.destination),
     Pid: s.pid,
     ExitCode: s.exitCode,
     Exited: s.status === "exited",
     AutoRemove: c.autoRemove,
-    Networks: [],
+    Networks: Object.keys(c.net?.network.networks ?? {}),
     Pod: "",
     PodName: "",
     Size: "",
@@ -166,11 +167,11 @@ export function psJson(rec: ContainerRecord): Record<string, unknown> {
     Mounts: c.mounts.map((m) => m.destination),
     Names: [c.name],
     Namespaces: {},
-    Networks: [],
+    Networks: Object.keys(c.net?.network.networks ?? {}),
     Pid: s.pid,
     Pod: "",
     PodName: "",
-    Ports: null,
+    Ports: c.net?.ports.length ? c.net.ports : null,
     Size: null,
     StartedAt: unix(s.startedAt),
     State: s.status,
