@@ -73,6 +73,8 @@ export function resolvConfFile(c: ContainerConfig, net?: EtcNetFacts): string {
       ...servers.filter((s) => !net.nameservers.includes(s)),
     ];
   }
+  // aardvark-dns answers for the network's names and forwards the rest: it is the only server, as with podman
+  if (net?.search.includes("dns.podman")) servers = net.nameservers;
   if (net?.search.length) search = [...net.search, ...search];
   if (n?.dns) servers = n.dns.filter((d) => d !== "none");
   if (n?.dnsSearch) search = n.dnsSearch.filter((d) => d !== ".");

@@ -115,8 +115,11 @@ export function netavarkArgv(root: string, verb: "setup" | "teardown", nsPath: s
     verb,
     nsPath,
   ];
-  if (!systemdDirWithoutSystemd()) return argv;
+  // one netavark at a time on this machine: every store's default network is the same bridge (podman0)
+  const lock = ["flock", "-o", "/run/pod/netavark.lock"]; // -o: aardvark-dns must not inherit the lock
+  if (!systemdDirWithoutSystemd()) return [...lock, ...argv];
   return [
+    ...lock,
     "unshare",
     "--mount",
     "--propagation",
@@ -146,6 +149,7 @@ export async function netavarkSetup(
   opts: unknown,
 ): Promise<Record<string, NetavarkStatus>> {
   Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
+  Deno.writeTextFileSync("/run/pod/netavark.lock", "", { append: true });
   const argv = netavarkArgv(root, "setup", nsPath);
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),

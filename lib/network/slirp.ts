@@ -50,7 +50,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function tail(path: string): string {
   try {
     const lines = Deno.readTextFileSync(path).trim().split("\n").filter((l) => !/^WARNING/.test(l));
-    return lines.slice(-1)[0] ?? "";
+    return lines.filter((l) => /error|fail|cannot|denied|no such|too long/i.test(l)).slice(-1)[0] ??
+      lines.slice(-1)[0] ?? "";
   } catch {
     return "";
   }
@@ -76,7 +77,7 @@ export async function startSlirp(
 ): Promise<HelperProcess> {
   const bin = networkTool("slirp4netns");
   checkTun("slirp4netns");
-  const api = `${runDir}/slirp4netns.sock`;
+  const api = await apiSocketPath(runDir);
   const ready = `${runDir}/slirp4netns.ready`;
   const log = `${runDir}/slirp4netns.log`;
   for (const f of [api, ready]) await Deno.remove(f).catch(() => {});
@@ -140,6 +141,29 @@ export async function startSlirp(
     await Deno.remove(api).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * Where slirp4netns's API socket goes: in the container's run dir, unless that path is too long for a unix
+ * socket (108 bytes), then in a 0700 dir of the user's under `$XDG_RUNTIME_DIR` or /tmp.
+ */
+async function apiSocketPath(runDir: string): Promise<string> {
+  const own = `${runDir}/slirp4netns.sock`;
+  if (own.length < 100) return own;
+  const id = runDir.split("/").slice(-2)[0].slice(0, 16);
+  const xdg = Deno.env.get("XDG_RUNTIME_DIR");
+  for (const base of [xdg ? `${xdg}/pod` : "", `/tmp/pod-run-${Deno.uid()}`]) {
+    if (!base || base.length > 70) continue;
+    await Deno.mkdir(base, { recursive: true, mode: 0o700 }).catch(() => {});
+    try {
+      const st = await Deno.lstat(base);
+      if (!st.isDirectory || st.uid !== Deno.uid() || ((st.mode ?? 0) & 0o077)) continue;
+    } catch {
+      continue;
+    }
+    return `${base}/slirp-${id}.sock`;
+  }
+  throw new PodError(`no short directory for slirp4netns's API socket (${own} is too long)`);
 }
 
 /** One request to slirp4netns's API socket; resolves to its JSON answer. */
