@@ -38,8 +38,13 @@ export function checkTun(tool: string): void {
     try {
       mode = ` (mode 0${((Deno.statSync("/dev/net/tun").mode ?? 0) & 0o777).toString(8)})`;
     } catch { /* missing */ }
+    const why = e instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : e instanceof Error
+      ? e.message
+      : e;
     throw new PodError(
-      `${tool} cannot open /dev/net/tun${mode}: ${e instanceof Error ? e.message : e}; ` +
+      `${tool} cannot open /dev/net/tun${mode}: ${why}; ` +
         `as root run "chmod 0666 /dev/net/tun" (distributions ship it so), or use --network none or host`,
     );
   }
