@@ -7,7 +7,9 @@
  * Measured: `run --rm img true` with each engine's default network (pod: slirp4netns rootless, the `podman`
  * bridge through netavark as root; podman 4.3: the same helpers), target ≤ 0.6× podman; and through a port
  * published on 127.0.0.1 (`-p 127.0.0.1:PORT:80`, a busybox httpd in the container): 200 sequential HTTP
- * requests and a 100 MiB download, target ≤ 1.0× podman. Traffic goes only to 127.0.0.1.
+ * requests and a 100 MiB download, target ≤ 1.0× podman with the same helper (rootless podman gets
+ * `--network slirp4netns:port_handler=slirp4netns` there: its default rootlessport is another forwarder).
+ * Traffic goes only to 127.0.0.1.
  * @module
  */
 
@@ -48,7 +50,7 @@ function flagsOf(e: Engine): string[] {
 async function bench(
   e: Engine,
   ref: string,
-  o: { runs: number; requests: number; mib: number },
+  o: { runs: number; requests: number; mib: number; rootless: boolean },
 ): Promise<NetResult> {
   await run(e, ["pull", "-q", ...(e.name === "podman" ? ["--tls-verify=false"] : []), ref]);
   await run(e, ["run", "--rm", ...flagsOf(e), ref, "true"]); // warm-up
@@ -58,6 +60,9 @@ async function bench(
   const port = freePort();
   const script = `mkdir -p /www && echo ok > /www/index.html && ` +
     `dd if=/dev/zero of=/www/big bs=1M count=${o.mib} 2>/dev/null && exec httpd -f -p 80 -h /www`;
+  // the same helper on both sides: rootless podman forwards ports through rootlessport by default, pod (like
+  // podman's port_handler=slirp4netns) through slirp4netns itself
+  const same = e.name === "podman" && o.rootless ? ["--network", "slirp4netns:port_handler=slirp4netns"] : [];
   await run(e, [
     "run",
     "-d",
@@ -66,6 +71,7 @@ async function bench(
     "-p",
     `127.0.0.1:${port}:80`,
     ...flagsOf(e),
+    ...same,
     ref,
     "sh",
     "-c",
@@ -149,7 +155,7 @@ export async function main(): Promise<void> {
       const pe = await podEngine(user);
       let pod: NetResult;
       try {
-        pod = await bench(pe, img.ref, o);
+        pod = await bench(pe, img.ref, { ...o, rootless: !!user });
       } finally {
         await pe.cleanup();
       }
@@ -158,7 +164,7 @@ export async function main(): Promise<void> {
         const me = await podmanEngine(user, runtime);
         me.runFlags = [];
         try {
-          pm = await bench(me, img.ref, o);
+          pm = await bench(me, img.ref, { ...o, rootless: !!user });
         } catch (err) {
           console.log(`podman ${label} failed: ${(err as Error).message.split("\n")[0]}`);
         } finally {

@@ -72,6 +72,8 @@ interface StartPlan {
   resolved: () => boolean;
   /** Waits for this process's own extraction to end (after a failed launch). */
   settle: () => Promise<void>;
+  /** Stage 2's pid is known (its namespaces exist): the network is set up meanwhile (net scope). */
+  onPid?: (pid: number) => void;
 }
 
 /**
@@ -109,17 +111,25 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
   const inner = plan.resolveProcess;
   const process = plan.spec.process;
   let resolved = false;
+  let setup: Promise<void> | undefined;
+  const start = (pid: number) => {
+    setup ??= net.setupNetwork(root, c, pid);
+    setup.catch(() => {}); // awaited (and reported) by resolveProcess
+    return setup;
+  };
   if (!inner) plan.spec = { ...plan.spec, process: undefined, deferProcess: true };
   return {
     ...plan,
+    onPid: start,
     resolveProcess: async (pid: number) => {
-      await net.setupNetwork(root, c, pid);
+      await start(pid);
       const p = inner ? await inner(pid) : process!;
       resolved = true;
       return p;
     },
     resolved: () => inner ? plan.resolved() : resolved,
     settle: async () => {
+      await setup?.catch(() => {});
       await plan.settle();
       if (!plan.resolved() || !resolved) await net.teardownNetwork(root, c.id);
     },
@@ -230,6 +240,7 @@ export async function startDetached(root: string, id: string): Promise<boolean> 
           started = writeState(root, id, rec.state);
         },
         resolveProcess: plan.resolveProcess,
+        onPid: plan.onPid,
       });
     } catch (e) {
       await started?.catch(() => {});
@@ -298,6 +309,7 @@ async function runForeground(
         onStarted?.();
       },
       resolveProcess: plan.resolveProcess,
+      onPid: plan.onPid,
     };
     const logPath = io.log ? containerPaths(root, id).log : undefined;
     return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath }, hooks, early);

@@ -58,6 +58,11 @@ export interface LaunchHooks {
    * (a throw stops the launch with that error). `onStarted` is then called after it, not at the pid.
    */
   resolveProcess?: (pid: number) => ProcessSpec | Promise<ProcessSpec>;
+  /**
+   * Called as soon as stage 2 reported its pid (its namespaces exist), before it has prepared the root: work on
+   * the namespaces (the container's network) can start then, beside stage 2's own.
+   */
+  onPid?: (pid: number) => void;
 }
 
 /** What a launch returns: the init's host pid, and in the foreground the exit code. */
@@ -241,6 +246,7 @@ export async function launch(
     };
     const started = await readExecFifo(reader, keep, (p) => {
       pid = p;
+      hooks.onPid?.(p);
       if (!spec.deferProcess) hook = hooks.onStarted?.(p, supervisorPid);
     }, spec.deferProcess ? onPrepared : undefined);
     await hook;
