@@ -131,6 +131,34 @@ function table(
   }
 }
 
+/**
+ * Rootless podman keeps slirp4netns's API socket under `$XDG_RUNTIME_DIR/libpod/tmp/<64 hex>.net`, which is too
+ * long for a unix socket in the benchmark's temp dir: podman gets a short symlink to that dir instead.
+ */
+function shortRuntimeDir(e: Engine): void {
+  const build = e.build;
+  const links = new Set<string>();
+  e.build = async (args) => {
+    const c = await build(args);
+    c.args = c.args.map((a) => {
+      const m = /^XDG_RUNTIME_DIR=(.+)$/.exec(a);
+      if (!m) return a;
+      const link = `/tmp/pbn-${m[1].split("-").pop()!.slice(0, 8)}`;
+      if (!links.has(link)) {
+        Deno.symlinkSync(m[1], link);
+        links.add(link);
+      }
+      return `XDG_RUNTIME_DIR=${link}`;
+    });
+    return c;
+  };
+  const cleanup = e.cleanup;
+  e.cleanup = async () => {
+    await cleanup();
+    for (const l of links) Deno.removeSync(l);
+  };
+}
+
 /** Runs the benchmark (both modes unless `--modes`). */
 export async function main(): Promise<void> {
   const o = { runs: argNum("runs", 10), requests: argNum("requests", 200), mib: argNum("mib", 100) };
@@ -162,7 +190,7 @@ export async function main(): Promise<void> {
       let pm: NetResult | undefined;
       if (havePodman) {
         const me = await podmanEngine(user, runtime);
-        me.runFlags = [];
+        if (user) shortRuntimeDir(me);
         try {
           pm = await bench(me, img.ref, { ...o, rootless: !!user });
         } catch (err) {

@@ -176,7 +176,14 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
   const t0 = performance.now();
   const runDir = `${f.dir}/run`;
   await Deno.mkdir(runDir, { recursive: true, mode: 0o700 });
-  const script = ["#!/bin/sh", "# tears down the container's network (written by pod; removes itself)"];
+  const script = [
+    "#!/bin/sh",
+    "# tears down the container's network (written by pod; removes itself). One run at a time (the supervisor's",
+    "# hook and `rm` may both start it): a later run waits for the lock and finds the script gone.",
+    'exec 9<"$0" || exit 0',
+    "flock 9",
+    '[ -f "$0" ] || exit 0',
+  ];
   const finish = [`rm -f ${shq(f.state)} ${shq(f.opts)} "$0"`];
   try {
     if (net.network.mode === "slirp4netns" || net.network.mode === "pasta") {
