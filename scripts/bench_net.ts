@@ -15,7 +15,7 @@
 
 import { startRegistry } from "../tests/helpers/registry.ts";
 import { busybox } from "../tests/helpers/fixtures.ts";
-import { rootlessAvailable, TEST_USER } from "../tests/helpers/rootless.ts";
+import { lookupUser, rootlessAvailable, TEST_USER } from "../tests/helpers/rootless.ts";
 import {
   argNum,
   argStr,
@@ -132,30 +132,24 @@ function table(
 }
 
 /**
- * Rootless podman keeps slirp4netns's API socket under `$XDG_RUNTIME_DIR/libpod/tmp/<64 hex>.net`, which is too
- * long for a unix socket in the benchmark's temp dir: podman gets a short symlink to that dir instead.
+ * Rootless podman keeps slirp4netns's API socket under its tmp dir (`$XDG_RUNTIME_DIR/libpod/tmp/<64 hex>.net`),
+ * too long for a unix socket in the benchmark's temp dir: podman gets a short `--tmpdir` of the user's instead.
  */
-function shortRuntimeDir(e: Engine): void {
+async function shortTmpDir(e: Engine, user: string): Promise<void> {
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "pbn-" });
+  const u = await lookupUser(user);
+  if (u) await Deno.chown(dir, u.uid, u.gid);
   const build = e.build;
-  const links = new Set<string>();
   e.build = async (args) => {
     const c = await build(args);
-    c.args = c.args.map((a) => {
-      const m = /^XDG_RUNTIME_DIR=(.+)$/.exec(a);
-      if (!m) return a;
-      const link = `/tmp/pbn-${m[1].split("-").pop()!.slice(0, 8)}`;
-      if (!links.has(link)) {
-        Deno.symlinkSync(m[1], link);
-        links.add(link);
-      }
-      return `XDG_RUNTIME_DIR=${link}`;
-    });
+    const i = c.args.lastIndexOf("podman");
+    if (i >= 0) c.args.splice(i + 1, 0, `--tmpdir=${dir}`);
     return c;
   };
   const cleanup = e.cleanup;
   e.cleanup = async () => {
     await cleanup();
-    for (const l of links) Deno.removeSync(l);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
 }
 
@@ -190,7 +184,7 @@ export async function main(): Promise<void> {
       let pm: NetResult | undefined;
       if (havePodman) {
         const me = await podmanEngine(user, runtime);
-        if (user) shortRuntimeDir(me);
+        if (user) await shortTmpDir(me, user);
         try {
           pm = await bench(me, img.ref, { ...o, rootless: !!user });
         } catch (err) {

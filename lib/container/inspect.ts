@@ -4,7 +4,7 @@
  * @module
  */
 
-import { networkMode, networkSettings } from "../network/inspect.ts";
+import { networkMode, networkProblem, networkSettings } from "../network/inspect.ts";
 import { portBindings } from "../network/ports.ts";
 import {
   containerPaths,
@@ -92,7 +92,7 @@ export async function inspectRecord(
       Pid: running ? s.pid : 0,
       ConmonPid: running ? s.waiterPid ?? 0 : 0,
       ExitCode: s.exitCode,
-      Error: s.error ?? "",
+      Error: s.error ?? await networkProblem(root, c, running) ?? "",
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
       CheckpointedAt: "0001-01-01T00:00:00Z",

@@ -5,7 +5,7 @@
  */
 
 import type { ContainerConfig } from "../store/containers.ts";
-import { type NetState, readNetState } from "./setup.ts";
+import { helperAlive, type NetState, readNetState } from "./setup.ts";
 import { portBindings } from "./ports.ts";
 import { slirpAddresses } from "./slirp.ts";
 
@@ -71,4 +71,19 @@ export async function networkSettings(
     SandboxKey: sandboxKey,
     ...(names.length ? { Networks: nets } : {}),
   };
+}
+
+/**
+ * A running container whose network helper (slirp4netns, pasta) has died: inspect's `State.Error` says so (the
+ * container keeps running, without a network).
+ */
+export async function networkProblem(
+  root: string,
+  c: ContainerConfig,
+  running: boolean,
+): Promise<string | undefined> {
+  if (!running || !c.net) return undefined;
+  const st = await readNetState(root, c.id);
+  if (!st?.helperPid || helperAlive(st)) return undefined;
+  return `${st.mode} (pid ${st.helperPid}) ended: the container has no network`;
 }

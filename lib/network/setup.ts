@@ -258,12 +258,11 @@ export async function teardownNetwork(root: string, id: string): Promise<void> {
   await Deno.remove(f.cleanup).catch(() => {});
 }
 
-/** A container's helper pid is gone while it runs (inspect's state). */
+/** False when the network helper (slirp4netns, pasta) of a set-up network has ended (inspect's state). */
 export function helperAlive(state: NetState | undefined): boolean {
   if (!state?.helperPid) return true;
   try {
-    Deno.statSync(`/proc/${state.helperPid}`);
-    return true;
+    return !/^\d+ \(.*\) [ZX]/.test(Deno.readTextFileSync(`/proc/${state.helperPid}/stat`));
   } catch {
     return false;
   }

@@ -301,6 +301,51 @@ await testRootAndRootless(
           },
         );
       }
+      if (mode === "rootless") {
+        await t.step(
+          "slirp4netns dies: inspect says the container has no network; rm still cleans up",
+          async () => {
+            const id = (await ok(h, ["run", "-d", img.ref, "sleep", "600"])).trim();
+            const helper = helperOf(h, id)!;
+            Deno.kill(helper, "SIGKILL");
+            for (let i = 0; i < 50 && alive(helper); i++) await sleep(20);
+            const err = await ok(h, ["inspect", "--format", "{{.State.Error}}", id]);
+            assert.match(err, /^slirp4netns \(pid \d+\) ended: the container has no network\n$/);
+            await ok(h, ["rm", "-f", "-t", "0", id]);
+            assert.deepEqual(await leftovers(h, id), []);
+          },
+        );
+        const pasta = (() => {
+          try {
+            return Deno.statSync("/usr/bin/pasta").isFile;
+          } catch {
+            return false;
+          }
+        })();
+        if (!pasta) console.log("SKIPPED: pasta steps (passt is not installed)");
+        else {
+          await t.step("pasta: an interface with the host's address, a published port", async () => {
+            const port = freePort();
+            const id = (await ok(h, [
+              "run",
+              "-d",
+              "--network",
+              "pasta",
+              "-p",
+              `127.0.0.1:${port}:80`,
+              img.ref,
+              "sh",
+              "-c",
+              HTTPD,
+            ])).trim();
+            const helper = helperOf(h, id);
+            assert.match(await ok(h, ["exec", id, "ip", "-o", "-4", "addr"]), /: (?!lo)\S+ +inet /);
+            assert.equal(await fetchText(`http://127.0.0.1:${port}/`), `hello-${id.slice(0, 12)}\n`);
+            await ok(h, ["rm", "-f", "-t", "0", id]);
+            assert.deepEqual(await leftovers(h, id, helper), []);
+          });
+        }
+      }
       await t.step(
         "a detached container that ends tears its network down (the supervisor's hook)",
         async () => {
