@@ -386,7 +386,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     security: o.security,
     ociRuntime: o.ociRuntime,
     storage: await storageFor(layers.map((l) => l.digest), userns),
-    net: await netConfigFor(o, ic.ExposedPorts ?? undefined, rootless),
+    net: await netConfigFor({ ...o, root }, ic.ExposedPorts ?? undefined, rootless),
   };
   if (!config.process.cwd.startsWith("/")) {
     throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`, { code: "USAGE" });
@@ -432,7 +432,7 @@ async function storageFor(
 
 /** The networking part of the config (net scope, issue 12): mode, published ports, DNS and hosts flags. */
 async function netConfigFor(
-  o: ContainerSpec,
+  o: ContainerSpec & { root?: string },
   exposed: Record<string, unknown> | undefined,
   rootless: boolean,
 ): Promise<ContainerConfig["net"]> {
@@ -442,6 +442,10 @@ async function netConfigFor(
   ]);
   const values = o.networks ?? (o.network !== undefined ? [o.network] : []);
   const network = parseNetwork(values, rootless, { ip: o.ip, mac: o.macAddress, aliases: o.networkAlias });
+  if (network.mode === "bridge" && o.root) {
+    const { loadNetwork } = await import("../network/config.ts");
+    for (const name of Object.keys(network.networks ?? {})) await loadNetwork(o.root, name);
+  }
   let maps = (o.publish ?? []).flatMap(ports.parsePublish);
   if (o.publishAll) maps.push(...ports.exposedMappings(exposed, maps));
   if (maps.length && (network.mode === "host" || network.mode === "none" || network.mode === "other")) {
