@@ -176,5 +176,7 @@ export function netavarkTeardownScript(root: string, nsPath: string, optsPath: s
   return [
     `${argv} < ${shq(optsPath)} >/dev/null 2>&1 || echo "netavark teardown failed" >&2`,
     `umount ${shq(nsPath)} 2>/dev/null; rm -f ${shq(nsPath)}`,
+    // the store's last pinned netns gone (and with it its aardvark-dns): its run dir goes too
+    `rmdir ${shq(`${netRunDir(root)}/netns`)} 2>/dev/null && rm -rf ${shq(netRunDir(root))}`,
   ].join("\n");
 }
