@@ -264,6 +264,8 @@ export class Pod {
       ipc: o.ipc,
       uts: o.uts,
       network: o.network,
+      networks: o.networks,
+      publish: o.publish,
       userns: o.userns,
       privileged: o.privileged,
       readOnly: o.readOnly,

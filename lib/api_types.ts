@@ -147,8 +147,15 @@ export interface ContainerOptions {
   ipc?: NamespaceMode;
   /** UTS namespace (default private). */
   uts?: NamespaceMode;
-  /** Network: `private` (loopback only, the default) or the host's. */
+  /**
+   * Network: `private` (the default: slirp4netns rootless, the `podman` bridge network as root) or the host's;
+   * `networks` takes podman's other modes.
+   */
   network?: NamespaceMode;
+  /** `--network` values as podman takes them (`none`, `slirp4netns:allow_host_loopback=true`, `pasta`, a name…). */
+  networks?: string[];
+  /** Published ports, `-p`'s forms (`127.0.0.1:8080:80/tcp`). */
+  publish?: string[];
   /** User namespace when rootless: `private` (default) or `keep-id`. As root the host's ids are used. */
   userns?: "private" | "keep-id";
   /** Extended privileges. */

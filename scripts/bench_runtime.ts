@@ -9,8 +9,8 @@
  * loop), `stop`, `rm -f`, `ps -a` with N containers, and the memory a detached idle container costs beyond its
  * own processes (pod: perl supervisor + helper processes; podman: conmon), as VmRSS and PSS.
  *
- * podman runs with `--cgroup-manager=cgroupfs --events-backend=file --network=none` (pod's default network is a
- * private loopback-only one) and, when crun cannot run here, `--runtime=runc`.
+ * Both run with `--network=none` (networking is measured by scripts/bench_net.ts); podman with
+ * `--cgroup-manager=cgroupfs --events-backend=file` and, when crun cannot run here, `--runtime=runc`.
  * @module
  */
 
@@ -98,7 +98,7 @@ export async function podEngine(user: string | undefined): Promise<Engine> {
   return {
     name: "pod",
     build: (args) => podCommand(args, { home: h.home, user }),
-    runFlags: [],
+    runFlags: ["--network=none"], // like podman's below: the runtime without networking (scripts/bench_net.ts has it)
     marker: h.root,
     cleanup: () => h.cleanup(),
   };

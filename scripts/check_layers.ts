@@ -59,8 +59,8 @@ export const LAYERS: LayerRule[] = [
   {
     layer: "network",
     match: ["lib/network/"],
-    may: ["store", "oci", "format", ...LEAVES],
-    note: "network configs (netavark's JSON files) and subnets",
+    may: ["oci", "store", "ns", "format", ...LEAVES],
+    note: "networks and container networking: configs, subnets, slirp4netns/pasta/netavark, ports",
   },
   {
     layer: "container",

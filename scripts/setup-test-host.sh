@@ -4,7 +4,8 @@
 #   - /etc/subuid and /etc/subgid entries for the user, unless it has some (useradd usually assigns them):
 #     65536 ids from the first free start at or above 100000, after every range of the file (other lines are
 #     left alone; like useradd, ranges never overlap, so tests must read the user's range, not assume one),
-#   - a DENO_DIR the user owns (~/.cache/deno).
+#   - a DENO_DIR the user owns (~/.cache/deno),
+#   - /dev/net/tun mode 0666 (as distributions ship it) for rootless networking (slirp4netns, pasta).
 # Usage: scripts/setup-test-host.sh [user]
 set -euo pipefail
 
@@ -45,6 +46,12 @@ for f in /etc/subuid /etc/subgid; do
   fi
   chmod 0644 "$f"
 done
+
+# Rootless networking: slirp4netns and pasta open /dev/net/tun as the user; distributions ship it 0666, some
+# VMs and containers have it 0600 (then every rootless container with a network fails to start).
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != "666" ]; then
+  chmod 0666 /dev/net/tun
+fi
 
 for tool in newuidmap newgidmap; do
   if ! command -v "$tool" >/dev/null 2>&1; then

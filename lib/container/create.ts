@@ -115,6 +115,29 @@ export interface ContainerSpec {
   security?: SecurityConfig;
   /** `--runtime` as given (recorded; pod runs the container itself). */
   ociRuntime?: string;
+  // --- net scope (issue 12): networking ---
+  /** Every `--network` value (`network` is the first); absent: the default network. */
+  networks?: string[];
+  /** `-p/--publish` specs. */
+  publish?: string[];
+  /** `-P`: the image's EXPOSE to random host ports. */
+  publishAll?: boolean;
+  /** `--dns` servers. */
+  dns?: string[];
+  /** `--dns-search`. */
+  dnsSearch?: string[];
+  /** `--dns-option`. */
+  dnsOption?: string[];
+  /** `--add-host name:ip`. */
+  addHost?: string[];
+  /** `--no-hosts`. */
+  noHosts?: boolean;
+  /** `--ip`. */
+  ip?: string[];
+  /** `--mac-address`. */
+  macAddress?: string;
+  /** `--network-alias`. */
+  networkAlias?: string[];
   /** Events of a pull the create needs (the CLI draws its progress from them). */
   onEvent?: (e: PullEvent) => void;
   // --- scope "pods" (issue 15) ---
@@ -205,6 +228,17 @@ export interface CreateOptions extends
     | "timezone"
     | "timeout"
     | "envMerge"
+    | "networks"
+    | "publish"
+    | "publishAll"
+    | "dns"
+    | "dnsSearch"
+    | "dnsOption"
+    | "addHost"
+    | "noHosts"
+    | "ip"
+    | "macAddress"
+    | "networkAlias"
   > {
   /** `--env-file`. */
   envFile?: string[];
@@ -461,6 +495,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     ...(sysctls ? { sysctls } : {}),
     ...(o.readOnlyTmpfs === false ? { noReadOnlyTmpfs: true } : {}),
     ...extra,
+    net: await netConfigFor({ ...o, root }, ic.ExposedPorts ?? undefined, rootless),
   };
   if (o.resources) config.resources = o.resources; // cgroups (issue 13)
   if (!config.process.cwd.startsWith("/")) {
@@ -505,4 +540,49 @@ async function storageFor(
   }
   const { treeKey } = await import("../store/trees.ts");
   return { driver: "overlay", tree: await treeKey(layerDigests, userns) };
+}
+
+/** The networking part of the config (net scope, issue 12): mode, published ports, DNS and hosts flags. */
+async function netConfigFor(
+  o: ContainerSpec & { root?: string },
+  exposed: Record<string, unknown> | undefined,
+  rootless: boolean,
+): Promise<ContainerConfig["net"]> {
+  const [{ parseNetwork }, ports] = await Promise.all([
+    import("../network/mode.ts"),
+    import("../network/ports.ts"),
+  ]);
+  const values = o.networks ?? (o.network !== undefined ? [o.network] : []);
+  const network = parseNetwork(values, rootless, { ip: o.ip, mac: o.macAddress, aliases: o.networkAlias });
+  if (network.mode === "bridge" && o.root) {
+    const { loadNetwork } = await import("../network/config.ts");
+    for (const name of Object.keys(network.networks ?? {})) await loadNetwork(o.root, name);
+  }
+  let maps = (o.publish ?? []).flatMap(ports.parsePublish);
+  if (o.publishAll) maps.push(...ports.exposedMappings(exposed, maps));
+  if (maps.length && (network.mode === "host" || network.mode === "none" || network.mode === "other")) {
+    const { warn } = await import("../log.ts");
+    warn(
+      "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use",
+    );
+    maps = [];
+  }
+  for (const h of o.addHost ?? []) {
+    const i = h.indexOf(":");
+    if (i <= 0 || !ports.isIP(h.slice(i + 1).replace(/^\[|\]$/g, "")) && h.slice(i + 1) !== "host-gateway") {
+      throw new UsageError(`invalid IP address in add-host: "${h.slice(i + 1)}"`);
+    }
+  }
+  for (const d of o.dns ?? []) {
+    if (!ports.isIP(d) && d !== "none") throw new UsageError(`${d} is not an ip address`);
+  }
+  return {
+    network,
+    ports: ports.assignHostPorts(maps),
+    dns: o.dns?.length ? o.dns : undefined,
+    dnsSearch: o.dnsSearch?.length ? o.dnsSearch : undefined,
+    dnsOptions: o.dnsOption?.length ? o.dnsOption : undefined,
+    addHosts: o.addHost?.length ? o.addHost : undefined,
+    noHosts: o.noHosts || undefined,
+  };
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { networkMode, networkProblem, networkSettings } from "../network/inspect.ts";
+import { portBindings } from "../network/ports.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -92,7 +94,7 @@ export async function inspectRecord(
       Pid: running ? s.pid : 0,
       ConmonPid: running ? s.waiterPid ?? 0 : 0,
       ExitCode: s.exitCode,
-      Error: s.error ?? "",
+      Error: s.error ?? await networkProblem(root, c, running) ?? "",
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
       CheckpointedAt: "0001-01-01T00:00:00Z",
@@ -125,23 +127,12 @@ export async function inspectRecord(
     GraphDriver: graph,
     Mounts: mounts,
     Dependencies: [],
-    NetworkSettings: {
-      EndpointID: "",
-      Gateway: "",
-      IPAddress: "",
-      IPPrefixLen: 0,
-      IPv6Gateway: "",
-      GlobalIPv6Address: "",
-      GlobalIPv6PrefixLen: 0,
-      MacAddress: "",
-      Bridge: "",
-      SandboxID: "",
-      HairpinMode: false,
-      LinkLocalIPv6Address: "",
-      LinkLocalIPv6PrefixLen: 0,
-      Ports: {},
-      SandboxKey: running && c.namespaces.net === "private" ? `/proc/${s.pid}/ns/net` : "",
-    },
+    NetworkSettings: await networkSettings(
+      root,
+      c,
+      running,
+      running && c.namespaces.net === "private" ? `/proc/${s.pid}/ns/net` : "",
+    ),
     Namespace: "",
     IsInfra: !!c.isInfra,
     IsService: false,
@@ -181,7 +172,8 @@ export async function inspectRecord(
         },rprivate,rbind`
       ),
       AutoRemove: c.autoRemove,
-      NetworkMode: c.namespaces.net === "host" || c.namespaces.net.includes(":") ? c.namespaces.net : "none",
+      NetworkMode: c.namespaces.net.includes(":") ? c.namespaces.net : networkMode(c),
+      PortBindings: portBindings(c.net?.ports ?? []),
       PidMode: nsMode(c.namespaces.pid),
       IpcMode: nsMode(c.namespaces.ipc),
       UTSMode: nsMode(c.namespaces.uts),

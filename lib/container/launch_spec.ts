@@ -167,7 +167,8 @@ export function etcRebinds(etc: LaunchSpec["etc"], mounts: MountSpec[]): MountSp
 /** Everything of the run spec but the process. */
 export function runSpecWithoutProcess(root: string, c: ContainerConfig): LaunchSpec {
   const base = baseSpec(root, c);
-  const etc = writeUserdata(containerPaths(root, c.id).dir, c, c.userns.mode !== "host");
+  const etc: LaunchSpec["etc"] = writeUserdata(containerPaths(root, c.id).dir, c, c.userns.mode !== "host");
+  if (c.net?.noHosts) delete etc.hosts; // net scope: `--no-hosts` keeps the image's /etc/hosts
   const mounts = launchMounts(c);
   const spec: LaunchSpec = {
     ...base,

@@ -122,7 +122,15 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
   }
   rec = await waitExited(root, id, 5000);
   writeContainerEvents(root, rec, ["stop"]);
+  if (!isLive(rec)) await teardownNet(root, rec);
   return rec;
+}
+
+/** net scope (issue 12): tears down a dead container's network, if it has one (idempotent). */
+async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
+  if (!rec.config.net) return;
+  const { teardownNetwork } = await import("../network/setup.ts");
+  await teardownNetwork(root, rec.config.id).catch((e) => debug(`network teardown: ${e}`));
 }
 
 /** Sends a signal to a running container (`kill`). */
@@ -203,6 +211,7 @@ export async function removeById(
     const removed = await withContainerLock(root, id, async () => {
       rec = await readContainer(root, id);
       if (isLive(rec)) return false;
+      await teardownNet(root, rec);
       // overlayfs leaves work/work mode 000: owned by the user when rootless (not keep-id), so opened up here
       if (rec.config.storage) {
         await Deno.chmod(`${containerPaths(root, id).work}/work`, 0o700).catch(() => {});

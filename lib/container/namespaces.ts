@@ -42,14 +42,9 @@ export function nsMode(flag: string, value: string | undefined): NsMode {
   if (value === "host") return "host";
   const joined = parseJoinMode(flag, value);
   if (joined) return joined;
-  if (
-    flag === "network" && ["none", "bridge", "slirp4netns", "pasta", "default"].includes(value.split(":")[0])
-  ) {
-    if (value !== "none") {
-      debug(`--network ${value}: pod gives the container its own network with loopback only`);
-    }
-    return "private";
-  }
+  // net scope (issue 12): every other network mode (none, bridge, slirp4netns, pasta, a network's name) is a
+  // network namespace of its own; lib/network/mode.ts validates the value
+  if (flag === "network") return "private";
   throw new UsageError(`invalid value "${value}" for --${flag}: use host, private, container:ID or ns:PATH`);
 }
 

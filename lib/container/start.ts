@@ -82,6 +82,8 @@ interface StartPlan {
   resolved: () => boolean;
   /** Waits for this process's own extraction to end (after a failed launch). */
   settle: () => Promise<void>;
+  /** Stage 2's pid is known (its namespaces exist): the network is set up meanwhile (net scope). */
+  onPid?: (pid: number) => void;
 }
 
 /**
@@ -117,7 +119,60 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
       if (needed) throw new PodError(`cgroup: ${e instanceof Error ? e.message : e}`);
     }
   }
-  return plan;
+  return await withNetwork(root, rec, plan);
+}
+
+/**
+ * net scope (issue 12): a container with a network to set up gets its addresses (and /etc/hosts,
+ * /etc/resolv.conf) before the launch, and its network once stage 2 made the namespaces, before the process
+ * is resolved (so stage 2 always waits for its process then).
+ */
+async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan): Promise<StartPlan> {
+  const c = rec.config;
+  if (
+    !c.net || c.namespaces.net !== "private" || c.net.network.mode === "none" ||
+    c.net.network.mode === "other"
+  ) {
+    return plan;
+  }
+  const net = await import("../network/setup.ts");
+  const facts = await net.prepareNetwork(root, c);
+  if (!facts) return plan;
+  const { writeNetUserdata } = await import("./userdata.ts");
+  writeNetUserdata(containerPaths(root, c.id).dir, c, facts);
+  const inner = plan.resolveProcess;
+  const process = plan.spec.process;
+  let resolved = false;
+  let setup: Promise<void> | undefined;
+  const start = (pid: number) => {
+    setup ??= net.setupNetwork(root, c, pid);
+    setup.catch(() => {}); // awaited (and reported) by resolveProcess
+    return setup;
+  };
+  if (!inner) plan.spec = { ...plan.spec, process: undefined, deferProcess: true };
+  return {
+    ...plan,
+    onPid: start,
+    resolveProcess: async (pid: number) => {
+      await start(pid);
+      const p = inner ? await inner(pid) : process!;
+      resolved = true;
+      return p;
+    },
+    resolved: () => inner ? plan.resolved() : resolved,
+    settle: async () => {
+      await setup?.catch(() => {});
+      await plan.settle();
+      if (!plan.resolved() || !resolved) await net.teardownNetwork(root, c.id);
+    },
+  };
+}
+
+/** Tears down a container's network if it has one (net scope). */
+async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
+  if (!rec.config.net) return;
+  const { teardownNetwork } = await import("../network/setup.ts");
+  await teardownNetwork(root, rec.config.id).catch(() => {});
 }
 
 async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
@@ -199,6 +254,7 @@ export async function startDetached(
         stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
         events: supervisorEventParts(root, rec),
         extras: supervisorExtras(root, rec.config),
+        exitHook: rec.config.net ? `${cp.dir}/network-cleanup.sh` : undefined,
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {
@@ -210,11 +266,13 @@ export async function startDetached(
           writeContainerEvents(root, rec, ["init", "start"]);
         },
         resolveProcess: plan.resolveProcess,
+        onPid: plan.onPid,
       });
     } catch (e) {
       await started?.catch(() => {});
       await plan.settle();
       await releaseContainerCgroup(plan.spec.cgroup);
+      await teardownNet(root, rec);
       if (!plan.resolved()) throw e;
       rec.state = {
         ...rec.state,
@@ -281,6 +339,7 @@ async function runForeground(
         onStarted?.();
       },
       resolveProcess: plan.resolveProcess,
+      onPid: plan.onPid,
     };
     const logPath = io.log ? containerPaths(root, id).log : undefined;
     return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath }, hooks, early);
@@ -321,6 +380,7 @@ async function runForeground(
     await started?.catch(() => {});
     await plan.settle();
     await releaseContainerCgroup(plan.spec.cgroup);
+    await teardownNet(root, rec);
     if (!plan.resolved()) throw e;
     await recordExit(
       root,
@@ -332,6 +392,7 @@ async function runForeground(
   }
   stopTimer();
   await started?.catch(() => {});
+  await teardownNet(root, rec);
   const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
   await recordExit(root, id, code, undefined, oomKilled);
   foregroundExitHook(root, rec.config);

@@ -51,6 +51,8 @@ export type LaunchIO =
     events?: SupervisorEvents;
     /** The supervisor's exit hook and health check timer. */
     extras?: SupervisorExtras;
+    /** A shell script the supervisor runs (if it exists then) when the container ended, before the exit record. */
+    exitHook?: string;
   };
 
 /** Callbacks during a launch. */
@@ -66,6 +68,11 @@ export interface LaunchHooks {
    * (a throw stops the launch with that error). `onStarted` is then called after it, not at the pid.
    */
   resolveProcess?: (pid: number) => ProcessSpec | Promise<ProcessSpec>;
+  /**
+   * Called as soon as stage 2 reported its pid (its namespaces exist), before it has prepared the root: work on
+   * the namespaces (the container's network) can start then, beside stage 2's own.
+   */
+  onPid?: (pid: number) => void;
 }
 
 /** What a launch returns: the init's host pid, and in the foreground the exit code. */
@@ -107,9 +114,10 @@ async function startSupervised(
     const evEnv = io.events
       ? { POD_EV_PATH: io.events.path, POD_EV_HEAD: io.events.head, POD_EV_TAIL: io.events.tail }
       : undefined;
+    const hookEnv = io.exitHook ? { POD_EXIT_HOOK: io.exitHook } : undefined;
     child = new Deno.Command(sup[0], {
       args: sup.slice(1),
-      env: env || evEnv ? { ...env, ...evEnv } : undefined,
+      env: env || evEnv || hookEnv ? { ...env, ...evEnv, ...hookEnv } : undefined,
       stdin: "null",
       stdout: "piped",
       stderr: "null",
@@ -257,6 +265,7 @@ export async function launch(
     };
     const started = await readExecFifo(reader, keep, (p) => {
       pid = p;
+      hooks.onPid?.(p);
       if (!spec.deferProcess) hook = hooks.onStarted?.(p, supervisorPid);
     }, spec.deferProcess ? onPrepared : undefined);
     await hook;

@@ -26,13 +26,16 @@ import type { CgroupSpec } from "./cgroup.ts";
  * that fifo, keeps it open for reading and writing (so writers may come and go: `pod attach`) and passes what
  * arrives to the pty master, or without a tty to a pipe that is the container's stdin; the fifo is removed
  * when the container ends. With both, a second fifo `<stdin fifo>-size` takes `<rows> <cols>` lines that
- * resize the pty (TIOCSWINSZ; the kernel sends the container SIGWINCH).
+ * resize the pty (TIOCSWINSZ; the kernel sends the container SIGWINCH). `POD_EXIT_HOOK` in its environment (not
+ * passed on) names a shell script it runs, if it exists then, when the command ended and before the exit record
+ * is written (the container's network teardown).
  */
 export const SUPERVISOR_PL = String.raw`
 use Time::HiRes qw(gettimeofday);
 my ($log, $exitp, $tty, $inp, $hook, $hc, $dl, @cmd) = @ARGV;
 my $cgroup = delete $ENV{POD_CGROUP}; # cgroups (issue 13): "<oom events file>\n<dir>\n…", see cgroupEnv
 my ($evp, $evh, $evt) = delete @ENV{qw(POD_EV_PATH POD_EV_HEAD POD_EV_TAIL)};
+my $nethook = delete $ENV{POD_EXIT_HOOK} // ''; # net (issue 12): network-cleanup.sh
 my ($dsec, @dcmd) = split /\x1f/, $dl; my $dat = $dsec ? Time::HiRes::time() + $dsec : 0;
 my @hook = split /\x1f/, $hook; my ($hint, @hcmd) = split /\x1f/, $hc; my $hpid = 0;
 my $hnext = $hint ? Time::HiRes::time() + $hint : 0;
@@ -106,6 +109,7 @@ while (%fh) {
 }
 if (!defined $status) { waitpid($pid, 0); $status = $? }
 my $code = ($status & 127) ? 128 + ($status & 127) : ($status >> 8);
+system('timeout', '60', '/bin/sh', $nethook) if $nethook ne '' && -e $nethook;
 my $tmp = "$exitp.tmp$$";
 my ($oom, @cg) = ('', defined $cgroup ? split(/\n/, $cgroup) : ());
 my $ev = shift @cg;

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ContainerNetConfig } from "./container_net.ts";
+
 /** Lifecycle states, as podman names them. */
 export type ContainerStatus = "created" | "running" | "paused" | "stopping" | "exited";
 
@@ -186,6 +188,9 @@ export interface ContainerConfig {
   timezone?: string;
   /** `--timeout N`: seconds after which the container is killed (SIGKILL). */
   timeout?: number;
+  // --- net scope (issue 12): networking ---
+  /** Network mode, published ports, DNS and hosts settings; absent in records made before networking. */
+  net?: ContainerNetConfig;
 }
 
 /** A container's options on one network: netavark's per-network options (snake case, as netavark reads them). */

@@ -11,9 +11,17 @@ Deno.test("nsMode: host, private, empty or absent for every namespace flag", () 
   }
 });
 
-Deno.test("nsMode: --network takes podman's network modes, all a private namespace with loopback", () => {
+Deno.test("nsMode: --network takes podman's network modes and network names, each a network namespace of its own", () => {
   for (
-    const v of ["none", "bridge", "slirp4netns", "slirp4netns:port_handler=slirp4netns", "pasta", "default"]
+    const v of [
+      "none",
+      "bridge",
+      "slirp4netns",
+      "slirp4netns:port_handler=slirp4netns",
+      "pasta",
+      "default",
+      "mynet",
+    ]
   ) {
     assert.equal(nsMode("network", v), "private", v);
   }

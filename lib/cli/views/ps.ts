@@ -5,6 +5,7 @@
  */
 
 import { readHealthIn } from "../../container/health_state.ts";
+import { portsColumn } from "../../network/ports.ts";
 import type { ContainerRecord } from "../../store/containers.ts";
 import { humanDuration, timeAgo, type TimeInput, toMs } from "../../format/time.ts";
 
@@ -118,7 +119,7 @@ export function psRow(
     Status: statusText(rec, now),
     State: s.status,
     Names: c.name,
-    Ports: "",
+    Ports: portsColumn(c.net?.ports ?? []),
     Labels: c.labels,
     /** `{{ .Label "k" }}`: one label's value, "" when unset (podman's method). */
     Label: (k: string) => c.labels[k] ?? "",
@@ -127,7 +128,7 @@ export function psRow(
     ExitCode: s.exitCode,
     Exited: s.status === "exited",
     AutoRemove: c.autoRemove,
-    Networks: [],
+    Networks: Object.keys(c.net?.network.networks ?? {}),
     Pod: c.pod ? (noTrunc ? c.pod : c.pod.slice(0, 12)) : "",
     PodName: (c.pod && podNames?.get(c.pod)) ?? "",
     Size: "",
@@ -182,11 +183,11 @@ export function psJson(rec: ContainerRecord, podNames?: Map<string, string>): Re
     Mounts: c.mounts.map((m) => m.destination),
     Names: [c.name],
     Namespaces: {},
-    Networks: [],
+    Networks: Object.keys(c.net?.network.networks ?? {}),
     Pid: s.pid,
     Pod: c.pod ?? "",
     PodName: (c.pod && podNames?.get(c.pod)) ?? "",
-    Ports: null,
+    Ports: c.net?.ports.length ? c.net.ports : null,
     Size: null,
     StartedAt: unix(s.startedAt),
     State: s.status,

@@ -1,0 +1,182 @@
+/**
+ * Rootful bridge networks through netavark, as podman drives it: pod allocates the addresses (IPAM), keeps
+ * the container's network namespace alive with a bind mount under `/run/pod/net-<store hash>/netns/<id>`,
+ * and runs `netavark --config <run dir> setup|teardown <netns>` with the network options JSON on stdin
+ * (netavark makes the bridge, veth, routes, iptables NAT and port forwarding, and starts aardvark-dns for
+ * networks with DNS).
+ *
+ * aardvark-dns: netavark starts it through `systemd-run` when `/run/systemd/system` exists, which fails
+ * silently when systemd is not actually running (containers, some VMs); pod then runs netavark in a private
+ * mount namespace with an empty tmpfs over `/run/systemd`, so netavark starts aardvark-dns itself.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { debug } from "../log.ts";
+import { mount, MS } from "../ns/mounts.ts";
+import type { NetworkAttachment, PortMapping } from "../store/container_net.ts";
+import type { NetworkConfig } from "./config.ts";
+import { networkTool, shortHash, shq, systemdDirWithoutSystemd } from "./helpers.ts";
+
+/** netavark's answer per network: `{interfaces: {eth0: {mac_address, subnets: [{ipnet, gateway}]}}, …}`. */
+export interface NetavarkStatus {
+  interfaces?: Record<string, { mac_address?: string; subnets?: { ipnet: string; gateway?: string }[] }>;
+  dns_server_ips?: string[];
+  dns_search_domains?: string[];
+}
+
+/** The run-time directory of a store's networking (root only): netavark's config dir and the netns mounts. */
+export function netRunDir(root: string): string {
+  return `/run/pod/net-${shortHash(root)}`;
+}
+
+function ipToInt(ip: string): number {
+  return ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
+}
+
+function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+}
+
+/** An IPv4 subnet's first and last host address and prefix length. */
+export function subnetRange(cidr: string): { first: number; last: number; prefix: number } {
+  const [addr, len] = cidr.split("/");
+  const prefix = Number(len);
+  const size = 2 ** (32 - prefix);
+  const base = Math.floor(ipToInt(addr) / size) * size;
+  return { first: base + 1, last: base + size - 2, prefix };
+}
+
+/** The gateway of a subnet: the configured one, else the first address. */
+export function gatewayOf(s: { subnet: string; gateway?: string }): string {
+  return s.gateway ?? intToIp(subnetRange(s.subnet).first);
+}
+
+/**
+ * A free IPv4 address of `net` not in `used` (a random one, so that another manager allocating from the
+ * start of the same subnet is unlikely to collide), or the requested `want` (refused when taken).
+ */
+export function allocateIp(net: NetworkConfig, used: Set<string>, want?: string[]): string {
+  const sub = (net.subnets ?? []).find((s) => !s.subnet.includes(":"));
+  if (!sub) throw new PodError(`network ${net.name} has no IPv4 subnet`);
+  const { first, last } = subnetRange(sub.subnet);
+  const gw = gatewayOf(sub);
+  const v4 = want?.find((w) => !w.includes(":"));
+  if (v4) {
+    const n = ipToInt(v4);
+    if (n < first || n > last || v4 === gw) {
+      throw new PodError(`requested ip address ${v4} is not in subnet ${sub.subnet} of network ${net.name}`);
+    }
+    if (used.has(v4)) {
+      throw new PodError(`IPAM error: requested ip address ${v4} is already allocated to another container`);
+    }
+    return v4;
+  }
+  const span = last - first + 1;
+  const start = Math.floor(Math.random() * span);
+  for (let i = 0; i < span; i++) {
+    const ip = intToIp(first + ((start + i) % span));
+    if (ip !== gw && !used.has(ip)) return ip;
+  }
+  throw new PodError(`IPAM error: failed to find free IP in network ${net.name}`);
+}
+
+/** The network options document netavark reads on stdin. */
+export function netavarkOptions(
+  id: string,
+  name: string,
+  nets: { config: NetworkConfig; attach: NetworkAttachment; ips: string[]; iface: string }[],
+  ports: PortMapping[],
+): unknown {
+  return {
+    container_id: id,
+    container_name: name,
+    port_mappings: ports.length ? ports : null,
+    networks: Object.fromEntries(nets.map((n) => [n.config.name, {
+      static_ips: n.ips,
+      aliases: n.config.dns_enabled ? [...(n.attach.aliases ?? []), id.slice(0, 12)] : n.attach.aliases ?? [],
+      interface_name: n.iface,
+      ...(n.attach.static_mac ? { static_mac: n.attach.static_mac } : {}),
+    }])),
+    network_info: Object.fromEntries(nets.map((n) => [n.config.name, n.config])),
+  };
+}
+
+/** The argv of a netavark call (`setup`/`teardown`), hiding a systemd dir whose systemd is not running. */
+export function netavarkArgv(root: string, verb: "setup" | "teardown", nsPath: string): string[] {
+  const argv = [
+    networkTool("netavark"),
+    "--config",
+    `${netRunDir(root)}/netavark`,
+    "--rootless",
+    "false",
+    "--aardvark-binary",
+    networkTool("aardvark-dns"),
+    verb,
+    nsPath,
+  ];
+  // one netavark at a time on this machine: every store's default network is the same bridge (podman0)
+  const lock = ["flock", "-o", "/run/pod/netavark.lock"]; // -o: aardvark-dns must not inherit the lock
+  if (!systemdDirWithoutSystemd()) return [...lock, ...argv];
+  return [
+    ...lock,
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    'mount -t tmpfs -o size=4k,mode=755 pod-no-systemd /run/systemd && exec "$@"',
+    "sh",
+    ...argv,
+  ];
+}
+
+/** Keeps the network namespace of `pid` alive at `<run dir>/netns/<id>` (a bind mount); returns its path. */
+export function pinNetns(root: string, id: string, pid: number): string {
+  const dir = `${netRunDir(root)}/netns`;
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = `${dir}/${id}`;
+  Deno.writeTextFileSync(path, "", { mode: 0o600 });
+  mount(`/proc/${pid}/ns/net`, path, null, MS.BIND);
+  return path;
+}
+
+/** Runs `netavark setup` (options on stdin); resolves to its per-network status. */
+export async function netavarkSetup(
+  root: string,
+  nsPath: string,
+  opts: unknown,
+): Promise<Record<string, NetavarkStatus>> {
+  Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
+  Deno.writeTextFileSync("/run/pod/netavark.lock", "", { append: true });
+  const argv = netavarkArgv(root, "setup", nsPath);
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(JSON.stringify(opts)));
+  await w.close();
+  const out = await child.output();
+  const err = new TextDecoder().decode(out.stderr).trim();
+  if (!out.success) {
+    const line = err.split("\n").filter(Boolean).slice(-1)[0] ?? `exit code ${out.code}`;
+    throw new PodError(`netavark: ${line.replace(/^\[[^\]]*\]\s*/, "")}`);
+  }
+  if (err) debug(`netavark: ${err}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout) || "{}");
+}
+
+/** The shell lines that tear a netavark setup down (run by teardown, also from the supervisor). */
+export function netavarkTeardownScript(root: string, nsPath: string, optsPath: string): string {
+  const argv = netavarkArgv(root, "teardown", nsPath).map(shq).join(" ");
+  return [
+    `${argv} < ${shq(optsPath)} >/dev/null 2>&1 || echo "netavark teardown failed" >&2`,
+    `umount ${shq(nsPath)} 2>/dev/null; rm -f ${shq(nsPath)}`,
+    // the store's last pinned netns gone (and with it its aardvark-dns): its run dir goes too
+    `rmdir ${shq(`${netRunDir(root)}/netns`)} 2>/dev/null && rm -rf ${shq(netRunDir(root))}`,
+  ].join("\n");
+}

@@ -1,0 +1,277 @@
+/**
+ * A container's network at start and its teardown. Before the launch, {@link prepareNetwork} allocates
+ * addresses (bridge) and says what /etc/hosts and /etc/resolv.conf get; once stage 2 has made the namespaces
+ * and waits for its process, {@link setupNetwork} starts slirp4netns/pasta or runs netavark for its pid and
+ * writes `containers/<id>/network-cleanup.sh`, the teardown as a shell script: the supervisor of a detached
+ * container runs it when the container ends (before its exit record), and {@link teardownNetwork} runs it
+ * from `stop`, `rm`, a foreground run's end or the next start (idempotent; it removes itself).
+ * `containers/<id>/network.json` holds the state (addresses, helper pid, netns path) while it is set up.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { debug } from "../log.ts";
+import type { ContainerConfig } from "../store/containers.ts";
+import { containerPaths } from "../store/container_paths.ts";
+import { withLock } from "../store/lock.ts";
+import { storePaths } from "../store/paths.ts";
+import { loadNetwork, type NetworkConfig } from "./config.ts";
+import { shq } from "./helpers.ts";
+import {
+  allocateIp,
+  gatewayOf,
+  netavarkOptions,
+  netavarkSetup,
+  type NetavarkStatus,
+  netavarkTeardownScript,
+  pinNetns,
+  subnetRange,
+} from "./netavark.ts";
+import { checkHostPorts } from "./ports.ts";
+import { holdPorts } from "./port_holder.ts";
+import { endHelper, slirpAddresses, startPasta, startSlirp } from "./slirp.ts";
+
+/** What the container's /etc/hosts and /etc/resolv.conf get from its network. */
+export interface NetFacts {
+  /** The container's address (first network). */
+  ip?: string;
+  /** Its gateway. */
+  gateway?: string;
+  /** Name servers (empty: the host's). */
+  nameservers: string[];
+  /** Search domains to add. */
+  search: string[];
+  /** The address of `host.containers.internal`. */
+  hostGateway?: string;
+}
+
+/** The state of a set-up network (`network.json`). */
+export interface NetState {
+  /** The mode. */
+  mode: string;
+  /** Addresses per network (bridge). */
+  ips?: Record<string, string>;
+  /** slirp4netns/pasta pid. */
+  helperPid?: number;
+  /** The pinned network namespace (bridge). */
+  nsPath?: string;
+  /** netavark's answer (bridge). */
+  status?: Record<string, NetavarkStatus>;
+}
+
+function files(root: string, id: string) {
+  const dir = containerPaths(root, id).dir;
+  return {
+    dir,
+    state: `${dir}/network.json`,
+    cleanup: `${dir}/network-cleanup.sh`,
+    opts: `${dir}/network-opts.json`,
+  };
+}
+
+/** True when the container gets its network from a helper or netavark at start. */
+export function needsNetworkSetup(c: ContainerConfig): boolean {
+  const mode = c.net?.network.mode;
+  return c.namespaces.net === "private" && (mode === "slirp4netns" || mode === "pasta" || mode === "bridge");
+}
+
+/** The path of the teardown script the supervisor runs when the container ends. */
+export function networkCleanupPath(root: string, id: string): string {
+  return files(root, id).cleanup;
+}
+
+/** Reads a container's network state (undefined when not set up). */
+export async function readNetState(root: string, id: string): Promise<NetState | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(files(root, id).state));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-loopback IPv4 address of the host (for `host.containers.internal`), if any. */
+function hostAddress(): string | undefined {
+  try {
+    return Deno.networkInterfaces().find((i) => i.family === "IPv4" && !i.address.startsWith("127."))
+      ?.address;
+  } catch {
+    return undefined;
+  }
+}
+
+async function usedIps(root: string, except: string): Promise<Map<string, Set<string>>> {
+  const used = new Map<string, Set<string>>();
+  for await (const e of Deno.readDir(`${root}/containers`)) {
+    if (!/^[0-9a-f]{64}$/.test(e.name) || e.name === except) continue;
+    const st = await readNetState(root, e.name);
+    for (const [net, ip] of Object.entries(st?.ips ?? {})) {
+      if (!used.has(net)) used.set(net, new Set());
+      used.get(net)!.add(ip);
+    }
+  }
+  return used;
+}
+
+/**
+ * Before the launch: tears down what a previous run left, checks the host ports, allocates the bridge
+ * addresses (recorded in network.json under the store lock) and returns what the /etc files get.
+ * Undefined when the container gets no network set up.
+ */
+export async function prepareNetwork(root: string, c: ContainerConfig): Promise<NetFacts | undefined> {
+  if (!needsNetworkSetup(c)) return undefined;
+  const net = c.net!;
+  await teardownNetwork(root, c.id);
+  const rootless = Deno.uid() !== 0;
+  checkHostPorts(net.ports, rootless);
+  if (net.network.mode === "slirp4netns") {
+    const a = slirpAddresses(net.network.slirp?.cidr);
+    const hostGateway = net.network.slirp?.allow_host_loopback === "true"
+      ? a.gateway
+      : hostAddress() ?? a.gateway;
+    return { ip: a.ip, gateway: a.gateway, nameservers: [a.dns], search: [], hostGateway };
+  }
+  if (net.network.mode === "pasta") {
+    return { ip: hostAddress(), nameservers: [], search: [], hostGateway: hostAddress() };
+  }
+  if (rootless) {
+    throw new PodError("rootless bridge networks are not supported yet: use slirp4netns or pasta");
+  }
+  const configs: NetworkConfig[] = [];
+  for (const name of Object.keys(net.network.networks ?? {})) configs.push(await loadNetwork(root, name));
+  const f = files(root, c.id);
+  const ips: Record<string, string> = {};
+  await withLock(storePaths(root).lock, async () => {
+    const used = await usedIps(root, c.id);
+    for (const cfg of configs) {
+      ips[cfg.name] = allocateIp(
+        cfg,
+        used.get(cfg.name) ?? new Set(),
+        net.network.networks![cfg.name].static_ips,
+      );
+    }
+    const state: NetState = { mode: "bridge", ips };
+    await Deno.writeTextFile(f.state, JSON.stringify(state), { mode: 0o600 });
+  });
+  const first = configs[0];
+  const sub = (first.subnets ?? []).find((s) => !s.subnet.includes(":"))!;
+  const gateway = gatewayOf(sub);
+  const dnsNets = configs.filter((n) => n.dns_enabled);
+  return {
+    ip: ips[first.name],
+    gateway,
+    nameservers: dnsNets.map((n) => gatewayOf((n.subnets ?? []).find((s) => !s.subnet.includes(":"))!)),
+    search: dnsNets.length ? ["dns.podman"] : [],
+    hostGateway: gateway,
+  };
+}
+
+/**
+ * Once stage 2 (`pid`) has made the container's namespaces: starts its network. On failure whatever was
+ * started is torn down and a one-line PodError thrown.
+ */
+export async function setupNetwork(root: string, c: ContainerConfig, pid: number): Promise<void> {
+  if (!needsNetworkSetup(c)) return;
+  const net = c.net!;
+  const f = files(root, c.id);
+  const t0 = performance.now();
+  const runDir = `${f.dir}/run`;
+  await Deno.mkdir(runDir, { recursive: true, mode: 0o700 });
+  const script = [
+    "#!/bin/sh",
+    "# tears down the container's network (written by pod; removes itself). One run at a time (the supervisor's",
+    "# hook and `rm` may both start it): a later run waits for the lock and finds the script gone.",
+    'exec 9<"$0" || exit 0',
+    "flock 9",
+    '[ -f "$0" ] || exit 0',
+  ];
+  const finish = [`rm -f ${shq(f.state)} ${shq(f.opts)} "$0"`];
+  try {
+    if (net.network.mode === "slirp4netns" || net.network.mode === "pasta") {
+      const slirp = net.network.mode === "slirp4netns";
+      const h = slirp
+        ? await startSlirp(pid, net.network.slirp ?? {}, net.ports, runDir)
+        : await startPasta(pid, net.network.pastaArgs ?? [], net.ports, runDir);
+      const name = slirp ? "slirp4netns" : "pasta";
+      script.push(`grep -q ${name} /proc/${h.pid}/cmdline 2>/dev/null && kill ${h.pid}`);
+      if (h.apiSocket) finish.push(`rm -f ${shq(h.apiSocket)}`);
+      await writeScript(f.cleanup, [...script, ...finish]);
+      await Deno.writeTextFile(f.state, JSON.stringify({ mode: net.network.mode, helperPid: h.pid }));
+    } else {
+      const state: NetState = JSON.parse(await Deno.readTextFile(f.state));
+      const holder = await holdPorts(net.ports);
+      if (holder) {
+        script.push(`grep -q pod-port-holder /proc/${holder}/cmdline 2>/dev/null && kill ${holder}`);
+        await writeScript(f.cleanup, [...script, ...finish]);
+      }
+      const nets = [];
+      let i = 0;
+      for (const [name, attach] of Object.entries(net.network.networks ?? {})) {
+        const config = await loadNetwork(root, name);
+        nets.push({ config, attach, ips: [state.ips![name]], iface: attach.interface_name ?? `eth${i++}` });
+      }
+      const opts = netavarkOptions(c.id, c.name, nets, net.ports);
+      await Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
+      const nsPath = pinNetns(root, c.id, pid);
+      script.push(netavarkTeardownScript(root, nsPath, f.opts));
+      await writeScript(f.cleanup, [...script, ...finish]);
+      state.nsPath = nsPath;
+      await Deno.writeTextFile(f.state, JSON.stringify(state));
+      state.status = await netavarkSetup(root, nsPath, opts);
+      await Deno.writeTextFile(f.state, JSON.stringify(state));
+    }
+    debug(
+      `network of ${c.id.slice(0, 12)} (${net.network.mode}) set up in ${
+        Math.round(performance.now() - t0)
+      } ms`,
+    );
+  } catch (e) {
+    await teardownNetwork(root, c.id);
+    throw e;
+  }
+}
+
+async function writeScript(path: string, lines: string[]): Promise<void> {
+  await Deno.writeTextFile(path, lines.join("\n") + "\n", { mode: 0o700 });
+}
+
+/**
+ * Tears a container's network down (no-op when there is none): runs its teardown script, then removes the
+ * state. Safe to call again, and from several places.
+ */
+export async function teardownNetwork(root: string, id: string): Promise<void> {
+  const f = files(root, id);
+  try {
+    await Deno.stat(f.cleanup);
+    const out = await new Deno.Command("sh", {
+      args: [f.cleanup],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    })
+      .output();
+    const err = new TextDecoder().decode(out.stderr).trim();
+    if (err) debug(`network teardown of ${id.slice(0, 12)}: ${err}`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) debug(`network teardown of ${id.slice(0, 12)}: ${e}`);
+  }
+  await Deno.remove(f.state).catch(() => {});
+  await Deno.remove(f.cleanup).catch(() => {});
+}
+
+/** False when the network helper (slirp4netns, pasta) of a set-up network has ended (inspect's state). */
+export function helperAlive(state: NetState | undefined): boolean {
+  if (!state?.helperPid) return true;
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(Deno.readTextFileSync(`/proc/${state.helperPid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+/** The prefix length of an address on network `name` (inspect). */
+export function prefixOf(net: NetworkConfig): number {
+  const sub = (net.subnets ?? []).find((s) => !s.subnet.includes(":"));
+  return sub ? subnetRange(sub.subnet).prefix : 0;
+}
+
+export { endHelper };

@@ -1,0 +1,207 @@
+/**
+ * Networking benchmark (issue 12): pod side by side with podman (same busybox fixture from a local registry,
+ * temp stores), as root and rootless. Prints numbers and ratios against the issue's targets; never asserts.
+ *
+ *     deno run -A scripts/bench_net.ts [--runs 10] [--requests 200] [--mib 100] [--modes root,rootless]
+ *
+ * Measured: `run --rm img true` with each engine's default network (pod: slirp4netns rootless, the `podman`
+ * bridge through netavark as root; podman 4.3: the same helpers), target ≤ 0.6× podman; and through a port
+ * published on 127.0.0.1 (`-p 127.0.0.1:PORT:80`, a busybox httpd in the container): 200 sequential HTTP
+ * requests and a 100 MiB download, target ≤ 1.0× podman with the same helper (rootless podman gets
+ * `--network slirp4netns:port_handler=slirp4netns` there: its default rootlessport is another forwarder).
+ * Traffic goes only to 127.0.0.1.
+ * @module
+ */
+
+import { startRegistry } from "../tests/helpers/registry.ts";
+import { busybox } from "../tests/helpers/fixtures.ts";
+import { lookupUser, rootlessAvailable, TEST_USER } from "../tests/helpers/rootless.ts";
+import {
+  argNum,
+  argStr,
+  type Engine,
+  median,
+  podEngine,
+  podmanEngine,
+  podmanRuntime,
+  run,
+} from "./bench_runtime.ts";
+
+interface NetResult {
+  runRm: number;
+  requests: number;
+  download: number;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const p = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return p;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** podman's flags: its own default network (no --network), the ulimits it needs on this host. */
+function flagsOf(e: Engine): string[] {
+  return e.name === "podman" ? ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"] : [];
+}
+
+async function bench(
+  e: Engine,
+  ref: string,
+  o: { runs: number; requests: number; mib: number; rootless: boolean },
+): Promise<NetResult> {
+  await run(e, ["pull", "-q", ...(e.name === "podman" ? ["--tls-verify=false"] : []), ref]);
+  await run(e, ["run", "--rm", ...flagsOf(e), ref, "true"]); // warm-up
+  const runRm: number[] = [];
+  for (let i = 0; i < o.runs; i++) runRm.push((await run(e, ["run", "--rm", ...flagsOf(e), ref, "true"])).ms);
+
+  const port = freePort();
+  const script = `mkdir -p /www && echo ok > /www/index.html && ` +
+    `dd if=/dev/zero of=/www/big bs=1M count=${o.mib} 2>/dev/null && exec httpd -f -p 80 -h /www`;
+  // the same helper on both sides: rootless podman forwards ports through rootlessport by default, pod (like
+  // podman's port_handler=slirp4netns) through slirp4netns itself
+  const same = e.name === "podman" && o.rootless ? ["--network", "slirp4netns:port_handler=slirp4netns"] : [];
+  await run(e, [
+    "run",
+    "-d",
+    "--name",
+    "web",
+    "-p",
+    `127.0.0.1:${port}:80`,
+    ...flagsOf(e),
+    ...same,
+    ref,
+    "sh",
+    "-c",
+    script,
+  ]);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0;; i++) {
+      try {
+        const r = await fetch(`${base}/index.html`, { signal: AbortSignal.timeout(2000) });
+        if ((await r.text()) === "ok\n") break;
+      } catch { /* not yet */ }
+      if (i > 300) throw new Error(`${e.name}: ${base} never answered`);
+      await sleep(50);
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < o.requests; i++) {
+      const r = await fetch(`${base}/index.html`);
+      await r.arrayBuffer();
+    }
+    const requests = performance.now() - t0;
+    const get = async () => {
+      const t = performance.now();
+      const r = await fetch(`${base}/big`);
+      let n = 0;
+      for await (const chunk of r.body!) n += chunk.length;
+      return { ms: performance.now() - t, n };
+    };
+    await get(); // warm-up: the file into the page cache, the client's streaming path compiled
+    const { ms: download, n } = await get();
+    if (n !== o.mib * 1048576) throw new Error(`${e.name}: downloaded ${n} bytes`);
+    return { runRm: median(runRm), requests, download };
+  } finally {
+    await run(e, ["rm", "-f", "-t", "0", "web"], false);
+  }
+}
+
+function table(
+  label: string,
+  pod: NetResult,
+  pm: NetResult | undefined,
+  o: { requests: number; mib: number },
+) {
+  const rows: [string, keyof NetResult, number][] = [
+    ["run --rm true, default network (median)", "runRm", 0.6],
+    [`${o.requests} sequential GETs through -p`, "requests", 1.0],
+    [`${o.mib} MiB download through -p`, "download", 1.0],
+  ];
+  console.log(`\n== networking, ${label} ==`);
+  console.log(
+    "what".padEnd(44) + "pod ms".padStart(10) + "podman ms".padStart(12) + "ratio".padStart(8) + "  target",
+  );
+  for (const [what, key, target] of rows) {
+    const a = pod[key], b = pm?.[key];
+    const ratio = b ? a / b : NaN;
+    console.log(
+      what.padEnd(44) + a.toFixed(1).padStart(10) + (b ? b.toFixed(1) : "-").padStart(12) +
+        (b ? ratio.toFixed(2) : "-").padStart(8) +
+        `  ≤ ${target} ${b ? (ratio <= target ? "met" : "MISSED") : ""}`,
+    );
+  }
+}
+
+/**
+ * Rootless podman keeps slirp4netns's API socket under its tmp dir (`$XDG_RUNTIME_DIR/libpod/tmp/<64 hex>.net`),
+ * too long for a unix socket in the benchmark's temp dir: podman gets a short `--tmpdir` of the user's instead.
+ */
+async function shortTmpDir(e: Engine, user: string): Promise<void> {
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "pbn-" });
+  const u = await lookupUser(user);
+  if (u) await Deno.chown(dir, u.uid, u.gid);
+  const build = e.build;
+  e.build = async (args) => {
+    const c = await build(args);
+    const i = c.args.lastIndexOf("podman");
+    if (i >= 0) c.args.splice(i + 1, 0, `--tmpdir=${dir}`);
+    return c;
+  };
+  const cleanup = e.cleanup;
+  e.cleanup = async () => {
+    await cleanup();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+}
+
+/** Runs the benchmark (both modes unless `--modes`). */
+export async function main(): Promise<void> {
+  const o = { runs: argNum("runs", 10), requests: argNum("requests", 200), mib: argNum("mib", 100) };
+  const modes = argStr("modes", "root,rootless").split(",");
+  const havePodman =
+    (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "null" }).output())
+      .success;
+  const runtime = havePodman ? await podmanRuntime() : undefined;
+  const reg = await startRegistry({ logLevel: "error" });
+  try {
+    const img = await busybox(reg);
+    for (const mode of modes) {
+      let user: string | undefined;
+      if (mode === "rootless") {
+        if (!await rootlessAvailable()) {
+          console.log(`\n== networking, rootless: skipped (${TEST_USER}/newuidmap/subuid missing) ==`);
+          continue;
+        }
+        user = TEST_USER;
+      }
+      const label = user ? `rootless (${user})` : "root";
+      const pe = await podEngine(user);
+      let pod: NetResult;
+      try {
+        pod = await bench(pe, img.ref, { ...o, rootless: !!user });
+      } finally {
+        await pe.cleanup();
+      }
+      let pm: NetResult | undefined;
+      if (havePodman) {
+        const me = await podmanEngine(user, runtime);
+        if (user) await shortTmpDir(me, user);
+        try {
+          pm = await bench(me, img.ref, { ...o, rootless: !!user });
+        } catch (err) {
+          console.log(`podman ${label} failed: ${(err as Error).message.split("\n")[0]}`);
+        } finally {
+          await me.cleanup();
+        }
+      }
+      table(label, pod, pm, o);
+    }
+  } finally {
+    await reg.stop();
+  }
+}
+
+if (import.meta.main) await main();
