@@ -33,7 +33,8 @@ export const TOKEN_CAP = 1024 * 1024;
 export interface ClientOptions extends HttpOptions {
   /**
    * `false`: HTTPS without certificate verification, then plain HTTP if the registry does not speak TLS (as
-   * podman). Default true (plain HTTP only for loopback registries).
+   * podman). `true`: verify, even for a registry registries.conf marks insecure. Default (undefined): verify
+   * unless registries.conf marks the registry insecure (plain HTTP only for loopback registries).
    */
   tlsVerify?: boolean;
   /** Credentials to use; when undefined they are looked up in the auth files (unless `anonymous`). */
@@ -141,7 +142,9 @@ export class RegistryClient {
    */
   async #ensureBase(): Promise<URL> {
     if (this.#base) return this.#base;
-    if (this.#tlsVerify && await isInsecureRegistry(this.registry)) {
+    // registries.conf decides only when the caller did not: an explicit `tlsVerify: true` (`--tls-verify=true`)
+    // keeps verification on for a registry marked insecure there, as podman
+    if (this.#opts.tlsVerify === undefined && await isInsecureRegistry(this.registry)) {
       debug(`${this.registry} is marked insecure in registries.conf`);
       this.#tlsVerify = false;
       this.#http.skipVerification();
