@@ -133,6 +133,15 @@ await testRootAndRootless(
         const ua = await h.pod(["image", "umount", "-a"]);
         assert.equal(ua.stdout, `${id}\n`);
         assert.ok(!(await isMountPoint(path)));
+        // rmi of a mounted image only untags it, as podman: the mount and the image stay
+        await h.pod(["image", "mount", img.ref]);
+        const rmi = await h.pod(["rmi", img.ref]);
+        assert.equal(rmi.code, 0, rmi.stderr);
+        assert.equal(rmi.stdout, `Untagged: ${img.ref}\n`);
+        assert.ok((await Deno.stat(`${path}/bin/busybox`)).isFile, "still mounted, still there");
+        assert.equal((await h.pod(["image", "exists", id])).code, 0);
+        assert.equal((await h.pod(["image", "umount", id])).stdout, `${id}\n`);
+        assert.equal((await h.pod(["tag", id, img.ref])).code, 0);
         // podman's errors
         for (
           const [args, msg] of [
