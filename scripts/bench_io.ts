@@ -13,7 +13,10 @@
  * (≤ 0.5× podman, ≤ 80 MiB); never asserts. A fresh registry per push run, so no tool can mount a blob from an
  * earlier run's repository.
  *
- *     deno run -A scripts/bench_io.ts [--mb 150] [--layers 4] [--runs 3] [--files 5000]
+ *     deno run -A scripts/bench_io.ts [--mb 150] [--layers 4] [--runs 3] [--files 5000] [--before DIR]
+ *
+ * `--before DIR`: another checkout of pod (its `cli.ts` and `deno.json`, e.g. `git archive` of an earlier
+ * commit) measured in the same run as "pod-before", for before/after numbers side by side.
  * @module
  */
 
@@ -34,11 +37,13 @@ function argStr(name: string, def: string): string {
 interface Timed {
   s: number;
   rssKiB: number;
+  /** User + system CPU seconds (the process and the children it waited for): robust on a loaded machine. */
+  cpu: number;
 }
 
 /** Runs a command under /usr/bin/time: wall seconds and peak RSS (KiB). Throws on failure. */
 async function timed(cmd: string[], env: Record<string, string>): Promise<Timed> {
-  const argv = ["/usr/bin/time", "-f", "__RSS__ %M", ...cmd];
+  const argv = ["/usr/bin/time", "-f", "__RSS__ %M %U %S", ...cmd];
   const t0 = performance.now();
   const o = await new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -51,8 +56,8 @@ async function timed(cmd: string[], env: Record<string, string>): Promise<Timed>
   const s = (performance.now() - t0) / 1000;
   const err = dec.decode(o.stderr);
   if (!o.success) throw new Error(`${cmd.join(" ")} failed: ${err.slice(-2000)}`);
-  const m = /__RSS__ (\d+)/.exec(err);
-  return { s, rssKiB: m ? Number(m[1]) : NaN };
+  const m = /__RSS__ (\d+) ([\d.]+) ([\d.]+)/.exec(err);
+  return { s, rssKiB: m ? Number(m[1]) : NaN, cpu: m ? Number(m[2]) + Number(m[3]) : NaN };
 }
 
 async function run(cmd: string[], env: Record<string, string>): Promise<string> {
@@ -80,19 +85,21 @@ function median(xs: number[]): number {
 
 /** One tool: how to build its command line in a given store. */
 interface Tool {
-  name: "pod" | "podman";
+  name: "pod" | "pod-before" | "podman";
   cmd: (store: string, args: string[]) => string[];
   env: (store: string) => Record<string, string>;
   /** The store every step but `load` uses. */
   store: string;
 }
 
-function podTool(work: string): Tool {
+function podTool(work: string, before?: string): Tool {
+  const cli = before ? `${before}/cli.ts` : CLI;
+  const config = before ? [`--config=${before}/deno.json`] : [];
   return {
-    name: "pod",
-    cmd: (store, args) => [Deno.execPath(), "run", "-A", CLI, "--root", store, ...args],
+    name: before ? "pod-before" : "pod",
+    cmd: (store, args) => [Deno.execPath(), "run", "-A", ...config, cli, "--root", store, ...args],
     env: () => ({ PATH, HOME: work, DENO_NO_UPDATE_CHECK: "1", REGISTRY_AUTH_FILE: `${work}/auth.json` }),
-    store: `${work}/pod-main`,
+    store: `${work}/${before ? "pod-before" : "pod"}-main`,
   };
 }
 
@@ -158,7 +165,9 @@ export async function main(shared?: Registry): Promise<void> {
   const reg = shared ?? await startRegistry({ logLevel: "error" });
   const work = await Deno.makeTempDir({ prefix: "pod-bench-io-" });
   const res: Record<string, Record<Step, Timed[]>> = {};
+  const before = argStr("before", "");
   const tools: Tool[] = [podTool(work)];
+  if (before) tools.push(podTool(work, before));
   if (havePodman) tools.push(await podmanTool(runtime));
   for (const t of tools) res[t.name] = { push: [], repush: [], save: [], load: [], commit: [] };
   try {
@@ -218,7 +227,9 @@ export async function main(shared?: Registry): Promise<void> {
       }
       const archive = `${work}/${havePodman ? "podman" : "pod"}-${i}.tar`;
       for (const t of order) {
-        const store = t.name === "pod" ? `${work}/pod-load-${i}` : await Deno.makeTempDir({ prefix: "pm-" });
+        const store = t.name !== "podman"
+          ? `${work}/${t.name}-load-${i}`
+          : await Deno.makeTempDir({ prefix: "pm-" });
         if (t.name === "podman") podmanRoots.push(store);
         await settle();
         res[t.name].load.push(await timed(t.cmd(store, ["load", "-q", "-i", archive]), t.env(store)));
@@ -240,25 +251,48 @@ export async function main(shared?: Registry): Promise<void> {
   }
 
   const f = (x: number | undefined, d = 2) => x === undefined || isNaN(x) ? "-" : x.toFixed(d);
-  console.log(`\n== images in and out, ${mb} MiB image (median of ${runs}; wall s; RSS = peak MiB) ==`);
-  const rows: string[][] = [["step", "pod s", "podman s", "ratio (≤0.5)", "pod RSS (≤80)", "podman RSS"]];
+  const med = (t: string, step: Step, k: "s" | "cpu") => {
+    const xs = res[t]?.[step];
+    return xs?.length ? median(xs.map((x) => x[k])) : undefined;
+  };
+  const names = tools.map((t) => t.name);
+  console.log(
+    `\n== images in and out, ${mb} MiB image (median of ${runs}; wall s; CPU = user+sys s; RSS = peak MiB) ==`,
+  );
+  const head = ["step"];
+  for (const n of names) head.push(`${n} s`);
+  for (const n of names.filter((n) => n !== "podman")) head.push(`${n}/podman (≤0.5)`);
+  for (const n of names) head.push(`${n} CPU`);
+  for (const n of names.filter((n) => n !== "podman")) head.push(`${n} CPU/podman`);
+  head.push("pod RSS (≤80)", "podman RSS");
+  const rows: string[][] = [head];
   for (const [step, label] of STEPS) {
-    const p = res.pod[step];
+    const row = [label.replace("N", String(files))];
+    for (const n of names) row.push(f(med(n, step, "s")));
+    const ms = med("podman", step, "s");
+    const mc = med("podman", step, "cpu");
+    for (const n of names.filter((n) => n !== "podman")) {
+      const r = ms ? med(n, step, "s")! / ms : undefined;
+      row.push(r === undefined ? "-" : `${f(r)} ${r <= 0.5 ? "ok" : "MISS"}`);
+    }
+    for (const n of names) row.push(f(med(n, step, "cpu")));
+    for (const n of names.filter((n) => n !== "podman")) {
+      row.push(mc ? f(med(n, step, "cpu")! / mc) : "-");
+    }
+    const prss = Math.max(...res.pod[step].map((x) => x.rssKiB)) / 1024;
+    row.push(`${f(prss, 0)} ${prss <= 80 ? "ok" : "MISS"}`);
     const m = res.podman?.[step];
-    const ps = median(p.map((x) => x.s));
-    const ms = m ? median(m.map((x) => x.s)) : undefined;
-    const prss = Math.max(...p.map((x) => x.rssKiB)) / 1024;
-    rows.push([
-      label.replace("N", String(files)),
-      f(ps),
-      f(ms),
-      ms ? `${f(ps / ms)} ${ps / ms <= 0.5 ? "ok" : "MISS"}` : "-",
-      `${f(prss, 0)} ${prss <= 80 ? "ok" : "MISS"}`,
-      m ? f(Math.max(...m.map((x) => x.rssKiB)) / 1024, 0) : "-",
-    ]);
+    row.push(m ? f(Math.max(...m.map((x) => x.rssKiB)) / 1024, 0) : "-");
+    rows.push(row);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((l) => l[i].length)));
   for (const l of rows) console.log(l.map((c, i) => i === 0 ? c.padEnd(w[i]) : c.padStart(w[i])).join("  "));
+  const load = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+  console.log(
+    `load average at the end: ${
+      load.split(" ").slice(0, 3).join(" ")
+    } (wall times on a loaded machine swing)`,
+  );
 }
 
 if (import.meta.main) await main();

@@ -68,7 +68,7 @@ export interface CommandSpec {
   stopAtFirstArg?: boolean;
 }
 
-/** The result of parsing: flag values by long name and positional arguments. */
+/** The result of parsing: flag values by long name, positional arguments and which flags were given. */
 export interface Parsed {
   /** Flag values keyed by long name, defaults filled in. */
   flags: Record<string, unknown>;
@@ -216,12 +216,22 @@ export function longName(key: string, f: Flag<unknown>): string {
   return f.long ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/**
+ * The keys of the flags the user actually gave on the command line (a flag left at its default is absent),
+ * for flags whose default must not override other configuration: `--tls-verify=true` given explicitly beats
+ * registries.conf's `insecure = true`, an absent `--tls-verify` does not.
+ */
+export type GivenFlags<F extends FlagDecls> = ReadonlySet<keyof F & string>;
+
 /** What {@link defineCommand} takes: the spec's fields, the flag declarations and the typed runner. */
 export interface CommandDef<F extends FlagDecls> extends Omit<CommandSpec, "flags"> {
   /** The flags, declared once; `run` receives their values typed from this. */
   flags: F;
-  /** Runs the command; returns (or resolves to) the exit code. */
-  run(flags: FlagValues<F>, args: string[], g: Globals): Promise<number> | number;
+  /**
+   * Runs the command; returns (or resolves to) the exit code. `given` holds the keys of the flags given
+   * explicitly (see {@link GivenFlags}).
+   */
+  run(flags: FlagValues<F>, args: string[], g: Globals, given: GivenFlags<F>): Promise<number> | number;
 }
 
 /** A command made by {@link defineCommand}: a {@link Command} that also keeps its declarations. */
@@ -250,8 +260,12 @@ export function defineCommand<F extends FlagDecls>(def: CommandDef<F>): DefinedC
     spec: { ...rest, flags: flagSpecs(flags) },
     run: async (p, g) => {
       const values: Record<string, unknown> = {};
-      for (const [key, long] of keys) values[key] = p.flags[long];
-      return await run(values as FlagValues<F>, p.args, g);
+      const given = new Set<keyof F & string>();
+      for (const [key, long] of keys) {
+        values[key] = p.flags[long];
+        if (p.given.has(long)) given.add(key);
+      }
+      return await run(values as FlagValues<F>, p.args, g, given);
     },
   };
 }

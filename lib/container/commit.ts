@@ -12,7 +12,7 @@ import { containerPaths, getContainer } from "../store/containers.ts";
 import { claimBlobs } from "../store/gc.ts";
 import { readImageConfig, readManifest, resolveImage } from "../store/images.ts";
 import { applyChanges } from "../image/changes.ts";
-import { commitUpperDir } from "../image/commit_layer.ts";
+import { commitSquashed, commitUpperDir } from "../image/commit_layer.ts";
 import { localImageName, registerNewImage } from "../image/new_image.ts";
 
 /** Options of {@link commitContainer}. */
@@ -34,6 +34,11 @@ export interface CommitOptions {
    * anonymous volumes do (as podman).
    */
   includeVolumes?: boolean;
+  /**
+   * `--squash`: one layer holding the container's whole file system (the image's layers and its changes), and
+   * one history entry, as podman.
+   */
+  squash?: boolean;
 }
 
 /** The image VOLUMEs a commit adds for the container's mounts (see {@link CommitOptions.includeVolumes}). */
@@ -87,7 +92,9 @@ export async function commitContainer(
   try {
     let layer;
     try {
-      layer = await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0);
+      layer = opts.squash
+        ? await commitSquashed(root, rec.config.name, id)
+        : await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0);
     } finally {
       if (paused) {
         const { setPaused } = await import("./lifecycle.ts");
@@ -101,9 +108,9 @@ export async function commitContainer(
       created,
       ...(opts.author ? { author: opts.author } : {}),
       config: runtime,
-      rootfs: { type: "layers", diff_ids: [...bc.rootfs.diff_ids, layer.diffId] },
+      rootfs: { type: "layers", diff_ids: [...opts.squash ? [] : bc.rootfs.diff_ids, layer.diffId] },
       history: [
-        ...(bc.history ?? []),
+        ...(opts.squash ? [] : bc.history ?? []),
         {
           created,
           ...(opts.author ? { author: opts.author } : {}),
@@ -111,7 +118,7 @@ export async function commitContainer(
         },
       ],
     };
-    const layers = [...bm.layers, {
+    const layers = [...opts.squash ? [] : bm.layers, {
       mediaType: MediaType.OciLayerGzip,
       digest: layer.digest,
       size: layer.size,

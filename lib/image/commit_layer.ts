@@ -16,6 +16,7 @@ import { PodError } from "../errors.ts";
 import { readTar, type TarEntry } from "../unpack/tar.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
 import { type StoredLayer, storeGzipLayer } from "./layer_blob.ts";
+import { exportContainer } from "./export.ts";
 
 /** Files pod mounts over at start; their stubs in the upper dir are not the container's changes. */
 const MANAGED = new Set(["etc/hosts", "etc/hostname", "etc/resolv.conf", "run/.containerenv"]);
@@ -145,5 +146,24 @@ export async function commitUpperDir(
       child?.kill("SIGKILL");
     } catch { /* ended */ }
     throw e;
+  }
+}
+
+/**
+ * `commit --squash`: the container's whole file system (its image tree with its changes on top, read through
+ * {@link exportContainer}'s private read-only overlay, xattrs kept; rootless with the container's owners) as one
+ * gzip layer blob in the store. pod's own mount-point stubs are left out as in a plain commit.
+ */
+export async function commitSquashed(root: string, name: string, id: string): Promise<StoredLayer> {
+  const ex = await exportContainer(root, id, { xattrs: true });
+  try {
+    const layer = await storeGzipLayer(root, writeTar(layerEntries(ex.chunks)), "squashed layer");
+    await ex.done;
+    return layer;
+  } catch (e) {
+    await ex.done.catch(() => {});
+    throw e instanceof PodError
+      ? e
+      : new PodError(`squashing ${name}: ${e instanceof Error ? e.message : e}`);
   }
 }

@@ -21,13 +21,26 @@ export interface ExportStream {
   done: Promise<void>;
 }
 
+/** Options of {@link exportContainer}. */
+export interface ExportOptions {
+  /** Keep extended attributes (`commit --squash`: file capabilities…); `export` writes none, as podman. */
+  xattrs?: boolean;
+}
+
 /** Starts exporting container `nameOrId` of the store at `root`. */
-export async function exportContainer(root: string, nameOrId: string): Promise<ExportStream> {
+export async function exportContainer(
+  root: string,
+  nameOrId: string,
+  opts: ExportOptions = {},
+): Promise<ExportStream> {
   const rec = await getContainer(root, nameOrId);
   const cp = containerPaths(root, rec.config.id);
   const userns = Deno.uid() !== 0;
   const pre = userns ? ["--user", "--map-auto", "--map-root-user"] : [];
-  const tar = (dir: string) => ["tar", "--numeric-owner", "--sort=name", "-C", dir, "-cf", "-", "."];
+  const xattrs = opts.xattrs ? ["--xattrs", "--xattrs-include=*"] : [];
+  const tar = (
+    dir: string,
+  ) => ["tar", ...xattrs, "--numeric-owner", "--sort=name", "-C", dir, "-cf", "-", "."];
   let args: string[];
   let cleanup = async () => {};
   if (rec.config.storage?.driver === "overlay") {

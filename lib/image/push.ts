@@ -202,6 +202,27 @@ async function recompressed(
   };
 }
 
+/** Blobs pushed at once (podman's default is 6; 3 keeps a small machine's disk and CPU responsive). */
+const PUSH_CONCURRENCY = 3;
+
+/** Runs `fn` on `items`, `limit` at a time; the first failure is thrown after the running ones settle. */
+async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: { e: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (e) {
+        failed ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failed.e;
+}
+
 async function pushManifest(
   root: string,
   img: ImageRecord,
@@ -212,7 +233,7 @@ async function pushManifest(
   opts: PushOptions,
 ): Promise<PushResult> {
   const mountFrom = mountSource(img, ref.registry, ref.repository);
-  for (const [kind, d] of [...m.layers.map((l) => ["blob", l] as const), ["config", m.config] as const]) {
+  const one = async (kind: "blob" | "config", d: { digest: string; size: number }) => {
     const result = await withRetries(client, opts, () =>
       pushBlob(client, ref.repository, {
         digest: d.digest,
@@ -220,7 +241,13 @@ async function pushManifest(
         path: blobPath(root, d.digest),
       }, { mountFrom, chunkSize: opts.chunkSize }));
     opts.onEvent?.({ type: "blob", kind, digest: d.digest, result });
-  }
+  };
+  // the first layer alone (it finds the endpoint and the token), the others PUSH_CONCURRENCY at a time (as
+  // podman: a re-push is a round of HEADs, not a row of them), the config after the layers, the manifest last
+  const [first, ...rest] = m.layers;
+  if (first) await one("blob", first);
+  await pool(rest, PUSH_CONCURRENCY, (l) => one("blob", l));
+  await one("config", m.config);
   opts.onEvent?.({ type: "writing-manifest" });
   const bytes = m === stored
     ? await Deno.readFile(blobPath(root, img.digest))

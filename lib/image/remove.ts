@@ -67,6 +67,12 @@ export async function removeImage(root: string, arg: string, o: RemoveImageOptio
     );
   }
   for (const u of users) await o.removeContainer(u.id);
+  // a mounted image (`image mount`) keeps its layers, as podman: its names go, the image stays (dangling)
+  const { isImageMounted } = await import("./mount.ts");
+  if (await isImageMounted(root, img.id)) {
+    for (const n of img.names) await untagImage(root, n, true);
+    return { untagged: [...img.names] };
+  }
   // checked again under the store lock: a `create` racing this rmi either is seen here or sees the image gone
   await deleteImageEntries(root, img, async () => {
     const late = await containersUsingImage(root, img.id);

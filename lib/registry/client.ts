@@ -33,7 +33,8 @@ export const TOKEN_CAP = 1024 * 1024;
 export interface ClientOptions extends HttpOptions {
   /**
    * `false`: HTTPS without certificate verification, then plain HTTP if the registry does not speak TLS (as
-   * podman). Default true (plain HTTP only for loopback registries).
+   * podman). `true`: verify, even for a registry registries.conf marks insecure. Default (undefined): verify
+   * unless registries.conf marks the registry insecure (plain HTTP only for loopback registries).
    */
   tlsVerify?: boolean;
   /** Credentials to use; when undefined they are looked up in the auth files (unless `anonymous`). */
@@ -141,10 +142,18 @@ export class RegistryClient {
    */
   async #ensureBase(): Promise<URL> {
     if (this.#base) return this.#base;
-    if (this.#tlsVerify && await isInsecureRegistry(this.registry)) {
+    // registries.conf decides only when the caller did not: an explicit `tlsVerify: true` (`--tls-verify=true`)
+    // keeps verification on for a registry marked insecure there, as podman
+    if (this.#opts.tlsVerify === undefined && await isInsecureRegistry(this.registry)) {
       debug(`${this.registry} is marked insecure in registries.conf`);
       this.#tlsVerify = false;
       this.#http.skipVerification();
+    }
+    const plain = isLoopbackHost(this.host) ? await this.#plainLoopback() : undefined;
+    if (plain) {
+      this.#base = new URL("/v2/", plain.url);
+      await this.#noteChallenge(plain);
+      return this.#base;
     }
     const https = new URL(`https://${this.host}/v2/`);
     let r: HttpResponse;
@@ -167,6 +176,31 @@ export class RegistryClient {
     this.#base = new URL("/v2/", r.url);
     await this.#noteChallenge(r);
     return this.#base;
+  }
+
+  /**
+   * A loopback registry (plain HTTP allowed, as podman allows it) is asked over plain HTTP first: that costs
+   * one local round trip, where a TLS attempt costs the TLS stack's set-up (certificate stores, with
+   * `--tls-verify=false` node's https module) and a failed handshake. The outcome is the one HTTPS-first
+   * gives: a TLS server answers plain HTTP with 400 ("Client sent an HTTP request to an HTTPS server"), a
+   * closed connection or a 5xx/429 falls through too, and the HTTPS path then runs as before (with
+   * verification unless told otherwise).
+   */
+  async #plainLoopback(): Promise<HttpResponse | undefined> {
+    let r: HttpResponse;
+    try {
+      r = await this.#http.send(new URL(`http://${this.host}/v2/`), {
+        what: `pinging container registry ${this.registry}`,
+        tries: 1,
+      });
+    } catch {
+      return undefined;
+    }
+    if (r.status === 400 || r.status === 429 || r.status >= 500) {
+      await r.cancel();
+      return undefined;
+    }
+    return r;
   }
 
   async #noteChallenge(r: HttpResponse): Promise<void> {

@@ -61,14 +61,28 @@ function isAscii(s: string): boolean {
 }
 
 function putString(b: Uint8Array, off: number, len: number, s: string): void {
+  // ASCII (every field but some names) is copied without an encoder: a header is written per entry,
+  // thousands of them per commit
+  const n = Math.min(len, s.length);
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) break;
+    b[off + i] = c;
+  }
+  if (i === n) return;
   const bytes = enc.encode(s);
   b.set(bytes.subarray(0, len), off);
 }
 
 /** Writes `v` as a NUL-terminated octal field of `len` bytes (caller checks it fits). */
 function putOctal(b: Uint8Array, off: number, len: number, v: number): void {
-  const s = Math.max(0, Math.trunc(v)).toString(8).padStart(len - 1, "0");
-  putString(b, off, len - 1, s);
+  // right-aligned zero-filled digits, then the NUL (as padStart + encode wrote them, without the strings)
+  let x = Math.max(0, Math.trunc(v));
+  for (let i = off + len - 2; i >= off; i--) {
+    b[i] = 0x30 + (x % 8);
+    x = Math.floor(x / 8);
+  }
   b[off + len - 1] = 0;
 }
 

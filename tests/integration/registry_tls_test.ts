@@ -184,6 +184,19 @@ function tlsSuite(mode: Mode): (t: Deno.TestContext) => Promise<void> {
         await Deno.writeTextFile(conf, `[[registry]]\nlocation = "${tlsReg.host}"\ninsecure = true\n`);
         await Deno.chmod(conf, 0o644);
         const h6 = await home();
+        // an explicit --tls-verify=true wins over registries.conf (pull, push, search), as podman
+        const env = { CONTAINERS_REGISTRIES_CONF: conf };
+        failsOnCertificate(await h6.pod(["pull", "-q", "--tls-verify=true", dest], { env }), "pull explicit");
+        failsOnCertificate(
+          await h.pod(["push", "-q", "--tls-verify", img.ref, dest], { env }),
+          "push explicit",
+        );
+        failsOnCertificate(
+          await h.pod(["search", "--tls-verify=true", `${tlsReg.host}/tls`], { env }),
+          "search",
+        );
+        const pushed = await h.pod(["push", "-q", img.ref, dest], { env });
+        assert.equal(pushed.code, 0, pushed.stderr);
         const r = await h6.pod(["pull", "-q", dest], { env: { CONTAINERS_REGISTRIES_CONF: conf } });
         assert.equal(r.code, 0, r.stderr);
         await Deno.writeTextFile(conf, `[[registry]]\nlocation = "${tlsReg.host}"\ninsecure = false\n`);
@@ -191,6 +204,31 @@ function tlsSuite(mode: Mode): (t: Deno.TestContext) => Promise<void> {
         failsOnCertificate(
           await h7.pod(["pull", "-q", dest], { env: { CONTAINERS_REGISTRIES_CONF: conf } }),
           "insecure = false",
+        );
+      });
+      await t.step("registries.conf.d drop-ins are merged in order (the user's directory last)", async () => {
+        const conf = `${certs}/registries.conf`;
+        await Deno.writeTextFile(conf, `[[registry]]\nlocation = "${tlsReg.host}"\ninsecure = false\n`);
+        const h8 = await home();
+        const dir = `${h8.userHome}/.config/containers/registries.conf.d`;
+        await Deno.mkdir(dir, { recursive: true });
+        await Deno.writeTextFile(
+          `${dir}/50-insecure.conf`,
+          `[[registry]]\nlocation = "${tlsReg.host}"\ninsecure = true\n`,
+        );
+        if (mode === "rootless") {
+          await new Deno.Command("chown", { args: ["-R", TEST_USER, `${h8.userHome}/.config`] }).output();
+        }
+        const env = { CONTAINERS_REGISTRIES_CONF: conf };
+        const r = await h8.pod(["pull", "-q", dest], { env });
+        assert.equal(r.code, 0, r.stderr);
+        // a later drop-in (60 after 50) takes the entry back
+        await Deno.writeTextFile(`${dir}/60-secure.conf`, `[[registry]]\nlocation = "${tlsReg.host}"\n`);
+        await Deno.chmod(`${dir}/60-secure.conf`, 0o644);
+        const h9 = await home();
+        failsOnCertificate(
+          await h9.pod(["pull", "-q", dest], { env, userHome: h8.userHome }),
+          "60-secure.conf",
         );
       });
       await t.step("podman's certs.d directory is read without --cert-dir", async () => {

@@ -309,3 +309,25 @@ Deno.test("flags: the real run and exec commands stop at the image / container",
   assert.deepEqual(r.args, ["img", "ls", "-la", "--rm"]);
   assert.equal(usageError(() => parseArgs(run.spec, ["--nope", "img"])).hint, "See 'pod run --help'");
 });
+
+Deno.test("flags: defineCommand tells the runner which flags were given explicitly (by key, any spelling)", async () => {
+  const seen: string[][] = [];
+  const cmd = defineCommand({
+    name: "stop",
+    usage: "pod stop [options] NAME",
+    summary: "Stop",
+    flags: FLAGS,
+    run(_flags, _args, _g, given) {
+      // compile-time: keys of the declaration only
+      const k: Set<keyof typeof FLAGS> = new Set(given);
+      seen.push([...k].sort());
+      return 0;
+    },
+  });
+  const g = { root: "/x", argv0: "pod" };
+  await cmd.run(parseArgs(cmd.spec, ["n"]), g);
+  await cmd.run(parseArgs(cmd.spec, ["--tls-verify=true", "-at", "5", "n"]), g);
+  await cmd.run(parseArgs(cmd.spec, ["--tls-verify", "-e", "A", "--sort=created", "n"]), g);
+  // a flag given with its default value still counts as given
+  assert.deepEqual(seen, [[], ["all", "time", "tlsVerify"], ["env", "sort", "tlsVerify"]]);
+});

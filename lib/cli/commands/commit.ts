@@ -23,11 +23,11 @@ export default defineCommand({
     pause: bool("p", "Pause container during commit", { default: true }),
     quiet: bool("q", "Suppress output"),
     format: str("f", "Format of the image manifest and metadata (oci, docker)", { default: "oci" }),
-    squash: bool("Squash newly built layers into a single new layer (not supported)", { hidden: true }),
+    iidfile: str("Write the image ID to the file"),
+    squash: bool("s", "Squash newly built layers into a single new layer"),
     includeVolumes: bool("Include container volumes as image volumes"),
   },
   async run(flags, args, g) {
-    if (flags.squash) throw new UsageError("--squash is not supported");
     const format = flags.format;
     if (format !== "oci" && format !== "docker") {
       throw new UsageError(`unrecognized image format "${format}" (oci, docker)`);
@@ -43,11 +43,13 @@ export default defineCommand({
       pause: flags.pause,
       format,
       includeVolumes: flags.includeVolumes,
+      squash: flags.squash,
     });
     if (!flags.quiet) err("Writing manifest to image destination\n");
     const { getContainer } = await import("../../store/containers.ts");
     const rec = await getContainer(g.root, args[0]).catch(() => undefined);
     if (rec) writeContainerEvents(g.root, rec, ["commit"]);
+    if (flags.iidfile) await Deno.writeTextFile(flags.iidfile, r.id);
     println(r.id);
     return 0;
   },

@@ -271,13 +271,14 @@ export default defineCommand({
   flags: containerFlags,
   minArgs: 1,
   stopAtFirstArg: true,
-  async run(flags, args, g) {
+  async run(flags, args, g, given) {
     const [{ createContainer }, { ProgressPrinter }, { err, println }] = await Promise.all([
       import("../../container/create.ts"),
       import("../views/progress.ts"),
       import("../output.ts"),
     ]);
     const o = createOptions(flags, args, g, "create");
+    if (!given.has("tlsVerify")) o.tlsVerify = undefined; // registries.conf decides (imagesio3)
     if (flags.replace) await replaceExisting(g.root, o.name);
     await newPodIfAsked(g.root, o);
     const progress = new ProgressPrinter({ quiet: o.quiet, write: err });

@@ -23,7 +23,7 @@ export default defineCommand({
     certDir: str("Use certificates at the specified path to access the registry"),
     verbose: bool("v", "Write more detailed information to stdout"),
   },
-  async run(flags, args) {
+  async run(flags, args, _g, given) {
     const registryArg = args[0];
     const key = normalizeAuthKey(registryArg);
     const host = key.split("/")[0];
@@ -66,7 +66,7 @@ export default defineCommand({
     if (!password) throw new UsageError("password is empty");
 
     const client = new RegistryClient(host, {
-      tlsVerify: flags.tlsVerify,
+      tlsVerify: given.has("tlsVerify") ? flags.tlsVerify : undefined,
       certDir: flags.certDir,
       credentials: { username, password },
     });

@@ -35,7 +35,7 @@ export default defineCommand({
   summary: "Pull an image from a registry",
   minArgs: 1,
   flags: pullFlags,
-  async run(flags, args, g) {
+  async run(flags, args, g, given) {
     if (flags.allTags) throw new UsageError("--all-tags is not supported");
     const platform = requestedPlatform(flags);
     const credentials = parseCreds(flags.creds);
@@ -54,7 +54,7 @@ export default defineCommand({
         try {
           const r = await pullImage(g.root, image, {
             platform,
-            tlsVerify: flags.tlsVerify,
+            tlsVerify: given.has("tlsVerify") ? flags.tlsVerify : undefined,
             quiet: flags.quiet,
             onEvent: progress.handle,
             authFile: flags.authfile,

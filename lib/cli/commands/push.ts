@@ -28,7 +28,7 @@ export default defineCommand({
       hidden: true,
     }),
   },
-  async run(flags, args, g) {
+  async run(flags, args, g, given) {
     const { format } = flags;
     if (format !== undefined && format !== "oci" && format !== "v2s2") {
       throw new UsageError(`unsupported manifest format "${format}" (oci, v2s2)`);
@@ -44,7 +44,7 @@ export default defineCommand({
     };
     say("Getting image source signatures");
     const r = await pushImage(g.root, args[0], args[1], {
-      tlsVerify: flags.tlsVerify,
+      tlsVerify: given.has("tlsVerify") ? flags.tlsVerify : undefined,
       certDir: flags.certDir,
       credentials: parseCreds(flags.creds),
       authFile: flags.authfile,

@@ -19,8 +19,9 @@ export default defineCommand({
   },
   minArgs: 1,
   stopAtFirstArg: true,
-  async run(flags, args, g) {
+  async run(flags, args, g, given) {
     const o = createOptions(flags, args, g, "run");
+    if (!given.has("tlsVerify")) o.tlsVerify = undefined; // registries.conf decides (imagesio3)
     // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
     // (awaited before loading the rest: module loading would delay the spawn)
     const early = flags.detach || o.tty || o.interactive || o.pod || /(^|\/)runc$/.test(o.runtime ?? "")

@@ -23,7 +23,7 @@ export default defineCommand({
     creds: str("Use [username[:password]] for accessing the registry"),
     filter: strings("f", "Filter output based on conditions provided", { ignored: true }),
   },
-  async run(flags, args) {
+  async run(flags, args, _g, given) {
     const arg = args[0].replace(/^docker:\/\//, "");
     const slash = arg.indexOf("/");
     if (slash < 0 || !isDomain(arg.slice(0, slash))) {
@@ -39,7 +39,7 @@ export default defineCommand({
     const { RegistryClient } = await import("../../registry/client.ts");
     const { listRepositories, listTags } = await import("../../registry/catalog.ts");
     const client = new RegistryClient(registry, {
-      tlsVerify: flags.tlsVerify,
+      tlsVerify: given.has("tlsVerify") ? flags.tlsVerify : undefined,
       certDir: flags.certDir,
       credentials: parseCreds(flags.creds),
       authFile: flags.authfile,
