@@ -126,7 +126,9 @@ export async function commitUpperDir(
     tar = child.stdout;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    tar = (async function* () {})(); // never started: no changes
+    tar = (async function* () { // never started: no changes, an empty archive (its two zero blocks)
+      yield new Uint8Array(1024);
+    })();
   }
   try {
     const entries = onEntry ? tapped(layerEntries(tar), onEntry) : layerEntries(tar);

@@ -693,6 +693,12 @@ await testRootAndRootless(
       const bad = await h.pod(["commit", "--format", "v1", "v1", "nope"]);
       assert.equal(bad.code, 125);
       assert.ok(isOneLineError(bad.stderr), bad.stderr);
+      // a container never started has no changes: its commit is the image plus an empty layer
+      assert.equal((await h.pod(["create", "--name", "never", img.ref, "true"])).code, 0);
+      const n = await h.pod(["commit", "-q", "never", "fromnever"]);
+      assert.equal(n.code, 0, n.stderr);
+      const again = await h.pod(["run", "--rm", "fromnever", "echo", "ok"]);
+      assert.equal(again.stdout, "ok\n", again.stderr);
     }),
 );
 
