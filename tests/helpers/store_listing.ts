@@ -37,6 +37,8 @@ export interface ListStoreOptions {
   ignoreLock?: boolean;
   /** Leave out `tmp/` contents (stale temp files are legal leftovers). Default false. */
   ignoreTmp?: boolean;
+  /** Leave out the event log (`events/`), which every state change appends to. Default true. */
+  ignoreEvents?: boolean;
   /** Include `mode` in the result (default true). */
   modes?: boolean;
 }
@@ -58,6 +60,7 @@ export async function listStore(root: string, opts: ListStoreOptions = {}): Prom
   const ignoreLock = opts.ignoreLock ?? true;
   const skip = (rel: string) =>
     (ignoreLock && rel === "lock") || (opts.ignoreTmp === true && rel.startsWith("tmp/")) ||
+    ((opts.ignoreEvents ?? true) && (rel === "events" || rel.startsWith("events/"))) ||
     (opts.ignore?.(rel) ?? false);
   const walk = async (rel: string): Promise<void> => {
     const dir = rel ? `${root}/${rel}` : root;
