@@ -13,6 +13,7 @@ import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
 import type { ContainerConfig } from "../store/containers.ts";
 import { containerPaths } from "../store/container_paths.ts";
+import { interfaceNames } from "../store/container_networks.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 import { loadNetwork, type NetworkConfig } from "./config.ts";
@@ -72,7 +73,10 @@ function files(root: string, id: string) {
 /** True when the container gets its network from a helper or netavark at start. */
 export function needsNetworkSetup(c: ContainerConfig): boolean {
   const mode = c.net?.network.mode;
-  return c.namespaces.net === "private" && (mode === "slirp4netns" || mode === "pasta" || mode === "bridge");
+  if (c.namespaces.net !== "private") return false;
+  // bridge with every network disconnected (`network disconnect`): a netns of its own with loopback only
+  return mode === "slirp4netns" || mode === "pasta" ||
+    mode === "bridge" && Object.keys(c.net?.network.networks ?? {}).length > 0;
 }
 
 /** The path of the teardown script the supervisor runs when the container ends. */
@@ -204,10 +208,10 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
         await writeScript(f.cleanup, [...script, ...finish]);
       }
       const nets = [];
-      let i = 0;
+      const ifaces = interfaceNames(net.network.networks ?? {});
       for (const [name, attach] of Object.entries(net.network.networks ?? {})) {
         const config = await loadNetwork(root, name);
-        nets.push({ config, attach, ips: [state.ips![name]], iface: attach.interface_name ?? `eth${i++}` });
+        nets.push({ config, attach, ips: [state.ips![name]], iface: ifaces[name] });
       }
       const opts = netavarkOptions(c.id, c.name, nets, net.ports);
       await Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
