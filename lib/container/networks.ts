@@ -2,9 +2,8 @@
  * `network connect` / `network disconnect` / `network reload`, the record side: a container's networks live
  * in its config, where the runtime reads them (`net.network.networks`, netavark's per-network options; the
  * older `networks` field is still read and folded in on the next change). A container that is not running
- * just gets its record changed (its next start attaches it). A running one needs the live attach of the network runtime
- * (issue 12's runtime side): until that hook exists here, pod refuses with a clear message instead of
- * recording a change the running container does not have.
+ * just gets its record changed (its next start attaches it); a running one (root, bridge) is attached or
+ * detached live first (lib/network/live.ts), then its record changed.
  * @module
  */
 
@@ -45,8 +44,20 @@ export interface LiveNetworkHooks {
   reload?(root: string, id: string): Promise<void>;
 }
 
-/** The hooks the network runtime registers (see {@link LiveNetworkHooks}). */
-export const liveNetworkHooks: LiveNetworkHooks = {};
+/**
+ * The live side (see {@link LiveNetworkHooks}): connect/disconnect run netavark for the one network in a
+ * running bridge container's namespace (lib/network/live.ts, loaded when used); no firewall reload yet.
+ */
+export const liveNetworkHooks: LiveNetworkHooks = {
+  async connect(root, id, network, opts) {
+    const { liveConnect } = await import("../network/live.ts");
+    await liveConnect(root, id, (await readContainer(root, id)).config.name, network, opts);
+  },
+  async disconnect(root, id, network) {
+    const { liveDisconnect } = await import("../network/live.ts");
+    await liveDisconnect(root, id, (await readContainer(root, id)).config.name, network);
+  },
+};
 
 function running(status: string): boolean {
   return status === "running" || status === "paused";

@@ -2,7 +2,8 @@
  * `network connect` / `disconnect` change what the runtime attaches (one record: `net.network.networks`):
  * as root, a stopped container connected to a network of the test's (bridge `pc<tag>`, a random 10.x.y.0/24)
  * gets its static address and alias on eth1 at its next start, and loses the interface once disconnected;
- * the bridge is gone with its last container. Root and rootless: a record in the older `networks` shape still
+ * a running one is attached and detached live (its teardown covers a live-attached network); the bridge is
+ * gone with its last container. Root and rootless: a record in the older `networks` shape still
  * counts for `network rm` and `ps --filter network=`. Traffic stays inside the test's namespaces.
  * @module
  */
@@ -95,6 +96,33 @@ await testRootAndRootless(
           },
         );
 
+        await t.step(
+          "running: disconnect removes eth1 (and the bridge), connect adds it back live",
+          async () => {
+            await ok(h, ["network", "disconnect", net, "c"]);
+            const gone = await h.pod(["exec", "c", "ip", "link", "show", "eth1"]);
+            assert.notEqual(gone.code, 0, gone.stdout);
+            assert.ok(!await linkExists(bridge), "the network's bridge is gone with its last container");
+            assert.match(
+              await ok(h, ["exec", "c", "ip", "-4", "-o", "addr", "show", "eth0"]),
+              /inet /,
+              "eth0 stays",
+            );
+            await ok(h, ["network", "connect", "--ip", `10.${a}.${b}.9`, net, "c"]);
+            const addr = await ok(h, ["exec", "c", "ip", "-4", "-o", "addr", "show", "eth1"]);
+            assert.match(addr, new RegExp(`inet 10\\.${a}\\.${b}\\.9/24`));
+            const veths = await new Deno.Command("ip", {
+              args: ["-o", "link", "show", "master", bridge],
+              stdout: "piped",
+            }).output();
+            assert.equal(
+              new TextDecoder().decode(veths.stdout).trim().split("\n").length,
+              1,
+              "one veth on the bridge",
+            );
+          },
+        );
+
         await t.step("disconnect on the stopped container: no eth1 at the next start", async () => {
           await ok(h, ["stop", "-t", "0", "c"]);
           await ok(h, ["network", "disconnect", net, "c"]);
@@ -103,6 +131,24 @@ await testRootAndRootless(
           assert.notEqual(r.code, 0, r.stdout);
           assert.ok(!await linkExists(bridge), "the network's bridge is gone with its last container");
           await ok(h, ["rm", "-f", "-t", "0", "c"]);
+          assert.equal(await ok(h, ["network", "rm", net]), `${net}\n`);
+        });
+
+        await t.step("a container attached live: its end removes that network too", async () => {
+          await ok(h, [
+            "network",
+            "create",
+            "--interface-name",
+            bridge,
+            "--subnet",
+            `10.${a}.${b}.0/24`,
+            net,
+          ]);
+          await ok(h, ["run", "-d", "--name", "d", img.ref, "sleep", "300"]);
+          await ok(h, ["network", "connect", net, "d"]);
+          assert.ok(await linkExists(bridge), "the network's bridge is up");
+          await ok(h, ["rm", "-f", "-t", "0", "d"]);
+          assert.ok(!await linkExists(bridge), "the bridge went with the container");
           assert.equal(await ok(h, ["network", "rm", net]), `${net}\n`);
         });
       } finally {
