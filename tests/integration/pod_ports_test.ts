@@ -75,9 +75,11 @@ await testRootAndRootless(
         console.log(`SKIPPED (${mode}): ${why}`);
         return;
       }
+      const ports: number[] = [];
       try {
         await t.step("pod create -p: a member's httpd on 80 answers on 127.0.0.1:PORT", async () => {
           const port = freePort();
+          ports.push(port);
           const made = await h.pod(["pod", "create", "--name", "pp", "-p", `127.0.0.1:${port}:80`]);
           assert.equal(made.code, 0, made.stderr);
           assert.doesNotMatch(made.stderr, /not published/);
@@ -116,6 +118,7 @@ await testRootAndRootless(
 
         await t.step("kube play: a hostPort is published through the pod's infra", async () => {
           const port = freePort();
+          ports.push(port);
           const yaml = [
             "apiVersion: v1",
             "kind: Pod",
@@ -138,6 +141,11 @@ await testRootAndRootless(
           assert.equal(r.code, 0, r.stderr);
           assert.doesNotMatch(r.stderr, /not published/);
           assert.equal(await fetchText(`http://127.0.0.1:${port}/`), "hello-member\n");
+        });
+
+        await t.step("pod rm -f: the host ports are free again", async () => {
+          await ok(h, ["pod", "rm", "-a", "-f", "-t", "0"]);
+          for (const port of ports) Deno.listen({ hostname: "127.0.0.1", port }).close();
         });
       } finally {
         await h.pod(["pod", "rm", "-a", "-f", "-t", "0"]).catch(() => {});
