@@ -1,9 +1,9 @@
 /**
  * `network connect` / `network disconnect` / `network reload`, the record side: a container's networks live
- * in its config (`networks`, netavark's per-network options). A container that is not running just gets its
- * record changed (its next start attaches it). A running one needs the live attach of the network runtime
- * (issue 12's runtime side): until that hook exists here, pod refuses with a clear message instead of
- * recording a change the running container does not have.
+ * in its config, where the runtime reads them (`net.network.networks`, netavark's per-network options; the
+ * older `networks` field is still read and folded in on the next change). A container that is not running
+ * just gets its record changed (its next start attaches it); a running one (root, bridge) is attached or
+ * detached live first (lib/network/live.ts), then its record changed.
  * @module
  */
 
@@ -19,6 +19,8 @@ import {
   type PerNetworkOptions,
   readContainer,
 } from "../store/containers.ts";
+import type { NetworkAttachment } from "../store/container_net.ts";
+import { attachedNetworks, interfaceNames } from "../store/container_networks.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 
@@ -42,8 +44,20 @@ export interface LiveNetworkHooks {
   reload?(root: string, id: string): Promise<void>;
 }
 
-/** The hooks the network runtime registers (see {@link LiveNetworkHooks}). */
-export const liveNetworkHooks: LiveNetworkHooks = {};
+/**
+ * The live side (see {@link LiveNetworkHooks}): connect/disconnect run netavark for the one network in a
+ * running bridge container's namespace (lib/network/live.ts, loaded when used); no firewall reload yet.
+ */
+export const liveNetworkHooks: LiveNetworkHooks = {
+  async connect(root, id, network, opts) {
+    const { liveConnect } = await import("../network/live.ts");
+    await liveConnect(root, id, (await readContainer(root, id)).config.name, network, opts);
+  },
+  async disconnect(root, id, network) {
+    const { liveDisconnect } = await import("../network/live.ts");
+    await liveDisconnect(root, id, (await readContainer(root, id)).config.name, network);
+  },
+};
 
 function running(status: string): boolean {
   return status === "running" || status === "paused";
@@ -57,10 +71,36 @@ function noLiveHook(what: string, name: string): PodError {
   );
 }
 
-/** The first `ethN` no other network of the container uses. */
-function freeInterface(nets: Record<string, PerNetworkOptions>): string {
-  const used = new Set(Object.values(nets).map((o) => o.interface_name));
-  for (let i = 0;; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+/**
+ * Refuses a container whose network mode has no named networks to change: only containers on bridge networks
+ * (root) can be connected; rootless ones use slirp4netns/pasta (named networks are not supported rootless).
+ */
+function checkConnectable(c: ContainerConfig, network: string): void {
+  if (c.namespaces.net === "host" || c.net?.network.mode === "host") {
+    throw new UsageError(`network mode "host" is not supported: invalid network mode`);
+  }
+  const mode = c.net ? c.net.network.mode : "bridge";
+  if (mode === "bridge" && c.namespaces.net === "private") {
+    if (Deno.uid() !== 0) {
+      throw new PodError(`rootless containers cannot join network ${network} yet: named networks need root`, {
+        code: "USAGE",
+      });
+    }
+    return;
+  }
+  const shown = mode === "other" ? c.net?.network.args[0] ?? String(c.namespaces.net) : mode;
+  throw new PodError(
+    `container ${c.name} uses network mode "${shown}": only containers on bridge networks can be connected` +
+      (Deno.uid() !== 0 ? " (rootless containers cannot join named networks yet)" : ""),
+    { code: "USAGE" },
+  );
+}
+
+/** Writes a container's attachments where the runtime reads them (and drops the older `networks` field). */
+function setAttached(c: ContainerConfig, nets: Record<string, NetworkAttachment>): void {
+  c.net ??= { network: { mode: "bridge", args: [] }, ports: [] };
+  c.net.network.networks = nets;
+  delete c.networks;
 }
 
 /** Checks `--ip` values against the network's subnets and the other containers' static addresses. */
@@ -82,7 +122,7 @@ async function checkStaticIps(
     const gw = (net.subnets ?? []).some((s) => s.gateway && parseIp(s.gateway)?.value === ip.value);
     if (gw) throw new UsageError(`requested static ip ${formatIp(ip)} is the gateway of network ${net.name}`);
     const holder = others.find((c) =>
-      (c.config.networks?.[net.name]?.static_ips ?? []).some((s) => parseIp(s)?.value === ip.value)
+      (attachedNetworks(c.config)[net.name]?.static_ips ?? []).some((s) => parseIp(s)?.value === ip.value)
     );
     if (holder) {
       throw new PodError(
@@ -116,10 +156,7 @@ export async function connectNetwork(
   const net = await loadNetwork(root, network);
   const id = await lookupContainerId(root, container);
   const rec = await readContainer(root, id);
-  if (rec.config.namespaces.net === "host") {
-    throw new UsageError(`network mode "host" is not supported: invalid network mode`);
-  }
-  const nets = rec.config.networks ?? {};
+  const nets = attachedNetworks(rec.config);
   if (nets[net.name]) {
     throw new PodError(
       `container ${id} is already connected to network "${net.name}": network is already connected`,
@@ -133,7 +170,8 @@ export async function connectNetwork(
   if (o.mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(o.mac)) {
     throw new UsageError(`invalid MAC address ${o.mac}`);
   }
-  const opts: PerNetworkOptions = { interface_name: freeInterface(nets) };
+  checkConnectable(rec.config, net.name);
+  const opts: PerNetworkOptions = { interface_name: interfaceNames({ ...nets, [net.name]: {} })[net.name] };
   const ips = await checkStaticIps(root, id, net, o.ips ?? []);
   if (ips.length) opts.static_ips = ips;
   if (aliases.length) opts.aliases = aliases;
@@ -143,7 +181,11 @@ export async function connectNetwork(
     await liveNetworkHooks.connect(root, id, net, opts);
   }
   await updateConfig(root, id, (c) => {
-    c.networks = { ...(c.networks ?? {}), [net.name]: opts };
+    const now = attachedNetworks(c);
+    const fixed = interfaceNames(now);
+    // the existing attachments keep the interfaces they had: name them before adding one
+    for (const [name, a] of Object.entries(now)) now[name] = { ...a, interface_name: fixed[name] };
+    setAttached(c, { ...now, [net.name]: opts });
   });
 }
 
@@ -157,7 +199,7 @@ export async function disconnectNetwork(
   const net = await loadNetwork(root, network);
   const id = await lookupContainerId(root, container);
   const rec = await readContainer(root, id);
-  if (!rec.config.networks?.[net.name]) {
+  if (!attachedNetworks(rec.config)[net.name]) {
     throw new PodError(`container ${container} is not connected to network ${net.name}: network not found`, {
       code: "NOT_FOUND",
     });
@@ -167,9 +209,12 @@ export async function disconnectNetwork(
     await liveNetworkHooks.disconnect(root, id, net, force);
   }
   await updateConfig(root, id, (c) => {
-    const rest = { ...(c.networks ?? {}) };
+    const rest = attachedNetworks(c);
+    const fixed = interfaceNames(rest);
+    // the others keep their interfaces (eth1 stays eth1 when eth0 goes)
+    for (const [name, a] of Object.entries(rest)) rest[name] = { ...a, interface_name: fixed[name] };
     delete rest[net.name];
-    c.networks = rest;
+    setAttached(c, rest);
   });
 }
 

@@ -5,6 +5,7 @@
  */
 
 import { UsageError } from "../errors.ts";
+import { attachedNetworks } from "../store/container_networks.ts";
 import { type ContainerRecord, listContainers } from "../store/containers.ts";
 import { readHealthIn } from "./health_state.ts";
 
@@ -20,21 +21,9 @@ export interface PsOptions {
   sort?: string;
 }
 
-/** Fields other scopes add to the record (restart policy, health, networks, pod), read without depending on them. */
-function loose(o: unknown, ...path: string[]): unknown {
-  let v: unknown = o;
-  for (const k of path) v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
-  return v;
-}
-
 /** The names of the networks a container is on, as `--filter network=` sees them. */
 function networksOf(c: ContainerRecord["config"]): string[] {
-  const nets = loose(c, "networks") ?? loose(c, "network", "networks");
-  const names = Array.isArray(nets)
-    ? nets.map((n) => typeof n === "string" ? n : String(loose(n, "name") ?? ""))
-    : nets && typeof nets === "object"
-    ? Object.keys(nets)
-    : [];
+  const names = Object.keys(attachedNetworks(c));
   const mode = String(c.namespaces.net);
   if (mode === "host") names.push("host");
   else if (mode.startsWith("container:")) names.push(mode);

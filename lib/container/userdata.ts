@@ -93,6 +93,34 @@ export function writeNetUserdata(dir: string, c: ContainerConfig, net: EtcNetFac
   Deno.writeTextFileSync(`${ud}/resolv.conf`, resolvConfFile(c, net), { mode: 0o644 });
 }
 
+/**
+ * A container in another one's network namespace (`--network container:ID`, a pod's members) sees that
+ * container's /etc/hosts and /etc/resolv.conf, as with podman: the same files, with its own name added to the
+ * hosts file (at the address of the line naming its hostname). Undefined when it has a network of its own, or
+ * the other container has not written its files yet.
+ */
+function sharedNetFiles(dir: string, c: ContainerConfig): { hosts: string; resolvConf: string } | undefined {
+  const mode = String(c.namespaces.net);
+  if (!mode.startsWith("container:")) return undefined;
+  const other = `${dir.replace(/\/[^/]+\/?$/, "")}/${mode.slice("container:".length)}/userdata`;
+  const files = { hosts: `${other}/hosts`, resolvConf: `${other}/resolv.conf` };
+  let hosts: string;
+  try {
+    hosts = Deno.readTextFileSync(files.hosts);
+    Deno.statSync(files.resolvConf);
+  } catch {
+    return undefined;
+  }
+  const lines = hosts.split("\n").filter((l) => l.trim());
+  const names = (l: string) => l.trim().split(/\s+/).slice(1);
+  if (!lines.some((l) => names(l).includes(c.name))) {
+    const mine = lines.find((l) => names(l).includes(c.hostname));
+    const ip = mine?.trim().split(/\s+/)[0] ?? "127.0.1.1";
+    Deno.writeTextFileSync(files.hosts, `${ip}\t${c.name}\n`, { append: true });
+  }
+  return files;
+}
+
 /** /run/.containerenv like podman's. */
 export function containerEnvFile(c: ContainerConfig, rootless: boolean): string {
   return [
@@ -120,9 +148,15 @@ export function writeUserdata(
     resolvConf: `${ud}/resolv.conf`,
     containerEnv: `${ud}/.containerenv`,
   };
-  Deno.writeTextFileSync(files.hosts, hostsFile(c), { mode: 0o644 });
+  const shared = sharedNetFiles(dir, c);
+  if (shared) {
+    files.hosts = shared.hosts;
+    files.resolvConf = shared.resolvConf;
+  } else {
+    Deno.writeTextFileSync(files.hosts, hostsFile(c), { mode: 0o644 });
+    Deno.writeTextFileSync(files.resolvConf, resolvConfFile(c), { mode: 0o644 });
+  }
   Deno.writeTextFileSync(files.hostname, c.hostname + "\n", { mode: 0o644 });
-  Deno.writeTextFileSync(files.resolvConf, resolvConfFile(c), { mode: 0o644 });
   Deno.writeTextFileSync(files.containerEnv, containerEnvFile(c, rootless), { mode: 0o644 });
   return files;
 }

@@ -13,6 +13,7 @@ import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
 import type { ContainerConfig } from "../store/containers.ts";
 import { containerPaths } from "../store/container_paths.ts";
+import { interfaceNames } from "../store/container_networks.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 import { loadNetwork, type NetworkConfig } from "./config.ts";
@@ -59,7 +60,8 @@ export interface NetState {
   status?: Record<string, NetavarkStatus>;
 }
 
-function files(root: string, id: string) {
+/** The network files of a container: its dir, network.json, the teardown script, netavark's options. */
+export function netFiles(root: string, id: string) {
   const dir = containerPaths(root, id).dir;
   return {
     dir,
@@ -72,18 +74,21 @@ function files(root: string, id: string) {
 /** True when the container gets its network from a helper or netavark at start. */
 export function needsNetworkSetup(c: ContainerConfig): boolean {
   const mode = c.net?.network.mode;
-  return c.namespaces.net === "private" && (mode === "slirp4netns" || mode === "pasta" || mode === "bridge");
+  if (c.namespaces.net !== "private") return false;
+  // bridge with every network disconnected (`network disconnect`): a netns of its own with loopback only
+  return mode === "slirp4netns" || mode === "pasta" ||
+    mode === "bridge" && Object.keys(c.net?.network.networks ?? {}).length > 0;
 }
 
 /** The path of the teardown script the supervisor runs when the container ends. */
 export function networkCleanupPath(root: string, id: string): string {
-  return files(root, id).cleanup;
+  return netFiles(root, id).cleanup;
 }
 
 /** Reads a container's network state (undefined when not set up). */
 export async function readNetState(root: string, id: string): Promise<NetState | undefined> {
   try {
-    return JSON.parse(await Deno.readTextFile(files(root, id).state));
+    return JSON.parse(await Deno.readTextFile(netFiles(root, id).state));
   } catch {
     return undefined;
   }
@@ -99,7 +104,8 @@ function hostAddress(): string | undefined {
   }
 }
 
-async function usedIps(root: string, except: string): Promise<Map<string, Set<string>>> {
+/** Addresses the other containers of the store hold, per network (from their network.json). */
+export async function usedIps(root: string, except: string): Promise<Map<string, Set<string>>> {
   const used = new Map<string, Set<string>>();
   for await (const e of Deno.readDir(`${root}/containers`)) {
     if (!/^[0-9a-f]{64}$/.test(e.name) || e.name === except) continue;
@@ -138,7 +144,7 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
   }
   const configs: NetworkConfig[] = [];
   for (const name of Object.keys(net.network.networks ?? {})) configs.push(await loadNetwork(root, name));
-  const f = files(root, c.id);
+  const f = netFiles(root, c.id);
   const ips: Record<string, string> = {};
   await withLock(storePaths(root).lock, async () => {
     const used = await usedIps(root, c.id);
@@ -172,7 +178,7 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
 export async function setupNetwork(root: string, c: ContainerConfig, pid: number): Promise<void> {
   if (!needsNetworkSetup(c)) return;
   const net = c.net!;
-  const f = files(root, c.id);
+  const f = netFiles(root, c.id);
   const t0 = performance.now();
   const runDir = `${f.dir}/run`;
   await Deno.mkdir(runDir, { recursive: true, mode: 0o700 });
@@ -204,10 +210,10 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
         await writeScript(f.cleanup, [...script, ...finish]);
       }
       const nets = [];
-      let i = 0;
+      const ifaces = interfaceNames(net.network.networks ?? {});
       for (const [name, attach] of Object.entries(net.network.networks ?? {})) {
         const config = await loadNetwork(root, name);
-        nets.push({ config, attach, ips: [state.ips![name]], iface: attach.interface_name ?? `eth${i++}` });
+        nets.push({ config, attach, ips: [state.ips![name]], iface: ifaces[name] });
       }
       const opts = netavarkOptions(c.id, c.name, nets, net.ports);
       await Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
@@ -239,7 +245,7 @@ async function writeScript(path: string, lines: string[]): Promise<void> {
  * state. Safe to call again, and from several places.
  */
 export async function teardownNetwork(root: string, id: string): Promise<void> {
-  const f = files(root, id);
+  const f = netFiles(root, id);
   try {
     await Deno.stat(f.cleanup);
     const out = await new Deno.Command("sh", {

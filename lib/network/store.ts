@@ -7,6 +7,7 @@
 
 import { PodError } from "../errors.ts";
 import { writeFileAtomic } from "../store/atomic.ts";
+import { attachedNetworks } from "../store/container_networks.ts";
 import { listContainers } from "../store/containers.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
@@ -64,11 +65,14 @@ export async function createNetwork(root: string, o: NetworkCreateOptions): Prom
   });
 }
 
-/** The networks each container's record names: network name → container ids. */
+/**
+ * The networks each container's record names (the runtime's attachments, `create --network NAME` and
+ * `network connect`, and the older `networks` field): network name → container ids.
+ */
 export async function networkUsers(root: string): Promise<Map<string, string[]>> {
   const users = new Map<string, string[]>();
   for (const c of await listContainers(root)) {
-    for (const name of Object.keys(c.config.networks ?? {})) {
+    for (const name of Object.keys(attachedNetworks(c.config))) {
       users.set(name, [...(users.get(name) ?? []), c.config.id]);
     }
   }

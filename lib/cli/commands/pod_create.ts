@@ -3,7 +3,6 @@
 import { UsageError } from "../../errors.ts";
 import { bool, defineCommand, str, strings } from "../flags.ts";
 import { println } from "../output.ts";
-import { warn } from "../../log.ts";
 
 export default defineCommand({
   name: "create",
@@ -69,12 +68,6 @@ export default defineCommand({
       userns: flags.userns,
       createCommand: ["pod", ...Deno.args],
     });
-    if (flags.publish.length) {
-      // TODO(issue 12): publish through the infra container once `net` lands port publishing
-      warn(
-        "the pod's ports are recorded but not published: port publishing needs pod's networking (issue 12)",
-      );
-    }
     if (flags.podIdFile) await Deno.writeTextFile(flags.podIdFile, pod.id);
     println(pod.id);
     return 0;

@@ -354,14 +354,6 @@ async function playWorkload(
     publish,
     createCommand: o.createCommand,
   });
-  if (publish.length) {
-    // TODO(issue 12): published through the infra container once `net` lands port publishing
-    warn(
-      `pod ${w.podName}: ports ${
-        publish.join(", ")
-      } are recorded but not published: port publishing needs pod's networking`,
-    );
-  }
   const result = { id: pod.id, name: pod.name, containers: [] as string[], initContainers: [] as string[] };
   try {
     const { createFromSpec } = await import("../create.ts");

@@ -16,6 +16,8 @@ export interface PodJoinSpec {
   isInfra?: boolean;
   /** `--network`. */
   network?: string;
+  /** Every `--network` value (net scope): replaced by the pod's when it shares its network namespace. */
+  networks?: string[];
   /** `--ipc`. */
   ipc?: string;
   /** `--uts`. */
@@ -40,13 +42,18 @@ export async function joinPod<T extends PodJoinSpec>(root: string, o: T): Promis
   for (const kind of pod.share) {
     const flag = FLAG_OF[kind as keyof typeof FLAG_OF];
     if (!flag) continue;
-    const own = o[flag];
+    const own = (kind === "net"
+      ? o.networks?.find((v) => v !== "" && v !== `container:${pod.infraId}`)
+      : undefined) ??
+      o[flag];
     if (own !== undefined && own !== "" && own !== `container:${pod.infraId}`) {
       throw new UsageError(
         `--${flag} ${own} cannot be used with --pod ${o.pod}: the pod shares its ${kind} namespace`,
       );
     }
     spec[flag] = `container:${pod.infraId}`;
+    // the member's network is the infra's: no network list of its own (which would read as the default one)
+    if (kind === "net") spec.networks = undefined;
   }
   return { id: pod.id, spec };
 }

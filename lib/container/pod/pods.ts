@@ -122,8 +122,8 @@ export async function createPod(root: string, o: PodCreateOptions): Promise<PodR
       isInfra: true,
       stopTimeout: 10,
       createCommand: o.createCommand,
-      // TODO(issue 12, scope "net"): publish `pod.ports` on the infra container once the container spec
-      // has port publishing; until then `pod create -p` warns that they are recorded only.
+      // the infra container owns the pod's network namespace: the pod's ports are published on it
+      publish: o.publish,
     });
     pod.infraId = rec.config.id;
     await writePodRecord(root, pod);
