@@ -11,6 +11,7 @@ import {
   checkNameFree,
   type ContainerConfig,
   type ContainerMount,
+  containerPaths,
   type ContainerRecord,
   createContainerRecord,
   newContainerId,
@@ -169,6 +170,8 @@ export interface ContainerSpec {
   groupAdd?: string[];
   /** `--sysctl name=value`. */
   sysctls?: string[];
+  /** runtime3 (issue 13): `--rootfs`: `image` is a host directory `DIR[:O]` to use as the root. */
+  rootfs?: boolean;
   /** `--read-only-tmpfs` (default true). */
   readOnlyTmpfs?: boolean;
   /** `--cidfile`: the new container's id is written there (which must not exist yet). */
@@ -222,6 +225,7 @@ export interface CreateOptions extends
     | "groupAdd"
     | "sysctls"
     | "readOnlyTmpfs"
+    | "rootfs"
     | "cidFile"
     | "pidFile"
     | "conmonPidFile"
@@ -430,7 +434,14 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     ? await (await import("./ns_join.ts")).resolveJoins(root, namespaces, userns, o.userns)
     : {};
 
-  const { img, config: imgConfig, layers } = await imageFor(root, o);
+  // runtime3 (issue 13): --rootfs: the "image" argument is a host directory
+  const rootfsDir = o.rootfs ? (await import("./rootfs_dir.ts")).parseRootfsArg(o.image) : undefined;
+  const { img, config: imgConfig, layers } = rootfsDir
+    ? (await import("./rootfs_dir.ts")).rootfsImage(rootfsDir.path)
+    : await imageFor(root, o);
+  if (rootfsDir && o.ociRuntime && /(^|\/)runc$/.test(o.ociRuntime)) {
+    throw new UsageError("--rootfs runs with pod's own runtime only, not --runtime runc");
+  }
   const { cleanOrphans } = await import("./lifecycle.ts");
   await cleanOrphans(root).catch(() => 0);
   const ic = imgConfig.config ?? {};
@@ -483,7 +494,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     createdBy: o.argv0,
     security: o.security,
     ociRuntime: o.ociRuntime,
-    storage: await storageFor(layers.map((l) => l.digest), userns),
+    storage: rootfsDir ? undefined : await storageFor(layers.map((l) => l.digest), userns),
     ...(pod ? { pod: pod.id } : {}),
     ...(o.isInfra ? { isInfra: true } : {}),
     // runtime2 (issue 13)
@@ -494,6 +505,8 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     ...(groups ? { groupAdd: groups } : {}),
     ...(sysctls ? { sysctls } : {}),
     ...(o.readOnlyTmpfs === false ? { noReadOnlyTmpfs: true } : {}),
+    // runtime3 (issue 13)
+    ...(rootfsDir ? { rootfsDir } : {}),
     ...extra,
     net: await netConfigFor({ ...o, root }, ic.ExposedPorts ?? undefined, rootless),
   };
@@ -506,10 +519,13 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
       nextName: o.name === undefined ? randomName : undefined,
     });
     if (o.cidFile) await writeCidFile(o.cidFile, rec.config.id);
+    // --rootfs DIR: the container's rootfs is a link to it (readers work unchanged; rm removes the link)
+    if (rootfsDir && !rootfsDir.overlay) Deno.symlinkSync(rootfsDir.path, containerPaths(root, id).rootfs);
     // an `rmi` may have removed the image since it was resolved: `rmi` checks for users and deletes under the
     // store lock, so checking under that lock after the record exists closes the race one way or the other
     const { findImage } = await import("../store/images.ts");
-    const gone = await withLock(storePaths(root).lock, async () => !(await findImage(root, config.image.id)));
+    const gone = !rootfsDir &&
+      await withLock(storePaths(root).lock, async () => !(await findImage(root, config.image.id)));
     if (gone) {
       await removeContainerRecord(root, rec.config.id).catch(() => {});
       throw new PodError(`${o.image}: image not known (it was removed while the container was created)`, {

@@ -129,7 +129,7 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
     security = kept.security;
   } else {
     // an overlay root exists only in the container's mount namespace: read it through the init's root
-    const rootfs = rec.config.storage
+    const rootfs = rec.config.storage || rec.config.rootfsDir?.overlay
       ? `/proc/${rec.state.pid}/root`
       : containerPaths(root, rec.config.id).rootfs;
     const { resolveUserInRoot } = await import("./user.ts");

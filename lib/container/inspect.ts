@@ -106,7 +106,7 @@ export async function inspectRecord(
     Image: c.image.id,
     ImageDigest: c.image.digest ?? "",
     ImageName: c.image.ref ?? c.image.name,
-    Rootfs: "",
+    Rootfs: c.rootfsDir ? `${c.rootfsDir.path}${c.rootfsDir.overlay ? ":O" : ""}` : "",
     Pod: c.pod ?? "",
     ResolvConfPath: `${cp.userdata}/resolv.conf`,
     HostnamePath: `${cp.userdata}/hostname`,

@@ -178,9 +178,10 @@ async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
 async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
   const c = rec.config;
   const cp = containerPaths(root, c.id);
-  if (c.storage) {
+  if (c.storage || c.rootfsDir?.overlay) {
     const t0 = performance.now();
-    const build = !(await pathExists(treePath(root, c.storage.tree)));
+    // runtime3: --rootfs DIR:O has its lower tree already
+    const build = !!c.storage && !(await pathExists(treePath(root, c.storage.tree)));
     if (build) await ensureTreesDir(root);
     let resolved = false;
     return {

@@ -151,6 +151,9 @@ export interface ContainerConfig {
    * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
    */
   storage?: { driver: "overlay"; tree: string };
+  // --- runtime3 (issue 13) ---
+  /** `--rootfs DIR[:O]`: the root is this host directory (`overlay`: under an upper dir of the container's). */
+  rootfsDir?: { path: string; overlay: boolean };
   // ---- netcmd (issue 12): the networks the container is attached to ----
   /**
    * Network name → the container's options on it (netavark's `PerNetworkOptions`), as `create --network`

@@ -49,6 +49,7 @@ export const containerFlags = {
     { default: true },
   ),
   replace: bool("If a container with the same name exists, replace it"),
+  rootfs: bool("The first argument is not an image but the rootfs to the exploded container (DIR[:O])"),
   rm: bool("Remove container and any anonymous unnamed volume associated with the container after exit"),
   stopSignal: str("Signal to stop a container. Default is SIGTERM"),
   stopTimeout: int(
@@ -209,6 +210,7 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     groupAdd: f.groupAdd,
     sysctls: f.sysctl,
     readOnlyTmpfs: f.readOnlyTmpfs,
+    rootfs: f.rootfs,
     cidFile: f.cidfile,
     pidFile: f.pidfile,
     conmonPidFile: f.conmonPidfile,
