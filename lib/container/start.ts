@@ -354,6 +354,7 @@ async function runForeground(
     }
     await resetForStart(root, rec);
     plan = await startPlan(root, rec, io.tty);
+    if (io.preserveFds) plan.spec.preserveFds = io.preserveFds;
     if (!plan.resolveProcess) return;
     // first start: the lock is held until the rootfs is made and the process runs (or the launch failed)
     const gate = Promise.withResolvers<void>();
