@@ -419,6 +419,20 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   for (const w of o.resourceWarnings ?? []) (o.onWarning ?? warn)(w);
   const restart = restartPolicy({ restart: o.restart, rm: o.autoRemove });
   const devices = (o.devices ?? []).map(parseDevice);
+  if (devices.length) {
+    // runtime3 (issue 13): permissions pod cannot enforce are said, not ignored
+    const [{ devicePermissionsWarning }, { cgroupLayout }] = await Promise.all([
+      import("./device_cgroup.ts"),
+      import("../ns/cgroup.ts"),
+    ]);
+    const layout = cgroupLayout();
+    const w = devicePermissionsWarning(
+      devices,
+      !!o.privileged,
+      layout?.version === 1 && !!layout.mounts.devices,
+    );
+    if (w) (o.onWarning ?? warn)(w);
+  }
   const groups = groupAdd({ groupAdd: o.groupAdd, annotations: o.annotations });
   const init = initConfig({ init: o.init, initPath: o.initPath });
   const extra = await processExtras(o);
