@@ -31,6 +31,8 @@ export interface ExecRequest {
   privileged?: boolean;
   /** `--cap-add`: capabilities beyond the container's. */
   capAdd?: string[];
+  /** runtime3 (issue 13): `--preserve-fds N`: this process's fds 3..3+N-1 go to the process. */
+  preserveFds?: number;
 }
 
 /**
@@ -142,6 +144,7 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
       }
     }
   }
+  if (req.preserveFds) security = { ...security, preserveFds: req.preserveFds };
   const env = new EnvList();
   env.setAll(rec.config.process.env);
   if (!env.has("HOME")) env.set(`HOME=${u.home}`);

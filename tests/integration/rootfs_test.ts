@@ -155,6 +155,29 @@ for (const mode of ["root", "rootless"] as const) {
           assert.ok(isOneLineError(bad.stderr), bad.stderr);
           assert.match(bad.stderr, /file descriptor 4 is not open/);
         });
+        await t.step("exec --preserve-fds: fds 3.. reach the exec'd process, and only those", async () => {
+          const files = [`${h.root}/f3`, `${h.root}/f4`];
+          const fds = "for n in 3 4 5 6 7 8 9 10 11; do [ -e /proc/$$/fd/$n ] && printf '%s ' $n; done; echo";
+          const up = await h.pod(["run", "-d", "--name", "ex", "--rootfs", dir, "sleep", "60"]);
+          assert.equal(up.code, 0, up.stderr);
+          const two = await podWithFds(h, files, [
+            "exec",
+            "--preserve-fds",
+            "2",
+            "ex",
+            "sh",
+            "-c",
+            `cat <&3 <&4; ${fds}`,
+          ]);
+          assert.equal(two.code, 0, two.stderr);
+          assert.equal(two.stdout, "four\n3 4 \n");
+          const none = await podWithFds(h, files, ["exec", "ex", "sh", "-c", fds]);
+          assert.equal(none.stdout, "\n");
+          const d = await podWithFds(h, files, ["exec", "-d", "--preserve-fds", "1", "ex", "true"]);
+          assert.equal(d.code, 125);
+          assert.ok(isOneLineError(d.stderr), d.stderr);
+          await h.pod(["rm", "-f", "-t", "0", "ex"]);
+        });
         await t.step("a missing directory: one line, exit 125", async () => {
           const r = await h.pod(["run", "--rm", "--rootfs", `${dir}/nope`, "true"]);
           assert.equal(r.code, 125);

@@ -5,7 +5,7 @@
  */
 
 import { bool, defineCommand, int, strings } from "../flags.ts";
-import { UsageError } from "../../errors.ts";
+import { checkPreserveFds } from "../preserve_fds.ts";
 import { containerFlags, createOptions, newPodIfAsked, replaceExisting, startInfraEarly } from "./create.ts";
 
 export default defineCommand({
@@ -23,7 +23,11 @@ export default defineCommand({
   stopAtFirstArg: true,
   async run(flags, args, g, given) {
     const o = createOptions(flags, args, g, "run");
-    checkPreserveFds(flags.preserveFds, flags.detach || /(^|\/)runc$/.test(o.runtime ?? ""));
+    checkPreserveFds(
+      flags.preserveFds,
+      flags.detach ? "-d" : /(^|\/)runc$/.test(o.runtime ?? "") ? "--runtime runc" : undefined,
+      5,
+    );
     if (!given.has("tlsVerify")) o.tlsVerify = undefined; // registries.conf decides (imagesio3)
     // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
     // (awaited before loading the rest: module loading would delay the spawn)
@@ -82,28 +86,3 @@ export default defineCommand({
     return code;
   },
 });
-
-/**
- * runtime3 (issue 13): `--preserve-fds N` passes this process's fds 3..3+N-1 to the container's process, through
- * stage 1's shell (which keeps its own on fds 8 and 9: at most 5), in a foreground run of pod's own runtime.
- * Each must be open and inheritable (not close-on-exec: else it is one of Deno's own, and the container would
- * get whatever stage 2 opened there).
- */
-function checkPreserveFds(n: number, detachedOrRunc: boolean): void {
-  if (!n) return;
-  if (n < 0 || n > 5) throw new UsageError(`--preserve-fds ${n}: pod passes at most 5 (fds 3 to 7)`);
-  if (detachedOrRunc) {
-    throw new UsageError(
-      "--preserve-fds works in a foreground run of pod's own runtime only (not -d, not runc)",
-    );
-  }
-  for (let fd = 3; fd < 3 + n; fd++) {
-    let flags = "";
-    try {
-      flags = /^flags:\s*([0-7]+)/m.exec(Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`))?.[1] ?? "";
-    } catch { /* not open */ }
-    if (!flags || (parseInt(flags, 8) & 0o2000000 /* O_CLOEXEC */)) {
-      throw new UsageError(`--preserve-fds ${n}: file descriptor ${fd} is not open`);
-    }
-  }
-}
