@@ -71,7 +71,12 @@ export async function inspectRecord(
     Propagation: m.type === "tmpfs" ? "" : m.propagation ?? "rprivate",
   }));
   const nsMode = (v: string) => (v === "host" || v.includes(":") ? v : "private");
-  const lower = c.storage ? treePath(root, c.storage.tree) : undefined;
+  // runtime3: --rootfs DIR:O is an overlay whose lower is the directory
+  const lower = c.storage
+    ? treePath(root, c.storage.tree)
+    : c.rootfsDir?.overlay
+    ? c.rootfsDir.path
+    : undefined;
   const graph = lower
     ? {
       Name: "overlay",

@@ -91,8 +91,13 @@ for (const mode of ["root", "rootless"] as const) {
           assert.equal(r.stdout, "new\ngone\n");
           assert.throws(() => Deno.statSync(`${dir}/written`), "the write must not reach the directory");
           assert.ok(Deno.statSync(`${dir}/etc/group`).isFile, "the delete must not reach the directory");
-          const i = await h.pod(["inspect", "--format", "{{.Rootfs}}", "over"]);
-          assert.equal(i.stdout.trim(), `${Deno.realPathSync(dir)}:O`);
+          const i = await h.pod([
+            "inspect",
+            "--format",
+            "{{.Rootfs}}|{{.GraphDriver.Data.LowerDir}}",
+            "over",
+          ]);
+          assert.equal(i.stdout.trim(), `${Deno.realPathSync(dir)}:O|${Deno.realPathSync(dir)}`);
           // a second start sees its own earlier write (the container's upper dir)
           const again = await h.pod(["start", "-a", "over"]);
           assert.equal(again.code, 0, again.stderr);
