@@ -1,0 +1,61 @@
+/**
+ * `pod cp --overwrite`, `--archive=false`, and copying into a running container's volume (the file lands in
+ * the volume the container sees, not in the root file system under its mount point), root and rootless.
+ */
+import assert from "node:assert/strict";
+import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
+import { TEST_USER } from "../helpers/rootless.ts";
+
+async function chownToUser(path: string): Promise<void> {
+  const o = await new Deno.Command("chown", { args: ["-R", TEST_USER, path] }).output();
+  if (!o.success) throw new Error(`chown ${path}`);
+}
+
+function suite(mode: Mode) {
+  return busyboxSuite(mode, async ({ h, img }, t) => {
+    const host = `${h.root}/host`;
+    await Deno.mkdir(`${host}/adir`, { recursive: true });
+    await Deno.writeTextFile(`${host}/afile`, "file\n");
+    await Deno.writeTextFile(`${host}/adir/x`, "x\n");
+    if (mode === "rootless") await chownToUser(host);
+    const vol = await h.pod(["volume", "create", "cpvol"]);
+    assert.equal(vol.code, 0, vol.stderr);
+    const c = await h.pod(["run", "-d", "--name", "c", "-v", "cpvol:/data", img.ref, "sleep", "1000"]);
+    assert.equal(c.code, 0, c.stderr);
+    const ex = (cmd: string) => h.pod(["exec", "c", "sh", "-c", cmd]);
+
+    await t.step("into a running container's volume: visible inside at the mount", async () => {
+      const r = await h.pod(["cp", `${host}/afile`, "c:/data/"]);
+      assert.equal(r.code, 0, r.stderr);
+      const e = await ex("cat /data/afile");
+      assert.equal(e.stdout, "file\n", e.stderr);
+      const back = await h.pod(["cp", "c:/data/afile", `${host}/back`]);
+      assert.equal(back.code, 0, back.stderr);
+      assert.equal(await Deno.readTextFile(`${host}/back`), "file\n");
+    });
+
+    await t.step("--overwrite: a directory replaced by a file only when asked", async () => {
+      assert.equal((await ex("mkdir -p /tmp/target/afile")).code, 0);
+      const no = await h.pod(["cp", `${host}/afile`, "c:/tmp/target/"]);
+      assert.equal(no.code, 125);
+      assert.match(no.stderr, /cannot overwrite directory/);
+      const yes = await h.pod(["cp", "--overwrite", `${host}/afile`, "c:/tmp/target/"]);
+      assert.equal(yes.code, 0, yes.stderr);
+      assert.equal((await ex("cat /tmp/target/afile")).stdout, "file\n");
+    });
+
+    await t.step("--archive=false is accepted; copies in are owned by the container's root", async () => {
+      const r = await h.pod(["cp", "--archive=false", `${host}/adir`, "c:/tmp/"]);
+      assert.equal(r.code, 0, r.stderr);
+      const e = await ex("stat -c %u:%g /tmp/adir/x; cat /tmp/adir/x");
+      assert.equal(e.stdout, "0:0\nx\n", e.stderr);
+      const out = await h.pod(["cp", "--archive=false", "c:/etc/passwd", `${host}/passwd`]);
+      assert.equal(out.code, 0, out.stderr);
+      const st = await Deno.stat(`${host}/passwd`);
+      if (mode === "root") assert.equal(st.uid, 0);
+      else assert.notEqual(st.uid, 0);
+    });
+  });
+}
+
+await testRootAndRootless("cp flags", suite);
