@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
+import { CLI_PATH } from "../helpers/pod.ts";
 
 async function mounted(path: string): Promise<boolean> {
   const info = await Deno.readTextFile("/proc/self/mountinfo");
@@ -24,6 +25,19 @@ function suite(mode: Mode) {
             /cannot run command "pod mount" in rootless mode, must execute `pod unshare` first/,
           );
         }
+      });
+      await t.step("rootless in `pod unshare`: mounted there (the tree of a started container)", async () => {
+        assert.equal((await h.pod(["start", "m1"])).code, 0);
+        assert.equal((await h.pod(["stop", "-t", "0", "m1"])).code, 0);
+        const self = `${Deno.execPath()} run -A ${CLI_PATH}`;
+        const r = await h.pod([
+          "unshare",
+          "sh",
+          "-c",
+          `p=$(${self} mount m1) && cat $p/etc/hostname && ${self} mount | wc -l && ${self} umount m1 >/dev/null`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, "busybox\n1\n");
       });
       return;
     }
