@@ -343,7 +343,13 @@ async function runForeground(
       onPid: plan.onPid,
     };
     const logPath = io.log && !rec.config.logDriver ? logFileOf(root, rec.config) : undefined;
-    return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath }, hooks, early);
+    const logMaxSize = rec.config.logMaxSize;
+    return launch(
+      plan.spec,
+      { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath, logMaxSize },
+      hooks,
+      early,
+    );
   };
   await withContainerLock(root, id, async () => {
     rec = await readContainer(root, id);

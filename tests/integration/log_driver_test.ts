@@ -51,6 +51,30 @@ function suite(mode: Mode) {
       },
     );
 
+    await t.step("max-size in the foreground (run without -d): rotated the same way", async () => {
+      const path = `${h.root}/fg.log`;
+      const r = await h.pod([
+        "run",
+        "--name",
+        "rotfg",
+        "--log-opt",
+        `path=${path}`,
+        "--log-opt",
+        "max-size=1k",
+        img.ref,
+        "sh",
+        "-c",
+        LOOP,
+      ], { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.split("\n").length, 41);
+      const cur = await Deno.stat(path);
+      const old = await Deno.stat(`${path}.1`);
+      assert.ok(cur.size > 0 && cur.size <= 1000, `current log ${cur.size} bytes`);
+      assert.ok(old.size > 0 && old.size <= 1000, `rotated log ${old.size} bytes`);
+      assert.match((await h.pod(["logs", "--tail", "1", "rotfg"])).stdout, /^line-40-/);
+    });
+
     await t.step("--log-driver none: nothing kept, logs refuses as podman", async () => {
       const r = await h.pod([
         "run",
