@@ -11,6 +11,7 @@
 
 import { PodError } from "../errors.ts";
 import { withLock } from "../store/lock.ts";
+import { writeContainerEvents } from "../store/events.ts";
 import { storePaths } from "../store/paths.ts";
 import {
   containerPaths,
@@ -116,6 +117,7 @@ export async function mountContainer(root: string, nameOrId: string): Promise<Co
       }
       counts[id] = (counts[id] ?? 0) + 1;
       await writeCounts(root, counts);
+      writeContainerEvents(root, rec, ["mount"]);
       return { id, name: rec.config.name, path, count: counts[id] };
     });
   });
@@ -141,6 +143,8 @@ export async function unmountContainerId(root: string, id: string, force = false
 export async function unmountContainer(root: string, nameOrId: string, force = false): Promise<string> {
   const id = await lookupContainerId(root, nameOrId);
   await unmountContainerId(root, id, force);
+  const rec = await readContainer(root, id).catch(() => undefined);
+  if (rec) writeContainerEvents(root, rec, ["unmount"]);
   return id;
 }
 

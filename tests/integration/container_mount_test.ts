@@ -76,6 +76,20 @@ function suite(mode: Mode) {
       assert.ok(!(await mounted(path)), "still mounted after the last umount");
       assert.equal((await h.pod(["mount"])).stdout, "");
     });
+    await t.step("mount and unmount events", async () => {
+      const ev = await h.pod([
+        "events",
+        "--stream=false",
+        "--filter",
+        "container=m1",
+        "--format",
+        "{{.Status}}",
+      ]);
+      assert.equal(ev.code, 0, ev.stderr);
+      const statuses = ev.stdout.trim().split("\n");
+      assert.equal(statuses.filter((s) => s === "mount").length, 2, ev.stdout);
+      assert.equal(statuses.filter((s) => s === "unmount").length, 2, ev.stdout);
+    });
     await t.step("rm -f of a mounted container unmounts it", async () => {
       const r = await h.pod(["mount", "m1"]);
       assert.equal(r.code, 0, r.stderr);
