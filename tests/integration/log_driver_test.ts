@@ -128,7 +128,7 @@ function suite(mode: Mode) {
         const r = await h.pod(["run", "--name", n, img.ref, "echo", `from-${n}`]);
         assert.equal(r.code, 0, r.stderr);
       }
-      const both = await h.pod(["logs", "--names", "la", "lb"]);
+      const both = await h.pod(["logs", "-n", "la", "lb"]);
       assert.equal(both.code, 0, both.stderr);
       assert.deepEqual(both.stdout.trim().split("\n").sort(), ["la from-la", "lb from-lb"]);
       const ids = await h.pod(["logs", "la", "lb"]);

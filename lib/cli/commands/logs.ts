@@ -45,9 +45,9 @@ export default defineCommand({
   flags: {
     follow: bool("f", "Follow log output"),
     latest: bool("l", "Act on the latest container pod is aware of"),
-    names: bool("Output the container name in the log"),
+    names: bool("n", "Output the container name in the log"),
     since: str("Show logs since TIMESTAMP"),
-    tail: int("n", "Output the specified number of LINES at the end of the logs", { default: -1 }),
+    tail: int("Output the specified number of LINES at the end of the logs", { default: -1 }),
     timestamps: bool("t", "Output the timestamps in the log"),
     until: str("Show logs until TIMESTAMP"),
     color: bool("Output the containers with different colors in the log", { ignored: true }),
