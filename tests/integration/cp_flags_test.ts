@@ -44,17 +44,31 @@ function suite(mode: Mode) {
       assert.equal((await ex("cat /tmp/target/afile")).stdout, "file\n");
     });
 
-    await t.step("--archive=false is accepted; copies in are owned by the container's root", async () => {
-      const r = await h.pod(["cp", "--archive=false", `${host}/adir`, "c:/tmp/"]);
-      assert.equal(r.code, 0, r.stderr);
-      const e = await ex("stat -c %u:%g /tmp/adir/x; cat /tmp/adir/x");
-      assert.equal(e.stdout, "0:0\nx\n", e.stderr);
-      const out = await h.pod(["cp", "--archive=false", "c:/etc/passwd", `${host}/passwd`]);
-      assert.equal(out.code, 0, out.stderr);
-      const st = await Deno.stat(`${host}/passwd`);
-      if (mode === "root") assert.equal(st.uid, 0);
-      else assert.notEqual(st.uid, 0);
-    });
+    await t.step(
+      "--archive (default) chowns to the container's root; =false keeps ids; out: the caller's",
+      async () => {
+        const a = await h.pod(["cp", "-a", `${host}/adir`, "c:/tmp/"]);
+        assert.equal(a.code, 0, a.stderr);
+        const e = await ex("stat -c %u:%g /tmp/adir/x; cat /tmp/adir/x");
+        assert.equal(e.stdout, "0:0\nx\n", e.stderr);
+        await Deno.writeTextFile(`${host}/keep`, "k\n");
+        await Deno.chown(`${host}/keep`, 1000, 1000);
+        const k = await h.pod(["cp", "--archive=false", `${host}/keep`, "c:/tmp/keep"]);
+        assert.equal(k.code, 0, k.stderr);
+        // rootless: host uid 1000 is not mapped in the container's user namespace: seen (and kept) as nobody
+        const ke = await ex("stat -c %u:%g /tmp/keep");
+        assert.equal(ke.stdout, mode === "root" ? "1000:1000\n" : "65534:65534\n", ke.stderr);
+        assert.equal((await ex("chown 1000:1000 /etc/passwd")).code, 0);
+        for (const flag of ["--archive=false", "--archive=true"]) {
+          const out = await h.pod(["cp", flag, "c:/etc/passwd", `${host}/passwd${flag.length}`]);
+          assert.equal(out.code, 0, out.stderr);
+          const st = await Deno.stat(`${host}/passwd${flag.length}`);
+          if (mode === "root") assert.equal(st.uid, 0, flag);
+          else assert.notEqual(st.uid, 0, flag);
+          if (mode === "root") assert.notEqual(st.uid, 1000, flag);
+        }
+      },
+    );
   });
 }
 
