@@ -45,7 +45,7 @@ function suite(mode: Mode) {
     });
 
     await t.step(
-      "--archive (default) chowns to the container's root; =false keeps ids; out: the caller's",
+      "--archive (default) chowns to the container's main user; =false keeps ids; out: the caller's",
       async () => {
         const a = await h.pod(["cp", "-a", `${host}/adir`, "c:/tmp/"]);
         assert.equal(a.code, 0, a.stderr);
@@ -58,6 +58,14 @@ function suite(mode: Mode) {
         // rootless: host uid 1000 is not mapped in the container's user namespace: seen (and kept) as nobody
         const ke = await ex("stat -c %u:%g /tmp/keep");
         assert.equal(ke.stdout, mode === "root" ? "1000:1000\n" : "65534:65534\n", ke.stderr);
+        // the container's main user (-u) owns what is copied in
+        const u = await h.pod(["create", "--name", "cu", "-u", "u1000", img.ref, "sleep", "1000"]);
+        assert.equal(u.code, 0, u.stderr);
+        const cu = await h.pod(["cp", `${host}/afile`, "cu:/tmp/mine"]);
+        assert.equal(cu.code, 0, cu.stderr);
+        assert.equal((await h.pod(["start", "cu"])).code, 0);
+        const mine = await h.pod(["exec", "cu", "stat", "-c", "%u:%g", "/tmp/mine"]);
+        assert.equal(mine.stdout, "1000:1000\n", mine.stderr);
         assert.equal((await ex("chown 1000:1000 /etc/passwd")).code, 0);
         for (const flag of ["--archive=false", "--archive=true"]) {
           const out = await h.pod(["cp", flag, "c:/etc/passwd", `${host}/passwd${flag.length}`]);

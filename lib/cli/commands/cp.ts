@@ -45,7 +45,7 @@ export default defineCommand({
   flags: {
     archive: bool(
       "a",
-      "Chown copied files to the container's root (default); --archive=false keeps the source's uid/gid",
+      "Chown copied files to the container's main user (default); --archive=false keeps the source's uid/gid",
       { default: true },
     ),
     overwrite: bool("Allow to overwrite directories with non-directories and vice versa"),
