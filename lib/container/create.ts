@@ -45,6 +45,7 @@ import { warn } from "../log.ts";
 import { groupAdd, initConfig, parseDevice, parseSysctls, restartPolicy } from "./runtime_options.ts";
 import { healthcheckConfig, type HealthFlags, type ImageHealthcheck } from "./healthcheck_config.ts";
 import { mergeEnv, processExtras, writeCidFile } from "./runtime_options.ts";
+import { logOptions } from "./log_options.ts";
 import { DEFAULT_PATH } from "../ns/spec.ts";
 
 /**
@@ -185,6 +186,11 @@ export interface ContainerSpec {
   timeout?: number;
   /** `--env-merge KEY=VALUE`: `${VAR}` in VALUE is the image's VAR (`PATH=/opt/bin:${PATH}`). */
   envMerge?: string[];
+  // --- surface2 scope (issue 14) ---
+  /** `--log-driver` (k8s-file, json-file, none, passthrough). */
+  logDriver?: string;
+  /** `--log-opt key=value` (path, max-size, tag). */
+  logOpts?: string[];
 }
 
 /** Everything `create`/`run` take from the command line, as written. */
@@ -230,6 +236,8 @@ export interface CreateOptions extends
     | "pidFile"
     | "conmonPidFile"
     | "timezone"
+    | "logDriver"
+    | "logOpts"
     | "timeout"
     | "envMerge"
     | "networks"
@@ -435,7 +443,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   }
   const groups = groupAdd({ groupAdd: o.groupAdd, annotations: o.annotations });
   const init = initConfig({ init: o.init, initPath: o.initPath });
-  const extra = await processExtras(o);
+  const extra = { ...await processExtras(o), ...logOptions(o.logDriver, o.logOpts) };
   const reqs = checkMountRequests(o.mounts ?? []);
   // pods: a member joins the namespaces its pod shares (lib/container/pod/members.ts)
   const pod = o.pod ? await (await import("./pod/members.ts")).joinPod(root, o) : undefined;

@@ -16,6 +16,8 @@ import { treePath } from "../store/trees.ts";
 import { containerCapabilities } from "./security.ts";
 import { hostConfigResources } from "./resources.ts";
 import { addRuntimeInspect } from "./inspect_runtime.ts";
+import { logFileOf } from "./log_options.ts";
+import { humanSize } from "../format/units.ts";
 
 /** Looks a container up (name, id, prefix); `undefined` when there is none. Other errors propagate. */
 export async function findContainerRecord(
@@ -200,7 +202,13 @@ export async function inspectRecord(
       RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
       ...hostConfigResources(c),
       // surface (issue 14): the log pod writes (`pod logs`), podman's k8s-file driver
-      LogConfig: { Type: "k8s-file", Config: null, Path: cp.log, Tag: "", Size: "0B" },
+      LogConfig: {
+        Type: c.logDriver ?? "k8s-file",
+        Config: c.logOpts ?? null,
+        Path: logFileOf(root, c),
+        Tag: c.logTag ?? "",
+        Size: c.logMaxSize ? humanSize(c.logMaxSize).replace(" ", "") : "0B",
+      },
       IDMappings: c.userns.uidMap
         ? {
           UidMap: c.userns.uidMap.map((m) => `${m.containerId}:${m.hostId}:${m.size}`),

@@ -32,6 +32,7 @@ import { type ForegroundIO, recordExit, resetForStart, startedState } from "./st
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import { releaseContainerCgroup } from "./cgroup_cleanup.ts";
 import { cgroupSpecFor } from "./resources.ts";
+import { detachedLogOf, logFileOf } from "./log_options.ts";
 import { createCgroup, removeCgroup } from "../ns/cgroup.ts";
 import {
   overlayRunSpec,
@@ -249,7 +250,7 @@ export async function startDetached(
     try {
       const io = {
         mode: "detached" as const,
-        logPath: cp.log,
+        logPath: detachedLogOf(root, rec.config),
         exitPath: cp.exit,
         tty: rec.config.process.terminal,
         stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
@@ -342,8 +343,14 @@ async function runForeground(
       resolveProcess: plan.resolveProcess,
       onPid: plan.onPid,
     };
-    const logPath = io.log ? containerPaths(root, id).log : undefined;
-    return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath }, hooks, early);
+    const logPath = io.log && !rec.config.logDriver ? logFileOf(root, rec.config) : undefined;
+    const logMaxSize = rec.config.logMaxSize;
+    return launch(
+      plan.spec,
+      { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath, logMaxSize },
+      hooks,
+      early,
+    );
   };
   await withContainerLock(root, id, async () => {
     rec = await readContainer(root, id);

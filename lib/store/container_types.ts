@@ -187,6 +187,17 @@ export interface ContainerConfig {
   pidFile?: string;
   /** `--conmon-pidfile`: written with the supervisor's pid (pod's own in the foreground) at each start. */
   conmonPidFile?: string;
+  // --- surface2 scope (issue 14): --log-driver / --log-opt (lib/container/log_options.ts) ---
+  /** `--log-driver` other than k8s-file: nothing is logged. */
+  logDriver?: "none" | "passthrough";
+  /** `--log-opt path=`: the log file (default `ctr.log` in the container's directory). */
+  logPath?: string;
+  /** `--log-opt max-size=` in bytes: past it the log is rotated to `<path>.1`. */
+  logMaxSize?: number;
+  /** `--log-opt tag=`. */
+  logTag?: string;
+  /** Other `--log-opt key=value`s, kept as podman keeps them. */
+  logOpts?: Record<string, string>;
   /** `--tz`: `local` (the host's /etc/localtime) or a zoneinfo name, bound at /etc/localtime. */
   timezone?: string;
   /** `--timeout N`: seconds after which the container is killed (SIGKILL). */
