@@ -20,6 +20,7 @@ import {
   readContainer,
   withContainerLock,
 } from "../store/containers.ts";
+import { mountPoints } from "../ns/mountinfo.ts";
 
 /** A mounted container, as `mount` lists it. */
 export interface ContainerMount {
@@ -43,16 +44,6 @@ function mountsDir(root: string): string {
 export function containerMountPath(root: string, id: string): string {
   if (!/^[a-f0-9]{64}$/.test(id)) throw new Error(`invalid container id "${id}"`);
   return `${mountsDir(root)}/${id}`;
-}
-
-async function mountPoints(): Promise<Set<string>> {
-  const text = await Deno.readTextFile("/proc/self/mountinfo").catch(() => "");
-  const out = new Set<string>();
-  for (const line of text.split("\n")) {
-    const f = line.split(" ");
-    if (f.length > 4) out.add(f[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
 }
 
 async function liveCounts(root: string): Promise<Counts> {
