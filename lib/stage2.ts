@@ -301,7 +301,7 @@ function run(
     throw new Stage2Error(126, `chdir to \`${p.cwd}\`: ${(e as Error).message.split(":")[0]}`);
   }
   const path = lookPath(p.args[0] ?? "", p.env, "/", (host) => canExecute(host));
-  cloexecFrom(3);
+  cloexecFrom(3 + (spec.preserveFds ?? 0));
   resetSignals();
   if (spec.noNewPrivileges) setNoNewPrivs();
   if (seccomp && spec.noNewPrivileges) loadSeccompBpf(seccomp);

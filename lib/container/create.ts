@@ -11,6 +11,7 @@ import {
   checkNameFree,
   type ContainerConfig,
   type ContainerMount,
+  containerPaths,
   type ContainerRecord,
   createContainerRecord,
   newContainerId,
@@ -44,6 +45,7 @@ import { warn } from "../log.ts";
 import { groupAdd, initConfig, parseDevice, parseSysctls, restartPolicy } from "./runtime_options.ts";
 import { healthcheckConfig, type HealthFlags, type ImageHealthcheck } from "./healthcheck_config.ts";
 import { mergeEnv, processExtras, writeCidFile } from "./runtime_options.ts";
+import { logOptions } from "./log_options.ts";
 import { DEFAULT_PATH } from "../ns/spec.ts";
 
 /**
@@ -169,6 +171,8 @@ export interface ContainerSpec {
   groupAdd?: string[];
   /** `--sysctl name=value`. */
   sysctls?: string[];
+  /** runtime3 (issue 13): `--rootfs`: `image` is a host directory `DIR[:O]` to use as the root. */
+  rootfs?: boolean;
   /** `--read-only-tmpfs` (default true). */
   readOnlyTmpfs?: boolean;
   /** `--cidfile`: the new container's id is written there (which must not exist yet). */
@@ -182,6 +186,11 @@ export interface ContainerSpec {
   timeout?: number;
   /** `--env-merge KEY=VALUE`: `${VAR}` in VALUE is the image's VAR (`PATH=/opt/bin:${PATH}`). */
   envMerge?: string[];
+  // --- surface2 scope (issue 14) ---
+  /** `--log-driver` (k8s-file, json-file, none, passthrough). */
+  logDriver?: string;
+  /** `--log-opt key=value` (path, max-size, tag). */
+  logOpts?: string[];
 }
 
 /** Everything `create`/`run` take from the command line, as written. */
@@ -222,10 +231,13 @@ export interface CreateOptions extends
     | "groupAdd"
     | "sysctls"
     | "readOnlyTmpfs"
+    | "rootfs"
     | "cidFile"
     | "pidFile"
     | "conmonPidFile"
     | "timezone"
+    | "logDriver"
+    | "logOpts"
     | "timeout"
     | "envMerge"
     | "networks"
@@ -415,9 +427,23 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   for (const w of o.resourceWarnings ?? []) (o.onWarning ?? warn)(w);
   const restart = restartPolicy({ restart: o.restart, rm: o.autoRemove });
   const devices = (o.devices ?? []).map(parseDevice);
+  if (devices.length) {
+    // runtime3 (issue 13): permissions pod cannot enforce are said, not ignored
+    const [{ devicePermissionsWarning }, { cgroupLayout }] = await Promise.all([
+      import("./device_cgroup.ts"),
+      import("../ns/cgroup.ts"),
+    ]);
+    const layout = cgroupLayout();
+    const w = devicePermissionsWarning(
+      devices,
+      !!o.privileged,
+      layout?.version === 1 && !!layout.mounts.devices,
+    );
+    if (w) (o.onWarning ?? warn)(w);
+  }
   const groups = groupAdd({ groupAdd: o.groupAdd, annotations: o.annotations });
   const init = initConfig({ init: o.init, initPath: o.initPath });
-  const extra = await processExtras(o);
+  const extra = { ...await processExtras(o), ...logOptions(o.logDriver, o.logOpts) };
   const reqs = checkMountRequests(o.mounts ?? []);
   // pods: a member joins the namespaces its pod shares (lib/container/pod/members.ts)
   const pod = o.pod ? await (await import("./pod/members.ts")).joinPod(root, o) : undefined;
@@ -430,7 +456,14 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     ? await (await import("./ns_join.ts")).resolveJoins(root, namespaces, userns, o.userns)
     : {};
 
-  const { img, config: imgConfig, layers } = await imageFor(root, o);
+  // runtime3 (issue 13): --rootfs: the "image" argument is a host directory
+  const rootfsDir = o.rootfs ? (await import("./rootfs_dir.ts")).parseRootfsArg(o.image) : undefined;
+  const { img, config: imgConfig, layers } = rootfsDir
+    ? (await import("./rootfs_dir.ts")).rootfsImage(rootfsDir.path)
+    : await imageFor(root, o);
+  if (rootfsDir && o.ociRuntime && /(^|\/)runc$/.test(o.ociRuntime)) {
+    throw new UsageError("--rootfs runs with pod's own runtime only, not --runtime runc");
+  }
   const { cleanOrphans } = await import("./lifecycle.ts");
   await cleanOrphans(root).catch(() => 0);
   const ic = imgConfig.config ?? {};
@@ -483,7 +516,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     createdBy: o.argv0,
     security: o.security,
     ociRuntime: o.ociRuntime,
-    storage: await storageFor(layers.map((l) => l.digest), userns),
+    storage: rootfsDir ? undefined : await storageFor(layers.map((l) => l.digest), userns),
     ...(pod ? { pod: pod.id } : {}),
     ...(o.isInfra ? { isInfra: true } : {}),
     // runtime2 (issue 13)
@@ -494,6 +527,8 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     ...(groups ? { groupAdd: groups } : {}),
     ...(sysctls ? { sysctls } : {}),
     ...(o.readOnlyTmpfs === false ? { noReadOnlyTmpfs: true } : {}),
+    // runtime3 (issue 13)
+    ...(rootfsDir ? { rootfsDir } : {}),
     ...extra,
     net: await netConfigFor({ ...o, root }, ic.ExposedPorts ?? undefined, rootless),
   };
@@ -506,10 +541,13 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
       nextName: o.name === undefined ? randomName : undefined,
     });
     if (o.cidFile) await writeCidFile(o.cidFile, rec.config.id);
+    // --rootfs DIR: the container's rootfs is a link to it (readers work unchanged; rm removes the link)
+    if (rootfsDir && !rootfsDir.overlay) Deno.symlinkSync(rootfsDir.path, containerPaths(root, id).rootfs);
     // an `rmi` may have removed the image since it was resolved: `rmi` checks for users and deletes under the
     // store lock, so checking under that lock after the record exists closes the race one way or the other
     const { findImage } = await import("../store/images.ts");
-    const gone = await withLock(storePaths(root).lock, async () => !(await findImage(root, config.image.id)));
+    const gone = !rootfsDir &&
+      await withLock(storePaths(root).lock, async () => !(await findImage(root, config.image.id)));
     if (gone) {
       await removeContainerRecord(root, rec.config.id).catch(() => {});
       throw new PodError(`${o.image}: image not known (it was removed while the container was created)`, {

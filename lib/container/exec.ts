@@ -31,6 +31,8 @@ export interface ExecRequest {
   privileged?: boolean;
   /** `--cap-add`: capabilities beyond the container's. */
   capAdd?: string[];
+  /** runtime3 (issue 13): `--preserve-fds N`: this process's fds 3..3+N-1 go to the process. */
+  preserveFds?: number;
 }
 
 /**
@@ -129,7 +131,7 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
     security = kept.security;
   } else {
     // an overlay root exists only in the container's mount namespace: read it through the init's root
-    const rootfs = rec.config.storage
+    const rootfs = rec.config.storage || rec.config.rootfsDir?.overlay
       ? `/proc/${rec.state.pid}/root`
       : containerPaths(root, rec.config.id).rootfs;
     const { resolveUserInRoot } = await import("./user.ts");
@@ -142,6 +144,7 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
       }
     }
   }
+  if (req.preserveFds) security = { ...security, preserveFds: req.preserveFds };
   const env = new EnvList();
   env.setAll(rec.config.process.env);
   if (!env.has("HOME")) env.set(`HOME=${u.home}`);

@@ -16,6 +16,8 @@ import { treePath } from "../store/trees.ts";
 import { containerCapabilities } from "./security.ts";
 import { hostConfigResources } from "./resources.ts";
 import { addRuntimeInspect } from "./inspect_runtime.ts";
+import { logFileOf } from "./log_options.ts";
+import { humanSize } from "../format/units.ts";
 
 /** Looks a container up (name, id, prefix); `undefined` when there is none. Other errors propagate. */
 export async function findContainerRecord(
@@ -71,7 +73,12 @@ export async function inspectRecord(
     Propagation: m.type === "tmpfs" ? "" : m.propagation ?? "rprivate",
   }));
   const nsMode = (v: string) => (v === "host" || v.includes(":") ? v : "private");
-  const lower = c.storage ? treePath(root, c.storage.tree) : undefined;
+  // runtime3: --rootfs DIR:O is an overlay whose lower is the directory
+  const lower = c.storage
+    ? treePath(root, c.storage.tree)
+    : c.rootfsDir?.overlay
+    ? c.rootfsDir.path
+    : undefined;
   const graph = lower
     ? {
       Name: "overlay",
@@ -106,7 +113,7 @@ export async function inspectRecord(
     Image: c.image.id,
     ImageDigest: c.image.digest ?? "",
     ImageName: c.image.ref ?? c.image.name,
-    Rootfs: "",
+    Rootfs: c.rootfsDir ? `${c.rootfsDir.path}${c.rootfsDir.overlay ? ":O" : ""}` : "",
     Pod: c.pod ?? "",
     ResolvConfPath: `${cp.userdata}/resolv.conf`,
     HostnamePath: `${cp.userdata}/hostname`,
@@ -195,7 +202,13 @@ export async function inspectRecord(
       RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
       ...hostConfigResources(c),
       // surface (issue 14): the log pod writes (`pod logs`), podman's k8s-file driver
-      LogConfig: { Type: "k8s-file", Config: null, Path: cp.log, Tag: "", Size: "0B" },
+      LogConfig: {
+        Type: c.logDriver ?? "k8s-file",
+        Config: c.logOpts ?? null,
+        Path: logFileOf(root, c),
+        Tag: c.logTag ?? "",
+        Size: c.logMaxSize ? humanSize(c.logMaxSize).replace(" ", "") : "0B",
+      },
       IDMappings: c.userns.uidMap
         ? {
           UidMap: c.userns.uidMap.map((m) => `${m.containerId}:${m.hostId}:${m.size}`),

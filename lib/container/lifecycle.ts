@@ -212,6 +212,11 @@ export async function removeById(
       rec = await readContainer(root, id);
       if (isLive(rec)) return false;
       await teardownNet(root, rec);
+      // scope "surface2": a container mounted by `pod mount` is unmounted (every count) before it goes
+      if (rec.config.storage && Deno.uid() === 0) {
+        const { unmountIfMounted } = await import("./mount_guard.ts");
+        await unmountIfMounted(root, id);
+      }
       // overlayfs leaves work/work mode 000: owned by the user when rootless (not keep-id), so opened up here
       if (rec.config.storage) {
         await Deno.chmod(`${containerPaths(root, id).work}/work`, 0o700).catch(() => {});

@@ -8,6 +8,7 @@
 import { parseInputTime } from "../format/time.ts";
 import { PodError } from "../errors.ts";
 import { containerPaths, readContainer } from "../store/containers.ts";
+import { logFileOf } from "./log_options.ts";
 
 /** One record of a container's log: a line, or a piece of one. */
 export interface LogRecord {
@@ -106,12 +107,22 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
+/** True when `path` is no longer the file open as `file` (rotated away). */
+function rotated(file: Deno.FsFile, path: string): boolean {
+  try {
+    return Deno.statSync(path).ino !== file.statSync().ino;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A container's log records in order (stdout and stderr interleaved as written); with `follow`, goes on
  * until the container is no longer running. Prints nothing.
  */
 export async function* readLogs(root: string, id: string, o: LogReadOptions = {}): AsyncGenerator<LogRecord> {
-  const path = containerPaths(root, id).log;
+  const config = (await readContainer(root, id).catch(() => undefined))?.config;
+  const path = config ? logFileOf(root, config) : containerPaths(root, id).log;
   let file: Deno.FsFile | undefined;
   const dec = new TextDecoder();
   let pending = "";
@@ -129,6 +140,11 @@ export async function* readLogs(root: string, id: string, o: LogReadOptions = {}
     const lines: LogRecord[] = [];
     for (;;) {
       const n = await file.read(buf);
+      if ((n === null || n === 0) && o.follow && config?.logMaxSize && rotated(file, path)) {
+        file.close(); // --log-opt max-size: the log was rotated; on with the new one
+        file = await Deno.open(path, { read: true });
+        continue;
+      }
       if (n === null || n === 0) break;
       pending += dec.decode(buf.subarray(0, n), { stream: true });
       let nl: number;

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { deviceRules } from "./device_cgroup.ts";
 import { UsageError } from "../errors.ts";
 import { ramInBytes } from "../format/units.ts";
 import {
@@ -330,11 +331,15 @@ export function cgroupSpecFor(c: ContainerConfig): CgroupSpec | undefined {
   if (!layout) return undefined;
   const path = cgroupPath(c, layout);
   if (!path) return undefined;
+  // runtime3 (issue 13): --device permissions through the v1 devices cgroup (root, not --privileged)
+  const devices = layout.version === 1 && !!layout.mounts.devices && Deno.uid() === 0 && !c.privileged &&
+    !!c.devices?.length;
   const spec: CgroupSpec = {
     version: layout.version,
-    dirs: cgroupDirs(layout, path),
+    dirs: cgroupDirs(layout, path, devices),
     limits: r?.limits ?? {},
   };
+  if (devices) spec.deviceRules = deviceRules(c.devices);
   if (!r?.cgroupParent) spec.removeParent = true;
   return spec;
 }

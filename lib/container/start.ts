@@ -32,6 +32,7 @@ import { type ForegroundIO, recordExit, resetForStart, startedState } from "./st
 import { ensureTreesDir, treePath } from "../store/trees.ts";
 import { releaseContainerCgroup } from "./cgroup_cleanup.ts";
 import { cgroupSpecFor } from "./resources.ts";
+import { detachedLogOf, logFileOf } from "./log_options.ts";
 import { createCgroup, removeCgroup } from "../ns/cgroup.ts";
 import {
   overlayRunSpec,
@@ -178,9 +179,10 @@ async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
 async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
   const c = rec.config;
   const cp = containerPaths(root, c.id);
-  if (c.storage) {
+  if (c.storage || c.rootfsDir?.overlay) {
     const t0 = performance.now();
-    const build = !(await pathExists(treePath(root, c.storage.tree)));
+    // runtime3: --rootfs DIR:O has its lower tree already
+    const build = !!c.storage && !(await pathExists(treePath(root, c.storage.tree)));
     if (build) await ensureTreesDir(root);
     let resolved = false;
     return {
@@ -248,7 +250,7 @@ export async function startDetached(
     try {
       const io = {
         mode: "detached" as const,
-        logPath: cp.log,
+        logPath: detachedLogOf(root, rec.config),
         exitPath: cp.exit,
         tty: rec.config.process.terminal,
         stdinFifo: rec.config.process.stdin ? cp.attach : undefined,
@@ -341,8 +343,14 @@ async function runForeground(
       resolveProcess: plan.resolveProcess,
       onPid: plan.onPid,
     };
-    const logPath = io.log ? containerPaths(root, id).log : undefined;
-    return launch(plan.spec, { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath }, hooks, early);
+    const logPath = io.log && !rec.config.logDriver ? logFileOf(root, rec.config) : undefined;
+    const logMaxSize = rec.config.logMaxSize;
+    return launch(
+      plan.spec,
+      { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath, logMaxSize },
+      hooks,
+      early,
+    );
   };
   await withContainerLock(root, id, async () => {
     rec = await readContainer(root, id);
@@ -353,6 +361,7 @@ async function runForeground(
     }
     await resetForStart(root, rec);
     plan = await startPlan(root, rec, io.tty);
+    if (io.preserveFds) plan.spec.preserveFds = io.preserveFds;
     if (!plan.resolveProcess) return;
     // first start: the lock is held until the rootfs is made and the process runs (or the launch failed)
     const gate = Promise.withResolvers<void>();

@@ -15,8 +15,9 @@ import { podCommandLine } from "./self_command.ts";
  * policy), `pod healthcheck run` on the health check's interval.
  */
 export function supervisorExtras(root: string, c: ContainerRecord["config"]): SupervisorExtras | undefined {
-  if (!c.restartPolicy && !c.healthcheck?.interval && !c.timeout) return undefined;
+  if (!c.restartPolicy && !c.healthcheck?.interval && !c.timeout && !c.logMaxSize) return undefined;
   return {
+    logMaxSize: c.logMaxSize,
     exitHook: c.restartPolicy ? podCommandLine(root, ["container", "cleanup", c.id]) : undefined,
     health: c.healthcheck?.interval
       ? { seconds: c.healthcheck.interval / 1e9, command: podCommandLine(root, ["healthcheck", "run", c.id]) }

@@ -16,6 +16,7 @@ import {
   writeState,
 } from "../store/containers.ts";
 import { foregroundExitHook, foregroundTimeout, supervisorExtras, writePidFiles } from "./start_extras.ts";
+import { detachedLogOf, logFileOf } from "./log_options.ts";
 import { type ForegroundIO, recordExit, resetForStart, startedState } from "./start_state.ts";
 
 /** `--runtime runc` (as root): the OCI runtime module and the binary; else `undefined` (pod's own runtime). */
@@ -38,7 +39,14 @@ export async function startRuncDetached(
   const id = rec.config.id, cp = containerPaths(root, id);
   const l = await runc.oci.runcLaunch(root, rec.config, runc.path);
   const stdinFifo = rec.config.process.stdin ? cp.attach : undefined;
-  const sup = supervisorCommand(cp.log, cp.exit, l.cmd, false, stdinFifo, supervisorExtras(root, rec.config));
+  const sup = supervisorCommand(
+    detachedLogOf(root, rec.config),
+    cp.exit,
+    l.cmd,
+    false,
+    stdinFifo,
+    supervisorExtras(root, rec.config),
+  );
   const child = new Deno.Command(sup[0], {
     args: sup.slice(1),
     stdin: "null",
@@ -59,7 +67,7 @@ export async function startRuncDetached(
   };
   const pid = await runc.oci.waitRuncPid(l.pidFile, ended);
   if (!pid) {
-    const msg = runc.oci.lastStderrLine(cp.log) ?? "runc ended before the container ran";
+    const msg = runc.oci.lastStderrLine(logFileOf(root, rec.config)) ?? "runc ended before the container ran";
     rec.state = { ...rec.state, status: "exited", pid: 0, error: msg, exitCode: 125, finishedAt: nowNano() };
     await writeState(root, id, rec.state);
     throw new PodError(`runc: ${msg}`);

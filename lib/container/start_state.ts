@@ -26,6 +26,8 @@ export interface ForegroundIO {
   stdin: boolean;
   /** Without `-t`: also write the output to the container's log (for `pod logs`; not for `run --rm`). */
   log?: boolean;
+  /** runtime3 (issue 13): `run --preserve-fds N`: the caller's fds 3..3+N-1 go to the process. */
+  preserveFds?: number;
 }
 
 /** Before a start: the last exit record goes, the health status is `starting` again, the state dir exists. */

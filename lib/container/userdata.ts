@@ -5,6 +5,7 @@
  */
 
 import type { ContainerConfig } from "../store/containers.ts";
+import { VERSION } from "../version.ts";
 
 function readHost(path: string): string {
   try {
@@ -124,7 +125,7 @@ function sharedNetFiles(dir: string, c: ContainerConfig): { hosts: string; resol
 /** /run/.containerenv like podman's. */
 export function containerEnvFile(c: ContainerConfig, rootless: boolean): string {
   return [
-    `engine="pod-0.1.0"`,
+    `engine="pod-${VERSION}"`,
     `name="${c.name}"`,
     `id="${c.id}"`,
     `image="${c.image.ref ?? c.image.name}"`,

@@ -16,6 +16,7 @@ import { storePaths } from "../store/paths.ts";
 import { type ImageRecord, listImages, readManifest, resolveImage } from "../store/images.ts";
 import { treeKey, treePath } from "../store/trees.ts";
 import { blobPath } from "../store/blobs.ts";
+import { mountPoints } from "../ns/mountinfo.ts";
 
 /** A mounted image, as `image mount` lists it. */
 export interface ImageMount {
@@ -39,17 +40,6 @@ function mountsDir(root: string): string {
 export function imageMountPath(root: string, id: string): string {
   if (!/^[a-f0-9]{64}$/.test(id)) throw new Error(`invalid image id "${id}"`);
   return `${mountsDir(root)}/${id}`;
-}
-
-/** The mount points in this mount namespace (`/proc/self/mountinfo`, octal escapes decoded). */
-async function mountPoints(): Promise<Set<string>> {
-  const text = await Deno.readTextFile("/proc/self/mountinfo").catch(() => "");
-  const out = new Set<string>();
-  for (const line of text.split("\n")) {
-    const f = line.split(" ");
-    if (f.length > 4) out.add(f[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
 }
 
 async function readCounts(root: string): Promise<Counts> {

@@ -44,6 +44,10 @@ export interface CgroupSpec {
   limits: CgroupLimits;
   /** Remove the parent too once it is empty (pod's default parent, which it makes when missing). */
   removeParent?: boolean;
+  /**
+   * runtime3 (issue 13): v1 `devices` rules (`c 1:3 rwm`): all denied, these allowed (in `dirs.devices`).
+   */
+  deviceRules?: string[];
 }
 
 /** Where the cgroup hierarchies are mounted. */
@@ -79,7 +83,9 @@ export function cgroupLayout(): CgroupLayout | null {
     const [fstype, , opts = ""] = right.split(" ");
     if (fstype === "cgroup2" && point === "/sys/fs/cgroup") v2 = point;
     if (fstype !== "cgroup") continue;
-    for (const o of opts.split(",")) if (V1_CONTROLLERS.includes(o) && !mounts[o]) mounts[o] = point;
+    for (const o of opts.split(",")) {
+      if ((V1_CONTROLLERS.includes(o) || o === "devices") && !mounts[o]) mounts[o] = point;
+    }
   }
   if (v2) {
     let controllers: string[] = [];
@@ -106,10 +112,15 @@ export function ownCgroupV2(): string | undefined {
 }
 
 /** The directories of the cgroup at `path` (relative to each hierarchy's root, e.g. `/libpod_parent/libpod-<id>`). */
-export function cgroupDirs(layout: CgroupLayout, path: string): Record<string, string> {
+export function cgroupDirs(layout: CgroupLayout, path: string, devices = false): Record<string, string> {
   const rel = path.replace(/^\/+/, "");
   if (layout.version === 2) return { unified: `${layout.root}/${rel}` };
-  return Object.fromEntries(Object.entries(layout.mounts).map(([c, m]) => [c, `${m}/${rel}`]));
+  // the devices hierarchy only for a container with device rules (runtime3)
+  return Object.fromEntries(
+    Object.entries(layout.mounts).filter(([c]) => devices || c !== "devices").map((
+      [c, m],
+    ) => [c, `${m}/${rel}`]),
+  );
 }
 
 function readFile(path: string): string | undefined {
@@ -183,6 +194,10 @@ function enableControllers(dir: string): void {
 export function createCgroup(spec: CgroupSpec): void {
   for (const [c, dir] of Object.entries(spec.dirs)) makeDir(dir, c, spec.version);
   applyCgroupLimits(spec, spec.limits);
+  if (spec.deviceRules && spec.dirs.devices) {
+    writeFile(`${spec.dirs.devices}/devices.deny`, "a");
+    for (const r of spec.deviceRules) writeFile(`${spec.dirs.devices}/devices.allow`, r);
+  }
 }
 
 /** v1 memory: limit and memory+swap in the order the kernel accepts (memsw ≥ limit at every step). */

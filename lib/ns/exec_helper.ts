@@ -17,7 +17,7 @@
  * binary) more on every `pod exec`.
  *
  * Descriptors pod inherited beyond stdin, stdout and stderr are closed first (`close_range`), as runc does: a
- * caller's pipe or file must not reach into the container.
+ * caller's pipe or file must not reach into the container (but fds 3..3+N-1 with `--preserve-fds N`).
  *
  * The container's environment is passed as arguments, never as the helper's environment (an image's
  * `PERL5OPT`/`PERL5DB` would run code on the host before the namespaces are joined): perl runs with an empty
@@ -44,6 +44,8 @@ export interface ExecSecurity {
   ambient?: string[];
   /** cgroups (issue 13): the container's `cgroup.procs` files, which the process joins (see {@link helperEnv}). */
   cgroupProcs?: string[];
+  /** runtime3 (issue 13): `exec --preserve-fds N`: fds 3..3+N-1 are not closed (`POD_PRESERVE_FDS`). */
+  preserveFds?: number;
 }
 
 /**
@@ -52,7 +54,9 @@ export interface ExecSecurity {
  * the container's limits.
  */
 export function helperEnv(sec: ExecSecurity | undefined): string[] {
-  return sec?.cgroupProcs?.length ? [`POD_CGROUP_PROCS=${sec.cgroupProcs.join("\n")}`] : [];
+  const env = sec?.cgroupProcs?.length ? [`POD_CGROUP_PROCS=${sec.cgroupProcs.join("\n")}`] : [];
+  if (sec?.preserveFds) env.push(`POD_PRESERVE_FDS=${sec.preserveFds}`);
+  return env;
 }
 
 /** setns, prctl, capset, setgroups, setresgid, setresuid. */
@@ -66,7 +70,7 @@ my @env = splice @rest, 0, $nenv;
 my @cmd = @rest;
 sub fail { print STDERR "Error: $_[0]\n"; exit($_[1] // 125) }
 syscall($PRCTL, 4, 0, 0, 0, 0);
-syscall(436, 3, 0xffffffff, 0);
+syscall(436, 3 + (($ENV{POD_PRESERVE_FDS} // 0) + 0), 0xffffffff, 0);
 my @ns;
 for my $n (split /,/, $nss) {
   open(my $f, '<', "/proc/$pid/ns/$n") or fail("exec: open /proc/$pid/ns/$n: $!");

@@ -38,6 +38,8 @@ export type LaunchIO =
     stdin: boolean;
     /** Without a terminal: also append the output to this k8s-file log (see log_pump.ts). */
     logPath?: string;
+    /** `--log-opt max-size=`: the log is rotated to `<logPath>.1` before it would grow past it. */
+    logMaxSize?: number;
   }
   | {
     mode: "detached";
@@ -232,7 +234,9 @@ export async function launch(
   }
   const abort = () => abortExecFifo(keep);
   status.then(abort);
-  const pumping = output && logPath ? pumpOutput(output, logPath, status) : undefined;
+  const pumping = output && logPath
+    ? pumpOutput(output, logPath, status, 100, io.mode === "foreground" ? io.logMaxSize : undefined)
+    : undefined;
 
   let pid = 0;
   const forward = (sig: Deno.Signal) => () => pid && sendSignal(pid, signalNumber(sig));

@@ -38,8 +38,21 @@ export async function pumpOutput(
   logPath: string,
   exited: Promise<unknown>,
   settleMs = 100,
+  maxSize?: number,
 ): Promise<void> {
-  const log = await Deno.open(logPath, { append: true, create: true, mode: 0o600 });
+  let log = await Deno.open(logPath, { append: true, create: true, mode: 0o600 });
+  let size = maxSize ? log.statSync().size : 0;
+  const append = (bytes: Uint8Array) => {
+    if (maxSize && size > 0 && size + bytes.length > maxSize) {
+      // --log-opt max-size: rotated to <log>.1 (the older one dropped), as the detached supervisor does
+      log.close();
+      Deno.renameSync(logPath, `${logPath}.1`);
+      log = Deno.openSync(logPath, { append: true, create: true, mode: 0o600 });
+      size = 0;
+    }
+    writeAll(log, bytes);
+    size += bytes.length;
+  };
   const pump = async (stream: "stdout" | "stderr", from: ReadableStream<Uint8Array>) => {
     const to = stream === "stdout" ? Deno.stdout : Deno.stderr;
     const dec = new TextDecoder();
@@ -60,7 +73,7 @@ export async function pumpOutput(
         try {
           writeAll(to, r.value);
         } catch { /* pod's own output closed: the log still gets it */ }
-        writeAll(log, enc.encode(logLines(stream, dec.decode(r.value, { stream: true }))));
+        append(enc.encode(logLines(stream, dec.decode(r.value, { stream: true }))));
       }
     } catch {
       /* cancelled */

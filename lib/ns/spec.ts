@@ -126,6 +126,8 @@ export interface LaunchSpec {
    * ambient capabilities).
    */
   ambientCapabilities?: string[];
+  /** runtime3 (issue 13): `run --preserve-fds N`: fds 3..3+N-1 (inherited through stage 1) stay open. */
+  preserveFds?: number;
   /** Absent = prepare only, then exit 0 (unless `deferProcess`). */
   process?: ProcessSpec;
   /**

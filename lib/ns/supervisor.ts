@@ -33,6 +33,7 @@ import type { CgroupSpec } from "./cgroup.ts";
 export const SUPERVISOR_PL = String.raw`
 use Time::HiRes qw(gettimeofday);
 my ($log, $exitp, $tty, $inp, $hook, $hc, $dl, @cmd) = @ARGV;
+my ($lmax); ($log, $lmax) = split /\x1f/, $log; $lmax //= 0; # --log-opt max-size: rotated to $log.1
 my $cgroup = delete $ENV{POD_CGROUP}; # cgroups (issue 13): "<oom events file>\n<dir>\n…", see cgroupEnv
 my ($evp, $evh, $evt) = delete @ENV{qw(POD_EV_PATH POD_EV_HEAD POD_EV_TAIL)};
 my $nethook = delete $ENV{POD_EXIT_HOOK} // ''; # net (issue 12): network-cleanup.sh
@@ -81,6 +82,8 @@ if (!$tty) { $name{fileno($er)} = 'stderr'; $fh{fileno($er)} = $er }
 sub emit { my ($fd, $data) = @_; my $t = ts() . '+00:00'; my $s = $name{$fd}; my $out = '';
   while ($data =~ /\G([^\n]*)\n/gc) { $out .= "$t $s F $1\n" }
   my $rest = substr($data, pos($data) // 0); $out .= "$t $s P $rest\n" if length $rest;
+  if ($lmax && -s $lf && (-s $lf) + length($out) > $lmax) { close $lf; rename($log, "$log.1");
+    open($lf, '>>', $log) or die "$log: $!" }
   syswrite($lf, $out) }
 my $status;
 while (%fh) {
@@ -149,7 +152,7 @@ export function supervisorCommand(
     "perl",
     "-e",
     SUPERVISOR_PL,
-    logPath,
+    extra.logMaxSize ? `${logPath}\x1f${extra.logMaxSize}` : logPath,
     exitPath,
     tty ? "1" : "0",
     stdinFifo,
@@ -168,6 +171,8 @@ export interface SupervisorExtras {
   health?: { seconds: number; command: string[] };
   /** Started once, `seconds` after the start, if the container still runs (`--timeout`: a kill). */
   deadline?: { seconds: number; command: string[] };
+  /** `--log-opt max-size=` in bytes: the log is rotated (to `<log>.1`) before it would grow past it. */
+  logMaxSize?: number;
 }
 
 /**

@@ -42,8 +42,10 @@ export function unshareCommand(
   cmd.push("--");
   if (!syncFifo && !fork) return [...cmd, ...stage2];
   const steps = syncFifo ? [SYNC_WAIT] : [];
-  // sh's own stderr → /dev/null: dash reports a job killed by a signal ("Killed"), which must not reach the log
-  steps.push(fork ? 'exec 3<&0 4>&2 2>/dev/null; "$@" 0<&3 2>&4 3<&- 4>&- & wait $!' : 'exec "$@"');
+  // sh's own stderr → /dev/null: dash reports a job killed by a signal ("Killed"), which must not reach the log;
+  // stdin and stderr are kept on fds 8 and 9 (dash's highest), so the caller's fds 3..7 reach stage 2
+  // (`run --preserve-fds`)
+  steps.push(fork ? 'exec 8<&0 9>&2 2>/dev/null; "$@" 0<&8 2>&9 8<&- 9>&- & wait $!' : 'exec "$@"');
   return [...cmd, ...SYNC_SHELL, steps.join("; "), syncFifo ?? "sh", ...stage2];
 }
 

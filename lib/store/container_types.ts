@@ -151,6 +151,9 @@ export interface ContainerConfig {
    * container's own upper dir; absent (older stores, or `POD_STORAGE_DRIVER=vfs`): a copy per container.
    */
   storage?: { driver: "overlay"; tree: string };
+  // --- runtime3 (issue 13) ---
+  /** `--rootfs DIR[:O]`: the root is this host directory (`overlay`: under an upper dir of the container's). */
+  rootfsDir?: { path: string; overlay: boolean };
   // ---- netcmd (issue 12): the networks the container is attached to ----
   /**
    * Network name → the container's options on it (netavark's `PerNetworkOptions`), as `create --network`
@@ -184,6 +187,17 @@ export interface ContainerConfig {
   pidFile?: string;
   /** `--conmon-pidfile`: written with the supervisor's pid (pod's own in the foreground) at each start. */
   conmonPidFile?: string;
+  // --- surface2 scope (issue 14): --log-driver / --log-opt (lib/container/log_options.ts) ---
+  /** `--log-driver` other than k8s-file: nothing is logged. */
+  logDriver?: "none" | "passthrough";
+  /** `--log-opt path=`: the log file (default `ctr.log` in the container's directory). */
+  logPath?: string;
+  /** `--log-opt max-size=` in bytes: past it the log is rotated to `<path>.1`. */
+  logMaxSize?: number;
+  /** `--log-opt tag=`. */
+  logTag?: string;
+  /** Other `--log-opt key=value`s, kept as podman keeps them. */
+  logOpts?: Record<string, string>;
   /** `--tz`: `local` (the host's /etc/localtime) or a zoneinfo name, bound at /etc/localtime. */
   timezone?: string;
   /** `--timeout N`: seconds after which the container is killed (SIGKILL). */

@@ -167,6 +167,19 @@ export async function unpackInto(
       await Deno.remove(tmp, { recursive: true });
     }
   } catch (e) {
+    // DIAGNOSTIC (flake hunt): what is left of the temp tree and its parent when an extraction fails
+    if (e instanceof Error && /ENOENT/.test(e.message)) {
+      let diag = "";
+      try {
+        const parent = tmp.slice(0, tmp.lastIndexOf("/"));
+        const exists = await Deno.lstat(tmp).then(() => "yes", () => "no");
+        const list = [...Deno.readDirSync(parent)].map((x) => x.name).join(",");
+        diag = ` [diag pid=${Deno.pid} tmp exists=${exists} parent=${list}]`;
+      } catch (d) {
+        diag = ` [diag: ${d}]`;
+      }
+      e.message += diag;
+    }
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;
   }

@@ -405,7 +405,11 @@ CMD ["cat", "/a", "/web/fetched.txt"]
         const id = b.stdout.trim().split("\n").at(-1)!;
         assert.equal(await Deno.readTextFile(iid), `sha256:${id}`);
         const r = await h.pod(["run", "--rm", "flags"]);
-        assert.equal(r.stdout, `before:[]\nafter:[global][local][local]\n${body}`);
+        assert.equal(
+          r.stdout,
+          `before:[]\nafter:[global][local][local]\n${body}`,
+          `code ${r.code}: ${r.stderr}`,
+        );
         const st = await h.pod([
           "run",
           "--rm",

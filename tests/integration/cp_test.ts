@@ -134,9 +134,9 @@ async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user:
     assert.equal(f.code, 0, f.stderr);
   });
 
-  await t.step("-a keeps ownership", async () => {
+  await t.step("--archive=false keeps ownership", async () => {
     await sh(`chown 1000:1000 ${host}/file.txt`);
-    const r = await run(["cp", "-a", `${host}/file.txt`, "c1:/tmp/owned"]);
+    const r = await run(["cp", "--archive=false", `${host}/file.txt`, "c1:/tmp/owned"]);
     assert.equal(r.code, 0, r.stderr);
     const e = await run(["exec", "c1", "stat", "-c", "%u:%g", "/tmp/owned"]);
     // rootless: host uid 1000 is not mapped in the container's user namespace; it is seen (and kept) as nobody
@@ -203,8 +203,11 @@ async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user:
         !(await subIdRanges()).some((s) => owner >= s.start && owner < s.start + s.count),
         `uid ${owner}`,
       );
+      // podman's --archive (the default): owned by the container's main user, the user's own id with keep-id
+      const uid = (await run(["exec", "k1", "id", "-u"])).stdout;
+      assert.match(uid, /^[1-9][0-9]*\n$/);
       const e = await run(["exec", "--user", "0", "k1", "stat", "-c", "%u", "/etc/a", "/root/b"]);
-      assert.equal(e.stdout, "0\n0\n", e.stderr);
+      assert.equal(e.stdout, uid + uid, e.stderr);
       await run(["rm", "-f", "-t", "0", "k1"]);
     });
   }

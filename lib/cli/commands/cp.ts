@@ -19,7 +19,7 @@ async function betweenContainers(
   const tmp = `${root}/tmp/cp-${crypto.randomUUID().slice(0, 12)}`;
   await Deno.mkdir(tmp, { recursive: true, mode: 0o700 });
   const base = args[0].slice(args[0].indexOf(":") + 1).replace(/\/+$/, "").split("/").pop() || "root";
-  const opts = [...(flags.archive ? ["--archive"] : []), ...(flags.overwrite ? ["--overwrite"] : [])];
+  const opts = [...(flags.archive ? [] : ["--archive=false"]), ...(flags.overwrite ? ["--overwrite"] : [])];
   const run = async (a: string[]) => {
     const cmd = selfCommand(["--root", root, "cp", ...opts, ...a]);
     const st = await new Deno.Command(cmd[0], { args: cmd.slice(1), stdin: "null" }).spawn().status;
@@ -45,7 +45,8 @@ export default defineCommand({
   flags: {
     archive: bool(
       "a",
-      "Keep the uid/gid of the copied files (default: root inside the container, you on the host)",
+      "Chown copied files to the container's main user (default); --archive=false keeps the source's uid/gid",
+      { default: true },
     ),
     overwrite: bool("Allow to overwrite directories with non-directories and vice versa"),
     pause: bool("Pause the container while copying", { ignored: true, hidden: true }),
@@ -57,6 +58,9 @@ export default defineCommand({
     const [src, dst] = args.map((a) => a === "-" ? { path: "-" } : parseCpArg(a));
     if (src.container && dst.container) return await betweenContainers(g.root, args, flags);
     const { copyPaths } = await import("../../container/cp/mod.ts");
-    return await copyPaths(g.root, args[0], args[1], { archive: flags.archive, overwrite: flags.overwrite });
+    // podman: into a container, --archive (the default) chowns to the container's user, --archive=false keeps
+    // the source's ids; out of one, the files are the caller's either way
+    const keepIds = !flags.archive && dst.container !== undefined;
+    return await copyPaths(g.root, args[0], args[1], { archive: keepIds, overwrite: flags.overwrite });
   },
 });

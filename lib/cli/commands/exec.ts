@@ -20,7 +20,7 @@ export default defineCommand({
     envFile: strings("Read in a file of environment variables"),
     interactive: bool("i", "Make STDIN available to the contained process"),
     latest: bool("l", "Act on the latest container pod is aware of"),
-    preserveFds: int("Pass a number of additional file descriptors", { ignored: true }),
+    preserveFds: int("Pass a number of additional file descriptors into the container", { default: 0 }),
     privileged: bool("Give the process extended Linux capabilities"),
     capAdd: strings("Add capabilities to the exec'd process"),
     tty: bool("t", "Allocate a pseudo-TTY"),
@@ -49,6 +49,10 @@ export default defineCommand({
       ...flags.envFile.length ? await readEnvFiles(flags.envFile, host) : [],
       ...flags.env.flatMap((e) => expandEnvArg(e, host)),
     ];
+    if (flags.preserveFds) {
+      const { checkPreserveFds } = await import("../preserve_fds.ts");
+      checkPreserveFds(flags.preserveFds, flags.detach ? "-d" : undefined, Infinity);
+    }
     const code = await execInContainer(g.root, rec, {
       args,
       env,
@@ -59,6 +63,7 @@ export default defineCommand({
       detach: flags.detach,
       privileged: flags.privileged,
       capAdd: flags.capAdd,
+      preserveFds: flags.preserveFds || undefined,
     });
     if (flags.detach) {
       const b = crypto.getRandomValues(new Uint8Array(32));

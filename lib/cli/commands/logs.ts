@@ -45,15 +45,15 @@ export default defineCommand({
   flags: {
     follow: bool("f", "Follow log output"),
     latest: bool("l", "Act on the latest container pod is aware of"),
-    names: bool("Output the container name in the log"),
+    names: bool("n", "Output the container name in the log"),
     since: str("Show logs since TIMESTAMP"),
-    tail: int("n", "Output the specified number of LINES at the end of the logs", { default: -1 }),
+    tail: int("Output the specified number of LINES at the end of the logs", { default: -1 }),
     timestamps: bool("t", "Output the timestamps in the log"),
     until: str("Show logs until TIMESTAMP"),
     color: bool("Output the containers with different colors in the log", { ignored: true }),
   },
   async run(flags, args, g) {
-    const { lookupContainerId, listContainers } = await import("../../store/containers.ts");
+    const { lookupContainerId, listContainers, readContainer } = await import("../../store/containers.ts");
     const { parseSince } = await import("../../container/logs.ts");
     let ids: string[];
     if (flags.latest) ids = (await listContainers(g.root)).slice(0, 1).map((r) => r.config.id);
@@ -64,6 +64,14 @@ export default defineCommand({
       ids = [];
       for (const a of args) ids.push(await lookupContainerId(g.root, a));
     }
+    const { noLogsError } = await import("../../container/log_options.ts");
+    const names = new Map<string, string>();
+    for (const id of ids) {
+      const c = (await readContainer(g.root, id)).config;
+      const refused = noLogsError(c);
+      if (refused) throw refused;
+      names.set(id, c.name);
+    }
     const since = flags.since ? parseSince(flags.since) : undefined;
     const until = flags.until ? parseSince(flags.until) : undefined;
     const multi = ids.length > 1 || flags.names;
@@ -71,7 +79,7 @@ export default defineCommand({
       ids.map((id) =>
         showLogs(g.root, id, { follow: flags.follow, since, until, tail: flags.tail }, {
           timestamps: flags.timestamps,
-          prefix: multi ? `${id.slice(0, 12)} ` : undefined,
+          prefix: multi ? `${flags.names ? names.get(id) : id.slice(0, 12)} ` : undefined,
         })
       ),
     );

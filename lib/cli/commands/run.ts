@@ -4,7 +4,8 @@
  * @module
  */
 
-import { bool, defineCommand, strings } from "../flags.ts";
+import { bool, defineCommand, int, strings } from "../flags.ts";
+import { checkPreserveFds } from "../preserve_fds.ts";
 import { containerFlags, createOptions, newPodIfAsked, replaceExisting, startInfraEarly } from "./create.ts";
 
 export default defineCommand({
@@ -16,11 +17,17 @@ export default defineCommand({
     detach: bool("d", "Run container in background and print container ID"),
     sigProxy: bool("Proxy received signals to the process", { default: true }),
     attach: strings("a", "Attach to STDIN, STDOUT or STDERR", { ignored: true }),
+    preserveFds: int("Pass a number of additional file descriptors into the container", { default: 0 }),
   },
   minArgs: 1,
   stopAtFirstArg: true,
   async run(flags, args, g, given) {
     const o = createOptions(flags, args, g, "run");
+    checkPreserveFds(
+      flags.preserveFds,
+      flags.detach ? "-d" : /(^|\/)runc$/.test(o.runtime ?? "") ? "--runtime runc" : undefined,
+      5,
+    );
     if (!given.has("tlsVerify")) o.tlsVerify = undefined; // registries.conf decides (imagesio3)
     // in the foreground without -i/-t, stage 2 starts first and comes up while the container is created
     // (awaited before loading the rest: module loading would delay the spawn)
@@ -70,7 +77,7 @@ export default defineCommand({
       code = await start.startForeground(
         g.root,
         id,
-        { tty: !!o.tty, stdin: !!o.interactive, log: !o.rm },
+        { tty: !!o.tty, stdin: !!o.interactive, log: !o.rm, preserveFds: flags.preserveFds || undefined },
         early,
       );
     } finally {

@@ -48,6 +48,7 @@ import {
 } from "./rerun.ts";
 import { applyEntries, retarUnder } from "./tar_in.ts";
 import { walkTree } from "./tar_out.ts";
+import { resolveUserInRoot } from "../user.ts";
 
 /** `cp` options. */
 export interface CopyOptions {
@@ -103,6 +104,21 @@ export async function copyPaths(
   return await copy(Deno.realPathSync(cp.rootfs));
 }
 
+/**
+ * podman's owner of files copied into a container (`--archive`, the default): the container's main user and
+ * group (`--user`, else the image's), resolved in its root; root when it cannot be resolved.
+ */
+function mainUser(rootfs: string, rec: ContainerRecord): [number, number] {
+  const spec = rec.config.process.user;
+  if (!spec || spec === "0" || spec === "root" || spec === "0:0") return [0, 0];
+  try {
+    const u = resolveUserInRoot(rootfs, spec);
+    return [u.uid, u.gid];
+  } catch {
+    return [0, 0];
+  }
+}
+
 async function copyIn(
   rootfs: string,
   rec: ContainerRecord,
@@ -120,7 +136,9 @@ async function copyIn(
       throw new PodError(`destination "${dst}" must be a directory when copying from stdin`);
     }
     const input = o.stdin ?? Deno.stdin.readable;
-    const owner = (uid: number, gid: number) => o.archive ? ids.toHost(uid, gid) : ids.toHost(0, 0);
+    const main = mainUser(rootfs, rec);
+    const owner = (uid: number, gid: number) =>
+      o.archive ? ids.toHost(uid, gid) : ids.toHost(main[0], main[1]);
     await applyEntries(rootfs, retarUnder(input, r.rel, owner));
     return;
   }
@@ -137,7 +155,9 @@ async function copyIn(
     !!parent?.isDirectory,
   );
   const topRel = t.into ? join(r.rel, t.name) : r.rel;
-  const owner = (f: Deno.FileInfo) => o.archive ? ids.toHost(f.uid ?? 0, f.gid ?? 0) : ids.toHost(0, 0);
+  const main = mainUser(rootfs, rec);
+  const owner = (f: Deno.FileInfo) =>
+    o.archive ? ids.toHost(f.uid ?? 0, f.gid ?? 0) : ids.toHost(main[0], main[1]);
   if (t.merge) {
     for (const e of Deno.readDirSync(abs)) {
       const ex = lstatOrNull(`${r.host}/${e.name}`);

@@ -89,7 +89,7 @@ export async function copyOverlay(
  * A never-started overlay container whose image tree does not exist yet: stage 2 builds it (in the
  * container's user namespace when rootless, so its files get the container's ids) and exits.
  */
-async function ensureTree(root: string, rec: ContainerRecord): Promise<void> {
+export async function ensureTree(root: string, rec: ContainerRecord): Promise<void> {
   const c = rec.config;
   const lower = treePath(root, c.storage!.tree);
   if (lstatOrNull(lower)?.isDirectory) return;
@@ -128,8 +128,28 @@ export async function overlayBaseHere(root: string, rec: ContainerRecord, mode: 
   if (Deno.readLinkSync("/proc/self/ns/mnt") === mode.slice("overlay:".length)) {
     throw new PodError("refusing to mount a container's root in the caller's mount namespace");
   }
+  const dirs = prepareOverlayDirs(root, rec);
   const cp = containerPaths(root, rec.config.id);
-  const dirs = { lower: treePath(root, rec.config.storage.tree), upper: cp.upper, work: cp.work };
+  const { mountOverlay } = await import("../../ns/mounts.ts");
+  try {
+    mountOverlay(cp.rootfs, dirs, rec.config.userns.mode !== "host");
+  } catch (e) {
+    throw new PodError(`mounting the root of ${rec.config.name}: ${e instanceof Error ? e.message : e}`);
+  }
+  return Deno.realPathSync(cp.rootfs);
+}
+
+/**
+ * The overlay directories of container `rec` (its image tree must exist): the upper dir made like stage 2's
+ * first start when missing, `work` (or `workDir`) and `rootfs/` made when missing.
+ */
+export function prepareOverlayDirs(
+  root: string,
+  rec: ContainerRecord,
+  workDir?: string,
+): { lower: string; upper: string; work: string } {
+  const cp = containerPaths(root, rec.config.id);
+  const dirs = { lower: treePath(root, rec.config.storage!.tree), upper: cp.upper, work: workDir ?? cp.work };
   const lowerInfo = lstatOrNull(dirs.lower);
   if (!lowerInfo?.isDirectory) {
     throw new PodError(`the image tree of container ${rec.config.name} is missing: start the container once`);
@@ -137,7 +157,9 @@ export async function overlayBaseHere(root: string, rec: ContainerRecord, mode: 
   if (!lstatOrNull(dirs.upper)) {
     // like stage 2's first start: the upper dir takes the owner and mode of the tree's root
     const tmp = `${dirs.upper}.new`;
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    try {
+      Deno.removeSync(tmp, { recursive: true });
+    } catch { /* none left over */ }
     Deno.mkdirSync(tmp, { mode: 0o700 });
     Deno.chownSync(tmp, lowerInfo.uid, lowerInfo.gid);
     Deno.chmodSync(tmp, (lowerInfo.mode ?? 0o755) & 0o7777);
@@ -150,11 +172,5 @@ export async function overlayBaseHere(root: string, rec: ContainerRecord, mode: 
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
   }
-  const { mountOverlay } = await import("../../ns/mounts.ts");
-  try {
-    mountOverlay(cp.rootfs, dirs, rec.config.userns.mode !== "host");
-  } catch (e) {
-    throw new PodError(`mounting the root of ${rec.config.name}: ${e instanceof Error ? e.message : e}`);
-  }
-  return Deno.realPathSync(cp.rootfs);
+  return dirs;
 }
