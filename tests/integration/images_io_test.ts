@@ -669,7 +669,20 @@ await testRootAndRootless(
   "commit --format docker, anonymous volumes as image VOLUMEs, --include-volumes adds the others",
   (mode) =>
     busyboxSuite(mode, async ({ h, img }) => {
-      const c = await h.pod(["run", "--name", "v1", "-v", "/anon", "-v", "/tmp:/bound:ro", img.ref, "true"]);
+      // a bind of a directory of the test's own (never a shared one like the host's /tmp)
+      const src = `${h.root}/bound-src`;
+      await Deno.mkdir(src, { mode: 0o755 });
+      const c = await h.pod([
+        "run",
+        "--name",
+        "v1",
+        "-v",
+        "/anon",
+        "-v",
+        `${src}:/bound:ro`,
+        img.ref,
+        "true",
+      ]);
       assert.equal(c.code, 0, c.stderr);
       const vols = async (image: string) => {
         const r = await h.pod(["inspect", "--format", "{{json .Config.Volumes}}", image]);
