@@ -16,7 +16,7 @@ import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
 import { RegistryError } from "../registry/http.ts";
-import { pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
+import { blobExists, pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
 import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
 import type { SaveItem } from "./save.ts";
@@ -204,6 +204,8 @@ async function recompressed(
 
 /** Blobs pushed at once (podman's default is 6; 3 keeps a small machine's disk and CPU responsive). */
 const PUSH_CONCURRENCY = 3;
+/** Existence checks (`HEAD`s: no body, no disk) in flight at once. */
+const HEAD_CONCURRENCY = 8;
 
 /** Runs `fn` on `items`, `limit` at a time; the first failure is thrown after the running ones settle. */
 async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
@@ -233,21 +235,32 @@ async function pushManifest(
   opts: PushOptions,
 ): Promise<PushResult> {
   const mountFrom = mountSource(img, ref.registry, ref.repository);
-  const one = async (kind: "blob" | "config", d: { digest: string; size: number }) => {
+  const one = async (kind: "blob" | "config", d: { digest: string; size: number }, knownMissing = false) => {
     const result = await withRetries(client, opts, () =>
       pushBlob(client, ref.repository, {
         digest: d.digest,
         size: d.size,
         path: blobPath(root, d.digest),
-      }, { mountFrom, chunkSize: opts.chunkSize }));
+      }, { mountFrom, chunkSize: opts.chunkSize, knownMissing }));
     opts.onEvent?.({ type: "blob", kind, digest: d.digest, result });
   };
-  // the first layer alone (it finds the endpoint and the token), the others PUSH_CONCURRENCY at a time (as
-  // podman: a re-push is a round of HEADs, not a row of them), the config after the layers, the manifest last
+  // the first layer alone (it finds the endpoint and the token); then one round of HEADs for all the other
+  // blobs at once (a re-push, where the registry has every blob, is that round and the manifest); then the
+  // missing layers PUSH_CONCURRENCY at a time, the config after the layers, the manifest last
   const [first, ...rest] = m.layers;
   if (first) await one("blob", first);
-  await pool(rest, PUSH_CONCURRENCY, (l) => one("blob", l));
-  await one("config", m.config);
+  const others = [...rest.map((d) => ({ kind: "blob" as const, d })), {
+    kind: "config" as const,
+    d: m.config,
+  }];
+  const missing = new Set<string>();
+  await pool(others, HEAD_CONCURRENCY, async ({ kind, d }) => {
+    if (await withRetries(client, opts, () => blobExists(client, ref.repository, d.digest))) {
+      opts.onEvent?.({ type: "blob", kind, digest: d.digest, result: "exists" });
+    } else missing.add(d.digest);
+  });
+  await pool(rest.filter((l) => missing.has(l.digest)), PUSH_CONCURRENCY, (l) => one("blob", l, true));
+  if (missing.has(m.config.digest)) await one("config", m.config, true);
   opts.onEvent?.({ type: "writing-manifest" });
   const bytes = m === stored
     ? await Deno.readFile(blobPath(root, img.digest))

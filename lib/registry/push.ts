@@ -31,6 +31,8 @@ export interface UploadOptions {
   chunkSize?: number;
   /** Bytes sent so far. */
   onProgress?: (done: number) => void;
+  /** The caller's own `HEAD` just found the blob missing: do not ask again. */
+  knownMissing?: boolean;
 }
 
 /** Retry 5xx/429 on idempotent requests only (HEAD, PUT of a manifest); a POST or PATCH is not repeated. */
@@ -102,7 +104,7 @@ export async function pushBlob(
   opts: UploadOptions = {},
 ): Promise<UploadResult> {
   const label = `blob ${blob.digest} to ${c.registry}/${repository}`;
-  if (await blobExists(c, repository, blob.digest)) return "exists";
+  if (!opts.knownMissing && await blobExists(c, repository, blob.digest)) return "exists";
   let start: string;
   if (opts.mountFrom && opts.mountFrom !== repository) {
     const q = `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(opts.mountFrom)}`;
