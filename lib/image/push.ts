@@ -16,7 +16,7 @@ import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
 import { RegistryError } from "../registry/http.ts";
-import { blobExists, pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
+import { blobExists, manifestDigest, pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
 import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
 import type { SaveItem } from "./save.ts";
@@ -244,29 +244,39 @@ async function pushManifest(
       }, { mountFrom, chunkSize: opts.chunkSize, knownMissing }));
     opts.onEvent?.({ type: "blob", kind, digest: d.digest, result });
   };
-  // the first layer alone (it finds the endpoint and the token); then one round of HEADs for all the other
-  // blobs at once (a re-push, where the registry has every blob, is that round and the manifest); then the
-  // missing layers PUSH_CONCURRENCY at a time, the config after the layers, the manifest last
-  const [first, ...rest] = m.layers;
-  if (first) await one("blob", first);
-  const others = [...rest.map((d) => ({ kind: "blob" as const, d })), {
-    kind: "config" as const,
-    d: m.config,
-  }];
-  const missing = new Set<string>();
-  await pool(others, HEAD_CONCURRENCY, async ({ kind, d }) => {
-    if (await withRetries(client, opts, () => blobExists(client, ref.repository, d.digest))) {
-      opts.onEvent?.({ type: "blob", kind, digest: d.digest, result: "exists" });
-    } else missing.add(d.digest);
-  });
-  await pool(rest.filter((l) => missing.has(l.digest)), PUSH_CONCURRENCY, (l) => one("blob", l, true));
-  if (missing.has(m.config.digest)) await one("config", m.config, true);
-  opts.onEvent?.({ type: "writing-manifest" });
+  // the endpoint and the token first; then one round of HEADs for every blob and for the manifest at the tag,
+  // all at once (a re-push, where the registry has every blob, is that round); then the missing layers
+  // PUSH_CONCURRENCY at a time, the config after the layers, the manifest last — unless the tag already
+  // points to this very manifest and no blob was missing (then a PUT would change nothing)
+  await withRetries(client, opts, () => client.prepare(ref.repository, true));
   const bytes = m === stored
     ? await Deno.readFile(blobPath(root, img.digest))
     : new TextEncoder().encode(JSON.stringify(m));
   const digest = await sha256Bytes(bytes);
-  await putManifest(client, ref.repository, ref.tag ?? ref.digest ?? "latest", m.mediaType, bytes);
+  const reference = ref.tag ?? ref.digest ?? "latest";
+  const blobs = [...m.layers.map((d) => ({ kind: "blob" as const, d })), {
+    kind: "config" as const,
+    d: m.config,
+  }];
+  const missing = new Set<string>();
+  const [, current] = await Promise.all([
+    pool(blobs, HEAD_CONCURRENCY, async ({ kind, d }) => {
+      if (!await withRetries(client, opts, () => blobExists(client, ref.repository, d.digest))) {
+        missing.add(d.digest);
+      } else if (kind === "blob") opts.onEvent?.({ type: "blob", kind, digest: d.digest, result: "exists" });
+    }),
+    withRetries(client, opts, () => manifestDigest(client, ref.repository, reference, m.mediaType)),
+  ]);
+  const uploads = m.layers.filter((l, i) =>
+    missing.has(l.digest) && m.layers.findIndex((o) => o.digest === l.digest) === i
+  );
+  await pool(uploads, PUSH_CONCURRENCY, (l) => one("blob", l, true));
+  // the config's line after the layers', as podman prints them
+  if (missing.has(m.config.digest)) await one("config", m.config, true);
+  else opts.onEvent?.({ type: "blob", kind: "config", digest: m.config.digest, result: "exists" });
+  opts.onEvent?.({ type: "writing-manifest" });
+  if (missing.size === 0 && current === digest) return { digest };
+  await putManifest(client, ref.repository, reference, m.mediaType, bytes);
   return { digest };
 }
 

@@ -185,6 +185,31 @@ export async function pushBlob(
   return "uploaded";
 }
 
+/**
+ * The digest of the manifest `reference` (a tag) points to in `repository` (its `Docker-Content-Digest` to a
+ * `HEAD` asking for `mediaType`), or undefined when there is none (or the registry does not say: any answer
+ * but 200 with a sha256 digest).
+ */
+export async function manifestDigest(
+  c: RegistryClient,
+  repository: string,
+  reference: string,
+  mediaType: string,
+): Promise<string | undefined> {
+  const what = `checking manifest ${reference} in ${c.registry}/${repository}`;
+  const r = await c.request(`/v2/${repository}/manifests/${reference}`, {
+    method: "HEAD",
+    what,
+    repository,
+    push: true,
+    headers: { accept: mediaType },
+  });
+  await r.cancel();
+  if (r.status !== 200) return undefined; // none, or no answer worth trusting: the manifest is PUT
+  const d = r.header("docker-content-digest");
+  return d && /^sha256:[a-f0-9]{64}$/.test(d) ? d : undefined;
+}
+
 /** `PUT`s a manifest by tag (or digest); returns the digest the registry reports, if any. */
 export async function putManifest(
   c: RegistryClient,
