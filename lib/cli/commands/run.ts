@@ -34,6 +34,8 @@ export default defineCommand({
     const early = flags.detach || o.tty || o.interactive || o.pod || /(^|\/)runc$/.test(o.runtime ?? "")
       ? undefined
       : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
+    // a member joins its pod's infra container: start that while the modules load and this one is created
+    let infra = o.pod && !o.pod.startsWith("new:") ? startInfraEarly(g.root, o.pod) : undefined;
     const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
       import("../../container/create.ts"),
       import("../../container/start.ts"),
@@ -41,13 +43,13 @@ export default defineCommand({
       import("../views/progress.ts"),
     ]);
     let rec;
-    let infra: Promise<void> | undefined;
     const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
       if (flags.replace) await replaceExisting(g.root, o.name);
-      await newPodIfAsked(g.root, o);
-      // a member joins its pod's infra container: start that while this one is created
-      infra = o.pod ? startInfraEarly(g.root, o.pod) : undefined;
+      if (o.pod?.startsWith("new:")) {
+        await newPodIfAsked(g.root, o);
+        infra = startInfraEarly(g.root, o.pod!);
+      }
       rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
     } catch (e) {
       early?.cancel();

@@ -287,16 +287,19 @@ export async function removePod(
       { code: "STATE" },
     );
   }
-  if (opts.force) await stopPod(root, pod.id, opts.timeout);
-  const { removeById } = await import("../lifecycle.ts");
+  const { removeById, stopById } = await import("../lifecycle.ts");
+  const rm = (c: ContainerRecord) =>
+    removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 });
+  if (opts.force) {
+    // pods2: everything goes, so every container is stopped at once (the infra too: no member needs its
+    // namespaces any more) instead of the members first and the infra after them
+    await inParallel(ctrs.filter(live), (c) => stopById(root, c.config.id, opts.timeout));
+  }
   const members = ctrs.filter((c) => !c.config.isInfra);
-  await inParallel(members, (c) => removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 }));
+  await inParallel(members, rm);
   await withPodsLock(root, () => removePodRecord(root, pod.id));
   // the infra last, once the record is gone (removing the infra of an existing pod is refused)
-  await eachContainer(
-    ctrs.filter((c) => c.config.isInfra),
-    (c) => removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 }),
-  );
+  await eachContainer(ctrs.filter((c) => c.config.isInfra), rm);
   return pod;
 }
 
