@@ -41,7 +41,8 @@
 /**
  * One store's images, containers, networks and pods: pull, images, removeImage, create, start, run, exec, logs,
  * containers, inspect, stop, kill, wait, remove, createNetwork, networks, inspectNetwork, removeNetwork,
- * createPod, pods, inspectPod, startPod, stopPod, killPod, removePod, podStats.
+ * createPod, pods, inspectPod, startPod, stopPod, killPod, removePod, podStats, playKube, downKube,
+ * generateKube.
  * Containers are named by full id, unique id prefix or name.
  *
  * @example A long-running container
@@ -271,6 +272,9 @@ export type { RemoveNetworkOptions } from "./lib/api_types.ts";
  */
 export type {
   CreatePodOptions,
+  GenerateKubeOptions,
+  PlayKubeOptions,
+  PlayKubeResult,
   PodContainer,
   PodContainerUsage,
   PodInfo,

@@ -15,6 +15,7 @@ import type {
   ContainerRef,
   CreatePodOptions,
   ExecOptions,
+  GenerateKubeOptions,
   ImageInfo,
   ImageRemoval,
   ListContainersOptions,
@@ -22,6 +23,8 @@ import type {
   LogsOptions,
   Mount,
   OutputMode,
+  PlayKubeOptions,
+  PlayKubeResult,
   PodContainerUsage,
   PodEvent,
   PodInfo,
@@ -603,5 +606,43 @@ export class Pod {
         infra: !!c.config.isInfra,
       })),
     };
+  }
+
+  /**
+   * Runs Kubernetes YAML as `kube play` does (Pods, Deployments, ConfigMaps, Secrets, PVCs…): unsupported
+   * fields are `warning` events, invalid YAML one `USAGE` error naming the document and line.
+   *
+   * @example
+   * ```ts ignore
+   * const r = await pod.playKube(await Deno.readTextFile("app.yaml"), { tlsVerify: false });
+   * console.log(r.pods.map((p) => `${p.name}: ${p.containers.length} containers`));
+   * ```
+   */
+  playKube(yaml: string, options: PlayKubeOptions = {}): Promise<PlayKubeResult> {
+    return this.#call(async () => {
+      const { playKube } = await import("./container/kube/play.ts");
+      return await playKube(this.root, yaml, {
+        start: options.start,
+        replace: options.replace,
+        network: options.network,
+        publish: options.publish,
+        configmaps: (options.configmaps ?? []).map((text, i) => ({ name: `#${i + 1}`, text })),
+        tlsVerify: options.tlsVerify,
+        onWarning: (message) => this.#emit({ type: "warning", message }),
+        onEvent: this.#emit,
+      });
+    });
+  }
+
+  /** Stops and removes the pods the YAML names (`kube down`); returns their ids (missing ones skipped). */
+  downKube(yaml: string): Promise<string[]> {
+    return this.#call(async () => (await import("./container/kube/play.ts")).downKube(this.root, yaml));
+  }
+
+  /** Kubernetes YAML (a v1 Pod, or an apps/v1 Deployment; a Service with `service`) of pods or containers. */
+  generateKube(namesOrIds: string[], options: GenerateKubeOptions = {}): Promise<string> {
+    return this.#call(async () =>
+      (await import("./container/kube/generate.ts")).generateKube(this.root, namesOrIds, options)
+    );
   }
 }

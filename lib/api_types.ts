@@ -531,3 +531,35 @@ export interface PodContainerUsage {
   /** Processes. */
   pids: number;
 }
+
+/** Options of `Pod.playKube` (`kube play`'s). */
+export interface PlayKubeOptions {
+  /** Start the pods (default true). */
+  start?: boolean;
+  /** Remove pods of the same names first. */
+  replace?: boolean;
+  /** The network of every pod (`--network`'s values). */
+  network?: string;
+  /** Ports published on every pod, `-p`'s forms. */
+  publish?: string[];
+  /** ConfigMap YAML texts (`--configmap` files' content). */
+  configmaps?: string[];
+  /** TLS verification of the pulls (default: the registries' configuration). */
+  tlsVerify?: boolean;
+}
+
+/** What `Pod.playKube` made. */
+export interface PlayKubeResult {
+  /** Per pod: its id, name, and its containers' and init containers' ids. */
+  pods: { id: string; name: string; containers: string[]; initContainers: string[] }[];
+  /** The named volumes of its PersistentVolumeClaims. */
+  volumes: string[];
+}
+
+/** Options of `Pod.generateKube`. */
+export interface GenerateKubeOptions {
+  /** Also a Service for the published ports. */
+  service?: boolean;
+  /** `pod` (default) or `deployment`. */
+  type?: "pod" | "deployment";
+}

@@ -103,3 +103,63 @@ if (import.meta.main) {
   const [root, ref] = Deno.args;
   console.log(JSON.stringify(await apiPodsScenario(root, ref)));
 }
+
+/**
+ * The library's kube methods: playKube of a two-container Pod with a ConfigMap (env from it, an unsupported
+ * field warned about through onEvent), the pod running, generateKube of it, bad YAML (USAGE, document and
+ * line), downKube. Returns the steps passed.
+ */
+export async function apiKubeScenario(root: string, ref: string): Promise<string[]> {
+  const passed: string[] = [];
+  const warnings: string[] = [];
+  const pod = await Pod.open({ root, onEvent: (e) => e.type === "warning" && warnings.push(e.message) });
+  const yaml = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {GREETING: hello-kube}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: kp}
+spec:
+  priorityClassName: high
+  containers:
+  - name: a
+    image: ${ref}
+    command: [sleep, "600"]
+    env:
+    - name: GREETING
+      valueFrom: {configMapKeyRef: {name: cfg, key: GREETING}}
+  - name: b
+    image: ${ref}
+    command: [sleep, "600"]
+`;
+  try {
+    const r = await pod.playKube(yaml, { tlsVerify: false });
+    assert.equal(r.pods.length, 1);
+    assert.equal(r.pods[0].name, "kp");
+    assert.equal(r.pods[0].containers.length, 2);
+    assert.ok(warnings.some((w) => /priorityClassName/.test(w)), JSON.stringify(warnings));
+    const info = await pod.inspectPod("kp");
+    assert.equal(info.status, "Running");
+    const env = await pod.exec(r.pods[0].containers[0], ["sh", "-c", "echo $GREETING"]);
+    assert.equal(new TextDecoder().decode(env.stdout), "hello-kube\n");
+    passed.push("playKube");
+
+    const gen = await pod.generateKube(["kp"]);
+    assert.match(gen, /^kind: Pod$/m);
+    assert.match(gen, /name: kp/);
+    passed.push("generateKube");
+
+    const bad = await rejects(pod.playKube("apiVersion: v1\nkind: Pod\nmetadata: [\n"), "USAGE");
+    assert.match(bad.message, /document 1/);
+    passed.push("playKube: bad YAML");
+
+    assert.deepEqual(await pod.downKube(yaml), [r.pods[0].id]);
+    assert.deepEqual(await pod.pods(), []);
+    passed.push("downKube");
+  } finally {
+    await pod.downKube(yaml).catch(() => {});
+  }
+  return passed;
+}

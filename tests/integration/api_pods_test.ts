@@ -10,7 +10,8 @@ import { testRootAndRootless } from "../helpers/modes.ts";
 import { CLI_PATH, podCommand, tempPodHome } from "../helpers/pod.ts";
 import { startRegistry } from "../helpers/registry.ts";
 import { TEST_USER } from "../helpers/rootless.ts";
-import { apiPodsScenario } from "./api_pods_scenario.ts";
+import { apiKubeScenario, apiPodsScenario } from "./api_pods_scenario.ts";
+import { registryAvailable } from "../helpers/registry.ts";
 
 const SCRIPT = new URL("./api_pods_scenario.ts", import.meta.url).pathname;
 
@@ -44,4 +45,28 @@ await testRootAndRootless("library API: pods", (mode) => async () => {
     await h.cleanup();
     await reg.stop();
   }
+});
+
+// the kube methods in this process, as root (kube_test.ts covers kube play/down/generate rootless through the
+// CLI; the rootless test user's Deno may not have the npm yaml package)
+const kubeReady = Deno.uid() === 0 && await registryAvailable();
+if (!kubeReady) console.log("library API: kube (root) skipped: needs root and the test registry");
+Deno.test({
+  name: "library API: kube (root)",
+  ignore: !kubeReady,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const reg = await startRegistry();
+    const h = await tempPodHome();
+    try {
+      const img = await busybox(reg);
+      const passed = await apiKubeScenario(h.home, img.ref);
+      assert.equal(passed.length, 4, passed.join(", "));
+    } finally {
+      await h.pod(["pod", "rm", "-a", "-f", "-t", "0"]).catch(() => {});
+      await h.cleanup();
+      await reg.stop();
+    }
+  },
 });
