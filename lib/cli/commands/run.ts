@@ -53,12 +53,13 @@ export default defineCommand({
       rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
     } catch (e) {
       early?.cancel();
-      await infra;
+      await infra?.done;
       throw e;
     } finally {
       progress.finish();
     }
-    await infra;
+    // the member may join once the infra runs with its pid recorded; the rest of its launch overlaps
+    await infra?.running;
     const id = rec.config.id;
     const cleanup = async () => {
       if (o.rm) await life.removeById(g.root, id, { force: true, volumes: true }).catch(() => {});
@@ -68,9 +69,11 @@ export default defineCommand({
       try {
         await start.startDetached(g.root, id);
       } catch (e) {
+        await infra?.done;
         await cleanup();
         throw e;
       }
+      await infra?.done;
       (await import("../output.ts")).println(id);
       return 0;
     }
@@ -83,6 +86,7 @@ export default defineCommand({
         early,
       );
     } finally {
+      await infra?.done;
       await cleanup();
     }
     return code;
