@@ -213,12 +213,24 @@ export async function startPod(root: string, nameOrId: string): Promise<PodRecor
   const pod = await getPod(root, nameOrId);
   const { startDetached } = await import("../start.ts");
   const ctrs = (await podContainers(root, pod)).filter((c) => !live(c));
-  await eachContainer(
-    ctrs.filter((c) => c.config.isInfra),
-    (c) => startDetached(root, c.config.id).then(() => {}),
-  );
+  // pods2: the members start once the infra runs with its pid recorded (the end of its launch overlaps)
+  let infraDone: Promise<void> = Promise.resolve();
+  for (const c of ctrs.filter((c) => c.config.isInfra)) {
+    let ready!: () => void;
+    const running = new Promise<void>((r) => ready = r);
+    infraDone = eachContainer(
+      [c],
+      (c) => startDetached(root, c.config.id, { onRunning: ready }).then(() => {}),
+    );
+    infraDone.catch(() => {}).finally(ready);
+    await Promise.race([running, infraDone]);
+  }
   const members = ctrs.filter((c) => !c.config.isInfra);
-  await inParallel(members, (c) => startDetached(root, c.config.id));
+  const settled = await Promise.allSettled([
+    inParallel(members, (c) => startDetached(root, c.config.id)),
+    infraDone, // the end of the infra's launch may still fail: said, not lost
+  ]);
+  for (const r of settled) if (r.status === "rejected") throw r.reason;
   return pod;
 }
 
