@@ -232,7 +232,15 @@ async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean)
 export async function startDetached(
   root: string,
   id: string,
-  opts: { byPolicy?: boolean; countAsRestart?: boolean } = {},
+  opts: {
+    byPolicy?: boolean;
+    countAsRestart?: boolean;
+    /**
+     * pods2: called once the record says `running` with its pid (before the launch's tail: the execve of the
+     * command, pod waiting for its argv), so a pod member can start entering its namespaces meanwhile.
+     */
+    onRunning?: () => void;
+  } = {},
 ): Promise<boolean> {
   return await withContainerLock(root, id, async () => {
     const rec = await readContainer(root, id);
@@ -265,6 +273,7 @@ export async function startDetached(
           rec.state = startedState(rec, pid, true, supervisorPid, byPolicy, plan.spec.cgroup);
           writePidFiles(rec.config, pid, supervisorPid);
           started = writeState(root, id, rec.state);
+          if (opts.onRunning) started.then(opts.onRunning, () => {});
           writeContainerEvents(root, rec, ["init", "start"]);
         },
         resolveProcess: plan.resolveProcess,
