@@ -19,6 +19,8 @@ import { bindTogether, cstr, cstrArray, Errno, libc, type SymbolName } from "./l
 
 /** The libc symbols {@link spawnProgram} and its wait use (to bind them at once: libc.ts `bindTogether`). */
 export const SPAWN_SYMBOLS: SymbolName[] = ["posix_spawn_file_actions_addopen", "posix_spawnp", "waitpid"];
+/** With a pipe as the child's stdin (pipe.ts): the spawn's symbols, `adddup2` and `syscall`. */
+export const PIPE_SYMBOLS: SymbolName[] = [...SPAWN_SYMBOLS, "posix_spawn_file_actions_adddup2", "syscall"];
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -55,8 +57,8 @@ export interface Spawned {
 export interface SpawnOptions {
   /** The whole environment, `KEY=value`. */
   env: string[];
-  /** Inherit stdin (else `/dev/null`). */
-  stdin: boolean;
+  /** Inherit stdin (else `/dev/null`), or this descriptor as stdin (needs `adddup2`, see {@link PIPE_SYMBOLS}). */
+  stdin: boolean | number;
   /** A new session (`setsid`). */
   setsid: boolean;
 }
@@ -72,7 +74,9 @@ export function spawnProgram(file: string, argv: string[], opts: SpawnOptions): 
     POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0),
   );
   const actions = new Uint8Array(OPAQUE_BYTES); // posix_spawn_file_actions_init: all zero
-  if (!opts.stdin && c.posix_spawn_file_actions_addopen(actions, 0, cstr("/dev/null"), 0, 0) !== 0) {
+  if (typeof opts.stdin === "number") {
+    if (c.posix_spawn_file_actions_adddup2(actions, opts.stdin, 0) !== 0) return undefined;
+  } else if (!opts.stdin && c.posix_spawn_file_actions_addopen(actions, 0, cstr("/dev/null"), 0, 0) !== 0) {
     return undefined;
   }
   const keep: Uint8Array[] = [];
