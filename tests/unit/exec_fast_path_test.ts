@@ -92,3 +92,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test("libc: the calls made through syscall(2) behave as glibc's (result, errno, types)", async () => {
+  const { libc, cstr, errno, Errno, O } = await import("../../lib/ns/libc.ts");
+  const dir = Deno.makeTempDirSync({ prefix: "pod-unit-syscall-" });
+  try {
+    const c = libc();
+    const path = `${dir}/f`;
+    const fd = c.open(cstr(path), O.WRONLY | 0o100 /* O_CREAT */ | O.CLOEXEC, 0o640);
+    assert(typeof fd === "number" && fd >= 3, `fd ${fd}`);
+    const n = c.write(fd, new TextEncoder().encode("hello"), 5n);
+    assertEquals(Number(n), 5);
+    assertEquals(c.close(fd), 0);
+    assertEquals(Deno.readTextFileSync(path), "hello");
+    assertEquals(Deno.statSync(path).mode! & 0o777, 0o640 & ~Deno.umask());
+    assertEquals(c.access(cstr(path), 0), 0);
+    // a failure: -1 and errno, as the wrappers return
+    assertEquals(c.open(cstr(`${dir}/missing`), O.RDONLY, 0), -1);
+    assertEquals(errno(), Errno.ENOENT);
+    assertEquals(c.access(cstr(`${dir}/missing`), 0), -1);
+    assertEquals(errno(), Errno.ENOENT);
+    assertEquals(c.close(9999), -1);
+    assertEquals(errno(), Errno.EBADF);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
