@@ -1,0 +1,150 @@
+/**
+ * net2 (issue 12): live network changes, root and rootless (rootless: in the store's rootless netns).
+ * A running container's /etc/hosts gains its address on a network it is connected to and loses it when
+ * disconnected, and it reaches the other containers there; `network reload` re-creates a container's firewall
+ * rules and port forwarding (rootless: after the test flushed the rootless netns's NAT table, its published
+ * port works again). Traffic goes only to 127.0.0.1 and to the test's containers.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
+import type { TempPodHome } from "../helpers/pod.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Why this cannot run here, or undefined. */
+function skipReason(mode: Mode): string | undefined {
+  const tools = ["/usr/lib/podman/netavark", "/usr/lib/podman/aardvark-dns", "/usr/sbin/iptables"];
+  if (mode === "rootless") tools.push("/usr/bin/slirp4netns");
+  for (const tool of tools) {
+    try {
+      Deno.statSync(tool);
+    } catch {
+      return `${tool} is not installed`;
+    }
+  }
+  if (mode === "rootless") {
+    try {
+      if (((Deno.statSync("/dev/net/tun").mode ?? 0) & 0o006) !== 0o006) return "/dev/net/tun is not 0666";
+    } catch {
+      return "/dev/net/tun is missing";
+    }
+  }
+  return undefined;
+}
+
+async function ok(h: TempPodHome, args: string[]): Promise<string> {
+  const r = await h.pod(args);
+  assert.equal(r.code, 0, `pod ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel's pick). */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** GET `url`; the body, or undefined when nothing answers within `tries` × 100 ms. */
+async function tryFetch(url: string, tries = 100): Promise<string | undefined> {
+  for (let i = 0; i < tries; i++) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(1500) });
+      return await r.text();
+    } catch {
+      await sleep(100);
+    }
+  }
+  return undefined;
+}
+
+const HTTPD = "mkdir -p /www && echo hello-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www";
+
+await testRootAndRootless(
+  "network live: /etc/hosts follows connect/disconnect; reload re-creates the rules",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const why = skipReason(mode);
+      if (why) {
+        console.log(`SKIPPED (${mode}): ${why}`);
+        return;
+      }
+      const tag = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+      const net = `podtest-${tag}`;
+      const a = 100 + Math.floor(Math.random() * 150), b = Math.floor(Math.random() * 250);
+      await ok(h, [
+        "network",
+        "create",
+        "--interface-name",
+        `pl${tag}`,
+        "--subnet",
+        `10.${a}.${b}.0/24`,
+        net,
+      ]);
+      const port = freePort();
+      const srv = (await ok(h, [
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "--network",
+        net,
+        "-p",
+        `127.0.0.1:${port}:80`,
+        img.ref,
+        "sh",
+        "-c",
+        HTTPD,
+      ])).trim();
+      const hello = `hello-${srv.slice(0, 12)}\n`;
+      assert.equal(await tryFetch(`http://127.0.0.1:${port}/`), hello);
+
+      // a container on the default bridge network, connected live
+      await ok(h, ["run", "-d", "--name", "cli", "--network", "bridge", img.ref, "sleep", "300"]);
+      await ok(h, ["network", "connect", "--ip", `10.${a}.${b}.9`, net, "cli"]);
+      const hosts = await ok(h, ["exec", "cli", "cat", "/etc/hosts"]);
+      assert.match(hosts, new RegExp(`^10\\.${a}\\.${b}\\.9\\t.*\\bcli\\b`, "m"), hosts);
+      const fetched = await ok(h, [
+        "exec",
+        "cli",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://srv/ && break; sleep 0.5; done",
+      ]);
+      assert.equal(fetched, hello, "the connected container reaches srv by name");
+      await ok(h, ["network", "disconnect", net, "cli"]);
+      const after = await ok(h, ["exec", "cli", "cat", "/etc/hosts"]);
+      assert.doesNotMatch(after, new RegExp(`^10\\.${a}\\.${b}\\.9\\s`, "m"), after);
+      assert.match(after, /\bcli\b/, "its other lines stay");
+
+      if (mode === "rootless") {
+        // the rules gone (as a firewall reload would leave them): the published port stops working ...
+        const st = JSON.parse(await Deno.readTextFile(`${h.home}/rootless-netns/state.json`));
+        const flush = await new Deno.Command("nsenter", {
+          args: ["--target", String(st.pid), "--net", "iptables", "-t", "nat", "-F"],
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.equal(flush.code, 0, new TextDecoder().decode(flush.stderr));
+        assert.equal(await tryFetch(`http://127.0.0.1:${port}/`, 3), undefined, "no DNAT rule, no answer");
+      }
+      assert.equal(await ok(h, ["network", "reload", "srv"]), `${srv}\n`);
+      assert.equal(await tryFetch(`http://127.0.0.1:${port}/`), hello, "reload made the forwarding anew");
+      const stopped = await h.pod(["network", "reload", "--all"]);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      await ok(h, ["rm", "-f", "-t", "0", "srv", "cli"]);
+      if (mode === "rootless") {
+        for (let i = 0; i < 50; i++) {
+          try {
+            await Deno.stat(`${h.home}/rootless-netns/state.json`);
+          } catch {
+            break;
+          }
+          await sleep(20);
+        }
+        await assert.rejects(Deno.stat(`${h.home}/rootless-netns/state.json`), "the rootless netns ended");
+      }
+    }),
+);
