@@ -371,7 +371,11 @@ export function rootlessReleaseScript(
   lines.push(
     `if [ -z "$(ls -A ${shq(p.pins)} 2>/dev/null)" ]; then ` +
       `grep -q slirp4netns /proc/${st.slirpPid}/cmdline 2>/dev/null && kill ${st.slirpPid}; ` +
-      `${alive} && kill -9 ${st.pid}; rm -f ${shq(p.state)} ${shq(st.apiSocket)}; fi`,
+      `${alive} && kill -9 ${st.pid}; ` +
+      // the state (and socket) only when still this holder's: a newer holder's must stay
+      `grep -q ${shq(`"pid":${st.pid},`)} ${shq(p.state)} 2>/dev/null && rm -f ${shq(p.state)} ${
+        shq(st.apiSocket)
+      }; fi`,
   );
   // one release at a time, and none while a container acquires it (the same flock as acquireRootlessNetns)
   return `flock -o ${shq(p.lock)} sh -c ${shq(lines.join("\n"))}`;
