@@ -232,7 +232,9 @@ export function rootlessNetavarkArgv(
     verb,
     nsPath,
   ];
-  return inRootlessNetns(st, argv);
+  // one netavark at a time in the namespace (its config dir, aardvark-dns's entries); -o: aardvark-dns, which
+  // netavark starts, must not inherit the lock
+  return ["flock", "-o", `${rootlessNetnsPaths(root).dir}/netavark.lock`, ...inRootlessNetns(st, argv)];
 }
 
 /**

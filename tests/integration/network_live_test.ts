@@ -148,3 +148,74 @@ await testRootAndRootless(
       }
     }),
 );
+
+/** The pids of the store's rootless netns holder and slirp4netns that still run. */
+function netnsPids(h: TempPodHome): number[] {
+  try {
+    const st = JSON.parse(Deno.readTextFileSync(`${h.home}/rootless-netns/state.json`));
+    return [st.pid, st.slirpPid].filter((p: number) => {
+      try {
+        return !/^\d+ \(.*\) [ZX]/.test(Deno.readTextFileSync(`/proc/${p}/stat`));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** Waits (up to ~2 s) until none of `pids` runs; the ones still running. */
+async function stillRunning(pids: number[]): Promise<number[]> {
+  const up = (p: number) => {
+    try {
+      return !/^\d+ \(.*\) [ZX]/.test(Deno.readTextFileSync(`/proc/${p}/stat`));
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 100 && pids.some(up); i++) await sleep(20);
+  return pids.filter(up);
+}
+
+await testRootAndRootless(
+  "rootless netns: shared by a store's bridge containers, gone with the last; keep-id refused in one line",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }, t) => {
+      if (mode !== "rootless") {
+        console.log("SKIPPED (root): the rootless netns is rootless only (root uses the host's netns)");
+        return;
+      }
+      const why = skipReason(mode);
+      if (why) {
+        console.log(`SKIPPED (${mode}): ${why}`);
+        return;
+      }
+      await t.step("run --rm on the default bridge: its address, nothing left after", async () => {
+        const out = await ok(h, ["run", "--rm", "--network", "bridge", img.ref, "ip", "-4", "-o", "addr"]);
+        assert.match(out, /eth0\s+inet 10\.88\./);
+        assert.deepEqual(netnsPids(h), []);
+        assert.deepEqual([...Deno.readDirSync(`${h.home}/rootless-netns/pins`)], []);
+      });
+      await t.step("two containers share one namespace; it ends with the last of them", async () => {
+        await ok(h, ["run", "-d", "--name", "a", "--network", "bridge", img.ref, "sleep", "300"]);
+        const first = netnsPids(h);
+        assert.equal(first.length, 2);
+        await ok(h, ["run", "-d", "--name", "b", "--network", "bridge", img.ref, "sleep", "300"]);
+        assert.deepEqual(netnsPids(h), first, "the second container joined the same namespace");
+        await ok(h, ["rm", "-f", "-t", "0", "a"]);
+        assert.deepEqual(netnsPids(h), first, "still in use by b");
+        // b's supervisor killed: the next pod command (rm -f) still releases the namespace
+        const sup = Number((await ok(h, ["inspect", "--format", "{{.State.ConmonPid}}", "b"])).trim());
+        Deno.kill(sup, "SIGKILL");
+        await ok(h, ["rm", "-f", "-t", "0", "b"]);
+        assert.deepEqual(await stillRunning(first), []);
+      });
+      await t.step("--userns=keep-id on a bridge network: one line, exit 125, nothing left", async () => {
+        const r = await h.pod(["run", "--rm", "--userns", "keep-id", "--network", "bridge", img.ref, "true"]);
+        assert.equal(r.code, 125, r.stderr);
+        assert.match(r.stderr, /^Error: a rootless container on a bridge network .*default id mapping.*\n$/);
+        assert.deepEqual(netnsPids(h), []);
+      });
+    }),
+);
