@@ -108,6 +108,7 @@ export async function acquireRootlessNetns(
   return await withLock(p.lock, async () => {
     let st = readRootlessNetns(root);
     if (st && !sameMap(st.uidMap, maps.uidMap)) throw mapsDiffer();
+    if (!st) st = await restartSlirp(root);
     if (!st) {
       await stopHolder(root);
       st = await startHolder(root, maps);
@@ -188,6 +189,27 @@ async function startHolder(
   } finally {
     await Deno.remove(fifo).catch(() => {});
   }
+}
+
+/**
+ * A holder that still runs but whose slirp4netns ended (its containers keep their bridge; only the way out
+ * went): a new slirp4netns for it, the state updated. Undefined when there is no such holder.
+ */
+async function restartSlirp(root: string): Promise<RootlessNetns | undefined> {
+  const p = rootlessNetnsPaths(root);
+  let st: RootlessNetns;
+  try {
+    st = JSON.parse(await Deno.readTextFile(p.state));
+  } catch {
+    return undefined;
+  }
+  if (startTime(st.pid) !== st.start) return undefined;
+  await Deno.remove(st.apiSocket).catch(() => {});
+  const slirp = await startSlirp(st.pid, {}, [], p.dir);
+  st = { ...st, slirpPid: slirp.pid, apiSocket: slirp.apiSocket! };
+  await Deno.writeTextFile(p.state, JSON.stringify(st), { mode: 0o600 });
+  debug(`rootless netns ${st.pid}: slirp4netns restarted (${slirp.pid})`);
+  return st;
 }
 
 /** Ends a recorded holder and its slirp4netns (when they still are the ones started) and drops the state. */
@@ -372,7 +394,11 @@ export function rootlessReleaseScript(
   lines.push(`rm -f ${shq(pin)}`);
   lines.push(
     `if [ -z "$(ls -A ${shq(p.pins)} 2>/dev/null)" ]; then ` +
-      `grep -q slirp4netns /proc/${st.slirpPid}/cmdline 2>/dev/null && kill ${st.slirpPid}; ` +
+      // the slirp4netns the state names now (restartSlirp may have replaced the one of this start)
+      `for s in ${st.slirpPid} $(sed -n 's/.*"slirpPid":\\([0-9]*\\).*/\\1/p' ${
+        shq(p.state)
+      } 2>/dev/null); do ` +
+      `grep -q slirp4netns /proc/$s/cmdline 2>/dev/null && kill $s; done; ` +
       `${alive} && kill -9 ${st.pid}; ` +
       // the state (and socket) only when still this holder's: a newer holder's must stay
       `grep -q ${shq(`"pid":${st.pid},`)} ${shq(p.state)} 2>/dev/null && rm -f ${shq(p.state)} ${

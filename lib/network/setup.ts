@@ -288,6 +288,7 @@ async function setupRootlessBridge(
   const release = (ids: number[]) => rl.rootlessReleaseScript(root, st, c.id, f.opts, ids);
   await writeScript(f.cleanup, [...script, release([]), ...finish]);
   state.nsPath = nsPath;
+  state.helperPid = st.slirpPid; // inspect says so when the rootless netns's way out has ended
   state.status = await rl.rootlessNetavarkSetup(root, st, nsPath, opts) as Record<string, NetavarkStatus>;
   await Deno.writeTextFile(f.state, JSON.stringify(state));
   const ids = await rl.addRootlessForwards(st, expandPorts(net.ports));

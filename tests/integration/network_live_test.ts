@@ -211,6 +211,24 @@ await testRootAndRootless(
         await ok(h, ["rm", "-f", "-t", "0", "b"]);
         assert.deepEqual(await stillRunning(first), []);
       });
+      await t.step("its slirp4netns dies: inspect says so; the next container gets a new one", async () => {
+        await ok(h, ["run", "-d", "--name", "c", "--network", "bridge", img.ref, "sleep", "300"]);
+        const [holder, slirp] = netnsPids(h);
+        Deno.kill(slirp, "SIGKILL");
+        assert.deepEqual(await stillRunning([slirp]), []);
+        assert.match(
+          await ok(h, ["inspect", "--format", "{{.State.Error}}", "c"]),
+          /^the rootless network namespace's slirp4netns \(pid \d+\) ended: no way out\n$/,
+        );
+        const out = await ok(h, ["run", "--rm", "--network", "bridge", img.ref, "ip", "-4", "-o", "addr"]);
+        assert.match(out, /eth0\s+inet 10\.88\./);
+        const now = netnsPids(h);
+        assert.equal(now.length, 2);
+        assert.equal(now[0], holder, "the same namespace, c keeps its network");
+        assert.notEqual(now[1], slirp);
+        await ok(h, ["rm", "-f", "-t", "0", "c"]);
+        assert.deepEqual(await stillRunning(now), [], "the new slirp4netns ends with the last container too");
+      });
       await t.step("--userns=keep-id on a bridge network: one line, exit 125, nothing left", async () => {
         const r = await h.pod(["run", "--rm", "--userns", "keep-id", "--network", "bridge", img.ref, "true"]);
         assert.equal(r.code, 125, r.stderr);
