@@ -309,58 +309,6 @@ export async function rootlessNetavarkSetup(
 }
 
 /**
- * Forwards host ports into the rootless netns through slirp4netns (to the same port on its tap0, where
- * netavark's DNAT rule takes over); returns the forward ids (for {@link removeForwardsScript}).
- */
-export async function addRootlessForwards(
-  st: RootlessNetns,
-  ports: { proto: string; hostIp: string; host: number }[],
-): Promise<number[]> {
-  const ids: number[] = [];
-  for (const p of ports) {
-    if (p.proto === "sctp") throw new PodError("rootless bridge networks cannot forward sctp ports");
-    const reply = await apiCall(st.apiSocket, {
-      execute: "add_hostfwd",
-      arguments: { proto: p.proto, host_addr: p.hostIp || "0.0.0.0", host_port: p.host, guest_port: p.host },
-    });
-    if (reply.error || typeof reply.return?.id !== "number") {
-      await removeForwards(st, ids);
-      const desc = String(reply.error?.desc ?? JSON.stringify(reply));
-      throw new PodError(
-        `cannot listen on the ${p.proto.toUpperCase()} port ${p.host} (${
-          p.hostIp || "0.0.0.0"
-        }:${p.host}): ` +
-          desc.replace(/^bad request: add_hostfwd: /, ""),
-      );
-    }
-    ids.push(reply.return.id);
-  }
-  return ids;
-}
-
-async function removeForwards(st: RootlessNetns, ids: number[]): Promise<void> {
-  for (const id of ids) {
-    await apiCall(st.apiSocket, { execute: "remove_hostfwd", arguments: { id } }).catch(() => {});
-  }
-}
-
-async function apiCall(
-  path: string,
-  req: unknown,
-): Promise<{ return?: { id?: number }; error?: { desc?: string } }> {
-  const conn = await Deno.connect({ transport: "unix", path });
-  try {
-    await conn.write(new TextEncoder().encode(JSON.stringify(req)));
-    await conn.closeWrite();
-    return JSON.parse(await new Response(conn.readable).text());
-  } finally {
-    try {
-      conn.close();
-    } catch { /* closed by the stream */ }
-  }
-}
-
-/**
  * The shell lines (run by the container's network-cleanup.sh) that release container `id`'s use of the
  * rootless netns, under its lock: remove its port forwards (perl speaks to slirp4netns's API socket), run
  * netavark's teardown on its pinned netns (`optsPath`, when given), unpin it, and, when no other container

@@ -291,7 +291,7 @@ async function setupRootlessBridge(
   state.helperPid = st.slirpPid; // inspect says so when the rootless netns's way out has ended
   state.status = await rl.rootlessNetavarkSetup(root, st, nsPath, opts) as Record<string, NetavarkStatus>;
   await Deno.writeTextFile(f.state, JSON.stringify(state));
-  const ids = await rl.addRootlessForwards(st, expandPorts(net.ports));
+  const ids = await (await import("./rootless_ports.ts")).addRootlessForwards(st, expandPorts(net.ports));
   if (ids.length) await writeScript(f.cleanup, [...script, release(ids), ...finish]);
 }
 
