@@ -102,6 +102,8 @@ export async function acquireRootlessNetns(
   uidMap: IdMapping[] | undefined,
 ): Promise<RootlessNetns> {
   const p = rootlessNetnsPaths(root);
+  // a missing tool is named before anything is started
+  for (const tool of ["netavark", "aardvark-dns", "slirp4netns"] as const) networkTool(tool);
   const maps = rootlessMaps({ keepId: false });
   if (!uidMap || !sameMap(uidMap, maps.uidMap)) throw mapsDiffer();
   await Deno.mkdir(p.pins, { recursive: true, mode: 0o700 });
@@ -133,8 +135,11 @@ async function startHolder(
   await Deno.writeTextFile(p.resolv, "nameserver 10.0.2.3\n", { mode: 0o644 });
   const script = [
     SYNC_WAIT,
+    // /etc/resolv.conf may link into /run (systemd-resolved): its target is made again in the new /run
+    "t=$(readlink -f /etc/resolv.conf)",
     "mount -t tmpfs -o mode=755,size=1m pod-rootless-netns /run || exit 1",
-    `mount --bind ${shq(p.resolv)} /etc/resolv.conf 2>/dev/null`,
+    'case "$t" in /run/*) mkdir -p "${t%/*}" && : > "$t" ;; esac',
+    `mount --bind ${shq(p.resolv)} "$t" 2>/dev/null`,
     "exec sleep infinity",
   ].join("; ");
   const child = new Deno.Command("setsid", {

@@ -203,6 +203,12 @@ await testRootAndRootless(
         assert.equal(first.length, 2);
         await ok(h, ["run", "-d", "--name", "b", "--network", "bridge", img.ref, "sleep", "300"]);
         assert.deepEqual(netnsPids(h), first, "the second container joined the same namespace");
+        // aardvark-dns there forwards other names to slirp4netns's DNS (the namespace's own resolv.conf)
+        const resolv = await new Deno.Command("nsenter", {
+          args: ["--target", String(first[0]), "--mount", "cat", "/etc/resolv.conf"],
+          stdout: "piped",
+        }).output();
+        assert.equal(new TextDecoder().decode(resolv.stdout), "nameserver 10.0.2.3\n");
         await ok(h, ["rm", "-f", "-t", "0", "a"]);
         assert.deepEqual(netnsPids(h), first, "still in use by b");
         // b's supervisor killed: the next pod command (rm -f) still releases the namespace
