@@ -235,6 +235,17 @@ await testRootAndRootless(
         await ok(h, ["rm", "-f", "-t", "0", "c"]);
         assert.deepEqual(await stillRunning(now), [], "the new slirp4netns ends with the last container too");
       });
+      await t.step("a pod on a user network: its members share the infra's address there", async () => {
+        const a = 100 + Math.floor(Math.random() * 150), b = Math.floor(Math.random() * 250);
+        await ok(h, ["network", "create", "--subnet", `10.${a}.${b}.0/24`, "pnet"]);
+        await ok(h, ["pod", "create", "--name", "p", "--network", "pnet"]);
+        const out = await ok(h, ["run", "--rm", "--pod", "p", img.ref, "ip", "-4", "-o", "addr"]);
+        assert.match(out, new RegExp(`eth0\\s+inet 10\\.${a}\\.${b}\\.`));
+        assert.equal(netnsPids(h).length, 2, "the infra holds the namespace");
+        const pids = netnsPids(h);
+        await ok(h, ["pod", "rm", "-f", "p"]);
+        assert.deepEqual(await stillRunning(pids), []);
+      });
       await t.step("--userns=keep-id on a bridge network: one line, exit 125, nothing left", async () => {
         const r = await h.pod(["run", "--rm", "--userns", "keep-id", "--network", "bridge", img.ref, "true"]);
         assert.equal(r.code, 125, r.stderr);
