@@ -246,6 +246,38 @@ await testRootAndRootless(
         await ok(h, ["pod", "rm", "-f", "p"]);
         assert.deepEqual(await stillRunning(pids), []);
       });
+      await t.step(
+        "stop then start: the published port works again, the namespace only while it runs",
+        async () => {
+          const port = freePort();
+          const id = (await ok(h, [
+            "run",
+            "-d",
+            "--network",
+            "bridge",
+            "-p",
+            `127.0.0.1:${port}:80`,
+            img.ref,
+            "sh",
+            "-c",
+            HTTPD,
+          ])).trim();
+          const hello = `hello-${id.slice(0, 12)}\n`;
+          assert.equal(await tryFetch(`http://127.0.0.1:${port}/`), hello);
+          const pids = netnsPids(h);
+          await ok(h, ["stop", "-t", "0", id]);
+          assert.deepEqual(await stillRunning(pids), [], "stopped: the namespace ended");
+          assert.equal(
+            await tryFetch(`http://127.0.0.1:${port}/`, 3),
+            undefined,
+            "stopped: the port is closed",
+          );
+          await ok(h, ["start", id]);
+          assert.equal(await tryFetch(`http://127.0.0.1:${port}/`), hello);
+          await ok(h, ["rm", "-f", "-t", "0", id]);
+          assert.deepEqual(netnsPids(h), []);
+        },
+      );
       await t.step("--userns=keep-id on a bridge network: one line, exit 125, nothing left", async () => {
         const r = await h.pod(["run", "--rm", "--userns", "keep-id", "--network", "bridge", img.ref, "true"]);
         assert.equal(r.code, 125, r.stderr);
