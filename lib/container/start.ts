@@ -139,6 +139,8 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
   const net = await import("../network/setup.ts");
   const facts = await net.prepareNetwork(root, c);
   if (!facts) return plan;
+  // net2: a rootless container on a bridge network joins the rootless netns's user namespace
+  if (facts.joinUser) plan.spec = { ...plan.spec, join: { ...plan.spec.join, user: facts.joinUser } };
   const { writeNetUserdata } = await import("./userdata.ts");
   writeNetUserdata(containerPaths(root, c.id).dir, c, facts);
   const inner = plan.resolveProcess;
