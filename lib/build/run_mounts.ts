@@ -3,7 +3,8 @@
  * - bind: a directory or file of the context, resolved inside it (chroot rules of lib/unpack/contain.ts, `../`
  *   refused), bound read-only; with `rw` a private copy is bound instead (the RUN's writes are discarded).
  *   `from=STAGE|IMAGE`: the source is copied out of that stage's or image's layers through the unpacker.
- * - cache: a directory of the store (`<root>/build-cache/<hash of id>`) that lives across builds; made with
+ * - cache: a directory of the store (`<root>/build-mounts/<hash of id>`) that lives across builds (until
+ *   `image prune --build-cache`); made with
  *   `mode`/`uid`/`gid` (as the container sees them) the first time; `sharing=locked|private` holds a lock on it
  *   while the RUN runs.
  * - tmpfs: a fresh tmpfs (`size`).
@@ -46,7 +47,17 @@ export interface PreparedMounts {
 export async function cacheMountDir(root: string, id: string): Promise<string> {
   const hex = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id)))]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${root}/build-cache/${hex.slice(0, 32)}`;
+  return `${root}/build-mounts/${hex.slice(0, 32)}`;
+}
+
+/** `image prune --build-cache`: removes every cache mount directory (none may be in use: the store is locked by the caller or idle). */
+export async function removeCacheMounts(root: string): Promise<void> {
+  try {
+    await Deno.lstat(`${root}/build-mounts`);
+  } catch {
+    return;
+  }
+  await removeTree(`${root}/build-mounts`);
 }
 
 function rootless(): boolean {
@@ -134,7 +145,7 @@ export async function prepareRunMounts(ms: RunMount[], c: RunMountContext): Prom
           made = true;
         } catch (e) {
           if (e instanceof Deno.errors.NotFound) {
-            await Deno.mkdir(`${c.root}/build-cache`, { recursive: true, mode: 0o700 });
+            await Deno.mkdir(`${c.root}/build-mounts`, { recursive: true, mode: 0o700 });
             await Deno.mkdir(dir);
             made = true;
           } else if (!(e instanceof Deno.errors.AlreadyExists)) throw e;

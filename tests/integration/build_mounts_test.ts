@@ -79,6 +79,11 @@ await testRootAndRootless(
       assert.equal(await sh("cat /copied /cachelog"), "changed\nrun\nrun\n");
       const b3 = await h.pod(["build", "--secret", `id=tok,src=${secret}`, "-t", "m", ctx]);
       assert.equal(b3.stdout.match(/^--> Using cache/gm)?.length, 9, b3.stdout);
+      // image prune --build-cache empties the cache mounts
+      assert.equal((await h.pod(["image", "prune", "-f", "--build-cache"])).code, 0);
+      const b4 = await h.pod(["build", "--no-cache", "--secret", `id=tok,src=${secret}`, "-t", "m", ctx]);
+      assert.equal(b4.code, 0, b4.stderr);
+      assert.equal(await sh("cat /cachelog"), "run\n");
     }),
 );
 
