@@ -40,6 +40,7 @@ RUN --mount=type=tmpfs,target=/t,size=1m grep -q " /t tmpfs" /proc/mounts && ech
 RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /secretlen && stat -c %a /run/secrets/tok > /secretmode
 RUN --mount=type=secret,id=tok,target=/etc/tok,mode=0440,uid=1000 stat -c '%a %u' /etc/tok > /secret2
 RUN --mount=type=secret,id=absent cat /proc/self/mounts | grep -c secrets > /absent || true
+RUN --mount=type=bind,from=${base},source=/bin/busybox,target=/bb test -x /bb && cmp /bb /bin/busybox && echo img-ok > /fromimg
 `;
 
 await testRootAndRootless(
@@ -58,11 +59,13 @@ await testRootAndRootless(
         return r.stdout;
       };
       assert.equal(
-        await sh("cat /copied /rw /fromstage /cachelog /tmpfs /secretlen /secretmode /secret2 /absent"),
-        "from the context\nrw-ok\nstaged\nrun\ntmpfs-ok\n6\n400\n440 1000\n0\n",
+        await sh(
+          "cat /copied /rw /fromstage /cachelog /tmpfs /secretlen /secretmode /secret2 /absent /fromimg",
+        ),
+        "from the context\nrw-ok\nstaged\nrun\ntmpfs-ok\n6\n400\n440 1000\n0\nimg-ok\n",
       );
       // the mount points are not in the image, nor anything written to the tmpfs or the secrets
-      assert.equal(await sh("ls -d /ctx /s /cache /t /run/secrets /etc/tok 2>/dev/null; true"), "");
+      assert.equal(await sh("ls -d /ctx /s /cache /t /run/secrets /etc/tok /bb 2>/dev/null; true"), "");
       await assert.rejects(
         Deno.lstat(`${ctx}/data/new`),
         Deno.errors.NotFound,
@@ -78,7 +81,7 @@ await testRootAndRootless(
       assert.equal(b2.stdout.match(/^--> Using cache/gm)?.length, 1, b2.stdout); // stage 1's RUN
       assert.equal(await sh("cat /copied /cachelog"), "changed\nrun\nrun\n");
       const b3 = await h.pod(["build", "--secret", `id=tok,src=${secret}`, "-t", "m", ctx]);
-      assert.equal(b3.stdout.match(/^--> Using cache/gm)?.length, 9, b3.stdout);
+      assert.equal(b3.stdout.match(/^--> Using cache/gm)?.length, 10, b3.stdout);
       // image prune --build-cache empties the cache mounts
       assert.equal((await h.pod(["image", "prune", "-f", "--build-cache"])).code, 0);
       const b4 = await h.pod(["build", "--no-cache", "--secret", `id=tok,src=${secret}`, "-t", "m", ctx]);
