@@ -550,11 +550,6 @@ class Builder {
               user: st.config.config?.User,
               network,
               step: ins.original,
-              layers: st.layers.map((l, i) => ({
-                digest: l.digest,
-                mediaType: l.mediaType,
-                diffId: st.config.rootfs.diff_ids[i],
-              })),
               mounts: runMounts.length
                 ? {
                   list: runMounts,

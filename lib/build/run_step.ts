@@ -12,7 +12,6 @@ import type { StoredLayer } from "../image/layer_blob.ts";
 import type { TarWriteEntry } from "../unpack/tar_write.ts";
 import type { RunMount } from "./run_mount_spec.ts";
 import type { RunMountContext } from "./run_mounts.ts";
-import type { SeedLayer } from "./tree_seed.ts";
 
 /** A RUN to execute. */
 export interface RunStep {
@@ -30,8 +29,6 @@ export interface RunStep {
   network?: string;
   /** The step as podman names it in an error (`RUN exit 3`). */
   step: string;
-  /** The image's layers (its tree is cloned from a parent's when it can be: lib/build/tree_seed.ts). */
-  layers?: SeedLayer[];
   /** `RUN --mount`s and what preparing them needs. */
   mounts?: { list: RunMount[]; context: RunMountContext };
 }
@@ -78,10 +75,7 @@ export async function runStep(
   }
   const id = rec.config.id;
   debug(`build RUN: container ${id.slice(0, 12)} created at ${ms()} ms`);
-  if (rec.config.storage && r.layers && Deno.uid() === 0) {
-    const { seedTree } = await import("./tree_seed.ts");
-    await seedTree(root, rec.config.storage.tree, r.layers);
-  }
+
   // Ctrl-C / SIGTERM while the command runs: the container (in a session of its own) is killed, so the
   // build ends with nothing left running, as podman's does
   let interrupted: Deno.Signal | undefined;
