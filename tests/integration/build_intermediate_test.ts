@@ -34,6 +34,9 @@ await testRootAndRootless(
       assert.ok(shown.has(id), [...shown].join(" "));
       assert.equal(all.size, shown.size + 2, `-a: ${[...all].join(" ")}\nwithout: ${[...shown].join(" ")}`);
       assert.equal((await ids("--filter", "dangling=true")).size, 0);
+      assert.equal((await ids("-a", "--filter", "intermediate=true")).size, 2);
+      assert.equal((await ids("--filter", "intermediate=true")).size, 0);
+      assert.deepEqual(await ids("-a", "--filter", "intermediate=false"), shown);
       assert.equal((await ids("-a", "--filter", "dangling=true")).size, 0);
 
       // prune: the build's steps are not dangling while the result has its name

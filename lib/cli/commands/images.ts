@@ -34,6 +34,15 @@ function filterRows(rows: Row[], filters: string[], parents: Set<string>): Row[]
           (r.repository === "<none>" && !parents.has(r.s.record.id)) === (val !== "false")
         );
         break;
+      case "intermediate":
+        // build2: nameless images with a child image (a build's steps); without -a there are none to show
+        if (val !== "true" && val !== "false") {
+          throw new UsageError(`invalid filter "${f}": want true or false`);
+        }
+        rows = rows.filter((r) =>
+          (r.repository === "<none>" && parents.has(r.s.record.id)) === (val === "true")
+        );
+        break;
       case "reference":
         rows = rows.filter((r) => {
           const name = `${r.repository}:${r.tag}`;
