@@ -514,6 +514,10 @@ class Builder {
             }
           })
         );
+        const security = ins.flags.security?.at(-1);
+        if (security !== undefined && security !== "sandbox" && security !== "insecure") {
+          throw this.err(ins, `RUN --security=${security}: want sandbox or insecure`);
+        }
         const network = ins.flags.network?.at(-1) ?? this.o.network;
         if (network && !["host", "none", "private", "default"].includes(network)) {
           throw this.err(ins, `RUN --network=${network}: want host, none or private`);
@@ -531,7 +535,7 @@ class Builder {
         }
         const args = this.runArgs(st);
         createdBy = (args.length ? `|${args.length} ${args.join(" ")} ` : "") + argv.join(" ");
-        extra = JSON.stringify([network ?? "", args]);
+        extra = JSON.stringify([network ?? "", args]) + (security === "insecure" ? "insecure" : "");
         if (runMounts.length) extra += JSON.stringify(await this.mountsKey(runMounts, ins));
         make = async () => {
           const image = await this.ensureImage(st);
@@ -549,6 +553,7 @@ class Builder {
               workdir: st.config.config?.WorkingDir || "/",
               user: st.config.config?.User,
               network,
+              privileged: security === "insecure",
               step: ins.original,
               mounts: runMounts.length
                 ? {

@@ -27,6 +27,8 @@ export interface RunStep {
   user?: string;
   /** `host`, `none` or `private` (default). */
   network?: string;
+  /** `RUN --security=insecure`: a privileged container. */
+  privileged?: boolean;
   /** The step as podman names it in an error (`RUN exit 3`). */
   step: string;
   /** `RUN --mount`s and what preparing them needs. */
@@ -67,6 +69,7 @@ export async function runStep(
       network,
       pull: "never",
       labels: { "io.pod.build": "1" },
+      ...(r.privileged ? { privileged: true } : {}),
       ...(mounts ? { mounts: mounts.mounts } : {}),
     });
   } catch (e) {

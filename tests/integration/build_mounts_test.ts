@@ -100,6 +100,7 @@ await testRootAndRootless(
         "Up.Containerfile": `FROM ${img.ref}\nRUN --mount=source=../,target=/up ls /up\n`,
         "Link.Containerfile": `FROM ${img.ref}\nRUN --mount=source=out,target=/o cat /o/passwd\n`,
         "Bad.Containerfile": `FROM ${img.ref}\n\nRUN --mount=type=cache,target=/c,bogus=1 true\n`,
+        "Sec.Containerfile": `FROM ${img.ref}\nRUN --security=wide-open true\n`,
         "out": "->/etc",
       });
       const cases: [string, RegExp][] = [
@@ -107,6 +108,7 @@ await testRootAndRootless(
         ["Up.Containerfile", /outside the build context/],
         ["Link.Containerfile", /no such file or directory in the build context/],
         ["Bad.Containerfile", /Bad\.Containerfile:3: .*unknown option "bogus"/],
+        ["Sec.Containerfile", /Sec\.Containerfile:2: .*want sandbox or insecure/],
       ];
       for (const [file, want] of cases) {
         const r = await h.pod(["build", "-f", `${ctx}/${file}`, ctx]);
@@ -117,6 +119,17 @@ await testRootAndRootless(
           r.stderr.trim().split("\n").length,
         );
       }
+      // RUN --security=insecure: a privileged container (every capability), sandbox the default set
+      await Deno.writeTextFile(
+        `${ctx}/Ins.Containerfile`,
+        `FROM ${img.ref}\nRUN --security=insecure grep CapEff /proc/self/status > /cap1\n` +
+          `RUN --security=sandbox grep CapEff /proc/self/status > /cap2\n`,
+      );
+      const ins = await h.pod(["build", "-q", "-f", `${ctx}/Ins.Containerfile`, ctx]);
+      assert.equal(ins.code, 0, ins.stderr);
+      const caps = await h.pod(["run", "--rm", ins.stdout.trim(), "cat", "/cap1", "/cap2"]);
+      const [c1, c2] = caps.stdout.trim().split("\n").map((l) => BigInt("0x" + l.split(/\s+/)[1]));
+      assert.ok(c1 > c2, caps.stdout);
       const miss = await h.pod(["build", "--secret", `id=x,src=${h.root}/nonexistent`, ctx]);
       assert.equal(miss.code, 125);
       assert.match(miss.stderr, /--secret x: cannot read/);
