@@ -178,6 +178,18 @@ async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
   await teardownNetwork(root, rec.config.id).catch(() => {});
 }
 
+/** build2: a tree to build starts from the finished tree of the longest prefix of its layers, if one exists. */
+async function withParentTree(
+  root: string,
+  c: ContainerRecord["config"],
+  spec: LaunchSpec,
+): Promise<LaunchSpec> {
+  if (!spec.prepare || !c.storage) return spec;
+  const { parentTree } = await import("./tree_parent.ts");
+  const from = await parentTree(root, c.storage.tree, c.layers.map((l) => l.digest));
+  return from ? { ...spec, prepare: { ...spec.prepare, from } } : spec;
+}
+
 async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
   const c = rec.config;
   const cp = containerPaths(root, c.id);
@@ -188,7 +200,9 @@ async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean)
     if (build) await ensureTreesDir(root);
     let resolved = false;
     return {
-      spec: overlayRunSpec(root, c, build),
+      spec: build
+        ? await withParentTree(root, c, overlayRunSpec(root, c, build))
+        : overlayRunSpec(root, c, build),
       resolveProcess: (pid: number) => {
         debug(
           `root of ${c.id.slice(0, 12)} mounted${build ? " (tree built)" : ""} in ${
