@@ -4,6 +4,8 @@
  * @module
  */
 
+import { cleanPath } from "../container/mount_options.ts";
+
 /** A parsed `RUN --mount`. */
 export interface RunMount {
   /** Mount type. */
@@ -90,17 +92,6 @@ function sizeValue(v: string | undefined): number {
   return Number(m[1]) * ({ "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase()] ?? 1);
 }
 
-function cleanTarget(t: string): string {
-  if (!t.startsWith("/")) t = "/" + t;
-  const parts: string[] = [];
-  for (const c of t.split("/")) {
-    if (!c || c === ".") continue;
-    if (c === "..") parts.pop();
-    else parts.push(c);
-  }
-  return "/" + parts.join("/");
-}
-
 /** Parses one `--mount` value (variables already expanded). */
 export function parseRunMount(spec: string): RunMount {
   const opts: [string, string | undefined][] = spec.split(",").filter((s) => s !== "").map((o) => {
@@ -181,7 +172,7 @@ export function parseRunMount(spec: string): RunMount {
     target ??= `/run/secrets/${m.id}`;
   }
   if (!target) throw new RunMountError(`a ${type} mount needs a target`);
-  m.target = cleanTarget(target);
+  m.target = cleanPath(target);
   if (m.target === "/") throw new RunMountError("the target of a mount cannot be /");
   if (type === "cache" && !m.id) m.id = m.target;
   return m;

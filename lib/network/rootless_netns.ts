@@ -27,6 +27,7 @@ import { mkfifo } from "../ns/fs.ts";
 import { withLock } from "../store/lock.ts";
 import { networkTool, shq } from "./helpers.ts";
 import { endHelper, startSlirp } from "./slirp.ts";
+import { runNetavarkSetup } from "./netavark.ts";
 
 /** The recorded state of a store's rootless network namespace. */
 export interface RootlessNetns {
@@ -292,25 +293,7 @@ export async function rootlessNetavarkSetup(
   opts: unknown,
 ): Promise<Record<string, unknown>> {
   await Deno.mkdir(rootlessNetnsPaths(root).netavark, { recursive: true, mode: 0o700 });
-  const argv = rootlessNetavarkArgv(root, st, "setup", nsPath);
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(opts)));
-  await w.close();
-  const out = await child.output();
-  const err = new TextDecoder().decode(out.stderr).trim();
-  if (!out.success) {
-    const line = err.split("\n").filter((l) => l && !/syslog/.test(l)).slice(-1)[0] ??
-      `exit code ${out.code}`;
-    throw new PodError(`netavark: ${line.replace(/^\[[^\]]*\]\s*/, "")}`);
-  }
-  if (err) debug(`netavark: ${err}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout) || "{}");
+  return await runNetavarkSetup(rootlessNetavarkArgv(root, st, "setup", nsPath), opts, /syslog/);
 }
 
 /**
