@@ -39,8 +39,10 @@
  */
 
 /**
- * One store's images, containers and networks: pull, images, removeImage, create, start, run, exec, logs,
- * containers, inspect, stop, kill, wait, remove, createNetwork, networks, inspectNetwork, removeNetwork.
+ * One store's images, containers, networks and pods: pull, images, removeImage, create, start, run, exec, logs,
+ * containers, inspect, stop, kill, wait, remove, createNetwork, networks, inspectNetwork, removeNetwork,
+ * createPod, pods, inspectPod, startPod, stopPod, killPod, removePod, podStats, playKube, downKube,
+ * generateKube.
  * Containers are named by full id, unique id prefix or name.
  *
  * @example A long-running container
@@ -253,3 +255,29 @@ export type {
 export type { LeaseRange, NetworkConfig, NetworkSubnet } from "./lib/network/config.ts";
 export type { NetworkCreateOptions } from "./lib/network/create.ts";
 export type { RemoveNetworkOptions } from "./lib/api_types.ts";
+
+/**
+ * Pods (issue 15): what `Pod.createPod` takes, the pods `Pod.pods` / `Pod.inspectPod` return, and
+ * `Pod.podStats`'s samples. A container joins a pod with `create({ pod })`.
+ *
+ * @example
+ * ```ts
+ * import type { CreatePodOptions, PodInfo, RemovePodOptions } from "./mod.ts";
+ *
+ * const create: CreatePodOptions = { name: "shop", publish: ["8080:80"], share: ["net", "ipc"] };
+ * const rm: RemovePodOptions = { force: true, timeout: 0 };
+ * const running = (p: PodInfo) => p.containers.filter((c) => c.status === "running").length;
+ * console.log(create.name, rm.force, typeof running);
+ * ```
+ */
+export type {
+  CreatePodOptions,
+  GenerateKubeOptions,
+  PlayKubeOptions,
+  PlayKubeResult,
+  PodContainer,
+  PodContainerUsage,
+  PodInfo,
+  RemovePodOptions,
+  StopPodOptions,
+} from "./lib/api_types.ts";

@@ -13,7 +13,9 @@ import type {
   ContainerInspect,
   ContainerOptions,
   ContainerRef,
+  CreatePodOptions,
   ExecOptions,
+  GenerateKubeOptions,
   ImageInfo,
   ImageRemoval,
   ListContainersOptions,
@@ -21,7 +23,11 @@ import type {
   LogsOptions,
   Mount,
   OutputMode,
+  PlayKubeOptions,
+  PlayKubeResult,
+  PodContainerUsage,
   PodEvent,
+  PodInfo,
   PodOpenOptions,
   ProcessOutput,
   PulledImage,
@@ -29,9 +35,11 @@ import type {
   RemoveImageOptions,
   RemoveNetworkOptions,
   RemoveOptions,
+  RemovePodOptions,
   RunOptions,
   RunResult,
   StopOptions,
+  StopPodOptions,
 } from "./api_types.ts";
 import { PodError } from "./errors.ts";
 import { setLogHandler } from "./log.ts";
@@ -266,6 +274,7 @@ export class Pod {
       network: o.network,
       networks: o.networks,
       publish: o.publish,
+      pod: o.pod,
       userns: o.userns,
       privileged: o.privileged,
       readOnly: o.readOnly,
@@ -484,5 +493,156 @@ export class Pod {
       }
       await removeNetwork(this.root, nameOrId);
     });
+  }
+
+  // ---- pods2 (issue 15): pods ----
+
+  /**
+   * Creates a pod (with its infra container unless `infra: false`, from the local catatonit image: no pull).
+   * Members join it with `create({ pod })`; a taken name is `EXISTS`, bad options `USAGE`.
+   *
+   * @example
+   * ```ts ignore
+   * const p = await pod.createPod({ name: "shop", publish: ["8080:80"] });
+   * await pod.create({ image: "busybox", args: ["httpd", "-f"], pod: p.id });
+   * await pod.startPod("shop");
+   * ```
+   */
+  createPod(options: CreatePodOptions = {}): Promise<PodInfo> {
+    return this.#call(async () => {
+      const { createPod } = await import("./container/pod/pods.ts");
+      const p = await createPod(this.root, { ...options, share: options.share?.join(",") });
+      return await this.#podInfo(p.id);
+    });
+  }
+
+  /** The store's pods, newest first. */
+  pods(): Promise<PodInfo[]> {
+    return this.#call(async () => {
+      const { listPods } = await import("./store/pods.ts");
+      const out: PodInfo[] = [];
+      for (const p of await listPods(this.root)) out.push(await this.#podInfo(p.id));
+      return out;
+    });
+  }
+
+  /** One pod by name, id or unique id prefix (`NOT_FOUND` when there is none). */
+  inspectPod(nameOrId: string): Promise<PodInfo> {
+    return this.#call(() => this.#podInfo(nameOrId));
+  }
+
+  /** Starts a pod: its infra, then every member not running. */
+  startPod(nameOrId: string): Promise<void> {
+    return this.#call(async () => {
+      await (await import("./container/pod/pods.ts")).startPod(this.root, nameOrId);
+    });
+  }
+
+  /** Stops a pod: every member, then the infra. */
+  stopPod(nameOrId: string, options: StopPodOptions = {}): Promise<void> {
+    return this.#call(async () => {
+      await (await import("./container/pod/pods.ts")).stopPod(this.root, nameOrId, options.timeout);
+    });
+  }
+
+  /** Sends a signal (default SIGKILL) to every running container of a pod (`STATE` when none runs). */
+  killPod(nameOrId: string, signal: string = "SIGKILL"): Promise<void> {
+    return this.#call(async () => {
+      await (await import("./container/pod/pods.ts")).killPod(this.root, nameOrId, signal);
+    });
+  }
+
+  /** Removes a pod with its containers (`STATE` while one runs, unless `force`). */
+  removePod(nameOrId: string, options: RemovePodOptions = {}): Promise<void> {
+    return this.#call(async () => {
+      await (await import("./container/pod/pods.ts")).removePod(this.root, nameOrId, options);
+    });
+  }
+
+  /**
+   * Resource usage of the running containers of the named pods (default: every pod), from their cgroups.
+   * Rootless without a cgroup v2 subtree of the user's own: `podman`'s error (`GENERIC`).
+   */
+  podStats(namesOrIds: string[] = []): Promise<PodContainerUsage[]> {
+    return this.#call(async () => {
+      const { checkStatsSupported } = await import("./container/stats.ts");
+      const { podStatsTargets, samplePods } = await import("./container/pod/stats.ts");
+      checkStatsSupported();
+      const samples = await samplePods(this.root, await podStatsTargets(this.root, { names: namesOrIds }));
+      return samples.map((s) => ({
+        podId: s.podId,
+        id: s.id,
+        name: s.name,
+        cpuPercent: s.cpuPercent,
+        memUsage: s.memUsage,
+        memLimit: s.memLimit,
+        netInput: s.netInput,
+        netOutput: s.netOutput,
+        blockInput: s.blockInput,
+        blockOutput: s.blockOutput,
+        pids: s.pids,
+      }));
+    });
+  }
+
+  async #podInfo(nameOrId: string): Promise<PodInfo> {
+    const { getPod } = await import("./store/pods.ts");
+    const { applyExitPolicy, podStatus } = await import("./container/pod/pods.ts");
+    const p = await getPod(this.root, nameOrId);
+    const ctrs = await applyExitPolicy(this.root, p);
+    return {
+      id: p.id,
+      name: p.name,
+      status: podStatus(ctrs),
+      created: timeOf(p.created) ?? new Date(0),
+      labels: { ...p.labels },
+      ...(p.infraId ? { infraId: p.infraId } : {}),
+      share: [...p.share],
+      publish: [...p.ports],
+      containers: ctrs.map((c) => ({
+        id: c.config.id,
+        name: c.config.name,
+        status: c.state.status,
+        infra: !!c.config.isInfra,
+      })),
+    };
+  }
+
+  /**
+   * Runs Kubernetes YAML as `kube play` does (Pods, Deployments, ConfigMaps, Secrets, PVCs…): unsupported
+   * fields are `warning` events, invalid YAML one `USAGE` error naming the document and line.
+   *
+   * @example
+   * ```ts ignore
+   * const r = await pod.playKube(await Deno.readTextFile("app.yaml"), { tlsVerify: false });
+   * console.log(r.pods.map((p) => `${p.name}: ${p.containers.length} containers`));
+   * ```
+   */
+  playKube(yaml: string, options: PlayKubeOptions = {}): Promise<PlayKubeResult> {
+    return this.#call(async () => {
+      const { playKube } = await import("./container/kube/play.ts");
+      return await playKube(this.root, yaml, {
+        start: options.start,
+        replace: options.replace,
+        network: options.network,
+        publish: options.publish,
+        configmaps: (options.configmaps ?? []).map((text, i) => ({ name: `#${i + 1}`, text })),
+        tlsVerify: options.tlsVerify,
+        onWarning: (message) => this.#emit({ type: "warning", message }),
+        onEvent: this.#emit,
+      });
+    });
+  }
+
+  /** Stops and removes the pods the YAML names (`kube down`); returns their ids (missing ones skipped). */
+  downKube(yaml: string): Promise<string[]> {
+    return this.#call(async () => (await import("./container/kube/play.ts")).downKube(this.root, yaml));
+  }
+
+  /** Kubernetes YAML (a v1 Pod, or an apps/v1 Deployment; a Service with `service`) of pods or containers. */
+  generateKube(namesOrIds: string[], options: GenerateKubeOptions = {}): Promise<string> {
+    return this.#call(async () =>
+      (await import("./container/kube/generate.ts")).generateKube(this.root, namesOrIds, options)
+    );
   }
 }

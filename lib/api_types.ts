@@ -174,6 +174,9 @@ export interface ContainerOptions {
   tlsVerify?: boolean;
   /** Cancels a pull the create needs (and, for `run`, the container: it is killed). */
   signal?: AbortSignal;
+  // ---- pods2 (issue 15) ----
+  /** The pod to join (name, id or unique id prefix): its shared namespaces are its infra container's. */
+  pod?: string;
 }
 
 /** A created container. */
@@ -429,4 +432,134 @@ export interface RemoveNetworkOptions {
   force?: boolean;
   /** With `force`: seconds to wait before SIGKILL when stopping them (default 10). */
   timeout?: number;
+}
+
+// ---- pods2 (issue 15): pods ----
+
+/** What `Pod.createPod` takes (`pod pod create`'s options). */
+export interface CreatePodOptions {
+  /** Name (default: a generated one). */
+  name?: string;
+  /** Labels. */
+  labels?: Record<string, string>;
+  /** The hostname its members share (default: the pod's name). */
+  hostname?: string;
+  /** An infra container holding the shared namespaces (default true). */
+  infra?: boolean;
+  /** The namespaces the members share: `net`, `ipc`, `uts`, `pid` (default net, ipc, uts). */
+  share?: string[];
+  /** `stop`: the infra is stopped once every member has exited (default `continue`). */
+  exitPolicy?: "continue" | "stop";
+  /** Ports published on the pod (its infra container), `-p`'s forms. */
+  publish?: string[];
+  /** The pod's network, `--network`'s values (`none`, `host`, `slirp4netns`, a network name…). */
+  network?: string;
+  /** `--userns` of the infra container (and so of the members). */
+  userns?: string;
+}
+
+/** A container of a pod. */
+export interface PodContainer {
+  /** Full id. */
+  id: string;
+  /** Name. */
+  name: string;
+  /** Its state. */
+  status: ContainerStatus;
+  /** The pod's infra container. */
+  infra: boolean;
+}
+
+/** A pod as `Pod.pods` / `Pod.inspectPod` return it. */
+export interface PodInfo {
+  /** Full id (64 hex characters). */
+  id: string;
+  /** Name. */
+  name: string;
+  /** podman's pod status: `Created`, `Running`, `Degraded`, `Paused`, `Exited` or `Stopped`. */
+  status: string;
+  /** Creation time. */
+  created: Date;
+  /** Labels. */
+  labels: Record<string, string>;
+  /** The infra container's id (absent without infra). */
+  infraId?: string;
+  /** The shared namespaces. */
+  share: string[];
+  /** Published ports as given. */
+  publish: string[];
+  /** Its containers, infra first. */
+  containers: PodContainer[];
+}
+
+/** Options of `Pod.stopPod`. */
+export interface StopPodOptions {
+  /** Seconds each container gets before SIGKILL (default: each one's stop timeout). */
+  timeout?: number;
+}
+
+/** Options of `Pod.removePod`. */
+export interface RemovePodOptions {
+  /** Stop running containers first (else a running pod is refused with `STATE`). */
+  force?: boolean;
+  /** With `force`: seconds before SIGKILL. */
+  timeout?: number;
+}
+
+/** One running container's resource usage (`Pod.podStats`), as numbers. */
+export interface PodContainerUsage {
+  /** The pod's id. */
+  podId: string;
+  /** The container's id. */
+  id: string;
+  /** The container's name. */
+  name: string;
+  /** CPU % since it started. */
+  cpuPercent: number;
+  /** Memory in use, bytes. */
+  memUsage: number;
+  /** Its limit (the host's memory without one). */
+  memLimit: number;
+  /** Bytes received and sent (undefined on the host's network). */
+  netInput?: number;
+  /** Bytes sent. */
+  netOutput?: number;
+  /** Block I/O read, bytes. */
+  blockInput: number;
+  /** Block I/O written, bytes. */
+  blockOutput: number;
+  /** Processes. */
+  pids: number;
+}
+
+/** Options of `Pod.playKube` (`kube play`'s). */
+export interface PlayKubeOptions {
+  /** Start the pods (default true). */
+  start?: boolean;
+  /** Remove pods of the same names first. */
+  replace?: boolean;
+  /** The network of every pod (`--network`'s values). */
+  network?: string;
+  /** Ports published on every pod, `-p`'s forms. */
+  publish?: string[];
+  /** ConfigMap YAML texts (`--configmap` files' content). */
+  configmaps?: string[];
+  /** TLS verification of the pulls (default: the registries' configuration). */
+  tlsVerify?: boolean;
+}
+
+/** What `Pod.playKube` made. */
+export interface PlayKubeResult {
+  /** Per pod: its id, name, and its containers' and init containers' ids. */
+  pods: { id: string; name: string; containers: string[]; initContainers: string[] }[];
+  /** The named volumes of its PersistentVolumeClaims. */
+  volumes: string[];
+}
+
+/** Options of `Pod.generateKube`. */
+export interface GenerateKubeOptions {
+  /** Also a Service for the published ports. */
+  service?: boolean;
+  /** `pod` (default) or `deployment`. */
+  type?: "pod" | "deployment";
 }

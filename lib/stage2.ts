@@ -73,8 +73,28 @@ async function prepareRootfs(spec: LaunchSpec): Promise<void> {
 async function buildTree(spec: LaunchSpec, hostPid: number): Promise<void> {
   const lower = spec.overlay!.lower;
   await Deno.mkdir(lower.slice(0, lower.lastIndexOf("/")), { recursive: true, mode: 0o700 });
-  const { unpackInto } = await import("./unpack/mod.ts");
-  await unpackInto(lower, `${lower}.tmp-${hostPid}`, spec.prepare!.layers);
+  const { unpackInto, unpackLayers } = await import("./unpack/mod.ts");
+  const tmp = `${lower}.tmp-${hostPid}`;
+  const from = spec.prepare!.from;
+  if (from) {
+    // the parent's tree cloned (directories new, files shared: the unpacker never writes into an existing
+    // file, it replaces the name), then only the layers after it
+    try {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      const cp = await new Deno.Command("cp", { args: ["-al", "--", from.tree, tmp], stderr: "null" })
+        .output();
+      if (!cp.success) throw new Error("cp -al failed");
+      await unpackLayers(tmp, spec.prepare!.layers.slice(from.count));
+      try {
+        await Deno.rename(tmp, lower);
+      } catch (e) {
+        if (!(await Deno.lstat(lower).then((s) => s.isDirectory, () => false))) throw e;
+        await Deno.remove(tmp, { recursive: true });
+      }
+      return;
+    } catch { /* extracted in full below */ }
+  }
+  await unpackInto(lower, tmp, spec.prepare!.layers);
 }
 
 /** The container's upper and work dirs (first start): the upper takes the owner and mode of the tree's root. */

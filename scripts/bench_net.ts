@@ -9,6 +9,7 @@
  * published on 127.0.0.1 (`-p 127.0.0.1:PORT:80`, a busybox httpd in the container): 200 sequential HTTP
  * requests and a 100 MiB download, target ≤ 1.0× podman with the same helper (rootless podman gets
  * `--network slirp4netns:port_handler=slirp4netns` there: its default rootlessport is another forwarder).
+ * Also (net2) `run --rm --network bridge` (rootless: each engine's rootless netns), informative ≤ 1.0×.
  * Traffic goes only to 127.0.0.1.
  * @module
  */
@@ -29,6 +30,8 @@ import {
 
 interface NetResult {
   runRm: number;
+  /** net2: `run --rm --network bridge` (rootless: netavark in the rootless netns, on both sides). */
+  runRmBridge: number;
   requests: number;
   download: number;
 }
@@ -56,6 +59,10 @@ async function bench(
   await run(e, ["run", "--rm", ...flagsOf(e), ref, "true"]); // warm-up
   const runRm: number[] = [];
   for (let i = 0; i < o.runs; i++) runRm.push((await run(e, ["run", "--rm", ...flagsOf(e), ref, "true"])).ms);
+  const bridge = ["run", "--rm", "--network", "bridge", ...flagsOf(e), ref, "true"];
+  await run(e, bridge); // warm-up
+  const runRmBridge: number[] = [];
+  for (let i = 0; i < o.runs; i++) runRmBridge.push((await run(e, bridge)).ms);
 
   const port = freePort();
   const script = `mkdir -p /www && echo ok > /www/index.html && ` +
@@ -103,7 +110,7 @@ async function bench(
     await get(); // warm-up: the file into the page cache, the client's streaming path compiled
     const { ms: download, n } = await get();
     if (n !== o.mib * 1048576) throw new Error(`${e.name}: downloaded ${n} bytes`);
-    return { runRm: median(runRm), requests, download };
+    return { runRm: median(runRm), runRmBridge: median(runRmBridge), requests, download };
   } finally {
     await run(e, ["rm", "-f", "-t", "0", "web"], false);
   }
@@ -117,6 +124,7 @@ function table(
 ) {
   const rows: [string, keyof NetResult, number][] = [
     ["run --rm true, default network (median)", "runRm", 0.6],
+    ["run --rm --network bridge true (median)", "runRmBridge", 1.0],
     [`${o.requests} sequential GETs through -p`, "requests", 1.0],
     [`${o.mib} MiB download through -p`, "download", 1.0],
   ];

@@ -6,7 +6,8 @@
  * - `kube play` + `kube down` of a two-container YAML.
  *
  * Both without a network of their own (`--network none`), so podman's netavark set-up is not counted against
- * it. Wall time of the whole sequence; the ratio against the target (≤ 0.5× podman); never asserts.
+ * it. Wall time of the whole sequence, the ratio against the target (≤ 0.5× podman), and the median of each
+ * step of the pod sequence (where the time goes); never asserts.
  *
  *     deno run -A scripts/bench_pods.ts [--runs 3]
  * @module
@@ -62,12 +63,22 @@ function yamlFor(ref: string): string {
   }`;
 }
 
-async function podScenario(t: Tool, ref: string): Promise<number> {
+/** The steps of the pod scenario, timed one by one (where the time goes). */
+const POD_STEPS = ["pod create", "run -d --pod (starts the infra)", "run -d --pod", "pod rm -f"] as const;
+
+async function podScenario(t: Tool, ref: string, steps?: number[][]): Promise<number> {
   const t0 = performance.now();
-  await run(t.cmd(["pod", "create", "--network", "none", "--name", "benchpod"]), t.env);
-  await run(t.cmd(["run", "-d", "--pod", "benchpod", ref, ...MEMBER]), t.env);
-  await run(t.cmd(["run", "-d", "--pod", "benchpod", ref, ...MEMBER]), t.env);
-  await run(t.cmd(["pod", "rm", "-f", "-t", "0", "benchpod"]), t.env);
+  const cmds = [
+    ["pod", "create", "--network", "none", "--name", "benchpod"],
+    ["run", "-d", "--pod", "benchpod", ref, ...MEMBER],
+    ["run", "-d", "--pod", "benchpod", ref, ...MEMBER],
+    ["pod", "rm", "-f", "-t", "0", "benchpod"],
+  ];
+  for (const [i, c] of cmds.entries()) {
+    const s = performance.now();
+    await run(t.cmd(c), t.env);
+    (steps?.[i] ?? []).push((performance.now() - s) / 1000);
+  }
   return (performance.now() - t0) / 1000;
 }
 
@@ -143,13 +154,13 @@ export async function main(shared?: Registry): Promise<void> {
       root: pm,
     });
   }
-  const res: Record<string, { pod: number[]; kube: number[] }> = {};
+  const res: Record<string, { pod: number[]; kube: number[]; steps: number[][] }> = {};
   try {
     const img = await busybox(reg);
     const file = `${work}/bench.yaml`;
     await Deno.writeTextFile(file, yamlFor(img.ref));
     for (const t of tools) {
-      res[t.name] = { pod: [], kube: [] };
+      res[t.name] = { pod: [], kube: [], steps: POD_STEPS.map(() => []) };
       await run(t.cmd(["pull", "-q", "--tls-verify=false", img.ref]), t.env);
       // warm-up: the infra image is built, npm's yaml cached, podman's pause image built
       await podScenario(t, img.ref);
@@ -157,7 +168,7 @@ export async function main(shared?: Registry): Promise<void> {
     }
     for (let i = 0; i < runs; i++) {
       for (const t of i % 2 ? [...tools].reverse() : tools) {
-        res[t.name].pod.push(await podScenario(t, img.ref));
+        res[t.name].pod.push(await podScenario(t, img.ref, res[t.name].steps));
         res[t.name].kube.push(await kubeScenario(t, file));
       }
     }
@@ -168,6 +179,12 @@ export async function main(shared?: Registry): Promise<void> {
       console.log(`${what}: pod ${p.toFixed(2)} s${res.podman ? `, podman ${q.toFixed(2)} s` : ""}${ratio}`);
     };
     line("pod create + 2 members + pod rm -f", "pod");
+    for (const [i, step] of POD_STEPS.entries()) {
+      const p = median(res.pod.steps[i]);
+      const q = res.podman ? median(res.podman.steps[i]) : NaN;
+      const other = res.podman ? `, podman ${q.toFixed(2)} s (${(p / q).toFixed(2)}×)` : "";
+      console.log(`  ${step}: pod ${p.toFixed(2)} s${other}`);
+    }
     line("kube play + kube down (2 containers)", "kube");
   } finally {
     for (const t of tools) {

@@ -46,6 +46,8 @@ import type { TarHeader } from "../unpack/tar.ts";
 import type { TarWriteEntry } from "../unpack/tar_write.ts";
 import type { IgnoreRules } from "./ignore.ts";
 import { cacheLookup, cacheStore, stepKey } from "./cache.ts";
+import { parseRunMount, type RunMount, RunMountError } from "./run_mount_spec.ts";
+import type { SecretSource } from "./secrets.ts";
 
 /** What a build reports. */
 export type BuildEvent =
@@ -108,6 +110,8 @@ export interface BuildOptions {
   tlsVerify?: boolean;
   /** Progress. */
   onEvent?: (e: BuildEvent) => void;
+  /** `--secret`s by id (build2: for `RUN --mount=type=secret`). */
+  secrets?: Map<string, SecretSource>;
 }
 
 /** What a build made. */
@@ -284,10 +288,17 @@ class Builder {
       const base = this.stageRef(this.expandGlobal(s.base), i);
       if (base !== undefined) visit(base);
       for (const ins of s.instructions) {
-        const from = ins.cmd === "COPY" ? ins.flags.from?.at(-1) : undefined;
-        if (from === undefined) continue;
-        const r = this.stageRef(this.expandGlobal(from), i);
-        if (r !== undefined) visit(r);
+        const froms = ins.cmd === "COPY" ? (ins.flags.from ?? []).slice(-1) : [];
+        // RUN --mount=…,from=STAGE needs that stage too
+        if (ins.cmd === "RUN") {
+          for (const m of ins.flags.mount ?? []) {
+            froms.push(...[...m.matchAll(/(?:^|,)from=([^,]+)/g)].map((x) => x[1]));
+          }
+        }
+        for (const from of froms) {
+          const r = this.stageRef(this.expandGlobal(from), i);
+          if (r !== undefined) visit(r);
+        }
       }
     };
     visit(target);
@@ -493,7 +504,20 @@ class Builder {
         break;
       }
       case "RUN": {
-        if (ins.flags.mount) throw this.err(ins, "RUN --mount is not supported by pod build yet");
+        const runMounts: RunMount[] = (ins.flags.mount ?? []).map((spec) =>
+          this.at(ins, () => {
+            try {
+              return parseRunMount(processWord(spec, lookup, this.cf.escape));
+            } catch (e) {
+              if (e instanceof RunMountError) throw this.err(ins, `RUN --mount=${spec}: ${e.message}`);
+              throw e;
+            }
+          })
+        );
+        const security = ins.flags.security?.at(-1);
+        if (security !== undefined && security !== "sandbox" && security !== "insecure") {
+          throw this.err(ins, `RUN --security=${security}: want sandbox or insecure`);
+        }
         const network = ins.flags.network?.at(-1) ?? this.o.network;
         if (network && !["host", "none", "private", "default"].includes(network)) {
           throw this.err(ins, `RUN --network=${network}: want host, none or private`);
@@ -511,7 +535,8 @@ class Builder {
         }
         const args = this.runArgs(st);
         createdBy = (args.length ? `|${args.length} ${args.join(" ")} ` : "") + argv.join(" ");
-        extra = JSON.stringify([network ?? "", args]);
+        extra = JSON.stringify([network ?? "", args]) + (security === "insecure" ? "insecure" : "");
+        if (runMounts.length) extra += JSON.stringify(await this.mountsKey(runMounts, ins));
         make = async () => {
           const image = await this.ensureImage(st);
           this.emit({ type: "run" });
@@ -528,7 +553,19 @@ class Builder {
               workdir: st.config.config?.WorkingDir || "/",
               user: st.config.config?.User,
               network,
+              privileged: security === "insecure",
               step: ins.original,
+              mounts: runMounts.length
+                ? {
+                  list: runMounts,
+                  context: {
+                    root: this.root,
+                    contextDir: this.o.contextDir,
+                    secrets: this.o.secrets ?? new Map(),
+                    fromFiles: (ref) => this.mountFiles(ref, ins),
+                  },
+                }
+                : undefined,
             },
             this.removals,
             (e) => headers.push(headerOf(e)),
@@ -741,6 +778,55 @@ class Builder {
     debug(`build: ${ins.cmd} at line ${ins.line} committed in ${Math.round(performance.now() - t1)} ms`);
     st.chain = id;
     this.emit({ type: "image", id });
+  }
+
+  /** The stage's or image's files a `RUN --mount=…,from=REF` reads. */
+  async mountFiles(ref: string, ins: Instruction): Promise<ImageFiles> {
+    const idx = this.stageRef(ref, this.currentStageIndex(ins));
+    if (idx !== undefined) {
+      const prev = this.results.get(idx);
+      if (!prev) throw this.err(ins, `RUN --mount from=${ref}: stage was not built`);
+      return await this.imageFiles(prev.layers);
+    }
+    const img = await this.image(ref, ins);
+    return await this.imageFiles((await readManifest(this.root, img)).layers);
+  }
+
+  /**
+   * What a RUN's mounts add to its cache key: each mount as parsed, a context bind's content digest, a
+   * `from=` source's image (a secret's value never: as buildah, changing it does not rebuild).
+   */
+  async mountsKey(ms: RunMount[], ins: Instruction): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (const m of ms) {
+      if (m.type !== "bind") {
+        out.push(m);
+        continue;
+      }
+      if (m.from !== undefined) {
+        const idx = this.stageRef(m.from, this.currentStageIndex(ins));
+        let id: string;
+        if (idx !== undefined) {
+          const prev = this.results.get(idx);
+          if (!prev) throw this.err(ins, `RUN --mount from=${m.from}: stage was not built`);
+          id = await this.ensureImage(prev);
+        } else id = (await this.image(m.from, ins)).id;
+        out.push({ ...m, image: id });
+        continue;
+      }
+      const { IgnoreRules } = await import("./ignore.ts");
+      const { contextSource } = await import("./run_mounts.ts");
+      contextSource(this.o.contextDir, m.source); // its clear errors first
+      const plan = await this.atAsync(ins, () =>
+        planCopy([m.source || "."], "/m/", "/", {
+          contextDir: this.o.contextDir,
+          ignore: new IgnoreRules([]),
+          add: false,
+          heredocs: new Map(),
+        }));
+      out.push({ ...m, content: await planDigest(plan, await this.memo()) });
+    }
+    return out;
   }
 
   async atAsync<T>(ins: Instruction, f: () => Promise<T>): Promise<T> {

@@ -10,6 +10,8 @@ import { debug } from "../log.ts";
 import { commitUpperDir } from "../image/commit_layer.ts";
 import type { StoredLayer } from "../image/layer_blob.ts";
 import type { TarWriteEntry } from "../unpack/tar_write.ts";
+import type { RunMount } from "./run_mount_spec.ts";
+import type { RunMountContext } from "./run_mounts.ts";
 
 /** A RUN to execute. */
 export interface RunStep {
@@ -25,8 +27,12 @@ export interface RunStep {
   user?: string;
   /** `host`, `none` or `private` (default). */
   network?: string;
+  /** `RUN --security=insecure`: a privileged container. */
+  privileged?: boolean;
   /** The step as podman names it in an error (`RUN exit 3`). */
   step: string;
+  /** `RUN --mount`s and what preparing them needs. */
+  mounts?: { list: RunMount[]; context: RunMountContext };
 }
 
 /**
@@ -49,19 +55,30 @@ export async function runStep(
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
   const network = r.network === "none" ? "none" : r.network === "host" ? "host" : undefined;
-  const rec = await createFromSpec(root, {
-    image: r.image,
-    args: r.argv,
-    entrypoint: [],
-    env: r.env,
-    workdir: r.workdir || "/",
-    user: r.user || undefined,
-    network,
-    pull: "never",
-    labels: { "io.pod.build": "1" },
-  });
+  const mod = r.mounts ? await import("./run_mounts.ts") : undefined;
+  const mounts = r.mounts ? await mod!.prepareRunMounts(r.mounts.list, r.mounts.context) : undefined;
+  let rec;
+  try {
+    rec = await createFromSpec(root, {
+      image: r.image,
+      args: r.argv,
+      entrypoint: [],
+      env: r.env,
+      workdir: r.workdir || "/",
+      user: r.user || undefined,
+      network,
+      pull: "never",
+      labels: { "io.pod.build": "1" },
+      ...(r.privileged ? { privileged: true } : {}),
+      ...(mounts ? { mounts: mounts.mounts } : {}),
+    });
+  } catch (e) {
+    await mounts?.release();
+    throw e;
+  }
   const id = rec.config.id;
   debug(`build RUN: container ${id.slice(0, 12)} created at ${ms()} ms`);
+
   // Ctrl-C / SIGTERM while the command runs: the container (in a session of its own) is killed, so the
   // build ends with nothing left running, as podman's does
   let interrupted: Deno.Signal | undefined;
@@ -93,11 +110,18 @@ export async function runStep(
       });
     }
     debug(`build RUN: command done at ${ms()} ms`);
-    const layer = await commitUpperDir(root, containerPaths(root, id).upper, Deno.uid() !== 0, onEntry);
+    const layer = await commitUpperDir(
+      root,
+      containerPaths(root, id).upper,
+      Deno.uid() !== 0,
+      onEntry,
+      mounts?.targets.length ? mod!.withoutMountStubs(mounts.targets) : undefined,
+    );
     debug(`build RUN: layer committed at ${ms()} ms`);
     return layer;
   } finally {
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+    await mounts?.release();
     removals.push(
       removeById(root, id, { force: true, volumes: true }).catch(() => {}).then(() =>
         debug(`build RUN: container ${id.slice(0, 12)} removed at ${ms()} ms`)

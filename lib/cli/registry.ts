@@ -203,6 +203,7 @@ export const groups: Record<string, { summary: string; sub: Record<string, strin
       restart: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podRestart })),
       rm: () => import("./commands/pod_rm.ts").then((m) => ({ default: m.podRm })),
       start: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podStart })),
+      stats: () => import("./commands/pod_stats.ts"),
       stop: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podStop })),
       top: () => import("./commands/pod_inspect.ts").then((m) => ({ default: m.podTop })),
       unpause: () => import("./commands/pod_lifecycle.ts").then((m) => ({ default: m.podUnpause })),

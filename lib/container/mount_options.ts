@@ -36,7 +36,8 @@ function checkDest(dst: string): void {
   if (!dst.startsWith("/")) throw new PodError(`invalid container path "${dst}", must be an absolute path`);
 }
 
-function cleanPath(p: string): string {
+/** A container path made canonical: `.`, `..` and repeated slashes resolved lexically, always absolute. */
+export function cleanPath(p: string): string {
   const parts: string[] = [];
   for (const c of p.split("/")) {
     if (!c || c === ".") continue;

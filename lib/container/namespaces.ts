@@ -114,6 +114,10 @@ export async function startEarly(root: string, o: NamespaceOptions): Promise<Pre
   if ([o.pid, o.ipc, o.uts, o.network].some((v) => v?.startsWith("container:") || v?.startsWith("ns:"))) {
     return undefined;
   }
+  // net2: rootless on a bridge network, stage 2 joins the rootless netns's user namespace (known at start)
+  if (isRootless() && o.network && !/^(slirp4netns|pasta|none|host|private)(:|$)/.test(o.network)) {
+    return undefined;
+  }
   try {
     const { prelaunch } = await import("../ns/prelaunch.ts");
     const ns = launchNamespaces(await namespacesFor(o));

@@ -46,16 +46,29 @@ export interface LiveNetworkHooks {
 
 /**
  * The live side (see {@link LiveNetworkHooks}): connect/disconnect run netavark for the one network in a
- * running bridge container's namespace (lib/network/live.ts, loaded when used); no firewall reload yet.
+ * running bridge container's namespace (lib/network/live.ts, loaded when used), and update its /etc/hosts;
+ * reload tears its networks down and sets them up again (its firewall rules re-made, same addresses).
  */
 export const liveNetworkHooks: LiveNetworkHooks = {
   async connect(root, id, network, opts) {
     const { liveConnect } = await import("../network/live.ts");
-    await liveConnect(root, id, (await readContainer(root, id)).config.name, network, opts);
+    const c = (await readContainer(root, id)).config;
+    const got = await liveConnect(root, id, c.name, network, opts);
+    // net2: the new address and name servers reach its /etc/hosts and /etc/resolv.conf
+    const hl = await import("./hosts_live.ts");
+    hl.addHostsEntry(root, c, got.ip);
+    hl.addNameservers(root, id, got.dns);
   },
   async disconnect(root, id, network) {
     const { liveDisconnect } = await import("../network/live.ts");
-    await liveDisconnect(root, id, (await readContainer(root, id)).config.name, network);
+    const had = await liveDisconnect(root, id, (await readContainer(root, id)).config.name, network);
+    const hl = await import("./hosts_live.ts");
+    if (had.ip) hl.removeHostsEntry(root, id, had.ip);
+    hl.removeNameservers(root, id, had.dns);
+  },
+  async reload(root, id) {
+    const { liveReload } = await import("../network/live.ts");
+    await liveReload(root, id, (await readContainer(root, id)).config.name);
   },
 };
 
@@ -73,25 +86,17 @@ function noLiveHook(what: string, name: string): PodError {
 
 /**
  * Refuses a container whose network mode has no named networks to change: only containers on bridge networks
- * (root) can be connected; rootless ones use slirp4netns/pasta (named networks are not supported rootless).
+ * can be connected (rootless: in the store's rootless netns; slirp4netns/pasta containers cannot).
  */
-function checkConnectable(c: ContainerConfig, network: string): void {
+function checkConnectable(c: ContainerConfig): void {
   if (c.namespaces.net === "host" || c.net?.network.mode === "host") {
     throw new UsageError(`network mode "host" is not supported: invalid network mode`);
   }
   const mode = c.net ? c.net.network.mode : "bridge";
-  if (mode === "bridge" && c.namespaces.net === "private") {
-    if (Deno.uid() !== 0) {
-      throw new PodError(`rootless containers cannot join network ${network} yet: named networks need root`, {
-        code: "USAGE",
-      });
-    }
-    return;
-  }
+  if (mode === "bridge" && c.namespaces.net === "private") return;
   const shown = mode === "other" ? c.net?.network.args[0] ?? String(c.namespaces.net) : mode;
   throw new PodError(
-    `container ${c.name} uses network mode "${shown}": only containers on bridge networks can be connected` +
-      (Deno.uid() !== 0 ? " (rootless containers cannot join named networks yet)" : ""),
+    `container ${c.name} uses network mode "${shown}": only containers on bridge networks can be connected`,
     { code: "USAGE" },
   );
 }
@@ -170,7 +175,7 @@ export async function connectNetwork(
   if (o.mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(o.mac)) {
     throw new UsageError(`invalid MAC address ${o.mac}`);
   }
-  checkConnectable(rec.config, net.name);
+  checkConnectable(rec.config);
   const opts: PerNetworkOptions = { interface_name: interfaceNames({ ...nets, [net.name]: {} })[net.name] };
   const ips = await checkStaticIps(root, id, net, o.ips ?? []);
   if (ips.length) opts.static_ips = ips;

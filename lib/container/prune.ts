@@ -99,19 +99,31 @@ export async function pruneImages(
   const { collectGarbage } = await import("../store/gc.ts");
   const used = new Set((await listContainers(root)).map((c) => c.config.image.id));
   const ids: string[] = [];
-  for (const s of await summarizeAll(root).catch(() => [])) {
-    const img = s.record;
-    if (used.has(img.id)) continue;
-    if (!all && img.names.length > 0) continue;
-    if (filter && !filter.match(s.config.config?.Labels ?? {}, s.created)) continue;
-    await deleteImageEntries(root, img);
-    const { writeEvents } = await import("../store/events.ts");
-    writeEvents(
-      root,
-      ...img.names.map((n) => ({ ID: img.id, Name: n, Status: "untag", Type: "image" as const })),
-      { ID: img.id, Status: "remove", Type: "image" },
-    );
-    ids.push(img.id);
+  // build2: without -a only dangling images go (nameless, no child image), as podman; each round can leave
+  // a parent dangling, so rounds repeat until one removes nothing
+  const { parentIds } = await import("../image/intermediate.ts");
+  const left = await summarizeAll(root).catch(() => [] as Awaited<ReturnType<typeof summarizeAll>>);
+  for (let round = true; round;) {
+    round = false;
+    const parents = all
+      ? new Set<string>()
+      : parentIds(left.map((s) => ({ id: s.record.id, config: s.config })));
+    for (const s of [...left]) {
+      const img = s.record;
+      if (used.has(img.id)) continue;
+      if (!all && (img.names.length > 0 || parents.has(img.id))) continue;
+      if (filter && !filter.match(s.config.config?.Labels ?? {}, s.created)) continue;
+      await deleteImageEntries(root, img);
+      const { writeEvents } = await import("../store/events.ts");
+      writeEvents(
+        root,
+        ...img.names.map((n) => ({ ID: img.id, Name: n, Status: "untag", Type: "image" as const })),
+        { ID: img.id, Status: "remove", Type: "image" },
+      );
+      ids.push(img.id);
+      left.splice(left.indexOf(s), 1);
+      round = !all;
+    }
   }
   const gc = await collectGarbage(root).catch(() => ({ bytes: 0, removed: 0 }));
   await pruneUnusedTrees(root);

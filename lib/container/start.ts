@@ -139,6 +139,8 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
   const net = await import("../network/setup.ts");
   const facts = await net.prepareNetwork(root, c);
   if (!facts) return plan;
+  // net2: a rootless container on a bridge network joins the rootless netns's user namespace
+  if (facts.joinUser) plan.spec = { ...plan.spec, join: { ...plan.spec.join, user: facts.joinUser } };
   const { writeNetUserdata } = await import("./userdata.ts");
   writeNetUserdata(containerPaths(root, c.id).dir, c, facts);
   const inner = plan.resolveProcess;
@@ -176,6 +178,18 @@ async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
   await teardownNetwork(root, rec.config.id).catch(() => {});
 }
 
+/** build2: a tree to build starts from the finished tree of the longest prefix of its layers, if one exists. */
+async function withParentTree(
+  root: string,
+  c: ContainerRecord["config"],
+  spec: LaunchSpec,
+): Promise<LaunchSpec> {
+  if (!spec.prepare || !c.storage) return spec;
+  const { parentTree } = await import("./tree_parent.ts");
+  const from = await parentTree(root, c.storage.tree, c.layers.map((l) => l.digest));
+  return from ? { ...spec, prepare: { ...spec.prepare, from } } : spec;
+}
+
 async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
   const c = rec.config;
   const cp = containerPaths(root, c.id);
@@ -186,7 +200,9 @@ async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean)
     if (build) await ensureTreesDir(root);
     let resolved = false;
     return {
-      spec: overlayRunSpec(root, c, build),
+      spec: build
+        ? await withParentTree(root, c, overlayRunSpec(root, c, build))
+        : overlayRunSpec(root, c, build),
       resolveProcess: (pid: number) => {
         debug(
           `root of ${c.id.slice(0, 12)} mounted${build ? " (tree built)" : ""} in ${
@@ -232,7 +248,15 @@ async function launchPlan(root: string, rec: ContainerRecord, terminal: boolean)
 export async function startDetached(
   root: string,
   id: string,
-  opts: { byPolicy?: boolean; countAsRestart?: boolean } = {},
+  opts: {
+    byPolicy?: boolean;
+    countAsRestart?: boolean;
+    /**
+     * pods2: called once the record says `running` with its pid (before the launch's tail: the execve of the
+     * command, pod waiting for its argv), so a pod member can start entering its namespaces meanwhile.
+     */
+    onRunning?: () => void;
+  } = {},
 ): Promise<boolean> {
   return await withContainerLock(root, id, async () => {
     const rec = await readContainer(root, id);
@@ -265,6 +289,7 @@ export async function startDetached(
           rec.state = startedState(rec, pid, true, supervisorPid, byPolicy, plan.spec.cgroup);
           writePidFiles(rec.config, pid, supervisorPid);
           started = writeState(root, id, rec.state);
+          if (opts.onRunning) started.then(opts.onRunning, () => {});
           writeContainerEvents(root, rec, ["init", "start"]);
         },
         resolveProcess: plan.resolveProcess,

@@ -108,13 +108,14 @@ export function spawnUpperTar(upper: string, userns: boolean): Deno.ChildProcess
 
 /**
  * Turns the container's upper dir into a gzip layer blob in the store. `onEntry` sees every entry written
- * (`pod build` keeps their headers).
+ * (`pod build` keeps their headers); `filter` may leave entries out (`pod build`'s RUN mount points).
  */
 export async function commitUpperDir(
   root: string,
   upper: string,
   userns: boolean,
   onEntry?: (e: TarWriteEntry) => void,
+  filter?: (entries: AsyncIterable<TarWriteEntry>) => AsyncIterable<TarWriteEntry>,
 ): Promise<StoredLayer> {
   let tar: AsyncIterable<Uint8Array>;
   let child: Deno.ChildProcess | undefined;
@@ -131,7 +132,8 @@ export async function commitUpperDir(
     })();
   }
   try {
-    const entries = onEntry ? tapped(layerEntries(tar), onEntry) : layerEntries(tar);
+    const all = filter ? filter(layerEntries(tar)) : layerEntries(tar);
+    const entries = onEntry ? tapped(all, onEntry) : all;
     const layer = await storeGzipLayer(root, writeTar(entries), "committed layer");
     if (child) {
       const st = await child.status;

@@ -16,7 +16,7 @@ import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
 import type { Credentials } from "../registry/credentials.ts";
 import { RegistryError } from "../registry/http.ts";
-import { pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
+import { blobExists, manifestDigest, pushBlob, putManifest, type UploadResult } from "../registry/push.ts";
 import { type ImageRecord, readManifest, resolveImage } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
 import type { SaveItem } from "./save.ts";
@@ -204,6 +204,8 @@ async function recompressed(
 
 /** Blobs pushed at once (podman's default is 6; 3 keeps a small machine's disk and CPU responsive). */
 const PUSH_CONCURRENCY = 3;
+/** Existence checks (`HEAD`s: no body, no disk) in flight at once. */
+const HEAD_CONCURRENCY = 8;
 
 /** Runs `fn` on `items`, `limit` at a time; the first failure is thrown after the running ones settle. */
 async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
@@ -233,27 +235,48 @@ async function pushManifest(
   opts: PushOptions,
 ): Promise<PushResult> {
   const mountFrom = mountSource(img, ref.registry, ref.repository);
-  const one = async (kind: "blob" | "config", d: { digest: string; size: number }) => {
+  const one = async (kind: "blob" | "config", d: { digest: string; size: number }, knownMissing = false) => {
     const result = await withRetries(client, opts, () =>
       pushBlob(client, ref.repository, {
         digest: d.digest,
         size: d.size,
         path: blobPath(root, d.digest),
-      }, { mountFrom, chunkSize: opts.chunkSize }));
+      }, { mountFrom, chunkSize: opts.chunkSize, knownMissing }));
     opts.onEvent?.({ type: "blob", kind, digest: d.digest, result });
   };
-  // the first layer alone (it finds the endpoint and the token), the others PUSH_CONCURRENCY at a time (as
-  // podman: a re-push is a round of HEADs, not a row of them), the config after the layers, the manifest last
-  const [first, ...rest] = m.layers;
-  if (first) await one("blob", first);
-  await pool(rest, PUSH_CONCURRENCY, (l) => one("blob", l));
-  await one("config", m.config);
-  opts.onEvent?.({ type: "writing-manifest" });
+  // the endpoint and the token first; then one round of HEADs for every blob and for the manifest at the tag,
+  // all at once (a re-push, where the registry has every blob, is that round); then the missing layers
+  // PUSH_CONCURRENCY at a time, the config after the layers, the manifest last — unless the tag already
+  // points to this very manifest and no blob was missing (then a PUT would change nothing)
+  await withRetries(client, opts, () => client.prepare(ref.repository, true));
   const bytes = m === stored
     ? await Deno.readFile(blobPath(root, img.digest))
     : new TextEncoder().encode(JSON.stringify(m));
   const digest = await sha256Bytes(bytes);
-  await putManifest(client, ref.repository, ref.tag ?? ref.digest ?? "latest", m.mediaType, bytes);
+  const reference = ref.tag ?? ref.digest ?? "latest";
+  const blobs = [...m.layers.map((d) => ({ kind: "blob" as const, d })), {
+    kind: "config" as const,
+    d: m.config,
+  }];
+  const missing = new Set<string>();
+  const [, current] = await Promise.all([
+    pool(blobs, HEAD_CONCURRENCY, async ({ kind, d }) => {
+      if (!await withRetries(client, opts, () => blobExists(client, ref.repository, d.digest))) {
+        missing.add(d.digest);
+      } else if (kind === "blob") opts.onEvent?.({ type: "blob", kind, digest: d.digest, result: "exists" });
+    }),
+    withRetries(client, opts, () => manifestDigest(client, ref.repository, reference, m.mediaType)),
+  ]);
+  const uploads = m.layers.filter((l, i) =>
+    missing.has(l.digest) && m.layers.findIndex((o) => o.digest === l.digest) === i
+  );
+  await pool(uploads, PUSH_CONCURRENCY, (l) => one("blob", l, true));
+  // the config's line after the layers', as podman prints them
+  if (missing.has(m.config.digest)) await one("config", m.config, true);
+  else opts.onEvent?.({ type: "blob", kind: "config", digest: m.config.digest, result: "exists" });
+  opts.onEvent?.({ type: "writing-manifest" });
+  if (missing.size === 0 && current === digest) return { digest };
+  await putManifest(client, ref.repository, reference, m.mediaType, bytes);
   return { digest };
 }
 

@@ -23,6 +23,7 @@ import {
   writeTar,
 } from "../unpack/tar_write.ts";
 import { layerCompression } from "../oci/media_types.ts";
+import { OrderedWriter } from "./ordered_writer.ts";
 
 /** Archive formats `save` writes. */
 export type ArchiveFormat = "docker-archive" | "oci-archive";
@@ -254,32 +255,31 @@ export async function saveArchiveToFile(
   if (format === "docker-archive") {
     try {
       await writeFileAtomically(path, async (f) => {
-        let pos = 0;
-        const put = async (c: Uint8Array) => {
-          await writeAll(f, c);
-          pos += c.length;
-        };
+        // written behind: the next chunk is decompressed while the last one is written out
+        const w = new OrderedWriter(f);
         for await (const e of dockerEntries(root, items, onEvent, true)) {
           if (!sizeLater.has(e) || typeof e.body !== "function") {
-            for await (const c of tarEntryChunks(e)) await put(c);
+            for await (const c of tarEntryChunks(e)) await w.write(c);
             continue;
           }
-          const start = pos;
-          await put(new Uint8Array(512));
+          const start = w.position;
+          await w.write(new Uint8Array(512));
           let n = 0;
           for await (const c of e.body()) {
-            await put(c);
+            await w.write(c);
             n += c.length;
           }
           const pad = padding(n);
-          if (pad.length) await put(pad);
+          if (pad.length) await w.write(pad);
           const header = encodeHeader({ ...e, size: n });
           if (header.length !== 512) throw new SizeNeedsPax();
+          await w.flush();
           await f.seek(start, Deno.SeekMode.Start);
           await writeAll(f, header);
           await f.seek(0, Deno.SeekMode.End);
         }
-        await put(endOfArchive());
+        await w.write(endOfArchive());
+        await w.flush();
       });
       return;
     } catch (e) {

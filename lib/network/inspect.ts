@@ -85,5 +85,8 @@ export async function networkProblem(
   if (!running || !c.net) return undefined;
   const st = await readNetState(root, c.id);
   if (!st?.helperPid || helperAlive(st)) return undefined;
+  if (st.rootless) {
+    return `the rootless network namespace's slirp4netns (pid ${st.helperPid}) ended: no way out`;
+  }
   return `${st.mode} (pid ${st.helperPid}) ended: the container has no network`;
 }

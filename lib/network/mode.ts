@@ -102,14 +102,10 @@ export function parseNetwork(
     spec = { mode: first, args };
   } else if (first === "private" || first === "default" || first === "bridge") {
     single(first);
-    spec = rootless
+    // rootless `bridge`: the default network in the store's rootless netns (net2, as podman 4)
+    spec = rootless && first !== "bridge"
       ? { mode: "slirp4netns", slirp: {}, args }
       : { mode: "bridge", networks: { [DEFAULT_NETWORK]: {} }, args };
-    if (rootless && first === "bridge") {
-      throw new UsageError(
-        "rootless bridge networks are not supported yet: use --network slirp4netns (the default) or pasta",
-      );
-    }
   } else if (kind === "slirp4netns") {
     single(kind);
     spec = { mode: "slirp4netns", slirp: slirpOptions(first.slice(kind.length + 1)), args };
@@ -127,14 +123,6 @@ export function parseNetwork(
       }
       if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new UsageError(`invalid network name "${name}"`);
       networks[name] = attachment(name, colon < 0 ? "" : v.slice(colon + 1));
-    }
-    if (rootless) {
-      throw new UsageError(
-        `rootless containers cannot join network ${
-          Object.keys(networks)[0]
-        } yet (it needs a rootless network ` +
-          `namespace): use --network slirp4netns (the default) or pasta`,
-      );
     }
     spec = { mode: "bridge", networks, args };
   }

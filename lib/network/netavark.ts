@@ -150,7 +150,18 @@ export async function netavarkSetup(
 ): Promise<Record<string, NetavarkStatus>> {
   Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
   Deno.writeTextFileSync("/run/pod/netavark.lock", "", { append: true });
-  const argv = netavarkArgv(root, "setup", nsPath);
+  return await runNetavarkSetup(netavarkArgv(root, "setup", nsPath), opts) as Record<string, NetavarkStatus>;
+}
+
+/**
+ * Runs a `netavark … setup` command line with `opts` as JSON on its stdin; resolves to its parsed stdout. A
+ * failure is one line: netavark's last stderr line (less the lines `skip` matches), without its log prefix.
+ */
+export async function runNetavarkSetup(
+  argv: string[],
+  opts: unknown,
+  skip?: RegExp,
+): Promise<Record<string, unknown>> {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: "piped",
@@ -163,7 +174,7 @@ export async function netavarkSetup(
   const out = await child.output();
   const err = new TextDecoder().decode(out.stderr).trim();
   if (!out.success) {
-    const line = err.split("\n").filter(Boolean).slice(-1)[0] ?? `exit code ${out.code}`;
+    const line = err.split("\n").filter((l) => l && !skip?.test(l)).slice(-1)[0] ?? `exit code ${out.code}`;
     throw new PodError(`netavark: ${line.replace(/^\[[^\]]*\]\s*/, "")}`);
   }
   if (err) debug(`netavark: ${err}`);

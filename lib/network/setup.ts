@@ -28,7 +28,7 @@ import {
   pinNetns,
   subnetRange,
 } from "./netavark.ts";
-import { checkHostPorts } from "./ports.ts";
+import { checkHostPorts, expandPorts } from "./ports.ts";
 import { holdPorts } from "./port_holder.ts";
 import { endHelper, slirpAddresses, startPasta, startSlirp } from "./slirp.ts";
 
@@ -44,6 +44,8 @@ export interface NetFacts {
   search: string[];
   /** The address of `host.containers.internal`. */
   hostGateway?: string;
+  /** net2: rootless bridge networks, the user namespace the container joins (the rootless netns's). */
+  joinUser?: string;
 }
 
 /** The state of a set-up network (`network.json`). */
@@ -58,6 +60,8 @@ export interface NetState {
   nsPath?: string;
   /** netavark's answer (bridge). */
   status?: Record<string, NetavarkStatus>;
+  /** net2: rootless bridge, in the store's rootless network namespace. */
+  rootless?: boolean;
 }
 
 /** The network files of a container: its dir, network.json, the teardown script, netavark's options. */
@@ -139,9 +143,6 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
   if (net.network.mode === "pasta") {
     return { ip: hostAddress(), nameservers: [], search: [], hostGateway: hostAddress() };
   }
-  if (rootless) {
-    throw new PodError("rootless bridge networks are not supported yet: use slirp4netns or pasta");
-  }
   const configs: NetworkConfig[] = [];
   for (const name of Object.keys(net.network.networks ?? {})) configs.push(await loadNetwork(root, name));
   const f = netFiles(root, c.id);
@@ -155,9 +156,21 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
         net.network.networks![cfg.name].static_ips,
       );
     }
-    const state: NetState = { mode: "bridge", ips };
+    const state: NetState = { mode: "bridge", ips, ...(rootless ? { rootless } : {}) };
     await Deno.writeTextFile(f.state, JSON.stringify(state), { mode: 0o600 });
   });
+  let joinUser: string | undefined;
+  if (rootless) {
+    const rl = await import("./rootless_netns.ts");
+    const st = await rl.acquireRootlessNetns(root, c.id, c.userns.uidMap);
+    // released by the teardown from now on, whatever happens next
+    await writeScript(f.cleanup, [
+      ...scriptHead(),
+      rl.rootlessReleaseScript(root, st, c.id, undefined, []),
+      `rm -f ${shq(f.state)} ${shq(f.opts)} "$0"`,
+    ]);
+    joinUser = `/proc/${st.pid}/ns/user`;
+  }
   const first = configs[0];
   const sub = (first.subnets ?? []).find((s) => !s.subnet.includes(":"))!;
   const gateway = gatewayOf(sub);
@@ -167,7 +180,8 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
     gateway,
     nameservers: dnsNets.map((n) => gatewayOf((n.subnets ?? []).find((s) => !s.subnet.includes(":"))!)),
     search: dnsNets.length ? ["dns.podman"] : [],
-    hostGateway: gateway,
+    hostGateway: rootless ? hostAddress() ?? gateway : gateway,
+    joinUser,
   };
 }
 
@@ -182,14 +196,7 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
   const t0 = performance.now();
   const runDir = `${f.dir}/run`;
   await Deno.mkdir(runDir, { recursive: true, mode: 0o700 });
-  const script = [
-    "#!/bin/sh",
-    "# tears down the container's network (written by pod; removes itself). One run at a time (the supervisor's",
-    "# hook and `rm` may both start it): a later run waits for the lock and finds the script gone.",
-    'exec 9<"$0" || exit 0',
-    "flock 9",
-    '[ -f "$0" ] || exit 0',
-  ];
+  const script = scriptHead();
   const finish = [`rm -f ${shq(f.state)} ${shq(f.opts)} "$0"`];
   try {
     if (net.network.mode === "slirp4netns" || net.network.mode === "pasta") {
@@ -202,6 +209,8 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
       if (h.apiSocket) finish.push(`rm -f ${shq(h.apiSocket)}`);
       await writeScript(f.cleanup, [...script, ...finish]);
       await Deno.writeTextFile(f.state, JSON.stringify({ mode: net.network.mode, helperPid: h.pid }));
+    } else if (Deno.uid() !== 0) {
+      await setupRootlessBridge(root, c, pid, script, finish);
     } else {
       const state: NetState = JSON.parse(await Deno.readTextFile(f.state));
       const holder = await holdPorts(net.ports);
@@ -234,6 +243,56 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
     await teardownNetwork(root, c.id);
     throw e;
   }
+}
+
+/** The first lines of network-cleanup.sh. */
+function scriptHead(): string[] {
+  return [
+    "#!/bin/sh",
+    "# tears down the container's network (written by pod; removes itself). One run at a time (the supervisor's",
+    "# hook and `rm` may both start it): a later run waits for the lock and finds the script gone.",
+    'exec 9<"$0" || exit 0',
+    "flock 9",
+    '[ -f "$0" ] || exit 0',
+  ];
+}
+
+/**
+ * net2: a rootless container's bridge networks, in the store's rootless netns (rootless_netns.ts): its netns
+ * pinned there, netavark's setup run there, its ports forwarded into it by that netns's slirp4netns.
+ */
+async function setupRootlessBridge(
+  root: string,
+  c: ContainerConfig,
+  pid: number,
+  script: string[],
+  finish: string[],
+): Promise<void> {
+  const rl = await import("./rootless_netns.ts");
+  const net = c.net!;
+  const f = netFiles(root, c.id);
+  const st = rl.readRootlessNetns(root);
+  if (!st) throw new PodError("the rootless network namespace ended while the container started");
+  const state: NetState = JSON.parse(await Deno.readTextFile(f.state));
+  const nets = [];
+  const ifaces = interfaceNames(net.network.networks ?? {});
+  for (const [name, attach] of Object.entries(net.network.networks ?? {})) {
+    const config = await loadNetwork(root, name);
+    nets.push({ config, attach, ips: [state.ips![name]], iface: ifaces[name] });
+  }
+  // slirp4netns takes the host address; inside the namespace the DNAT matches any address
+  const ports = net.ports.map((p) => ({ ...p, host_ip: "" }));
+  const opts = netavarkOptions(c.id, c.name, nets, ports);
+  await Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
+  const nsPath = await rl.pinInRootlessNetns(root, st, c.id, pid);
+  const release = (ids: number[]) => rl.rootlessReleaseScript(root, st, c.id, f.opts, ids);
+  await writeScript(f.cleanup, [...script, release([]), ...finish]);
+  state.nsPath = nsPath;
+  state.helperPid = st.slirpPid; // inspect says so when the rootless netns's way out has ended
+  state.status = await rl.rootlessNetavarkSetup(root, st, nsPath, opts) as Record<string, NetavarkStatus>;
+  await Deno.writeTextFile(f.state, JSON.stringify(state));
+  const ids = await (await import("./rootless_ports.ts")).addRootlessForwards(st, expandPorts(net.ports));
+  if (ids.length) await writeScript(f.cleanup, [...script, release(ids), ...finish]);
 }
 
 async function writeScript(path: string, lines: string[]): Promise<void> {

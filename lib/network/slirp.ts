@@ -125,7 +125,7 @@ export async function startSlirp(
     }
     for (const p of expandPorts(ports)) {
       if (p.proto === "sctp") throw new PodError("slirp4netns cannot forward sctp ports");
-      const reply = await apiCall(api, {
+      const reply = await slirpApi(api, {
         execute: "add_hostfwd",
         arguments: { proto: p.proto, host_addr: p.hostIp || "0.0.0.0", host_port: p.host, guest_port: p.ctr },
       });
@@ -172,7 +172,7 @@ async function apiSocketPath(runDir: string): Promise<string> {
 }
 
 /** One request to slirp4netns's API socket; resolves to its JSON answer. */
-async function apiCall(
+export async function slirpApi(
   path: string,
   req: unknown,
 ): Promise<{ return?: unknown; error?: { desc?: string } }> {

@@ -167,7 +167,7 @@ export async function launch(
   const hasProcess = !!spec.process || !!spec.deferProcess;
   const logPath = io.mode === "foreground" && !io.tty && hasProcess ? io.logPath : undefined;
   const fits = io.mode === "foreground" && !io.tty && !io.stdin &&
-    early?.key === prelaunchKey(spec, !!logPath);
+    early?.key === prelaunchKey(spec, !!logPath) && !spec.join?.user;
   const pre = fits ? early!.take() : undefined;
   early?.cancel();
   if (!pre) {

@@ -2,7 +2,9 @@
  * libc through `Deno.dlopen("libc.so.6")`: the one symbol table of pod (`lib/ns` is the only place FFI is
  * allowed), C strings, errno and the one error type of a failed call, {@link SysError}, plus the plain
  * descriptor calls the rest of `lib/ns` shares. Each symbol is bound on its first use: binding all of them
- * costs 5–8 ms, which stage 1 and `exec` would pay for one or two calls.
+ * costs 5–8 ms, which stage 1 and `exec` would pay for one or two calls. The calls that are one system call
+ * each (`open`, `mount`, `prctl`, `execve`…: {@link VIA_SYSCALL}) go through `syscall` instead, so stage 2
+ * binds 7 symbols, not 20.
  *
  * The wrappers live beside their users: file-system calls in `fs.ts`, mounts in `mounts.ts`, stage 2's
  * process set-up in `process.ts`, ptys in `pty.ts`, `posix_spawnp` in `spawn.ts`.
@@ -59,13 +61,8 @@ const symbols = {
   ptsname_r: { parameters: ["i32", "buffer", "u64"], result: "i32" },
   // spawning
   posix_spawnp: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
-  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
-  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
   posix_spawn_file_actions_addopen: { parameters: ["buffer", "i32", "buffer", "i32", "u32"], result: "i32" },
-  sigfillset: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
   // errors
   __errno_location: { parameters: [], result: "pointer" },
@@ -77,10 +74,58 @@ type Lib = Deno.DynamicLibrary<typeof symbols>["symbols"];
 export type SymbolName = keyof typeof symbols;
 const bound: Partial<Record<SymbolName, unknown>> = {};
 
+const arm = Deno.build.arch === "aarch64";
+const AT_FDCWD = -100n;
+
+/**
+ * The symbols that are one Linux system call each, as pod calls them: made through `syscall(2)`, so they cost
+ * no binding of their own (each bound symbol adds ~0.3 ms to a start-up; stage 2 used twenty). `open` and
+ * `access` are `openat`/`faccessat` from the current directory, as glibc makes them; `syscall` returns -1 and
+ * sets errno as the wrappers do. Not here: the id calls (glibc applies `setgroups`/`setresgid`/`setresuid` to
+ * every thread of the process), `signal`, `sigprocmask`, `statvfs`, `mkfifo`, the pty and spawn calls (more
+ * than one system call, or another struct), and `dup2` on aarch64 (only `dup3`, which refuses equal fds).
+ */
+const VIA_SYSCALL: Partial<Record<SymbolName, { nr: number; before?: bigint[] }>> = {
+  open: { nr: arm ? 56 : 257, before: [AT_FDCWD] },
+  write: { nr: arm ? 64 : 1 },
+  close: { nr: arm ? 57 : 3 },
+  mount: { nr: arm ? 40 : 165 },
+  umount2: { nr: arm ? 39 : 166 },
+  sethostname: { nr: arm ? 161 : 170 },
+  prctl: { nr: arm ? 167 : 157 },
+  close_range: { nr: 436 },
+  socket: { nr: arm ? 198 : 41 },
+  ioctl: { nr: arm ? 29 : 16 },
+  access: { nr: arm ? 48 : 269, before: [AT_FDCWD] },
+  execve: { nr: arm ? 221 : 59 },
+  ...(arm ? {} : { dup2: { nr: 33 } }),
+};
+
+/** An FFI argument as a `syscall` word: numbers as they are, a buffer as its address, null as 0. */
+function word(v: unknown): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number") return BigInt(v);
+  if (v === null || v === undefined) return 0n;
+  if (ArrayBuffer.isView(v)) return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v)));
+  throw new TypeError(`libc: cannot pass ${typeof v} to syscall`);
+}
+
+/** The function standing for `name` (of {@link VIA_SYSCALL}): its result typed as the symbol's would be. */
+function viaSyscall(name: SymbolName): (...args: unknown[]) => number | bigint {
+  const { nr, before = [] } = VIA_SYSCALL[name]!;
+  const wide = symbols[name].result !== "i32";
+  return (...args: unknown[]) => {
+    const w = [...before, ...args.map(word), 0n, 0n, 0n, 0n, 0n, 0n];
+    const r = (lazy.syscall as (...a: bigint[]) => bigint)(BigInt(nr), w[0], w[1], w[2], w[3], w[4], w[5]);
+    return wide ? r : Number(r);
+  };
+}
+
 const lazy = new Proxy({} as Lib, {
   get(_target, key) {
     const name = key as SymbolName;
     if (!(name in symbols)) return undefined;
+    if (name in VIA_SYSCALL) return bound[name] ??= viaSyscall(name);
     return bound[name] ??= Deno.dlopen("libc.so.6", { [name]: symbols[name] }).symbols[name];
   },
 });
@@ -90,9 +135,12 @@ export function libc(): Lib {
   return lazy;
 }
 
-/** Binds these symbols now (stage 2 does it while it waits for its spec, off the critical path). */
+/**
+ * Binds these symbols now, with one `dlopen` (stage 2 does it while it waits for its spec; one call per symbol
+ * cost a third more).
+ */
 export function bindEarly(names: SymbolName[]): void {
-  for (const n of names) void lazy[n];
+  bindTogether(names);
 }
 
 /**
@@ -100,7 +148,8 @@ export function bindEarly(names: SymbolName[]): void {
  * symbol it binds (`exec` binds its dozen spawn and setns symbols at once).
  */
 export function bindTogether(names: SymbolName[]): void {
-  const todo = names.filter((n) => !(n in bound));
+  const own = names.map((n) => n in VIA_SYSCALL ? "syscall" : n);
+  const todo = [...new Set(own)].filter((n) => !(n in bound));
   if (todo.length < 2) return;
   const lib = Deno.dlopen("libc.so.6", Object.fromEntries(todo.map((n) => [n, symbols[n]])));
   for (const n of todo) bound[n] = (lib.symbols as Record<string, unknown>)[n];

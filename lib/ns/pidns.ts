@@ -15,15 +15,30 @@ import { PodError } from "../errors.ts";
 import { bindTogether, cstr, libc, O } from "./libc.ts";
 import { SPAWN_SYMBOLS } from "./spawn.ts";
 
-const SYS_setns = Deno.build.arch === "aarch64" ? 268 : 308;
+const arm = Deno.build.arch === "aarch64";
+const SYS_setns = arm ? 268 : 308;
+const SYS_openat = arm ? 56 : 257;
+const SYS_close = arm ? 57 : 3;
+const AT_FDCWD = -100n;
 const CLONE_NEWPID = 0x20000000;
 
+/** Through `syscall`, the one symbol this module binds besides the spawn's (each bound symbol costs start-up). */
+function sys(nr: number, a = 0n, b = 0n, c = 0n): number {
+  return Number(libc().syscall(BigInt(nr), a, b, c, 0n, 0n));
+}
+
 function openNs(path: string): number {
-  return libc().open(cstr(path), O.RDONLY | O.CLOEXEC, 0);
+  const p = cstr(path);
+  const ptr = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(p)));
+  return sys(SYS_openat, AT_FDCWD, ptr, BigInt(O.RDONLY | O.CLOEXEC));
+}
+
+function closeFd(fd: number): void {
+  sys(SYS_close, BigInt(fd));
 }
 
 function setns(fd: number): boolean {
-  return libc().syscall(BigInt(SYS_setns), BigInt(fd), BigInt(CLONE_NEWPID), 0n, 0n, 0n) === 0n;
+  return sys(SYS_setns, BigInt(fd), BigInt(CLONE_NEWPID)) === 0;
 }
 
 /**
@@ -35,7 +50,7 @@ function setns(fd: number): boolean {
  */
 export function inPidNamespace<T>(pid: number, spawn: () => T): T | undefined {
   if (Deno.uid() !== 0) return undefined;
-  bindTogether(["open", "close", "syscall", ...SPAWN_SYMBOLS]);
+  bindTogether(["syscall", ...SPAWN_SYMBOLS]);
   const own = openNs("/proc/thread-self/ns/pid");
   if (own < 0) return undefined;
   const target = openNs(`/proc/${pid}/ns/pid`);
@@ -50,8 +65,8 @@ export function inPidNamespace<T>(pid: number, spawn: () => T): T | undefined {
     }
   }
   const back = !joined || setns(own);
-  if (target >= 0) libc().close(target);
-  libc().close(own);
+  if (target >= 0) closeFd(target);
+  closeFd(own);
   if (!back) throw new PodError("setns: cannot return to this process's own pid namespace");
   if (failed) throw failure;
   return out;

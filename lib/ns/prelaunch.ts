@@ -7,7 +7,10 @@
  */
 
 import { checkHelpers } from "./helpers_check.ts";
+import { bindTogether } from "./libc.ts";
+import { closeFd, openPipe, writeFd } from "./pipe.ts";
 import type { LaunchSpec } from "./spec.ts";
+import { PIPE_SYMBOLS, spawnProgram } from "./spawn.ts";
 import { stage2Command } from "./stage2_command.ts";
 import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
 import { waitUserNs, writeMaps } from "./userns.ts";
@@ -25,10 +28,17 @@ export interface Prelaunched {
   readonly take: () => PrelaunchParts | undefined;
 }
 
+/** Where the spec goes: one write, then close (a close without a write: EOF, stage 2 exits quietly). */
+export interface SpecWriter {
+  write(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** What a launch takes over from an early start. */
 export interface PrelaunchParts {
-  specIn: WritableStreamDefaultWriter<Uint8Array>;
-  child: Deno.ChildProcess;
+  specIn: SpecWriter;
+  /** The `Deno.Command` child, whose piped output a logged launch pumps (a logged start only). */
+  child?: Deno.ChildProcess;
   unsharePid: number;
   status: Promise<number>;
   exited: () => boolean;
@@ -41,6 +51,14 @@ export function prelaunchKey(ns: PrelaunchNs, logged: boolean): string {
   return JSON.stringify([ns.namespaces, ns.uidMap ?? [], ns.gidMap ?? [], logged]);
 }
 
+/** A started early stage 2 (either way below). */
+interface Started {
+  pid: number;
+  status: Promise<number>;
+  specIn: SpecWriter;
+  child?: Deno.ChildProcess;
+}
+
 /**
  * Starts stage 2 ahead of its spec (see {@link Prelaunched}); with a user namespace, its maps are written
  * meanwhile (`ready`). `logged`: its output is piped, for a launch with a `logPath`.
@@ -50,16 +68,17 @@ export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
   // with a user namespace there is no sync wait: stage 2 is exec'd at once, unmapped, its capabilities kept
   // as ambient ones, so Deno starts while the maps are written; its spec, sent once they are, lets it go on
   const cmd = unshareCommand(ns, stage2Command("-"), undefined, Deno.uid(), ns.namespaces.user);
-  const child = spawnForeground(cmd, "piped", logged);
+  const started = (!logged && spawnDirect(cmd)) || spawnCommand(cmd, logged);
   let exited = false;
-  const status = child.status.then((s) => {
+  const status = started.status.then((code) => {
     exited = true;
-    return exitCodeOf(s);
+    return code;
   });
+  const pid = started.pid;
   const ready = ns.namespaces.user
-    ? waitUserNs(child.pid, () => exited).then(() => writeMaps(child.pid, ns))
+    ? waitUserNs(pid, () => exited).then(() => writeMaps(pid, ns))
     : Promise.resolve();
-  const specIn = child.stdin.getWriter();
+  const specIn = started.specIn;
   ready.catch(() => specIn.close().catch(() => {})); // no maps: EOF, stage 2 exits
   let taken = false;
   return {
@@ -68,15 +87,65 @@ export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
       if (taken) return;
       taken = true;
       specIn.close().catch(() => {});
-      if (logged) {
-        child.stdout.cancel().catch(() => {});
-        child.stderr.cancel().catch(() => {});
-      }
+      started.child?.stdout.cancel().catch(() => {});
+      started.child?.stderr.cancel().catch(() => {});
     },
     take: () => {
       if (taken) return undefined;
       taken = true;
-      return { specIn, child, unsharePid: child.pid, status, exited: () => exited, ready };
+      return { specIn, child: started.child, unsharePid: pid, status, exited: () => exited, ready };
+    },
+  };
+}
+
+/** `setsid unshare …` through `Deno.Command`, the spec through its piped stdin (output piped when `logged`). */
+function spawnCommand(cmd: string[], logged: boolean): Started {
+  const child = spawnForeground(cmd, "piped", logged);
+  const w = child.stdin.getWriter();
+  return {
+    pid: child.pid,
+    status: child.status.then(exitCodeOf),
+    specIn: { write: (b) => w.write(b), close: () => w.close() },
+    child: logged ? child : undefined,
+  };
+}
+
+/**
+ * `unshare …` started with `posix_spawnp` in a session of its own (no `setsid` program), the spec through a
+ * pipe on its stdin, stdout and stderr inherited: on `run`'s critical path this is cheaper than the first
+ * `Deno.Command` and one exec shorter. Undefined when it cannot be done (a missing program included: the
+ * `Deno.Command` way then names it).
+ */
+function spawnDirect(cmd: string[]): Started | undefined {
+  let pipe: { read: number; write: number } | undefined;
+  try {
+    bindTogether(PIPE_SYMBOLS);
+    pipe = openPipe();
+  } catch { /* no FFI */ }
+  if (!pipe) return undefined;
+  const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+  let spawned;
+  try {
+    spawned = spawnProgram(cmd[0], cmd, { env, stdin: pipe.read, setsid: true });
+  } catch { /* not found */ }
+  closeFd(pipe.read);
+  if (!spawned) {
+    closeFd(pipe.write);
+    return undefined;
+  }
+  const fd = pipe.write;
+  let open = true;
+  return {
+    pid: spawned.pid,
+    status: spawned.status,
+    specIn: {
+      // one small JSON line: a blocking write is over at once (stage 2 reads until its newline)
+      write: (b) => open && writeFd(fd, b) ? Promise.resolve() : Promise.reject(new Error("stage 2 is gone")),
+      close: () => {
+        if (open) closeFd(fd);
+        open = false;
+        return Promise.resolve();
+      },
     },
   };
 }

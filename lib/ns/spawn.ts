@@ -5,31 +5,45 @@
  * dispositions, an empty signal mask, stdin `/dev/null` unless inherited, stdout/stderr inherited, exactly
  * the given environment, and (`setsid`) a session of its own.
  *
- * {@link spawnProgram} returns undefined when this libc cannot do it (e.g. no `POSIX_SPAWN_SETSID`, glibc
- * < 2.26); the caller then uses `Deno.Command`.
+ * Each bound symbol costs start-up time (libc.ts), so only three are: the spawn attributes are written
+ * straight into glibc's `posix_spawnattr_t` (a public struct of `<spawn.h>`: `short __flags; pid_t __pgrp;
+ * sigset_t __sd; sigset_t __ss; …`, what `posix_spawnattr_init`/`_setflags`/`_setsigdefault`/`_setsigmask`
+ * and `sigfillset` would write), and an all-zero `posix_spawn_file_actions_t` is an initialised one.
+ *
+ * {@link spawnProgram} returns undefined when the spawn fails for another reason than a missing program; the
+ * caller then uses `Deno.Command`. (`POSIX_SPAWN_SETSID` needs glibc ≥ 2.26: Debian 10 and later.)
  * @module
  */
 
 import { bindTogether, cstr, cstrArray, Errno, libc, type SymbolName } from "./libc.ts";
 
 /** The libc symbols {@link spawnProgram} and its wait use (to bind them at once: libc.ts `bindTogether`). */
-export const SPAWN_SYMBOLS: SymbolName[] = [
-  "posix_spawnattr_init",
-  "posix_spawnattr_setflags",
-  "sigfillset",
-  "posix_spawnattr_setsigdefault",
-  "posix_spawnattr_setsigmask",
-  "posix_spawn_file_actions_init",
-  "posix_spawn_file_actions_addopen",
-  "posix_spawnp",
-  "waitpid",
-];
+export const SPAWN_SYMBOLS: SymbolName[] = ["posix_spawn_file_actions_addopen", "posix_spawnp", "waitpid"];
+/** With a pipe as the child's stdin (pipe.ts): the spawn's symbols, `adddup2` and `syscall`. */
+export const PIPE_SYMBOLS: SymbolName[] = [...SPAWN_SYMBOLS, "posix_spawn_file_actions_adddup2", "syscall"];
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
-/** Room for glibc's posix_spawnattr_t (336 bytes), posix_spawn_file_actions_t (80) and sigset_t (128). */
+/** Room for glibc's posix_spawnattr_t (336 bytes) and posix_spawn_file_actions_t (80). */
 const OPAQUE_BYTES = 512;
+/** Offsets in posix_spawnattr_t of `__flags` (a short), `__sd` (signals to default) and `__ss` (the mask). */
+const ATTR_FLAGS = 0, ATTR_SIGDEFAULT = 8;
+/**
+ * `__sd` as `sigfillset` makes it: signals 1–64 (bit N-1 for signal N), but glibc's internal SIGCANCEL (32)
+ * and SIGSETXID (33), which it never lets a program touch.
+ */
+const ALL_SIGNALS = 0xffff_ffff_ffff_ffffn & ~((1n << 31n) | (1n << 32n));
+
+/** A `posix_spawnattr_t` with `flags`, every signal reset to default and an empty mask (`__ss` zero). */
+export function spawnAttributes(flags: number): Uint8Array<ArrayBuffer> {
+  const attr = new Uint8Array(OPAQUE_BYTES);
+  const view = new DataView(attr.buffer);
+  // x86_64 and aarch64 (pod's platforms) are little-endian
+  view.setInt16(ATTR_FLAGS, flags, true);
+  view.setBigUint64(ATTR_SIGDEFAULT, ALL_SIGNALS, true);
+  return attr;
+}
 
 /** A started child. */
 export interface Spawned {
@@ -43,8 +57,8 @@ export interface Spawned {
 export interface SpawnOptions {
   /** The whole environment, `KEY=value`. */
   env: string[];
-  /** Inherit stdin (else `/dev/null`). */
-  stdin: boolean;
+  /** Inherit stdin (else `/dev/null`), or this descriptor as stdin (needs `adddup2`, see {@link PIPE_SYMBOLS}). */
+  stdin: boolean | number;
   /** A new session (`setsid`). */
   setsid: boolean;
 }
@@ -56,19 +70,13 @@ export interface SpawnOptions {
 export function spawnProgram(file: string, argv: string[], opts: SpawnOptions): Spawned | undefined {
   bindTogether(SPAWN_SYMBOLS);
   const c = libc();
-  const attr = new Uint8Array(OPAQUE_BYTES);
-  const actions = new Uint8Array(OPAQUE_BYTES);
-  const all = new Uint8Array(OPAQUE_BYTES);
-  const none = new Uint8Array(OPAQUE_BYTES); // sigemptyset: all zero
-  const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0);
-  if (
-    c.posix_spawnattr_init(attr) !== 0 || c.posix_spawnattr_setflags(attr, flags) !== 0 ||
-    c.sigfillset(all) !== 0 || c.posix_spawnattr_setsigdefault(attr, all) !== 0 ||
-    c.posix_spawnattr_setsigmask(attr, none) !== 0 || c.posix_spawn_file_actions_init(actions) !== 0
-  ) {
-    return undefined; // EINVAL: flags this libc does not know (SETSID)
-  }
-  if (!opts.stdin && c.posix_spawn_file_actions_addopen(actions, 0, cstr("/dev/null"), 0, 0) !== 0) {
+  const attr = spawnAttributes(
+    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0),
+  );
+  const actions = new Uint8Array(OPAQUE_BYTES); // posix_spawn_file_actions_init: all zero
+  if (typeof opts.stdin === "number") {
+    if (c.posix_spawn_file_actions_adddup2(actions, opts.stdin, 0) !== 0) return undefined;
+  } else if (!opts.stdin && c.posix_spawn_file_actions_addopen(actions, 0, cstr("/dev/null"), 0, 0) !== 0) {
     return undefined;
   }
   const keep: Uint8Array[] = [];
@@ -82,7 +90,7 @@ export function spawnProgram(file: string, argv: string[], opts: SpawnOptions): 
     cstrArray(opts.env, keep),
   );
   if (err === Errno.ENOENT) throw new Deno.errors.NotFound(`${file}: no such file or directory`);
-  if (err !== 0) return undefined;
+  if (err !== 0) return undefined; // e.g. EINVAL: flags this libc does not know (SETSID)
   const pid = pidOut[0];
   return { pid, status: waitExit(pid) };
 }

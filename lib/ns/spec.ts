@@ -91,9 +91,11 @@ export interface LaunchSpec {
   /**
    * Extract these layers inside the namespace: into the overlay's lower tree when `overlay` is set (built as
    * `<lower>.tmp-<host pid>`, renamed into place; a tree another start finished first wins), else into
-   * `<rootfs>.tmp`, renamed to `rootfs`.
+   * `<rootfs>.tmp`, renamed to `rootfs`. `from` (overlay only): a finished tree of the first `count` layers,
+   * cloned with hard links (`cp -al`) so that only the other layers are applied (a new tree per RUN of a
+   * build otherwise unpacks every layer again); any failure falls back to extracting every layer.
    */
-  prepare?: { layers: LayerSpec[] };
+  prepare?: { layers: LayerSpec[]; from?: { tree: string; count: number } };
   /**
    * The root is an overlay mounted on `rootfs` (which is then only a mount point): `lower` is the image tree
    * (read-only, shared), `upper` and `work` the container's own (made on first start, `upper` with the

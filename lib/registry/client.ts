@@ -366,6 +366,18 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * Finds the endpoint and, for a token registry, fetches the token for `repository` (`pull`, or `pull,push`
+   * with `push`) now: requests sent at once afterwards share it instead of each asking for one.
+   */
+  async prepare(repository: string, push = false): Promise<void> {
+    await this.#ensureBase();
+    const ch = this.#challenge;
+    if (ch?.scheme === "bearer") {
+      await this.#token(ch, `repository:${repository}:${push ? "pull,push" : "pull"}`, repository);
+    }
+  }
+
   /** Checks that the registry answers `/v2/` with the credentials at hand (used by `pod login`). */
   async ping(): Promise<void> {
     await this.#ensureBase();

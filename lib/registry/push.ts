@@ -31,6 +31,8 @@ export interface UploadOptions {
   chunkSize?: number;
   /** Bytes sent so far. */
   onProgress?: (done: number) => void;
+  /** The caller's own `HEAD` just found the blob missing: do not ask again. */
+  knownMissing?: boolean;
 }
 
 /** Retry 5xx/429 on idempotent requests only (HEAD, PUT of a manifest); a POST or PATCH is not repeated. */
@@ -102,7 +104,7 @@ export async function pushBlob(
   opts: UploadOptions = {},
 ): Promise<UploadResult> {
   const label = `blob ${blob.digest} to ${c.registry}/${repository}`;
-  if (await blobExists(c, repository, blob.digest)) return "exists";
+  if (!opts.knownMissing && await blobExists(c, repository, blob.digest)) return "exists";
   let start: string;
   if (opts.mountFrom && opts.mountFrom !== repository) {
     const q = `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(opts.mountFrom)}`;
@@ -181,6 +183,31 @@ export async function pushBlob(
   await r.cancel();
   opts.onProgress?.(blob.size);
   return "uploaded";
+}
+
+/**
+ * The digest of the manifest `reference` (a tag) points to in `repository` (its `Docker-Content-Digest` to a
+ * `HEAD` asking for `mediaType`), or undefined when there is none (or the registry does not say: any answer
+ * but 200 with a sha256 digest).
+ */
+export async function manifestDigest(
+  c: RegistryClient,
+  repository: string,
+  reference: string,
+  mediaType: string,
+): Promise<string | undefined> {
+  const what = `checking manifest ${reference} in ${c.registry}/${repository}`;
+  const r = await c.request(`/v2/${repository}/manifests/${reference}`, {
+    method: "HEAD",
+    what,
+    repository,
+    push: true,
+    headers: { accept: mediaType },
+  });
+  await r.cancel();
+  if (r.status !== 200) return undefined; // none, or no answer worth trusting: the manifest is PUT
+  const d = r.header("docker-content-digest");
+  return d && /^sha256:[a-f0-9]{64}$/.test(d) ? d : undefined;
 }
 
 /** `PUT`s a manifest by tag (or digest); returns the digest the registry reports, if any. */

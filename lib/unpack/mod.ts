@@ -167,7 +167,7 @@ export async function unpackInto(
       await Deno.remove(tmp, { recursive: true });
     }
   } catch (e) {
-    // DIAGNOSTIC (flake hunt): what is left of the temp tree and its parent when an extraction fails
+    // a missing path mid-extraction: the message says what is left of the temp tree (someone removed it?)
     if (e instanceof Error && /ENOENT/.test(e.message)) {
       let diag = "";
       try {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { podmanCgroupParent } from "../helpers/podman_cgroups.ts";
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
@@ -305,6 +306,7 @@ Deno.test({
         "vfs",
       ];
       const run = (args: string[]) => new Deno.Command("podman", { args: [...pr, ...args] }).output();
+      const cgroups = podmanCgroupParent(); // no cgroup of podman's left behind
       try {
         const l = await run(["load", "-i", archive]);
         assert.ok(l.success, new TextDecoder().decode(l.stderr)); // podman applied every layer
@@ -325,6 +327,7 @@ Deno.test({
           "--rm",
           "--network",
           "none",
+          ...cgroups.args,
           ...LIMITS,
           "localhost/interop",
         ]);
@@ -341,6 +344,7 @@ Deno.test({
         }
       } finally {
         await run(["rmi", "-a", "-f"]);
+        cgroups.remove();
         await new Deno.Command("rm", { args: ["-rf", `${h.root}/podman-root`, `${h.root}/podman-run`] })
           .output();
       }

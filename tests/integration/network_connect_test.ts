@@ -58,7 +58,7 @@ await testRootAndRootless(
 
       if (mode === "rootless") {
         console.log(
-          "SKIPPED (rootless): the attach steps need root (rootless containers cannot join named networks)",
+          "SKIPPED (rootless): the attach steps look at host bridges; rootless live attach: network_live_test.ts",
         );
         return;
       }

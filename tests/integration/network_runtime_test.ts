@@ -124,6 +124,16 @@ async function leftovers(h: TempPodHome, id: string, helperPid?: number): Promis
   return out;
 }
 
+/** net2: the pids of the store's rootless netns (its holder and slirp4netns) while it runs. */
+function rootlessNetnsPids(h: TempPodHome): number[] {
+  try {
+    const st = JSON.parse(Deno.readTextFileSync(`${h.home}/rootless-netns/state.json`));
+    return [st.pid, st.slirpPid].filter((p) => alive(p));
+  } catch {
+    return [];
+  }
+}
+
 /** The helper pid (slirp4netns, pasta, port holder) a running container's network records. */
 function helperOf(h: TempPodHome, id: string): number | undefined {
   try {
@@ -379,29 +389,29 @@ await testRootAndRootless(
       }
       const tag = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
       const name = `podtest-${tag}`;
-      if (mode === "rootless") {
-        const r = await h.pod(["run", "--rm", "--network", name, img.ref, "true"]);
-        assert.equal(r.code, 125);
-        assert.match(r.stderr, /^Error: rootless containers cannot join network .* yet.*\n$/);
-        return;
-      }
       const octet = 100 + Math.floor(Math.random() * 150);
       const octet2 = Math.floor(Math.random() * 250);
-      await Deno.mkdir(`${h.home}/networks`, { recursive: true });
-      await Deno.writeTextFile(
-        `${h.home}/networks/${name}.json`,
-        JSON.stringify({
-          name,
-          id: tag.repeat(8),
-          driver: "bridge",
-          network_interface: `pt${tag}`,
-          subnets: [{ subnet: `10.${octet}.${octet2}.0/24`, gateway: `10.${octet}.${octet2}.1` }],
-          ipv6_enabled: false,
-          internal: false,
-          dns_enabled: true,
-          ipam_options: { driver: "host-local" },
-        }),
-      );
+      if (mode === "rootless") {
+        // net2: podman 4's rootless netns (netavark inside the store's own namespace, slirp4netns out)
+        await ok(h, ["network", "create", "--subnet", `10.${octet}.${octet2}.0/24`, name]);
+      } else {
+        await Deno.mkdir(`${h.home}/networks`, { recursive: true });
+        await Deno.writeTextFile(
+          `${h.home}/networks/${name}.json`,
+          JSON.stringify({
+            name,
+            id: tag.repeat(8),
+            driver: "bridge",
+            network_interface: `pt${tag}`,
+            subnets: [{ subnet: `10.${octet}.${octet2}.0/24`, gateway: `10.${octet}.${octet2}.1` }],
+            ipv6_enabled: false,
+            internal: false,
+            dns_enabled: true,
+            ipam_options: { driver: "host-local" },
+          }),
+        );
+      }
+      const port = freePort();
       const id = (await ok(h, [
         "run",
         "-d",
@@ -409,6 +419,8 @@ await testRootAndRootless(
         "srv",
         "--network",
         `${name}:alias=web-alias`,
+        "-p",
+        `127.0.0.1:${port}:80`,
         img.ref,
         "sh",
         "-c",
@@ -426,8 +438,20 @@ await testRootAndRootless(
         "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://srv/ && break; sleep 0.5; done; wget -q -O - http://web-alias/",
       ]);
       assert.equal(client.stdout, `hello-${id.slice(0, 12)}\n`.repeat(2), client.stderr);
+      // published from the user network: the host reaches it on its loopback
+      assert.equal(await fetchText(`http://127.0.0.1:${port}/`), `hello-${id.slice(0, 12)}\n`);
+      const holder = rootlessNetnsPids(h);
+      if (mode === "rootless") assert.equal(holder.length, 2, "a holder and its slirp4netns while in use");
       await ok(h, ["rm", "-f", "-t", "0", "srv"]);
       assert.deepEqual(await leftovers(h, id), []);
+      if (mode === "rootless") {
+        for (const pid of holder) {
+          for (let i = 0; i < 50 && alive(pid); i++) await sleep(20);
+          assert.ok(!alive(pid), `rootless netns process ${pid} ended with the network's last container`);
+        }
+        await assert.rejects(fetch(`http://127.0.0.1:${port}/`), "the published port is closed");
+        return;
+      }
       const link = await new Deno.Command("ip", {
         args: ["link", "show", `pt${tag}`],
         stdout: "null",

@@ -188,12 +188,13 @@ function suite(mode: Mode) {
     });
 
     await t.step({
-      name: "rootless: connect refused (named networks need root), the record unchanged",
+      name: "rootless: connect/disconnect of a stopped container change its record (net2: rootless netns)",
       ignore: mode !== "rootless",
       fn: async () => {
-        await ok(["create", "--name", "c2", img.ref, "true"]);
-        const r = await fails(["network", "connect", "front", "c2"], 125, /rootless containers cannot join/);
-        assert.doesNotMatch(r.stderr, /at .*\.ts/);
+        await ok(["create", "--name", "c2", "--network", "bridge", img.ref, "true"]);
+        await ok(["network", "connect", "front", "c2"]);
+        assert.equal(await ok(["ps", "-a", "--format", "{{.Names}}", "--filter", "network=front"]), "c2\n");
+        await ok(["network", "disconnect", "front", "c2"]);
         await fails(["network", "disconnect", "front", "c2"], 125, /is not connected to network front/);
         assert.equal(await ok(["ps", "-a", "-q", "--filter", "network=front"]), "");
       },
@@ -273,7 +274,7 @@ function suite(mode: Mode) {
     });
 
     await t.step(
-      "a running container without a bridge: connect and reload refused with a clear message",
+      "a running container without a bridge: connect refused with a clear message, reload has nothing to do",
       async () => {
         // (a running bridge container is attached live: tests/integration/network_connect_test.ts, on a bridge of
         // its own; here the running container has no bridge network to change)
@@ -295,9 +296,10 @@ function suite(mode: Mode) {
             : /container r1 uses network mode "slirp4netns"/,
         );
         assert.doesNotMatch(r.stderr, /at .*\.ts/);
+        // net2: no bridge network, no firewall rules of its own: nothing to re-make, its ID printed (podman's shape)
         const rel = await h.pod(["network", "reload", "r1"]);
-        assert.equal(rel.code, 125);
-        assert.match(rel.stderr, /^Error: container r1: pod's network runtime provides no firewall reload/);
+        assert.equal(rel.code, 0, rel.stderr);
+        assert.match(rel.stdout, /^[0-9a-f]{64}\n$/);
         await ok(["rm", "-f", "-t", "0", "r1"]);
         await fails(
           ["network", "reload", "c2"],

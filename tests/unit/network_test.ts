@@ -73,7 +73,10 @@ Deno.test("parseNetwork: defaults, modes and options as podman", () => {
       ["a:colour=red"],
     ]
   ) assert.throws(() => parseNetwork(bad, false), UsageError, bad.join(" "));
-  assert.throws(() => parseNetwork(["mynet"], true), /rootless containers cannot join network mynet yet/);
+  // net2: rootless user networks and `bridge` as podman 4 (in the store's rootless netns)
+  assert.deepEqual(parseNetwork(["mynet"], true).networks, { mynet: {} });
+  assert.equal(parseNetwork(["bridge"], true).mode, "bridge");
+  assert.equal(parseNetwork([], true).mode, "slirp4netns");
   assert.throws(() => parseNetwork(["none"], false, { ip: ["10.0.0.1"] }), /need a bridge network/);
 });
 

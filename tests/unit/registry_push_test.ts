@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { RegistryClient } from "../../lib/registry/client.ts";
-import { blobExists, pushBlob, putManifest } from "../../lib/registry/push.ts";
+import { blobExists, manifestDigest, pushBlob, putManifest } from "../../lib/registry/push.ts";
 
 interface Seen {
   method: string;
@@ -158,5 +158,71 @@ Deno.test("pushBlob: an absolute Location on another origin gets no credentials;
     await fake.stop();
     await other.stop();
     await Deno.remove(blob.path);
+  }
+});
+
+Deno.test("manifestDigest: the tag's digest from a HEAD; none on 404, 405 or a bad header; knownMissing skips HEAD", async () => {
+  const good = "sha256:" + "e".repeat(64);
+  const fake = serve((req, url) => {
+    if (url.pathname === "/v2/") return new Response("{}");
+    if (url.pathname === "/v2/r/manifests/v1") {
+      return new Response(null, { status: 200, headers: { "docker-content-digest": good } });
+    }
+    if (url.pathname === "/v2/r/manifests/bad") {
+      return new Response(null, { status: 200, headers: { "docker-content-digest": "md5:xyz" } });
+    }
+    if (url.pathname === "/v2/r/manifests/nohead") return new Response(null, { status: 405 });
+    if (req.method === "POST") return new Response(null, { status: 202, headers: { location: "/up/1" } });
+    if (req.method === "PUT") return new Response(null, { status: 201 });
+    return new Response(null, { status: 404 });
+  });
+  const blob = await blobFile(new TextEncoder().encode("known missing"));
+  try {
+    const c = new RegistryClient(fake.host, { maxTries: 1 });
+    const mt = "application/vnd.oci.image.manifest.v1+json";
+    assert.equal(await manifestDigest(c, "r", "v1", mt), good);
+    assert.equal(await manifestDigest(c, "r", "bad", mt), undefined);
+    assert.equal(await manifestDigest(c, "r", "nohead", mt), undefined);
+    assert.equal(await manifestDigest(c, "r", "gone", mt), undefined);
+    const heads = fake.seen.filter((s) => s.method === "HEAD").length;
+    assert.equal(await pushBlob(c, "r", blob, { knownMissing: true }), "uploaded");
+    assert.equal(
+      fake.seen.filter((s) => s.method === "HEAD").length,
+      heads,
+      "no HEAD for a known-missing blob",
+    );
+  } finally {
+    await fake.stop();
+    await Deno.remove(blob.path);
+  }
+});
+
+Deno.test("prepare: a token registry's token is fetched once, before requests sent at once", async () => {
+  let tokens = 0;
+  const fake = serve((req, url) => {
+    if (url.pathname === "/token") {
+      tokens++;
+      assert.equal(url.searchParams.get("scope"), "repository:r:pull,push");
+      return Response.json({ token: "t0k" });
+    }
+    if (req.headers.get("authorization") !== "Bearer t0k") {
+      return new Response(null, {
+        status: 401,
+        headers: { "www-authenticate": `Bearer realm="http://${url.host}/token",service="fake"` },
+      });
+    }
+    return new Response(null, { status: 200 });
+  });
+  try {
+    const c = new RegistryClient(fake.host, { maxTries: 1, anonymous: true });
+    await c.prepare("r", true);
+    const digests = Array.from({ length: 6 }, (_, i) => "sha256:" + String(i).repeat(64));
+    const found = await Promise.all(digests.map((d) => blobExists(c, "r", d)));
+    assert.deepEqual(found, digests.map(() => true));
+    assert.equal(tokens, 1);
+    const untokened = fake.seen.filter((s) => s.auth === null && !s.path.startsWith("/token"));
+    assert.deepEqual(untokened.map((s) => s.path), ["/v2/"], "only the ping goes without the token");
+  } finally {
+    await fake.stop();
   }
 });

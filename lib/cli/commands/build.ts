@@ -80,6 +80,7 @@ export default defineCommand({
     ),
     tlsVerify: bool("require HTTPS and verify certificates when accessing the registry", { default: true }),
     ignorefile: str("path to an alternate .dockerignore file"),
+    secret: strings("secret file to expose to the build: id=ID,src=PATH (or type=env)"),
     rm: bool("remove intermediate containers after a successful build (pod always does)", {
       default: true,
       ignored: true,
@@ -117,6 +118,8 @@ export default defineCommand({
     if (Object.keys(annotations).length && format === "docker") {
       err("WARN[0000] annotations are not supported for docker format manifests; they are left out\n");
     }
+    const { parseSecrets } = await import("../../build/secrets.ts");
+    const secrets = await parseSecrets(flags.secret);
     await ensureStore(g.root);
     const { openContext } = await import("../../build/context.ts");
     const stdinUsed = args[0] === "-" || flags.file[0] === "-";
@@ -148,6 +151,7 @@ export default defineCommand({
         format,
         labels,
         annotations: format === "docker" ? {} : annotations,
+        secrets,
         network: flags.network === "default" || flags.network === "bridge" ? undefined : flags.network,
         quiet: flags.quiet,
         squash: flags.squash,

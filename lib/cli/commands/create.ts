@@ -233,16 +233,32 @@ export async function newPodIfAsked(root: string, o: CreateOptions): Promise<voi
   o.pod = (await createPod(root, { name: o.pod.slice(4), createCommand: o.createCommand })).id;
 }
 
+/** An infra container being started by {@link startInfraEarly}. */
+export interface InfraStart {
+  /** Resolves once the infra runs with its pid recorded (members may join it), or its start ended. */
+  running: Promise<void>;
+  /** Resolves when its start has ended (never rejects). */
+  done: Promise<void>;
+}
+
 /**
  * Starts the infra container of pod `pod` (name or id) if it is not running, for `run --pod` to overlap with
- * the member's create; never rejects (the member's start reports a failure).
+ * the member's create (and, pods2, the end of the infra's launch with the member's start); never rejects
+ * (the member's start reports a failure).
  */
-export async function startInfraEarly(root: string, pod: string): Promise<void> {
-  try {
-    const { infraToStart } = await import("../../container/pod/infra_guard.ts");
-    const infra = await infraToStart(root, pod);
-    if (infra) await (await import("../../container/start.ts")).startDetached(root, infra);
-  } catch { /* reported by the member's start */ }
+export function startInfraEarly(root: string, pod: string): InfraStart {
+  let ready!: () => void;
+  const running = new Promise<void>((r) => ready = r);
+  const done = (async () => {
+    try {
+      const { infraToStart } = await import("../../container/pod/infra_guard.ts");
+      const infra = await infraToStart(root, pod);
+      if (infra) {
+        await (await import("../../container/start.ts")).startDetached(root, infra, { onRunning: ready });
+      }
+    } catch { /* reported by the member's start */ }
+  })().finally(ready);
+  return { running, done };
 }
 
 /** The `--health-*` flags (absent ones undefined, so the image's HEALTHCHECK values stay). */

@@ -5,7 +5,7 @@
 
 import { bool, defineCommand, int, str, strings } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
-import { getContainer, listContainers } from "../../store/container_records.ts";
+import { readRunningContainer } from "../../store/container_running.ts";
 import { expandEnvArg, readEnvFiles } from "../../container/process_options.ts";
 import { execInContainer } from "../../container/exec.ts";
 
@@ -32,10 +32,12 @@ export default defineCommand({
   async run(flags, args, g) {
     let rec;
     if (flags.latest) {
-      rec = (await listContainers(g.root))[0];
+      rec = (await (await import("../../store/container_records.ts")).listContainers(g.root))[0];
       if (!rec) throw new UsageError("no containers to run from");
     } else {
-      rec = await getContainer(g.root, args[0]);
+      // the short way for a running container; else the full lookup (id prefixes, a state to refresh, errors)
+      rec = readRunningContainer(g.root, args[0]) ??
+        await (await import("../../store/container_records.ts")).getContainer(g.root, args[0]);
       args = args.slice(1);
     }
     if (!args.length) {

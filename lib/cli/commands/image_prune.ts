@@ -14,7 +14,7 @@ export default defineCommand({
     all: bool("a", "Remove all images not in use by containers, not just dangling ones"),
     force: bool("f", "Do not prompt for confirmation"),
     filter: strings("Provide filter values (label=key[=value], label!=…, until=…)"),
-    buildCache: bool("Remove persistent build cache", { ignored: true, hidden: true }),
+    buildCache: bool("Remove persistent build cache created by --mount=type=cache"),
     external: bool("Remove images still used by external containers", { ignored: true, hidden: true }),
   },
   maxArgs: 0,
@@ -30,6 +30,10 @@ export default defineCommand({
     }
     const { ids } = await pruneImages(g.root, flags.all, filter);
     println(...ids);
+    if (flags.buildCache) {
+      const { removeCacheMounts } = await import("../../build/run_mounts.ts");
+      await removeCacheMounts(g.root);
+    }
     return 0;
   },
 });

@@ -3,6 +3,7 @@
 import { bool, defineCommand, str, strings } from "../flags.ts";
 import { ensureStore, splitName } from "../../store/images.ts";
 import { summarizeAll } from "../../image/summary.ts";
+import { parentIds } from "../../image/intermediate.ts";
 import { printFormatted, println, printTable } from "../output.ts";
 import { UsageError } from "../../errors.ts";
 import { type ImageName as Row, imageRow, IMAGES_HEADERS, imagesTable } from "../views/images.ts";
@@ -20,7 +21,7 @@ function createdOf(rows: Row[], ref: string, key: string): number {
   return hit.s.created.getTime();
 }
 
-function filterRows(rows: Row[], filters: string[]): Row[] {
+function filterRows(rows: Row[], filters: string[], parents: Set<string>): Row[] {
   const all = rows;
   for (const f of filters) {
     const eq = f.indexOf("=");
@@ -28,7 +29,19 @@ function filterRows(rows: Row[], filters: string[]): Row[] {
     const val = eq < 0 ? "" : f.slice(eq + 1);
     switch (key) {
       case "dangling":
-        rows = rows.filter((r) => (r.repository === "<none>") === (val !== "false"));
+        // dangling: no name and no child image (an intermediate build step is not dangling)
+        rows = rows.filter((r) =>
+          (r.repository === "<none>" && !parents.has(r.s.record.id)) === (val !== "false")
+        );
+        break;
+      case "intermediate":
+        // build2: nameless images with a child image (a build's steps); without -a there are none to show
+        if (val !== "true" && val !== "false") {
+          throw new UsageError(`invalid filter "${f}": want true or false`);
+        }
+        rows = rows.filter((r) =>
+          (r.repository === "<none>" && parents.has(r.s.record.id)) === (val === "true")
+        );
         break;
       case "reference":
         rows = rows.filter((r) => {
@@ -106,16 +119,20 @@ export default defineCommand({
   async run(flags, args, g) {
     await ensureStore(g.root);
     const all = await summarizeAll(g.root);
+    const parents = parentIds(all.map((s) => ({ id: s.record.id, config: s.config })));
     let rows: Row[] = [];
     for (const s of all) {
-      if (s.record.names.length === 0) rows.push({ s, repository: "<none>", tag: "<none>" });
+      // without -a, nameless images with children (intermediate build steps) are hidden, as podman
+      if (s.record.names.length === 0 && (flags.all || !parents.has(s.record.id))) {
+        rows.push({ s, repository: "<none>", tag: "<none>" });
+      }
       for (const n of s.record.names) rows.push({ s, ...splitName(n) });
     }
     if (args[0]) {
       const want = args[0];
-      rows = filterRows(rows, [`reference=${want.includes(":") ? want : `${want}:*`}`]);
+      rows = filterRows(rows, [`reference=${want.includes(":") ? want : `${want}:*`}`], parents);
     }
-    rows = filterRows(rows, flags.filter);
+    rows = filterRows(rows, flags.filter, parents);
     const cmp: Record<string, (a: Row, b: Row) => number> = {
       created: (a, b) => b.s.created.getTime() - a.s.created.getTime(),
       id: (a, b) => a.s.record.id.localeCompare(b.s.record.id),

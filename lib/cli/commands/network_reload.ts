@@ -1,6 +1,7 @@
 /** `pod network reload`: re-create running containers' firewall rules (the runtime's part). @module */
 
 import { bool, defineCommand } from "../flags.ts";
+import { println } from "../output.ts";
 import { forEachContainer } from "../targets.ts";
 
 export default defineCommand({
@@ -15,6 +16,7 @@ export default defineCommand({
     const { reloadNetwork } = await import("../../container/networks.ts");
     return await forEachContainer(g.root, { flags, args }, { running: true }, async (id) => {
       await reloadNetwork(g.root, id);
-    }, { printIds: true });
+      println(id); // podman prints each reloaded container's full ID
+    }, { printIds: false });
   },
 });

@@ -34,6 +34,8 @@ export default defineCommand({
     const early = flags.detach || o.tty || o.interactive || o.pod || /(^|\/)runc$/.test(o.runtime ?? "")
       ? undefined
       : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
+    // a member joins its pod's infra container: start that while the modules load and this one is created
+    let infra = o.pod && !o.pod.startsWith("new:") ? startInfraEarly(g.root, o.pod) : undefined;
     const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
       import("../../container/create.ts"),
       import("../../container/start.ts"),
@@ -41,22 +43,23 @@ export default defineCommand({
       import("../views/progress.ts"),
     ]);
     let rec;
-    let infra: Promise<void> | undefined;
     const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
       if (flags.replace) await replaceExisting(g.root, o.name);
-      await newPodIfAsked(g.root, o);
-      // a member joins its pod's infra container: start that while this one is created
-      infra = o.pod ? startInfraEarly(g.root, o.pod) : undefined;
+      if (o.pod?.startsWith("new:")) {
+        await newPodIfAsked(g.root, o);
+        infra = startInfraEarly(g.root, o.pod!);
+      }
       rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
     } catch (e) {
       early?.cancel();
-      await infra;
+      await infra?.done;
       throw e;
     } finally {
       progress.finish();
     }
-    await infra;
+    // the member may join once the infra runs with its pid recorded; the rest of its launch overlaps
+    await infra?.running;
     const id = rec.config.id;
     const cleanup = async () => {
       if (o.rm) await life.removeById(g.root, id, { force: true, volumes: true }).catch(() => {});
@@ -66,9 +69,11 @@ export default defineCommand({
       try {
         await start.startDetached(g.root, id);
       } catch (e) {
+        await infra?.done;
         await cleanup();
         throw e;
       }
+      await infra?.done;
       (await import("../output.ts")).println(id);
       return 0;
     }
@@ -81,6 +86,7 @@ export default defineCommand({
         early,
       );
     } finally {
+      await infra?.done;
       await cleanup();
     }
     return code;

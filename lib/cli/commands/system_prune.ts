@@ -1,5 +1,5 @@
 /**
- * `pod system prune`: remove stopped containers, unused networks, dangling (with `-a`: unused) images and,
+ * `pod system prune`: remove stopped pods and containers, unused networks, dangling (with `-a`: unused) images and,
  * with `--volumes`, unused volumes.
  * @module
  */
@@ -38,6 +38,11 @@ export default defineCommand({
     }
     const out: string[] = [];
     let bytes = 0;
+    // pods2: pods with no running container first (podman's "Deleted Pods"), with their containers
+    const { prunePods } = await import("../../container/pod/prune.ts");
+    const pods = await prunePods(g.root, filter);
+    bytes += pods.bytes;
+    if (pods.ids.length) out.push("Deleted Pods", ...pods.ids);
     const c = await prune.pruneContainers(g.root, filter);
     bytes += c.bytes;
     if (c.ids.length) out.push("Deleted Containers", ...c.ids);

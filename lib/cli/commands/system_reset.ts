@@ -1,5 +1,5 @@
 /**
- * `pod system reset [-f]`: podman's reset of the store — every container is stopped and removed, then the store
+ * `pod system reset [-f]`: podman's reset of the store — every pod and container is stopped and removed, then the store
  * itself (images, volumes, containers' content, the event log) is removed, after a confirmation.
  * @module
  */
@@ -36,6 +36,13 @@ export default defineCommand({
       // not a store (or already reset): never remove a directory pod did not make
       if (await pathExists(g.root)) err(`${g.root} holds no pod store: nothing removed\n`);
       return 0;
+    }
+    // pods first (pods2): their members, then their infra containers, which cannot go while the pod exists
+    const { listPods } = await import("../../store/pods.ts");
+    const pods = await listPods(g.root);
+    if (pods.length) {
+      const { removePod } = await import("../../container/pod/pods.ts");
+      for (const p of pods) await removePod(g.root, p.id, { force: true, timeout: 0 }).catch(printError);
     }
     const { listContainers } = await import("../../store/containers.ts");
     const { removeById } = await import("../../container/lifecycle.ts");

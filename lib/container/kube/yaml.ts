@@ -45,14 +45,17 @@ export async function parseYamlDocuments(text: string, what: string): Promise<Ya
       const e = errs[0];
       const line = e.linePos?.[0]?.line ?? lineOf(e.pos?.[0] ?? 0);
       const msg = String(e.message ?? e).split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-      throw new PodError(`${what}: document ${i + 1}, line ${line}: ${msg}`);
+      // pods2: bad input, so the library's code is USAGE (the CLI's line and exit code are unchanged)
+      throw new PodError(`${what}: document ${i + 1}, line ${line}: ${msg}`, { code: "USAGE" });
     }
     let value: unknown;
     try {
       value = d.toJS({ maxAliasCount: 100 });
     } catch (e) {
       const line = lineOf(d.range?.[0] ?? 0);
-      throw new PodError(`${what}: document ${i + 1}, line ${line}: ${e instanceof Error ? e.message : e}`);
+      throw new PodError(`${what}: document ${i + 1}, line ${line}: ${e instanceof Error ? e.message : e}`, {
+        code: "USAGE",
+      });
     }
     if (value === null || value === undefined) continue;
     out.push({ index: i + 1, line: lineOf(d.contents?.range?.[0] ?? d.range?.[0] ?? 0), value });

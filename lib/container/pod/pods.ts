@@ -213,12 +213,24 @@ export async function startPod(root: string, nameOrId: string): Promise<PodRecor
   const pod = await getPod(root, nameOrId);
   const { startDetached } = await import("../start.ts");
   const ctrs = (await podContainers(root, pod)).filter((c) => !live(c));
-  await eachContainer(
-    ctrs.filter((c) => c.config.isInfra),
-    (c) => startDetached(root, c.config.id).then(() => {}),
-  );
+  // pods2: the members start once the infra runs with its pid recorded (the end of its launch overlaps)
+  let infraDone: Promise<void> = Promise.resolve();
+  for (const c of ctrs.filter((c) => c.config.isInfra)) {
+    let ready!: () => void;
+    const running = new Promise<void>((r) => ready = r);
+    infraDone = eachContainer(
+      [c],
+      (c) => startDetached(root, c.config.id, { onRunning: ready }).then(() => {}),
+    );
+    infraDone.catch(() => {}).finally(ready);
+    await Promise.race([running, infraDone]);
+  }
   const members = ctrs.filter((c) => !c.config.isInfra);
-  await inParallel(members, (c) => startDetached(root, c.config.id));
+  const settled = await Promise.allSettled([
+    inParallel(members, (c) => startDetached(root, c.config.id)),
+    infraDone, // the end of the infra's launch may still fail: said, not lost
+  ]);
+  for (const r of settled) if (r.status === "rejected") throw r.reason;
   return pod;
 }
 
@@ -287,16 +299,19 @@ export async function removePod(
       { code: "STATE" },
     );
   }
-  if (opts.force) await stopPod(root, pod.id, opts.timeout);
-  const { removeById } = await import("../lifecycle.ts");
+  const { removeById, stopById } = await import("../lifecycle.ts");
+  const rm = (c: ContainerRecord) =>
+    removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 });
+  if (opts.force) {
+    // pods2: everything goes, so every container is stopped at once (the infra too: no member needs its
+    // namespaces any more) instead of the members first and the infra after them
+    await inParallel(ctrs.filter(live), (c) => stopById(root, c.config.id, opts.timeout));
+  }
   const members = ctrs.filter((c) => !c.config.isInfra);
-  await inParallel(members, (c) => removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 }));
+  await inParallel(members, rm);
   await withPodsLock(root, () => removePodRecord(root, pod.id));
   // the infra last, once the record is gone (removing the infra of an existing pod is refused)
-  await eachContainer(
-    ctrs.filter((c) => c.config.isInfra),
-    (c) => removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 }),
-  );
+  await eachContainer(ctrs.filter((c) => c.config.isInfra), rm);
   return pod;
 }
 

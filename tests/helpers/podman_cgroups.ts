@@ -1,0 +1,50 @@
+/**
+ * A cgroup parent of a test's own for the containers root podman starts (`--cgroup-manager cgroupfs` leaves
+ * `libpod-<id>` and `conmon` cgroups behind under its default `libpod_parent`), removed afterwards in every
+ * hierarchy of `/sys/fs/cgroup`.
+ * @module
+ */
+
+/** Removes the empty cgroup directory tree at `dir`, deepest first (a cgroup is removed with rmdir). */
+function removeCgroupTree(dir: string): void {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  for (const e of entries) if (e.isDirectory) removeCgroupTree(`${dir}/${e.name}`);
+  try {
+    Deno.removeSync(dir);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/** `--cgroup-parent` flags for podman, and the removal of that parent everywhere once podman is done. */
+export function podmanCgroupParent(): { args: string[]; remove: () => void } {
+  const parent = `pod-test-podman-${crypto.randomUUID().slice(0, 8)}`;
+  return {
+    args: ["--cgroup-parent", `/${parent}`],
+    remove: () => {
+      // cgroup v2: one hierarchy at /sys/fs/cgroup; v1 (and hybrid): one per directory below it
+      const v2 = (() => {
+        try {
+          return Deno.statSync("/sys/fs/cgroup/cgroup.controllers").isFile;
+        } catch {
+          return false;
+        }
+      })();
+      let roots = [""];
+      if (!v2) {
+        try {
+          roots = [...Deno.readDirSync("/sys/fs/cgroup")].filter((m) => m.isDirectory).map((m) =>
+            `/${m.name}`
+          );
+        } catch { /* no cgroup file system: nothing was made */ }
+      }
+      for (const r of roots) removeCgroupTree(`/sys/fs/cgroup${r}/${parent}`);
+    },
+  };
+}
