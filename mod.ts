@@ -164,6 +164,7 @@ export type { PullEvent } from "./lib/image/events.ts";
 export type {
   ImageInfo,
   ImageRemoval,
+  ImagesOptions,
   PulledImage,
   PullImageOptions,
   RegistryCredentials,

@@ -18,6 +18,7 @@ import type {
   GenerateKubeOptions,
   ImageInfo,
   ImageRemoval,
+  ImagesOptions,
   ListContainersOptions,
   LogEntry,
   LogsOptions,
@@ -55,6 +56,7 @@ import { pruneTrees } from "./container/trees_gc.ts";
 import { pullImage } from "./image/pull.ts";
 import { removeImage } from "./image/remove.ts";
 import { summarizeAll } from "./image/summary.ts";
+import { parentIds } from "./image/intermediate.ts";
 import { type ContainerRecord, lookupContainerId, readContainer, ZERO_TIME } from "./store/containers.ts";
 import { collectGarbage } from "./store/gc.ts";
 import { ensureStore } from "./store/images.ts";
@@ -217,18 +219,31 @@ export class Pod {
     });
   }
 
-  /** The images of the store, newest first. */
-  images(): Promise<ImageInfo[]> {
-    return this.#call(async () =>
-      (await summarizeAll(this.root)).map((s) => ({
+  /**
+   * The images of the store, newest first. As `podman images`, nameless images that another image was built
+   * on (a build's intermediate steps) are left out unless `all`.
+   *
+   * @example
+   * ```ts ignore
+   * const pod = await Pod.open();
+   * const everything = await pod.images({ all: true });
+   * ```
+   */
+  images(options: ImagesOptions = {}): Promise<ImageInfo[]> {
+    return this.#call(async () => {
+      const all = await summarizeAll(this.root);
+      const parents = options.all
+        ? new Set<string>()
+        : parentIds(all.map((s) => ({ id: s.record.id, config: s.config })));
+      return all.filter((s) => s.record.names.length > 0 || !parents.has(s.record.id)).map((s) => ({
         id: s.record.id,
         names: [...s.record.names],
         digest: s.record.digest,
         created: s.created,
         size: s.size,
         platform: [s.config.os, s.config.architecture, s.config.variant].filter((x) => x).join("/"),
-      }))
-    );
+      }));
+    });
   }
 
   /**

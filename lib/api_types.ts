@@ -59,6 +59,12 @@ export interface PulledImage {
   digest: string;
 }
 
+/** Options of `Pod.images`. */
+export interface ImagesOptions {
+  /** Also the intermediate images (nameless images another image was built on), as `podman images -a`. */
+  all?: boolean;
+}
+
 /** One image of the store. */
 export interface ImageInfo {
   /** Image ID (hex of the config digest). */

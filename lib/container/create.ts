@@ -47,6 +47,7 @@ import { healthcheckConfig, type HealthFlags, type ImageHealthcheck } from "./he
 import { mergeEnv, processExtras, writeCidFile } from "./runtime_options.ts";
 import { logOptions } from "./log_options.ts";
 import { DEFAULT_PATH } from "../ns/spec.ts";
+import { ociRuntimeName } from "./oci_runtime_name.ts";
 
 /**
  * A container to create, as data: what the library API passes; the CLI's flags are converted into it by
@@ -461,8 +462,10 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   const { img, config: imgConfig, layers } = rootfsDir
     ? (await import("./rootfs_dir.ts")).rootfsImage(rootfsDir.path)
     : await imageFor(root, o);
-  if (rootfsDir && o.ociRuntime && /(^|\/)runc$/.test(o.ociRuntime)) {
-    throw new UsageError("--rootfs runs with pod's own runtime only, not --runtime runc");
+  if (rootfsDir && ociRuntimeName(o.ociRuntime)) {
+    throw new UsageError(
+      `--rootfs runs with pod's own runtime only, not --runtime ${ociRuntimeName(o.ociRuntime)}`,
+    );
   }
   const { cleanOrphans } = await import("./lifecycle.ts");
   await cleanOrphans(root).catch(() => 0);

@@ -27,6 +27,7 @@ import { containerEvent, writeContainerEvents, writeEvents } from "../store/even
 import { removeVolume } from "../store/volumes.ts";
 import { removeTreeUserns } from "./remove_tree.ts";
 import { parseSignal } from "../oci/signals.ts";
+import { ociRuntimeName } from "./oci_runtime_name.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -232,7 +233,7 @@ export async function removeById(
     if (removed) break;
     if (attempt >= 5) throw new PodError(`container ${id} keeps being restarted: not removed`);
   }
-  if (rec.config.ociRuntime && /(^|\/)runc$/.test(rec.config.ociRuntime)) {
+  if (ociRuntimeName(rec.config.ociRuntime)) {
     await (await import("./oci_runtime.ts")).runcDelete(root, rec.config); // runc's state of it, if any
   }
   await Deno.remove(containerPaths(root, id).dir, { recursive: true }).catch(() => {});

@@ -212,6 +212,12 @@ export function ociConfig(c: ContainerConfig, b: BundleInputs): Json {
     },
     root: { path: b.rootfs, readonly: c.readOnly },
     hostname: c.hostname,
+    // the container's annotations reach the runtime (crun honours run.oci.keep_original_groups=1, which
+    // `--group-add keep-groups` sets, as podman does)
+    annotations: {
+      ...c.annotations,
+      ...(c.groupAdd?.includes("keep-groups") ? { "run.oci.keep_original_groups": "1" } : {}),
+    },
     mounts,
     linux,
   };

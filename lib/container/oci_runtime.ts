@@ -19,12 +19,18 @@ import { ensureTreesDir, treePath } from "../store/trees.ts";
 import { configJson, ociConfig } from "./oci_bundle.ts";
 import { processSpec, runSpecWithoutProcess } from "./launch_spec.ts";
 import { profileSource, readProfile } from "./seccomp.ts";
+import { ociRuntimeName } from "./oci_runtime_name.ts";
 
 const SEARCH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
-/** Whether `--runtime` names runc (a name or a path ending in `/runc`). */
+/** Whether `--runtime` names an OCI runtime pod runs from a bundle (runc or crun, a name or a path). */
 export function namesRunc(runtime: string | undefined): boolean {
-  return !!runtime && runtime.slice(runtime.lastIndexOf("/") + 1) === "runc";
+  return ociRuntimeName(runtime) !== undefined;
+}
+
+/** Where the OCI runtime named by `c` keeps its state: `<store>/runc` or `<store>/crun`. */
+function stateDir(root: string, c: ContainerConfig): string {
+  return `${root}/${ociRuntimeName(c.ociRuntime) ?? "runc"}`;
 }
 
 /**
@@ -48,8 +54,9 @@ export function runcFor(c: ContainerConfig): string | undefined {
       if (Deno.statSync(p).isFile) return p;
     } catch { /* next */ }
   }
+  const pkg = ociRuntimeName(v);
   throw new PodError(`OCI runtime "${v}" not found: no such file or directory`, {
-    hint: "install runc (apt-get install runc), or leave --runtime out to use pod's own runtime",
+    hint: `install ${pkg} (apt-get install ${pkg}), or leave --runtime out to use pod's own runtime`,
   });
 }
 
@@ -102,9 +109,12 @@ async function prepareRoot(
  */
 export async function runcLaunch(root: string, c: ContainerConfig, runc: string): Promise<RuncLaunch> {
   if (c.process.terminal) {
-    throw new PodError(`--runtime runc: pod does not give runc containers a terminal (-t); leave -t out`);
+    const name = ociRuntimeName(c.ociRuntime);
+    throw new PodError(
+      `--runtime ${name}: pod does not give ${name} containers a terminal (-t); leave -t out`,
+    );
   }
-  if (c.groupAdd?.includes("keep-groups")) {
+  if (c.groupAdd?.includes("keep-groups") && ociRuntimeName(c.ociRuntime) === "runc") {
     throw new PodError("the '--group-add keep-groups' option is not supported by runc");
   }
   const cp = containerPaths(root, c.id);
@@ -129,7 +139,7 @@ export async function runcLaunch(root: string, c: ContainerConfig, runc: string)
   const bundle = `${cp.dir}/bundle`;
   await Deno.mkdir(bundle, { recursive: true, mode: 0o700 });
   await Deno.writeTextFile(`${bundle}/config.json`, configJson(config), { mode: 0o600 });
-  const state = `${root}/runc`;
+  const state = stateDir(root, c);
   await Deno.mkdir(state, { recursive: true, mode: 0o700 });
   const pidFile = `${bundle}/pid`;
   await Deno.remove(pidFile).catch(() => {});
@@ -200,7 +210,7 @@ export async function runcDelete(root: string, c: ContainerConfig): Promise<void
   }
   if (!runc) return;
   await new Deno.Command(runc, {
-    args: ["--root", `${root}/runc`, "delete", "--force", c.id],
+    args: ["--root", stateDir(root, c), "delete", "--force", c.id],
     stdout: "null",
     stderr: "null",
   }).output().catch(() => {});

@@ -42,6 +42,7 @@ import {
   runSpec,
   securitySpec,
 } from "./launch_spec.ts";
+import { ociRuntimeName } from "./oci_runtime_name.ts";
 
 /**
  * vfs containers: extracts the image into the rootfs unless that was done before (a start after a stop reuses
@@ -321,7 +322,7 @@ export type { ForegroundIO } from "./start_state.ts";
 
 /** `--runtime runc` as root: the runc start module, the OCI runtime module and the binary; else `undefined`. */
 async function runcOf(c: ContainerRecord["config"]) {
-  if (!c.ociRuntime || !/(^|\/)runc$/.test(c.ociRuntime)) return undefined;
+  if (!ociRuntimeName(c.ociRuntime)) return undefined;
   const start = await import("./start_runc.ts");
   const found = await start.findRunc(c);
   return found ? { ...found, start } : undefined;

@@ -18,12 +18,13 @@ import {
 import { foregroundExitHook, foregroundTimeout, supervisorExtras, writePidFiles } from "./start_extras.ts";
 import { detachedLogOf, logFileOf } from "./log_options.ts";
 import { type ForegroundIO, recordExit, resetForStart, startedState } from "./start_state.ts";
+import { ociRuntimeName } from "./oci_runtime_name.ts";
 
 /** `--runtime runc` (as root): the OCI runtime module and the binary; else `undefined` (pod's own runtime). */
 export async function findRunc(
   c: ContainerRecord["config"],
 ): Promise<{ oci: typeof import("./oci_runtime.ts"); path: string } | undefined> {
-  if (!c.ociRuntime || !/(^|\/)runc$/.test(c.ociRuntime)) return undefined;
+  if (!ociRuntimeName(c.ociRuntime)) return undefined;
   const oci = await import("./oci_runtime.ts");
   const path = oci.runcFor(c);
   return path ? { oci, path } : undefined;
@@ -67,10 +68,12 @@ export async function startRuncDetached(
   };
   const pid = await runc.oci.waitRuncPid(l.pidFile, ended);
   if (!pid) {
-    const msg = runc.oci.lastStderrLine(logFileOf(root, rec.config)) ?? "runc ended before the container ran";
+    const name = ociRuntimeName(rec.config.ociRuntime);
+    const msg = runc.oci.lastStderrLine(logFileOf(root, rec.config)) ??
+      `${name} ended before the container ran`;
     rec.state = { ...rec.state, status: "exited", pid: 0, error: msg, exitCode: 125, finishedAt: nowNano() };
     await writeState(root, id, rec.state);
-    throw new PodError(`runc: ${msg}`);
+    throw new PodError(`${name}: ${msg}`);
   }
   const state = startedState(rec, pid, true, Number(m[2]), byPolicy);
   writePidFiles(rec.config, pid, Number(m[2]));
@@ -136,10 +139,11 @@ export async function runRuncForeground(
   for (const [sig, f] of signals) Deno.removeSignalListener(sig, f);
   const code = s.signal ? 128 + signalNumber(s.signal) : s.code;
   if (!pid) {
+    const name = ociRuntimeName(rec.config.ociRuntime);
     const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(errText)?.[1] ?? errText.trim().split("\n").at(-1) ??
-      "runc failed";
+      `${name} failed`;
     await recordExit(root, id, 125, msg);
-    throw new PodError(`runc: ${msg}`);
+    throw new PodError(`${name}: ${msg}`);
   }
   await recordExit(root, id, code);
   foregroundExitHook(root, rec.config);

@@ -38,6 +38,14 @@ await testRootAndRootless(
       assert.equal((await ids("--filter", "intermediate=true")).size, 0);
       assert.deepEqual(await ids("-a", "--filter", "intermediate=false"), shown);
       assert.equal((await ids("-a", "--filter", "dangling=true")).size, 0);
+      if (mode === "root") {
+        // the library's images() hides them the same way, unless { all: true }
+        const { Pod } = await import("../../mod.ts");
+        const api = await Pod.open({ root: h.home });
+        const listed = async (all?: boolean) => new Set((await api.images({ all })).map((i) => i.id));
+        assert.deepEqual(await listed(), shown);
+        assert.deepEqual(await listed(true), all);
+      }
 
       // prune: the build's steps are not dangling while the result has its name
       const p1 = await h.pod(["image", "prune", "-f"]);

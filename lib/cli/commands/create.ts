@@ -115,7 +115,7 @@ export const containerFlags = {
   ulimit: strings("Ulimit options"),
   oomScoreAdj: int("Tune the host's OOM preferences (-1000 to 1000)"),
   runtime: str(
-    "Path to the OCI-compatible binary used to run containers (runc as root; else pod's own runtime)",
+    "Path to the OCI-compatible binary used to run containers (runc or crun as root; else pod's own runtime)",
   ),
   variant: str("Use VARIANT instead of the running architecture variant for choosing images", ignored),
   ...resourceFlags,

@@ -15,7 +15,14 @@ function yaml(): Promise<YamlModule> {
   // an inline npm: specifier, not an import map entry: pod also runs without its deno.json (`--no-config`,
   // the bundle, any working directory), where a bare "yaml" would not resolve
   // deno-lint-ignore no-import-prefix
-  mod ??= import("npm:yaml@2.9.1").then((m) => m.default ?? m);
+  mod ??= import("npm:yaml@2.9.1").then((m) => m.default ?? m, (e) => {
+    mod = undefined;
+    const first = String(e instanceof Error ? e.message : e).split("\n")[0];
+    throw new PodError(`kube: loading the YAML reader (npm package yaml@2.9.1): ${first}`, {
+      hint:
+        "its first use needs the npm registry (or NPM_CONFIG_REGISTRY's mirror); the one-file build has it inside",
+    });
+  });
   return mod;
 }
 
