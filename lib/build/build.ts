@@ -9,7 +9,6 @@
 import { PodError, UsageError } from "../errors.ts";
 import { debug } from "../log.ts";
 import type { Descriptor, ImageConfig, ImageManifest } from "../oci/manifest.ts";
-import { MediaType } from "../oci/media_types.ts";
 import { claimBlobs } from "../store/gc.ts";
 import { findImage, type ImageRecord, readImageConfig, readManifest, tagImage } from "../store/images.ts";
 import { localImageName, registerNewImage } from "../image/new_image.ts";
@@ -32,15 +31,7 @@ import {
   VariableError,
 } from "./containerfile/vars.ts";
 import { applyConfigStep, ConfigError, type RuntimeConfig } from "./config_step.ts";
-import {
-  compressionLevel,
-  CopyError,
-  DigestMemo,
-  intoDestDir,
-  planCopy,
-  planDigest,
-  planEntries,
-} from "./copy_step.ts";
+import { CopyError, DigestMemo, intoDestDir, planCopy, planDigest, planEntries } from "./copy_step.ts";
 import { headerOf, ImageFiles } from "./image_files.ts";
 import type { TarHeader } from "../unpack/tar.ts";
 import type { TarWriteEntry } from "../unpack/tar_write.ts";
@@ -482,7 +473,7 @@ class Builder {
     const lookup = this.lookup(st);
     let createdBy: string;
     let extra = "";
-    let make: (() => Promise<{ digest: string; size: number; diffId: string } | undefined>) | undefined;
+    let make: (() => Promise<StoredLayer | undefined>) | undefined;
     let apply: (() => void) | undefined;
     switch (ins.cmd) {
       case "ARG": {
@@ -572,9 +563,6 @@ class Builder {
           );
           this.written.set(layer.digest, headers);
           await this.claim.add([layer.digest]);
-          // the commit streamed the container's changes through fresh buffers: collect them now
-          const { GarbageValve, GC_INTERVAL } = await import("../gc_valve.ts");
-          new GarbageValve().add(GC_INTERVAL);
           return layer;
         };
         break;
@@ -644,13 +632,7 @@ class Builder {
           }
           const layer = await this.atAsync(
             ins,
-            async () =>
-              storeGzipLayer(
-                this.root,
-                writeTar(tap(planEntries(final), headers)),
-                `${ins.cmd} layer`,
-                await compressionLevel(final),
-              ),
+            () => storeLayer(this.root, writeTar(tap(planEntries(final), headers)), `${ins.cmd} layer`),
           );
           this.written.set(layer.digest, headers);
           await this.claim.add([layer.digest]);
@@ -692,7 +674,7 @@ class Builder {
               .filter((name) => files.resolve(name) === undefined)
               .map((name) => ({ name, type: "dir" as const, mode: 0o755, uid: 0, gid: 0, mtime }));
             if (!entries.length) return undefined;
-            const layer = await storeGzipLayer(this.root, writeTar(entries), "WORKDIR layer");
+            const layer = await storeLayer(this.root, writeTar(entries), "WORKDIR layer");
             await this.claim.add([layer.digest]);
             return layer;
           };
@@ -761,7 +743,7 @@ class Builder {
     };
     if (layer) {
       st.layers = [...st.layers, {
-        mediaType: MediaType.OciLayerGzip,
+        mediaType: layer.mediaType,
         digest: layer.digest,
         size: layer.size,
       }];
@@ -925,7 +907,7 @@ class Builder {
       const merged = await this.imageFiles(layers.slice(baseCount));
       const wanted = new Map<string, string>();
       for (const k of merged.entries.keys()) wanted.set(k, k);
-      const layer = await storeGzipLayer(
+      const layer = await storeLayer(
         this.root,
         writeTar(unique(merged.stream(wanted))),
         "squashed layer",
@@ -933,7 +915,7 @@ class Builder {
       await this.claim.add([layer.digest]);
       const keep = layers.slice(0, baseCount);
       const diffIds = config.rootfs.diff_ids.slice(0, baseCount);
-      layers = [...keep, { mediaType: MediaType.OciLayerGzip, digest: layer.digest, size: layer.size }];
+      layers = [...keep, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }];
       config = { ...config, rootfs: { type: "layers", diff_ids: [...diffIds, layer.diffId] } };
     }
     const id = await this.registerFinal(config, layers);
@@ -979,28 +961,17 @@ class Builder {
   }
 }
 
-/** Stores a gzip layer (node's zlib and crypto are loaded only when a step makes one, not on cache hits). */
-async function storeGzipLayer(
+/**
+ * Stores a build layer uncompressed, as podman's build does (push compresses it); node's crypto is loaded only
+ * when a step makes one, not on cache hits. The bytes pass through reused buffers: no garbage to collect.
+ */
+async function storeLayer(
   root: string,
   tar: AsyncIterable<Uint8Array>,
   what: string,
-  level?: number,
 ): Promise<StoredLayer> {
-  const [m, { GarbageValve }] = await Promise.all([
-    import("../image/layer_blob.ts"),
-    import("../gc_valve.ts"),
-  ]);
-  // every chunk on the way (file reads, hash blocks, zlib output) is a fresh buffer: collected every 8 MB,
-  // and once before the layer starts (what the steps before it left)
-  const valve = new GarbageValve();
-  valve.add((await import("../gc_valve.ts")).GC_INTERVAL);
-  const counted = async function* () {
-    for await (const c of tar) {
-      valve.add(c.length);
-      yield c;
-    }
-  };
-  return await m.storeGzipLayer(root, counted(), what, level);
+  const { storeTarLayer } = await import("../image/layer_blob.ts");
+  return await storeTarLayer(root, tar, what);
 }
 
 async function* tap(entries: AsyncIterable<TarWriteEntry>, into: TarHeader[]): AsyncGenerator<TarWriteEntry> {

@@ -116,6 +116,7 @@ export async function runStep(
       Deno.uid() !== 0,
       onEntry,
       mounts?.targets.length ? mod!.withoutMountStubs(mounts.targets) : undefined,
+      true, // uncompressed, as podman's build layers: push compresses
     );
     debug(`build RUN: layer committed at ${ms()} ms`);
     return layer;
