@@ -151,7 +151,16 @@ await testRootAndRootless(
       });
 
       await t.step("--format docker: a Docker manifest with Docker gzip layers", async () => {
-        const d = await h.pod(["build", "-q", "--no-cache", "--format", "docker", "-t", "layers-docker", ctx]);
+        const d = await h.pod([
+          "build",
+          "-q",
+          "--no-cache",
+          "--format",
+          "docker",
+          "-t",
+          "layers-docker",
+          ctx,
+        ]);
         assert.equal(d.code, 0, d.stderr);
         const p = await h.pod(["push", "-q", "layers-docker", `${host}/built/docker:1`]);
         assert.equal(p.code, 0, p.stderr);
