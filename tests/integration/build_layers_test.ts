@@ -1,6 +1,7 @@
 /**
  * `pod build`'s layers are stored uncompressed (as podman's containers-storage keeps them): media type
  * `application/vnd.oci.image.layer.v1.tar`, digest = diff_id. Root and rootless: the stored manifest says so,
+ * a RUN's files are deleted after the build (in the background: nothing is left in the store's `tmp/`),
  * `history` sizes are the tar sizes, a plain `push` to a registry gzips them (as podman's push does: the
  * registry's manifest lists gzip layers whose blobs decompress to the diff_ids, annotations kept, a
  * `--format docker` build stays a Docker manifest with Docker gzip layers), `--compression-format zstd` makes
@@ -97,6 +98,30 @@ await testRootAndRootless(
       const copyLine = hist.stdout.split("\n").find((l) => l.includes("COPY")) ?? "";
       assert.ok(local.layers[2].size > 7000 && local.layers[2].size < 12000, String(local.layers[2].size));
       assert.ok(copyLine.endsWith(`|${(local.layers[2].size / 1000).toFixed(3)} kB`), hist.stdout);
+
+      await t.step(
+        "the RUN's files are deleted after the build (in the background), nothing left",
+        async () => {
+          const left = async () => {
+            const out: string[] = [];
+            for (const d of ["tmp", "containers"]) {
+              try {
+                for await (const e of Deno.readDir(`${h.home}/${d}`)) {
+                  if (d === "tmp" || /^[a-f0-9]{64}$/.test(e.name)) out.push(`${d}/${e.name}`); // not names/
+                }
+              } catch { /* not there */ }
+            }
+            return out;
+          };
+          let now: string[] = [];
+          for (let i = 0; i < 600; i++) {
+            now = await left();
+            if (!now.length) break;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          assert.deepEqual(now, []);
+        },
+      );
 
       const fetchManifest = async (repo: string, tag: string): Promise<Manifest> => {
         const r = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { headers: { accept: ACCEPT } });
