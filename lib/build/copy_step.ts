@@ -367,18 +367,34 @@ export class DigestMemo {
   }
 }
 
+/** Size of the one buffer context files are read into. */
+const READ_BUFFER = 1 << 20;
+
+/**
+ * A context file's bytes as views of `buf`, each valid only until the next is requested (read synchronously:
+ * context files are local and usually page-cached; no fresh buffer per chunk, so no garbage to collect).
+ */
+function* fileChunks(path: string, buf: Uint8Array): Generator<Uint8Array> {
+  const f = Deno.openSync(path);
+  try {
+    while (true) {
+      const n = f.readSync(buf);
+      if (n === null || n === 0) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    f.close();
+  }
+}
+
+/** The buffer {@link fileHash} reads into (one per process: no garbage per file or chunk). */
+let hashBuffer: Uint8Array | undefined;
+
 async function fileHash(path: string): Promise<string> {
   const { createHash } = await import("node:crypto");
   const h = createHash("sha256");
-  const f = await Deno.open(path);
-  try {
-    for await (const c of f.readable) h.update(c);
-  } catch (e) {
-    try {
-      f.close();
-    } catch { /* closed */ }
-    throw e;
-  }
+  const buf = hashBuffer ??= new Uint8Array(READ_BUFFER);
+  for (const c of fileChunks(path, buf)) h.update(c);
   return h.digest("hex");
 }
 
@@ -421,24 +437,8 @@ function mtimeOf(i: Deno.FileInfo) {
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
 }
 
-/** Size of the one buffer context files are read into. */
-const READ_BUFFER = 1 << 20;
-
-/**
- * A context file's bytes as views of `buf`, each valid only until the next is requested (read synchronously:
- * context files are local and usually page-cached; no fresh buffer per chunk, so no garbage to collect).
- */
-async function* fileChunks(path: string, buf: Uint8Array): AsyncGenerator<Uint8Array> {
-  const f = Deno.openSync(path);
-  try {
-    while (true) {
-      const n = f.readSync(buf);
-      if (n === null || n === 0) return;
-      yield buf.subarray(0, n);
-    }
-  } finally {
-    f.close();
-  }
+async function* asyncChunks(chunks: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
 }
 
 /**
@@ -488,7 +488,7 @@ async function* rawEntries(plan: CopyPlan): AsyncGenerator<TarWriteEntry> {
           type: "file",
           mode: mode((i.mode ?? 0o644) & 0o7777, false),
           size: i.size,
-          body: () => fileChunks(path, buf ??= new Uint8Array(READ_BUFFER)),
+          body: () => asyncChunks(fileChunks(path, buf ??= new Uint8Array(READ_BUFFER))),
         };
       }
     } else if (it.kind === "image") {
