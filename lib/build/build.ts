@@ -179,6 +179,8 @@ class Builder {
   readonly written = new Map<string, TarHeader[]>();
   /** RUN containers being removed. */
   readonly removals: Promise<void>[] = [];
+  /** COPY layers made while the RUN before them ran (see {@link Builder.prefetchCopy}). */
+  readonly prefetched = new Map<Instruction, Promise<PrefetchedCopy | undefined>>();
   claim!: Awaited<ReturnType<typeof claimBlobs>>;
 
   constructor(root: string, cf: Containerfile, o: BuildOptions) {
@@ -264,7 +266,7 @@ class Builder {
       }
       return { id, names: tags };
     } finally {
-      await Promise.all(this.removals);
+      await Promise.all([...this.removals, ...this.prefetched.values()]);
       await this.claim.release();
     }
   }
@@ -357,6 +359,7 @@ class Builder {
         last: isLast && last && !finalizes,
         prefix,
         tags,
+        next: instructions[i + 1],
       });
     }
     if (finalizes) {
@@ -468,7 +471,15 @@ class Builder {
   async step(
     ins: Instruction,
     st: StageState,
-    x: { useCache: boolean; commit: boolean; last: boolean; prefix: string; tags: string[] },
+    x: {
+      useCache: boolean;
+      commit: boolean;
+      last: boolean;
+      prefix: string;
+      tags: string[];
+      /** The stage's next instruction, if any. */
+      next?: Instruction;
+    },
   ): Promise<void> {
     const lookup = this.lookup(st);
     let createdBy: string;
@@ -530,6 +541,9 @@ class Builder {
         if (runMounts.length) extra += JSON.stringify(await this.mountsKey(runMounts, ins));
         make = async () => {
           const image = await this.ensureImage(st);
+          // a RUN that runs makes a new image: what follows misses the cache, so a plain COPY next can be
+          // made while the command runs
+          if (x.next) this.prefetchCopy(x.next, st);
           this.emit({ type: "run" });
           const { runStep } = await import("./run_step.ts");
           const headers: TarHeader[] = [];
@@ -623,6 +637,13 @@ class Builder {
         const what = ins.cmd === "ADD" ? "file" : "file";
         createdBy = `/bin/sh -c #(nop) ${ins.cmd} ${what}:${digest} in ${dest} `;
         make = async () => {
+          const pre = await this.prefetched.get(ins);
+          this.prefetched.delete(ins);
+          if (pre && pre.digest === digest && plan.destMaybeDir === undefined) {
+            debug(`build: ${ins.cmd} at line ${ins.line}: its layer was made while the RUN before it ran`);
+            this.written.set(pre.layer.digest, pre.headers);
+            return pre.layer;
+          }
           const headers: TarHeader[] = [];
           let final = plan;
           if (plan.destMaybeDir !== undefined) {
@@ -760,6 +781,41 @@ class Builder {
     debug(`build: ${ins.cmd} at line ${ins.line} committed in ${Math.round(performance.now() - t1)} ms`);
     st.chain = id;
     this.emit({ type: "image", id });
+  }
+
+  /**
+   * Starts making the layer of `ins` when it is a plain COPY (no flags, no heredoc: nothing in it depends on
+   * the files of the RUN running now, whose config and args it shares) whose plan needs no look at the image
+   * (`destMaybeDir`). The step uses it when its plan's digest is the same; any failure here is dropped (the step
+   * then makes the layer itself and reports the error at its line).
+   */
+  prefetchCopy(ins: Instruction, st: StageState): void {
+    if (ins.cmd !== "COPY" || Object.keys(ins.flags).length || ins.heredocs.length) return;
+    const lookup = this.lookup(st);
+    const workdir = st.config.config?.WorkingDir || "/";
+    const job = async (): Promise<PrefetchedCopy | undefined> => {
+      const words = ins.json ?? processWords(ins.args, lookup, this.cf.escape);
+      if (words.length < 2) return undefined;
+      const plan = await planCopy(words.slice(0, -1), words[words.length - 1], workdir, {
+        contextDir: this.o.contextDir,
+        ignore: this.o.ignore,
+        add: false,
+        heredocs: new Map(),
+      });
+      if (plan.destMaybeDir !== undefined) return undefined;
+      const digest = await planDigest(plan, await this.memo());
+      const headers: TarHeader[] = [];
+      const layer = await storeLayer(this.root, writeTar(tap(planEntries(plan), headers)), "COPY layer");
+      await this.claim.add([layer.digest]);
+      return { digest, layer, headers };
+    };
+    this.prefetched.set(
+      ins,
+      job().catch((e) => {
+        debug(`build: ${ins.cmd} at line ${ins.line} not made ahead: ${e instanceof Error ? e.message : e}`);
+        return undefined;
+      }),
+    );
   }
 
   /** The stage's or image's files a `RUN --mount=…,from=REF` reads. */
@@ -959,6 +1015,16 @@ class Builder {
       if (img && !img.names.length) await deleteImageEntries(this.root, img).catch(() => {});
     }
   }
+}
+
+/** A COPY layer made ahead ({@link Builder.prefetchCopy}). */
+interface PrefetchedCopy {
+  /** Its plan's digest (the step's cache text). */
+  digest: string;
+  /** The layer. */
+  layer: StoredLayer;
+  /** Its entries' headers. */
+  headers: TarHeader[];
 }
 
 /**
