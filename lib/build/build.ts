@@ -974,6 +974,11 @@ class Builder {
       layers = [...keep, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }];
       config = { ...config, rootfs: { type: "layers", diff_ids: [...diffIds, layer.diffId] } };
     }
+    if (layers === st.layers && JSON.stringify(config) === JSON.stringify(st.config)) {
+      // only the manifest changes (--annotation): a config of its own, or the step's image and the result
+      // would be one image id with two manifests (an id no lookup could resolve)
+      config = { ...config, created: new Date().toISOString() };
+    }
     const id = await this.registerFinal(config, layers);
     st.config = config;
     st.layers = layers;
