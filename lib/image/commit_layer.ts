@@ -15,7 +15,7 @@
 import { PodError } from "../errors.ts";
 import { readTar, type TarEntry } from "../unpack/tar.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
-import { type StoredLayer, storeGzipLayer } from "./layer_blob.ts";
+import { type StoredLayer, storeGzipLayer, storeTarLayer } from "./layer_blob.ts";
 import { exportContainer } from "./export.ts";
 
 /** Files pod mounts over at start; their stubs in the upper dir are not the container's changes. */
@@ -88,6 +88,35 @@ async function* tapped(
   }
 }
 
+/** Size of the buffer {@link reusedChunks} reads into. */
+const READ_CHUNK = 256 * 1024;
+
+/**
+ * The bytes of `stream` as views of one buffer (BYOB reads), each valid until the next is requested: no fresh
+ * buffer per chunk, so no garbage piles up while a large upper dir streams through. The tar reader and the
+ * uncompressed layer writer are done with a chunk before they ask for the next.
+ */
+async function* reusedChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = stream.getReader({ mode: "byob" });
+  } catch { // not a byte stream: its own chunks
+    yield* stream;
+    return;
+  }
+  let buf = new Uint8Array(READ_CHUNK);
+  try {
+    while (true) {
+      const r = await reader.read(buf);
+      if (r.done) return;
+      buf = new Uint8Array(r.value.buffer as ArrayBuffer); // the read transferred it: the same memory again
+      if (r.value.length > 0) yield r.value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /** Starts GNU tar on `upper` (inside the user's subuid namespace when `userns`), archive on stdout. */
 export function spawnUpperTar(upper: string, userns: boolean): Deno.ChildProcess {
   const tar = [
@@ -107,8 +136,9 @@ export function spawnUpperTar(upper: string, userns: boolean): Deno.ChildProcess
 }
 
 /**
- * Turns the container's upper dir into a gzip layer blob in the store. `onEntry` sees every entry written
- * (`pod build` keeps their headers); `filter` may leave entries out (`pod build`'s RUN mount points).
+ * Turns the container's upper dir into a gzip layer blob in the store (with `uncompressed`, the plain tar:
+ * `pod build`'s layers). `onEntry` sees every entry written (`pod build` keeps their headers); `filter` may
+ * leave entries out (`pod build`'s RUN mount points).
  */
 export async function commitUpperDir(
   root: string,
@@ -116,6 +146,7 @@ export async function commitUpperDir(
   userns: boolean,
   onEntry?: (e: TarWriteEntry) => void,
   filter?: (entries: AsyncIterable<TarWriteEntry>) => AsyncIterable<TarWriteEntry>,
+  uncompressed = false,
 ): Promise<StoredLayer> {
   let tar: AsyncIterable<Uint8Array>;
   let child: Deno.ChildProcess | undefined;
@@ -124,7 +155,7 @@ export async function commitUpperDir(
     await Deno.lstat(upper);
     child = spawnUpperTar(upper, userns);
     stderr = new Response(child.stderr).text(); // drained alongside, so tar never blocks on it
-    tar = child.stdout;
+    tar = uncompressed ? reusedChunks(child.stdout) : child.stdout;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     tar = (async function* () { // never started: no changes, an empty archive (its two zero blocks)
@@ -134,7 +165,9 @@ export async function commitUpperDir(
   try {
     const all = filter ? filter(layerEntries(tar)) : layerEntries(tar);
     const entries = onEntry ? tapped(all, onEntry) : all;
-    const layer = await storeGzipLayer(root, writeTar(entries), "committed layer");
+    const layer = uncompressed
+      ? await storeTarLayer(root, writeTar(entries), "committed layer")
+      : await storeGzipLayer(root, writeTar(entries), "committed layer");
     if (child) {
       const st = await child.status;
       const err = (await stderr).trim();

@@ -8,8 +8,8 @@
  */
 
 import { describeError, UsageError } from "../errors.ts";
-import type { ImageManifest } from "../oci/manifest.ts";
-import { MediaType } from "../oci/media_types.ts";
+import type { Descriptor, ImageManifest } from "../oci/manifest.ts";
+import { layerCompression, MediaType } from "../oci/media_types.ts";
 import { claimBlobs } from "../store/gc.ts";
 import type { TargetCompression } from "./recompress.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
@@ -152,10 +152,16 @@ async function pushToRegistry(
   });
   const stored = await readManifest(root, img);
   const made: string[] = []; // re-compressed blobs this push created: removed when it is done
-  const claim = opts.compressionFormat ? await claimBlobs(root) : undefined;
+  // uncompressed layers (`pod build`'s, as podman's containers-storage keeps them) go out gzip-compressed,
+  // as podman pushes them; compressed ones as they are stored, unless --compression-format says otherwise
+  const plain = !opts.compressionFormat &&
+    stored.layers.some((l) => layerCompression(l.mediaType) === "none");
+  const claim = opts.compressionFormat || plain ? await claimBlobs(root) : undefined;
   try {
     const base = opts.compressionFormat
       ? await recompressed(root, stored, opts.compressionFormat, made, claim!)
+      : plain
+      ? await recompressed(root, stored, "gzip", made, claim!, true)
       : stored;
     return await pushManifest(
       root,
@@ -172,33 +178,43 @@ async function pushToRegistry(
   }
 }
 
-/** `stored` with every layer not in `to` re-compressed (an OCI manifest then), or `stored` itself. */
+/**
+ * `stored` with every layer not in `to` (with `onlyPlain`: every uncompressed layer) re-compressed, or `stored`
+ * itself. The manifest keeps its annotations; a Docker schema 2 manifest stays one when `to` is gzip, else it
+ * becomes an OCI manifest.
+ */
 async function recompressed(
   root: string,
   stored: ImageManifest,
   to: TargetCompression,
   made: string[],
   claim: { add(d: string[]): Promise<void> },
+  onlyPlain = false,
 ): Promise<ImageManifest> {
   // loaded only here: a plain registry push does not load zlib or the archive writers (its start-up counts)
   const { needsRecompression, recompressLayer } = await import("./recompress.ts");
-  if (!stored.layers.some((l) => needsRecompression(l, to))) return stored;
+  const needs = (l: Descriptor) =>
+    onlyPlain ? layerCompression(l.mediaType) === "none" : needsRecompression(l, to);
+  if (!stored.layers.some(needs)) return stored;
+  const docker = stored.mediaType === MediaType.DockerManifest && to === "gzip";
   const layers = [];
   for (const l of stored.layers) {
-    if (!needsRecompression(l, to)) {
+    if (!needs(l)) {
       layers.push(l);
       continue;
     }
     const r = await recompressLayer(root, l, to);
     await claim.add([r.desc.digest]);
     if (r.created) made.push(r.desc.digest);
-    layers.push(r.desc);
+    layers.push(docker ? { ...r.desc, mediaType: MediaType.DockerLayerGzip } : r.desc);
   }
+  if (docker) return { ...stored, layers };
   return {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
     config: { mediaType: MediaType.OciConfig, digest: stored.config.digest, size: stored.config.size },
     layers,
+    ...(stored.annotations ? { annotations: stored.annotations } : {}),
   };
 }
 
