@@ -726,7 +726,12 @@ class Builder {
         }`;
       }
     }
-    const key = await stepKey(st.chain, createdBy!, extra);
+    // an image format of its own: a Docker build never reuses an OCI build's steps (or the reverse)
+    const key = await stepKey(
+      st.chain,
+      createdBy!,
+      this.o.format === "docker" ? `${extra}\nformat=docker` : extra,
+    );
     if (x.useCache) {
       const hit = await cacheLookup(this.root, key);
       if (hit) {
