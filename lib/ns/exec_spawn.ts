@@ -1,0 +1,102 @@
+/**
+ * Starting an exec's helper (perl, exec_helper.ts, or nsenter) without a terminal and waiting for it while
+ * forwarding pod's signals: the part of `exec` both exec.ts `execIn` and the planned fast path
+ * (lib/container/exec_fast.ts) run, so the fast path loads this small module instead of exec.ts.
+ *
+ * The helper starts in a session of its own (terminal signals reach pod, which forwards them). As root, when
+ * the container has a pid namespace but no user namespace, it is born in the container's pid namespace
+ * (pidns.ts: the `direct` command line, which does not fork), else the helper forks into it itself.
+ * @module
+ */
+
+import { type Spawned, spawnProgram } from "./spawn.ts";
+import { inPidNamespace } from "./pidns.ts";
+
+/**
+ * A helper's command line without the container command's words (they come last on both perl's and
+ * nsenter's), as exec.ts `helperPlan` makes it.
+ */
+export interface HelperPlan {
+  /** The container init's host pid. */
+  pid: number;
+  /** The command line (argv[0] the program: looked up in PATH when it has no `/`). */
+  argv: string[];
+  /** As root with a pid but no user namespace to join: the command line without the pid namespace. */
+  direct?: string[];
+  /** The helper's whole environment (`KEY=value`). */
+  env: string[];
+  /** Whether `argv` forks into the pid namespace (signals then go to its child). */
+  forks: boolean;
+}
+
+/** A started helper, and whether the process to signal is its child. */
+export interface StartedHelper {
+  child: Spawned;
+  forks: boolean;
+}
+
+/**
+ * Starts `plan` with `args` appended (stdin inherited with `interactive`, else `/dev/null`). Returns
+ * undefined when it cannot start this way (the program is not in PATH, or libc cannot `posix_spawn` a
+ * session): the caller then looks for the program itself and uses `Deno.Command`.
+ */
+export function spawnHelper(
+  plan: HelperPlan,
+  args: string[],
+  interactive: boolean,
+): StartedHelper | undefined {
+  const o = { env: plan.env, stdin: interactive, setsid: true };
+  const spawn = (argv: string[]) => {
+    try {
+      return spawnProgram(argv[0], argv, o);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      return undefined;
+    }
+  };
+  if (plan.direct) {
+    const child = inPidNamespace(plan.pid, () => spawn([...plan.direct!, ...args]));
+    if (child) return { child, forks: false };
+  }
+  const child = spawn([...plan.argv, ...args]);
+  return child && { child, forks: plan.forks };
+}
+
+const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+
+/**
+ * Forwards a signal to the exec'd process: the helper's child when the helper forks into the pid namespace
+ * (`forks`; the helper itself before it has forked), else the process started (the helper became it).
+ */
+function forwardTo(helperPid: number, forks: boolean, sig: Deno.Signal): void {
+  let target = helperPid;
+  if (forks) {
+    try {
+      const kids = Deno.readTextFileSync(`/proc/${helperPid}/task/${helperPid}/children`).trim().split(/\s+/);
+      if (kids[0]) target = Number(kids[0]);
+    } catch { /* gone */ }
+  }
+  // loaded on the first signal: signals.ts is off the hot path
+  import("./signals.ts").then(({ sendSignal, signalNumber }) => sendSignal(target, signalNumber(sig)))
+    .catch(() => {});
+}
+
+/**
+ * Waits for `h` while forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to its process (and
+ * running `extra` listeners, e.g. a pty's SIGWINCH); resolves with its exit code (128+N for signal N).
+ */
+export async function waitForwarding(
+  h: StartedHelper,
+  extra: [Deno.Signal, () => void][] = [],
+): Promise<number> {
+  const listeners: [Deno.Signal, () => void][] = [
+    ...FORWARDED.map((s): [Deno.Signal, () => void] => [s, () => forwardTo(h.child.pid, h.forks, s)]),
+    ...extra,
+  ];
+  for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+  try {
+    return await h.child.status;
+  } finally {
+    for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
+  }
+}
