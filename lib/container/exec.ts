@@ -10,8 +10,7 @@ import { type ExecSecurity, helperEnv } from "../ns/exec_helper.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
-import { appendExecEvents, goTime } from "./exec_events.ts";
-import { keepExecPlan } from "./exec_fast.ts";
+import { appendExecEvents, goTime, keepExecPlan } from "./exec_fast.ts";
 
 /** What `exec` was asked for. */
 export interface ExecRequest {

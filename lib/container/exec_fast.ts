@@ -11,13 +11,13 @@
  * A plan is used only for the start it was made for (the init's pid and start time), for a running (not
  * paused) container whose name link still points at it, and while its seccomp filter file exists; anything
  * else goes the full way ({@link execPlanned} returns undefined before it has started anything).
+ *
+ * Here too, for both ways, the `exec` and `exec_died` lines of the event log ({@link appendExecEvents}), as
+ * lib/store/events.ts writes them, so an exec loads no events module.
  * @module
  */
 
-import type { ExecEventSubject } from "./exec_events.ts";
-import { appendExecEvents, goTime } from "./exec_events.ts";
 import { type HelperPlan, spawnHelper, waitForwarding } from "../ns/exec_spawn.ts";
-import { containerPaths } from "../store/container_paths.ts";
 import type { ContainerState } from "../store/container_types.ts";
 import { storePaths } from "../store/paths.ts";
 import { pidAlive } from "../proc.ts";
@@ -40,9 +40,12 @@ const ID = /^[a-f0-9]{64}$/;
 /** Container names as container_names.ts `NAME_RE` allows them (no `/`, no leading `.`). */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+/** `<root>/containers/<id>` (store/container_paths.ts's `dir`, without loading it on the hot path). */
+const containerDir = (root: string, id: string) => `${storePaths(root).containers}/${id}`;
+
 /** Where the plan of container `id` is kept. */
 export function execPlanPath(root: string, id: string): string {
-  return `${containerPaths(root, id).dir}/run/exec_plan.json`;
+  return `${containerDir(root, id)}/run/exec_plan.json`;
 }
 
 /** Keeps `plan` for the next execs of this start (best effort: a read-only store keeps none). */
@@ -76,7 +79,7 @@ function validPlan(root: string, nameOrId: string): ExecPlan | undefined {
     // the container is still known by this name (not renamed, not half removed)
     if (Deno.readLinkSync(`${names}/${plan.event.name}`) !== id) return undefined;
     if (!ID.test(nameOrId) && plan.event.name !== nameOrId) return undefined;
-    const state = JSON.parse(Deno.readTextFileSync(containerPaths(root, id).state)) as ContainerState;
+    const state = JSON.parse(Deno.readTextFileSync(`${containerDir(root, id)}/state.json`)) as ContainerState;
     if (state.status !== "running" || state.pid !== plan.pid || state.pidStart !== plan.pidStart) {
       return undefined;
     }
@@ -108,4 +111,45 @@ export async function execPlanned(
   const code = await waitForwarding(h);
   appendExecEvents(root, plan.event, started, code);
   return code;
+}
+
+/** What an exec event names: the container's id, image, name and labels. */
+export interface ExecEventSubject {
+  id: string;
+  image: string;
+  name: string;
+  labels?: Record<string, string>;
+}
+
+/** RFC3339Nano as Go writes it: the fraction's trailing zeros cut. */
+export const goTime = (d: Date): string => d.toISOString().replace(/0+Z$/, "Z").replace(/\.Z$/, "Z");
+
+/**
+ * The `exec` and `exec_died` lines of the event log, as lib/store/events.ts writes them (same fields and
+ * order), in one append. Appends `exec` (at `started`, a {@link goTime}) and, with `code`, `exec_died` (now) to `<root>/events/events.log`;
+ * best effort (the log's dir is made by the container's own events). Skipped with `POD_EVENTS_BACKEND=none`.
+ */
+export function appendExecEvents(root: string, c: ExecEventSubject, started: string, code?: number): void {
+  try {
+    if (Deno.env.get("POD_EVENTS_BACKEND") === "none") return;
+    const line = (status: string, time: string, exit?: number) =>
+      JSON.stringify({
+        ...(exit ? { ContainerExitCode: exit } : {}),
+        ID: c.id,
+        Image: c.image,
+        Name: c.name,
+        Status: status,
+        Time: time,
+        Type: "container",
+        Attributes: c.labels,
+      }) + "\n";
+    let text = line("exec", started);
+    if (code !== undefined) text += line("exec_died", goTime(new Date()), code);
+    const f = Deno.openSync(`${root}/events/events.log`, { append: true, create: true, mode: 0o600 });
+    try {
+      f.writeSync(new TextEncoder().encode(text));
+    } finally {
+      f.close();
+    }
+  } catch { /* best effort */ }
 }

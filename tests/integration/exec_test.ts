@@ -1,6 +1,6 @@
 /**
  * `pod exec`, root and rootless, through the one helper process (lib/ns/exec_helper.ts; as root it is started
- * straight into the container's pid namespace, lib/ns/pidns.ts): exit status and a signal's 128+n, podman's
+ * straight into the container's pid namespace, lib/ns/exec_spawn.ts): exit status and a signal's 128+n, podman's
  * one-line 127/126 errors reported by the helper after chroot, the container's namespaces and seccomp filter,
  * no descriptor of the caller beyond stdin/stdout/stderr, signals sent to pod reaching the process, and a
  * plain exec started from the start's plan (lib/container/exec_fast.ts) exactly as the full path starts it.
