@@ -274,7 +274,16 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const parsed = parseArgs(cmd.spec, rest);
-  const code = await cmd.run(parsed, { root: storeRoot(undefined, root), argv0: programName(), runtime });
+  // argv[0] only when a command asks (create/kube): reading /proc/self/cmdline is not free on the exec path
+  let argv0: string | undefined;
+  const g = {
+    root: storeRoot(undefined, root),
+    get argv0() {
+      return argv0 ??= programName();
+    },
+    runtime,
+  };
+  const code = await cmd.run(parsed, g);
   // a `--format` template still rendering (loaded on demand) is written before the exit
   await (globalThis as { [FLUSH_OUTPUT]?: () => Promise<void> })[FLUSH_OUTPUT]?.();
   return code;

@@ -115,9 +115,13 @@ export async function execPlanned(
 
 /** What an exec event names: the container's id, image, name and labels. */
 export interface ExecEventSubject {
+  /** The container's full id. */
   id: string;
+  /** Its image as the events name it (the reference, else the name). */
   image: string;
+  /** Its name. */
   name: string;
+  /** Its labels (the events' `Attributes`). */
   labels?: Record<string, string>;
 }
 

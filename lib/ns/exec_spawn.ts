@@ -41,7 +41,9 @@ export interface HelperPlan {
 
 /** A started helper, and whether the process to signal is its child. */
 export interface StartedHelper {
+  /** The helper process. */
   child: Spawned;
+  /** Whether it forks into the pid namespace: the process to signal is then its child. */
   forks: boolean;
 }
 
