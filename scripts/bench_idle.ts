@@ -6,7 +6,9 @@
  * The container's own processes (in its pid namespace) are the same on both sides and left out; processes both
  * engines share between containers (rootless podman's pause process) are listed apart.
  *
- *     deno run -A scripts/bench_idle.ts [--n 10] [--modes root,rootless] [--rounds 1]
+ *     deno run -A scripts/bench_idle.ts [--n 10] [--modes root,rootless] [--rounds 1] [--runc]
+ *
+ * `--runc`: pod's containers run with `--runtime runc` (root; rootless pod keeps its own runtime).
  *
  * Prints numbers and ratios (target: pod ≤ 1.0× conmon); never asserts.
  * @module
@@ -194,6 +196,7 @@ export async function main(shared?: Registry): Promise<void> {
       }
       const label = user ? `rootless (${user})` : "root";
       const pe = await podEngine(user);
+      if (Deno.args.includes("--runc")) pe.runFlags = [...pe.runFlags, "--runtime", "runc"];
       const me = havePodman ? await podmanEngine(user, runtime) : undefined;
       const pod: IdleSample[] = [], pm: IdleSample[] = [];
       try {
