@@ -66,6 +66,7 @@ sub spawn { my @c = @_; my $p = fork(); return 0 unless defined $p;
     open(STDERR, '>', '/dev/null'); exec { $c[0] } @c; exit 127 }
   $p }
 $SIG{PIPE} = 'IGNORE'; $SIG{HUP} = 'IGNORE'; $SIG{INT} = 'IGNORE';
+$SIG{CHLD} = sub { }; # wakes select: the init is reaped (no zombie) the moment it ends
 syscall($SP, 36, 1, 0, 0, 0) if $fk && $SP; # PR_SET_CHILD_SUBREAPER: the forked init becomes our child
 my ($or, $ow, $er, $ew, $in, $ir, $iw, $rz);
 sub fifo { my $p = shift; unlink $p;
@@ -136,7 +137,7 @@ while (%fh) {
         ioctl($or, 0x5414, pack('S4', $1, $2, 0, 0)) if $l =~ /^(\d{1,5}) (\d{1,5})$/ }
       $rbuf = '' if length $rbuf > 64 } }
   if (!defined $status) { reap(1); timers() if !defined $status && defined &timers }
-  elsif ($n <= 0) { last }
+  elsif ($n == 0 || ($n < 0 && $! + 0 != 4)) { last } # a timeout (or an error but EINTR): drained
 }
 reap(0) if !defined $status;
 my $code = ($status & 127) ? 128 + ($status & 127) : ($status >> 8);
