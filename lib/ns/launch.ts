@@ -27,7 +27,7 @@ import {
   type SupervisorEvents,
   type SupervisorExtras,
 } from "./supervisor.ts";
-import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
+import { exitCodeOf, forksInit, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
 
 /** How the container's stdio is wired. */
@@ -99,6 +99,7 @@ async function startSupervised(
   hasProcess: boolean,
   settled: () => boolean,
   env?: Record<string, string>,
+  forks = false,
 ): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
   try {
     Deno.removeSync(io.exitPath);
@@ -112,6 +113,7 @@ async function startSupervised(
       !!io.tty && hasProcess,
       hasProcess ? io.stdinFifo : undefined,
       hasProcess ? io.extras : undefined,
+      forks,
     );
     const evEnv = io.events
       ? { POD_EV_PATH: io.events.path, POD_EV_HEAD: io.events.head, POD_EV_TAIL: io.events.tail }
@@ -188,7 +190,9 @@ export async function launch(
   const relay = io.mode === "foreground" && io.tty && hasProcess ? new PtyRelay() : undefined;
   if (relay) spec = { ...spec, ttyPath: relay.slavePath };
   Deno.writeTextFileSync(files.spec, JSON.stringify(spec), { mode: 0o600 });
-  const cmd = unshareCommand(spec, stage2Command(files.spec), syncFifo);
+  // detached: the supervisor reaps the init itself, no sh waits for it (supervisor.ts)
+  const forks = io.mode === "detached" && forksInit(spec);
+  const cmd = unshareCommand(spec, stage2Command(files.spec), syncFifo, undefined, undefined, forks);
 
   const keep = { file: Deno.openSync(files.fifo, { read: true, write: true }) as Deno.FsFile | undefined };
   const reader = Deno.openSync(files.fifo, { read: true });
@@ -224,7 +228,7 @@ export async function launch(
       return exitCodeOf(s);
     });
   } else {
-    const sup = await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup));
+    const sup = await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup), forks);
     unsharePid = sup.unsharePid;
     supervisorPid = sup.supervisorPid;
     status = sup.status.then((code) => {
