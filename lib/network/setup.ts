@@ -315,7 +315,7 @@ async function writeScript(path: string, lines: string[]): Promise<void> {
 /**
  * Tears a container's network down (no-op when there is none): runs its teardown script, then removes the
  * state. Safe to call again, and from several places. As root it first waits for the store's handed-off
- * teardowns (net3, teardown_async.ts), so `stop`/`rm` return with the network as all of them left it.
+ * teardowns but its own (net3, teardown_async.ts), so `stop`/`rm` return with the network as they left it.
  */
 export async function teardownNetwork(root: string, id: string): Promise<void> {
   await runTeardown(root, id, true);
@@ -326,7 +326,7 @@ async function runTeardown(root: string, id: string, afterPending: boolean): Pro
   const f = netFiles(root, id);
   // net3: also when the supervisor already ran this one's: the store's network is as they all left it
   if (afterPending && Deno.uid() === 0) {
-    await (await import("./teardown_async.ts")).awaitPendingTeardowns(root);
+    await (await import("./teardown_async.ts")).awaitPendingTeardowns(root, id);
   }
   try {
     await Deno.stat(f.cleanup);

@@ -125,14 +125,17 @@ export async function pendingIps(root: string): Promise<Map<string, Set<string>>
 }
 
 /**
- * Waits (≤ 30 s) until the store's handed-off teardowns are over: a teardown that `stop`/`rm` run after them
- * then sees the bridge as they left it (the last container's teardown removes it).
+ * Waits (≤ 30 s) until the store's handed-off teardowns, other than container `except`'s own, are over: a
+ * teardown that `stop`/`rm` run after them then sees the bridge as they left it (the last container's
+ * teardown removes it). `run --rm`'s removal does not wait for the teardown it has just handed off.
  */
-export async function awaitPendingTeardowns(root: string): Promise<void> {
+export async function awaitPendingTeardowns(root: string, except?: string): Promise<void> {
   for (let i = 0; i < 3000; i++) {
     let pending = false;
     try {
-      for await (const e of Deno.readDir(pendingDir(root))) if (e.name.endsWith(".sh")) pending = true;
+      for await (const e of Deno.readDir(pendingDir(root))) {
+        if (e.name.endsWith(".sh") && e.name !== `${except}.sh`) pending = true;
+      }
     } catch { /* no pending dir */ }
     if (!pending) return;
     await new Promise((r) => setTimeout(r, 10));

@@ -99,6 +99,38 @@ await testRootAndRootless(
         assert.deepEqual(pending(h), []);
         for (const id of ids) assert.deepEqual(await leftovers(h, id), [], id);
       });
+      await t.step("run --rm returns before its own handed-off teardown is over", async () => {
+        const cid = `${h.home}/cid-own`;
+        const running = h.pod(["run", "--rm", "--cidfile", cid, img.ref, "sleep", "1"]);
+        let id = "";
+        for (let i = 0; i < 1500 && !id; i++) {
+          id = (() => {
+            try {
+              return Deno.readTextFileSync(cid).trim();
+            } catch {
+              return "";
+            }
+          })();
+          if (!id) await sleep(20);
+        }
+        assert.ok(id, "the cidfile was written");
+        // the teardown script pod will write there (same inode) finds it locked: it waits for the test
+        Deno.mkdirSync(`${netRunDir(h.home)}/pending`, { recursive: true });
+        const held = Deno.openSync(`${netRunDir(h.home)}/pending/${id}.sh`, { write: true, create: true });
+        held.lockSync(true);
+        try {
+          const r = await Promise.race([running, sleep(20000).then(() => undefined)]);
+          assert.ok(r, "run --rm returned while its teardown was held");
+          assert.equal(r.code, 0, r.stderr);
+          assert.ok(pending(h).includes(`${id}.sh`), "its teardown was still pending then");
+        } finally {
+          held.close();
+          await running;
+        }
+        for (let i = 0; i < 1500 && pending(h).length; i++) await sleep(20);
+        assert.deepEqual(pending(h), []);
+        assert.deepEqual(await leftovers(h, id), []);
+      });
       await t.step("rm -f of another container waits for a pending teardown", async () => {
         const d = await h.pod(["run", "-d", img.ref, "sleep", "600"]);
         assert.equal(d.code, 0, d.stderr);
