@@ -246,9 +246,9 @@ export function netavarkTeardownLines(root: string, nsPath: string, optsPath: st
  */
 export function runDirRemovalLine(root: string): string {
   const dir = netRunDir(root);
-  const inner = `rmdir ${shq(`${dir}/netns`)} 2>/dev/null && ` +
-    `{ [ ! -d ${shq(`${dir}/pending`)} ] || rmdir ${shq(`${dir}/pending`)} 2>/dev/null; } && rm -rf ${
-      shq(dir)
-    }`;
+  // a missing dir counts as an empty one: an earlier run may have removed it and stopped at the other
+  const gone = (sub: string) =>
+    `{ [ ! -e ${shq(`${dir}/${sub}`)} ] || rmdir ${shq(`${dir}/${sub}`)} 2>/dev/null; }`;
+  const inner = `${gone("netns")} && ${gone("pending")} && rm -rf ${shq(dir)}`;
   return `flock -o ${NETAVARK_LOCK} sh -c ${shq(inner)} 2>/dev/null`;
 }

@@ -94,17 +94,30 @@ export async function handOffTeardown(
   );
   // the container's own teardown is now this one: removing the container finds nothing left to do
   for (const path of [f.cleanup, f.state, f.opts]) await Deno.remove(path).catch(() => {});
-  const child = new Deno.Command("setsid", {
-    args: ["sh", p.sh],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  child.unref();
-  child.status.catch(() => {});
-  debug(`network teardown of ${id.slice(0, 12)} handed off (pid ${child.pid})`);
+  try {
+    const child = new Deno.Command("setsid", {
+      args: ["sh", p.sh],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    child.unref();
+    child.status.catch(() => {});
+    debug(`network teardown of ${id.slice(0, 12)} handed off (pid ${child.pid})`);
+  } catch {
+    await runPending(p.sh); // no detached shell: done here after all
+  }
   return true;
 }
+
+/** Runs a pending teardown script here and waits for it (it takes its own lock; a finished one is a no-op). */
+async function runPending(path: string): Promise<void> {
+  await new Deno.Command("sh", { args: [path], stdin: "null", stdout: "null", stderr: "null" }).output()
+    .catch(() => {});
+}
+
+/** A pending script older than this was not run to its end (its shell died): whoever waits for it runs it. */
+const STALE_MS = 60_000;
 
 /** The addresses of removed containers whose handed-off teardown still runs, per network. */
 export async function pendingIps(root: string): Promise<Map<string, Set<string>>> {
@@ -134,7 +147,11 @@ export async function awaitPendingTeardowns(root: string, except?: string): Prom
     let pending = false;
     try {
       for await (const e of Deno.readDir(pendingDir(root))) {
-        if (e.name.endsWith(".sh") && e.name !== `${except}.sh`) pending = true;
+        if (!e.name.endsWith(".sh") || e.name === `${except}.sh`) continue;
+        pending = true;
+        const path = `${pendingDir(root)}/${e.name}`;
+        const mtime = (await Deno.stat(path).catch(() => undefined))?.mtime?.getTime();
+        if (mtime !== undefined && Date.now() - mtime > STALE_MS) await runPending(path);
       }
     } catch { /* no pending dir */ }
     if (!pending) return;

@@ -1,15 +1,16 @@
 /**
  * net3 (issue 12): `run --rm` on the default network, root and rootless. As root its netavark teardown is
  * handed off to a detached shell (lib/network/teardown_async.ts): the published host port is free the moment
- * `run --rm` returns (a second `run --rm` on it works at once), the teardown ends by itself (no pending script,
- * pinned netns or iptables rule naming the container), and `rm -f` of another container waits for it.
+ * `run --rm` returns (a second `run --rm` on it works at once), `run --rm` does not wait for it, it ends by
+ * itself (no pending script, pinned netns or iptables rule naming the container), `rm -f` of another container
+ * waits for it, and one whose shell died is run by the next `rm` instead of being waited for.
  * Rootless (slirp4netns, torn down in place): the same port promise. Traffic goes only to 127.0.0.1.
  * @module
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
-import { netRunDir } from "../../lib/network/netavark.ts";
+import { netRunDir, runDirRemovalLine } from "../../lib/network/netavark.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,6 +35,14 @@ function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
+}
+
+/**
+ * After a step's fake pending scripts (which kept the store's last teardown from removing the run dir): what
+ * that teardown would have done.
+ */
+async function tidyRunDir(h: TempPodHome): Promise<void> {
+  await new Deno.Command("sh", { args: ["-c", runDirRemovalLine(h.home)] }).output();
 }
 
 /** The handed-off teardown scripts of the store that still exist. */
@@ -147,6 +156,32 @@ await testRootAndRootless(
         assert.equal(r.code, 0, r.stderr);
         assert.equal(early, false, "rm -f returned while a teardown was pending");
         assert.deepEqual(await leftovers(h, d.stdout.trim()), []);
+        await tidyRunDir(h);
+        assert.throws(
+          () => Deno.statSync(netRunDir(h.home)),
+          Deno.errors.NotFound,
+          "the store's run dir is gone",
+        );
+      });
+      await t.step("a pending teardown whose shell died is run by the next rm, not waited for", async () => {
+        const d = await h.pod(["run", "-d", img.ref, "sleep", "600"]);
+        assert.equal(d.code, 0, d.stderr);
+        Deno.mkdirSync(`${netRunDir(h.home)}/pending`, { recursive: true });
+        const stale = `${netRunDir(h.home)}/pending/test-stale.sh`;
+        Deno.writeTextFileSync(stale, '#!/bin/sh\nrm -f "$0"\n');
+        const old = new Date(Date.now() - 120_000);
+        Deno.utimeSync(stale, old, old);
+        const t0 = performance.now();
+        const rm = await h.pod(["rm", "-f", "-t", "0", d.stdout.trim()]);
+        assert.equal(rm.code, 0, rm.stderr);
+        assert.ok(performance.now() - t0 < 25_000, "rm -f did not wait out the stale teardown");
+        assert.deepEqual(pending(h), []);
+        await tidyRunDir(h);
+        assert.throws(
+          () => Deno.statSync(netRunDir(h.home)),
+          Deno.errors.NotFound,
+          "the store's run dir is gone",
+        );
       });
     }),
 );
