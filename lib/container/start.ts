@@ -187,7 +187,7 @@ async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
 
 /** net3: hands a removed container's network teardown off (true), if it is a root bridge one. */
 async function handOffNet(root: string, rec: ContainerRecord): Promise<boolean> {
-  if (!rec.config.net || Deno.uid() !== 0) return false;
+  if (rec.config.net?.network.mode !== "bridge" || Deno.uid() !== 0) return false;
   const [{ handOffTeardown }, { netFiles }] = await Promise.all([
     import("../network/teardown_async.ts"),
     import("../network/setup.ts"),

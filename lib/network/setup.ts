@@ -25,6 +25,7 @@ import {
   netavarkSetup,
   type NetavarkStatus,
   netavarkTeardownScript,
+  netRunDir,
   newNetns,
   pinNetns,
   subnetRange,
@@ -325,7 +326,10 @@ export async function teardownNetwork(root: string, id: string): Promise<void> {
 async function runTeardown(root: string, id: string, afterPending: boolean): Promise<void> {
   const f = netFiles(root, id);
   // net3: also when the supervisor already ran this one's: the store's network is as they all left it
-  if (afterPending && Deno.uid() === 0) {
+  if (
+    afterPending && Deno.uid() === 0 &&
+    await Deno.stat(`${netRunDir(root)}/pending`).then(() => true, () => false)
+  ) {
     await (await import("./teardown_async.ts")).awaitPendingTeardowns(root, id);
   }
   try {
