@@ -86,6 +86,8 @@ interface StartPlan {
   settle: () => Promise<void>;
   /** Stage 2's pid is known (its namespaces exist): the network is set up meanwhile (net scope). */
   onPid?: (pid: number) => void;
+  /** net3: the pid of the `unshare` that makes the new netns (root bridge networks start there). */
+  onUnshared?: (pid: number) => void;
 }
 
 /**
@@ -154,9 +156,13 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
     return setup;
   };
   if (!inner) plan.spec = { ...plan.spec, process: undefined, deferProcess: true };
+  // net3: as root, netavark (the slowest part of a start) runs as soon as the netns exists, beside stage 2's
+  // start-up; slirp4netns/pasta and rootless bridges keep starting at stage 2's pid
+  const early = Deno.uid() === 0 && c.net.network.mode === "bridge";
   return {
     ...plan,
     onPid: start,
+    ...(early ? { onUnshared: start } : {}),
     resolveProcess: async (pid: number) => {
       await start(pid);
       const p = inner ? await inner(pid) : process!;
@@ -177,6 +183,16 @@ async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
   if (!rec.config.net) return;
   const { teardownNetwork } = await import("../network/setup.ts");
   await teardownNetwork(root, rec.config.id).catch(() => {});
+}
+
+/** net3: hands a removed container's network teardown off (true), if it is a root bridge one. */
+async function handOffNet(root: string, rec: ContainerRecord): Promise<boolean> {
+  if (rec.config.net?.network.mode !== "bridge" || Deno.uid() !== 0) return false;
+  const [{ handOffTeardown }, { netFiles }] = await Promise.all([
+    import("../network/teardown_async.ts"),
+    import("../network/setup.ts"),
+  ]);
+  return await handOffTeardown(root, rec.config.id, netFiles(root, rec.config.id)).catch(() => false);
 }
 
 /** build2: a tree to build starts from the finished tree of the longest prefix of its layers, if one exists. */
@@ -295,6 +311,7 @@ export async function startDetached(
         },
         resolveProcess: plan.resolveProcess,
         onPid: plan.onPid,
+        onUnshared: plan.onUnshared,
       });
     } catch (e) {
       await started?.catch(() => {});
@@ -368,6 +385,7 @@ async function runForeground(
       },
       resolveProcess: plan.resolveProcess,
       onPid: plan.onPid,
+      onUnshared: plan.onUnshared,
     };
     const logPath = io.log && !rec.config.logDriver ? logFileOf(root, rec.config) : undefined;
     const logMaxSize = rec.config.logMaxSize;
@@ -427,7 +445,7 @@ async function runForeground(
   }
   stopTimer();
   await started?.catch(() => {});
-  await teardownNet(root, rec);
+  if (!io.removing || !await handOffNet(root, rec)) await teardownNet(root, rec);
   const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
   await recordExit(root, id, code, undefined, oomKilled);
   foregroundExitHook(root, rec.config);

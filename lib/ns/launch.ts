@@ -75,6 +75,12 @@ export interface LaunchHooks {
    * the namespaces (the container's network) can start then, beside stage 2's own.
    */
   onPid?: (pid: number) => void;
+  /**
+   * net3: called as soon as the pid of the process that makes the container's new network namespace is known
+   * (`unshare`'s: the namespace exists once `/proc/<pid>/ns/net` differs from this process's), before stage 2
+   * has started: the network can be set up beside stage 2's start-up. Not called when the netns is joined.
+   */
+  onUnshared?: (pid: number) => void;
 }
 
 /** What a launch returns: the init's host pid, and in the foreground the exit code. */
@@ -236,6 +242,7 @@ export async function launch(
       return code;
     });
   }
+  if (spec.namespaces.net && !spec.join?.net) hooks.onUnshared?.(unsharePid);
   const abort = () => abortExecFifo(keep);
   status.then(abort);
   const pumping = output && logPath
