@@ -2,7 +2,7 @@
  * A pod's default infra container runs a namespace holder (pods3, lib/ns/holder.ts), root and rootless: its
  * process is the host's `catatonit -P` (no Deno stage 2), in no mount namespace of its own, in its cgroup;
  * members share its hostname and find the loopback up; `exec` into it is refused in one line, `cp` from it
- * reads the infra image; `pod rm -f` ends it. An `--infra-command` infra still runs through stage 2.
+ * reads the infra image; `pod rm -f` ends it and no other pod's holder. An `--infra-command` infra still runs through stage 2.
  * @module
  */
 import { equal, match, notEqual, ok } from "node:assert/strict";
@@ -79,6 +79,16 @@ if (!catatonit) {
       equal(cp.code, 0, cp.stderr);
       ok(cp.stdout.includes("catatonit"), "cp: the infra image's /catatonit");
 
+      // another pod's holder (also in the host's mount namespace) outlives this pod's removal
+      equal((await h.pod(["pod", "create", "--name", "other"])).code, 0);
+      equal((await h.pod(["pod", "start", "other"])).code, 0);
+      const other = await infraPid(h, "other");
+      const stateOf = (p: number) => Deno.readTextFileSync(`/proc/${p}/stat`).split(") ")[1][0];
+      // pause signals every process of the container (SIGSTOP): this pod's only
+      equal((await h.pod(["pod", "pause", "hp"])).code, 0);
+      equal(stateOf(pid), "T");
+      equal(stateOf(other.pid), "S", "pausing a pod stopped another pod's holder");
+      equal((await h.pod(["pod", "unpause", "hp"])).code, 0);
       const rm = await h.pod(["pod", "rm", "-f", "-t", "0", "hp"]);
       equal(rm.code, 0, rm.stderr);
       let gone = false;
@@ -88,6 +98,8 @@ if (!catatonit) {
         gone = true;
       }
       ok(gone, "the holder ended with its pod");
+      equal(Deno.readLinkSync(`/proc/${other.pid}/exe`), catatonit!, "another pod's holder was killed");
+      equal((await h.pod(["pod", "rm", "-f", "-t", "0", "other"])).code, 0);
 
       // a custom infra command runs through stage 2 (a root and a mount namespace of its own)
       const custom = await h.pod(["pod", "create", "--name", "cp1", "--infra-command", "/catatonit -P"]);
