@@ -24,9 +24,12 @@ const SCRIPT = [
   "read p _ < /proc/self/stat",
   'echo "$p" > "$pidf"',
   'echo "pid $p" >&3',
+  // opened before `prepared` (stage 1 holds it open read-write until it answered): once stage 1 has written
+  // the answer it closes its end, and a fifo opened only after that would wait forever for a writer
+  'exec 4<"$pf"',
   "echo prepared >&3",
-  'read -r line < "$pf" || line=abort',
-  'case "$line" in abort*) exit 125;; esac',
+  "read -r line <&4 || line=abort",
+  'exec 4<&-; case "$line" in abort*) exit 125;; esac',
   'for c in "$@"; do echo 0 > "$c" || { echo "125 cgroup: cannot enter $c" >&3; exit 125; }; done',
   'if [ -n "$hn" ]; then "$hnbin" "$hn" 2>/dev/null || { echo "125 cannot set the hostname $hn" >&3; exit 125; }; fi',
   'exec 3>&-; exec "$cat" -P',
