@@ -124,6 +124,14 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
       cause: why,
     });
   }
+  if (rec.config.isInfraHolder) {
+    // pods3: the default infra only holds the pod's namespaces (lib/ns/holder.ts): no root to run a command in
+    throw new PodError(
+      `container ${rec.config.id.slice(0, 12)} is the infra container of a pod: it only holds the pod's ` +
+        `namespaces and has no root file system to run commands in`,
+      { code: "STATE" },
+    );
+  }
   let u: { uid: number; gid: number; home: string };
   let security: ExecSecurity;
   const kept = keptDefaults(root, rec, req);

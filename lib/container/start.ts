@@ -10,7 +10,7 @@ import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
 import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
 import type { Prelaunched } from "../ns/prelaunch.ts";
-import type { LaunchSpec, ProcessSpec } from "../ns/spec.ts";
+import type { HolderSpec, LaunchSpec, ProcessSpec } from "../ns/spec.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -35,6 +35,7 @@ import { cgroupSpecFor } from "./resources.ts";
 import { detachedLogOf, logFileOf } from "./log_options.ts";
 import { createCgroup, removeCgroup } from "../ns/cgroup.ts";
 import {
+  baseSpec,
   overlayRunSpec,
   prepareSpec,
   preparingRunSpec,
@@ -43,6 +44,7 @@ import {
   securitySpec,
 } from "./launch_spec.ts";
 import { ociRuntimeName } from "./oci_runtime_name.ts";
+import { launchNamespaces } from "./namespaces.ts";
 
 /**
  * vfs containers: extracts the image into the rootfs unless that was done before (a start after a stop reuses
@@ -103,12 +105,21 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
   const infra = c.pod && !c.isInfra
     ? await (await import("./pod/infra_guard.ts")).infraToStart(root, c.pod)
     : undefined;
-  if (infra) await startDetached(root, infra);
+  // pods3: the infra starts while this container's own plan is made; its namespaces are joined after
+  const infraStarted = infra ? startDetached(root, infra) : undefined;
+  infraStarted?.catch(() => {}); // awaited below
+  const holder = c.isInfraHolder ? await infraHolder(c) : undefined;
   const [plan, security, join] = await Promise.all([
-    launchPlan(root, rec, terminal),
-    securitySpec(root, c),
-    joins ? import("./ns_join.ts").then((m) => m.joinPaths(root, c)) : undefined,
-  ]);
+    holder ? holderPlan(root, c, holder) : launchPlan(root, rec, terminal),
+    holder ? {} : securitySpec(root, c),
+    infraStarted,
+  ]).then(async ([plan, security]) =>
+    [
+      plan,
+      security,
+      joins ? await import("./ns_join.ts").then((m) => m.joinPaths(root, c)) : undefined,
+    ] as const
+  );
   plan.spec = { ...plan.spec, ...security, ...(join ? { join } : {}) };
   const cgroup = cgroupSpecFor(rec.config);
   if (cgroup) {
@@ -175,6 +186,41 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
       await plan.settle();
       if (!plan.resolved() || !resolved) await net.teardownNetwork(root, c.id);
     },
+  };
+}
+
+/**
+ * pods3: the holder a pod's default infra container runs instead of stage 2 (lib/ns/holder.ts), when the
+ * host has its binaries and the user is the namespace's root (not `--userns=keep-id`: stage 2 then).
+ */
+async function infraHolder(c: ContainerRecord["config"]): Promise<HolderSpec | undefined> {
+  if (ociRuntimeName(c.ociRuntime)) return undefined;
+  const { needsKeepCaps } = await import("../ns/userns.ts");
+  if (c.userns.mode !== "host" && needsKeepCaps(launchNamespaces(c).uidMap)) return undefined;
+  const { holderBinaries } = await import("../ns/holder.ts");
+  return await holderBinaries();
+}
+
+/** pods3: the launch of a namespace holder: no root, no image tree; its "process" is catatonit. */
+function holderPlan(root: string, c: ContainerRecord["config"], holder: HolderSpec): StartPlan {
+  let resolved = false;
+  const process: ProcessSpec = {
+    args: [holder.catatonit, "-P"],
+    env: [],
+    cwd: "/",
+    uid: 0,
+    gid: 0,
+    additionalGids: [],
+    terminal: false,
+  };
+  return {
+    spec: { ...baseSpec(root, c), holder, deferProcess: true },
+    resolveProcess: () => {
+      resolved = true;
+      return Promise.resolve(process);
+    },
+    resolved: () => resolved,
+    settle: () => Promise.resolve(),
   };
 }
 

@@ -20,6 +20,7 @@ import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
+import { holderCommand } from "./holder.ts";
 import {
   cgroupEnv,
   type ExitRecord,
@@ -198,7 +199,9 @@ export async function launch(
   Deno.writeTextFileSync(files.spec, JSON.stringify(spec), { mode: 0o600 });
   // detached: the supervisor reaps the init itself, no sh waits for it (supervisor.ts)
   const forks = io.mode === "detached" && forksInit(spec);
-  const cmd = unshareCommand(spec, stage2Command(files.spec), syncFifo, undefined, undefined, forks);
+  // pods3: a pod's default infra runs a namespace holder, not stage 2
+  const inner = spec.holder ? holderCommand(spec, files) : stage2Command(files.spec);
+  const cmd = unshareCommand(spec, inner, syncFifo, undefined, undefined, forks);
 
   const keep = { file: Deno.openSync(files.fifo, { read: true, write: true }) as Deno.FsFile | undefined };
   const reader = Deno.openSync(files.fifo, { read: true });

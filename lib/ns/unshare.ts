@@ -19,7 +19,7 @@ import { needsKeepCaps, SYNC_SHELL, SYNC_WAIT } from "./userns.ts";
  * to fd 4 (the supervisor's pipe, closed for the init) and exits, so no shell stays beside each container.
  */
 export function unshareCommand(
-  spec: Pick<LaunchSpec, "namespaces" | "uidMap" | "join">,
+  spec: Pick<LaunchSpec, "namespaces" | "uidMap" | "join" | "holder">,
   stage2: string[],
   syncFifo?: string,
   uid = Deno.uid(),
@@ -37,7 +37,7 @@ export function unshareCommand(
   // stage 2 must be given capabilities through the exec when the user is not the namespace's root (keep-id),
   // or when it is exec'd before its maps are written (an early start, lib/ns/prelaunch.ts)
   if (ns.user && !join.user && keepCaps) cmd.push("--keep-caps");
-  cmd.push("--mount");
+  if (!spec.holder) cmd.push("--mount"); // pods3: a namespace holder keeps no copy of the host's mounts
   if (ns.pid) cmd.push("--pid");
   if (ns.uts) cmd.push("--uts");
   if (ns.ipc) cmd.push("--ipc");
