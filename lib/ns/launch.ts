@@ -245,7 +245,9 @@ export async function launch(
       return code;
     });
   }
-  if (spec.namespaces.net && !spec.join?.net) hooks.onUnshared?.(unsharePid);
+  // the early netavark start watches the unshare'd process; a detached start's forking sh exits at once (its
+  // child, the init, is reaped by the supervisor), so those start networking at stage 2's pid instead
+  if (spec.namespaces.net && !spec.join?.net && !forks) hooks.onUnshared?.(unsharePid);
   const abort = () => abortExecFifo(keep);
   status.then(abort);
   const pumping = output && logPath
