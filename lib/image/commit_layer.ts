@@ -13,6 +13,8 @@
  */
 
 import { PodError } from "../errors.ts";
+import { EntryValve } from "../gc_valve.ts";
+import { reusedChunks } from "../unpack/chunks.ts";
 import { readTar, type TarEntry } from "../unpack/tar.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
 import { type StoredLayer, storeGzipLayer } from "./layer_blob.ts";
@@ -43,7 +45,9 @@ function isOpaque(e: TarEntry): boolean {
 /** Rewrites GNU tar's view of an upper dir into OCI layer entries (see the module notes). */
 export async function* layerEntries(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarWriteEntry> {
   const whiteouts = new Set<string>();
+  const valve = new EntryValve(); // thousands of small entries: keep the young generation small (peak RSS)
   for await (const e of readTar(source)) {
+    valve.tick();
     const name = clean(e.name);
     if (!name || MANAGED.has(name)) continue;
     const base = name.slice(name.lastIndexOf("/") + 1);
@@ -124,7 +128,8 @@ export async function commitUpperDir(
     await Deno.lstat(upper);
     child = spawnUpperTar(upper, userns);
     stderr = new Response(child.stderr).text(); // drained alongside, so tar never blocks on it
-    tar = child.stdout;
+    // one reused buffer: the tar reader and the writer are done with a chunk before they ask for the next
+    tar = reusedChunks(child.stdout);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     tar = (async function* () { // never started: no changes, an empty archive (its two zero blocks)

@@ -5,9 +5,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
-import { constants, createGzip } from "node:zlib";
+import { constants } from "node:zlib";
 import { storeBlobStream } from "../store/blobs.ts";
+import { gzipChunks, syncDecompression } from "../unpack/compress.ts";
 
 /** A layer stored as a gzip blob. */
 export interface StoredLayer {
@@ -25,17 +25,18 @@ export interface StoredLayer {
 const BLOCK = 256 * 1024;
 
 /**
- * Hashes the chunks in blocks of {@link BLOCK} bytes, copied into fresh buffers (the compressor may keep a
- * block after it is handed over, and sources may reuse theirs): a tar of many small files is thousands of
- * tiny chunks, and each one through the node stream and zlib would cost more than its bytes.
+ * Hashes the chunks in blocks of {@link BLOCK} bytes: a tar of many small files is thousands of tiny chunks,
+ * and each one through the hash and zlib would cost more than its bytes. With `reuse` one block buffer is
+ * reused (the consumer is done with a block before it asks for the next; so may the source's chunks be);
+ * otherwise every block is a fresh copy (the node stream compressor keeps what it is handed).
  */
-async function* hashing(chunks: AsyncIterable<Uint8Array>, h: ReturnType<typeof createHash>) {
+async function* hashing(chunks: AsyncIterable<Uint8Array>, h: ReturnType<typeof createHash>, reuse: boolean) {
   let buf = new Uint8Array(BLOCK);
   let n = 0;
   const flush = () => {
     const out = buf.subarray(0, n);
     h.update(out);
-    buf = new Uint8Array(BLOCK);
+    if (!reuse) buf = new Uint8Array(BLOCK);
     n = 0;
     return out;
   };
@@ -43,7 +44,7 @@ async function* hashing(chunks: AsyncIterable<Uint8Array>, h: ReturnType<typeof 
     if (c.length >= BLOCK) {
       if (n) yield flush();
       h.update(c);
-      yield c.slice();
+      yield reuse ? c : c.slice();
       continue;
     }
     if (n + c.length > BLOCK) yield flush();
@@ -55,7 +56,8 @@ async function* hashing(chunks: AsyncIterable<Uint8Array>, h: ReturnType<typeof 
 
 /**
  * Hashes and gzips `tar` into the store at `root`. `what` names it in errors. `level`: the deflate level
- * (default the fastest, 1; 0 stores incompressible data without spending time on it).
+ * (default the fastest, 1; 0 stores incompressible data without spending time on it). Synchronous zlib into
+ * reused buffers where the runtime allows it (see `gzipChunks`): no garbage per block, flat memory.
  */
 export async function storeGzipLayer(
   root: string,
@@ -64,13 +66,7 @@ export async function storeGzipLayer(
   level: number = constants.Z_BEST_SPEED,
 ): Promise<StoredLayer> {
   const h = createHash("sha256");
-  const gz = createGzip({ level });
-  const input = Readable.from(hashing(tar, h));
-  input.on("error", (e) => gz.destroy(e));
-  // the error reaches the reader below through the iterator; without a listener it would also be uncaught
-  // when it is emitted before the reader attached
-  gz.on("error", () => {});
-  input.pipe(gz);
-  const blob = await storeBlobStream(root, gz as AsyncIterable<Uint8Array>, { what });
+  const gz = gzipChunks(hashing(tar, h, syncDecompression()), level);
+  const blob = await storeBlobStream(root, gz, { what });
   return { digest: blob.digest, size: blob.size, diffId: `sha256:${h.digest("hex")}`, created: blob.created };
 }
