@@ -45,23 +45,3 @@ export class GarbageValve {
     getGc()?.({ type: "major" });
   }
 }
-
-/**
- * Keeps the young generation small while a stream of many small entries (a tar of thousands of files) makes
- * short-lived objects: left alone V8 grows its new space to 16 MB and more; a minor collection every
- * `every` entries (about a millisecond each) keeps the heap near its start size. A no-op when unavailable.
- */
-export class EntryValve {
-  #n = 0;
-  readonly #every: number;
-
-  /** A valve that collects every `every` entries. */
-  constructor(every = 1000) {
-    this.#every = every;
-  }
-
-  /** Records one more entry. */
-  tick(): void {
-    if (++this.#n % this.#every === 0) getGc()?.({ type: "minor" });
-  }
-}

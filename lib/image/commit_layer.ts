@@ -13,7 +13,6 @@
  */
 
 import { PodError } from "../errors.ts";
-import { EntryValve } from "../gc_valve.ts";
 import { reusedChunks } from "../unpack/chunks.ts";
 import { readTar, type TarEntry } from "../unpack/tar.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
@@ -45,9 +44,7 @@ function isOpaque(e: TarEntry): boolean {
 /** Rewrites GNU tar's view of an upper dir into OCI layer entries (see the module notes). */
 export async function* layerEntries(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarWriteEntry> {
   const whiteouts = new Set<string>();
-  const valve = new EntryValve(); // thousands of small entries: keep the young generation small (peak RSS)
   for await (const e of readTar(source)) {
-    valve.tick();
     const name = clean(e.name);
     if (!name || MANAGED.has(name)) continue;
     const base = name.slice(name.lastIndexOf("/") + 1);
