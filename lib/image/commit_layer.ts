@@ -16,7 +16,7 @@ import { PodError } from "../errors.ts";
 import { reusedChunks } from "../unpack/chunks.ts";
 import { readTar, type TarEntry } from "../unpack/tar.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
-import { type StoredLayer, storeGzipLayer } from "./layer_blob.ts";
+import { type StoredLayer, storeGzipLayer, storeTarLayer } from "./layer_blob.ts";
 import { exportContainer } from "./export.ts";
 
 /** Files pod mounts over at start; their stubs in the upper dir are not the container's changes. */
@@ -136,7 +136,7 @@ export async function commitUpperDir(
   try {
     const all = filter ? filter(layerEntries(tar)) : layerEntries(tar);
     const entries = onEntry ? tapped(all, onEntry) : all;
-    const layer = await storeGzipLayer(root, writeTar(entries), "committed layer");
+    const layer = await storeTarLayer(root, entries, "committed layer");
     if (child) {
       const st = await child.status;
       const err = (await stderr).trim();

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { constants } from "node:zlib";
 import { storeBlobStream } from "../store/blobs.ts";
 import { gzipChunks, syncDecompression } from "../unpack/compress.ts";
+import { type TarWriteEntry, writeTar, writeTarBlocks } from "../unpack/tar_write.ts";
 
 /** A layer stored as a gzip blob. */
 export interface StoredLayer {
@@ -68,5 +69,29 @@ export async function storeGzipLayer(
   const h = createHash("sha256");
   const gz = gzipChunks(hashing(tar, h, syncDecompression()), level);
   const blob = await storeBlobStream(root, gz, { what });
+  return { digest: blob.digest, size: blob.size, diffId: `sha256:${h.digest("hex")}`, created: blob.created };
+}
+
+/** Hashes each block as it passes (the blocks may be views of a reused buffer: nothing is kept). */
+async function* hashed(blocks: AsyncIterable<Uint8Array>, h: ReturnType<typeof createHash>) {
+  for await (const b of blocks) {
+    h.update(b);
+    yield b;
+  }
+}
+
+/**
+ * {@link storeGzipLayer} of the tar of `entries`, written in reused blocks (`writeTarBlocks`) when the
+ * runtime's zlib runs synchronously: a layer of thousands of small files makes no garbage per entry.
+ */
+export async function storeTarLayer(
+  root: string,
+  entries: AsyncIterable<TarWriteEntry>,
+  what: string,
+  level: number = constants.Z_BEST_SPEED,
+): Promise<StoredLayer> {
+  if (!syncDecompression()) return await storeGzipLayer(root, writeTar(entries), what, level);
+  const h = createHash("sha256");
+  const blob = await storeBlobStream(root, gzipChunks(hashed(writeTarBlocks(entries), h), level), { what });
   return { digest: blob.digest, size: blob.size, diffId: `sha256:${h.digest("hex")}`, created: blob.created };
 }

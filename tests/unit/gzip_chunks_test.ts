@@ -92,3 +92,44 @@ Deno.test("reusedChunks: a resource's byte stream read into one buffer yields ev
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writeTarBlocks: the same bytes as writeTar, in full blocks of one reused buffer", async () => {
+  const { writeTar, writeTarBlocks } = await import("../../lib/unpack/tar_write.ts");
+  type E = import("../../lib/unpack/tar_write.ts").TarWriteEntry;
+  const mtime = { sec: 1700000000, nsec: 0 };
+  const base = { mode: 0o644, uid: 0, gid: 0, mtime };
+  const data = sample();
+  const entries = (): E[] => [
+    { ...base, name: "d", type: "dir", mode: 0o755 },
+    { ...base, name: "d/small", type: "file", size: 3, body: new Uint8Array([1, 2, 3]) },
+    { ...base, name: "d/empty", type: "file", size: 0, body: new Uint8Array(0) },
+    // a streamed body in odd chunks through a reused buffer
+    { ...base, name: "d/big", type: "file", size: data.length, body: () => reusedSource(data) },
+    // shrank while read: zero-filled to its size
+    { ...base, name: "d/shrunk", type: "file", size: 5000, body: () => reusedSource(data.subarray(0, 1234)) },
+    // grew while read: cut at its size
+    { ...base, name: "d/grown", type: "file", size: 700, body: () => reusedSource(data.subarray(0, 9000)) },
+    { ...base, name: "l", type: "symlink", linkname: "d/small" },
+    {
+      ...base,
+      name: "x".repeat(150) + "/long-name-needs-pax",
+      type: "file",
+      size: 1,
+      body: new Uint8Array([9]),
+    },
+    { ...base, name: "h", type: "hardlink", linkname: "d/small" },
+  ];
+  const want = concat(await Array.fromAsync(writeTar(entries()), (c) => c.slice()));
+  for (const block of [512, 1000, 4096 + 7, 256 * 1024]) {
+    const parts: Uint8Array[] = [];
+    const all = await Array.fromAsync(writeTarBlocks(entries(), block), (c) => {
+      parts.push(c);
+      return c.slice();
+    });
+    const got = concat(all);
+    assert.equal(got.length, want.length, `block ${block}: length`);
+    assert.ok(got.every((v, i) => v === want[i]), `block ${block}: bytes`);
+    assert.ok(all.slice(0, -1).every((c) => c.length === block), `block ${block}: full blocks`);
+    assert.ok(parts.every((p) => p.buffer === parts[0].buffer), `block ${block}: one buffer`);
+  }
+});
