@@ -10,7 +10,6 @@
 import { describeError, UsageError } from "../errors.ts";
 import type { ImageManifest } from "../oci/manifest.ts";
 import { MediaType } from "../oci/media_types.ts";
-import { claimBlobs } from "../store/gc.ts";
 import type { TargetCompression } from "./recompress.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
@@ -166,7 +165,7 @@ async function pushToRegistry(
 ): Promise<PushResult> {
   const stored = await readManifest(root, img);
   const made: string[] = []; // re-compressed blobs this push created: removed when it is done
-  const claim = opts.compressionFormat ? await claimBlobs(root) : undefined;
+  const claim = opts.compressionFormat ? await (await import("../store/gc.ts")).claimBlobs(root) : undefined;
   try {
     const base = opts.compressionFormat
       ? await recompressed(root, stored, opts.compressionFormat, made, claim!)
