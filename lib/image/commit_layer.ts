@@ -13,9 +13,10 @@
  */
 
 import { PodError } from "../errors.ts";
+import { reusedChunks } from "../unpack/chunks.ts";
 import { readTar, type TarEntry } from "../unpack/tar.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
-import { type StoredLayer, storeGzipLayer, storeTarLayer } from "./layer_blob.ts";
+import { type StoredLayer, storeGzipEntries, storeGzipLayer, storeTarLayer } from "./layer_blob.ts";
 import { exportContainer } from "./export.ts";
 
 /** Files pod mounts over at start; their stubs in the upper dir are not the container's changes. */
@@ -88,35 +89,6 @@ async function* tapped(
   }
 }
 
-/** Size of the buffer {@link reusedChunks} reads into. */
-const READ_CHUNK = 256 * 1024;
-
-/**
- * The bytes of `stream` as views of one buffer (BYOB reads), each valid until the next is requested: no fresh
- * buffer per chunk, so no garbage piles up while a large upper dir streams through. The tar reader and the
- * uncompressed layer writer are done with a chunk before they ask for the next.
- */
-async function* reusedChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let reader: ReadableStreamBYOBReader;
-  try {
-    reader = stream.getReader({ mode: "byob" });
-  } catch { // not a byte stream: its own chunks
-    yield* stream;
-    return;
-  }
-  let buf = new Uint8Array(READ_CHUNK);
-  try {
-    while (true) {
-      const r = await reader.read(buf);
-      if (r.done) return;
-      buf = new Uint8Array(r.value.buffer as ArrayBuffer); // the read transferred it: the same memory again
-      if (r.value.length > 0) yield r.value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
 /** Starts GNU tar on `upper` (inside the user's subuid namespace when `userns`), archive on stdout. */
 export function spawnUpperTar(upper: string, userns: boolean): Deno.ChildProcess {
   const tar = [
@@ -155,7 +127,8 @@ export async function commitUpperDir(
     await Deno.lstat(upper);
     child = spawnUpperTar(upper, userns);
     stderr = new Response(child.stderr).text(); // drained alongside, so tar never blocks on it
-    tar = uncompressed ? reusedChunks(child.stdout) : child.stdout;
+    // one reused buffer: the tar reader and the writer are done with a chunk before they ask for the next
+    tar = reusedChunks(child.stdout);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     tar = (async function* () { // never started: no changes, an empty archive (its two zero blocks)
@@ -167,7 +140,7 @@ export async function commitUpperDir(
     const entries = onEntry ? tapped(all, onEntry) : all;
     const layer = uncompressed
       ? await storeTarLayer(root, writeTar(entries), "committed layer")
-      : await storeGzipLayer(root, writeTar(entries), "committed layer");
+      : await storeGzipEntries(root, entries, "committed layer");
     if (child) {
       const st = await child.status;
       const err = (await stderr).trim();

@@ -10,7 +10,6 @@
 import { describeError, UsageError } from "../errors.ts";
 import type { Descriptor, ImageManifest } from "../oci/manifest.ts";
 import { layerCompression, MediaType } from "../oci/media_types.ts";
-import { claimBlobs } from "../store/gc.ts";
 import type { TargetCompression } from "./recompress.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
@@ -136,12 +135,14 @@ async function withRetries<T>(client: RegistryClient, opts: PushOptions, fn: () 
   }
 }
 
-async function pushToRegistry(
-  root: string,
-  img: ImageRecord,
-  ref: ImageReference,
-  opts: PushOptions,
-): Promise<PushResult> {
+/** A client for `ref`'s registry whose endpoint and token are being fetched already (see {@link pushImage}). */
+interface StartedClient {
+  client: RegistryClient;
+  /** The endpoint found and the push token fetched (rejects with that failure). */
+  ready: Promise<void>;
+}
+
+function startClient(ref: ImageReference, opts: PushOptions): StartedClient {
   const client = new RegistryClient(ref.registry, {
     tlsVerify: opts.tlsVerify,
     certDir: opts.certDir,
@@ -150,19 +151,34 @@ async function pushToRegistry(
     maxTries: opts.maxTries,
     backoffMs: opts.backoffMs,
   });
+  const ready = withRetries(client, opts, () => client.prepare(ref.repository, true));
+  ready.catch(() => {}); // awaited by the push; a store error found first wins
+  return { client, ready };
+}
+
+async function pushToRegistry(
+  root: string,
+  img: ImageRecord,
+  ref: ImageReference,
+  opts: PushOptions,
+  { client, ready }: StartedClient,
+): Promise<PushResult> {
   const stored = await readManifest(root, img);
   const made: string[] = []; // re-compressed blobs this push created: removed when it is done
   // uncompressed layers (`pod build`'s, as podman's containers-storage keeps them) go out gzip-compressed,
   // as podman pushes them; compressed ones as they are stored, unless --compression-format says otherwise
   const plain = !opts.compressionFormat &&
     stored.layers.some((l) => layerCompression(l.mediaType) === "none");
-  const claim = opts.compressionFormat || plain ? await claimBlobs(root) : undefined;
+  const claim = opts.compressionFormat || plain
+    ? await (await import("../store/gc.ts")).claimBlobs(root)
+    : undefined;
   try {
     const base = opts.compressionFormat
       ? await recompressed(root, stored, opts.compressionFormat, made, claim!)
       : plain
       ? await recompressed(root, stored, "gzip", made, claim!, true)
       : stored;
+    await ready;
     return await pushManifest(
       root,
       img,
@@ -260,11 +276,11 @@ async function pushManifest(
       }, { mountFrom, chunkSize: opts.chunkSize, knownMissing }));
     opts.onEvent?.({ type: "blob", kind, digest: d.digest, result });
   };
-  // the endpoint and the token first; then one round of HEADs for every blob and for the manifest at the tag,
-  // all at once (a re-push, where the registry has every blob, is that round); then the missing layers
-  // PUSH_CONCURRENCY at a time, the config after the layers, the manifest last — unless the tag already
-  // points to this very manifest and no blob was missing (then a PUT would change nothing)
-  await withRetries(client, opts, () => client.prepare(ref.repository, true));
+  // the endpoint and the token first (fetched while the store was read: pushImage); then one round of HEADs
+  // for every blob and for the manifest at the tag, all at once (a re-push, where the registry has every blob,
+  // is that round); then the missing layers PUSH_CONCURRENCY at a time, the config after the layers, the
+  // manifest last — unless the tag already points to this very manifest and no blob was missing (then a PUT
+  // would change nothing)
   const bytes = m === stored
     ? await Deno.readFile(blobPath(root, img.digest))
     : new TextEncoder().encode(JSON.stringify(m));
@@ -303,11 +319,20 @@ export async function pushImage(
   destination: string | undefined,
   opts: PushOptions = {},
 ): Promise<PushResult> {
+  let early: Destination | undefined;
+  try {
+    early = destination !== undefined ? parseDestination(destination) : undefined;
+  } catch { /* reported below, after the image is found (as before) */ }
+  if (early?.transport === "docker" && !(early.ref.digest && !early.ref.tag)) {
+    // the registry's endpoint and token are fetched while the store is read (a re-push is mostly this)
+    const started = startClient(early.ref, opts);
+    return await pushToRegistry(root, await resolveImage(root, source), early.ref, opts, started);
+  }
   const img = await resolveImage(root, source);
-  const dest = parseDestination(destination ?? source);
+  const dest = early ?? parseDestination(destination ?? source);
   if (dest.transport === "docker") {
     if (dest.ref.digest && !dest.ref.tag) throw new UsageError("cannot push to a digest reference");
-    return await pushToRegistry(root, img, dest.ref, opts);
+    return await pushToRegistry(root, img, dest.ref, opts, startClient(dest.ref, opts));
   }
   if (opts.compressionFormat) {
     throw new UsageError("--compression-format is supported for registry destinations only");
