@@ -2,15 +2,16 @@
  * pod's command-line entry: `deno run -A cli.ts <command> [options] [args]`.
  *
  * Global options come before the command. The command module is imported lazily, so `pod exec`
- * or `pod ps` load only what they use (lib/cli/output.ts too: help and errors load it when they print).
+ * or `pod ps` load only what they use (lib/cli/output.ts too: help and errors load it when they print);
+ * a plain `pod exec CONTAINER COMMAND…` of a container with an exec plan loads neither the command table
+ * nor the flag parser (lib/cli/exec_plain_main.ts).
  * Every error ends as `Error: <message>` on stderr, its hint on the next line (`See 'pod run --help'`),
  * and podman's exit code.
  * @module
  */
 
 import { PodError, UsageError } from "./lib/errors.ts";
-import { type Command, helpText, parseArgs } from "./lib/cli/flags.ts";
-import { aliases, commands, groups, loadCommand } from "./lib/cli/registry.ts";
+import type { Command } from "./lib/cli/flags.ts";
 import { debug, setLogLevel, warn } from "./lib/log.ts";
 import { storeRoot } from "./lib/store/paths.ts";
 
@@ -35,7 +36,11 @@ function programName(): string {
   return "pod";
 }
 
+/** The command table and the flag parser: loaded after a planned plain `exec` had its chance (see main). */
+const cliModules = () => Promise.all([import("./lib/cli/registry.ts"), import("./lib/cli/flags.ts")]);
+
 async function topHelp(): Promise<string> {
+  const [{ commands, groups, loadCommand }] = await cliModules();
   const rows: [string, string][] = [];
   for (const [name, load] of Object.entries(commands)) {
     try {
@@ -77,6 +82,7 @@ async function topHelp(): Promise<string> {
 
 /** Resolves argv to a command module and its own words. */
 async function resolveCommand(argv: string[]): Promise<{ cmd: Command; rest: string[] } | undefined> {
+  const [{ aliases, commands, groups, loadCommand }] = await cliModules();
   let name = argv[0];
   let rest = argv.slice(1);
   if (groups[name]) {
@@ -261,9 +267,15 @@ async function main(argv: string[]): Promise<number> {
     }
     argv = [...argv.slice(1), "--help"];
   }
+  if (argv[0] === "exec") {
+    // `exec CONTAINER COMMAND…` from the container's plan, before the command table and flag parser load; it
+    // exits when it ran, else (nothing started) the exec command below does it all
+    await (await import("./lib/cli/exec_plain_main.ts")).execPlain(argv.slice(1), storeRoot(undefined, root));
+  }
   const found = await resolveCommand(argv);
   if (!found) return 0;
   const { cmd, rest } = found;
+  const { helpText, parseArgs } = await import("./lib/cli/flags.ts");
   if (rest.includes("--help") || rest.includes("-h")) {
     // only when it is a flag of pod's, not part of a container's command line
     const cut = cmd.spec.stopAtFirstArg ? rest.findIndex((w) => !w.startsWith("-")) : -1;
@@ -274,7 +286,16 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const parsed = parseArgs(cmd.spec, rest);
-  const code = await cmd.run(parsed, { root: storeRoot(undefined, root), argv0: programName(), runtime });
+  // argv[0] only when a command asks (create/kube): reading /proc/self/cmdline is not free on the exec path
+  let argv0: string | undefined;
+  const g = {
+    root: storeRoot(undefined, root),
+    get argv0() {
+      return argv0 ??= programName();
+    },
+    runtime,
+  };
+  const code = await cmd.run(parsed, g);
   // a `--format` template still rendering (loaded on demand) is written before the exit
   await (globalThis as { [FLUSH_OUTPUT]?: () => Promise<void> })[FLUSH_OUTPUT]?.();
   return code;

@@ -221,6 +221,12 @@ function buildRoot(spec: LaunchSpec): void {
   if (spec.ttyPath) takeTerminal(open(spec.ttyPath, O.RDWR));
   if (spec.namespaces.uts) sethostname(spec.hostname);
   if (spec.namespaces.net) loopbackUp();
+  else if (spec.join?.net) {
+    // pods3: a pod's infra holder (lib/ns/holder.ts) leaves its loopback down: the first member raises it
+    try {
+      loopbackUp();
+    } catch { /* a namespace that is not ours to change */ }
+  }
   Deno.chdir(spec.rootfs);
   pivotRoot(".", ".");
   umount2(".", 2 /* MNT_DETACH */);

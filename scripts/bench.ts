@@ -4,13 +4,14 @@
  * the busybox fixture) and the hot-path benchmark (`bench_hot.ts`: empty script, exec from the checkout and the
  * bundle, rootless `run --rm` against podman, interleaved) and the images-in-and-out benchmark (`bench_io.ts`:
  * push, re-push, save, load, commit against podman) and the pods benchmark (`bench_pods.ts`: pod create + two
- * members + pod rm -f, kube play + kube down, against podman) against it. Benchmarks print numbers and
- * ratios; they never assert.
+ * members + pod rm -f, kube play + kube down, against podman) against it, and the idle-supervisor benchmark
+ * (`bench_idle.ts`: memory per idle detached container, pod's supervisor against podman's conmon). Benchmarks
+ * print numbers and ratios; they never assert.
  *
- *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [--pods] [--build] [other flags of the scripts]
+ *     deno run -A scripts/bench.ts [--pull] [--runtime] [--io] [--hot] [--pods] [--build] [--idle] [other flags]
  *
- * Without `--pull`/`--runtime`/`--io`/`--hot`/`--pods`/`--build` all six run (`--build`: `bench_build.ts`, pod
- * build beside podman build).
+ * Without `--pull`/`--runtime`/`--io`/`--hot`/`--pods`/`--build`/`--idle` all seven run (`--build`:
+ * `bench_build.ts`, pod build beside podman build).
  * @module
  */
 
@@ -21,6 +22,7 @@ import { main as benchHot } from "./bench_hot.ts";
 import { main as benchIo } from "./bench_io.ts";
 import { main as benchPods } from "./bench_pods.ts";
 import { main as benchBuild } from "./bench_build.ts";
+import { main as benchIdle } from "./bench_idle.ts";
 
 const pull = Deno.args.includes("--pull");
 const runtime = Deno.args.includes("--runtime");
@@ -28,7 +30,8 @@ const hot = Deno.args.includes("--hot");
 const io = Deno.args.includes("--io");
 const pods = Deno.args.includes("--pods");
 const buildOnly = Deno.args.includes("--build");
-const all = !pull && !runtime && !hot && !io && !pods && !buildOnly;
+const idle = Deno.args.includes("--idle");
+const all = !pull && !runtime && !hot && !io && !pods && !buildOnly && !idle;
 const reg = await startRegistry({ logLevel: "error" });
 try {
   console.log(`registry ${reg.host} (docker-registry pid ${reg.pid})`);
@@ -55,6 +58,10 @@ try {
   if (all || buildOnly) {
     console.log("\n######## build ########");
     await benchBuild(reg);
+  }
+  if (all || idle) {
+    console.log("\n######## idle supervisor ########");
+    await benchIdle(reg);
   }
 } finally {
   await reg.stop();

@@ -8,6 +8,9 @@
  * - cached rebuild (every step from the layer cache);
  * - rebuild after one context file changed (RUN cached, COPY and what follows rebuilt).
  *
+ * Before each timed command the work pod left running after it exited (a RUN's upper dir deleted in the
+ * background) is waited for, so it never overlaps a measured command of either tool.
+ *
  * Wall time and peak RSS (`/usr/bin/time`) of the whole pod / podman process; ratios against the targets
  * (cold ≤ 0.6×, cached ≤ 0.3×, one file changed ≤ 0.5× podman; RSS ≤ 100 MiB); never asserts.
  *
@@ -76,6 +79,8 @@ interface Tool {
   cmd: (args: string[]) => string[];
   env: Record<string, string>;
   cleanup: () => Promise<void>;
+  /** Waits until work the tool left running after it exited is done (pod: a RUN's detached tree deletion). */
+  settle: () => Promise<void>;
 }
 
 function podTool(work: string): Tool {
@@ -85,6 +90,18 @@ function podTool(work: string): Tool {
     cmd: (args) => [Deno.execPath(), "run", "-A", CLI, "--root", store, ...args],
     env: { PATH, HOME: work, DENO_NO_UPDATE_CHECK: "1" },
     cleanup: async () => {},
+    // a RUN's upper dir goes to <store>/tmp/.trash-* and is deleted there after pod exits: not overlapping
+    // the next timed command, so neither tool is charged for it
+    settle: async () => {
+      for (let i = 0; i < 600; i++) {
+        let busy = false;
+        try {
+          for await (const e of Deno.readDir(`${store}/tmp`)) if (e.name.startsWith(".trash-")) busy = true;
+        } catch { /* no tmp yet */ }
+        if (!busy) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
   };
 }
 
@@ -109,6 +126,7 @@ async function podmanTool(runtime: string | undefined): Promise<Tool> {
       }
       await Deno.remove(root, { recursive: true }).catch(() => {});
     },
+    settle: async () => {},
   };
 }
 
@@ -162,7 +180,10 @@ export async function main(shared?: Registry): Promise<void> {
     const build = (t: Tool, extra: string[] = []) =>
       // both without a network for RUN: the comparison is of the build's own work, not of network set-up
       t.cmd(["build", ...extra, "--network=none", "-t", "bench", ctx]);
-    const sync = () => new Deno.Command("sync").output();
+    const sync = async () => {
+      for (const t of tools) await t.settle();
+      await new Deno.Command("sync").output();
+    };
     for (let i = 0; i < runs; i++) {
       const order = i % 2 ? [...tools].reverse() : tools;
       for (const t of order) {

@@ -264,7 +264,9 @@ export async function main(shared?: Registry): Promise<void> {
   for (const n of names.filter((n) => n !== "podman")) head.push(`${n}/podman (≤0.5)`);
   for (const n of names) head.push(`${n} CPU`);
   for (const n of names.filter((n) => n !== "podman")) head.push(`${n} CPU/podman`);
-  head.push("pod RSS (≤80)", "podman RSS");
+  head.push("pod RSS (≤80)");
+  if (before) head.push("pod-before RSS");
+  head.push("podman RSS");
   const rows: string[][] = [head];
   for (const [step, label] of STEPS) {
     const row = [label.replace("N", String(files))];
@@ -281,6 +283,8 @@ export async function main(shared?: Registry): Promise<void> {
     }
     const prss = Math.max(...res.pod[step].map((x) => x.rssKiB)) / 1024;
     row.push(`${f(prss, 0)} ${prss <= 80 ? "ok" : "MISS"}`);
+    const pb = res["pod-before"]?.[step];
+    if (before) row.push(pb?.length ? f(Math.max(...pb.map((x) => x.rssKiB)) / 1024, 0) : "-");
     const m = res.podman?.[step];
     row.push(m ? f(Math.max(...m.map((x) => x.rssKiB)) / 1024, 0) : "-");
     rows.push(row);

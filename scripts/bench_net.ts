@@ -10,7 +10,9 @@
  * requests and a 100 MiB download, target ≤ 1.0× podman with the same helper (rootless podman gets
  * `--network slirp4netns:port_handler=slirp4netns` there: its default rootlessport is another forwarder).
  * Also (net2) `run --rm --network bridge` (rootless: each engine's rootless netns), informative ≤ 1.0×.
- * Traffic goes only to 127.0.0.1.
+ * net3: the two engines alternate within each of `--runs` rounds (who goes first alternates as well) and
+ * every row is a median, the download included; both web containers run at the same time — the machine's
+ * load then weighs on both alike. Traffic goes only to 127.0.0.1.
  * @module
  */
 
@@ -50,70 +52,120 @@ function flagsOf(e: Engine): string[] {
   return e.name === "podman" ? ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"] : [];
 }
 
-async function bench(
-  e: Engine,
-  ref: string,
-  o: { runs: number; requests: number; mib: number; rootless: boolean },
-): Promise<NetResult> {
-  await run(e, ["pull", "-q", ...(e.name === "podman" ? ["--tls-verify=false"] : []), ref]);
-  await run(e, ["run", "--rm", ...flagsOf(e), ref, "true"]); // warm-up
-  const runRm: number[] = [];
-  for (let i = 0; i < o.runs; i++) runRm.push((await run(e, ["run", "--rm", ...flagsOf(e), ref, "true"])).ms);
-  const bridge = ["run", "--rm", "--network", "bridge", ...flagsOf(e), ref, "true"];
-  await run(e, bridge); // warm-up
-  const runRmBridge: number[] = [];
-  for (let i = 0; i < o.runs; i++) runRmBridge.push((await run(e, bridge)).ms);
+/**
+ * pod's runs must succeed; podman 4.3's `run --rm` now and then ends with 127 after the container ran ("getting
+ * exit code of container … from DB: no such exit code", a race with its cleanup process): timed all the same.
+ */
+const pod = (e: Engine) => e.name === "pod";
 
+/** One engine's side of a mode: its engine, whether rootless podman needs the same port helper. */
+interface Side {
+  e: Engine;
+  rootless: boolean;
+}
+
+/** `-p` needs the same helper on both sides (see the module doc). */
+function sameHelper(s: Side): string[] {
+  return s.e.name === "podman" && s.rootless ? ["--network", "slirp4netns:port_handler=slirp4netns"] : [];
+}
+
+/** Starts the busybox httpd container `web` of `s` on a free 127.0.0.1 port; resolves to its base URL. */
+async function startWeb(s: Side, ref: string, mib: number): Promise<string> {
   const port = freePort();
   const script = `mkdir -p /www && echo ok > /www/index.html && ` +
-    `dd if=/dev/zero of=/www/big bs=1M count=${o.mib} 2>/dev/null && exec httpd -f -p 80 -h /www`;
-  // the same helper on both sides: rootless podman forwards ports through rootlessport by default, pod (like
-  // podman's port_handler=slirp4netns) through slirp4netns itself
-  const same = e.name === "podman" && o.rootless ? ["--network", "slirp4netns:port_handler=slirp4netns"] : [];
-  await run(e, [
+    `dd if=/dev/zero of=/www/big bs=1M count=${mib} 2>/dev/null && exec httpd -f -p 80 -h /www`;
+  const args = [
     "run",
     "-d",
     "--name",
     "web",
     "-p",
     `127.0.0.1:${port}:80`,
-    ...flagsOf(e),
-    ...same,
-    ref,
-    "sh",
-    "-c",
-    script,
-  ]);
+    ...flagsOf(s.e),
+    ...sameHelper(s),
+  ];
+  await run(s.e, [...args, ref, "sh", "-c", script]);
   const base = `http://127.0.0.1:${port}`;
-  try {
-    for (let i = 0;; i++) {
-      try {
-        const r = await fetch(`${base}/index.html`, { signal: AbortSignal.timeout(2000) });
-        if ((await r.text()) === "ok\n") break;
-      } catch { /* not yet */ }
-      if (i > 300) throw new Error(`${e.name}: ${base} never answered`);
-      await sleep(50);
-    }
-    const t0 = performance.now();
-    for (let i = 0; i < o.requests; i++) {
-      const r = await fetch(`${base}/index.html`);
-      await r.arrayBuffer();
-    }
-    const requests = performance.now() - t0;
-    const get = async () => {
-      const t = performance.now();
-      const r = await fetch(`${base}/big`);
-      let n = 0;
-      for await (const chunk of r.body!) n += chunk.length;
-      return { ms: performance.now() - t, n };
-    };
-    await get(); // warm-up: the file into the page cache, the client's streaming path compiled
-    const { ms: download, n } = await get();
-    if (n !== o.mib * 1048576) throw new Error(`${e.name}: downloaded ${n} bytes`);
-    return { runRm: median(runRm), runRmBridge: median(runRmBridge), requests, download };
-  } finally {
-    await run(e, ["rm", "-f", "-t", "0", "web"], false);
+  for (let i = 0;; i++) {
+    try {
+      const r = await fetch(`${base}/index.html`, { signal: AbortSignal.timeout(2000) });
+      if ((await r.text()) === "ok\n") return base;
+    } catch { /* not yet */ }
+    if (i > 300) throw new Error(`${s.e.name}: ${base} never answered`);
+    await sleep(50);
   }
+}
+
+/** ms for `n` sequential GETs of the small page. */
+async function requests(base: string, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await (await fetch(`${base}/index.html`)).arrayBuffer();
+  return performance.now() - t0;
+}
+
+/** ms for one download of the big file (its size checked). */
+async function download(name: string, base: string, mib: number): Promise<number> {
+  const t = performance.now();
+  const r = await fetch(`${base}/big`);
+  let n = 0;
+  for await (const chunk of r.body!) n += chunk.length;
+  if (n !== mib * 1048576) throw new Error(`${name}: downloaded ${n} bytes`);
+  return performance.now() - t;
+}
+
+/**
+ * net3: both engines side by side in one run, alternating within each round (who goes first alternates too),
+ * medians of `runs` rounds — the machine's load then weighs on both alike. The web containers of both run
+ * at the same time while their ports are measured.
+ */
+async function benchPair(
+  sides: Side[],
+  ref: string,
+  o: { runs: number; requests: number; mib: number },
+): Promise<NetResult[]> {
+  const samples = sides.map(() => ({
+    runRm: [] as number[],
+    runRmBridge: [] as number[],
+    req: [] as number[],
+    dl: [] as number[],
+  }));
+  const order = (i: number) => i % 2 ? [...sides.keys()].reverse() : [...sides.keys()];
+  for (const s of sides) {
+    await run(s.e, ["pull", "-q", ...(s.e.name === "podman" ? ["--tls-verify=false"] : []), ref]);
+    await run(s.e, ["run", "--rm", ...flagsOf(s.e), ref, "true"]); // warm-up
+    await run(s.e, ["run", "--rm", "--network", "bridge", ...flagsOf(s.e), ref, "true"]); // warm-up
+  }
+  for (let i = 0; i < o.runs; i++) {
+    for (const k of order(i)) {
+      const e = sides[k].e;
+      samples[k].runRm.push((await run(e, ["run", "--rm", ...flagsOf(e), ref, "true"], pod(e))).ms);
+    }
+  }
+  for (let i = 0; i < o.runs; i++) {
+    for (const k of order(i)) {
+      const e = sides[k].e;
+      samples[k].runRmBridge.push(
+        (await run(e, ["run", "--rm", "--network", "bridge", ...flagsOf(e), ref, "true"], pod(e))).ms,
+      );
+    }
+  }
+  const bases: string[] = [];
+  try {
+    for (const s of sides) bases.push(await startWeb(s, ref, o.mib));
+    for (const [k, b] of bases.entries()) await download(sides[k].e.name, b, o.mib); // warm-up: page cache, client
+    for (let i = 0; i < o.runs; i++) {
+      for (const k of order(i)) samples[k].req.push(await requests(bases[k], o.requests));
+      for (const k of order(i)) samples[k].dl.push(await download(sides[k].e.name, bases[k], o.mib));
+    }
+  } finally {
+    for (const s of sides) await run(s.e, ["rm", "-f", "-t", "0", "web"], false);
+  }
+  return samples.map((x) => ({
+    runRm: median(x.runRm),
+    runRmBridge: median(x.runRmBridge),
+    requests: median(x.req),
+    download: median(x.dl),
+  }));
 }
 
 function table(
@@ -187,23 +239,16 @@ export async function main(): Promise<void> {
       }
       const label = user ? `rootless (${user})` : "root";
       const pe = await podEngine(user);
+      const me = havePodman ? await podmanEngine(user, runtime) : undefined;
+      if (me && user) await shortTmpDir(me, user);
       let pod: NetResult;
+      let pm: NetResult | undefined;
       try {
-        pod = await bench(pe, img.ref, { ...o, rootless: !!user });
+        const sides = [{ e: pe, rootless: !!user }, ...(me ? [{ e: me, rootless: !!user }] : [])];
+        [pod, pm] = await benchPair(sides, img.ref, o);
       } finally {
         await pe.cleanup();
-      }
-      let pm: NetResult | undefined;
-      if (havePodman) {
-        const me = await podmanEngine(user, runtime);
-        if (user) await shortTmpDir(me, user);
-        try {
-          pm = await bench(me, img.ref, { ...o, rootless: !!user });
-        } catch (err) {
-          console.log(`podman ${label} failed: ${(err as Error).message.split("\n")[0]}`);
-        } finally {
-          await me.cleanup();
-        }
+        await me?.cleanup();
       }
       table(label, pod, pm, o);
     }

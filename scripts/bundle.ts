@@ -14,6 +14,10 @@
  * So lib/cli/exec_main.ts is bundled apart into `exec/` (its entry holds all it imports statically; chunks
  * only for what it loads on demand), and `pod.js` is a few lines that send `pod exec …` there and everything
  * else to `main.js` (`import.meta.main` of main.js, no longer the main module, is made `true`).
+ *
+ * A plain `pod exec CONTAINER COMMAND…` (no option) of a container with an exec plan loads one file more
+ * still: `exec_plain.js`, lib/cli/exec_plain_main.ts and what it imports bundled without chunks (~30 KB),
+ * tried first; it returns (having started nothing) when it cannot run the exec, and the exec bundle runs it.
  * @module
  */
 
@@ -37,16 +41,21 @@ export function deferImports(src: string): { code: string; count: number } {
   return { code, count };
 }
 
-/** `pod.js`: `pod exec …` to the exec bundle, anything else to the whole CLI. */
+/**
+ * `pod.js`: `pod exec CONTAINER COMMAND…` to the one-file plain exec (it exits when it ran the command from
+ * the container's plan), then `pod exec …` to the exec bundle, anything else to the whole CLI.
+ */
 const LAUNCHER = `// pod's one-file build (scripts/bundle.ts): exec has a bundle of its own
 const args = Deno.args;
-if (args[0] === "exec") await (await import(String("./exec/exec_main.js"))).execMain(args.slice(1));
-else await import(String("./main.js"));
+if (args[0] === "exec") {
+  await (await import(String("./exec_plain.js"))).execPlain(args.slice(1));
+  await (await import(String("./exec/exec_main.js"))).execMain(args.slice(1));
+} else await import(String("./main.js"));
 `;
 
-async function denoBundle(args: string[]): Promise<void> {
+async function denoBundle(args: string[], split = true): Promise<void> {
   const o = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--code-splitting", "--platform", "deno", ...args],
+    args: ["bundle", "--quiet", ...split ? ["--code-splitting"] : [], "--platform", "deno", ...args],
     cwd: REPO,
     stdout: "inherit",
     stderr: "inherit",
@@ -76,6 +85,7 @@ export async function bundle(outdir: string): Promise<void> {
   });
   await denoBundle(["--outdir", dir, "cli.ts"]);
   await denoBundle(["--outdir", `${dir}/exec`, "lib/cli/exec_main.ts"]);
+  await denoBundle(["--output", `${dir}/exec_plain.js`, "lib/cli/exec_plain_main.ts"], false);
   const main = await Deno.readTextFile(`${dir}/cli.js`);
   const marks = main.split("import.meta.main").length - 1;
   if (marks !== 1) throw new Error(`cli.js: expected one import.meta.main, found ${marks}`);

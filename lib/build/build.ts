@@ -9,7 +9,6 @@
 import { PodError, UsageError } from "../errors.ts";
 import { debug } from "../log.ts";
 import type { Descriptor, ImageConfig, ImageManifest } from "../oci/manifest.ts";
-import { MediaType } from "../oci/media_types.ts";
 import { claimBlobs } from "../store/gc.ts";
 import { findImage, type ImageRecord, readImageConfig, readManifest, tagImage } from "../store/images.ts";
 import { localImageName, registerNewImage } from "../image/new_image.ts";
@@ -32,15 +31,7 @@ import {
   VariableError,
 } from "./containerfile/vars.ts";
 import { applyConfigStep, ConfigError, type RuntimeConfig } from "./config_step.ts";
-import {
-  compressionLevel,
-  CopyError,
-  DigestMemo,
-  intoDestDir,
-  planCopy,
-  planDigest,
-  planEntries,
-} from "./copy_step.ts";
+import { CopyError, DigestMemo, intoDestDir, planCopy, planDigest, planEntries } from "./copy_step.ts";
 import { headerOf, ImageFiles } from "./image_files.ts";
 import type { TarHeader } from "../unpack/tar.ts";
 import type { TarWriteEntry } from "../unpack/tar_write.ts";
@@ -188,6 +179,8 @@ class Builder {
   readonly written = new Map<string, TarHeader[]>();
   /** RUN containers being removed. */
   readonly removals: Promise<void>[] = [];
+  /** COPY layers made while the RUN before them ran (see {@link Builder.prefetchCopy}). */
+  readonly prefetched = new Map<Instruction, Promise<PrefetchedCopy | undefined>>();
   claim!: Awaited<ReturnType<typeof claimBlobs>>;
 
   constructor(root: string, cf: Containerfile, o: BuildOptions) {
@@ -273,7 +266,7 @@ class Builder {
       }
       return { id, names: tags };
     } finally {
-      await Promise.all(this.removals);
+      await Promise.all([...this.removals, ...this.prefetched.values()]);
       await this.claim.release();
     }
   }
@@ -366,6 +359,7 @@ class Builder {
         last: isLast && last && !finalizes,
         prefix,
         tags,
+        next: instructions[i + 1],
       });
     }
     if (finalizes) {
@@ -477,12 +471,20 @@ class Builder {
   async step(
     ins: Instruction,
     st: StageState,
-    x: { useCache: boolean; commit: boolean; last: boolean; prefix: string; tags: string[] },
+    x: {
+      useCache: boolean;
+      commit: boolean;
+      last: boolean;
+      prefix: string;
+      tags: string[];
+      /** The stage's next instruction, if any. */
+      next?: Instruction;
+    },
   ): Promise<void> {
     const lookup = this.lookup(st);
     let createdBy: string;
     let extra = "";
-    let make: (() => Promise<{ digest: string; size: number; diffId: string } | undefined>) | undefined;
+    let make: (() => Promise<StoredLayer | undefined>) | undefined;
     let apply: (() => void) | undefined;
     switch (ins.cmd) {
       case "ARG": {
@@ -539,6 +541,9 @@ class Builder {
         if (runMounts.length) extra += JSON.stringify(await this.mountsKey(runMounts, ins));
         make = async () => {
           const image = await this.ensureImage(st);
+          // a RUN that runs makes a new image: what follows misses the cache, so a plain COPY next can be
+          // made while the command runs
+          if (x.next) this.prefetchCopy(x.next, st);
           this.emit({ type: "run" });
           const { runStep } = await import("./run_step.ts");
           const headers: TarHeader[] = [];
@@ -572,9 +577,6 @@ class Builder {
           );
           this.written.set(layer.digest, headers);
           await this.claim.add([layer.digest]);
-          // the commit streamed the container's changes through fresh buffers: collect them now
-          const { GarbageValve, GC_INTERVAL } = await import("../gc_valve.ts");
-          new GarbageValve().add(GC_INTERVAL);
           return layer;
         };
         break;
@@ -635,6 +637,13 @@ class Builder {
         const what = ins.cmd === "ADD" ? "file" : "file";
         createdBy = `/bin/sh -c #(nop) ${ins.cmd} ${what}:${digest} in ${dest} `;
         make = async () => {
+          const pre = await this.prefetched.get(ins);
+          this.prefetched.delete(ins);
+          if (pre && pre.digest === digest && plan.destMaybeDir === undefined) {
+            debug(`build: ${ins.cmd} at line ${ins.line}: its layer was made while the RUN before it ran`);
+            this.written.set(pre.layer.digest, pre.headers);
+            return pre.layer;
+          }
           const headers: TarHeader[] = [];
           let final = plan;
           if (plan.destMaybeDir !== undefined) {
@@ -644,13 +653,7 @@ class Builder {
           }
           const layer = await this.atAsync(
             ins,
-            async () =>
-              storeGzipLayer(
-                this.root,
-                writeTar(tap(planEntries(final), headers)),
-                `${ins.cmd} layer`,
-                await compressionLevel(final),
-              ),
+            () => storeLayer(this.root, writeTar(tap(planEntries(final), headers)), `${ins.cmd} layer`),
           );
           this.written.set(layer.digest, headers);
           await this.claim.add([layer.digest]);
@@ -692,7 +695,7 @@ class Builder {
               .filter((name) => files.resolve(name) === undefined)
               .map((name) => ({ name, type: "dir" as const, mode: 0o755, uid: 0, gid: 0, mtime }));
             if (!entries.length) return undefined;
-            const layer = await storeGzipLayer(this.root, writeTar(entries), "WORKDIR layer");
+            const layer = await storeLayer(this.root, writeTar(entries), "WORKDIR layer");
             await this.claim.add([layer.digest]);
             return layer;
           };
@@ -723,7 +726,12 @@ class Builder {
         }`;
       }
     }
-    const key = await stepKey(st.chain, createdBy!, extra);
+    // an image format of its own: a Docker build never reuses an OCI build's steps (or the reverse)
+    const key = await stepKey(
+      st.chain,
+      createdBy!,
+      this.o.format === "docker" ? `${extra}\nformat=docker` : extra,
+    );
     if (x.useCache) {
       const hit = await cacheLookup(this.root, key);
       if (hit) {
@@ -761,7 +769,7 @@ class Builder {
     };
     if (layer) {
       st.layers = [...st.layers, {
-        mediaType: MediaType.OciLayerGzip,
+        mediaType: layer.mediaType,
         digest: layer.digest,
         size: layer.size,
       }];
@@ -778,6 +786,41 @@ class Builder {
     debug(`build: ${ins.cmd} at line ${ins.line} committed in ${Math.round(performance.now() - t1)} ms`);
     st.chain = id;
     this.emit({ type: "image", id });
+  }
+
+  /**
+   * Starts making the layer of `ins` when it is a plain COPY (no flags, no heredoc: nothing in it depends on
+   * the files of the RUN running now, whose config and args it shares) whose plan needs no look at the image
+   * (`destMaybeDir`). The step uses it when its plan's digest is the same; any failure here is dropped (the step
+   * then makes the layer itself and reports the error at its line).
+   */
+  prefetchCopy(ins: Instruction, st: StageState): void {
+    if (ins.cmd !== "COPY" || Object.keys(ins.flags).length || ins.heredocs.length) return;
+    const lookup = this.lookup(st);
+    const workdir = st.config.config?.WorkingDir || "/";
+    const job = async (): Promise<PrefetchedCopy | undefined> => {
+      const words = ins.json ?? processWords(ins.args, lookup, this.cf.escape);
+      if (words.length < 2) return undefined;
+      const plan = await planCopy(words.slice(0, -1), words[words.length - 1], workdir, {
+        contextDir: this.o.contextDir,
+        ignore: this.o.ignore,
+        add: false,
+        heredocs: new Map(),
+      });
+      if (plan.destMaybeDir !== undefined) return undefined;
+      const digest = await planDigest(plan, await this.memo());
+      const headers: TarHeader[] = [];
+      const layer = await storeLayer(this.root, writeTar(tap(planEntries(plan), headers)), "COPY layer");
+      await this.claim.add([layer.digest]);
+      return { digest, layer, headers };
+    };
+    this.prefetched.set(
+      ins,
+      job().catch((e) => {
+        debug(`build: ${ins.cmd} at line ${ins.line} not made ahead: ${e instanceof Error ? e.message : e}`);
+        return undefined;
+      }),
+    );
   }
 
   /** The stage's or image's files a `RUN --mount=…,from=REF` reads. */
@@ -925,7 +968,7 @@ class Builder {
       const merged = await this.imageFiles(layers.slice(baseCount));
       const wanted = new Map<string, string>();
       for (const k of merged.entries.keys()) wanted.set(k, k);
-      const layer = await storeGzipLayer(
+      const layer = await storeLayer(
         this.root,
         writeTar(unique(merged.stream(wanted))),
         "squashed layer",
@@ -933,8 +976,13 @@ class Builder {
       await this.claim.add([layer.digest]);
       const keep = layers.slice(0, baseCount);
       const diffIds = config.rootfs.diff_ids.slice(0, baseCount);
-      layers = [...keep, { mediaType: MediaType.OciLayerGzip, digest: layer.digest, size: layer.size }];
+      layers = [...keep, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }];
       config = { ...config, rootfs: { type: "layers", diff_ids: [...diffIds, layer.diffId] } };
+    }
+    if (layers === st.layers && JSON.stringify(config) === JSON.stringify(st.config)) {
+      // only the manifest changes (--annotation): a config of its own, or the step's image and the result
+      // would be one image id with two manifests (an id no lookup could resolve)
+      config = { ...config, created: new Date().toISOString() };
     }
     const id = await this.registerFinal(config, layers);
     st.config = config;
@@ -979,28 +1027,27 @@ class Builder {
   }
 }
 
-/** Stores a gzip layer (node's zlib and crypto are loaded only when a step makes one, not on cache hits). */
-async function storeGzipLayer(
+/** A COPY layer made ahead ({@link Builder.prefetchCopy}). */
+interface PrefetchedCopy {
+  /** Its plan's digest (the step's cache text). */
+  digest: string;
+  /** The layer. */
+  layer: StoredLayer;
+  /** Its entries' headers. */
+  headers: TarHeader[];
+}
+
+/**
+ * Stores a build layer uncompressed, as podman's build does (push compresses it); node's crypto is loaded only
+ * when a step makes one, not on cache hits. The bytes pass through reused buffers: no garbage to collect.
+ */
+async function storeLayer(
   root: string,
   tar: AsyncIterable<Uint8Array>,
   what: string,
-  level?: number,
 ): Promise<StoredLayer> {
-  const [m, { GarbageValve }] = await Promise.all([
-    import("../image/layer_blob.ts"),
-    import("../gc_valve.ts"),
-  ]);
-  // every chunk on the way (file reads, hash blocks, zlib output) is a fresh buffer: collected every 8 MB,
-  // and once before the layer starts (what the steps before it left)
-  const valve = new GarbageValve();
-  valve.add((await import("../gc_valve.ts")).GC_INTERVAL);
-  const counted = async function* () {
-    for await (const c of tar) {
-      valve.add(c.length);
-      yield c;
-    }
-  };
-  return await m.storeGzipLayer(root, counted(), what, level);
+  const { storeTarLayer } = await import("../image/layer_blob.ts");
+  return await storeTarLayer(root, tar, what);
 }
 
 async function* tap(entries: AsyncIterable<TarWriteEntry>, into: TarHeader[]): AsyncGenerator<TarWriteEntry> {

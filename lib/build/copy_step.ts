@@ -367,51 +367,35 @@ export class DigestMemo {
   }
 }
 
+/** Size of the one buffer context files are read into. */
+const READ_BUFFER = 1 << 20;
+
+/**
+ * A context file's bytes as views of `buf`, each valid only until the next is requested (read synchronously:
+ * context files are local and usually page-cached; no fresh buffer per chunk, so no garbage to collect).
+ */
+function* fileChunks(path: string, buf: Uint8Array): Generator<Uint8Array> {
+  const f = Deno.openSync(path);
+  try {
+    while (true) {
+      const n = f.readSync(buf);
+      if (n === null || n === 0) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    f.close();
+  }
+}
+
+/** The buffer {@link fileHash} reads into (one per process: no garbage per file or chunk). */
+let hashBuffer: Uint8Array | undefined;
+
 async function fileHash(path: string): Promise<string> {
   const { createHash } = await import("node:crypto");
   const h = createHash("sha256");
-  const f = await Deno.open(path);
-  try {
-    for await (const c of f.readable) h.update(c);
-  } catch (e) {
-    try {
-      f.close();
-    } catch { /* closed */ }
-    throw e;
-  }
+  const buf = hashBuffer ??= new Uint8Array(READ_BUFFER);
+  for (const c of fileChunks(path, buf)) h.update(c);
   return h.digest("hex");
-}
-
-/**
- * The deflate level for a plan's layer: 0 (stored) when samples of its biggest files show that compressing
- * would save under 5% (media, archives, random data: level 1 would cost ~40 ms per MiB for nothing), else 1.
- */
-export async function compressionLevel(plan: CopyPlan): Promise<number> {
-  const files = plan.items.filter((it): it is Extract<CopyItem, { kind: "host" }> =>
-    it.kind === "host" && it.info.isFile
-  ).sort((a, b) => b.info.size - a.info.size).slice(0, 16);
-  const total = files.reduce((n, f) => n + f.info.size, 0);
-  if (total < 1 << 20 || plan.items.some((it) => it.kind !== "host" && it.kind !== "dir")) return 1;
-  const { deflateRawSync } = await import("node:zlib");
-  let saved = 0;
-  for (const f of files) {
-    const sample = new Uint8Array(Math.min(65536, f.info.size));
-    const fd = await Deno.open(f.path);
-    try {
-      let n = 0;
-      while (n < sample.length) {
-        const r = await fd.read(sample.subarray(n));
-        if (r === null) break;
-        n += r;
-      }
-      if (n === 0) continue;
-      const ratio = deflateRawSync(sample.subarray(0, n), { level: 1 }).length / n;
-      saved += f.info.size * Math.max(0, 1 - ratio);
-    } finally {
-      fd.close();
-    }
-  }
-  return saved / total < 0.05 ? 0 : 1;
 }
 
 /** The content digest of a plan for the layer cache: names, kinds, modes, owners, link targets, contents. */
@@ -453,9 +437,15 @@ function mtimeOf(i: Deno.FileInfo) {
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
 }
 
+async function* asyncChunks(chunks: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+}
+
 /**
  * The tar entries of a planned COPY/ADD (names relative to the image root), each name once (a layer with a
- * path twice is refused by containers/storage): the first entry of a name is kept.
+ * path twice is refused by containers/storage): the first entry of a name is kept. A context file's body
+ * chunks share one buffer: the consumer must be done with a chunk before it asks for the next (the store's
+ * writer is; a compressor that keeps chunks is not).
  */
 export async function* planEntries(plan: CopyPlan): AsyncGenerator<TarWriteEntry> {
   const seen = new Set<string>();
@@ -470,6 +460,7 @@ async function* rawEntries(plan: CopyPlan): AsyncGenerator<TarWriteEntry> {
   const own = (uid: number, gid: number) => plan.owner ?? { uid, gid };
   const mode = (m: number, isDir: boolean) => plan.chmod !== undefined && !isDir ? plan.chmod : m;
   const now = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+  let buf: Uint8Array | undefined;
   for (const it of plan.items) {
     if (it.kind === "dir") {
       if (it.name) yield { name: it.name, type: "dir", mode: it.mode, ...own(0, 0), mtime: now };
@@ -497,7 +488,7 @@ async function* rawEntries(plan: CopyPlan): AsyncGenerator<TarWriteEntry> {
           type: "file",
           mode: mode((i.mode ?? 0o644) & 0o7777, false),
           size: i.size,
-          body: () => Deno.openSync(path).readable,
+          body: () => asyncChunks(fileChunks(path, buf ??= new Uint8Array(READ_BUFFER))),
         };
       }
     } else if (it.kind === "image") {

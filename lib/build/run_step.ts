@@ -87,11 +87,13 @@ export async function runStep(
     import("../container/lifecycle.ts").then((l) => l.killById(root, id, "SIGKILL")).catch(() => {});
   };
   const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => [sig, onSignal(sig)] as const);
+  let ended = false; // the command ran to its end: nothing uses the upper dir any more
   for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
   try {
     let code: number;
     try {
       code = await startForeground(root, id, { tty: false, stdin: false, log: false });
+      ended = !interrupted;
       if (interrupted) {
         throw new PodError(`building at STEP "${r.step}": interrupted by ${interrupted}`, {
           exitCode: interrupted === "SIGINT" ? 130 : 143,
@@ -116,16 +118,50 @@ export async function runStep(
       Deno.uid() !== 0,
       onEntry,
       mounts?.targets.length ? mod!.withoutMountStubs(mounts.targets) : undefined,
+      true, // uncompressed, as podman's build layers: push compresses
     );
     debug(`build RUN: layer committed at ${ms()} ms`);
     return layer;
   } finally {
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
     await mounts?.release();
+    const upper = containerPaths(root, id).upper;
     removals.push(
-      removeById(root, id, { force: true, volumes: true }).catch(() => {}).then(() =>
-        debug(`build RUN: container ${id.slice(0, 12)} removed at ${ms()} ms`)
-      ),
+      (ended ? discardTree(root, upper) : Promise.resolve()).then(() =>
+        removeById(root, id, { force: true, volumes: true })
+      ).catch(() => {}).then(() => debug(`build RUN: container ${id.slice(0, 12)} removed at ${ms()} ms`)),
     );
+  }
+}
+
+/**
+ * Moves `dir` (a finished RUN's upper dir: every file the command wrote, slow to delete on a disk mounted with
+ * `discard`) into the store's `tmp/` and deletes it there in a detached `rm -rf` (in the user's subuid
+ * namespace when rootless, as its files are owned by subordinate ids): the build does not wait for the
+ * deletion. The name carries this process's pid, so once it has ended a later pod command's stale-temp
+ * cleanup removes what a killed `rm` left. Any failure leaves `dir` where it is, for the container's removal.
+ */
+export async function discardTree(root: string, dir: string): Promise<void> {
+  const [{ storePaths }, { tempName }] = await Promise.all([
+    import("../store/paths.ts"),
+    import("../store/atomic.ts"),
+  ]);
+  const tmp = storePaths(root).tmp;
+  const trash = `${tmp}/${tempName("trash")}`;
+  try {
+    await Deno.mkdir(tmp, { recursive: true, mode: 0o700 });
+    await Deno.rename(dir, trash);
+  } catch (e) {
+    debug(`build RUN: ${dir} stays for the container's removal: ${e instanceof Error ? e.message : e}`);
+    return;
+  }
+  const rm = ["rm", "-rf", "--", trash];
+  const [cmd, ...args] = Deno.uid() === 0
+    ? rm
+    : ["unshare", "--user", "--map-auto", "--map-root-user", ...rm];
+  try {
+    new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" }).spawn().unref();
+  } catch (e) {
+    debug(`build RUN: ${trash} left for the stale-temp cleanup: ${e instanceof Error ? e.message : e}`);
   }
 }

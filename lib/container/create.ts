@@ -148,6 +148,8 @@ export interface ContainerSpec {
   pod?: string;
   /** Internal: the container is the pod's infra container. */
   isInfra?: boolean;
+  /** pods3, internal: the default infra container, which runs a namespace holder (lib/ns/holder.ts). */
+  isInfraHolder?: boolean;
   /** Cancels a pull the create needs. */
   signal?: AbortSignal;
   // --- cgroups (issue 13) ---
@@ -522,6 +524,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     storage: rootfsDir ? undefined : await storageFor(layers.map((l) => l.digest), userns),
     ...(pod ? { pod: pod.id } : {}),
     ...(o.isInfra ? { isInfra: true } : {}),
+    ...(o.isInfra && o.isInfraHolder ? { isInfraHolder: true } : {}), // pods3
     // runtime2 (issue 13)
     ...(init ? { init } : {}),
     ...(restart ? { restartPolicy: restart } : {}),

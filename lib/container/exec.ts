@@ -5,11 +5,12 @@
  */
 
 import { PodError } from "../errors.ts";
-import { execIn, type ExecOptions, nsenterCommand } from "../ns/exec.ts";
+import { execIn, type ExecOptions, helperPlan, nsenterCommand } from "../ns/exec.ts";
 import { type ExecSecurity, helperEnv } from "../ns/exec_helper.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
+import { appendExecEvents, goTime, keepExecPlan } from "./exec_fast.ts";
 
 /** What `exec` was asked for. */
 export interface ExecRequest {
@@ -123,6 +124,14 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
       cause: why,
     });
   }
+  if (rec.config.isInfraHolder) {
+    // pods3: the default infra only holds the pod's namespaces (lib/ns/holder.ts): no root to run a command in
+    throw new PodError(
+      `container ${rec.config.id.slice(0, 12)} is the infra container of a pod: it only holds the pod's ` +
+        `namespaces and has no root file system to run commands in`,
+      { code: "STATE" },
+    );
+  }
   let u: { uid: number; gid: number; home: string };
   let security: ExecSecurity;
   const kept = keptDefaults(root, rec, req);
@@ -167,41 +176,10 @@ export async function execInContainer(root: string, rec: ContainerRecord, req: E
   const started = goTime(new Date());
   const code = await execRun(root, rec, req);
   // the two lines appended after the process ended, without loading lib/store/events.ts (exec is hot)
-  appendExecEvents(root, rec, started, req.detach ? undefined : code);
+  const c = rec.config;
+  const event = { id: c.id, image: c.image.ref ?? c.image.name, name: c.name, labels: c.labels };
+  appendExecEvents(root, event, started, req.detach ? undefined : code);
   return code;
-}
-
-/** RFC3339Nano as Go writes it: the fraction's trailing zeros cut. */
-const goTime = (d: Date) => d.toISOString().replace(/0+Z$/, "Z").replace(/\.Z$/, "Z");
-
-/**
- * `exec` and `exec_died` in the event log, as lib/store/events.ts writes them (same fields and order), with one
- * append; inline because `exec` must not load more modules. Skipped with `POD_EVENTS_BACKEND=none`.
- */
-function appendExecEvents(root: string, rec: ContainerRecord, started: string, code?: number): void {
-  try {
-    if (Deno.env.get("POD_EVENTS_BACKEND") === "none") return;
-    const c = rec.config;
-    const line = (status: string, time: string, exit?: number) =>
-      JSON.stringify({
-        ...(exit ? { ContainerExitCode: exit } : {}),
-        ID: c.id,
-        Image: c.image.ref ?? c.image.name,
-        Name: c.name,
-        Status: status,
-        Time: time,
-        Type: "container",
-        Attributes: c.labels,
-      }) + "\n";
-    let text = line("exec", started);
-    if (code !== undefined) text += line("exec_died", goTime(new Date()), code);
-    const f = Deno.openSync(`${root}/events/events.log`, { append: true, create: true, mode: 0o600 });
-    try {
-      f.writeSync(new TextEncoder().encode(text));
-    } finally {
-      f.close();
-    }
-  } catch { /* the log is best effort (its dir is made by the container's own events) */ }
 }
 
 async function execRun(root: string, rec: ContainerRecord, req: ExecRequest): Promise<number> {
@@ -224,7 +202,24 @@ async function execRun(root: string, rec: ContainerRecord, req: ExecRequest): Pr
     child.unref();
     return 0;
   }
+  if (plainRequest(req) && NUMERIC_USER.test(rec.config.process.user ?? "")) {
+    // the next plain execs of this start run this same helper command line from the plan (exec_fast.ts)
+    const c = rec.config;
+    keepExecPlan(root, c.id, {
+      pid: rec.state.pid,
+      pidStart: rec.state.pidStart,
+      helper: helperPlan(rec.state.pid, opts),
+      ...(opts.security?.seccomp ? { seccomp: opts.security.seccomp } : {}),
+      event: { id: c.id, image: c.image.ref ?? c.image.name, name: c.name, labels: c.labels },
+    });
+  }
   return await execIn(rec.state.pid, opts);
+}
+
+/** An exec with no option but `-i`: what a plan (exec_fast.ts) stands for. */
+function plainRequest(req: ExecRequest): boolean {
+  return req.user === undefined && !req.workdir && !req.env.length && !req.tty && !req.detach &&
+    !req.privileged && !req.capAdd?.length && !req.preserveFds;
 }
 
 /** Where a captured exec's streams go. */

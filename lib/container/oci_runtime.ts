@@ -105,9 +105,15 @@ async function prepareRoot(
 
 /**
  * Writes the bundle of `c` and returns the command that runs it with `runc` (at `runc`): the command is checked
- * to exist in the root first (127 / 126 as pod's own runtime reports them).
+ * to exist in the root first (127 / 126 as pod's own runtime reports them). `detach`: `run --detach` (runc
+ * exits once the container runs; its supervisor reaps the init, start_runc.ts) — no runc stays resident.
  */
-export async function runcLaunch(root: string, c: ContainerConfig, runc: string): Promise<RuncLaunch> {
+export async function runcLaunch(
+  root: string,
+  c: ContainerConfig,
+  runc: string,
+  detach = false,
+): Promise<RuncLaunch> {
   if (c.process.terminal) {
     const name = ociRuntimeName(c.ociRuntime);
     throw new PodError(
@@ -150,7 +156,8 @@ export async function runcLaunch(root: string, c: ContainerConfig, runc: string)
     stderr: "null",
   })
     .output().catch(() => {});
-  const run = [runc, "--root", state, "run", "--bundle", bundle, "--pid-file", pidFile, c.id];
+  const run = [runc, "--root", state, "run", ...(detach ? ["--detach"] : []), "--bundle", bundle];
+  run.push("--pid-file", pidFile, c.id);
   debug(`runc: ${run.join(" ")}`);
   if (!prepared.overlay) return { cmd: run, pidFile };
   const script = 'o=$1; r=$2; shift 2; mount -t overlay -o "$o" overlay "$r" && exec "$@"';

@@ -10,7 +10,7 @@ import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
 import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
 import type { Prelaunched } from "../ns/prelaunch.ts";
-import type { LaunchSpec, ProcessSpec } from "../ns/spec.ts";
+import type { HolderSpec, LaunchSpec, ProcessSpec } from "../ns/spec.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -35,6 +35,7 @@ import { cgroupSpecFor } from "./resources.ts";
 import { detachedLogOf, logFileOf } from "./log_options.ts";
 import { createCgroup, removeCgroup } from "../ns/cgroup.ts";
 import {
+  baseSpec,
   overlayRunSpec,
   prepareSpec,
   preparingRunSpec,
@@ -43,6 +44,7 @@ import {
   securitySpec,
 } from "./launch_spec.ts";
 import { ociRuntimeName } from "./oci_runtime_name.ts";
+import { launchNamespaces } from "./namespaces.ts";
 
 /**
  * vfs containers: extracts the image into the rootfs unless that was done before (a start after a stop reuses
@@ -86,6 +88,8 @@ interface StartPlan {
   settle: () => Promise<void>;
   /** Stage 2's pid is known (its namespaces exist): the network is set up meanwhile (net scope). */
   onPid?: (pid: number) => void;
+  /** net3: the pid of the `unshare` that makes the new netns (root bridge networks start there). */
+  onUnshared?: (pid: number) => void;
 }
 
 /**
@@ -101,12 +105,21 @@ async function startPlan(root: string, rec: ContainerRecord, terminal: boolean):
   const infra = c.pod && !c.isInfra
     ? await (await import("./pod/infra_guard.ts")).infraToStart(root, c.pod)
     : undefined;
-  if (infra) await startDetached(root, infra);
+  // pods3: the infra starts while this container's own plan is made; its namespaces are joined after
+  const infraStarted = infra ? startDetached(root, infra) : undefined;
+  infraStarted?.catch(() => {}); // awaited below
+  const holder = c.isInfraHolder ? await infraHolder(c) : undefined;
   const [plan, security, join] = await Promise.all([
-    launchPlan(root, rec, terminal),
-    securitySpec(root, c),
-    joins ? import("./ns_join.ts").then((m) => m.joinPaths(root, c)) : undefined,
-  ]);
+    holder ? holderPlan(root, c, holder) : launchPlan(root, rec, terminal),
+    holder ? {} : securitySpec(root, c),
+    infraStarted,
+  ]).then(async ([plan, security]) =>
+    [
+      plan,
+      security,
+      joins ? await import("./ns_join.ts").then((m) => m.joinPaths(root, c)) : undefined,
+    ] as const
+  );
   plan.spec = { ...plan.spec, ...security, ...(join ? { join } : {}) };
   const cgroup = cgroupSpecFor(rec.config);
   if (cgroup) {
@@ -154,9 +167,13 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
     return setup;
   };
   if (!inner) plan.spec = { ...plan.spec, process: undefined, deferProcess: true };
+  // net3: as root, netavark (the slowest part of a start) runs as soon as the netns exists, beside stage 2's
+  // start-up; slirp4netns/pasta and rootless bridges keep starting at stage 2's pid
+  const early = Deno.uid() === 0 && c.net.network.mode === "bridge";
   return {
     ...plan,
     onPid: start,
+    ...(early ? { onUnshared: start } : {}),
     resolveProcess: async (pid: number) => {
       await start(pid);
       const p = inner ? await inner(pid) : process!;
@@ -172,11 +189,56 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
   };
 }
 
+/**
+ * pods3: the holder a pod's default infra container runs instead of stage 2 (lib/ns/holder.ts), when the
+ * host has its binaries and the user is the namespace's root (not `--userns=keep-id`: stage 2 then).
+ */
+async function infraHolder(c: ContainerRecord["config"]): Promise<HolderSpec | undefined> {
+  if (ociRuntimeName(c.ociRuntime)) return undefined;
+  const { needsKeepCaps } = await import("../ns/userns.ts");
+  if (c.userns.mode !== "host" && needsKeepCaps(launchNamespaces(c).uidMap)) return undefined;
+  const { holderBinaries } = await import("../ns/holder.ts");
+  return await holderBinaries();
+}
+
+/** pods3: the launch of a namespace holder: no root, no image tree; its "process" is catatonit. */
+function holderPlan(root: string, c: ContainerRecord["config"], holder: HolderSpec): StartPlan {
+  let resolved = false;
+  const process: ProcessSpec = {
+    args: [holder.catatonit, "-P"],
+    env: [],
+    cwd: "/",
+    uid: 0,
+    gid: 0,
+    additionalGids: [],
+    terminal: false,
+  };
+  return {
+    spec: { ...baseSpec(root, c), holder, deferProcess: true },
+    resolveProcess: () => {
+      resolved = true;
+      return Promise.resolve(process);
+    },
+    resolved: () => resolved,
+    settle: () => Promise.resolve(),
+  };
+}
+
 /** Tears down a container's network if it has one (net scope). */
 async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
   if (!rec.config.net) return;
   const { teardownNetwork } = await import("../network/setup.ts");
   await teardownNetwork(root, rec.config.id).catch(() => {});
+}
+
+/** net3: hands a removed container's network teardown off (true), if it is a root bridge one. */
+async function handOffNet(root: string, rec: ContainerRecord): Promise<boolean> {
+  if (rec.config.net?.network.mode !== "bridge" || Deno.uid() !== 0) return false;
+  const [{ handOffTeardown }, { netFiles }] = await Promise.all([
+    import("../network/teardown_async.ts"),
+    import("../network/setup.ts"),
+  ]);
+  return await handOffTeardown(root, rec.config.id, netFiles(root, rec.config.id)).catch(() => false);
 }
 
 /** build2: a tree to build starts from the finished tree of the longest prefix of its layers, if one exists. */
@@ -295,6 +357,7 @@ export async function startDetached(
         },
         resolveProcess: plan.resolveProcess,
         onPid: plan.onPid,
+        onUnshared: plan.onUnshared,
       });
     } catch (e) {
       await started?.catch(() => {});
@@ -368,6 +431,7 @@ async function runForeground(
       },
       resolveProcess: plan.resolveProcess,
       onPid: plan.onPid,
+      onUnshared: plan.onUnshared,
     };
     const logPath = io.log && !rec.config.logDriver ? logFileOf(root, rec.config) : undefined;
     const logMaxSize = rec.config.logMaxSize;
@@ -427,7 +491,7 @@ async function runForeground(
   }
   stopTimer();
   await started?.catch(() => {});
-  await teardownNet(root, rec);
+  if (!io.removing || !await handOffNet(root, rec)) await teardownNet(root, rec);
   const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
   await recordExit(root, id, code, undefined, oomKilled);
   foregroundExitHook(root, rec.config);

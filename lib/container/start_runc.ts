@@ -38,15 +38,26 @@ export async function startRuncDetached(
   byPolicy?: boolean,
 ): Promise<ContainerRecord["state"]> {
   const id = rec.config.id, cp = containerPaths(root, id);
-  const l = await runc.oci.runcLaunch(root, rec.config, runc.path);
+  const l = await runc.oci.runcLaunch(root, rec.config, runc.path, true);
   const stdinFifo = rec.config.process.stdin ? cp.attach : undefined;
+  // supervisor (issue 13): `runc run --detach` exits once the container runs; the sh hands the init's pid to
+  // the supervisor (fd 4), which reaps it as a child subreaper — neither runc nor sh stays resident (runc's pid
+  // file has no newline: `read` fails but sets p)
+  const cmd = [
+    "sh",
+    "-c",
+    '"$@" 4>&- || exit; read p < "$0"; [ -n "$p" ] && echo "$p" >&4',
+    l.pidFile,
+    ...l.cmd,
+  ];
   const sup = supervisorCommand(
     detachedLogOf(root, rec.config),
     cp.exit,
-    l.cmd,
+    cmd,
     false,
     stdinFifo,
     supervisorExtras(root, rec.config),
+    true,
   );
   const child = new Deno.Command(sup[0], {
     args: sup.slice(1),

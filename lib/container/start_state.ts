@@ -28,6 +28,11 @@ export interface ForegroundIO {
   log?: boolean;
   /** runtime3 (issue 13): `run --preserve-fds N`: the caller's fds 3..3+N-1 go to the process. */
   preserveFds?: number;
+  /**
+   * net3 (issue 12): the container is removed right after (`run --rm`): a root bridge network's teardown is
+   * handed off to a detached shell (lib/network/teardown_async.ts) instead of being waited for.
+   */
+  removing?: boolean;
 }
 
 /** Before a start: the last exit record goes, the health status is `starting` again, the state dir exists. */

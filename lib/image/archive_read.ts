@@ -107,6 +107,9 @@ export async function indexArchive(
 ): Promise<ArchiveIndex> {
   const maxBytes = opts.maxBytes ?? defaultMaxBytes();
   const idx: ArchiveIndex = opts.into ?? { members: new Map(), created: [], all: [] };
+  // each blob's flush to disk overlaps the next member's read; all are done before this returns
+  const flushing: Promise<void>[] = [];
+  const later = (p: Promise<void>) => void flushing.push(p);
   try {
     const { head, stream } = await peek(source, 8);
     if (head.length === 0) throw new ArchiveError("the input is empty");
@@ -127,6 +130,7 @@ export async function indexArchive(
             maxBytes,
             expect: m ? `sha256:${m[1]}` : undefined,
             what: `archive member ${name}`,
+            later,
           });
           if (b.created) idx.created.push(b.digest);
           idx.all.push(b.digest);
@@ -137,8 +141,10 @@ export async function indexArchive(
         throw new ArchiveError(`entry "${name}" has an unsupported type "${e.typeflag}"`);
       }
     }
+    await Promise.all(flushing);
     return idx;
   } catch (e) {
+    await Promise.allSettled(flushing); // no rename may land after the blobs are dropped
     if (!opts.into) await dropBlobs(root, idx.created);
     if (e instanceof PodError) throw e;
     if (e instanceof TruncatedError) throw new ArchiveError("the archive is truncated");

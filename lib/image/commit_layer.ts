@@ -13,9 +13,10 @@
  */
 
 import { PodError } from "../errors.ts";
+import { reusedChunks } from "../unpack/chunks.ts";
 import { readTar, type TarEntry } from "../unpack/tar.ts";
 import { type TarWriteEntry, writeTar } from "../unpack/tar_write.ts";
-import { type StoredLayer, storeGzipLayer } from "./layer_blob.ts";
+import { type StoredLayer, storeGzipEntries, storeGzipLayer, storeTarLayer } from "./layer_blob.ts";
 import { exportContainer } from "./export.ts";
 
 /** Files pod mounts over at start; their stubs in the upper dir are not the container's changes. */
@@ -107,8 +108,9 @@ export function spawnUpperTar(upper: string, userns: boolean): Deno.ChildProcess
 }
 
 /**
- * Turns the container's upper dir into a gzip layer blob in the store. `onEntry` sees every entry written
- * (`pod build` keeps their headers); `filter` may leave entries out (`pod build`'s RUN mount points).
+ * Turns the container's upper dir into a gzip layer blob in the store (with `uncompressed`, the plain tar:
+ * `pod build`'s layers). `onEntry` sees every entry written (`pod build` keeps their headers); `filter` may
+ * leave entries out (`pod build`'s RUN mount points).
  */
 export async function commitUpperDir(
   root: string,
@@ -116,6 +118,7 @@ export async function commitUpperDir(
   userns: boolean,
   onEntry?: (e: TarWriteEntry) => void,
   filter?: (entries: AsyncIterable<TarWriteEntry>) => AsyncIterable<TarWriteEntry>,
+  uncompressed = false,
 ): Promise<StoredLayer> {
   let tar: AsyncIterable<Uint8Array>;
   let child: Deno.ChildProcess | undefined;
@@ -124,7 +127,8 @@ export async function commitUpperDir(
     await Deno.lstat(upper);
     child = spawnUpperTar(upper, userns);
     stderr = new Response(child.stderr).text(); // drained alongside, so tar never blocks on it
-    tar = child.stdout;
+    // one reused buffer: the tar reader and the writer are done with a chunk before they ask for the next
+    tar = reusedChunks(child.stdout);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     tar = (async function* () { // never started: no changes, an empty archive (its two zero blocks)
@@ -134,7 +138,9 @@ export async function commitUpperDir(
   try {
     const all = filter ? filter(layerEntries(tar)) : layerEntries(tar);
     const entries = onEntry ? tapped(all, onEntry) : all;
-    const layer = await storeGzipLayer(root, writeTar(entries), "committed layer");
+    const layer = uncompressed
+      ? await storeTarLayer(root, writeTar(entries), "committed layer")
+      : await storeGzipEntries(root, entries, "committed layer");
     if (child) {
       const st = await child.status;
       const err = (await stderr).trim();

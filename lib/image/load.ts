@@ -4,8 +4,10 @@
  * (`archive_read.ts`: blobs stream into the store under their own digests), then interpreted: every path a
  * document names is resolved inside the archive, every layer checked against the config's diff_id, and only
  * then are the images registered, so a failed or killed load leaves no image visible and the blobs it added
- * are removed again. As root every layer also goes through the unpacker at once (the image tree is built), so
- * a hostile layer fails the load.
+ * are removed again. Every layer is read once more through the unpacker's rules that need no tree
+ * (`lib/unpack/check.ts`: a name climbing out with `..`, an unknown entry type…) while its diff_id is
+ * hashed, so such a layer fails the load; the image tree itself is built at the first start (root and
+ * rootless alike), where the unpacker applies every rule.
  *
  * One file over 400 lines on purpose: the rules that interpret an untrusted archive stay in one place.
  * @module
@@ -24,11 +26,12 @@ import {
 import { INDEX_MEDIA_TYPES, MediaType } from "../oci/media_types.ts";
 import { hostPlatform, selectPlatformManifest } from "../oci/platform.ts";
 import { parseReference } from "../oci/reference.ts";
-import { blobChunks, hasBlob, putBlobBytes, readBlob, storeBlobStream } from "../store/blobs.ts";
+import { hasBlob, putBlobBytes, readBlob, storeBlobStream } from "../store/blobs.ts";
 import { claimBlobs } from "../store/gc.ts";
 import { addDanglingImage, addImage, ensureStore, REF_ANNOTATION } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
-import { compressionFromMagic, decompress, syncDecompression } from "../unpack/compress.ts";
+import { compressionFromMagic, syncDecompression } from "../unpack/compress.ts";
+import { checkLayer } from "../unpack/mod.ts";
 import {
   ArchiveError,
   type ArchiveIndex,
@@ -54,7 +57,11 @@ export interface LoadedImage {
 export interface LoadOptions {
   /** Largest member (layer) accepted (default `$POD_MAX_LAYER_BYTES`, else 64 GiB). */
   maxBytes?: number;
-  /** Put each layer through the unpacker now (build the host image tree). Default: when running as root. */
+  /**
+   * Build the host image tree now (root). Default false: every layer is read once through the unpacker's
+   * rules that need no tree (with its diff_id) and the tree is built at the first start, as podman's load
+   * does not prepare containers either.
+   */
   buildTree?: boolean;
 }
 
@@ -107,13 +114,6 @@ async function memberBytes(root: string, idx: ArchiveIndex, path: string, what: 
   throw new ArchiveError(`${what}: "${path}" is not a file`);
 }
 
-/** sha256 and size of a stored blob after decompression (for a compressed layer's diff_id). */
-async function uncompressedDigest(root: string, digest: string, kind: "gzip" | "zstd"): Promise<string> {
-  const h = createHash("sha256");
-  for await (const c of decompress(blobChunks(root, digest, syncDecompression()), kind)) h.update(c);
-  return `sha256:${h.digest("hex")}`;
-}
-
 async function blobCompression(root: string, digest: string): Promise<"gzip" | "zstd" | "none"> {
   const f = await Deno.open(blobPath(root, digest), { read: true });
   try {
@@ -132,7 +132,11 @@ const LAYER_TYPE = {
 } as const;
 
 /** The images of a docker-archive (`manifest.json` + `repositories`). */
-async function dockerArchiveImages(root: string, idx: ArchiveIndex): Promise<Pending[]> {
+async function dockerArchiveImages(
+  root: string,
+  idx: ArchiveIndex,
+  maxBytes: number | undefined,
+): Promise<Pending[]> {
   const top = idx.members.get("manifest.json")!;
   if (top.kind !== "json") throw new ArchiveError("manifest.json is not a regular file", true);
   const list = parseJsonMember(top.bytes, "manifest.json");
@@ -178,7 +182,19 @@ async function dockerArchiveImages(root: string, idx: ArchiveIndex): Promise<Pen
       const m = lookupMember(idx, path, what);
       if (m.kind !== "blob") throw new ArchiveError(`${what}: layer "${path}" is not a file`);
       const kind = await blobCompression(root, m.digest);
-      const diffId = kind === "none" ? m.digest : await uncompressedDigest(root, m.digest, kind);
+      const mediaType = LAYER_TYPE[kind];
+      // the diff_id and the unpacker's rules that need no tree, in one read; the tree waits for a start
+      // (an uncompressed layer is its own diff_id: its digest was verified as it was stored)
+      const stored = kind === "none";
+      const { diffId } = await checkLayer(
+        {
+          digest: m.digest,
+          mediaType,
+          path: blobPath(root, m.digest),
+          diffId: stored ? m.digest : undefined,
+        },
+        { maxBytes, stored },
+      );
       if (diffId !== diffIds[j]) {
         throw new PodError(
           `invalid archive: layer "${path}" does not match the config's diff_id ${
@@ -187,7 +203,7 @@ async function dockerArchiveImages(root: string, idx: ArchiveIndex): Promise<Pen
           { code: "DIGEST_MISMATCH" },
         );
       }
-      layers.push({ mediaType: LAYER_TYPE[kind], digest: m.digest, size: m.size });
+      layers.push({ mediaType, digest: m.digest, size: m.size });
     }
     const configDigest = await putTracked(root, idx, configBytes);
     const manifest: ImageManifest = {
@@ -219,7 +235,11 @@ async function readStoredManifest(root: string, d: Descriptor): Promise<Uint8Arr
 }
 
 /** The images of an OCI layout (`index.json` + `blobs/`). */
-async function ociImages(root: string, idx: ArchiveIndex): Promise<Pending[]> {
+async function ociImages(
+  root: string,
+  idx: ArchiveIndex,
+  maxBytes: number | undefined,
+): Promise<Pending[]> {
   const top = idx.members.get("index.json")!;
   if (top.kind !== "json") throw new ArchiveError("index.json is not a regular file", true);
   let index;
@@ -255,6 +275,12 @@ async function ociImages(root: string, idx: ArchiveIndex): Promise<Pending[]> {
     const config = parseImageConfig(await readBlob(root, conv.manifest.config.digest, JSON_CAP));
     if (config.rootfs.diff_ids.length !== conv.manifest.layers.length) {
       throw new ArchiveError(`manifest ${d.digest}: layer count does not match the config's diff_ids`);
+    }
+    for (const [i, l] of conv.manifest.layers.entries()) {
+      const diffId = config.rootfs.diff_ids[i];
+      await checkLayer({ digest: l.digest, mediaType: l.mediaType, path: blobPath(root, l.digest), diffId }, {
+        maxBytes,
+      });
     }
     const ann = entry.annotations?.[REF_ANNOTATION];
     // a bare tag ("latest") names no repository: such an image is loaded without a name
@@ -368,11 +394,11 @@ export async function loadImages(
   try {
     await openInput(root, input, idx, opts.maxBytes, (d) => claim.add([d]));
     let images: Pending[];
-    if (idx.members.has("manifest.json")) images = await dockerArchiveImages(root, idx);
-    else if (idx.members.has("index.json")) images = await ociImages(root, idx);
+    if (idx.members.has("manifest.json")) images = await dockerArchiveImages(root, idx, opts.maxBytes);
+    else if (idx.members.has("index.json")) images = await ociImages(root, idx, opts.maxBytes);
     else throw new ArchiveError("neither manifest.json nor index.json found: not an image archive");
     await claim.add(images.flatMap((i) => [i.manifest.digest, i.configDigest]));
-    if (opts.buildTree ?? Deno.uid() === 0) {
+    if (opts.buildTree) {
       for (const img of images) {
         const layers = img.layers.map((l, i) => ({
           digest: l.digest,

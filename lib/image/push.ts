@@ -8,9 +8,8 @@
  */
 
 import { describeError, UsageError } from "../errors.ts";
-import type { ImageManifest } from "../oci/manifest.ts";
-import { MediaType } from "../oci/media_types.ts";
-import { claimBlobs } from "../store/gc.ts";
+import type { Descriptor, ImageManifest } from "../oci/manifest.ts";
+import { layerCompression, MediaType } from "../oci/media_types.ts";
 import type { TargetCompression } from "./recompress.ts";
 import { type ImageReference, parseReference } from "../oci/reference.ts";
 import { RegistryClient, sha256Bytes } from "../registry/client.ts";
@@ -136,12 +135,14 @@ async function withRetries<T>(client: RegistryClient, opts: PushOptions, fn: () 
   }
 }
 
-async function pushToRegistry(
-  root: string,
-  img: ImageRecord,
-  ref: ImageReference,
-  opts: PushOptions,
-): Promise<PushResult> {
+/** A client for `ref`'s registry whose endpoint and token are being fetched already (see {@link pushImage}). */
+interface StartedClient {
+  client: RegistryClient;
+  /** The endpoint found and the push token fetched (rejects with that failure). */
+  ready: Promise<void>;
+}
+
+function startClient(ref: ImageReference, opts: PushOptions): StartedClient {
   const client = new RegistryClient(ref.registry, {
     tlsVerify: opts.tlsVerify,
     certDir: opts.certDir,
@@ -150,13 +151,34 @@ async function pushToRegistry(
     maxTries: opts.maxTries,
     backoffMs: opts.backoffMs,
   });
+  const ready = withRetries(client, opts, () => client.prepare(ref.repository, true));
+  ready.catch(() => {}); // awaited by the push; a store error found first wins
+  return { client, ready };
+}
+
+async function pushToRegistry(
+  root: string,
+  img: ImageRecord,
+  ref: ImageReference,
+  opts: PushOptions,
+  { client, ready }: StartedClient,
+): Promise<PushResult> {
   const stored = await readManifest(root, img);
   const made: string[] = []; // re-compressed blobs this push created: removed when it is done
-  const claim = opts.compressionFormat ? await claimBlobs(root) : undefined;
+  // uncompressed layers (`pod build`'s, as podman's containers-storage keeps them) go out gzip-compressed,
+  // as podman pushes them; compressed ones as they are stored, unless --compression-format says otherwise
+  const plain = !opts.compressionFormat &&
+    stored.layers.some((l) => layerCompression(l.mediaType) === "none");
+  const claim = opts.compressionFormat || plain
+    ? await (await import("../store/gc.ts")).claimBlobs(root)
+    : undefined;
   try {
     const base = opts.compressionFormat
       ? await recompressed(root, stored, opts.compressionFormat, made, claim!)
+      : plain
+      ? await recompressed(root, stored, "gzip", made, claim!, true)
       : stored;
+    await ready;
     return await pushManifest(
       root,
       img,
@@ -172,33 +194,43 @@ async function pushToRegistry(
   }
 }
 
-/** `stored` with every layer not in `to` re-compressed (an OCI manifest then), or `stored` itself. */
+/**
+ * `stored` with every layer not in `to` (with `onlyPlain`: every uncompressed layer) re-compressed, or `stored`
+ * itself. The manifest keeps its annotations; a Docker schema 2 manifest stays one when `to` is gzip, else it
+ * becomes an OCI manifest.
+ */
 async function recompressed(
   root: string,
   stored: ImageManifest,
   to: TargetCompression,
   made: string[],
   claim: { add(d: string[]): Promise<void> },
+  onlyPlain = false,
 ): Promise<ImageManifest> {
   // loaded only here: a plain registry push does not load zlib or the archive writers (its start-up counts)
   const { needsRecompression, recompressLayer } = await import("./recompress.ts");
-  if (!stored.layers.some((l) => needsRecompression(l, to))) return stored;
+  const needs = (l: Descriptor) =>
+    onlyPlain ? layerCompression(l.mediaType) === "none" : needsRecompression(l, to);
+  if (!stored.layers.some(needs)) return stored;
+  const docker = stored.mediaType === MediaType.DockerManifest && to === "gzip";
   const layers = [];
   for (const l of stored.layers) {
-    if (!needsRecompression(l, to)) {
+    if (!needs(l)) {
       layers.push(l);
       continue;
     }
     const r = await recompressLayer(root, l, to);
     await claim.add([r.desc.digest]);
     if (r.created) made.push(r.desc.digest);
-    layers.push(r.desc);
+    layers.push(docker ? { ...r.desc, mediaType: MediaType.DockerLayerGzip } : r.desc);
   }
+  if (docker) return { ...stored, layers };
   return {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
     config: { mediaType: MediaType.OciConfig, digest: stored.config.digest, size: stored.config.size },
     layers,
+    ...(stored.annotations ? { annotations: stored.annotations } : {}),
   };
 }
 
@@ -244,11 +276,11 @@ async function pushManifest(
       }, { mountFrom, chunkSize: opts.chunkSize, knownMissing }));
     opts.onEvent?.({ type: "blob", kind, digest: d.digest, result });
   };
-  // the endpoint and the token first; then one round of HEADs for every blob and for the manifest at the tag,
-  // all at once (a re-push, where the registry has every blob, is that round); then the missing layers
-  // PUSH_CONCURRENCY at a time, the config after the layers, the manifest last — unless the tag already
-  // points to this very manifest and no blob was missing (then a PUT would change nothing)
-  await withRetries(client, opts, () => client.prepare(ref.repository, true));
+  // the endpoint and the token first (fetched while the store was read: pushImage); then one round of HEADs
+  // for every blob and for the manifest at the tag, all at once (a re-push, where the registry has every blob,
+  // is that round); then the missing layers PUSH_CONCURRENCY at a time, the config after the layers, the
+  // manifest last — unless the tag already points to this very manifest and no blob was missing (then a PUT
+  // would change nothing)
   const bytes = m === stored
     ? await Deno.readFile(blobPath(root, img.digest))
     : new TextEncoder().encode(JSON.stringify(m));
@@ -287,11 +319,20 @@ export async function pushImage(
   destination: string | undefined,
   opts: PushOptions = {},
 ): Promise<PushResult> {
+  let early: Destination | undefined;
+  try {
+    early = destination !== undefined ? parseDestination(destination) : undefined;
+  } catch { /* reported below, after the image is found (as before) */ }
+  if (early?.transport === "docker" && !(early.ref.digest && !early.ref.tag)) {
+    // the registry's endpoint and token are fetched while the store is read (a re-push is mostly this)
+    const started = startClient(early.ref, opts);
+    return await pushToRegistry(root, await resolveImage(root, source), early.ref, opts, started);
+  }
   const img = await resolveImage(root, source);
-  const dest = parseDestination(destination ?? source);
+  const dest = early ?? parseDestination(destination ?? source);
   if (dest.transport === "docker") {
     if (dest.ref.digest && !dest.ref.tag) throw new UsageError("cannot push to a digest reference");
-    return await pushToRegistry(root, img, dest.ref, opts);
+    return await pushToRegistry(root, img, dest.ref, opts, startClient(dest.ref, opts));
   }
   if (opts.compressionFormat) {
     throw new UsageError("--compression-format is supported for registry destinations only");

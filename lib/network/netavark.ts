@@ -116,7 +116,7 @@ export function netavarkArgv(root: string, verb: "setup" | "teardown", nsPath: s
     nsPath,
   ];
   // one netavark at a time on this machine: every store's default network is the same bridge (podman0)
-  const lock = ["flock", "-o", "/run/pod/netavark.lock"]; // -o: aardvark-dns must not inherit the lock
+  const lock = ["flock", "-o", NETAVARK_LOCK]; // -o: aardvark-dns must not inherit the lock
   if (!systemdDirWithoutSystemd()) return [...lock, ...argv];
   return [
     ...lock,
@@ -132,14 +132,55 @@ export function netavarkArgv(root: string, verb: "setup" | "teardown", nsPath: s
   ];
 }
 
-/** Keeps the network namespace of `pid` alive at `<run dir>/netns/<id>` (a bind mount); returns its path. */
-export function pinNetns(root: string, id: string, pid: number): string {
+/**
+ * Keeps the network namespace of `pid` alive at `<run dir>/netns/<id>` (a bind mount); returns its path.
+ * `ino`: the namespace's inode it must be (see {@link newNetns}), checked on the pinned file.
+ */
+export async function pinNetns(root: string, id: string, pid: number, ino?: number): Promise<string> {
   const dir = `${netRunDir(root)}/netns`;
-  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = `${dir}/${id}`;
-  Deno.writeTextFileSync(path, "", { mode: 0o600 });
-  mount(`/proc/${pid}/ns/net`, path, null, MS.BIND);
+  Deno.mkdirSync("/run/pod", { recursive: true, mode: 0o755 });
+  // net3: under the lock a teardown removes the run dir with (runDirRemovalLine), then again it may run
+  // after this process's (asynchronous teardowns, teardown_async.ts)
+  const lock = await Deno.open(NETAVARK_LOCK, { write: true, create: true });
+  try {
+    await lock.lock(true);
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
+    Deno.writeTextFileSync(path, "", { mode: 0o600 });
+    mount(`/proc/${pid}/ns/net`, path, null, MS.BIND);
+  } finally {
+    lock.close();
+  }
+  if (ino !== undefined && Deno.statSync(path).ino !== ino) {
+    throw new PodError(`the network namespace of process ${pid} changed while it was pinned`);
+  }
   return path;
+}
+
+/** The inode number of a `/proc/<pid>/ns/net` link's namespace (`net:[4026532381]`). */
+function netnsIno(pid: number | "self"): number {
+  return Number(/\[(\d+)\]/.exec(Deno.readLinkSync(`/proc/${pid}/ns/net`))![1]);
+}
+
+/**
+ * net3: waits until process `pid` (an `unshare --net` being started) is in a network namespace other than
+ * this process's, and resolves to that namespace's inode: a netns pinned before that would be the host's.
+ * A process that ended (or 5 s without a new namespace) is a PodError.
+ */
+export async function newNetns(pid: number): Promise<number> {
+  const own = netnsIno("self");
+  for (let i = 0;; i++) {
+    let ino: number;
+    try {
+      ino = netnsIno(pid);
+    } catch {
+      throw new PodError(`the container's process ${pid} ended before its network namespace was made`);
+    }
+    if (ino !== own) return ino;
+    if (i >= 2500) throw new PodError(`process ${pid} made no network namespace in 5 s`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 /** Runs `netavark setup` (options on stdin); resolves to its per-network status. */
@@ -149,7 +190,7 @@ export async function netavarkSetup(
   opts: unknown,
 ): Promise<Record<string, NetavarkStatus>> {
   Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
-  Deno.writeTextFileSync("/run/pod/netavark.lock", "", { append: true });
+  Deno.writeTextFileSync(NETAVARK_LOCK, "", { append: true });
   return await runNetavarkSetup(netavarkArgv(root, "setup", nsPath), opts) as Record<string, NetavarkStatus>;
 }
 
@@ -181,13 +222,33 @@ export async function runNetavarkSetup(
   return JSON.parse(new TextDecoder().decode(out.stdout) || "{}");
 }
 
+/** The machine-wide lock around netavark calls and the making/removal of a store's run dir. */
+export const NETAVARK_LOCK = "/run/pod/netavark.lock";
+
 /** The shell lines that tear a netavark setup down (run by teardown, also from the supervisor). */
 export function netavarkTeardownScript(root: string, nsPath: string, optsPath: string): string {
+  return [...netavarkTeardownLines(root, nsPath, optsPath), runDirRemovalLine(root)].join("\n");
+}
+
+/** net3: netavark's teardown of the netns at `nsPath` (options from `optsPath`), then the netns unpinned. */
+export function netavarkTeardownLines(root: string, nsPath: string, optsPath: string): string[] {
   const argv = netavarkArgv(root, "teardown", nsPath).map(shq).join(" ");
   return [
     `${argv} < ${shq(optsPath)} >/dev/null 2>&1 || echo "netavark teardown failed" >&2`,
     `umount ${shq(nsPath)} 2>/dev/null; rm -f ${shq(nsPath)}`,
-    // the store's last pinned netns gone (and with it its aardvark-dns): its run dir goes too
-    `rmdir ${shq(`${netRunDir(root)}/netns`)} 2>/dev/null && rm -rf ${shq(netRunDir(root))}`,
-  ].join("\n");
+  ];
+}
+
+/**
+ * The store's last pinned netns gone (and with it its aardvark-dns), no teardown pending: its run dir goes
+ * too — under {@link NETAVARK_LOCK}, which {@link pinNetns} holds while it pins, so a starting container's
+ * netns dir is never removed under it.
+ */
+export function runDirRemovalLine(root: string): string {
+  const dir = netRunDir(root);
+  // a missing dir counts as an empty one: an earlier run may have removed it and stopped at the other
+  const gone = (sub: string) =>
+    `{ [ ! -e ${shq(`${dir}/${sub}`)} ] || rmdir ${shq(`${dir}/${sub}`)} 2>/dev/null; }`;
+  const inner = `${gone("netns")} && ${gone("pending")} && rm -rf ${shq(dir)}`;
+  return `flock -o ${NETAVARK_LOCK} sh -c ${shq(inner)} 2>/dev/null`;
 }

@@ -25,6 +25,8 @@ import {
   netavarkSetup,
   type NetavarkStatus,
   netavarkTeardownScript,
+  netRunDir,
+  newNetns,
   pinNetns,
   subnetRange,
 } from "./netavark.ts";
@@ -62,6 +64,8 @@ export interface NetState {
   status?: Record<string, NetavarkStatus>;
   /** net2: rootless bridge, in the store's rootless network namespace. */
   rootless?: boolean;
+  /** net3: the port holder's pid (root bridge with published ports), ended first by a handed-off teardown. */
+  holderPid?: number;
 }
 
 /** The network files of a container: its dir, network.json, the teardown script, netavark's options. */
@@ -119,6 +123,14 @@ export async function usedIps(root: string, except: string): Promise<Map<string,
       used.get(net)!.add(ip);
     }
   }
+  // net3: removed containers whose teardown still runs (teardown_async.ts) keep their addresses meanwhile
+  if (Deno.uid() === 0) {
+    const { pendingIps } = await import("./teardown_async.ts");
+    for (const [net, ips] of await pendingIps(root)) {
+      if (!used.has(net)) used.set(net, new Set());
+      for (const ip of ips) used.get(net)!.add(ip);
+    }
+  }
   return used;
 }
 
@@ -130,7 +142,7 @@ export async function usedIps(root: string, except: string): Promise<Map<string,
 export async function prepareNetwork(root: string, c: ContainerConfig): Promise<NetFacts | undefined> {
   if (!needsNetworkSetup(c)) return undefined;
   const net = c.net!;
-  await teardownNetwork(root, c.id);
+  await runTeardown(root, c.id, false);
   const rootless = Deno.uid() !== 0;
   checkHostPorts(net.ports, rootless);
   if (net.network.mode === "slirp4netns") {
@@ -226,10 +238,12 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
       }
       const opts = netavarkOptions(c.id, c.name, nets, net.ports);
       await Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
-      const nsPath = pinNetns(root, c.id, pid);
+      // net3: `pid` may be the `unshare` that is making the netns right now (start.ts onUnshared)
+      const nsPath = await pinNetns(root, c.id, pid, await newNetns(pid));
       script.push(netavarkTeardownScript(root, nsPath, f.opts));
       await writeScript(f.cleanup, [...script, ...finish]);
       state.nsPath = nsPath;
+      if (holder) state.holderPid = holder;
       await Deno.writeTextFile(f.state, JSON.stringify(state));
       state.status = await netavarkSetup(root, nsPath, opts);
       await Deno.writeTextFile(f.state, JSON.stringify(state));
@@ -301,10 +315,23 @@ async function writeScript(path: string, lines: string[]): Promise<void> {
 
 /**
  * Tears a container's network down (no-op when there is none): runs its teardown script, then removes the
- * state. Safe to call again, and from several places.
+ * state. Safe to call again, and from several places. As root it first waits for the store's handed-off
+ * teardowns but its own (net3, teardown_async.ts), so `stop`/`rm` return with the network as they left it.
  */
 export async function teardownNetwork(root: string, id: string): Promise<void> {
+  await runTeardown(root, id, true);
+}
+
+/** {@link teardownNetwork}; `afterPending`: root, after the store's handed-off teardowns are over. */
+async function runTeardown(root: string, id: string, afterPending: boolean): Promise<void> {
   const f = netFiles(root, id);
+  // net3: also when the supervisor already ran this one's: the store's network is as they all left it
+  if (
+    afterPending && Deno.uid() === 0 &&
+    await Deno.stat(`${netRunDir(root)}/pending`).then(() => true, () => false)
+  ) {
+    await (await import("./teardown_async.ts")).awaitPendingTeardowns(root, id);
+  }
   try {
     await Deno.stat(f.cleanup);
     const out = await new Deno.Command("sh", {

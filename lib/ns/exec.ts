@@ -11,8 +11,8 @@
 
 import { PodError } from "../errors.ts";
 import type { PtyRelay } from "./pty.ts";
-import { type Spawned, spawnProgram } from "./spawn.ts";
-import { inPidNamespace } from "./pidns.ts";
+import type { Spawned } from "./spawn.ts";
+import { type HelperPlan, spawnHelper, type StartedHelper, waitForwarding } from "./exec_spawn.ts";
 import { execHelperCommand, type ExecSecurity, helperEnv, perlMissing } from "./exec_helper.ts";
 
 /** What to run in the container. */
@@ -62,6 +62,27 @@ export function nsenterCommand(pid: number, opts: ExecOptions): string[] {
   return commandFor(pid, opts, joinedNamespaces(pid, opts));
 }
 
+/**
+ * The helper's command line for `opts` without `opts.args` (they are appended at each start), with its
+ * environment and, as root with a pid but no user namespace to join, the variant started straight into the
+ * container's pid namespace (exec_spawn.ts): what an exec of `opts` runs, computed once and kept by
+ * lib/container/exec_fast.ts so later execs need not load this module.
+ */
+export function helperPlan(pid: number, opts: ExecOptions): HelperPlan {
+  const joined = joinedNamespaces(pid, opts);
+  const bare = { ...opts, args: [] };
+  const direct = opts.security && joined.includes("pid") && !joined.includes("user") && Deno.uid() === 0
+    ? commandFor(pid, bare, joined.filter((n) => n !== "pid"))
+    : undefined;
+  return {
+    pid,
+    argv: commandFor(pid, bare, joined),
+    ...(direct ? { direct } : {}),
+    env: opts.security ? helperEnv(opts.security) : opts.env,
+    forks: joined.includes("pid"),
+  };
+}
+
 /** The namespaces (`/proc/PID/ns` names) an exec joins: the mount namespace and every other that differs. */
 function joinedNamespaces(pid: number, opts: ExecOptions): string[] {
   return NAMESPACES.filter(([ns]) =>
@@ -85,27 +106,6 @@ async function exitCodeOf(s: Deno.CommandStatus): Promise<number> {
 function spawnCommand(argv: string[], env: Record<string, string>, o: Deno.CommandOptions): Spawned {
   const child = new Deno.Command(argv[0], { args: argv.slice(1), env, clearEnv: true, ...o }).spawn();
   return { pid: child.pid, status: child.status.then(exitCodeOf) };
-}
-
-const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-
-/**
- * Forwards a signal to the exec'd process: the helper's child when the helper forks into the pid namespace
- * (`forks`; the helper itself before it has forked), else the process started (the helper became it).
- */
-function forwardTo(nsenterPid: number, forks: boolean, sig: Deno.Signal): void {
-  let target = nsenterPid;
-  if (forks) {
-    try {
-      const kids = Deno.readTextFileSync(`/proc/${nsenterPid}/task/${nsenterPid}/children`).trim().split(
-        /\s+/,
-      );
-      if (kids[0]) target = Number(kids[0]);
-    } catch { /* gone */ }
-  }
-  // loaded on the first signal: signals.ts is off the hot path
-  import("./signals.ts").then(({ sendSignal, signalNumber }) => sendSignal(target, signalNumber(sig)))
-    .catch(() => {});
 }
 
 /**
@@ -134,35 +134,15 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
       throw new PodError(`chdir to \`${opts.cwd}\`: No such file or directory`, 126);
     }
   }
-  const joined = joinedNamespaces(pid, opts);
-  let ns = commandFor(pid, opts, joined);
+  const plan = helperPlan(pid, opts);
+  const ns = [...plan.argv, ...opts.args];
   const program = ns[0]; // nsenter, or perl (the helper: the environment is in its arguments)
-  const processEnv = opts.security ? helperEnv(opts.security) : opts.env;
+  const processEnv = plan.env;
   let relay: PtyRelay | undefined;
-  let child: Spawned | undefined;
-  let forks = joined.includes("pid"); // the helper (nsenter or perl) forks into the pid namespace
-  if (!opts.tty) {
-    // in a session of its own: terminal signals reach pod, which forwards them
-    const o = { env: processEnv, stdin: opts.interactive, setsid: true };
-    const spawn = (argv: string[]) => {
-      try {
-        return spawnProgram(argv[0], argv, o); // found in pod's PATH
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-        return undefined; // below: looked for in the standard directories too
-      }
-    };
-    if (opts.security && joined.includes("pid") && !joined.includes("user")) {
-      // as root: born in the container's pid namespace, so the helper need not fork
-      const direct = commandFor(pid, opts, joined.filter((n) => n !== "pid"));
-      child = inPidNamespace(pid, () => spawn(direct));
-      if (child) {
-        ns = direct;
-        forks = false;
-      }
-    }
-    child ??= spawn(ns);
-  }
+  let started: StartedHelper | undefined = opts.tty
+    ? undefined
+    : spawnHelper(plan, opts.args, opts.interactive);
+  let child: Spawned | undefined = started?.child;
   let argv0 = "";
   try {
     if (!child) {
@@ -208,14 +188,12 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
     throw e;
   }
   opts.onStarted?.(child.pid);
-  const listeners: [Deno.Signal, () => void][] = FORWARDED.map((
-    s,
-  ) => [s, () => forwardTo(child.pid, forks, s)]);
-  if (relay) listeners.push(["SIGWINCH", () => relay.resize()]);
-  for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+  const pty = relay;
+  const extra: [Deno.Signal, () => void][] = pty ? [["SIGWINCH", () => pty.resize()]] : [];
+  started ??= { child, forks: plan.forks };
   relay?.start(opts.interactive);
   try {
-    const code = await child.status;
+    const code = await waitForwarding(started, extra);
     // nsenter's own failures exit 1: an util-linux too old for --wdns is named then
     if (code === 1 && !opts.security) {
       const { checkUtilLinuxVersion, hostBinary } = await import("./helpers_check.ts");
@@ -223,7 +201,6 @@ export async function execIn(pid: number, opts: ExecOptions): Promise<number> {
     }
     return code;
   } finally {
-    for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
     await relay?.finish();
   }
 }

@@ -20,6 +20,7 @@ import { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
+import { holderCommand } from "./holder.ts";
 import {
   cgroupEnv,
   type ExitRecord,
@@ -27,7 +28,7 @@ import {
   type SupervisorEvents,
   type SupervisorExtras,
 } from "./supervisor.ts";
-import { exitCodeOf, spawnForeground, unshareCommand } from "./unshare.ts";
+import { exitCodeOf, forksInit, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
 
 /** How the container's stdio is wired. */
@@ -75,6 +76,12 @@ export interface LaunchHooks {
    * the namespaces (the container's network) can start then, beside stage 2's own.
    */
   onPid?: (pid: number) => void;
+  /**
+   * net3: called as soon as the pid of the process that makes the container's new network namespace is known
+   * (`unshare`'s: the namespace exists once `/proc/<pid>/ns/net` differs from this process's), before stage 2
+   * has started: the network can be set up beside stage 2's start-up. Not called when the netns is joined.
+   */
+  onUnshared?: (pid: number) => void;
 }
 
 /** What a launch returns: the init's host pid, and in the foreground the exit code. */
@@ -99,6 +106,7 @@ async function startSupervised(
   hasProcess: boolean,
   settled: () => boolean,
   env?: Record<string, string>,
+  forks = false,
 ): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
   try {
     Deno.removeSync(io.exitPath);
@@ -112,6 +120,7 @@ async function startSupervised(
       !!io.tty && hasProcess,
       hasProcess ? io.stdinFifo : undefined,
       hasProcess ? io.extras : undefined,
+      forks,
     );
     const evEnv = io.events
       ? { POD_EV_PATH: io.events.path, POD_EV_HEAD: io.events.head, POD_EV_TAIL: io.events.tail }
@@ -188,7 +197,11 @@ export async function launch(
   const relay = io.mode === "foreground" && io.tty && hasProcess ? new PtyRelay() : undefined;
   if (relay) spec = { ...spec, ttyPath: relay.slavePath };
   Deno.writeTextFileSync(files.spec, JSON.stringify(spec), { mode: 0o600 });
-  const cmd = unshareCommand(spec, stage2Command(files.spec), syncFifo);
+  // detached: the supervisor reaps the init itself, no sh waits for it (supervisor.ts)
+  const forks = io.mode === "detached" && forksInit(spec);
+  // pods3: a pod's default infra runs a namespace holder, not stage 2
+  const inner = spec.holder ? holderCommand(spec, files) : stage2Command(files.spec);
+  const cmd = unshareCommand(spec, inner, syncFifo, undefined, undefined, forks);
 
   const keep = { file: Deno.openSync(files.fifo, { read: true, write: true }) as Deno.FsFile | undefined };
   const reader = Deno.openSync(files.fifo, { read: true });
@@ -224,7 +237,7 @@ export async function launch(
       return exitCodeOf(s);
     });
   } else {
-    const sup = await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup));
+    const sup = await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup), forks);
     unsharePid = sup.unsharePid;
     supervisorPid = sup.supervisorPid;
     status = sup.status.then((code) => {
@@ -232,6 +245,9 @@ export async function launch(
       return code;
     });
   }
+  // the early netavark start watches the unshare'd process; a detached start's forking sh exits at once (its
+  // child, the init, is reaped by the supervisor), so those start networking at stage 2's pid instead
+  if (spec.namespaces.net && !spec.join?.net && !forks) hooks.onUnshared?.(unsharePid);
   const abort = () => abortExecFifo(keep);
   status.then(abort);
   const pumping = output && logPath

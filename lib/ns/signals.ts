@@ -109,6 +109,16 @@ export function containerProcesses(pid: number): number[] {
   const hostPidNs = nsOf("self", "pid");
   const privatePid = hasPrivatePidNs(pid);
   const out = [pid];
+  // pods3: a pod's infra holder (lib/ns/holder.ts) stays in the host's mount namespace: never a criterion then
+  if (mnt === nsOf("self", "mnt")) {
+    if (!privatePid) return out;
+    for (const e of Deno.readDirSync("/proc")) {
+      if (/^\d+$/.test(e.name) && Number(e.name) !== pid && nsOf(Number(e.name), "pid") === pidNs) {
+        out.push(Number(e.name));
+      }
+    }
+    return out;
+  }
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     const p = Number(e.name);

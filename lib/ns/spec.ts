@@ -158,6 +158,20 @@ export interface LaunchSpec {
   sysctls?: Record<string, string>;
   /** `--group-add keep-groups`: the process keeps the supplementary groups it was started with. */
   keepGroups?: boolean;
+  // --- pods3 (issue 15) ---
+  /**
+   * Run a namespace holder (`catatonit -P` from the host, lib/ns/holder.ts) instead of stage 2: a pod's
+   * default infra container. No root is built, no mount namespace made; `deferProcess` must be set.
+   */
+  holder?: HolderSpec;
+}
+
+/** pods3: what a namespace holder runs (lib/ns/holder.ts): host paths of its binaries. */
+export interface HolderSpec {
+  /** The host's `catatonit`. */
+  catatonit: string;
+  /** The host's `hostname` (sets the UTS namespace's name). */
+  hostname: string;
 }
 
 /** podman's (containers-common's) masked paths of a container that is not privileged. */

@@ -10,7 +10,7 @@ import { PodError } from "../errors.ts";
 import { debug, warnOnce } from "../log.ts";
 import type { Descriptor } from "../oci/manifest.ts";
 import { MANIFEST_ACCEPT } from "../oci/media_types.ts";
-import { type Credentials, findCredentials } from "./credentials.ts";
+import type { Credentials } from "./credentials.ts";
 import {
   Http,
   type HttpOptions,
@@ -19,8 +19,7 @@ import {
   RegistryError,
   transportMessage,
 } from "./http.ts";
-import { type Challenge, parseWwwAuthenticate } from "./www_authenticate.ts";
-import { isInsecureRegistry } from "./registries_conf.ts";
+import type { Challenge } from "./www_authenticate.ts";
 
 /** Cap on manifest bodies. */
 export const MANIFEST_CAP = 4 * 1024 * 1024;
@@ -125,6 +124,8 @@ export class RegistryClient {
 
   async #credentials(repository?: string): Promise<Credentials | undefined> {
     if (this.#creds === undefined) {
+      // loaded when first needed (an auth challenge): an anonymous registry's requests never load them
+      const { findCredentials } = await import("./credentials.ts");
       this.#creds = (await findCredentials(this.registry, repository, { authFile: this.#opts.authFile })) ??
         null;
     }
@@ -144,7 +145,9 @@ export class RegistryClient {
     if (this.#base) return this.#base;
     // registries.conf decides only when the caller did not: an explicit `tlsVerify: true` (`--tls-verify=true`)
     // keeps verification on for a registry marked insecure there, as podman
-    if (this.#opts.tlsVerify === undefined && await isInsecureRegistry(this.registry)) {
+    const insecure = this.#opts.tlsVerify === undefined &&
+      await (await import("./registries_conf.ts")).isInsecureRegistry(this.registry);
+    if (insecure) {
       debug(`${this.registry} is marked insecure in registries.conf`);
       this.#tlsVerify = false;
       this.#http.skipVerification();
@@ -210,6 +213,7 @@ export class RegistryClient {
       if (!h) {
         throw new RegistryError(`registry ${this.registry} answered 401 without a WWW-Authenticate header`);
       }
+      const { parseWwwAuthenticate } = await import("./www_authenticate.ts");
       let chs: Challenge[];
       try {
         chs = parseWwwAuthenticate(h);

@@ -9,7 +9,7 @@
 
 import { type ErrorCode, PodError } from "../errors.ts";
 import { debug } from "../log.ts";
-import { loadTlsFiles, type TlsFiles } from "./cert_dir.ts";
+import type { TlsFiles } from "./cert_dir.ts";
 
 /** Default idle timeout per wait (headers or one body read), overridable with `POD_REGISTRY_TIMEOUT_MS`. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -347,6 +347,7 @@ export class Http {
   #tlsSetup(): Promise<{ files?: TlsFiles; client?: Deno.HttpClient }> {
     this.#tls ??= (async () => {
       if (this.#tlsHost === undefined) return {};
+      const { loadTlsFiles } = await import("./cert_dir.ts"); // HTTPS only: plain loopback never loads it
       const files = await loadTlsFiles(this.#tlsHost, this.#certDir);
       if (!files) return {};
       debug(

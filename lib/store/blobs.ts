@@ -305,7 +305,18 @@ export interface StoredBlob {
 export async function storeBlobStream(
   root: string,
   chunks: AsyncIterable<Uint8Array>,
-  opts: { expect?: string; maxBytes?: number; what?: string } = {},
+  opts: {
+    expect?: string;
+    maxBytes?: number;
+    what?: string;
+    /**
+     * Hand the fsync and rename of a new blob to the caller instead of waiting for them: `later` gets the
+     * promise, and the blob is in the store once it resolves (the caller awaits it before reading the blob
+     * or registering anything). The next write then overlaps this one's flush to disk. On failure the temp
+     * file is removed and the promise rejects.
+     */
+    later?: (done: Promise<void>) => void;
+  } = {},
 ): Promise<StoredBlob> {
   const what = opts.what ?? "blob";
   if (opts.expect) blobPath(root, opts.expect); // validates
@@ -337,11 +348,26 @@ export async function storeBlobStream(
       await Deno.remove(tmpPath).catch(() => {});
       return { digest, size, created: false };
     }
-    await file.syncData();
-    file.close();
-    closed = true;
-    await Deno.mkdir(p.blobs, { recursive: true, mode: 0o700 });
-    await Deno.rename(tmpPath, dest);
+    closed = true; // from here on `settle` owns the file
+    const settle = async () => {
+      let open = true;
+      try {
+        await file.syncData();
+        file.close();
+        open = false;
+        await Deno.mkdir(p.blobs, { recursive: true, mode: 0o700 });
+        await Deno.rename(tmpPath, dest);
+      } catch (e) {
+        if (open) file.close();
+        await Deno.remove(tmpPath).catch(() => {});
+        throw e;
+      }
+    };
+    if (opts.later) {
+      const done = settle();
+      done.catch(() => {}); // the caller awaits it; never an unhandled rejection meanwhile
+      opts.later(done);
+    } else await settle();
     return { digest, size, created: true };
   } catch (e) {
     if (!closed) file.close();

@@ -168,6 +168,9 @@ export interface ContainerConfig {
   pod?: string;
   /** It is its pod's infra container (holds the shared namespaces, runs `catatonit -P`). */
   isInfra?: boolean;
+  // --- pods3 (issue 15) ---
+  /** The default infra (catatonit -P): it runs a namespace holder, not stage 2 (lib/ns/holder.ts). */
+  isInfraHolder?: boolean;
   // --- runtime2 (issue 13): init, restart policy, health check, devices, groups, sysctls, masks ---
   /** `--init`: the init binary (catatonit) bound at /run/podman-init as pid 1, the command its child. */
   init?: { path: string };

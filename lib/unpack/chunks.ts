@@ -95,3 +95,33 @@ export class ChunkReader {
     while (await this.#fill()) this.#pos = this.#buf.length;
   }
 }
+
+/**
+ * The chunks of a byte stream (a child's stdout…) read into one reused buffer of `size` bytes (a BYOB
+ * reader): each chunk is a view valid only until the next one is asked for, so a long stream makes no
+ * garbage. A stream that is not a byte stream is read chunk by chunk as it comes.
+ */
+export async function* reusedChunks(
+  stream: ReadableStream<Uint8Array>,
+  size = 256 * 1024,
+): AsyncGenerator<Uint8Array> {
+  let byob: ReadableStreamBYOBReader;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    yield* stream;
+    return;
+  }
+  let buf = new Uint8Array(size);
+  try {
+    for (;;) {
+      const r = await byob.read(buf);
+      if (r.done) return;
+      // the read transferred the buffer: its memory comes back through the view's buffer
+      buf = new Uint8Array(r.value.buffer as ArrayBuffer);
+      if (r.value.length) yield r.value;
+    }
+  } finally {
+    byob.releaseLock();
+  }
+}

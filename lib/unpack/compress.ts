@@ -10,7 +10,7 @@
  */
 
 import { pipeline, Readable } from "node:stream";
-import { constants, createGunzip, createZstdDecompress } from "node:zlib";
+import { constants, createGunzip, createGzip, createZstdDecompress } from "node:zlib";
 import { debug } from "../log.ts";
 
 /** Compression of a layer blob. */
@@ -149,11 +149,18 @@ export function syncDecompression(): boolean {
  * Decompresses synchronously chunk by chunk. Each source chunk is consumed completely before the next one
  * is requested, so the source may reuse its buffer; yielded chunks are views of one reused buffer.
  */
-async function* decompressSync(
+function decompressSync(
   source: AsyncIterable<Uint8Array>,
   kind: "gzip" | "zstd",
 ): AsyncGenerator<Uint8Array> {
-  const z = newZlib(kind, SYNC_OUT) as unknown as ZlibObject;
+  return driveSync(newZlib(kind, SYNC_OUT) as unknown as ZlibObject, source);
+}
+
+/**
+ * Runs a node zlib object's handle synchronously over `source` (see {@link decompressSync}): a decompressor
+ * stops at the end of its data, a compressor is finished when the source ends.
+ */
+async function* driveSync(z: ZlibObject, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const h = z._handle!;
   const state = z._writeState!;
   let failure: Error | undefined;
@@ -189,6 +196,21 @@ async function* decompressSync(
   } finally {
     h.close();
   }
+}
+
+/**
+ * Gzip-compresses a stream at `level`. With {@link syncDecompression} (the same handle) it runs
+ * synchronously: each source chunk is consumed before the next is requested and the chunks yielded are views
+ * of one reused buffer, valid until the next one is requested (no garbage per chunk). Otherwise through a
+ * node stream: then the source's chunks must be the compressor's to keep.
+ */
+export function gzipChunks(source: AsyncIterable<Uint8Array>, level: number): AsyncIterable<Uint8Array> {
+  if (syncDecompression()) {
+    return driveSync(createGzip({ level, chunkSize: SYNC_OUT }) as unknown as ZlibObject, source);
+  }
+  const z = createGzip({ level });
+  pipeline(Readable.from(source, { objectMode: false }), z, () => {});
+  return z as AsyncIterable<Uint8Array>;
 }
 
 /**

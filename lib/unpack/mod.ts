@@ -19,6 +19,7 @@
 import { createHash } from "node:crypto";
 import { describeError, PodError } from "../errors.ts";
 import { Extraction, LayerApplier } from "./apply.ts";
+import { checkEntry } from "./check.ts";
 import { GarbageValve } from "../gc_valve.ts";
 import { decompress, detectCompression, peek, syncDecompression } from "./compress.ts";
 import { Root } from "./contain.ts";
@@ -195,12 +196,42 @@ export async function applyLayer(
   return await applyTo(new Extraction(targetRoot(target)), stream, info, opts, 0);
 }
 
+/**
+ * Reads one stored layer through the unpacker without writing anything: decompressed, size-capped, hashed
+ * (checked against `layer.diffId` when given) and every entry put through the rules that need no tree
+ * (`check.ts`). Returns its diff_id; throws the unpacker's one-line {@link PodError}. `stored`: the blob is
+ * an uncompressed tar whose sha256 was verified as it was stored, and `layer.diffId` is that digest: it is
+ * not hashed again.
+ */
+export async function checkLayer(
+  layer: LayerSource,
+  opts: UnpackOptions & { stored?: boolean } = {},
+): Promise<AppliedLayer> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(layer.path, { read: true });
+  } catch (err) {
+    throw new PodError(`layer ${layer.digest}: ${describeError(err)}`, undefined, { cause: err });
+  }
+  try {
+    const known = opts.stored && layer.diffId !== undefined;
+    return await applyTo(undefined, fileChunks(file, syncDecompression()), layer, opts, 0, !known);
+  } finally {
+    file.close();
+  }
+}
+
+/** A layer's entries only checked ({@link checkLayer}): bodies are skipped unread. */
+const CHECK_ONLY = { apply: checkEntry, finish() {} };
+
+/** Applies one layer's entries onto `x`'s root, or with no extraction only checks them. */
 async function applyTo(
-  x: Extraction,
+  x: Extraction | undefined,
   stream: AsyncIterable<Uint8Array>,
   info: LayerInfo,
   opts: UnpackOptions,
   index: number,
+  hashing = true,
 ): Promise<AppliedLayer> {
   const max = opts.maxBytes ?? defaultMaxBytes();
   const hash = createHash("sha256");
@@ -235,7 +266,7 @@ async function applyTo(
           const c = r.value;
           bytes += c.length;
           if (bytes > max) throw new StreamError(`uncompressed size exceeds the limit of ${max} bytes`);
-          hash.update(c);
+          if (hashing) hash.update(c);
           valve?.add(c.length);
           yield c;
         }
@@ -244,7 +275,7 @@ async function applyTo(
       }
     };
     const reader = new ChunkReader(plain());
-    const applier = new LayerApplier(x);
+    const applier = x ? new LayerApplier(x) : CHECK_ONLY;
     for await (const e of readTar(reader)) {
       current = e.name;
       await applier.apply(e);
@@ -252,12 +283,12 @@ async function applyTo(
     }
     applier.finish();
     await reader.drain();
-    await x.writer.drain();
+    await x?.writer.drain();
   } catch (err) {
-    await x.writer.drain().catch(() => {}); // every descriptor closed before the caller cleans up
+    await x?.writer.drain().catch(() => {}); // every descriptor closed before the caller cleans up
     throw layerError(info.digest, current, err);
   }
-  const diffId = "sha256:" + hash.digest("hex");
+  const diffId = hashing ? "sha256:" + hash.digest("hex") : info.diffId!;
   if (info.diffId !== undefined && info.diffId !== diffId) {
     throw new PodError(`layer ${info.digest}: diff_id mismatch: expected ${info.diffId}, got ${diffId}`);
   }

@@ -21,35 +21,41 @@ export async function testRootAndRootless(
   name: string,
   suite: (mode: Mode) => (t: Deno.TestContext) => Promise<void>,
 ): Promise<void> {
-  const registry = await registryAvailable();
-  const rootless = registry && await rootlessAvailable();
-  for (const mode of ["root", "rootless"] as const) {
-    Deno.test({
-      name: `${name} (${mode})`,
-      ignore: mode === "root" ? !registry || Deno.uid() !== 0 : !rootless,
-      sanitizeOps: false,
-      sanitizeResources: false,
-      fn: suite(mode),
-    });
-  }
+  for (const mode of ["root", "rootless"] as const) await testIn(mode, `${name} (${mode})`, suite(mode));
 }
 
-/** `tempPodHome` options for `mode`: the rootless test user, or none. */
-function homeFor(mode: Mode): { user?: string } {
-  return mode === "rootless" ? { user: TEST_USER } : {};
+/**
+ * Registers `fn` as the one test `name` that runs in `mode` only, ignored where that mode cannot run (not root,
+ * no registry, no rootless set-up). Resource and op sanitizers are off, as in {@link testRootAndRootless}.
+ */
+export async function testIn(
+  mode: Mode,
+  name: string,
+  fn: (t: Deno.TestContext) => Promise<void>,
+): Promise<void> {
+  const registry = await registryAvailable();
+  const ignore = mode === "root" ? !registry || Deno.uid() !== 0 : !registry || !(await rootlessAvailable());
+  Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
+}
+
+/** `tempPodHome` options for `mode`: the rootless test user, or none; with `env` for every pod it runs. */
+function homeFor(mode: Mode, env?: Record<string, string>): { user?: string; env?: Record<string, string> } {
+  return { ...(mode === "rootless" ? { user: TEST_USER } : {}), ...(env ? { env } : {}) };
 }
 
 /**
  * The usual suite body: a registry of its own with the busybox fixture, a temp store for `mode` that has
  * pulled it; afterwards every container is removed at once (`rm -f -t 0 -a`), then the store and the registry.
+ * `opts.env` is added to the environment of every pod the store runs (e.g. `POD_STORAGE_DRIVER`).
  */
 export function busyboxSuite(
   mode: Mode,
   fn: (s: { h: TempPodHome; img: PushedImage }, t: Deno.TestContext) => Promise<void>,
+  opts: { env?: Record<string, string> } = {},
 ): (t: Deno.TestContext) => Promise<void> {
   return async (t) => {
     const reg = await startRegistry();
-    const h = await tempPodHome(homeFor(mode));
+    const h = await tempPodHome(homeFor(mode, opts.env));
     try {
       const img = await busybox(reg);
       const pulled = await h.pod(["pull", "-q", img.ref]);

@@ -18,6 +18,7 @@
  */
 
 import { lookupUser, type UserInfo } from "./rootless.ts";
+import { signalNumber } from "../../lib/ns/signals.ts";
 
 /** Repository root (where `cli.ts` is). */
 export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -336,25 +337,4 @@ export function isOneLineError(stderr: string): boolean {
 export function errorLine(stderr: string): string {
   const lines = stderr.split("\n").filter((l) => l.startsWith("Error: "));
   return lines[lines.length - 1] ?? stderr;
-}
-
-function signalNumber(s: Deno.Signal): number {
-  const n: Record<string, number> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGILL: 4,
-    SIGTRAP: 5,
-    SIGABRT: 6,
-    SIGBUS: 7,
-    SIGFPE: 8,
-    SIGKILL: 9,
-    SIGUSR1: 10,
-    SIGSEGV: 11,
-    SIGUSR2: 12,
-    SIGPIPE: 13,
-    SIGALRM: 14,
-    SIGTERM: 15,
-  };
-  return n[s] ?? 0;
 }

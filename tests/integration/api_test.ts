@@ -6,37 +6,26 @@
 import assert from "node:assert/strict";
 import { busybox } from "../helpers/fixtures.ts";
 import { testRootAndRootless } from "../helpers/modes.ts";
-import { CLI_PATH, podCommand, tempPodHome } from "../helpers/pod.ts";
+import { tempPodHome } from "../helpers/pod.ts";
+import { runLibraryScenario } from "../helpers/library_scenario.ts";
 import { startRegistry } from "../helpers/registry.ts";
 import { TEST_USER } from "../helpers/rootless.ts";
 import { apiScenario } from "./api_scenario.ts";
 
-const SCRIPT = new URL("./api_scenario.ts", import.meta.url).pathname;
+const SCRIPT = new URL("./api_scenario.ts", import.meta.url);
 
 await testRootAndRootless("library API", (mode) => async () => {
   const reg = await startRegistry();
   const h = await tempPodHome(mode === "rootless" ? { user: TEST_USER } : {});
   try {
     const img = await busybox(reg);
-    let passed: string[];
-    if (mode === "root") passed = await apiScenario(h.home, img.ref);
-    else {
-      // the CLI's command line for this user, running the scenario script instead of cli.ts
-      const c = await podCommand([h.home, img.ref], { home: h.home, user: TEST_USER });
-      const out = await new Deno.Command(c.cmd, {
-        args: c.args.map((a) => a === CLI_PATH ? SCRIPT : a),
-        env: c.env,
-        clearEnv: true,
-        cwd: c.cwd,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, stderr);
-      assert.equal(stderr, "", "the library printed something");
-      passed = JSON.parse(new TextDecoder().decode(out.stdout));
-    }
+    const passed = await runLibraryScenario(
+      mode,
+      h,
+      SCRIPT,
+      [h.home, img.ref],
+      () => apiScenario(h.home, img.ref),
+    );
     assert.equal(passed.length, 8, passed.join(", "));
   } finally {
     await h.pod(["rm", "-f", "-t", "0", "-a"]).catch(() => {});

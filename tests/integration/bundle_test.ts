@@ -61,40 +61,45 @@ async function checks(
   });
 
   if (mode === "root") {
-    await t.step("exec loads only its own chunks", async () => {
+    await t.step("exec loads only its own chunks; a planned plain exec two files", async () => {
       await h.pod(["run", "-d", "--name", "c", ref, "sleep", "1000"], { entry });
-      const st = await Deno.makeTempFile({ prefix: "pod-bundle-strace-" });
-      const home = h.home;
-      const o = await new Deno.Command("strace", {
-        args: [
-          "-f",
-          "-qq",
-          "-e",
-          "trace=openat",
-          "-o",
-          st,
-          Deno.execPath(),
-          "run",
-          "-A",
-          "--no-config",
-          entry,
-          "exec",
-          "c",
-          "true",
-        ],
-        env: { POD_HOME: home, DENO_NO_UPDATE_CHECK: "1" },
-        stdout: "null",
-        stderr: "piped",
-      }).output().catch(() => undefined);
-      if (!o) return; // no strace here
-      const opened = new Set(
-        [...Deno.readTextFileSync(st).matchAll(/"([^"]+\.js)"/g)].map((m) => m[1]).filter((p) =>
-          p.startsWith(dir)
-        ),
-      );
-      await Deno.remove(st);
-      assert.ok(o.success, new TextDecoder().decode(o.stderr));
-      assert.ok(opened.size < chunks / 2, `exec opened ${opened.size} of ${chunks} files`);
+      /** The bundle's files an `exec c true` opens (undefined: no strace here). */
+      const execOpens = async (): Promise<Set<string> | undefined> => {
+        const st = await Deno.makeTempFile({ prefix: "pod-bundle-strace-" });
+        const o = await new Deno.Command("strace", {
+          args: [
+            "-f",
+            "-qq",
+            "-e",
+            "trace=openat",
+            "-o",
+            st,
+            Deno.execPath(),
+            "run",
+            "-A",
+            "--no-config",
+            entry,
+          ]
+            .concat(["exec", "c", "true"]),
+          env: { POD_HOME: h.home, DENO_NO_UPDATE_CHECK: "1" },
+          stdout: "null",
+          stderr: "piped",
+        }).output().catch(() => undefined);
+        if (!o) return undefined;
+        const opened = new Set(
+          [...Deno.readTextFileSync(st).matchAll(/"([^"]+\.js)"/g)].map((m) => m[1]).filter((p) =>
+            p.startsWith(dir)
+          ),
+        );
+        await Deno.remove(st);
+        assert.ok(o.success, new TextDecoder().decode(o.stderr));
+        return opened;
+      };
+      const first = await execOpens(); // no plan yet: the exec bundle
+      if (!first) return; // no strace here
+      assert.ok(first.size < chunks / 2, `exec opened ${first.size} of ${chunks} files`);
+      const planned = await execOpens();
+      assert.deepEqual([...planned!].sort(), [`${dir}/exec_plain.js`, `${dir}/pod.js`]);
       await h.pod(["rm", "-f", "-t", "0", "c"], { entry });
     });
   }

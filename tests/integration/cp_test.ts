@@ -4,12 +4,9 @@
  * private mount namespace, never on the host) and running (through /proc/<pid>/root).
  */
 import assert from "node:assert/strict";
-import { registryAvailable, startRegistry } from "../helpers/registry.ts";
-import { busybox } from "../helpers/fixtures.ts";
-import { type TempPodHome, tempPodHome } from "../helpers/pod.ts";
-import { rootlessAvailable, subIdRanges, TEST_USER } from "../helpers/rootless.ts";
-
-const rootOk = Deno.uid() === 0 && await registryAvailable();
+import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import type { TempPodHome } from "../helpers/pod.ts";
+import { subIdRanges, TEST_USER } from "../helpers/rootless.ts";
 
 async function sh(cmd: string, cwd?: string): Promise<string> {
   const o = await new Deno.Command("sh", { args: ["-c", cmd], cwd, stdout: "piped", stderr: "piped" })
@@ -215,66 +212,15 @@ async function scenarios(t: Deno.TestContext, h: TempPodHome, img: string, user:
   await run(["rm", "-f", "-t", "0", "c1"]);
 }
 
-Deno.test({
-  name: "cp (root)",
-  ignore: !rootOk,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn(t) {
-    const reg = await startRegistry();
-    const h = await tempPodHome();
-    try {
-      const img = await busybox(reg);
-      assert.equal((await h.pod(["pull", "-q", img.ref])).code, 0);
-      await scenarios(t, h, img.ref, false);
-    } finally {
-      await h.pod(["rm", "-f", "-t", "0", "-a"]).catch(() => {}); // no container left running
-      await reg.stop();
-      await h.cleanup();
-    }
-  },
-});
+await testRootAndRootless(
+  "cp",
+  (mode) => busyboxSuite(mode, ({ h, img }, t) => scenarios(t, h, img.ref, mode === "rootless")),
+);
 
-Deno.test({
-  name: "cp (rootless)",
-  ignore: !rootOk || !(await rootlessAvailable()),
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn(t) {
-    const reg = await startRegistry();
-    const h = await tempPodHome({ user: TEST_USER });
-    try {
-      const img = await busybox(reg);
-      const p = await h.pod(["pull", "-q", img.ref]);
-      assert.equal(p.code, 0, p.stderr);
-      await scenarios(t, h, img.ref, true);
-    } finally {
-      await h.pod(["rm", "-f", "-t", "0", "-a"]).catch(() => {}); // no container left running
-      await reg.stop();
-      await h.cleanup();
-    }
-  },
-});
-
-for (const user of [false, true]) {
-  Deno.test({
-    name: `cp (${user ? "rootless" : "root"}, vfs: a copy of the image per container)`,
-    ignore: !rootOk || (user && !(await rootlessAvailable())),
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn(t) {
-      const reg = await startRegistry();
-      const h = await tempPodHome({ user: user ? TEST_USER : undefined, env: { POD_STORAGE_DRIVER: "vfs" } });
-      try {
-        const img = await busybox(reg);
-        const p = await h.pod(["pull", "-q", img.ref]);
-        assert.equal(p.code, 0, p.stderr);
-        await scenarios(t, h, img.ref, user, true);
-      } finally {
-        await h.pod(["rm", "-f", "-t", "0", "-a"]).catch(() => {}); // no container left running
-        await reg.stop();
-        await h.cleanup();
-      }
-    },
-  });
-}
+await testRootAndRootless(
+  "cp, vfs: a copy of the image per container",
+  (mode) =>
+    busyboxSuite(mode, ({ h, img }, t) => scenarios(t, h, img.ref, mode === "rootless", true), {
+      env: { POD_STORAGE_DRIVER: "vfs" },
+    }),
+);

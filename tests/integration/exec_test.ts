@@ -1,8 +1,9 @@
 /**
  * `pod exec`, root and rootless, through the one helper process (lib/ns/exec_helper.ts; as root it is started
- * straight into the container's pid namespace, lib/ns/pidns.ts): exit status and a signal's 128+n, podman's
+ * straight into the container's pid namespace, lib/ns/exec_spawn.ts): exit status and a signal's 128+n, podman's
  * one-line 127/126 errors reported by the helper after chroot, the container's namespaces and seccomp filter,
- * no descriptor of the caller beyond stdin/stdout/stderr, and signals sent to pod reaching the process.
+ * no descriptor of the caller beyond stdin/stdout/stderr, signals sent to pod reaching the process, and a
+ * plain exec started from the start's plan (lib/container/exec_fast.ts) exactly as the full path starts it.
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
@@ -93,6 +94,66 @@ await testRootAndRootless("exec", (mode) =>
         ]);
         assert.equal(fds.code, 0);
         assert.equal(fds.stdout, "none\n", "a descriptor of the caller reached the container");
+      },
+    );
+
+    await t.step(
+      "a plain exec runs from the start's plan: same process settings, a stale plan unused",
+      async () => {
+        const id = (await h.pod(["inspect", "--format", "{{.Id}}", "c"])).stdout.trim();
+        const planFile = `${h.home}/containers/${id}/run/exec_plan.json`;
+        await Deno.remove(planFile).catch(() => {});
+        // what the process gets: ids, capabilities, no_new_privs, seccomp, cgroups, namespaces
+        const probe = [
+          "sh",
+          "-c",
+          "grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp[a-z_]*):' /proc/self/status; cat /proc/self/cgroup; " +
+          `for n in ${NAMESPACES.join(" ")}; do readlink /proc/self/ns/$n; done; echo "$PATH $HOME"; pwd`,
+        ];
+        const planned = /exec: started from the plan/;
+        const first = await h.pod(["--log-level", "debug", "exec", "c", ...probe]);
+        assert.equal(first.code, 0, first.stderr);
+        assert.doesNotMatch(first.stderr, planned, "the first exec of a start has no plan yet");
+        assert.match(first.stdout, /CapBnd:\s+[0-9a-f]+\n[^]*Seccomp:\s+2\n[^]*\d+:[^\n]*:\/[^]*mnt:\[\d+\]/);
+        assert.ok((await Deno.stat(planFile)).isFile, "the first plain exec kept no plan");
+        const second = await h.pod(["--log-level", "debug", "exec", "c", ...probe]);
+        assert.equal(second.code, 0, second.stderr);
+        assert.match(second.stderr, planned);
+        assert.equal(second.stdout, first.stdout, "the planned exec differs from the full one");
+        // an option other than -i goes the full way, with the same settings
+        const full = await h.pod(["--log-level", "debug", "exec", "-e", "X=1", "c", ...probe]);
+        assert.doesNotMatch(full.stderr, planned);
+        assert.equal(full.stdout, first.stdout);
+        const fail = await h.pod(["exec", "c", "no-such-command"]);
+        assert.equal(fail.code, 127);
+        assert.match(errorLine(fail.stderr), /no-such-command: executable file not found in \$PATH/);
+        // a plan made for another start of the container is not used (and the exec still works)
+        const plan = JSON.parse(await Deno.readTextFile(planFile));
+        await Deno.writeTextFile(planFile, JSON.stringify({ ...plan, pidStart: (plan.pidStart ?? 0) + 1 }));
+        const stale = await h.pod(["--log-level", "debug", "exec", "c", ...probe]);
+        assert.equal(stale.code, 0, stale.stderr);
+        assert.doesNotMatch(stale.stderr, planned, "a stale plan was used");
+        assert.equal(stale.stdout, first.stdout);
+        // renamed: the plan's name is no longer the container's (events name it by its new name)
+        const again = await h.pod(["--log-level", "debug", "exec", "c", "true"]);
+        assert.match(again.stderr, planned, "the full path did not renew the plan");
+        assert.equal((await h.pod(["rename", "c", "c2"])).code, 0);
+        try {
+          const renamed = await h.pod(["--log-level", "debug", "exec", "c2", "true"]);
+          assert.equal(renamed.code, 0, renamed.stderr);
+          assert.doesNotMatch(renamed.stderr, planned, "a plan under the old name was used");
+          const events = await h.pod([
+            "events",
+            "--stream=false",
+            "--filter",
+            "event=exec_died",
+            "--format",
+            "{{.Name}}",
+          ]);
+          assert.equal(events.stdout.trim().split("\n").at(-1), "c2", events.stdout + events.stderr);
+        } finally {
+          assert.equal((await h.pod(["rename", "c2", "c"])).code, 0);
+        }
       },
     );
 

@@ -777,6 +777,80 @@ await testRootAndRootless(
     }),
 );
 
+/** Names of the finished image trees of the store at `store` (none when it has no trees dir). */
+async function finishedTrees(store: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(`${store}/trees`)) if (!e.name.includes(".tmp-")) out.push(e.name);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return out;
+}
+
+/** A docker-archive of one layer holding `entries` (a tar's), named localhost/evil:1. */
+async function oneLayerArchive(entries: Parameters<typeof buildTar>[0]): Promise<Uint8Array> {
+  const layer = buildTar(entries);
+  const lhex = await sha(layer);
+  const cfg = enc.encode(JSON.stringify({
+    architecture: "amd64",
+    os: "linux",
+    rootfs: { type: "layers", diff_ids: [`sha256:${lhex}`] },
+  }));
+  const chex = await sha(cfg);
+  return buildTar([{ name: `${lhex}.tar`, content: layer }, { name: `${chex}.json`, content: cfg }, {
+    name: "manifest.json",
+    content: manifestJson(`${chex}.json`, [`${lhex}.tar`]),
+  }]);
+}
+
+await testRootAndRootless(
+  "load: every layer read through the unpacker's rules (a hostile name fails the load); the tree waits for the first start",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const f = `${h.root}/bb.tar`;
+      const s = await h.pod(["save", "-o", f, img.ref]);
+      assert.equal(s.code, 0, s.stderr);
+      // a fresh store: the load stores and checks the layers but builds no tree; the first run builds it
+      const store = `${h.root}/store2`;
+      const l = await h.pod(["--root", store, "load", "-i", f]);
+      assert.equal(l.code, 0, l.stderr);
+      assert.deepEqual(await finishedTrees(store), [], "no tree after load");
+      const r = await h.pod(["--root", store, "run", "--rm", img.ref, "echo", "hello from the archive"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "hello from the archive\n");
+      assert.equal((await finishedTrees(store)).length, 1, "the first run built the tree");
+      // hostile entries fail the load (one line, exit 125) and leave the store as it was
+      const hostile: [string, Parameters<typeof buildTar>[0], RegExp][] = [
+        [
+          "a name climbing out",
+          [{ name: "../../escape.txt", content: "x" }],
+          /escape\.txt.*escapes the root/,
+        ],
+        [
+          "a hardlink target climbing out",
+          [{ name: "x", type: "hardlink", linkname: "../../etc/passwd" }],
+          /escapes/,
+        ],
+        ["an invalid whiteout", [{ name: "a/.wh...", content: "" }], /invalid whiteout name/],
+      ];
+      for (const [what, entries, want] of hostile) {
+        await Deno.writeFile(`${h.root}/evil.tar`, await oneLayerArchive(entries));
+        if (mode === "rootless") await Deno.chown(`${h.root}/evil.tar`, h.user!.uid, h.user!.gid);
+        const before = await listStore(store, { ignoreTmp: true });
+        const e = await h.pod(["--root", store, "load", "-i", `${h.root}/evil.tar`]);
+        assert.equal(e.code, 125, `${what}: ${e.stderr}`);
+        assert.ok(isOneLineError(e.stderr), `${what}: ${e.stderr}`);
+        assert.match(errorLine(e.stderr), want, what);
+        assert.equal(
+          diffListings(before, await listStore(store, { ignoreTmp: true })),
+          "",
+          `${what}: store changed`,
+        );
+      }
+    }),
+);
+
 // ---- import -------------------------------------------------------------------------------------------
 
 Deno.test({

@@ -9,25 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
-import type { TempPodHome } from "../helpers/pod.ts";
-
-/** Why rootful networking cannot run here, or undefined. */
-function rootfulProblem(): string | undefined {
-  for (const tool of ["/usr/lib/podman/netavark", "/usr/lib/podman/aardvark-dns", "/usr/sbin/iptables"]) {
-    try {
-      Deno.statSync(tool);
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
-  return undefined;
-}
-
-async function ok(h: TempPodHome, args: string[]): Promise<string> {
-  const r = await h.pod(args);
-  assert.equal(r.code, 0, `pod ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+import { networkSkipReason, ok } from "../helpers/net.ts";
 
 async function linkExists(name: string): Promise<boolean> {
   const r = await new Deno.Command("ip", { args: ["link", "show", name], stdout: "null", stderr: "null" })
@@ -62,7 +44,7 @@ await testRootAndRootless(
         );
         return;
       }
-      const why = rootfulProblem();
+      const why = networkSkipReason("root");
       if (why) {
         console.log(`SKIPPED (${mode}): ${why}`);
         return;

@@ -7,66 +7,15 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
+import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Why this cannot run here, or undefined. */
-function skipReason(mode: Mode): string | undefined {
-  const tools = ["/usr/lib/podman/netavark", "/usr/lib/podman/aardvark-dns", "/usr/sbin/iptables"];
-  if (mode === "rootless") tools.push("/usr/bin/slirp4netns");
-  for (const tool of tools) {
-    try {
-      Deno.statSync(tool);
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
-  if (mode === "rootless") {
-    try {
-      if (((Deno.statSync("/dev/net/tun").mode ?? 0) & 0o006) !== 0o006) return "/dev/net/tun is not 0666";
-    } catch {
-      return "/dev/net/tun is missing";
-    }
-  }
-  return undefined;
-}
-
-async function ok(h: TempPodHome, args: string[]): Promise<string> {
-  const r = await h.pod(args);
-  assert.equal(r.code, 0, `pod ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel's pick). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** GET `url`; the body, or undefined when nothing answers within `tries` × 100 ms. */
-async function tryFetch(url: string, tries = 100): Promise<string | undefined> {
-  for (let i = 0; i < tries; i++) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(1500) });
-      return await r.text();
-    } catch {
-      await sleep(100);
-    }
-  }
-  return undefined;
-}
-
-const HTTPD = "mkdir -p /www && echo hello-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www";
+import { freePort, HTTPD, networkSkipReason, ok, sleep, tryFetch } from "../helpers/net.ts";
 
 await testRootAndRootless(
   "network live: /etc/hosts follows connect/disconnect; reload re-creates the rules",
   (mode) =>
     busyboxSuite(mode, async ({ h, img }) => {
-      const why = skipReason(mode);
+      const why = networkSkipReason(mode, { bridge: true });
       if (why) {
         console.log(`SKIPPED (${mode}): ${why}`);
         return;
@@ -186,7 +135,7 @@ await testRootAndRootless(
         console.log("SKIPPED (root): the rootless netns is rootless only (root uses the host's netns)");
         return;
       }
-      const why = skipReason(mode);
+      const why = networkSkipReason(mode, { bridge: true });
       if (why) {
         console.log(`SKIPPED (${mode}): ${why}`);
         return;

@@ -8,77 +8,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
+import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Why rootless networking cannot run here (slirp4netns needs to open /dev/net/tun), or undefined. */
-function tunProblem(): string | undefined {
-  try {
-    const mode = (Deno.statSync("/dev/net/tun").mode ?? 0) & 0o777;
-    if ((mode & 0o006) !== 0o006) {
-      return `/dev/net/tun is mode 0${mode.toString(8)} (scripts/setup-test-host.sh makes it 0666)`;
-    }
-  } catch {
-    return "/dev/net/tun is missing";
-  }
-  for (const tool of ["/usr/bin/slirp4netns"]) {
-    try {
-      Deno.statSync(tool);
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
-  return undefined;
-}
-
-/** Why rootful networking cannot run here, or undefined. */
-function rootfulProblem(): string | undefined {
-  for (const tool of ["/usr/lib/podman/netavark", "/usr/lib/podman/aardvark-dns", "/usr/sbin/iptables"]) {
-    try {
-      Deno.statSync(tool);
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
-  return undefined;
-}
-
-function skipReason(mode: Mode): string | undefined {
-  return mode === "rootless" ? tunProblem() : rootfulProblem();
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel's pick). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** GET `url` until it answers (the server in the container starts a moment after its exec), up to ~10 s. */
-async function fetchText(url: string): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      return await r.text();
-    } catch (e) {
-      last = e;
-      await sleep(100);
-    }
-  }
-  throw new Error(`${url}: ${last}`);
-}
-
-const HTTPD = "mkdir -p /www && echo hello-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www";
-
-async function ok(h: TempPodHome, args: string[]): Promise<string> {
-  const r = await h.pod(args);
-  assert.equal(r.code, 0, `pod ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+import { fetchText, freePort, HTTPD, networkSkipReason, ok, sleep } from "../helpers/net.ts";
 
 /** True while `pid` is a live (not zombie) process. */
 function alive(pid: number): boolean {
@@ -148,7 +80,7 @@ await testRootAndRootless(
   "network: -p publishes a container's port on the host; port, ps, inspect",
   (mode) =>
     busyboxSuite(mode, async ({ h, img }, t) => {
-      const why = skipReason(mode);
+      const why = networkSkipReason(mode);
       if (why) {
         console.log(`SKIPPED (${mode}): ${why}`);
         return;
@@ -222,7 +154,7 @@ await testRootAndRootless(
   "network: -P, none, outbound, and teardown when the container ends",
   (mode) =>
     busyboxSuite(mode, async ({ h, img }, t) => {
-      const why = skipReason(mode);
+      const why = networkSkipReason(mode);
       if (why) {
         console.log(`SKIPPED (${mode}): ${why}`);
         return;
@@ -382,7 +314,7 @@ await testRootAndRootless(
   "network: containers on a user network reach each other by name and alias",
   (mode) =>
     busyboxSuite(mode, async ({ h, img }) => {
-      const why = skipReason(mode);
+      const why = networkSkipReason(mode);
       if (why) {
         console.log(`SKIPPED (${mode}): ${why}`);
         return;

@@ -7,62 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
-import type { TempPodHome } from "../helpers/pod.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Why this mode's networking cannot run here, or undefined. */
-function skipReason(mode: Mode): string | undefined {
-  if (mode === "rootless") {
-    try {
-      const m = (Deno.statSync("/dev/net/tun").mode ?? 0) & 0o777;
-      if ((m & 0o006) !== 0o006) return `/dev/net/tun is mode 0${m.toString(8)} (slirp4netns cannot open it)`;
-    } catch {
-      return "/dev/net/tun is missing";
-    }
-  }
-  const tools = mode === "rootless"
-    ? ["/usr/bin/slirp4netns"]
-    : ["/usr/lib/podman/netavark", "/usr/lib/podman/aardvark-dns", "/usr/sbin/iptables"];
-  for (const tool of tools) {
-    try {
-      Deno.statSync(tool);
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
-  return undefined;
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel's pick). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** GET `url` until it answers (the member's server starts a moment after it), up to ~20 s. */
-async function fetchText(url: string): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 200; i++) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      return await r.text();
-    } catch (e) {
-      last = e;
-      await sleep(100);
-    }
-  }
-  throw new Error(`${url}: ${last}`);
-}
-
-async function ok(h: TempPodHome, args: string[]): Promise<string> {
-  const r = await h.pod(args);
-  assert.equal(r.code, 0, `pod ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import { fetchText, freePort, networkSkipReason, ok } from "../helpers/net.ts";
 
 const HTTPD = "mkdir -p /www && echo hello-member > /www/index.html && exec httpd -f -p 80 -h /www";
 
@@ -70,7 +16,7 @@ await testRootAndRootless(
   "pod ports: published on the infra, served by a member",
   (mode) =>
     busyboxSuite(mode, async ({ h, img }, t) => {
-      const why = skipReason(mode);
+      const why = networkSkipReason(mode);
       if (why) {
         console.log(`SKIPPED (${mode}): ${why}`);
         return;
@@ -84,7 +30,7 @@ await testRootAndRootless(
           assert.equal(made.code, 0, made.stderr);
           assert.doesNotMatch(made.stderr, /not published/);
           await ok(h, ["run", "-d", "--pod", "pp", "--name", "member", img.ref, "sh", "-c", HTTPD]);
-          assert.equal(await fetchText(`http://127.0.0.1:${port}/`), "hello-member\n");
+          assert.equal(await fetchText(`http://127.0.0.1:${port}/`, 200), "hello-member\n");
           const infra = (await ok(h, ["pod", "inspect", "--format", "{{.InfraContainerID}}", "pp"])).trim();
           assert.equal(await ok(h, ["port", infra]), `80/tcp -> 127.0.0.1:${port}\n`);
         });
@@ -140,7 +86,7 @@ await testRootAndRootless(
           const r = await h.pod(["kube", "play", file]);
           assert.equal(r.code, 0, r.stderr);
           assert.doesNotMatch(r.stderr, /not published/);
-          assert.equal(await fetchText(`http://127.0.0.1:${port}/`), "hello-member\n");
+          assert.equal(await fetchText(`http://127.0.0.1:${port}/`, 200), "hello-member\n");
         });
 
         await t.step("pod rm -f: the host ports are free again", async () => {

@@ -76,7 +76,10 @@ if (RUNC) {
         assert.match(await runcList(h), new RegExp(id));
         const pid = await inspect(h, "r1", "{{.State.Pid}}");
         const parent = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[1];
-        assert.match(Deno.readTextFileSync(`/proc/${parent}/cmdline`), /runc/);
+        // runc ran it and exited (`run --detach`): pod's supervisor is the init's parent, nothing else stays
+        assert.match(Deno.readTextFileSync(`/proc/${parent}/cmdline`), /^perl\0-e\0/);
+        const kids = Deno.readTextFileSync(`/proc/${parent}/task/${parent}/children`).trim().split(" ");
+        assert.deepEqual(kids, [pid]);
         const ex = await h.pod(["exec", "r1", "sh", "-c", "echo in-exec; grep Seccomp: /proc/self/status"]);
         assert.equal(ex.code, 0, ex.stderr);
         assert.match(ex.stdout, /in-exec\nSeccomp:\s+2/);

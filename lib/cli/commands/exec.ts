@@ -1,13 +1,13 @@
 /**
- * `pod exec`: run a process in a running container; its exit code is passed through.
+ * `pod exec`: run a process in a running container; its exit code is passed through. Without options (but
+ * `-i`) it starts from the container's exec plan when there is one (container/exec_fast.ts); anything else,
+ * and the first exec of a start, loads the full path on demand.
  * @module
  */
 
 import { bool, defineCommand, int, str, strings } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
-import { readRunningContainer } from "../../store/container_running.ts";
-import { expandEnvArg, readEnvFiles } from "../../container/process_options.ts";
-import { execInContainer } from "../../container/exec.ts";
+import { execPlanned } from "../../container/exec_fast.ts";
 
 export default defineCommand({
   name: "exec",
@@ -30,6 +30,21 @@ export default defineCommand({
   minArgs: 1,
   stopAtFirstArg: true,
   async run(flags, args, g) {
+    const plain = !flags.latest && !flags.detach && !flags.env.length && !flags.envFile.length &&
+      !flags.preserveFds && !flags.privileged && !flags.capAdd.length && !flags.tty &&
+      flags.user === undefined &&
+      flags.workdir === undefined;
+    if (plain && args.length > 1) {
+      const code = await execPlanned(g.root, args[0], args.slice(1), flags.interactive);
+      if (code !== undefined) return code;
+    }
+    const [{ readRunningContainer }, { expandEnvArg, readEnvFiles }, { execInContainer }] = await Promise.all(
+      [
+        import("../../store/container_running.ts"),
+        import("../../container/process_options.ts"),
+        import("../../container/exec.ts"),
+      ],
+    );
     let rec;
     if (flags.latest) {
       rec = (await (await import("../../store/container_records.ts")).listContainers(g.root))[0];

@@ -82,7 +82,13 @@ export default defineCommand({
       code = await start.startForeground(
         g.root,
         id,
-        { tty: !!o.tty, stdin: !!o.interactive, log: !o.rm, preserveFds: flags.preserveFds || undefined },
+        {
+          tty: !!o.tty,
+          stdin: !!o.interactive,
+          log: !o.rm,
+          preserveFds: flags.preserveFds || undefined,
+          removing: !!o.rm,
+        },
         early,
       );
     } finally {

@@ -26,6 +26,8 @@ import { OWNER_ENV, ROOT_ENV, selfCommand, usernsEnv } from "./rerun.ts";
 function liveInit(rec: ContainerRecord): { pid: number; start: number } | undefined {
   const s = rec.state;
   if (s.status !== "running" && s.status !== "paused" && s.status !== "stopping") return undefined;
+  // pods3: a pod's infra holder runs in no root of its own (lib/ns/holder.ts): its overlay, as when stopped
+  if (rec.config.isInfraHolder) return undefined;
   const start = procStartTime(s.pid);
   if (start === undefined || (s.pidStart !== undefined && start !== s.pidStart)) return undefined;
   return { pid: s.pid, start };

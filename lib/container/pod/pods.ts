@@ -120,6 +120,8 @@ export async function createPod(root: string, o: PodCreateOptions): Promise<PodR
       userns: o.userns,
       pod: id,
       isInfra: true,
+      // pods3: the default infra runs a namespace holder (no stage 2)
+      isInfraHolder: !o.infraImage && !o.infraCommand,
       stopTimeout: 10,
       createCommand: o.createCommand,
       // the infra container owns the pod's network namespace: the pod's ports are published on it
