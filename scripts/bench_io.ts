@@ -20,7 +20,7 @@
  * @module
  */
 
-import { podmanStoreArgs } from "./podman_args.ts";
+import { podmanStoreArgs, removePodmanStore } from "./podman_args.ts";
 import { podmanRuntime } from "./bench_runtime.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { bigImage } from "../tests/helpers/fixtures.ts";
@@ -128,14 +128,7 @@ async function podmanTool(runtime: string | undefined): Promise<Tool> {
 const podmanRoots: string[] = [];
 
 async function removePodmanRoot(root: string): Promise<void> {
-  const mounts = await Deno.readTextFile("/proc/mounts").catch(() => "");
-  for (const line of mounts.split("\n").reverse()) {
-    const mp = line.split(" ")[1];
-    if (mp?.startsWith(`${root}/`)) {
-      await new Deno.Command("umount", { args: ["-l", mp], stdout: "null", stderr: "null" }).output();
-    }
-  }
-  await Deno.remove(root, { recursive: true }).catch(() => {});
+  await removePodmanStore(root);
 }
 
 type Step = "push" | "repush" | "save" | "load" | "commit";

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { podmanStoreArgs } from "./podman_args.ts";
+import { podmanStoreArgs, removePodmanStore } from "./podman_args.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { bigImage } from "../tests/helpers/fixtures.ts";
 
@@ -87,12 +87,7 @@ interface SizeResult {
 
 /** Removes a temp podman root (as root, podman leaves a private bind mount on `root/overlay`). */
 async function removePodmanRoot(root: string): Promise<void> {
-  const mounts = await Deno.readTextFile("/proc/mounts").catch(() => "");
-  if (mounts.includes(` ${root}/root/overlay `)) {
-    await new Deno.Command("umount", { args: [`${root}/root/overlay`], stdout: "null", stderr: "null" })
-      .output();
-  }
-  await Deno.remove(root, { recursive: true }).catch(() => {});
+  await removePodmanStore(root);
 }
 
 /** Temp podman roots, removed at the end (see {@link main}). */

@@ -14,10 +14,11 @@
  * @module
  */
 
-import { podmanStoreArgs } from "./podman_args.ts";
+import { podmanStoreArgs, removePodmanStore } from "./podman_args.ts";
+import { podmanCgroupParent } from "../tests/helpers/podman_cgroups.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { busybox } from "../tests/helpers/fixtures.ts";
-import { podCommand, removeTree, type TempPodHome, tempPodHome } from "../tests/helpers/pod.ts";
+import { podCommand, type TempPodHome, tempPodHome } from "../tests/helpers/pod.ts";
 import { lookupUser, rootlessAvailable, TEST_USER } from "../tests/helpers/rootless.ts";
 
 const dec = new TextDecoder();
@@ -121,6 +122,8 @@ export async function podmanEngine(user: string | undefined, runtime: string | u
   await Deno.chmod(root, 0o755);
   if (u) { for (const d of [root, ...dirs]) await Deno.chown(d, u.uid, u.gid); }
   const global = [...podmanStoreArgs(root), ...(runtime ? [`--runtime=${runtime}`] : [])];
+  // root podman's cgroupfs manager leaves its cgroups under `libpod_parent`: a parent of the bench's own
+  const cgroups = u ? undefined : podmanCgroupParent();
   const env: Record<string, string> = {
     PATH,
     HOME: `${root}/home`,
@@ -152,28 +155,24 @@ export async function podmanEngine(user: string | undefined, runtime: string | u
           }
           : { cmd: "podman", args: [...global, ...args], env, cwd: `${root}/home` },
       ),
-    runFlags: ["--network=none", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"],
+    runFlags: [
+      ...(cgroups?.args ?? []),
+      "--network=none",
+      "--ulimit",
+      "nofile=4096:4096",
+      "--ulimit",
+      "nproc=4096:4096",
+    ],
     marker: root,
     cleanup: async () => {
-      if (u) {
-        // overlay dirs of a rootless store belong to sub-ids; podman's own unshare removes them.
-        await exec(await e.build(["unshare", "rm", "-rf", `${root}/root`, `${root}/run`]));
-      }
-      // rootless podman leaves its pause process (catatonit) behind: end exactly that pid.
-      const pid = Number(
-        (await Deno.readTextFile(`${root}/xdg/libpod/tmp/pause.pid`).catch(() => "")).trim(),
+      // overlay dirs of a rootless store belong to sub-ids; podman's own unshare removes them
+      await removePodmanStore(
+        root,
+        u
+          ? async () => exec(await e.build(["unshare", "rm", "-rf", `${root}/root`, `${root}/run`]))
+          : undefined,
       );
-      if (pid > 1) {
-        try {
-          Deno.kill(pid, "SIGKILL");
-        } catch { /* gone */ }
-      }
-      const mounts = await Deno.readTextFile("/proc/mounts").catch(() => "");
-      if (mounts.includes(` ${root}/root/overlay `)) {
-        await new Deno.Command("umount", { args: [`${root}/root/overlay`], stdout: "null", stderr: "null" })
-          .output();
-      }
-      await removeTree(root);
+      cgroups?.remove();
     },
   };
   return e;

@@ -28,7 +28,7 @@ import { hostPlatform, selectPlatformManifest } from "../oci/platform.ts";
 import { parseReference } from "../oci/reference.ts";
 import { hasBlob, putBlobBytes, readBlob, storeBlobStream } from "../store/blobs.ts";
 import { claimBlobs } from "../store/gc.ts";
-import { addDanglingImage, addImage, ensureStore, REF_ANNOTATION } from "../store/images.ts";
+import { addDanglingImage, addImage, ensureStore, listImages, REF_ANNOTATION } from "../store/images.ts";
 import { blobPath } from "../store/paths.ts";
 import { compressionFromMagic, syncDecompression } from "../unpack/compress.ts";
 import { checkLayer } from "../unpack/mod.ts";
@@ -414,13 +414,24 @@ export async function loadImages(
         }
       }
     }
+    // an image the store already has (the same config, i.e. the same image ID) keeps its manifest and gains the
+    // archive's names, as podman adds names to the image it has: one ID with two manifests (the layers
+    // compressed in one archive and not in the other) would make the ID ambiguous
+    const have = new Map((await listImages(root)).map((i) => [i.configDigest, i]));
+    const fresh = images.filter((i) => !have.has(i.configDigest));
     const used = new Set(
-      images.flatMap((i) => [i.manifest.digest, i.configDigest, ...i.layers.map((l) => l.digest)]),
+      fresh.flatMap((i) => [i.manifest.digest, i.configDigest, ...i.layers.map((l) => l.digest)]),
     );
     for (const img of images) {
-      if (!img.names.length) await addDanglingImage(root, { ...img.manifest }, img.configDigest);
+      const old = have.get(img.configDigest);
+      if (!img.names.length && !old) await addDanglingImage(root, { ...img.manifest }, img.configDigest);
       for (const ref of img.names) {
-        await addImage(root, { ref, manifest: img.manifest, configDigest: img.configDigest });
+        await addImage(
+          root,
+          old
+            ? { ref, manifest: old.manifest, indexDigest: old.indexDigest, configDigest: old.configDigest }
+            : { ref, manifest: img.manifest, configDigest: img.configDigest },
+        );
       }
     }
     drop = idx.created.filter((d) => !used.has(d)); // archive members no image uses

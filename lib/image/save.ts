@@ -61,8 +61,12 @@ export async function resolveSaveItems(root: string, args: string[], multi: bool
     const id = arg.replace(/^sha256:/, "");
     if (/^[a-f0-9]{3,64}$/.test(id) && image.id.startsWith(id)) return { image, names: [...image.names] };
     const full = parseReference(arg).toString();
-    const exact = image.names.find((n) => n === full);
-    return { image, names: [exact ?? image.names.find((n) => n.endsWith(arg)) ?? full] };
+    // the name the argument resolved to (a short `one` is `localhost/one:latest` for an image built here),
+    // as podman records it; the normalized argument only when no name of the image matches
+    const tagged = /[:@][^/]*$/.test(arg) ? [arg] : [arg, `${arg}:latest`];
+    const match = image.names.find((n) => n === full) ??
+      image.names.find((n) => tagged.some((t) => n === t || n.endsWith(`/${t}`)));
+    return { image, names: [match ?? full] };
   };
   if (multi) return await Promise.all(args.map(named));
   const first = await named(args[0]);

@@ -8,7 +8,7 @@
 
 import type { Descriptor, ImageConfig, ImageManifest } from "../oci/manifest.ts";
 import { NotFoundError, PodError } from "../errors.ts";
-import { type ImageReference, parseReference, repositoryName } from "../oci/reference.ts";
+import { type ImageReference, isDomain, parseReference, repositoryName } from "../oci/reference.ts";
 import { cleanStaleTemps, readJsonIfExists, writeJsonAtomic } from "./atomic.ts";
 import { withLock } from "./lock.ts";
 import { blobPath, storePaths } from "./paths.ts";
@@ -295,8 +295,11 @@ export async function layerSources(
 
 /** Adds a name to an existing image. */
 export async function tagImage(root: string, img: ImageRecord, newName: string): Promise<void> {
-  const ref = parseReference(newName);
+  let ref = parseReference(newName); // validates (its message names the name as given)
   if (ref.digest) throw new PodError(`${newName}: a tag cannot contain a digest`);
+  // a name without a registry is a local one, as podman tags it: `new` → `localhost/new:latest`
+  const first = newName.split("/")[0];
+  if (!(newName.includes("/") && isDomain(first))) ref = parseReference(`localhost/${newName}`);
   await addImage(root, {
     ref: ref.toString(),
     manifest: img.manifest,
