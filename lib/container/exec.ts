@@ -10,7 +10,8 @@ import { type ExecSecurity, helperEnv } from "../ns/exec_helper.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
-import { appendExecEvents, goTime, keepExecPlan } from "./exec_fast.ts";
+import { appendExecEvents, keepExecPlan } from "./exec_fast.ts";
+import { eventTime } from "../store/events.ts";
 
 /** What `exec` was asked for. */
 export interface ExecRequest {
@@ -173,9 +174,9 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
 
 /** Runs a process in the container; resolves with its exit code (0 at once with `detach`). */
 export async function execInContainer(root: string, rec: ContainerRecord, req: ExecRequest): Promise<number> {
-  const started = goTime(new Date());
+  const started = eventTime();
   const code = await execRun(root, rec, req);
-  // the two lines appended after the process ended, without loading lib/store/events.ts (exec is hot)
+  // the two lines appended after the process ended, in one write
   const c = rec.config;
   const event = { id: c.id, image: c.image.ref ?? c.image.name, name: c.name, labels: c.labels };
   appendExecEvents(root, event, started, req.detach ? undefined : code);

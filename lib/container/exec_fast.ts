@@ -12,8 +12,8 @@
  * paused) container whose name link still points at it, and while its seccomp filter file exists; anything
  * else goes the full way ({@link execPlanned} returns undefined before it has started anything).
  *
- * Here too, for both ways, the `exec` and `exec_died` lines of the event log ({@link appendExecEvents}), as
- * lib/store/events.ts writes them, so an exec loads no events module.
+ * Here too, for both ways, the `exec` and `exec_died` lines of the event log ({@link appendExecEvents}), through
+ * lib/store/events.ts (a module without imports).
  * @module
  */
 
@@ -22,6 +22,7 @@ import type { ContainerState } from "../store/container_types.ts";
 import { storePaths } from "../store/paths.ts";
 import { pidAlive } from "../proc.ts";
 import { debug } from "../log.ts";
+import { appendEventLines, eventLine, eventTime } from "../store/events.ts";
 
 /** What `run/exec_plan.json` holds. */
 export interface ExecPlan {
@@ -104,7 +105,7 @@ export async function execPlanned(
 ): Promise<number | undefined> {
   const plan = validPlan(root, nameOrId);
   if (!plan) return undefined;
-  const started = goTime(new Date());
+  const started = eventTime();
   const h = spawnHelper(plan.helper, args, interactive);
   if (!h) return undefined;
   debug(`exec: started from the plan of this start (${execPlanPath(root, plan.event.id)})`);
@@ -125,35 +126,20 @@ export interface ExecEventSubject {
   labels?: Record<string, string>;
 }
 
-/** RFC3339Nano as Go writes it: the fraction's trailing zeros cut. */
-export const goTime = (d: Date): string => d.toISOString().replace(/0+Z$/, "Z").replace(/\.Z$/, "Z");
-
 /**
- * The `exec` and `exec_died` lines of the event log, as lib/store/events.ts writes them (same fields and
- * order), in one append. Appends `exec` (at `started`, a {@link goTime}) and, with `code`, `exec_died` (now) to `<root>/events/events.log`;
- * best effort (the log's dir is made by the container's own events). Skipped with `POD_EVENTS_BACKEND=none`.
+ * Appends the `exec` (at `started`, an RFC3339Nano time) and, with `code`, `exec_died` (now) lines of the
+ * event log in one write, through lib/store/events.ts (it imports nothing, so the hot path loads it cheaply;
+ * it rotates a full log and honours `--events-backend none`).
  */
 export function appendExecEvents(root: string, c: ExecEventSubject, started: string, code?: number): void {
-  try {
-    if (Deno.env.get("POD_EVENTS_BACKEND") === "none") return;
-    const line = (status: string, time: string, exit?: number) =>
-      JSON.stringify({
-        ...(exit ? { ContainerExitCode: exit } : {}),
-        ID: c.id,
-        Image: c.image,
-        Name: c.name,
-        Status: status,
-        Time: time,
-        Type: "container",
-        Attributes: c.labels,
-      }) + "\n";
-    let text = line("exec", started);
-    if (code !== undefined) text += line("exec_died", goTime(new Date()), code);
-    const f = Deno.openSync(`${root}/events/events.log`, { append: true, create: true, mode: 0o600 });
-    try {
-      f.writeSync(new TextEncoder().encode(text));
-    } finally {
-      f.close();
-    }
-  } catch { /* best effort */ }
+  const subject = {
+    ID: c.id,
+    Image: c.image,
+    Name: c.name,
+    Type: "container" as const,
+    Attributes: c.labels,
+  };
+  let text = eventLine({ ...subject, Status: "exec", Time: started });
+  if (code !== undefined) text += eventLine({ ...subject, Status: "exec_died", ContainerExitCode: code });
+  appendEventLines(root, text);
 }

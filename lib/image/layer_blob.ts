@@ -77,8 +77,15 @@ export async function storeGzipLayer(
   level: number = constants.Z_BEST_SPEED,
 ): Promise<StoredLayer> {
   const h = createHash("sha256");
-  const gz = gzipChunks(hashing(tar, h, syncDecompression()), level);
-  const blob = await storeBlobStream(root, gz, { what });
+  const blob = await storeBlobStream(root, gzipChunks(hashing(tar, h, syncDecompression()), level), { what });
+  return gzipLayer(blob, h);
+}
+
+/** The record of a gzip layer blob whose uncompressed bytes `h` hashed. */
+function gzipLayer(
+  blob: { digest: string; size: number; created: boolean },
+  h: ReturnType<typeof createHash>,
+): StoredLayer {
   return {
     digest: blob.digest,
     size: blob.size,
@@ -109,14 +116,6 @@ export async function storeTarLayer(
   };
 }
 
-/** Hashes each block as it passes (the blocks may be views of a reused buffer: nothing is kept). */
-async function* hashed(blocks: AsyncIterable<Uint8Array>, h: ReturnType<typeof createHash>) {
-  for await (const b of blocks) {
-    h.update(b);
-    yield b;
-  }
-}
-
 /**
  * {@link storeGzipLayer} of the tar of `entries`, written in reused blocks (`writeTarBlocks`) when the
  * runtime's zlib runs synchronously: a layer of thousands of small files makes no garbage per entry.
@@ -129,12 +128,8 @@ export async function storeGzipEntries(
 ): Promise<StoredLayer> {
   if (!syncDecompression()) return await storeGzipLayer(root, writeTar(entries), what, level);
   const h = createHash("sha256");
-  const blob = await storeBlobStream(root, gzipChunks(hashed(writeTarBlocks(entries), h), level), { what });
-  return {
-    digest: blob.digest,
-    size: blob.size,
-    diffId: `sha256:${h.digest("hex")}`,
-    created: blob.created,
-    mediaType: MediaType.OciLayerGzip,
-  };
+  // the tar's blocks are views of one reused buffer, and so are hashing's: synchronous zlib is done with each
+  // before it asks for the next
+  const tar = hashing(writeTarBlocks(entries), h, true);
+  return gzipLayer(await storeBlobStream(root, gzipChunks(tar, level), { what }), h);
 }

@@ -128,19 +128,27 @@ export async function unpackLayers(
       await applyTo(x, streamed, layer, opts, i);
       continue;
     }
-    let file: Deno.FsFile;
+    await withLayerChunks(layer, (chunks) => applyTo(x, chunks, layer, opts, i));
+  }
+}
+
+/** `use` of the chunks of a stored layer's file, closed afterwards; a file that won't open is a one-line error. */
+async function withLayerChunks<T>(
+  layer: LayerSource,
+  use: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(layer.path, { read: true });
+  } catch (err) {
+    throw new PodError(`layer ${layer.digest}: ${describeError(err)}`, undefined, { cause: err });
+  }
+  try {
+    return await use(fileChunks(file, syncDecompression()));
+  } finally {
     try {
-      file = await Deno.open(layer.path, { read: true });
-    } catch (err) {
-      throw new PodError(`layer ${layer.digest}: ${describeError(err)}`, undefined, { cause: err });
-    }
-    try {
-      await applyTo(x, fileChunks(file, syncDecompression()), layer, opts, i);
-    } finally {
-      try {
-        file.close();
-      } catch { /* already closed by the stream */ }
-    }
+      file.close();
+    } catch { /* already closed by the stream */ }
   }
 }
 
@@ -207,18 +215,8 @@ export async function checkLayer(
   layer: LayerSource,
   opts: UnpackOptions & { stored?: boolean } = {},
 ): Promise<AppliedLayer> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(layer.path, { read: true });
-  } catch (err) {
-    throw new PodError(`layer ${layer.digest}: ${describeError(err)}`, undefined, { cause: err });
-  }
-  try {
-    const known = opts.stored && layer.diffId !== undefined;
-    return await applyTo(undefined, fileChunks(file, syncDecompression()), layer, opts, 0, !known);
-  } finally {
-    file.close();
-  }
+  const known = opts.stored && layer.diffId !== undefined;
+  return await withLayerChunks(layer, (chunks) => applyTo(undefined, chunks, layer, opts, 0, !known));
 }
 
 /** A layer's entries only checked ({@link checkLayer}): bodies are skipped unread. */

@@ -8,34 +8,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
+import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import { freePort, networkSkipReason, sleep } from "../helpers/net.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
 import { netRunDir, runDirRemovalLine } from "../../lib/network/netavark.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Why this mode's networking cannot run here, or undefined. */
-function skipReason(mode: Mode): string | undefined {
-  const tools = mode === "root"
-    ? ["/usr/lib/podman/netavark", "/usr/sbin/iptables", "/usr/bin/perl"]
-    : ["/usr/bin/slirp4netns", "/dev/net/tun"];
-  for (const tool of tools) {
-    try {
-      Deno.statSync(tool);
-    } catch {
-      return `${tool} is missing`;
-    }
-  }
-  return undefined;
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel's pick). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /**
  * After a step's fake pending scripts (which kept the store's last teardown from removing the run dir): what
@@ -75,7 +51,7 @@ await testRootAndRootless(
   "network: run --rm frees its published port at once; a handed-off teardown (root) ends by itself",
   (mode) =>
     busyboxSuite(mode, async ({ h, img }, t) => {
-      const why = skipReason(mode);
+      const why = networkSkipReason(mode);
       if (why) {
         console.log(`SKIPPED (${mode}): ${why}`);
         return;
