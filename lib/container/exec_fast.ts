@@ -17,12 +17,13 @@
  * @module
  */
 
-import { type HelperPlan, spawnHelper, waitForwarding } from "../ns/exec_spawn.ts";
+import type { HelperPlan } from "../ns/exec_spawn.ts";
+import { type ExecDiedLine, execHelperInPlace, inPlaceCapable } from "../ns/exec_inplace.ts";
 import type { ContainerState } from "../store/container_types.ts";
 import { storePaths } from "../store/paths.ts";
 import { pidAlive } from "../proc.ts";
 import { debug } from "../log.ts";
-import { appendEventLines, eventLine, eventTime } from "../store/events.ts";
+import { appendEventLines, eventLine, eventsEnabled, eventsLogPath, eventTime } from "../store/events.ts";
 
 /** What `run/exec_plan.json` holds. */
 export interface ExecPlan {
@@ -106,12 +107,38 @@ export async function execPlanned(
   const plan = validPlan(root, nameOrId);
   if (!plan) return undefined;
   const started = eventTime();
-  const h = spawnHelper(plan.helper, args, interactive);
-  if (!h) return undefined;
   debug(`exec: started from the plan of this start (${execPlanPath(root, plan.event.id)})`);
-  const code = await waitForwarding(h);
-  appendExecEvents(root, plan.event, started, code);
+  if (inPlaceCapable(plan.helper)) {
+    // the helper in place of this process: it writes exec_died and exits with the command's code
+    appendExecEvents(root, plan.event, started);
+    execHelperInPlace(plan.helper, args, interactive, execDiedLine(root, plan.event));
+    // not replaced (nothing started): spawn it, as below, the exec line already written
+    const code = await spawnAndWait(plan.helper, args, interactive);
+    if (code !== undefined) appendEventLines(root, eventLine({ ...subjectOf(plan.event), ...diedOf(code) }));
+    return code;
+  }
+  const code = await spawnAndWait(plan.helper, args, interactive);
+  if (code !== undefined) appendExecEvents(root, plan.event, started, code);
   return code;
+}
+
+/** Spawns the helper and waits for it, forwarding signals; undefined when it cannot be spawned this way. */
+async function spawnAndWait(
+  plan: HelperPlan,
+  args: string[],
+  interactive: boolean,
+): Promise<number | undefined> {
+  const { spawnHelper, waitForwarding } = await import("../ns/exec_spawn.ts");
+  const h = spawnHelper(plan, args, interactive);
+  return h && await waitForwarding(h);
+}
+
+/** The `exec_died` line of container `c` as the in-place helper completes it (time, code). */
+function execDiedLine(root: string, c: ExecEventSubject): ExecDiedLine {
+  if (!eventsEnabled()) return { path: "", head: "", tail: "" };
+  const line = eventLine({ ...subjectOf(c), Status: "exec_died", Time: "T" }).trimEnd();
+  const at = line.indexOf(',"Time":"T"');
+  return { path: eventsLogPath(root), head: line.slice(1, at), tail: line.slice(at + ',"Time":"T"'.length) };
 }
 
 /** What an exec event names: the container's id, image, name and labels. */
@@ -132,14 +159,14 @@ export interface ExecEventSubject {
  * it rotates a full log and honours `--events-backend none`).
  */
 export function appendExecEvents(root: string, c: ExecEventSubject, started: string, code?: number): void {
-  const subject = {
-    ID: c.id,
-    Image: c.image,
-    Name: c.name,
-    Type: "container" as const,
-    Attributes: c.labels,
-  };
+  const subject = subjectOf(c);
   let text = eventLine({ ...subject, Status: "exec", Time: started });
-  if (code !== undefined) text += eventLine({ ...subject, Status: "exec_died", ContainerExitCode: code });
+  if (code !== undefined) text += eventLine({ ...subject, ...diedOf(code) });
   appendEventLines(root, text);
 }
+
+function subjectOf(c: ExecEventSubject) {
+  return { ID: c.id, Image: c.image, Name: c.name, Type: "container" as const, Attributes: c.labels };
+}
+
+const diedOf = (code: number) => ({ Status: "exec_died", ContainerExitCode: code });

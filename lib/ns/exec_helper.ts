@@ -68,9 +68,21 @@ my ($SETNS, $PRCTL, $CAPSET, $SETGROUPS, $SETRESGID, $SETRESUID) = map { $_ + 0 
 ($uid, $gid, $nnp) = ($uid + 0, $gid + 0, $nnp + 0);
 my @env = splice @rest, 0, $nenv;
 my @cmd = @rest;
-sub fail { print STDERR "Error: $_[0]\n"; exit($_[1] // 125) }
+my $died = delete $ENV{POD_EXEC_DIED}; # in place of pod (exec_inplace.ts): fork, forward, write exec_died
+my ($CLOCK, $SETSID, $evp, $evh, $evt) = split /\x1f/, ($died // ''), 5;
+my $vf; # opened here, in the host's mount namespace, and written once the command is done
+sub died { my $code = shift; return unless defined $died && $vf;
+  my $b = "\0" x 16; syscall($CLOCK, 0, $b); my ($s, $ns) = unpack('q2', $b); my @t = gmtime($s);
+  my $f = sprintf('%09d', $ns); $f =~ s/0+$//; $f = ".$f" if $f ne '';
+  my $ts = sprintf('%04d-%02d-%02dT%02d:%02d:%02d', $t[5] + 1900, $t[4] + 1, $t[3], $t[2], $t[1], $t[0]);
+  my $x = $code ? "\"ContainerExitCode\":$code," : '';
+  syswrite($vf, "{$x$evh,\"Time\":\"" . $ts . $f . "Z\"$evt\n"); close $vf }
+sub fail { print STDERR "Error: $_[0]\n"; died($_[1] // 125); exit($_[1] // 125) }
+$SIG{PIPE} = 'DEFAULT';
+open(STDIN, '<', '/dev/null') if delete $ENV{POD_STDIN_NULL};
 syscall($PRCTL, 4, 0, 0, 0, 0);
 syscall(436, 3 + (($ENV{POD_PRESERVE_FDS} // 0) + 0), 0xffffffff, 0);
+open($vf, '>>', $evp) or undef $vf if defined $died && $evp ne '';
 my @ns;
 for my $n (split /,/, $nss) {
   open(my $f, '<', "/proc/$pid/ns/$n") or fail("exec: open /proc/$pid/ns/$n: $!");
@@ -91,15 +103,20 @@ if ($bpf ne '') {
 my $last = 40;
 if (open(my $c, '<', '/proc/sys/kernel/cap_last_cap')) { $last = <$c> + 0 }
 for (@ns) { syscall($SETNS, fileno($_->[1]), 0) == 0 or fail("exec: setns $_->[0]: $!"); close $_->[1] }
-my $child = $nss =~ /\bpid\b/ ? fork : 0;
+my $child = 0;
+my @fwd = qw(INT TERM HUP QUIT USR1 USR2);
+if (defined $died) { for my $s (@fwd) { $SIG{$s} = sub { kill $s, $child if $child > 0 } } }
+$child = fork if $nss =~ /\bpid\b/ || defined $died;
 defined $child or fail("exec: fork: $!");
 if ($child) {
   closedir $root;
   waitpid($child, 0);
   my $sig = $? & 127;
+  if (defined $died) { my $code = $sig ? 128 + $sig : $? >> 8; died($code); exit $code }
   if ($sig) { kill $sig, $$; exit(128 + $sig) }
   exit($? >> 8);
 }
+if (defined $died) { $SIG{$_} = 'DEFAULT' for @fwd; syscall($SETSID); undef $died }
 chdir($root) or fail("exec: fchdir: $!");
 chroot('.') or fail("exec: chroot: $!");
 closedir $root;
