@@ -18,12 +18,19 @@
  */
 
 import type { HelperPlan } from "../ns/exec_spawn.ts";
-import { type ExecDiedLine, execHelperInPlace, inPlaceCapable } from "../ns/exec_inplace.ts";
+import { type ExecEventLines, execHelperInPlace, inPlaceCapable } from "../ns/exec_inplace.ts";
 import type { ContainerState } from "../store/container_types.ts";
 import { storePaths } from "../store/paths.ts";
 import { pidAlive } from "../proc.ts";
 import { debug } from "../log.ts";
-import { appendEventLines, eventLine, eventsEnabled, eventsLogPath, eventTime } from "../store/events.ts";
+import {
+  appendEventLines,
+  eventLine,
+  eventsEnabled,
+  eventsLogPath,
+  eventsMaxSize,
+  eventTime,
+} from "../store/events.ts";
 
 /** What `run/exec_plan.json` holds. */
 export interface ExecPlan {
@@ -109,13 +116,9 @@ export async function execPlanned(
   const started = eventTime();
   debug(`exec: started from the plan of this start (${execPlanPath(root, plan.event.id)})`);
   if (inPlaceCapable(plan.helper)) {
-    // the helper in place of this process: it writes exec_died and exits with the command's code
-    appendExecEvents(root, plan.event, started);
-    execHelperInPlace(plan.helper, args, interactive, execDiedLine(root, plan.event));
-    // not replaced (nothing started): spawn it, as below, the exec line already written
-    const code = await spawnAndWait(plan.helper, args, interactive);
-    if (code !== undefined) appendEventLines(root, eventLine({ ...subjectOf(plan.event), ...diedOf(code) }));
-    return code;
+    // the helper in place of this process: it writes the events and exits with the command's code
+    execHelperInPlace(plan.helper, args, interactive, execEventLines(root, plan.event));
+    // not replaced (nothing started): spawned, as below
   }
   const code = await spawnAndWait(plan.helper, args, interactive);
   if (code !== undefined) appendExecEvents(root, plan.event, started, code);
@@ -133,12 +136,12 @@ async function spawnAndWait(
   return h && await waitForwarding(h);
 }
 
-/** The `exec_died` line of container `c` as the in-place helper completes it (time, code). */
-function execDiedLine(root: string, c: ExecEventSubject): ExecDiedLine {
-  if (!eventsEnabled()) return { path: "", head: "", tail: "" };
-  const line = eventLine({ ...subjectOf(c), Status: "exec_died", Time: "T" }).trimEnd();
-  const at = line.indexOf(',"Time":"T"');
-  return { path: eventsLogPath(root), head: line.slice(1, at), tail: line.slice(at + ',"Time":"T"'.length) };
+/** The `exec`/`exec_died` lines of container `c` as the in-place helper completes them (status, time, code). */
+function execEventLines(root: string, c: ExecEventSubject): ExecEventLines {
+  if (!eventsEnabled()) return { path: "", maxSize: 0, head: "", tail: "" };
+  const line = eventLine({ ...subjectOf(c), Status: "S", Time: "T" }).trimEnd();
+  const [head, tail] = line.split(',"Status":"S","Time":"T"');
+  return { path: eventsLogPath(root), maxSize: eventsMaxSize(), head: head.slice(1), tail };
 }
 
 /** What an exec event names: the container's id, image, name and labels. */

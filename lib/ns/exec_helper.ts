@@ -68,21 +68,26 @@ my ($SETNS, $PRCTL, $CAPSET, $SETGROUPS, $SETRESGID, $SETRESUID) = map { $_ + 0 
 ($uid, $gid, $nnp) = ($uid + 0, $gid + 0, $nnp + 0);
 my @env = splice @rest, 0, $nenv;
 my @cmd = @rest;
-my $died = delete $ENV{POD_EXEC_DIED}; # in place of pod (exec_inplace.ts): fork, forward, write exec_died
-my ($CLOCK, $SETSID, $evp, $evh, $evt) = split /\x1f/, ($died // ''), 5;
-my $vf; # opened here, in the host's mount namespace, and written once the command is done
-sub died { my $code = shift; return unless defined $died && $vf;
+my $died = delete $ENV{POD_EXEC_EVENTS}; # in place of pod (exec_inplace.ts): fork, forward, write the events
+my ($CLOCK, $SETSID, $evp, $evmax, $evh, $evt) = split /\x1f/, ($died // ''), 6;
+my $vf; # the event log, opened in the host's mount namespace: exec now, exec_died when the command is done
+sub event { my ($st, $code) = @_; return unless $vf;
   my $b = "\0" x 16; syscall($CLOCK, 0, $b); my ($s, $ns) = unpack('q2', $b); my @t = gmtime($s);
   my $f = sprintf('%09d', $ns); $f =~ s/0+$//; $f = ".$f" if $f ne '';
   my $ts = sprintf('%04d-%02d-%02dT%02d:%02d:%02d', $t[5] + 1900, $t[4] + 1, $t[3], $t[2], $t[1], $t[0]);
   my $x = $code ? "\"ContainerExitCode\":$code," : '';
-  syswrite($vf, "{$x$evh,\"Time\":\"" . $ts . $f . "Z\"$evt\n"); close $vf }
+  syswrite($vf, "{$x$evh,\"Status\":\"$st\",\"Time\":\"" . $ts . $f . "Z\"$evt\n") }
+sub died { event('exec_died', $_[0]) if defined $died }
 sub fail { print STDERR "Error: $_[0]\n"; died($_[1] // 125); exit($_[1] // 125) }
 $SIG{PIPE} = 'DEFAULT';
 open(STDIN, '<', '/dev/null') if delete $ENV{POD_STDIN_NULL};
 syscall($PRCTL, 4, 0, 0, 0, 0);
 syscall(436, 3 + (($ENV{POD_PRESERVE_FDS} // 0) + 0), 0xffffffff, 0);
-open($vf, '>>', $evp) or undef $vf if defined $died && $evp ne '';
+if (defined $died && $evp ne '' && open($vf, '>>', $evp)) { # rotated as lib/store/events.ts does
+  if (-s $vf && (-s $vf) + 1024 > $evmax && (stat $vf)[1] == ((stat $evp)[1] // -1)) {
+    rename($evp, "$evp.1"); close $vf; open($vf, '>>', $evp) or undef $vf }
+  event('exec');
+}
 my @ns;
 for my $n (split /,/, $nss) {
   open(my $f, '<', "/proc/$pid/ns/$n") or fail("exec: open /proc/$pid/ns/$n: $!");

@@ -1,10 +1,10 @@
 /**
  * The planned exec's last step without a spawn: pod's own process `execve`s the perl exec helper
  * (lib/ns/exec_helper.ts), so neither a `posix_spawn`, a wait, signal forwarding by Deno nor Deno's own exit
- * cost anything. The helper, told so by `POD_EXEC_DIED` in its environment, then does what pod did around the
- * spawned helper: it always forks (also without a pid namespace to join), starts the command in a session of
+ * cost anything. The helper, told so by `POD_EXEC_EVENTS` in its environment, then does what pod did around the
+ * spawned helper: it appends the `exec` event line (rotating a full log, as lib/store/events.ts), always forks (also without a pid namespace to join), starts the command in a session of
  * its own (as the spawned helper's `setsid` did: terminal signals reach pod's process, which forwards them),
- * forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it, appends the `exec_died` event line and
+ * forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it, appends the `exec_died` line and
  * exits with the command's code (128+N for signal N, as pod's wait returned it). It resets SIGPIPE (Deno
  * ignores it, and `execve` keeps an ignored signal ignored), reopens stdin on `/dev/null` unless the exec is
  * interactive (`POD_STDIN_NULL`), and closes every inherited descriptor above stderr as before.
@@ -21,11 +21,13 @@ const arm = Deno.build.arch === "aarch64";
 const SYS_CLOCK_GETTIME = arm ? 113 : 228;
 const SYS_SETSID = arm ? 157 : 112;
 
-/** The `exec_died` event line the helper writes: the log's path and the line around its time and code. */
-export interface ExecDiedLine {
+/** The `exec` and `exec_died` event lines the helper writes: the log's path and the lines around status and time. */
+export interface ExecEventLines {
   /** The event log (empty: no event, `--events-backend none`). */
   path: string;
-  /** The fields before `Time`, without the opening brace (`"ID":…,"Status":"exec_died"`). */
+  /** The size past which the helper rotates the log first (lib/store/events.ts `eventsMaxSize`). */
+  maxSize: number;
+  /** The fields before `Status`, without the opening brace (`"ID":…,"Name":…`). */
   head: string;
   /** The rest after `Time`, closing brace included (`,"Type":"container","Attributes":{…}}`). */
   tail: string;
@@ -33,7 +35,7 @@ export interface ExecDiedLine {
 
 /** Whether the helper of `plan` knows the in-place mode (a plan kept by an older pod does not). */
 export function inPlaceCapable(plan: HelperPlan): boolean {
-  return plan.argv[1] === "-e" && (plan.argv[2] ?? "").includes("POD_EXEC_DIED");
+  return plan.argv[1] === "-e" && (plan.argv[2] ?? "").includes("POD_EXEC_EVENTS");
 }
 
 /** `file` as execvp would find it in this process's PATH; undefined when it is not there. */
@@ -55,20 +57,22 @@ function findProgram(file: string): string | undefined {
 
 /**
  * Replaces this process with `plan`'s helper running `args` (stdin inherited with `interactive`, else
- * `/dev/null`), which writes `died` when the command ends. Returns only when that failed (the program is not
+ * `/dev/null`), which writes the `exec` event line when it starts and `exec_died` when the command ends. Returns only when that failed (the program is not
  * in PATH, `execve` refused): this process is then unchanged and the caller spawns the helper instead.
  */
 export function execHelperInPlace(
   plan: HelperPlan,
   args: string[],
   interactive: boolean,
-  died: ExecDiedLine,
+  events: ExecEventLines,
 ): void {
   const file = findProgram(plan.argv[0]);
   if (!file) return;
   const env = [
     ...plan.env,
-    `POD_EXEC_DIED=${[SYS_CLOCK_GETTIME, SYS_SETSID, died.path, died.head, died.tail].join("\x1f")}`,
+    `POD_EXEC_EVENTS=${
+      [SYS_CLOCK_GETTIME, SYS_SETSID, events.path, events.maxSize, events.head, events.tail].join("\x1f")
+    }`,
   ];
   if (!interactive) env.push("POD_STDIN_NULL=1");
   const keep: Uint8Array[] = [];

@@ -154,6 +154,18 @@ await testRootAndRootless("exec", (mode) =>
           assert.match(died.Time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
           assert.ok(Date.parse(died.Time) >= Date.parse(ex.Time) - 1, `${ex.Time} ${died.Time}`);
         }
+        // a full log is rotated first (as lib/store/events.ts does); --events-backend none writes nothing
+        const before = (await Deno.readTextFile(log)).length;
+        const small = await h.pod(["--log-level", "debug", "exec", "c", "true"], {
+          env: { POD_EVENTS_MAX_SIZE: String(before) },
+        });
+        assert.match(small.stderr, planned);
+        assert.ok((await Deno.stat(`${log}.1`)).size >= before, "the full log was not rotated");
+        assert.deepEqual((await lastEvents()).map((e) => e.Status), ["exec", "exec_died"]);
+        assert.equal((await Deno.readTextFile(log)).trim().split("\n").length, 2);
+        const off = await h.pod(["--events-backend", "none", "--log-level", "debug", "exec", "c", "true"]);
+        assert.match(off.stderr, planned);
+        assert.equal((await Deno.readTextFile(log)).trim().split("\n").length, 2, "events written with none");
         // an option other than -i goes the full way, with the same settings
         const full = await h.pod(["--log-level", "debug", "exec", "-e", "X=1", "c", ...probe]);
         assert.doesNotMatch(full.stderr, planned);
