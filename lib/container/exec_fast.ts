@@ -17,20 +17,12 @@
  * @module
  */
 
-import type { HelperPlan } from "../ns/exec_spawn.ts";
-import { type ExecEventLines, execHelperInPlace, inPlaceCapable } from "../ns/exec_inplace.ts";
+import { type HelperPlan, spawnHelper, waitForwarding } from "../ns/exec_spawn.ts";
 import type { ContainerState } from "../store/container_types.ts";
 import { storePaths } from "../store/paths.ts";
 import { pidAlive } from "../proc.ts";
 import { debug } from "../log.ts";
-import {
-  appendEventLines,
-  eventLine,
-  eventsEnabled,
-  eventsLogPath,
-  eventsMaxSize,
-  eventTime,
-} from "../store/events.ts";
+import { appendEventLines, eventLine, eventTime } from "../store/events.ts";
 
 /** What `run/exec_plan.json` holds. */
 export interface ExecPlan {
@@ -114,34 +106,12 @@ export async function execPlanned(
   const plan = validPlan(root, nameOrId);
   if (!plan) return undefined;
   const started = eventTime();
+  const h = spawnHelper(plan.helper, args, interactive);
+  if (!h) return undefined;
   debug(`exec: started from the plan of this start (${execPlanPath(root, plan.event.id)})`);
-  if (inPlaceCapable(plan.helper)) {
-    // the helper in place of this process: it writes the events and exits with the command's code
-    execHelperInPlace(plan.helper, args, interactive, execEventLines(root, plan.event));
-    // not replaced (nothing started): spawned, as below
-  }
-  const code = await spawnAndWait(plan.helper, args, interactive);
-  if (code !== undefined) appendExecEvents(root, plan.event, started, code);
+  const code = await waitForwarding(h);
+  appendExecEvents(root, plan.event, started, code);
   return code;
-}
-
-/** Spawns the helper and waits for it, forwarding signals; undefined when it cannot be spawned this way. */
-async function spawnAndWait(
-  plan: HelperPlan,
-  args: string[],
-  interactive: boolean,
-): Promise<number | undefined> {
-  const { spawnHelper, waitForwarding } = await import("../ns/exec_spawn.ts");
-  const h = spawnHelper(plan, args, interactive);
-  return h && await waitForwarding(h);
-}
-
-/** The `exec`/`exec_died` lines of container `c` as the in-place helper completes them (status, time, code). */
-function execEventLines(root: string, c: ExecEventSubject): ExecEventLines {
-  if (!eventsEnabled()) return { path: "", maxSize: 0, head: "", tail: "" };
-  const line = eventLine({ ...subjectOf(c), Status: "S", Time: "T" }).trimEnd();
-  const [head, tail] = line.split(',"Status":"S","Time":"T"');
-  return { path: eventsLogPath(root), maxSize: eventsMaxSize(), head: head.slice(1), tail };
 }
 
 /** What an exec event names: the container's id, image, name and labels. */
@@ -162,14 +132,14 @@ export interface ExecEventSubject {
  * it rotates a full log and honours `--events-backend none`).
  */
 export function appendExecEvents(root: string, c: ExecEventSubject, started: string, code?: number): void {
-  const subject = subjectOf(c);
+  const subject = {
+    ID: c.id,
+    Image: c.image,
+    Name: c.name,
+    Type: "container" as const,
+    Attributes: c.labels,
+  };
   let text = eventLine({ ...subject, Status: "exec", Time: started });
-  if (code !== undefined) text += eventLine({ ...subject, ...diedOf(code) });
+  if (code !== undefined) text += eventLine({ ...subject, Status: "exec_died", ContainerExitCode: code });
   appendEventLines(root, text);
 }
-
-function subjectOf(c: ExecEventSubject) {
-  return { ID: c.id, Image: c.image, Name: c.name, Type: "container" as const, Attributes: c.labels };
-}
-
-const diedOf = (code: number) => ({ Status: "exec_died", ContainerExitCode: code });

@@ -68,26 +68,9 @@ my ($SETNS, $PRCTL, $CAPSET, $SETGROUPS, $SETRESGID, $SETRESUID) = map { $_ + 0 
 ($uid, $gid, $nnp) = ($uid + 0, $gid + 0, $nnp + 0);
 my @env = splice @rest, 0, $nenv;
 my @cmd = @rest;
-my $died = delete $ENV{POD_EXEC_EVENTS}; # in place of pod (exec_inplace.ts): fork, forward, write the events
-my ($CLOCK, $SETSID, $evp, $evmax, $evh, $evt) = split /\x1f/, ($died // ''), 6;
-my $vf; # the event log, opened in the host's mount namespace: exec now, exec_died when the command is done
-sub event { my ($st, $code) = @_; return unless $vf;
-  my $b = "\0" x 16; syscall($CLOCK, 0, $b); my ($s, $ns) = unpack('q2', $b); my @t = gmtime($s);
-  my $f = sprintf('%09d', $ns); $f =~ s/0+$//; $f = ".$f" if $f ne '';
-  my $ts = sprintf('%04d-%02d-%02dT%02d:%02d:%02d', $t[5] + 1900, $t[4] + 1, $t[3], $t[2], $t[1], $t[0]);
-  my $x = $code ? "\"ContainerExitCode\":$code," : '';
-  syswrite($vf, "{$x$evh,\"Status\":\"$st\",\"Time\":\"" . $ts . $f . "Z\"$evt\n") }
-sub died { event('exec_died', $_[0]) if defined $died }
-sub fail { print STDERR "Error: $_[0]\n"; died($_[1] // 125); exit($_[1] // 125) }
-$SIG{PIPE} = 'DEFAULT';
-open(STDIN, '<', '/dev/null') if delete $ENV{POD_STDIN_NULL};
+sub fail { print STDERR "Error: $_[0]\n"; exit($_[1] // 125) }
 syscall($PRCTL, 4, 0, 0, 0, 0);
 syscall(436, 3 + (($ENV{POD_PRESERVE_FDS} // 0) + 0), 0xffffffff, 0);
-if (defined $died && $evp ne '' && open($vf, '>>', $evp)) { # rotated as lib/store/events.ts does
-  if (-s $vf && (-s $vf) + 1024 > $evmax && (stat $vf)[1] == ((stat $evp)[1] // -1)) {
-    rename($evp, "$evp.1"); close $vf; open($vf, '>>', $evp) or undef $vf }
-  event('exec');
-}
 my @ns;
 for my $n (split /,/, $nss) {
   open(my $f, '<', "/proc/$pid/ns/$n") or fail("exec: open /proc/$pid/ns/$n: $!");
@@ -108,20 +91,15 @@ if ($bpf ne '') {
 my $last = 40;
 if (open(my $c, '<', '/proc/sys/kernel/cap_last_cap')) { $last = <$c> + 0 }
 for (@ns) { syscall($SETNS, fileno($_->[1]), 0) == 0 or fail("exec: setns $_->[0]: $!"); close $_->[1] }
-my $child = 0;
-my @fwd = qw(INT TERM HUP QUIT USR1 USR2);
-if (defined $died) { for my $s (@fwd) { $SIG{$s} = sub { kill $s, $child if $child > 0 } } }
-$child = fork if $nss =~ /\bpid\b/ || defined $died;
+my $child = $nss =~ /\bpid\b/ ? fork : 0;
 defined $child or fail("exec: fork: $!");
 if ($child) {
   closedir $root;
   waitpid($child, 0);
   my $sig = $? & 127;
-  if (defined $died) { my $code = $sig ? 128 + $sig : $? >> 8; died($code); exit $code }
   if ($sig) { kill $sig, $$; exit(128 + $sig) }
   exit($? >> 8);
 }
-if (defined $died) { $SIG{$_} = 'DEFAULT' for @fwd; syscall($SETSID); undef $died }
 chdir($root) or fail("exec: fchdir: $!");
 chroot('.') or fail("exec: chroot: $!");
 closedir $root;
