@@ -26,6 +26,15 @@ const CONMON = (() => {
 })();
 if (RUNC && !CONMON) console.log("runc_test: conmon missing (apt-get install conmon): conmon steps skipped");
 
+/** Whether `pid` is a live (not zombie) process. */
+function alive(pid: string): boolean {
+  try {
+    return !/^\S+ \(.*\) Z /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
 /** The parent of the container's init and its command line. */
 function parentOf(pid: string): { ppid: string; cmd: string } {
   const ppid = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[1];
@@ -196,6 +205,7 @@ if (RUNC) {
           const { ppid, cmd } = parentOf(await inspect(h, "c1", "{{.State.Pid}}"));
           assert.match(cmd, /^\/usr\/bin\/conmon\0/);
           assert.equal(Deno.readTextFileSync(pidfile).trim(), ppid);
+          assert.equal(await inspect(h, "c1", "{{.State.ConmonPid}}"), ppid);
           assert.equal((await h.pod(["wait", "c1"])).stdout.trim(), "7");
           assert.equal(await inspect(h, "c1", "{{.State.Status}} {{.State.ExitCode}}"), "exited 7");
           assert.notEqual(await inspect(h, "c1", "{{.State.FinishedAt}}"), "0001-01-01 00:00:00 +0000 UTC");
@@ -240,6 +250,48 @@ if (RUNC) {
           await until("c4 removed", async () =>
             !(await h.pod(["ps", "-a", "-q"])).stdout.includes(rm.stdout.trim()));
           assert.equal((await h.pod(["rm", "-f", "c1", "c2", "c3"])).code, 0);
+          assert.deepEqual(mountsUnder(h.home), []);
+        },
+      });
+
+      await t.step({
+        name: "conmon: restart, and rm -f of a --restart always container leaves no process",
+        ignore: !CONMON,
+        fn: async () => {
+          const r = await h.pod([
+            "run",
+            "-d",
+            "--name",
+            "c5",
+            "--runtime",
+            "runc",
+            "--restart",
+            "always",
+            img.ref,
+            "sleep",
+            "1000",
+          ]);
+          assert.equal(r.code, 0, r.stderr);
+          const id = r.stdout.trim();
+          const first = parentOf(await inspect(h, "c5", "{{.State.Pid}}")).ppid;
+          assert.equal((await h.pod(["restart", "-t", "0", "c5"])).code, 0);
+          assert.equal(await inspect(h, "c5", "{{.State.Status}}"), "running");
+          const second = parentOf(await inspect(h, "c5", "{{.State.Pid}}")).ppid;
+          assert.notEqual(second, first); // a new conmon for the new start; the first one ended
+          await until("the first conmon gone", () =>
+            Promise.resolve(!alive(first)));
+          assert.equal((await h.pod(["rm", "-f", "-t", "0", "c5"])).code, 0);
+          await until("conmon gone", () =>
+            Promise.resolve(!alive(second)));
+          // the exit command (pod container cleanup) found no container: nothing restarted it
+          await new Promise((res) =>
+            setTimeout(res, 1500)
+          );
+          const left = new TextDecoder().decode(
+            (await new Deno.Command("pgrep", { args: ["-f", id] }).output()).stdout,
+          );
+          assert.equal(left, "");
+          assert.doesNotMatch(await runcList(h), new RegExp(id));
           assert.deepEqual(mountsUnder(h.home), []);
         },
       });
