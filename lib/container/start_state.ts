@@ -39,6 +39,7 @@ export interface ForegroundIO {
 export async function resetForStart(root: string, rec: ContainerRecord): Promise<void> {
   const cp = containerPaths(root, rec.config.id);
   await Deno.remove(cp.exit).catch(() => {});
+  await Deno.remove(cp.conmonExit).catch(() => {}); // conmon's (issue 13)
   if (rec.config.healthcheck) {
     const { resetHealth } = await import("./health_state.ts");
     await resetHealth(root, rec.config.id);

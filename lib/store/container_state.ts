@@ -41,12 +41,25 @@ export async function withContainerLock<T>(root: string, id: string, fn: () => P
   }
 }
 
-/** Reads exit.json, if any. */
+/**
+ * Reads exit.json, if any; else conmon's exit file (issue 13: conmon supervises the container; the file holds
+ * the code, its modification time is the finish time).
+ */
 export async function readExitRecord(root: string, id: string): Promise<ExitRecord | undefined> {
+  const cp = containerPaths(root, id);
   try {
-    return await readJsonIfExists<ExitRecord>(containerPaths(root, id).exit);
+    const rec = await readJsonIfExists<ExitRecord>(cp.exit);
+    if (rec) return rec;
   } catch {
     return undefined; // half-written by a dead writer
+  }
+  try {
+    const text = (await Deno.readTextFile(cp.conmonExit)).trim();
+    if (!/^-?\d+$/.test(text)) return undefined; // being written
+    const mtime = (await Deno.stat(cp.conmonExit)).mtime ?? new Date();
+    return { exitCode: Number(text), finishedAt: mtime.toISOString().replace(/Z$/, "000000Z") };
+  } catch {
+    return undefined;
   }
 }
 
