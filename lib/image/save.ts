@@ -93,7 +93,15 @@ async function* inflated(root: string, digest: string, kind: "gzip" | "zstd"): A
   const { decompress, syncDecompression } = await import("../unpack/compress.ts");
   // each chunk is written out before the next is read: one reused buffer (unless the stream decompressor,
   // which keeps its input, is in use)
-  yield* decompress(blobChunks(root, digest, syncDecompression()), kind);
+  try {
+    yield* decompress(blobChunks(root, digest, syncDecompression()), kind);
+  } catch (e) {
+    if (e instanceof PodError) throw e;
+    // the decompressor's own error (bad header, data check, truncation): one line naming the layer
+    throw new PodError(`layer ${digest} is corrupt: ${e instanceof Error ? e.message : e}`, {
+      hint: "pod system check --repair removes corrupt blobs and the images that need them",
+    });
+  }
 }
 
 /** Size of a layer once decompressed (reads it through once). */
