@@ -64,23 +64,26 @@ export async function gzipTrailerSize(path: string): Promise<number | undefined>
 }
 
 /**
- * Positions a descriptor of the archive at the body's offset (`dd` seeks its standard output, which shares
- * the descriptor), inflates into it, then prints the descriptor's position: where `igzip` stopped writing.
+ * One lane's script: for each (blob, offset) pair of its arguments after the archive's path, positions a
+ * descriptor of the archive at the offset (`dd` seeks its standard output, which shares the descriptor),
+ * inflates the blob into it, and prints the descriptor's position (`pos:` of `/proc/…/fdinfo`, read by the
+ * shell itself): where `igzip` stopped writing. Stops at the first failure.
  */
-const INFLATE_SH = 'exec 3<>"$2" && dd bs=1 count=0 seek="$3" conv=notrunc status=none >&3 && ' +
-  'igzip -dc -- "$1" >&3 && exec cat "/proc/$$/fdinfo/3"';
+const LANE_SH = 'a=$1; shift; while [ $# -gt 1 ]; do exec 3<>"$a" && ' +
+  'dd bs=1 count=0 seek="$2" conv=notrunc status=none >&3 && igzip -dc -- "$1" >&3 && ' +
+  'read -r pos < "/proc/$$/fdinfo/3" && echo "$pos" || exit 1; shift 2; done';
 
-/** Inflates `blob` into `archive` at `offset` with `igzip`; true when exactly `size` bytes were written. */
-async function inflateAt(
-  sh: string,
-  igzipDir: string,
-  blob: string,
-  archive: string,
-  offset: number,
-  size: number,
-): Promise<boolean> {
+/** A body `igzip` writes: the blob, where the body starts, its planned size. */
+interface InflateJob {
+  blob: string;
+  at: number;
+  size: number;
+}
+
+/** Runs one lane's jobs in order in one shell; true when each one ended exactly at its planned size. */
+async function runLane(sh: string, igzipDir: string, archive: string, jobs: InflateJob[]): Promise<boolean> {
   const o = await new Deno.Command(sh, {
-    args: ["-c", INFLATE_SH, "sh", blob, archive, String(offset)],
+    args: ["-c", LANE_SH, "sh", archive, ...jobs.flatMap((j) => [j.blob, String(j.at)])],
     env: { PATH: `${igzipDir}:/usr/bin:/bin` },
     clearEnv: true,
     stdin: "null",
@@ -88,8 +91,22 @@ async function inflateAt(
     stderr: "null",
   }).output();
   if (!o.success) return false;
-  const pos = /^pos:\s*(\d+)$/m.exec(new TextDecoder().decode(o.stdout));
-  return pos !== null && Number(pos[1]) === offset + size;
+  const ends = [...new TextDecoder().decode(o.stdout).matchAll(/^pos:\s*(\d+)$/gm)].map((m) => Number(m[1]));
+  return ends.length === jobs.length && jobs.every((j, i) => ends[i] === j.at + j.size);
+}
+
+/** `jobs` dealt into `n` lanes, largest first, each to the lane with the least work so far. */
+export function dealLanes<T extends { size: number }>(jobs: T[], n: number): T[][] {
+  const lanes = Array.from(
+    { length: Math.max(1, Math.min(n, jobs.length)) },
+    () => ({ work: 0, jobs: [] as T[] }),
+  );
+  for (const j of [...jobs].sort((a, b) => b.size - a.size)) {
+    const lane = lanes.reduce((min, l) => l.work < min.work ? l : min);
+    lane.jobs.push(j);
+    lane.work += j.size;
+  }
+  return lanes.map((l) => l.jobs).filter((l) => l.length > 0);
 }
 
 /**
@@ -123,19 +140,12 @@ export async function writeInflated(
   const end = endOfArchive();
   await f.truncate(off + end.length);
 
-  // the inflaters, a few at a time, each writing into its own region
-  // largest first: the small ones fill the gaps at the end
-  const jobs = plan.filter((p) => p.e.gzipBlob !== undefined).sort((a, b) => b.size - a.size);
-  let next = 0;
+  // the inflaters: one shell per core, each inflating its share of the layers into their regions
+  const jobs: InflateJob[] = plan.filter((p) => p.e.gzipBlob !== undefined)
+    .map((p) => ({ blob: p.e.gzipBlob!, at: p.at + p.header.length, size: p.size }));
+  const lanes = dealLanes(jobs, inflaters());
+  const running = Promise.all(lanes.map((l) => runLane(sh, igzipDir, path, l)));
   let failed = false;
-  const worker = async () => {
-    while (next < jobs.length && !failed) {
-      const p = jobs[next++];
-      const ok = await inflateAt(sh, igzipDir, p.e.gzipBlob!, path, p.at + p.header.length, p.size);
-      if (!ok) failed = true;
-    }
-  };
-  const running = Promise.all(Array.from({ length: Math.min(inflaters(), jobs.length) }, worker));
 
   // meanwhile pod writes everything else: headers, small entries, uncompressed layers
   try {
@@ -152,10 +162,10 @@ export async function writeInflated(
     await f.seek(off, Deno.SeekMode.Start);
     await writeAll(f, end);
   } finally {
-    await running;
+    failed = (await running).includes(false);
   }
   if (failed) throw new InflatePlanFailed("igzip failed, or a layer's size was not its gzip trailer's");
-  return { layers: jobs.length, atOnce: Math.min(inflaters(), jobs.length) };
+  return { layers: jobs.length, atOnce: lanes.length };
 }
 
 async function writeAll(f: Deno.FsFile, c: Uint8Array): Promise<void> {
