@@ -40,10 +40,11 @@ function inflaters(): number {
 }
 
 /**
- * Layers of less than this many plain bytes are inflated in pod's process: starting `sh`, `dd`, `igzip` and
- * `cat` (about 12 ms of CPU here) costs more than zlib's inflate of a few MiB.
+ * The ISIZE field of a gzip file (its last 4 bytes, little-endian): the plain size of its last member, modulo
+ * 2³². Undefined when the file is too short to be gzip, or larger than deflate could have made that many bytes
+ * (stored blocks add 5 bytes per 64 KiB): then the file holds more than that one member (an eStargz layer ends
+ * with an empty member), and the size is known to be wrong before anything is inflated.
  */
-/** The ISIZE field of a gzip file (its last 4 bytes, little-endian); undefined when too short to be gzip. */
 export async function gzipTrailerSize(path: string): Promise<number | undefined> {
   const f = await Deno.open(path, { read: true });
   try {
@@ -57,7 +58,8 @@ export async function gzipTrailerSize(path: string): Promise<number | undefined>
       if (n === null) return undefined;
       got += n;
     }
-    return new DataView(b.buffer).getUint32(0, true);
+    const isize = new DataView(b.buffer).getUint32(0, true);
+    return size > isize + Math.ceil(isize / 65536) * 5 + 1024 ? undefined : isize;
   } finally {
     f.close();
   }

@@ -4,7 +4,7 @@ import { gzip } from "node:zlib";
 import { promisify } from "node:util";
 import { dealLanes, gzipTrailerSize } from "../../lib/image/save_inflate.ts";
 
-Deno.test("gzipTrailerSize: the plain size of a gzip file; undefined for one too short", async () => {
+Deno.test("gzipTrailerSize: the plain size of a gzip file; undefined for one too short, or larger than deflate makes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pod-unit-inflate-" });
   try {
     for (const n of [0, 1, 70_000, 1_000_003]) {
@@ -14,6 +14,19 @@ Deno.test("gzipTrailerSize: the plain size of a gzip file; undefined for one too
     }
     await Deno.writeFile(`${dir}/short`, new Uint8Array(17));
     assert.equal(await gzipTrailerSize(`${dir}/short`), undefined);
+    // incompressible data stored: the blob is larger than its plain size, and still plausible
+    const noise = new Uint8Array(200_000);
+    for (let i = 0; i < noise.length; i += 65536) crypto.getRandomValues(noise.subarray(i, i + 65536));
+    await Deno.writeFile(`${dir}/noise.gz`, await promisify(gzip)(noise, { level: 0 }));
+    assert.equal(await gzipTrailerSize(`${dir}/noise.gz`), noise.length);
+    // a big member then an empty one (eStargz's footer): the trailer's 0 cannot be the whole's size
+    const big = await promisify(gzip)(noise);
+    const empty = await promisify(gzip)(new Uint8Array(0));
+    const two = new Uint8Array(big.length + empty.length);
+    two.set(big);
+    two.set(empty, big.length);
+    await Deno.writeFile(`${dir}/two.gz`, two);
+    assert.equal(await gzipTrailerSize(`${dir}/two.gz`), undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
