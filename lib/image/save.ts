@@ -1,8 +1,9 @@
 /**
  * `save`: images of the store → a docker-archive (the `docker save` layout: `manifest.json`, `repositories`,
  * `<config>.json`, one uncompressed `<diff_id>.tar` per layer) or an oci-archive (an OCI image layout in a
- * tar), streamed: a layer is never held in memory (a compressed layer is decompressed twice, once to learn
- * its size for the tar header, once to write it).
+ * tar), streamed: a layer is never held in memory (to stdout a compressed layer is decompressed twice, once to
+ * learn its size for the tar header, once to write it; to a file once, its header rewritten after it, or by
+ * `igzip` when installed: `save_inflate.ts`).
  * @module
  */
 
@@ -96,7 +97,7 @@ async function* inflated(root: string, digest: string, kind: "gzip" | "zstd"): A
   try {
     yield* decompress(blobChunks(root, digest, syncDecompression()), kind);
   } catch (e) {
-    if (e instanceof PodError) throw e;
+    if (e instanceof PodError || e instanceof Deno.errors.NotFound) throw e;
     // the decompressor's own error (bad header, data check, truncation): one line naming the layer
     throw new PodError(`layer ${digest} is corrupt: ${e instanceof Error ? e.message : e}`, {
       hint: "pod system check --repair removes corrupt blobs and the images that need them",
