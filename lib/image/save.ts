@@ -330,7 +330,12 @@ async function saveInflatedToFile(
   path: string,
   onEvent?: (e: SaveEvent) => void,
 ): Promise<"saved" | "announced" | "no"> {
-  const igzip = hostBinary("igzip");
+  let igzip: string | undefined;
+  try {
+    igzip = hostBinary("igzip");
+  } catch {
+    return "no"; // a library user without permission to read PATH
+  }
   if (!igzip) return "no";
   const { InflatePlanFailed, writeInflated } = await import("./save_inflate.ts");
   const planned: PlannedEntry[] = [];

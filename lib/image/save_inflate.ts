@@ -84,14 +84,19 @@ interface InflateJob {
 
 /** Runs one lane's jobs in order in one shell; true when each one ended exactly at its planned size. */
 async function runLane(sh: string, igzipDir: string, archive: string, jobs: InflateJob[]): Promise<boolean> {
-  const o = await new Deno.Command(sh, {
-    args: ["-c", LANE_SH, "sh", archive, ...jobs.flatMap((j) => [j.blob, String(j.at)])],
-    env: { PATH: `${igzipDir}:/usr/bin:/bin` },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).output();
+  let o: Deno.CommandOutput;
+  try {
+    o = await new Deno.Command(sh, {
+      args: ["-c", LANE_SH, "sh", archive, ...jobs.flatMap((j) => [j.blob, String(j.at)])],
+      env: { PATH: `${igzipDir}:/usr/bin:/bin` },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+  } catch {
+    return false; // no shell, or (a library user) no permission to run one: the in-process path
+  }
   if (!o.success) return false;
   const ends = [...new TextDecoder().decode(o.stdout).matchAll(/^pos:\s*(\d+)$/gm)].map((m) => Number(m[1]));
   return ends.length === jobs.length && jobs.every((j, i) => ends[i] === j.at + j.size);
