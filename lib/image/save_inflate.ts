@@ -6,7 +6,7 @@
  * layer's plain size is taken from its trailer (ISIZE, the size modulo 2³²): every offset is planned up front,
  * the file is sized, pod writes the headers and the small entries, and one `igzip -dc` per gzip layer writes
  * the layer's bytes at its offset (a shell positions a descriptor of the file with `dd` and hands it to
- * `igzip` as its standard output). The plan is then checked: each layer must have ended exactly where it was
+ * `igzip` as its standard output; one shell per core, each running its lane of layers in turn). The plan is then checked: each layer must have ended exactly where it was
  * planned to (the descriptor's final position, from `/proc/…/fdinfo`). A trailer that lied (a multi-member
  * gzip, a layer of 4 GiB or more), a corrupt blob or a failed `igzip` makes {@link writeInflated} throw
  * {@link InflatePlanFailed}, and `save` writes the archive again through its in-process path, which reports
