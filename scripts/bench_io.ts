@@ -154,6 +154,10 @@ export async function main(shared?: Registry): Promise<void> {
     (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "null" }).output())
       .success;
   if (!havePodman) console.log("podman was not found: printing pod's numbers alone");
+  const haveIgzip =
+    (await new Deno.Command("sh", { args: ["-c", "command -v igzip"], stdout: "null" }).output()).success;
+  // save -o inflates gzip layers with igzip when it is there (lib/image/save_inflate.ts)
+  if (!haveIgzip) console.log("igzip was not found (apt-get install isal): pod's save inflates in-process");
   const runtime = havePodman ? await podmanRuntime() : undefined;
   const reg = shared ?? await startRegistry({ logLevel: "error" });
   const work = await Deno.makeTempDir({ prefix: "pod-bench-io-" });
