@@ -81,6 +81,7 @@ export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
     ? waitUserNs(pid, () => exited).then(() => (traceTime("prelaunch: userns seen"), writeMaps(pid, ns)))
       .then(() => traceTime("prelaunch: maps written"))
     : Promise.resolve();
+  traceTime("prelaunch: userns wait begun");
   const specIn = started.specIn;
   ready.catch(() => specIn.close().catch(() => {})); // no maps: EOF, stage 2 exits
   let taken = false;

@@ -23,6 +23,7 @@ export default defineCommand({
   minArgs: 1,
   stopAtFirstArg: true,
   async run(flags, args, g, given) {
+    traceTime("run: begin");
     const o = createOptions(flags, args, g, "run");
     checkPreserveFds(
       flags.preserveFds,
