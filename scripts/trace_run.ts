@@ -3,10 +3,10 @@
  * `POD_TRACE_TIMES=1` (lib/log.ts `traceTime`: stamps from the CLI and from stage 2 on stderr) and prints,
  * per stamp, the median ms since the process was spawned and since the stamp before it.
  *
- *     deno run -A scripts/trace_run.ts [--rounds 15] [--mode root|rootless|both] [--args '--network host']
+ *     deno run -A scripts/trace_run.ts [--rounds 15] [--mode root|rootless|both] [--args '--network host'] [--raw]
  *
  * The first stamp's time is measured from the moment this script spawned the command (wall), so "cli:
- * static imports loaded" includes Deno's own start-up.
+ * static imports loaded" includes Deno's own start-up. `--raw` also prints each run's stamps (ms, pid, label).
  * @module
  */
 
@@ -33,6 +33,9 @@ async function trace(e: Engine, args: string[], rounds: number): Promise<void> {
       const [, t, pid, ...label] = l.split(" ");
       return { t: Number(t), pid, label: label.join(" ") };
     }).sort((a, b) => a.t - b.t);
+    if (Deno.args.includes("--raw")) {
+      console.log(stamps.map((s) => `${(s.t - t0).toFixed(1).padStart(7)} ${s.pid} ${s.label}`).join("\n") + "\n");
+    }
     let prev = t0;
     const seen = new Set<string>();
     for (const s of stamps) {
