@@ -34,7 +34,9 @@ async function trace(e: Engine, args: string[], rounds: number): Promise<void> {
       return { t: Number(t), pid, label: label.join(" ") };
     }).sort((a, b) => a.t - b.t);
     if (Deno.args.includes("--raw")) {
-      console.log(stamps.map((s) => `${(s.t - t0).toFixed(1).padStart(7)} ${s.pid} ${s.label}`).join("\n") + "\n");
+      console.log(
+        stamps.map((s) => `${(s.t - t0).toFixed(1).padStart(7)} ${s.pid} ${s.label}`).join("\n") + "\n",
+      );
     }
     let prev = t0;
     const seen = new Set<string>();
