@@ -21,9 +21,14 @@ export function nowNano(): string {
   return iso.slice(0, 23) + frac + "Z";
 }
 
-/** Writes state.json atomically. */
-export async function writeState(root: string, id: string, state: ContainerState): Promise<void> {
-  await writeJsonAtomic(containerPaths(root, id).state, state);
+/** Writes state.json atomically (`durable: false`: without fsync, see lib/store/atomic.ts). */
+export async function writeState(
+  root: string,
+  id: string,
+  state: ContainerState,
+  durable = true,
+): Promise<void> {
+  await writeJsonAtomic(containerPaths(root, id).state, state, 0o600, durable);
 }
 
 /** Runs `fn` holding the container's own lock (state transitions: start, stop, rm). */
