@@ -12,7 +12,7 @@
 
 import { PodError, UsageError } from "./lib/errors.ts";
 import type { Command } from "./lib/cli/flags.ts";
-import { debug, setLogLevel, warn } from "./lib/log.ts";
+import { debug, setLogLevel, traceTime, warn } from "./lib/log.ts";
 import { storeRoot } from "./lib/store/paths.ts";
 
 async function out(s: string): Promise<void> {
@@ -295,13 +295,16 @@ async function main(argv: string[]): Promise<number> {
     },
     runtime,
   };
+  traceTime("cli: command parsed");
   const code = await cmd.run(parsed, g);
+  traceTime("cli: command done");
   // a `--format` template still rendering (loaded on demand) is written before the exit
   await (globalThis as { [FLUSH_OUTPUT]?: () => Promise<void> })[FLUSH_OUTPUT]?.();
   return code;
 }
 
 if (import.meta.main) {
+  traceTime("cli: static imports loaded");
   let code: number;
   try {
     code = await main(Deno.args.slice());
@@ -311,5 +314,6 @@ if (import.meta.main) {
     } catch { /* stderr closed */ }
     code = err instanceof PodError ? err.exitCode : 125;
   }
+  traceTime("cli: exit");
   Deno.exit(code);
 }

@@ -67,3 +67,22 @@ export function warnOnce(key: string, msg: string): void {
   warned.add(key);
   warn(msg);
 }
+
+/** `POD_TRACE_TIMES` set: {@link traceTime} writes its stamps (off by default; false without env access). */
+const tracing = (() => {
+  try {
+    return !!Deno.env.get("POD_TRACE_TIMES");
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * With `POD_TRACE_TIMES=1`, writes `TIME <epoch ms, 3 decimals> <pid> <label>` on stderr: a profile of the
+ * start-up path across processes (the CLI, stage 2), sortable by its time column. A no-op otherwise.
+ */
+export function traceTime(label: string): void {
+  if (!tracing) return;
+  const t = performance.timeOrigin + performance.now();
+  write(`TIME ${t.toFixed(3)} ${Deno.pid} ${label}`);
+}

@@ -21,6 +21,7 @@
  */
 
 import { canExecute } from "./ns/fs.ts";
+import { traceTime } from "./log.ts";
 import { bindEarly, O, open, strerror, writeAll } from "./ns/libc.ts";
 import {
   clearInheritableCaps,
@@ -331,6 +332,7 @@ function run(
   resetSignals();
   if (spec.noNewPrivileges) setNoNewPrivs();
   if (seccomp && spec.noNewPrivileges) loadSeccompBpf(seccomp);
+  traceTime("stage2: execve");
   const err = execve(path, p.args, p.env);
   const code = err === 2 /* ENOENT */ ? 127 : err === 13 || err === 8 || err === 21 ? 126 : 125;
   const msg = code === 127
@@ -349,6 +351,7 @@ function run(
  */
 function specFromStdin(): LaunchSpec {
   // idle until the spec comes: bind the libc calls every start makes now
+  traceTime("stage2: waiting for spec");
   bindEarly([
     "open",
     "write",
@@ -388,18 +391,21 @@ function specFromStdin(): LaunchSpec {
 
 /** Stage 2's entry (`cli.ts __stage2 <launch-spec.json>`): never returns. */
 export async function stage2Main(specPath: string): Promise<never> {
+  traceTime("stage2: main");
   let fifo = -1;
   let code = 125;
   try {
     const spec = specPath === "-"
       ? specFromStdin()
       : JSON.parse(Deno.readTextFileSync(specPath)) as LaunchSpec;
+    traceTime("stage2: spec read");
     const files = stateFiles(spec.stateDir);
     const hostPid = Number(Deno.readLinkSync("/proc/self"));
     // Non-blocking: fails at once (ENXIO) when stage 1 is gone instead of waiting forever.
     fifo = open(files.fifo, O.WRONLY | O.NONBLOCK | O.CLOEXEC);
     Deno.writeTextFileSync(files.pid, `${hostPid}\n`);
     writeAll(fifo, enc.encode(`pid ${hostPid}\n`));
+    traceTime("stage2: pid sent");
     if (spec.namespaces.user && Deno.uid() !== 0) becomeNamespaceRoot(!!spec.keepGroups);
     else if (spec.namespaces.user) clearInheritableCaps(); // an early start's ambient ones (unshare --keep-caps)
     mount(null, "/", null, MS.REC | MS.PRIVATE);
@@ -407,7 +413,9 @@ export async function stage2Main(specPath: string): Promise<never> {
     // an overlay root is mounted before the process is resolved (stage 1 reads it); a vfs rootfs may still
     // be being extracted by stage 1 until then
     if (spec.overlay && (spec.process || spec.deferProcess)) mountRoot(spec);
+    traceTime("stage2: root mounted");
     if (spec.deferProcess) spec.process = receiveProcess(fifo, files.processFifo);
+    traceTime("stage2: process received");
     if (!spec.process) Deno.exit(0);
     if (!spec.overlay) mountRoot(spec);
     // detached with a terminal: the supervisor's pty (a host path, opened before pivot_root)
@@ -418,6 +426,7 @@ export async function stage2Main(specPath: string): Promise<never> {
     if (spec.mounts.some((m) => m.copyUp)) await copyUpVolumes(spec);
     const cgroupProcs = prepareCgroup(spec); // a host path too
     buildRoot(spec);
+    traceTime("stage2: root built (mounts, pivot_root)");
     code = run(spec, fifo, seccomp, cgroupProcs);
   } catch (e) {
     code = e instanceof Stage2Error ? e.code : e instanceof PodError ? e.exitCode : 125;

@@ -21,6 +21,7 @@
  */
 
 import { podmanStoreArgs, removePodmanStore } from "./podman_args.ts";
+import { podmanCgroupParent } from "../tests/helpers/podman_cgroups.ts";
 import { podmanRuntime } from "./bench_runtime.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { bigImage } from "../tests/helpers/fixtures.ts";
@@ -127,8 +128,12 @@ async function podmanTool(runtime: string | undefined): Promise<Tool> {
 /** Temp podman roots, removed at the end. */
 const podmanRoots: string[] = [];
 
+/** Root podman's container cgroups go under a parent of the bench's own (else `libpod_parent`, left behind). */
+const podmanCgroups = podmanCgroupParent();
+
 async function removePodmanRoot(root: string): Promise<void> {
   await removePodmanStore(root);
+  podmanCgroups.remove();
 }
 
 type Step = "push" | "repush" | "save" | "load" | "commit";
@@ -154,6 +159,10 @@ export async function main(shared?: Registry): Promise<void> {
     (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "null" }).output())
       .success;
   if (!havePodman) console.log("podman was not found: printing pod's numbers alone");
+  const haveIgzip =
+    (await new Deno.Command("sh", { args: ["-c", "command -v igzip"], stdout: "null" }).output()).success;
+  // save -o inflates gzip layers with igzip when it is there (lib/image/save_inflate.ts)
+  if (!haveIgzip) console.log("igzip was not found (apt-get install isal): pod's save inflates in-process");
   const runtime = havePodman ? await podmanRuntime() : undefined;
   const reg = shared ?? await startRegistry({ logLevel: "error" });
   const work = await Deno.makeTempDir({ prefix: "pod-bench-io-" });
@@ -179,7 +188,14 @@ export async function main(shared?: Registry): Promise<void> {
       `mkdir /chg && cd /chg && i=0; while [ $i -lt ${files} ]; do echo $i > f$i; i=$((i+1)); done`;
     for (const t of tools) {
       const extra = t.name === "podman"
-        ? ["--network=none", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
+        ? [
+          "--network=none",
+          "--ulimit",
+          "nofile=4096:4096",
+          "--ulimit",
+          "nproc=4096:4096",
+          ...(Deno.uid() === 0 ? podmanCgroups.args : []),
+        ]
         : [];
       await run(
         t.cmd(t.store, ["run", ...extra, "--name", "chg", img.ref, "sh", "-c", script]),

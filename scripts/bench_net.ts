@@ -3,6 +3,7 @@
  * temp stores), as root and rootless. Prints numbers and ratios against the issue's targets; never asserts.
  *
  *     deno run -A scripts/bench_net.ts [--runs 10] [--requests 200] [--mib 100] [--modes root,rootless]
+ *         [--before DIR]
  *
  * Measured: `run --rm img true` with each engine's default network (pod: slirp4netns rootless, the `podman`
  * bridge through netavark as root; podman 4.3: the same helpers), target ≤ 0.6× podman; and through a port
@@ -12,7 +13,9 @@
  * Also (net2) `run --rm --network bridge` (rootless: each engine's rootless netns), informative ≤ 1.0×.
  * net3: the two engines alternate within each of `--runs` rounds (who goes first alternates as well) and
  * every row is a median, the download included; both web containers run at the same time — the machine's
- * load then weighs on both alike. Traffic goes only to 127.0.0.1.
+ * load then weighs on both alike. Traffic goes only to 127.0.0.1. net4: `--before DIR`, another checkout of pod
+ * (`git archive` of an earlier commit, readable by the rootless user) measured in the same rounds as
+ * "pod-before", its numbers and ratio beside pod's.
  * @module
  */
 
@@ -56,7 +59,7 @@ function flagsOf(e: Engine): string[] {
  * pod's runs must succeed; podman 4.3's `run --rm` now and then ends with 127 after the container ran ("getting
  * exit code of container … from DB: no such exit code", a race with its cleanup process): timed all the same.
  */
-const pod = (e: Engine) => e.name === "pod";
+const pod = (e: Engine) => e.name === "pod" || e.name === "pod-before";
 
 /** One engine's side of a mode: its engine, whether rootless podman needs the same port helper. */
 interface Side {
@@ -65,6 +68,7 @@ interface Side {
 }
 
 /** `-p` needs the same helper on both sides (see the module doc). */
+
 function sameHelper(s: Side): string[] {
   return s.e.name === "podman" && s.rootless ? ["--network", "slirp4netns:port_handler=slirp4netns"] : [];
 }
@@ -173,6 +177,7 @@ function table(
   pod: NetResult,
   pm: NetResult | undefined,
   o: { requests: number; mib: number },
+  before?: NetResult,
 ) {
   const rows: [string, keyof NetResult, number][] = [
     ["run --rm true, default network (median)", "runRm", 0.6],
@@ -182,7 +187,8 @@ function table(
   ];
   console.log(`\n== networking, ${label} ==`);
   console.log(
-    "what".padEnd(44) + "pod ms".padStart(10) + "podman ms".padStart(12) + "ratio".padStart(8) + "  target",
+    "what".padEnd(44) + "pod ms".padStart(10) + "podman ms".padStart(12) + "ratio".padStart(8) + "  target" +
+      (before ? "      before ms  before ratio" : ""),
   );
   for (const [what, key, target] of rows) {
     const a = pod[key], b = pm?.[key];
@@ -190,7 +196,10 @@ function table(
     console.log(
       what.padEnd(44) + a.toFixed(1).padStart(10) + (b ? b.toFixed(1) : "-").padStart(12) +
         (b ? ratio.toFixed(2) : "-").padStart(8) +
-        `  ≤ ${target} ${b ? (ratio <= target ? "met" : "MISSED") : ""}`,
+        `  ≤ ${target} ${b ? (ratio <= target ? "met" : "MISSED") : ""}`.padEnd(14) +
+        (before
+          ? before[key].toFixed(1).padStart(11) + (b ? (before[key] / b).toFixed(2) : "-").padStart(14)
+          : ""),
     );
   }
 }
@@ -217,10 +226,23 @@ async function shortTmpDir(e: Engine, user: string): Promise<void> {
   };
 }
 
+/** net4: pod from the checkout `dir` (its cli.ts with its deno.json: the same unstable flags as pod's). */
+async function beforeEngine(user: string | undefined, dir: string): Promise<Engine> {
+  const e = await podEngine(user, `${dir}/cli.ts`);
+  const build = e.build;
+  e.build = async (args) => {
+    const c = await build(args);
+    c.args = c.args.map((a) => a === "--no-config" ? `--config=${dir}/deno.json` : a);
+    return c;
+  };
+  return e;
+}
+
 /** Runs the benchmark (both modes unless `--modes`). */
 export async function main(): Promise<void> {
   const o = { runs: argNum("runs", 10), requests: argNum("requests", 200), mib: argNum("mib", 100) };
   const modes = argStr("modes", "root,rootless").split(",");
+  const beforeDir = argStr("before", "");
   const havePodman =
     (await new Deno.Command("sh", { args: ["-c", "command -v podman"], stdout: "null" }).output())
       .success;
@@ -240,17 +262,23 @@ export async function main(): Promise<void> {
       const label = user ? `rootless (${user})` : "root";
       const pe = await podEngine(user);
       const me = havePodman ? await podmanEngine(user, runtime) : undefined;
+      const be = beforeDir ? await beforeEngine(user, beforeDir) : undefined;
       if (me && user) await shortTmpDir(me, user);
       let pod: NetResult;
       let pm: NetResult | undefined;
+      let before: NetResult | undefined;
       try {
         const sides = [{ e: pe, rootless: !!user }, ...(me ? [{ e: me, rootless: !!user }] : [])];
-        [pod, pm] = await benchPair(sides, img.ref, o);
+        if (be) sides.push({ e: be, rootless: !!user });
+        const res = await benchPair(sides, img.ref, o);
+        [pod, pm] = [res[0], me ? res[1] : undefined];
+        if (be) before = res[res.length - 1];
       } finally {
         await pe.cleanup();
         await me?.cleanup();
+        await be?.cleanup();
       }
-      table(label, pod, pm, o);
+      table(label, pod, pm, o, before);
     }
   } finally {
     await reg.stop();

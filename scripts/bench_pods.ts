@@ -3,7 +3,7 @@
  * pod / podman, `--runs` times each:
  *
  * - `pod create` + two members started (`run -d --pod`) + `pod rm -f -t 0`;
- * - `kube play` + `kube down` of a two-container YAML.
+ * - `kube play` + `kube down` of a two-container YAML (each step timed too).
  *
  * Both without a network of their own (`--network none`), so podman's netavark set-up is not counted against
  * it. Wall time of the whole sequence, the ratio against the target (≤ 0.5× podman), and the median of each
@@ -82,10 +82,17 @@ async function podScenario(t: Tool, ref: string, steps?: number[][]): Promise<nu
   return (performance.now() - t0) / 1000;
 }
 
-async function kubeScenario(t: Tool, file: string): Promise<number> {
+/** The steps of the kube scenario, timed one by one. */
+const KUBE_STEPS = ["kube play", "kube down"] as const;
+
+async function kubeScenario(t: Tool, file: string, steps?: number[][]): Promise<number> {
   const t0 = performance.now();
-  await run(t.cmd(["kube", "play", "--tls-verify=false", "--network", "none", file]), t.env);
-  await run(t.cmd(["kube", "down", file]), t.env);
+  const cmds = [["kube", "play", "--tls-verify=false", "--network", "none", file], ["kube", "down", file]];
+  for (const [i, c] of cmds.entries()) {
+    const s = performance.now();
+    await run(t.cmd(c), t.env);
+    (steps?.[i] ?? []).push((performance.now() - s) / 1000);
+  }
   return (performance.now() - t0) / 1000;
 }
 
@@ -147,13 +154,18 @@ export async function main(shared?: Registry): Promise<void> {
       root: pm,
     });
   }
-  const res: Record<string, { pod: number[]; kube: number[]; steps: number[][] }> = {};
+  const res: Record<string, { pod: number[]; kube: number[]; steps: number[][]; kubeSteps: number[][] }> = {};
   try {
     const img = await busybox(reg);
     const file = `${work}/bench.yaml`;
     await Deno.writeTextFile(file, yamlFor(img.ref));
     for (const t of tools) {
-      res[t.name] = { pod: [], kube: [], steps: POD_STEPS.map(() => []) };
+      res[t.name] = {
+        pod: [],
+        kube: [],
+        steps: POD_STEPS.map(() => []),
+        kubeSteps: KUBE_STEPS.map(() => []),
+      };
       await run(t.cmd(["pull", "-q", "--tls-verify=false", img.ref]), t.env);
       // warm-up: the infra image is built, npm's yaml cached, podman's pause image built
       await podScenario(t, img.ref);
@@ -162,7 +174,7 @@ export async function main(shared?: Registry): Promise<void> {
     for (let i = 0; i < runs; i++) {
       for (const t of i % 2 ? [...tools].reverse() : tools) {
         res[t.name].pod.push(await podScenario(t, img.ref, res[t.name].steps));
-        res[t.name].kube.push(await kubeScenario(t, file));
+        res[t.name].kube.push(await kubeScenario(t, file, res[t.name].kubeSteps));
       }
     }
     const line = (what: string, key: "pod" | "kube") => {
@@ -171,14 +183,18 @@ export async function main(shared?: Registry): Promise<void> {
       const ratio = res.podman ? ` ratio ${(p / q).toFixed(2)}× (target ≤ 0.5×)` : "";
       console.log(`${what}: pod ${p.toFixed(2)} s${res.podman ? `, podman ${q.toFixed(2)} s` : ""}${ratio}`);
     };
+    const stepLines = (names: readonly string[], key: "steps" | "kubeSteps") => {
+      for (const [i, step] of names.entries()) {
+        const p = median(res.pod[key][i]);
+        const q = res.podman ? median(res.podman[key][i]) : NaN;
+        const other = res.podman ? `, podman ${q.toFixed(2)} s (${(p / q).toFixed(2)}×)` : "";
+        console.log(`  ${step}: pod ${p.toFixed(2)} s${other}`);
+      }
+    };
     line("pod create + 2 members + pod rm -f", "pod");
-    for (const [i, step] of POD_STEPS.entries()) {
-      const p = median(res.pod.steps[i]);
-      const q = res.podman ? median(res.podman.steps[i]) : NaN;
-      const other = res.podman ? `, podman ${q.toFixed(2)} s (${(p / q).toFixed(2)}×)` : "";
-      console.log(`  ${step}: pod ${p.toFixed(2)} s${other}`);
-    }
+    stepLines(POD_STEPS, "steps");
     line("kube play + kube down (2 containers)", "kube");
+    stepLines(KUBE_STEPS, "kubeSteps");
   } finally {
     for (const t of tools) {
       await new Deno.Command(t.cmd(["pod", "rm", "-a", "-f", "-t", "0"])[0], {

@@ -93,12 +93,15 @@ export function median(xs: number[]): number {
 
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** pod in a temp store, as root or as `user`. */
-export async function podEngine(user: string | undefined): Promise<Engine> {
+/**
+ * pod in a temp store, as root or as `user`. net4: `entry`, another checkout's `cli.ts` run instead of this
+ * one's (named "pod-before": before/after numbers side by side).
+ */
+export async function podEngine(user: string | undefined, entry?: string): Promise<Engine> {
   const h: TempPodHome = await tempPodHome(user ? { user } : {});
   return {
-    name: "pod",
-    build: (args) => podCommand(args, { home: h.home, user }),
+    name: entry ? "pod-before" : "pod",
+    build: (args) => podCommand(args, { home: h.home, user, entry }),
     runFlags: ["--network=none"], // like podman's below: the runtime without networking (scripts/bench_net.ts has it)
     marker: h.root,
     cleanup: () => h.cleanup(),

@@ -41,7 +41,7 @@ import { parseSecurity } from "./security.ts";
 import { checkRuntime } from "./runtime_flag.ts";
 import type { ResourceConfig, SecurityConfig } from "../store/container_types.ts";
 import { parseResources, type ResourceOptions } from "./resources.ts";
-import { warn } from "../log.ts";
+import { traceTime, warn } from "../log.ts";
 import { groupAdd, initConfig, parseDevice, parseSysctls, restartPolicy } from "./runtime_options.ts";
 import { healthcheckConfig, type HealthFlags, type ImageHealthcheck } from "./healthcheck_config.ts";
 import { mergeEnv, processExtras, writeCidFile } from "./runtime_options.ts";
@@ -469,6 +469,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
       `--rootfs runs with pod's own runtime only, not --runtime ${ociRuntimeName(o.ociRuntime)}`,
     );
   }
+  traceTime("create: image found");
   const { cleanOrphans } = await import("./lifecycle.ts");
   await cleanOrphans(root).catch(() => 0);
   const ic = imgConfig.config ?? {};
@@ -543,6 +544,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     throw new PodError(`workdir "${config.process.cwd}" must be an absolute path`, { code: "USAGE" });
   }
   try {
+    traceTime("create: config made");
     const rec = await createContainerRecord(root, config, {
       nextName: o.name === undefined ? randomName : undefined,
     });
@@ -561,6 +563,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
       });
     }
     writeContainerEvents(root, rec, ["create"]);
+    traceTime("create: record written");
     return rec;
   } catch (e) {
     for (const m of mounts) if (m.anonymous && m.name) await removeVolume(root, m.name).catch(() => {});

@@ -228,7 +228,12 @@ export function overlayRunSpec(root: string, c: ContainerConfig, buildTree: bool
   const cp = containerPaths(root, c.id);
   return {
     ...runSpecWithoutProcess(root, c),
-    overlay: { lower: c.rootfsDir?.path ?? treePath(root, c.storage!.tree), upper: cp.upper, work: cp.work },
+    overlay: {
+      lower: c.rootfsDir?.path ?? treePath(root, c.storage!.tree),
+      upper: cp.upper,
+      work: cp.work,
+      ...(c.autoRemove ? { volatile: true } : {}), // runperf: no sync on exit of what `--rm` deletes
+    },
     prepare: buildTree ? { layers: c.layers } : undefined,
     deferProcess: true,
   };

@@ -4,7 +4,8 @@
  */
 
 import { PodError } from "../errors.ts";
-import { debug, warn } from "../log.ts";
+import { debug, traceTime, warn } from "../log.ts";
+import { mayHaveNetwork } from "./net_state.ts";
 import { pidAlive } from "../proc.ts";
 import {
   containerProcesses,
@@ -129,7 +130,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
 
 /** net scope (issue 12): tears down a dead container's network, if it has one (idempotent). */
 async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
-  if (!rec.config.net) return;
+  if (!mayHaveNetwork(root, rec.config)) return; // runperf: no network module load for --network host
   const { teardownNetwork } = await import("../network/setup.ts");
   await teardownNetwork(root, rec.config.id).catch((e) => debug(`network teardown: ${e}`));
 }
@@ -220,13 +221,18 @@ export async function removeById(
       }
       // overlayfs leaves work/work mode 000: owned by the user when rootless (not keep-id), so opened up here
       if (rec.config.storage) {
-        await Deno.chmod(`${containerPaths(root, id).work}/work`, 0o700).catch(() => {});
+        // runperf: and so are a volatile mount's (`--rm`) work/incompat/volatile
+        for (const d of ["work", "work/incompat", "work/incompat/volatile"]) {
+          await Deno.chmod(`${containerPaths(root, id).work}/${d}`, 0o700).catch(() => {});
+        }
       }
       if (Deno.uid() === 0 || rec.config.resources) {
         const { releaseCgroupOf } = await import("./cgroup_cleanup.ts");
         await releaseCgroupOf(rec.config);
       }
+      traceTime("rm: locked, net/cgroup done");
       await removeContainerRecord(root, id, (dir) => removeTreeUserns(dir, subids));
+      traceTime("rm: record removed");
       writeContainerEvents(root, rec, ["remove"]);
       return true;
     });

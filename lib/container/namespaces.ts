@@ -6,7 +6,7 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { debug, warnOnce } from "../log.ts";
+import { debug, traceTime, warnOnce } from "../log.ts";
 import type { Prelaunched, PrelaunchNs } from "../ns/prelaunch.ts";
 import type { ContainerConfig, NsMode } from "../store/containers.ts";
 import { parseJoinMode } from "./ns_join.ts";
@@ -120,6 +120,7 @@ export async function startEarly(root: string, o: NamespaceOptions): Promise<Pre
   }
   try {
     const { prelaunch } = await import("../ns/prelaunch.ts");
+    traceTime("run: prelaunch module loaded");
     const ns = launchNamespaces(await namespacesFor(o));
     if (!(await pathExists(storePaths(root).tmp))) return undefined; // a new store: the run pulls first anyway
     return prelaunch(ns, !o.rm); // kept containers log their output

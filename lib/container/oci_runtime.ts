@@ -66,6 +66,19 @@ export interface RuncLaunch {
   pidFile: string;
 }
 
+/** conmon (issue 13): `RUNTIME --root STATE start ID` once conmon has created the container. */
+export async function runcStart(root: string, c: ContainerConfig, runc: string): Promise<string | undefined> {
+  const out = await new Deno.Command(runc, {
+    args: ["--root", stateDir(root, c), "start", c.id],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (out.success) return undefined;
+  const text = new TextDecoder().decode(out.stderr);
+  return /msg="((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? (text.trim().split("\n").at(-1) || "start failed");
+}
+
 /** The image tree (overlay) or the rootfs copy (vfs), made when missing, in this process (root, host ids). */
 async function prepareRoot(
   root: string,
@@ -107,12 +120,14 @@ async function prepareRoot(
  * Writes the bundle of `c` and returns the command that runs it with `runc` (at `runc`): the command is checked
  * to exist in the root first (127 / 126 as pod's own runtime reports them). `detach`: `run --detach` (runc
  * exits once the container runs; its supervisor reaps the init, start_runc.ts) — no runc stays resident.
+ * `"create"` (conmon, start_conmon.ts): `cmd` is the runtime's command up to its subcommand (`… runc --root
+ * STATE`), to which conmon appends `create --bundle B --pid-file P ID`.
  */
 export async function runcLaunch(
   root: string,
   c: ContainerConfig,
   runc: string,
-  detach = false,
+  detach: boolean | "create" = false,
 ): Promise<RuncLaunch> {
   if (c.process.terminal) {
     const name = ociRuntimeName(c.ociRuntime);
@@ -156,8 +171,10 @@ export async function runcLaunch(
     stderr: "null",
   })
     .output().catch(() => {});
-  const run = [runc, "--root", state, "run", ...(detach ? ["--detach"] : []), "--bundle", bundle];
-  run.push("--pid-file", pidFile, c.id);
+  const run = [runc, "--root", state];
+  if (detach !== "create") {
+    run.push("run", ...(detach ? ["--detach"] : []), "--bundle", bundle, "--pid-file", pidFile, c.id);
+  }
   debug(`runc: ${run.join(" ")}`);
   if (!prepared.overlay) return { cmd: run, pidFile };
   const script = 'o=$1; r=$2; shift 2; mount -t overlay -o "$o" overlay "$r" && exec "$@"';

@@ -7,7 +7,8 @@
  */
 
 import { PodError } from "../errors.ts";
-import { debug } from "../log.ts";
+import { debug, traceTime } from "../log.ts";
+import { mayHaveNetwork } from "./net_state.ts";
 import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
 import type { Prelaunched } from "../ns/prelaunch.ts";
 import type { HolderSpec, LaunchSpec, ProcessSpec } from "../ns/spec.ts";
@@ -226,7 +227,7 @@ function holderPlan(root: string, c: ContainerRecord["config"], holder: HolderSp
 
 /** Tears down a container's network if it has one (net scope). */
 async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
-  if (!rec.config.net) return;
+  if (!mayHaveNetwork(root, rec.config)) return; // runperf: no network module load for --network host
   const { teardownNetwork } = await import("../network/setup.ts");
   await teardownNetwork(root, rec.config.id).catch(() => {});
 }
@@ -443,6 +444,7 @@ async function runForeground(
     );
   };
   await withContainerLock(root, id, async () => {
+    traceTime("start: locked");
     rec = await readContainer(root, id);
     runc = await runcOf(rec.config);
     if (runc) return; // started below, by runc
@@ -450,7 +452,9 @@ async function runForeground(
       throw new PodError(`container ${rec.config.id} is already running: container state improper`);
     }
     await resetForStart(root, rec);
+    traceTime("start: reset");
     plan = await startPlan(root, rec, io.tty);
+    traceTime("start: plan made");
     if (io.preserveFds) plan.spec.preserveFds = io.preserveFds;
     if (!plan.resolveProcess) return;
     // first start: the lock is held until the rootfs is made and the process runs (or the launch failed)
@@ -490,10 +494,16 @@ async function runForeground(
     throw e;
   }
   stopTimer();
+  traceTime("start: exited");
   await started?.catch(() => {});
+  traceTime("start: running state written");
   if (!io.removing || !await handOffNet(root, rec)) await teardownNet(root, rec);
+  traceTime("start: net torn down");
   const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
-  await recordExit(root, id, code, undefined, oomKilled);
+  traceTime("start: cgroup released");
+  // runperf: `--rm` deletes the record next: no fsync of a state about to go
+  await recordExit(root, id, code, undefined, oomKilled, !io.removing);
+  traceTime("start: exit recorded");
   foregroundExitHook(root, rec.config);
   return code;
 }

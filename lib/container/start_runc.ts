@@ -19,6 +19,7 @@ import { foregroundExitHook, foregroundTimeout, supervisorExtras, writePidFiles 
 import { detachedLogOf, logFileOf } from "./log_options.ts";
 import { type ForegroundIO, recordExit, resetForStart, startedState } from "./start_state.ts";
 import { ociRuntimeName } from "./oci_runtime_name.ts";
+import { conmonFits, conmonPath, startRuncConmon } from "./start_conmon.ts";
 
 /** `--runtime runc` (as root): the OCI runtime module and the binary; else `undefined` (pod's own runtime). */
 export async function findRunc(
@@ -30,13 +31,18 @@ export async function findRunc(
   return path ? { oci, path } : undefined;
 }
 
-/** Starts a runc container under pod's supervisor (log, exit record, restart hook, health timer). */
+/**
+ * Starts a runc container detached: under conmon when the host has it and it fits (issue 13, start_conmon.ts),
+ * else under pod's supervisor (log, exit record, restart hook, health timer).
+ */
 export async function startRuncDetached(
   root: string,
   rec: ContainerRecord,
   runc: NonNullable<Awaited<ReturnType<typeof findRunc>>>,
   byPolicy?: boolean,
 ): Promise<ContainerRecord["state"]> {
+  const conmon = conmonFits(rec.config) ? conmonPath() : undefined;
+  if (conmon) return await startRuncConmon(root, rec, runc, conmon, byPolicy);
   const id = rec.config.id, cp = containerPaths(root, id);
   const l = await runc.oci.runcLaunch(root, rec.config, runc.path, true);
   const stdinFifo = rec.config.process.stdin ? cp.attach : undefined;

@@ -39,6 +39,7 @@ export interface ForegroundIO {
 export async function resetForStart(root: string, rec: ContainerRecord): Promise<void> {
   const cp = containerPaths(root, rec.config.id);
   await Deno.remove(cp.exit).catch(() => {});
+  await Deno.remove(cp.conmonExit).catch(() => {}); // conmon's (issue 13)
   if (rec.config.healthcheck) {
     const { resetHealth } = await import("./health_state.ts");
     await resetHealth(root, rec.config.id);
@@ -81,13 +82,17 @@ export function startedState(
   };
 }
 
-/** Records that a foreground container ended (unless something else, like `rm -f`, got there first). */
+/**
+ * Records that a foreground container ended (unless something else, like `rm -f`, got there first).
+ * `durable: false`: without fsync (the record is removed next).
+ */
 export async function recordExit(
   root: string,
   id: string,
   code: number,
   error?: string,
   oomKilled = false,
+  durable = true,
 ): Promise<void> {
   try {
     await withContainerLock(root, id, async () => {
@@ -108,7 +113,7 @@ export async function recordExit(
       }
       if (error) rec.state.error = error;
       if (oomKilled) rec.state.oomKilled = true;
-      await writeState(root, id, rec.state);
+      await writeState(root, id, rec.state, durable);
       writeContainerEvents(root, rec, ["died", "cleanup"], { exitCode: code });
     });
   } catch (e) {

@@ -1,19 +1,22 @@
 /**
  * `save`: images of the store → a docker-archive (the `docker save` layout: `manifest.json`, `repositories`,
  * `<config>.json`, one uncompressed `<diff_id>.tar` per layer) or an oci-archive (an OCI image layout in a
- * tar), streamed: a layer is never held in memory (a compressed layer is decompressed twice, once to learn
- * its size for the tar header, once to write it).
+ * tar), streamed: a layer is never held in memory (to stdout a compressed layer is decompressed twice, once to
+ * learn its size for the tar header, once to write it; to a file once, its header rewritten after it, or by
+ * `igzip` when installed: `save_inflate.ts`).
  * @module
  */
 
 import { PodError } from "../errors.ts";
+import { debug } from "../log.ts";
 import type { ImageConfig, ImageManifest } from "../oci/manifest.ts";
 import { MediaType } from "../oci/media_types.ts";
 import { parseReference } from "../oci/reference.ts";
-import { blobChunks, readBlob } from "../store/blobs.ts";
+import { blobChunks, blobPath, readBlob } from "../store/blobs.ts";
+import { hostBinary } from "../ns/helpers_check.ts";
+import type { PlannedEntry } from "./save_inflate.ts";
 import { type ImageRecord, readImageConfig, readManifest, resolveImage } from "../store/images.ts";
 import { tempName } from "../store/atomic.ts";
-import { decompress, syncDecompression } from "../unpack/compress.ts";
 import {
   encodeHeader,
   endOfArchive,
@@ -82,15 +85,38 @@ export async function resolveSaveItems(root: string, args: string[], multi: bool
   return [first];
 }
 
+/**
+ * A compressed layer blob, decompressed. The decompressor (`node:zlib`, whose loading costs more than a
+ * whole `igzip` run) is loaded when first needed. The chunks are views of a reused buffer when the runtime
+ * allows it (then each one is to be written out before the next is asked for).
+ */
+async function* inflated(root: string, digest: string, kind: "gzip" | "zstd"): AsyncGenerator<Uint8Array> {
+  const { decompress, syncDecompression } = await import("../unpack/compress.ts");
+  // each chunk is written out before the next is read: one reused buffer (unless the stream decompressor,
+  // which keeps its input, is in use)
+  try {
+    yield* decompress(blobChunks(root, digest, syncDecompression()), kind);
+  } catch (e) {
+    if (e instanceof PodError || e instanceof Deno.errors.NotFound) throw e;
+    // the decompressor's own error (bad header, data check, truncation): one line naming the layer
+    throw new PodError(`layer ${digest} is corrupt: ${e instanceof Error ? e.message : e}`, {
+      hint: "pod system check --repair removes corrupt blobs and the images that need them",
+    });
+  }
+}
+
 /** Size of a layer once decompressed (reads it through once). */
 async function uncompressedSize(root: string, digest: string, kind: "gzip" | "zstd"): Promise<number> {
   let n = 0;
-  for await (const c of decompress(blobChunks(root, digest, syncDecompression()), kind)) n += c.length;
+  for await (const c of inflated(root, digest, kind)) n += c.length;
   return n;
 }
 
-/** Layer entries whose size is written after their body (see {@link saveArchiveToFile}). */
-const sizeLater = new WeakSet<TarWriteEntry>();
+/**
+ * Layer entries whose size is written after their body (see {@link saveArchiveToFile}), with their
+ * compressed blob.
+ */
+const sizeLater = new WeakMap<TarWriteEntry, { digest: string; kind: "gzip" | "zstd" }>();
 
 async function* dockerEntries(
   root: string,
@@ -120,15 +146,9 @@ async function* dockerEntries(
       const defer = deferSizes && kind !== "none";
       const size = kind === "none" ? l.size : defer ? 0 : await uncompressedSize(root, l.digest, kind);
       onEvent?.({ type: "blob", digest: l.digest, size: l.size });
-      // each chunk is written out before the next is read: one reused buffer (unless the stream decompressor,
-      // which keeps its input, is in use)
-      const reuse = kind === "none" || syncDecompression();
-      const body = () =>
-        kind === "none"
-          ? blobChunks(root, l.digest, true)
-          : decompress(blobChunks(root, l.digest, reuse), kind);
+      const body = () => kind === "none" ? blobChunks(root, l.digest, true) : inflated(root, l.digest, kind);
       const entry = fileEntry(name, body, size);
-      if (defer) sizeLater.add(entry);
+      if (defer) sizeLater.set(entry, { digest: l.digest, kind });
       yield entry;
     }
     const cfgName = `${image.configDigest.slice(7)}.json`;
@@ -207,14 +227,14 @@ export function saveArchive(
  */
 export async function writeFileAtomically(
   path: string,
-  fill: (f: Deno.FsFile) => Promise<void>,
+  fill: (f: Deno.FsFile, tmp: string) => Promise<void>,
 ): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
   const tmp = `${dir}/${tempName("save")}`;
   const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
   try {
-    await fill(f);
+    await fill(f, tmp);
     f.close();
     await Deno.rename(tmp, path);
   } catch (e) {
@@ -257,6 +277,11 @@ export async function saveArchiveToFile(
   onEvent?: (e: SaveEvent) => void,
 ): Promise<void> {
   if (format === "docker-archive") {
+    const r = await saveInflatedToFile(root, items, path, onEvent);
+    if (r === "saved") return;
+    if (r === "announced") onEvent = undefined; // its blobs were announced: not twice
+  }
+  if (format === "docker-archive") {
     try {
       await writeFileAtomically(path, async (f) => {
         // written behind: the next chunk is decompressed while the last one is written out
@@ -291,6 +316,49 @@ export async function saveArchiveToFile(
     }
   }
   await writeFileFromChunks(path, saveArchive(root, items, format, onEvent));
+}
+
+/**
+ * The docker-archive of `items` written to `path` with its gzip layers inflated by `igzip`, in parallel, at
+ * planned offsets (see `save_inflate.ts`). "saved" when done. Otherwise nothing is written (`igzip` is not
+ * installed, a layer is zstd, or the plan failed) and the caller writes the archive in-process; "announced"
+ * when the blobs' events were sent already.
+ */
+async function saveInflatedToFile(
+  root: string,
+  items: SaveItem[],
+  path: string,
+  onEvent?: (e: SaveEvent) => void,
+): Promise<"saved" | "announced" | "no"> {
+  let igzip: string | undefined;
+  try {
+    igzip = hostBinary("igzip");
+  } catch {
+    return "no"; // a library user without permission to read PATH
+  }
+  if (!igzip) return "no";
+  const { InflatePlanFailed, writeInflated } = await import("./save_inflate.ts");
+  const planned: PlannedEntry[] = [];
+  const events: SaveEvent[] = [];
+  for await (const entry of dockerEntries(root, items, (e) => events.push(e), true)) {
+    const later = sizeLater.get(entry);
+    if (later?.kind === "zstd") return "no";
+    planned.push({ entry, gzipBlob: later ? blobPath(root, later.digest) : undefined });
+  }
+  if (!planned.some((p) => p.gzipBlob !== undefined)) return "no"; // nothing to inflate: the plain path
+  for (const e of events) onEvent?.(e);
+  try {
+    let done = { layers: 0, atOnce: 0 };
+    await writeFileAtomically(path, async (f, tmp) => {
+      done = await writeInflated(f, tmp, planned, igzip);
+    });
+    debug(`save: ${done.layers} gzip layers inflated by ${igzip}, ${done.atOnce} at once`);
+    return "saved";
+  } catch (e) {
+    if (!(e instanceof InflatePlanFailed)) throw e;
+    debug(`save: ${e.message}: writing the archive again, inflating in-process`);
+    return "announced";
+  }
 }
 
 /**

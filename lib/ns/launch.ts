@@ -11,6 +11,7 @@
  */
 
 import { PodError } from "../errors.ts";
+import { traceTime } from "../log.ts";
 import { abortExecFifo, cmdlineEmpty, readExecFifo } from "./exec_fifo.ts";
 import { mkfifo } from "./fs.ts";
 import { checkHelpers, utilLinuxMissing } from "./helpers_check.ts";
@@ -21,6 +22,7 @@ import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
 import { holderCommand } from "./holder.ts";
+import { libc } from "./libc.ts";
 import {
   cgroupEnv,
   type ExitRecord,
@@ -111,6 +113,9 @@ async function startSupervised(
   try {
     Deno.removeSync(io.exitPath);
   } catch { /* absent */ }
+  // pods4: an fd >= 3 this process inherited (a caller's `time -o FILE`, a CI runner's) reached the supervisor
+  // and moved its pid pipe off fd 4, and every detached start failed (code 29): it is not passed on
+  libc().close_range(3, 0xffffffff, 4 /* CLOSE_RANGE_CLOEXEC */);
   let child: Deno.ChildProcess;
   try {
     const sup = supervisorCommand(
@@ -173,6 +178,7 @@ export async function launch(
       throw new PodError(`launch: ${what} "${path}" is not a directory path`);
     }
   }
+  traceTime("launch: begin");
   const hasProcess = !!spec.process || !!spec.deferProcess;
   const logPath = io.mode === "foreground" && !io.tty && hasProcess ? io.logPath : undefined;
   const fits = io.mode === "foreground" && !io.tty && !io.stdin &&
@@ -248,6 +254,7 @@ export async function launch(
   // the early netavark start watches the unshare'd process; a detached start's forking sh exits at once (its
   // child, the init, is reaped by the supervisor), so those start networking at stage 2's pid instead
   if (spec.namespaces.net && !spec.join?.net && !forks) hooks.onUnshared?.(unsharePid);
+  traceTime("launch: fifos made, unshare running");
   const abort = () => abortExecFifo(keep);
   status.then(abort);
   const pumping = output && logPath
@@ -263,6 +270,7 @@ export async function launch(
       // a stage 2 that died meanwhile: the write fails, and its status says why
       await pre.specIn.write(new TextEncoder().encode(JSON.stringify(spec) + "\n")).catch(() => {});
       await pre.specIn.close().catch(() => {});
+      traceTime("launch: maps written, spec sent");
     } else if (syncFifo) await mapAndRelease(unsharePid, spec, syncFifo, status, () => exited);
     if (io.mode === "foreground") {
       for (const s of FORWARDED) listeners.push([s, forward(s)]);
@@ -284,10 +292,12 @@ export async function launch(
       }
     };
     const started = await readExecFifo(reader, keep, (p) => {
+      traceTime("launch: stage 2 pid read");
       pid = p;
       hooks.onPid?.(p);
       if (!spec.deferProcess) hook = hooks.onStarted?.(p, supervisorPid);
     }, spec.deferProcess ? onPrepared : undefined);
+    traceTime("launch: exec fifo EOF (execve done)");
     await hook;
     relay?.released();
     if (started.error) {
@@ -305,7 +315,9 @@ export async function launch(
       for (let i = 0; i < 100 && cmdlineEmpty(started.pid); i++) await sleep(1);
       return { pid: started.pid };
     }
-    return { pid: started.pid, exitCode: await status };
+    const exitCode = await status;
+    traceTime("launch: unshare exited");
+    return { pid: started.pid, exitCode };
   } finally {
     if (!launched && !exited) {
       // Failed half-way (maps, sync, stage 2 error): leave nothing running behind.

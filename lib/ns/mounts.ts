@@ -107,6 +107,11 @@ export interface OverlayDirs {
   lower: string;
   upper: string;
   work: string;
+  /**
+   * runperf: mount with overlayfs' `volatile` (no sync of the upper file system when it is unmounted: a
+   * `--rm` container's changes are deleted anyway, as podman does for `--rm`). Ignored by kernels without it.
+   */
+  volatile?: boolean;
 }
 
 /**
@@ -120,6 +125,16 @@ export function mountOverlay(target: string, dirs: OverlayDirs, inUserNs: boolea
   const data = `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}${
     inUserNs ? ",userxattr" : ""
   }`;
+  // a volatile mount leaves work/incompat/volatile behind, and overlayfs refuses any later mount of these dirs
+  // while it exists (a `cp`/`mount` of a running `--rm` container's root, a restart after a crash)
+  try {
+    Deno.removeSync(`${dirs.work}/work/incompat`, { recursive: true });
+  } catch { /* absent */ }
+  if (dirs.volatile) {
+    try {
+      return mount("overlay", target, "overlay", 0, `${data},volatile`);
+    } catch { /* a kernel before 5.10: without it */ }
+  }
   mount("overlay", target, "overlay", 0, data);
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { checkHelpers } from "./helpers_check.ts";
+import { traceTime } from "../log.ts";
 import { bindTogether } from "./libc.ts";
 import { closeFd, openPipe, writeFd } from "./pipe.ts";
 import type { LaunchSpec } from "./spec.ts";
@@ -75,9 +76,12 @@ export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
     return code;
   });
   const pid = started.pid;
+  traceTime("prelaunch: unshare spawned");
   const ready = ns.namespaces.user
-    ? waitUserNs(pid, () => exited).then(() => writeMaps(pid, ns))
+    ? waitUserNs(pid, () => exited).then(() => (traceTime("prelaunch: userns seen"), writeMaps(pid, ns)))
+      .then(() => traceTime("prelaunch: maps written"))
     : Promise.resolve();
+  traceTime("prelaunch: userns wait begun");
   const specIn = started.specIn;
   ready.catch(() => specIn.close().catch(() => {})); // no maps: EOF, stage 2 exits
   let taken = false;

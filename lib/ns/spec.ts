@@ -101,7 +101,7 @@ export interface LaunchSpec {
    * (read-only, shared), `upper` and `work` the container's own (made on first start, `upper` with the
    * owner and mode of the tree's root).
    */
-  overlay?: { lower: string; upper: string; work: string };
+  overlay?: { lower: string; upper: string; work: string; volatile?: boolean };
   mounts: MountSpec[];
   /** Host paths of generated files bound at /etc/hosts, /etc/hostname, /etc/resolv.conf, /run/.containerenv. */
   etc: { hosts?: string; hostname?: string; resolvConf?: string; containerEnv?: string };

@@ -13,8 +13,16 @@ export function tempName(prefix = "tmp"): string {
   return `.${prefix}-${Deno.pid}-${Date.now().toString(36)}-${seq}`;
 }
 
-/** Writes `data` to `path` atomically: a reader sees the old file or the whole new one, never a part. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
+/**
+ * Writes `data` to `path` atomically: a reader sees the old file or the whole new one, never a part.
+ * `durable: false` skips the fsync (a file about to be deleted: the rename is still atomic).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  mode = 0o600,
+  durable = true,
+): Promise<void> {
   const dir = path.slice(0, path.lastIndexOf("/")) || "/";
   const tmp = `${dir}/${tempName("w")}`;
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
@@ -22,7 +30,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
   try {
     let off = 0;
     while (off < bytes.length) off += await f.write(bytes.subarray(off));
-    await f.syncData();
+    if (durable) await f.syncData();
   } catch (e) {
     f.close();
     await Deno.remove(tmp).catch(() => {});
@@ -37,9 +45,9 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
   }
 }
 
-/** Writes JSON atomically (two-space indented, trailing newline). */
-export function writeJsonAtomic(path: string, value: unknown, mode = 0o600): Promise<void> {
-  return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n", mode);
+/** Writes JSON atomically (two-space indented, trailing newline); `durable` as in {@link writeFileAtomic}. */
+export function writeJsonAtomic(path: string, value: unknown, mode = 0o600, durable = true): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n", mode, durable);
 }
 
 /** Reads and parses a JSON file; `undefined` when it does not exist. */

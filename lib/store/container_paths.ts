@@ -11,6 +11,7 @@
  * containers/<id>/userdata/     hosts, hostname, resolv.conf, .containerenv
  * containers/<id>/ctr.log       k8s-file log of detached runs
  * containers/<id>/exit.json     {"exitCode":N,"finishedAt":ISO} written by the supervisor
+ * containers/<id>/exits/<id>    the exit code alone, written by conmon when it is the supervisor (issue 13)
  * containers/names/<name>       symlink → <id>
  * ```
  *
@@ -36,6 +37,9 @@ export function containerPaths(root: string, id: string) {
     /** The fifo a detached `-i` container reads its input from (exists while it runs). */
     attach: `${dir}/attach`,
     exit: `${dir}/exit.json`,
+    /** conmon (issue 13): its `--exit-dir` and the exit file it writes there (the code, nothing else). */
+    conmonExits: `${dir}/exits`,
+    conmonExit: `${dir}/exits/${id}`,
     lock: `${dir}/lock`,
   };
 }

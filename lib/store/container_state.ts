@@ -21,9 +21,14 @@ export function nowNano(): string {
   return iso.slice(0, 23) + frac + "Z";
 }
 
-/** Writes state.json atomically. */
-export async function writeState(root: string, id: string, state: ContainerState): Promise<void> {
-  await writeJsonAtomic(containerPaths(root, id).state, state);
+/** Writes state.json atomically (`durable: false`: without fsync, see lib/store/atomic.ts). */
+export async function writeState(
+  root: string,
+  id: string,
+  state: ContainerState,
+  durable = true,
+): Promise<void> {
+  await writeJsonAtomic(containerPaths(root, id).state, state, 0o600, durable);
 }
 
 /** Runs `fn` holding the container's own lock (state transitions: start, stop, rm). */
@@ -41,12 +46,25 @@ export async function withContainerLock<T>(root: string, id: string, fn: () => P
   }
 }
 
-/** Reads exit.json, if any. */
+/**
+ * Reads exit.json, if any; else conmon's exit file (issue 13: conmon supervises the container; the file holds
+ * the code, its modification time is the finish time).
+ */
 export async function readExitRecord(root: string, id: string): Promise<ExitRecord | undefined> {
+  const cp = containerPaths(root, id);
   try {
-    return await readJsonIfExists<ExitRecord>(containerPaths(root, id).exit);
+    const rec = await readJsonIfExists<ExitRecord>(cp.exit);
+    if (rec) return rec;
   } catch {
     return undefined; // half-written by a dead writer
+  }
+  try {
+    const text = (await Deno.readTextFile(cp.conmonExit)).trim();
+    if (!/^-?\d+$/.test(text)) return undefined; // being written
+    const mtime = (await Deno.stat(cp.conmonExit)).mtime ?? new Date();
+    return { exitCode: Number(text), finishedAt: mtime.toISOString().replace(/Z$/, "000000Z") };
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,6 +5,21 @@
  * @module
  */
 
+/**
+ * Ends with SIGKILL every process still in the cgroup tree at `dir`: podman's own containers and conmons that a
+ * `podman rm -f` left running. The parent is this test's own (random name), so they are processes it started.
+ */
+function killCgroupTree(dir: string): void {
+  try {
+    for (const e of Deno.readDirSync(dir)) if (e.isDirectory) killCgroupTree(`${dir}/${e.name}`);
+    for (const pid of Deno.readTextFileSync(`${dir}/cgroup.procs`).split("\n").filter(Boolean)) {
+      try {
+        Deno.kill(Number(pid), "SIGKILL");
+      } catch { /* already gone */ }
+    }
+  } catch { /* the directory or its procs file went away */ }
+}
+
 /** Removes the empty cgroup directory tree at `dir`, deepest first (a cgroup is removed with rmdir). */
 function removeCgroupTree(dir: string): void {
   let entries: Deno.DirEntry[];
@@ -44,7 +59,20 @@ export function podmanCgroupParent(): { args: string[]; remove: () => void } {
           );
         } catch { /* no cgroup file system: nothing was made */ }
       }
-      for (const r of roots) removeCgroupTree(`/sys/fs/cgroup${r}/${parent}`);
+      for (const r of roots) {
+        const dir = `/sys/fs/cgroup${r}/${parent}`;
+        for (let tries = 0;; tries++) {
+          try {
+            removeCgroupTree(dir);
+            break;
+          } catch (e) {
+            // EBUSY: processes podman left running in it; end them (ours, see killCgroupTree) and try again
+            if (tries >= 20) throw e;
+            killCgroupTree(dir);
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // let them be reaped
+          }
+        }
+      }
     },
   };
 }

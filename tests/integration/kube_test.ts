@@ -247,10 +247,16 @@ async function badInput(h: TempPodHome, ref: string): Promise<void> {
 async function podmanReads(h: TempPodHome, ref: string, mode: Mode, t: Deno.TestContext): Promise<void> {
   if (mode !== "root") {
     // podman's rootless store needs a user session of its own: the interop check runs as root
-    await t.step({ name: "podman kube play reads the generated YAML", ignore: true, fn: () => {} });
+    await t.step({
+      name: "podman kube play reads the generated YAML (skipped rootless: runs as root only)",
+      ignore: true,
+      fn: () => {},
+    });
     return;
   }
   const dir = await Deno.makeTempDir({ prefix: "pod-test-podman-" });
+  // `kube play` has no --cgroup-parent: podman makes `libpod_parent` in each hierarchy; removed after if new
+  const parents = cgroupDirs("libpod_parent").filter((d) => !exists(d));
   const podman = (args: string[]) =>
     new Deno.Command("podman", {
       args: [
@@ -294,7 +300,37 @@ async function podmanReads(h: TempPodHome, ref: string, mode: Mode, t: Deno.Test
   } finally {
     await podman(["system", "reset", "-f"]);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+    for (const d of parents) removeEmptyCgroups(d);
   }
+}
+
+/** `/sys/fs/cgroup/<hierarchy>/<name>` for each hierarchy (cgroup v1 or hybrid), or the v2 one. */
+function cgroupDirs(name: string): string[] {
+  if (exists("/sys/fs/cgroup/cgroup.controllers")) return [`/sys/fs/cgroup/${name}`];
+  try {
+    return [...Deno.readDirSync("/sys/fs/cgroup")].filter((e) => e.isDirectory).map((e) =>
+      `/sys/fs/cgroup/${e.name}/${name}`
+    );
+  } catch {
+    return [];
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes the cgroup tree at `dir`, deepest first; a cgroup still in use stays. */
+function removeEmptyCgroups(dir: string): void {
+  try {
+    for (const e of Deno.readDirSync(dir)) if (e.isDirectory) removeEmptyCgroups(`${dir}/${e.name}`);
+    Deno.removeSync(dir);
+  } catch { /* gone, or still in use */ }
 }
 
 /**

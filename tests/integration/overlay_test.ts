@@ -115,6 +115,41 @@ function suite(mode: Mode) {
       assert.equal(trees(h).done.length, 1);
     });
 
+    await t.step(
+      "runperf: --rm mounts its root volatile (no sync at exit); a kept one does not",
+      async () => {
+        const rootOpts = (mountinfo: string) => {
+          const line = mountinfo.split("\n").find((l) => l.split(" ")[4] === "/");
+          assert.ok(line, mountinfo);
+          return line.split(" - ")[1];
+        };
+        const rm = await ok(h, ["run", "--rm", IMG, "cat", "/proc/self/mountinfo"]);
+        assert.match(rootOpts(rm), /^overlay overlay .*\bvolatile\b/);
+        const kept = await ok(h, ["run", "--name", "kept", IMG, "cat", "/proc/self/mountinfo"]);
+        assert.match(rootOpts(kept), /^overlay overlay /);
+        assert.doesNotMatch(rootOpts(kept), /\bvolatile\b/);
+        // a volatile mount leaves work/work/incompat/volatile, which makes overlayfs refuse the next mount of the
+        // same dirs (a restart after a crash, `pod mount`): the mount removes it first
+        const id = (await ok(h, ["inspect", "--format", "{{.Id}}", "kept"])).trim();
+        const work = `${h.home}/containers/${id}/work/work`;
+        for (const d of [`${work}/incompat`, `${work}/incompat/volatile`]) {
+          Deno.mkdirSync(d, { mode: 0o700 });
+          if (h.user) Deno.chownSync(d, h.user.uid, h.user.gid);
+        }
+        const again = rootOpts(await ok(h, ["start", "-a", "kept"]));
+        assert.match(again, /^overlay overlay /);
+        assert.doesNotMatch(again, /\bvolatile\b/);
+        assert.ok(
+          !Deno.statSync(work).isDirectory || ![...Deno.readDirSync(work)].length,
+          "incompat was kept",
+        );
+        await ok(h, ["rm", "kept"]);
+        // a --rm container's dir goes without the user namespace's rm (the 000 dirs are opened up first)
+        const left = [...Deno.readDirSync(`${h.home}/containers`)].filter((e) => e.name !== "names");
+        assert.deepEqual(left, []);
+      },
+    );
+
     await t.step("POD_STORAGE_DRIVER=vfs: a copy of its own, no tree needed", async () => {
       const env = { POD_STORAGE_DRIVER: "vfs" };
       await ok(h, ["create", "--name", "v", IMG, "sh", "-c", "rm /bin/ls; echo v"], env);

@@ -16,6 +16,30 @@ const RUNC = ["/usr/sbin/runc", "/usr/bin/runc"].find((p) => {
   }
 });
 if (!RUNC) console.log("runc_test: runc missing (apt-get install runc): skipped");
+/** conmon (issue 13): the supervisor of detached runc containers when installed; pod's perl one otherwise. */
+const CONMON = (() => {
+  try {
+    return Deno.statSync("/usr/bin/conmon").isFile;
+  } catch {
+    return false;
+  }
+})();
+if (RUNC && !CONMON) console.log("runc_test: conmon missing (apt-get install conmon): conmon steps skipped");
+
+/** Whether `pid` is a live (not zombie) process. */
+function alive(pid: string): boolean {
+  try {
+    return !/^\S+ \(.*\) Z /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+/** The parent of the container's init and its command line. */
+function parentOf(pid: string): { ppid: string; cmd: string } {
+  const ppid = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[1];
+  return { ppid, cmd: Deno.readTextFileSync(`/proc/${ppid}/cmdline`) };
+}
 
 async function inspect(h: TempPodHome, name: string, format: string): Promise<string> {
   const r = await h.pod(["inspect", "--format", format, name]);
@@ -75,9 +99,9 @@ if (RUNC) {
         assert.equal(await inspect(h, "r1", "{{.OCIRuntime}} {{.State.Status}}"), "runc running");
         assert.match(await runcList(h), new RegExp(id));
         const pid = await inspect(h, "r1", "{{.State.Pid}}");
-        const parent = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[1];
-        // runc ran it and exited (`run --detach`): pod's supervisor is the init's parent, nothing else stays
-        assert.match(Deno.readTextFileSync(`/proc/${parent}/cmdline`), /^perl\0-e\0/);
+        const { ppid: parent, cmd } = parentOf(pid);
+        // runc created it and exited: conmon (issue 13; else pod's supervisor) is the init's parent, nothing else
+        assert.match(cmd, CONMON ? /^\/usr\/bin\/conmon\0/ : /^perl\0-e\0/);
         const kids = Deno.readTextFileSync(`/proc/${parent}/task/${parent}/children`).trim().split(" ");
         assert.deepEqual(kids, [pid]);
         const ex = await h.pod(["exec", "r1", "sh", "-c", "echo in-exec; grep Seccomp: /proc/self/status"]);
@@ -156,6 +180,145 @@ if (RUNC) {
           (await inspect(h, "r2", "{{.RestartCount}} {{.State.Status}} {{.State.Restarting}}")) ===
             "1 exited false");
         assert.equal(await inspect(h, "r2", "{{.State.ExitCode}}"), "4");
+      });
+
+      await t.step({
+        name: "conmon supervises: exit codes, a kill, a restart policy, --conmon-pidfile",
+        ignore: !CONMON,
+        fn: async () => {
+          const pidfile = `${h.home}/conmon.pid`;
+          const r = await h.pod([
+            "run",
+            "-d",
+            "--name",
+            "c1",
+            "--runtime",
+            "runc",
+            "--conmon-pidfile",
+            pidfile,
+            img.ref,
+            "sh",
+            "-c",
+            "echo out; echo err >&2; read x < /dev/null; sleep 1; exit 7",
+          ]);
+          assert.equal(r.code, 0, r.stderr);
+          const { ppid, cmd } = parentOf(await inspect(h, "c1", "{{.State.Pid}}"));
+          assert.match(cmd, /^\/usr\/bin\/conmon\0/);
+          assert.equal(Deno.readTextFileSync(pidfile).trim(), ppid);
+          assert.equal(await inspect(h, "c1", "{{.State.ConmonPid}}"), ppid);
+          assert.equal((await h.pod(["wait", "c1"])).stdout.trim(), "7");
+          assert.equal(await inspect(h, "c1", "{{.State.Status}} {{.State.ExitCode}}"), "exited 7");
+          assert.notEqual(await inspect(h, "c1", "{{.State.FinishedAt}}"), "0001-01-01 00:00:00 +0000 UTC");
+          const logs = await h.pod(["logs", "c1"]);
+          assert.equal(logs.stdout, "out\n");
+          assert.equal(logs.stderr, "err\n");
+          // started again: a new exit code, not the last one
+          assert.equal((await h.pod(["start", "c1"])).code, 0);
+          assert.equal((await h.pod(["wait", "c1"])).stdout.trim(), "7");
+          assert.equal((await h.pod(["logs", "c1"])).stdout, "out\nout\n");
+          // killed by a signal: 128+9, as podman
+          assert.equal(
+            (await h.pod(["run", "-d", "--name", "c2", "--runtime", "runc", img.ref, "sleep", "100"])).code,
+            0,
+          );
+          assert.equal((await h.pod(["kill", "c2"])).code, 0);
+          assert.equal((await h.pod(["wait", "c2"])).stdout.trim(), "137");
+          // the restart policy through conmon's exit command
+          const p = await h.pod([
+            "run",
+            "-d",
+            "--name",
+            "c3",
+            "--runtime",
+            "runc",
+            "--restart",
+            "on-failure:2",
+            img.ref,
+            "sh",
+            "-c",
+            "exit 3",
+          ]);
+          assert.equal(p.code, 0, p.stderr);
+          await until("two restarts", async () =>
+            (await inspect(h, "c3", "{{.RestartCount}} {{.State.Status}} {{.State.Restarting}}")) ===
+              "2 exited false");
+          assert.equal(await inspect(h, "c3", "{{.State.ExitCode}}"), "3");
+          // --rm: gone once it ended
+          const rm = await h.pod(["run", "-d", "--rm", "--name", "c4", "--runtime", "runc", img.ref, "true"]);
+          assert.equal(rm.code, 0, rm.stderr);
+          await h.pod(["wait", "c4"]);
+          await until("c4 removed", async () =>
+            !(await h.pod(["ps", "-a", "-q"])).stdout.includes(rm.stdout.trim()));
+          assert.equal((await h.pod(["rm", "-f", "c1", "c2", "c3"])).code, 0);
+          assert.deepEqual(mountsUnder(h.home), []);
+        },
+      });
+
+      await t.step({
+        name: "conmon: restart, and rm -f of a --restart always container leaves no process",
+        ignore: !CONMON,
+        fn: async () => {
+          const r = await h.pod([
+            "run",
+            "-d",
+            "--name",
+            "c5",
+            "--runtime",
+            "runc",
+            "--restart",
+            "always",
+            img.ref,
+            "sleep",
+            "1000",
+          ]);
+          assert.equal(r.code, 0, r.stderr);
+          const id = r.stdout.trim();
+          const first = parentOf(await inspect(h, "c5", "{{.State.Pid}}")).ppid;
+          assert.equal((await h.pod(["restart", "-t", "0", "c5"])).code, 0);
+          assert.equal(await inspect(h, "c5", "{{.State.Status}}"), "running");
+          const second = parentOf(await inspect(h, "c5", "{{.State.Pid}}")).ppid;
+          assert.notEqual(second, first); // a new conmon for the new start; the first one ended
+          await until("the first conmon gone", () =>
+            Promise.resolve(!alive(first)));
+          assert.equal((await h.pod(["rm", "-f", "-t", "0", "c5"])).code, 0);
+          await until("conmon gone", () =>
+            Promise.resolve(!alive(second)));
+          // the exit command (pod container cleanup) found no container: nothing restarted it
+          await new Promise((res) =>
+            setTimeout(res, 1500)
+          );
+          const left = new TextDecoder().decode(
+            (await new Deno.Command("pgrep", { args: ["-f", id] }).output()).stdout,
+          );
+          assert.equal(left, "");
+          assert.doesNotMatch(await runcList(h), new RegExp(id));
+          assert.deepEqual(mountsUnder(h.home), []);
+        },
+      });
+
+      await t.step("POD_SUPERVISOR=perl: pod's own supervisor, the same exit code", async () => {
+        const env = { POD_SUPERVISOR: "perl" };
+        const r = await h.pod([
+          "run",
+          "-d",
+          "--name",
+          "p1",
+          "--runtime",
+          "runc",
+          img.ref,
+          "sh",
+          "-c",
+          "sleep 1; exit 6",
+        ], {
+          env,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const pid = await inspect(h, "p1", "{{.State.Pid}}");
+        if (pid !== "0") {
+          assert.match(parentOf(pid).cmd, /^perl\0-e\0/);
+        }
+        assert.equal((await h.pod(["wait", "p1"])).stdout.trim(), "6");
+        assert.equal((await h.pod(["rm", "p1"])).code, 0);
       });
     }));
 }

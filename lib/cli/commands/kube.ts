@@ -78,6 +78,17 @@ export const kubePlay = defineCommand({
     tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
   },
   async run(flags, args, g) {
+    // pods4: the YAML reader (an npm package) and the modules a pod's create and start need load side by side
+    const loading = Promise.all([
+      import("../../container/kube/yaml.ts").then((m) => m.preloadYaml()),
+      import("../../container/kube/play.ts"),
+      ...(flags.down ? [] : [
+        import("../../container/pod/pods.ts"),
+        import("../../container/create.ts"),
+        import("../../container/start.ts"),
+      ]),
+    ]);
+    loading.catch(() => {}); // each import is awaited again where it is used
     const text = await readYaml(args[0]);
     const { warn } = await import("../../log.ts");
     if (flags.build === "true") throw new UsageError("--build: pod cannot build images yet");
@@ -121,7 +132,13 @@ export const kubePlay = defineCommand({
 });
 
 async function down(root: string, text: string): Promise<number> {
-  const { downKube } = await import("../../container/kube/play.ts");
+  // pods4: the YAML reader and what a pod's removal needs load side by side
+  const [{ downKube }] = await Promise.all([
+    import("../../container/kube/play.ts"),
+    import("../../container/kube/yaml.ts").then((m) => m.preloadYaml()),
+    import("../../container/pod/pods.ts"),
+    import("../../container/lifecycle.ts"),
+  ]);
   const ids = await downKube(root, text);
   if (ids.length) println("Pods stopped:", ...ids, "Pods removed:", ...ids);
   return 0;

@@ -46,8 +46,12 @@ export default defineCommand({
       throw new UsageError(`invalid value "${flags.infra}" for --infra: use true or false`);
     }
     const name = flags.name ?? args[0];
-    const { createPod, removePod } = await import("../../container/pod/pods.ts");
-    const { parseLabels } = await import("../../container/process_options.ts");
+    // pods4: what createPod loads next (the infra image, the container create) loads beside it
+    const [{ createPod, removePod }, { parseLabels }] = await Promise.all([
+      import("../../container/pod/pods.ts"),
+      import("../../container/process_options.ts"),
+      ...(infra ? [import("../../container/pod/infra_image.ts"), import("../../container/create.ts")] : []),
+    ]);
     if (flags.replace && name) await removePod(g.root, name, { force: true }).catch(() => {});
     if (flags.network !== undefined) {
       const { nsMode } = await import("../../container/namespaces.ts");

@@ -37,7 +37,11 @@ export const podRm = defineCommand({
     time: int("t", "Seconds to wait for the pod's containers to stop before killing them", { default: -1 }),
   },
   async run(flags, args, g) {
-    const { removePod } = await import("../../container/pod/pods.ts");
+    // pods4: what removePod loads next (the container lifecycle) loads beside it
+    const [{ removePod }] = await Promise.all([
+      import("../../container/pod/pods.ts"),
+      import("../../container/lifecycle.ts"),
+    ]);
     const timeout = flags.time >= 0 ? flags.time : undefined;
     return await forEachPod(
       g.root,

@@ -5,6 +5,7 @@
  */
 
 import { bool, defineCommand, int, strings } from "../flags.ts";
+import { traceTime } from "../../log.ts";
 import { checkPreserveFds } from "../preserve_fds.ts";
 import { containerFlags, createOptions, newPodIfAsked, replaceExisting, startInfraEarly } from "./create.ts";
 
@@ -22,6 +23,7 @@ export default defineCommand({
   minArgs: 1,
   stopAtFirstArg: true,
   async run(flags, args, g, given) {
+    traceTime("run: begin");
     const o = createOptions(flags, args, g, "run");
     checkPreserveFds(
       flags.preserveFds,
@@ -34,6 +36,7 @@ export default defineCommand({
     const early = flags.detach || o.tty || o.interactive || o.pod || /(^|\/)runc$/.test(o.runtime ?? "")
       ? undefined
       : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
+    traceTime("run: early stage 2 spawned");
     // a member joins its pod's infra container: start that while the modules load and this one is created
     let infra = o.pod && !o.pod.startsWith("new:") ? startInfraEarly(g.root, o.pod) : undefined;
     const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
@@ -42,6 +45,7 @@ export default defineCommand({
       import("../../container/lifecycle.ts"),
       import("../views/progress.ts"),
     ]);
+    traceTime("run: create/start modules loaded");
     let rec;
     const progress = new ProgressPrinter({ quiet: o.quiet });
     try {
@@ -58,6 +62,7 @@ export default defineCommand({
     } finally {
       progress.finish();
     }
+    traceTime("run: container created");
     // the member may join once the infra runs with its pid recorded; the rest of its launch overlaps
     await infra?.running;
     const id = rec.config.id;
@@ -92,8 +97,10 @@ export default defineCommand({
         early,
       );
     } finally {
+      traceTime("run: foreground start returned");
       await infra?.done;
       await cleanup();
+      traceTime("run: removed");
     }
     return code;
   },

@@ -333,7 +333,7 @@ async function playWorkload(
   if (typeof replicas === "number" && replicas > 1) {
     warn(`${at}: replicas ${replicas}: pod runs one, as podman`);
   }
-  const { createPod, startPod, removePod } = await import("../pod/pods.ts");
+  const { beginInfraStart, createPod, startPod, removePod } = await import("../pod/pods.ts");
   const { validateName } = await import("../../store/containers.ts");
   validateName(w.podName);
   if (o.replace) await removePod(root, w.podName, { force: true, timeout: 0 }).catch(() => {});
@@ -355,9 +355,14 @@ async function playWorkload(
     createCommand: o.createCommand,
   });
   const result = { id: pod.id, name: pod.name, containers: [] as string[], initContainers: [] as string[] };
+  const init = Array.isArray(spec.initContainers) ? spec.initContainers : [];
+  // pods4: the infra starts while the containers are created (init containers start it themselves)
+  const infra = o.start !== false && !init.length && pod.infraId
+    ? beginInfraStart(root, pod.infraId)
+    : undefined;
+  infra?.done.catch(() => {}); // awaited by startPod, or below
   try {
     const { createFromSpec } = await import("../create.ts");
-    const init = Array.isArray(spec.initContainers) ? spec.initContainers : [];
     if (init.length && o.start !== false) {
       const { startDetached } = await import("../start.ts");
       const { waitExited, removeById } = await import("../lifecycle.ts");
@@ -376,8 +381,9 @@ async function playWorkload(
       const rec = await createFromSpec(root, containerSpec(w, c, pod.id, volumes, maps, o));
       result.containers.push(rec.config.id);
     }
-    if (o.start !== false) await startPod(root, pod.id);
+    if (o.start !== false) await startPod(root, pod.id, infra);
   } catch (e) {
+    await infra?.done.catch(() => {});
     await removePod(root, pod.id, { force: true, timeout: 0 }).catch(() => {});
     throw e;
   }

@@ -26,6 +26,14 @@ function yaml(): Promise<YamlModule> {
   return mod;
 }
 
+/**
+ * Starts loading the `yaml` package now (pods4: `kube` loads it beside the rest of its modules, not after
+ * them); a failure is reported by the parse that needs it.
+ */
+export function preloadYaml(): void {
+  yaml().catch(() => {});
+}
+
 /** A parsed YAML document: its 1-based number in the file and its value. */
 export interface YamlDoc {
   /** 1-based position in the stream. */

@@ -210,23 +210,44 @@ async function inParallel(
   if (errors.length) throw new PodError(errors.join("; "));
 }
 
-/** `pod start`: the infra, then every member not running (in parallel: they only need the infra). */
-export async function startPod(root: string, nameOrId: string): Promise<PodRecord> {
+/** An infra container's start in flight (see {@link beginInfraStart}). */
+export interface InfraStarting {
+  /** Resolves once the infra runs with its pid recorded (members may join it), or its start ended. */
+  running: Promise<void>;
+  /** Settles when its launch has ended (rejects with a PodError naming the container when it failed). */
+  done: Promise<void>;
+}
+
+/**
+ * Starts the infra container `infraId` (pods4: `kube play` begins it while the members are created, then
+ * hands it to {@link startPod}).
+ */
+export function beginInfraStart(root: string, infraId: string): InfraStarting {
+  let ready!: () => void;
+  const running = new Promise<void>((r) => ready = r);
+  const done = import("../start.ts").then(({ startDetached }) =>
+    startDetached(root, infraId, { onRunning: ready })
+  )
+    .then(() => {}, (e) => {
+      throw new PodError(`${infraId.slice(0, 12)}: ${e instanceof Error ? e.message : e}`);
+    });
+  done.catch(() => {}).finally(ready);
+  return { running, done };
+}
+
+/**
+ * `pod start`: the infra, then every member not running (in parallel: they only need the infra). `infra`:
+ * the infra's start already begun by the caller.
+ */
+export async function startPod(root: string, nameOrId: string, infra?: InfraStarting): Promise<PodRecord> {
   const pod = await getPod(root, nameOrId);
   const { startDetached } = await import("../start.ts");
   const ctrs = (await podContainers(root, pod)).filter((c) => !live(c));
   // pods2: the members start once the infra runs with its pid recorded (the end of its launch overlaps)
-  let infraDone: Promise<void> = Promise.resolve();
-  for (const c of ctrs.filter((c) => c.config.isInfra)) {
-    let ready!: () => void;
-    const running = new Promise<void>((r) => ready = r);
-    infraDone = eachContainer(
-      [c],
-      (c) => startDetached(root, c.config.id, { onRunning: ready }).then(() => {}),
-    );
-    infraDone.catch(() => {}).finally(ready);
-    await Promise.race([running, infraDone]);
-  }
+  const stopped = ctrs.find((c) => c.config.isInfra);
+  infra ??= stopped ? beginInfraStart(root, stopped.config.id) : undefined;
+  const infraDone = infra?.done ?? Promise.resolve();
+  if (infra) await Promise.race([infra.running, infraDone]); // a failed infra start: said at once
   const members = ctrs.filter((c) => !c.config.isInfra);
   const settled = await Promise.allSettled([
     inParallel(members, (c) => startDetached(root, c.config.id)),

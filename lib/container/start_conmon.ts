@@ -1,0 +1,161 @@
+/**
+ * conmon as the supervisor (issue 13): a detached `--runtime runc|crun|PATH` container is created and watched by
+ * Debian's conmon, the way podman does it — `conmon -r RUNTIME -b BUNDLE -c ID … -l k8s-file:LOG --exit-dir …`,
+ * then `RUNTIME start ID`. conmon keeps the k8s-file log (the shape pod reads), writes the exit code to
+ * `exits/<id>` (read by lib/store/container_state.ts) and runs `pod container cleanup` as its exit command when
+ * the container has a restart policy. Idle, it costs 0.33 MiB private per container against the perl
+ * supervisor's 0.70 (`scripts/bench_idle.ts --runc`).
+ *
+ * What conmon doesn't do stays with the perl supervisor (lib/ns/supervisor.ts): `-i` (pod's attach fifo),
+ * health checks, `--timeout`, `--log-opt max-size` (pod rotates to `<log>.1`). Without conmon on the host, or with
+ * `POD_SUPERVISOR=perl` in the environment, the perl supervisor is used, silently (conmon is optional).
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { debug } from "../log.ts";
+import { containerPaths, type ContainerRecord, nowNano, writeState } from "../store/containers.ts";
+import { writePidFiles } from "./start_extras.ts";
+import { detachedLogOf } from "./log_options.ts";
+import { startedState } from "./start_state.ts";
+import { ociRuntimeName } from "./oci_runtime_name.ts";
+import { podCommandLine } from "./self_command.ts";
+
+const CONMON_PATHS = ["/usr/bin/conmon", "/usr/libexec/podman/conmon", "/usr/local/bin/conmon"];
+
+/** The conmon binary, or `undefined` when the host has none (or `POD_SUPERVISOR=perl` asks for pod's own). */
+export function conmonPath(): string | undefined {
+  if (Deno.env.get("POD_SUPERVISOR") === "perl") return undefined;
+  for (const p of CONMON_PATHS) {
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
+/**
+ * Whether conmon can supervise `c` as pod's perl supervisor would: no `-i`/`-t` (pod's attach is its own fifo),
+ * no health check timer, no `--timeout`, no log size limit.
+ */
+export function conmonFits(c: ContainerRecord["config"]): boolean {
+  return !c.process.stdin && !c.process.terminal && !c.healthcheck?.interval && !c.timeout && !c.logMaxSize;
+}
+
+/** conmon's argv (without the binary) for the container `c`; `runtime` is the runtime's argv before `create`. */
+export function conmonArgs(
+  root: string,
+  c: ContainerRecord["config"],
+  runtime: string[],
+  pidFile: string,
+): string[] {
+  const cp = containerPaths(root, c.id);
+  const args = [
+    "--api-version",
+    "1",
+    "-c",
+    c.id,
+    "-u",
+    c.id,
+    "-n",
+    c.name,
+    "-r",
+    absolute(runtime[0]),
+    ...runtime.slice(1).flatMap((a) => ["--runtime-arg", a]),
+    "-b",
+    `${cp.dir}/bundle`,
+    "-p",
+    pidFile,
+    "-P",
+    `${cp.dir}/run/conmon.pid`,
+    "-l",
+    `k8s-file:${detachedLogOf(root, c)}`,
+    "--exit-dir",
+    cp.conmonExits,
+    "--socket-dir-path",
+    `${cp.dir}/run`,
+  ];
+  if (c.restartPolicy) {
+    const [cmd, ...rest] = podCommandLine(root, ["container", "cleanup", c.id]);
+    args.push("--exit-command", cmd, ...rest.flatMap((a) => ["--exit-command-arg", a]));
+  }
+  return args;
+}
+
+/**
+ * Reads conmon's first sync-pipe message (`{"data": PID}`, or `{"data": -1, "message": "…"}` when the runtime's
+ * `create` failed) and lets go of the pipe (conmon keeps its end open while the container runs).
+ */
+async function readSync(stream: ReadableStream<Uint8Array>): Promise<{ data: number; message?: string }> {
+  const reader = stream.getReader();
+  let text = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      const m = /\{[^}]*\}/.exec(text);
+      if (m) return JSON.parse(m[0]);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return { data: -1, message: text.trim() || "conmon ended without creating the container" };
+}
+
+/** Starts a runc/crun container under conmon: create (conmon), start (the runtime); the `running` state. */
+export async function startRuncConmon(
+  root: string,
+  rec: ContainerRecord,
+  runc: { oci: typeof import("./oci_runtime.ts"); path: string },
+  conmon: string,
+  byPolicy?: boolean,
+): Promise<ContainerRecord["state"]> {
+  const c = rec.config, id = c.id, cp = containerPaths(root, id);
+  const l = await runc.oci.runcLaunch(root, c, runc.path, "create");
+  await Deno.mkdir(cp.conmonExits, { recursive: true, mode: 0o700 });
+  await Deno.remove(`${cp.dir}/run/${id}`).catch(() => {}); // the attach link of the last start
+  const args = conmonArgs(root, c, l.cmd, l.pidFile);
+  debug(`conmon: ${args.join(" ")}`);
+  // the sync pipe is conmon's fd 3 (it puts /dev/null on 0-2): our stdout pipe, moved there by sh
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", 'exec "$@" 3>&1 >/dev/null 2>&1', "sh", conmon, ...args],
+    env: { _OCI_SYNCPIPE: "3" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const sync = await readSync(child.stdout);
+  await child.status;
+  const name = ociRuntimeName(c.ociRuntime) ?? "runtime";
+  const fail = async (msg: string) => {
+    rec.state = { ...rec.state, status: "exited", pid: 0, error: msg, exitCode: 125, finishedAt: nowNano() };
+    await writeState(root, id, rec.state);
+    return new PodError(`${name}: ${msg}`);
+  };
+  if (!(sync.data > 0)) throw await fail(lastLine(sync.message) ?? "conmon could not create the container");
+  const err = await runc.oci.runcStart(root, c, runc.path);
+  if (err) throw await fail(err);
+  const conmonPid = Number(Deno.readTextFileSync(`${cp.dir}/run/conmon.pid`).trim()) || undefined;
+  const state = startedState(rec, sync.data, true, conmonPid, byPolicy);
+  writePidFiles(c, sync.data, conmonPid);
+  await writeState(root, id, state);
+  return state;
+}
+
+/** `prog` as a path (conmon execs its runtime without a PATH search). */
+function absolute(prog: string): string {
+  if (prog.includes("/")) return prog;
+  for (const d of [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/bin", "/bin"]) {
+    try {
+      if (d && Deno.statSync(`${d}/${prog}`).isFile) return `${d}/${prog}`;
+    } catch { /* next */ }
+  }
+  return prog;
+}
+
+/** The runtime's own message out of what conmon passes on (`… msg="…"` from runc, else the last line). */
+function lastLine(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  return /msg="((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? text.trim().split("\n").at(-1);
+}

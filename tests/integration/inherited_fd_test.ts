@@ -1,0 +1,58 @@
+/**
+ * pod started with descriptors ≥ 3 open (a caller's `time -o FILE`, a CI runner's pipes), root and rootless:
+ * a detached start (`run -d`, a pod member, its infra) used to pass them on to its supervisor, whose pid pipe
+ * then was not fd 4, and every detached start failed ("the container process exited (code 29)").
+ * @module
+ */
+import { equal, match } from "node:assert/strict";
+import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import { podCommand, type TempPodHome } from "../helpers/pod.ts";
+
+const dec = new TextDecoder();
+
+/** `pod args` on `h`'s store, started by a `sh` that opened fds 3, 4 and 9 first. */
+async function podWithFds(
+  h: TempPodHome,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const c = await podCommand(args, { home: h.home, userHome: h.userHome, user: h.user?.name });
+  const o = await new Deno.Command("sh", {
+    args: ["-c", 'exec 3>/dev/null 4</dev/null 9</dev/null; exec "$@"', "sh", c.cmd, ...c.args],
+    env: c.env,
+    clearEnv: true,
+    cwd: c.cwd,
+    stdin: "null",
+  }).output();
+  return { code: o.code, stdout: dec.decode(o.stdout), stderr: dec.decode(o.stderr) };
+}
+
+await testRootAndRootless(
+  "detached starts with inherited fds",
+  (mode) =>
+    busyboxSuite(mode, async ({ h, img }) => {
+      const alone = await podWithFds(h, ["run", "-d", "--name", "fdalone", img.ref, "sleep", "1000"]);
+      equal(alone.code, 0, alone.stderr);
+      const created = await podWithFds(h, ["pod", "create", "--name", "fdpod"]);
+      equal(created.code, 0, created.stderr);
+      // the first member starts the infra too
+      for (const name of ["fdm1", "fdm2"]) {
+        const m = await podWithFds(h, [
+          "run",
+          "-d",
+          "--pod",
+          "fdpod",
+          "--name",
+          name,
+          img.ref,
+          "sleep",
+          "1000",
+        ]);
+        equal(m.code, 0, m.stderr);
+      }
+      const ps = await h.pod(["ps", "--format", "{{.Names}} {{.Status}}"]);
+      equal(ps.code, 0, ps.stderr);
+      for (const name of ["fdalone", "fdm1", "fdm2"]) match(ps.stdout, new RegExp(`^${name} Up`, "m"));
+      const rm = await podWithFds(h, ["pod", "rm", "-f", "-t", "0", "fdpod"]);
+      equal(rm.code, 0, rm.stderr);
+    }),
+);
