@@ -15,6 +15,7 @@
 
 import { podmanStoreArgs, removePodmanStore } from "./podman_args.ts";
 import { podmanRuntime } from "./bench_runtime.ts";
+import { newLibpodParent } from "../tests/helpers/podman_cgroups.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { busybox } from "../tests/helpers/fixtures.ts";
 
@@ -114,6 +115,8 @@ export async function main(shared?: Registry): Promise<void> {
   const reg = shared ?? await startRegistry({ logLevel: "error" });
   const work = await Deno.makeTempDir({ prefix: "pod-bench-pods-" });
   const pm = await Deno.makeTempDir({ prefix: "pm-" }); // podman refuses a long runroot
+  // podman's pods and `kube play` go under `libpod_parent` (kube play takes no --cgroup-parent): removed after
+  const libpodParent = newLibpodParent();
   await Deno.mkdir(`${pm}/xdg`, { mode: 0o700 });
   await Deno.mkdir(`${work}/xdg`, { mode: 0o700 });
   const tools: Tool[] = [{
@@ -209,6 +212,7 @@ export async function main(shared?: Registry): Promise<void> {
       await run(tools[1].cmd(["system", "reset", "-f"]), tools[1].env).catch(() => {});
     }
     await removeRoot(pm);
+    libpodParent.remove();
     await removeRoot(work);
     if (!shared) await reg.stop();
   }

@@ -43,24 +43,7 @@ export function podmanCgroupParent(): { args: string[]; remove: () => void } {
   return {
     args: ["--cgroup-parent", `/${parent}`],
     remove: () => {
-      // cgroup v2: one hierarchy at /sys/fs/cgroup; v1 (and hybrid): one per directory below it
-      const v2 = (() => {
-        try {
-          return Deno.statSync("/sys/fs/cgroup/cgroup.controllers").isFile;
-        } catch {
-          return false;
-        }
-      })();
-      let roots = [""];
-      if (!v2) {
-        try {
-          roots = [...Deno.readDirSync("/sys/fs/cgroup")].filter((m) => m.isDirectory).map((m) =>
-            `/${m.name}`
-          );
-        } catch { /* no cgroup file system: nothing was made */ }
-      }
-      for (const r of roots) {
-        const dir = `/sys/fs/cgroup${r}/${parent}`;
+      for (const dir of cgroupDirs(parent)) {
         for (let tries = 0;; tries++) {
           try {
             removeCgroupTree(dir);
@@ -75,4 +58,43 @@ export function podmanCgroupParent(): { args: string[]; remove: () => void } {
       }
     },
   };
+}
+
+/** Whether `path` exists. */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `/sys/fs/cgroup/<hierarchy>/<name>` for each hierarchy (cgroup v1 or hybrid), or the v2 one. */
+function cgroupDirs(name: string): string[] {
+  if (exists("/sys/fs/cgroup/cgroup.controllers")) return [`/sys/fs/cgroup/${name}`];
+  try {
+    return [...Deno.readDirSync("/sys/fs/cgroup")].filter((e) => e.isDirectory).map((e) =>
+      `/sys/fs/cgroup/${e.name}/${name}`
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Removes the cgroup tree at `dir`, deepest first; a cgroup still in use stays. */
+function removeEmptyCgroups(dir: string): void {
+  try {
+    for (const e of Deno.readDirSync(dir)) if (e.isDirectory) removeEmptyCgroups(`${dir}/${e.name}`);
+    Deno.removeSync(dir);
+  } catch { /* gone, or still in use */ }
+}
+
+/**
+ * For podman commands that take no `--cgroup-parent` (`kube play`): notes which hierarchies have no
+ * `libpod_parent` yet; `remove` removes the ones podman made since, where nothing uses them any more.
+ */
+export function newLibpodParent(): { remove: () => void } {
+  const made = cgroupDirs("libpod_parent").filter((d) => !exists(d));
+  return { remove: () => made.forEach(removeEmptyCgroups) };
 }

@@ -19,6 +19,7 @@ import { registryAvailable } from "../helpers/registry.ts";
 import { lookupUser, rootlessAvailable, TEST_USER } from "../helpers/rootless.ts";
 import { isOneLineError, type TempPodHome } from "../helpers/pod.ts";
 import { freePort } from "../helpers/registry.ts";
+import { newLibpodParent } from "../helpers/podman_cgroups.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -256,7 +257,7 @@ async function podmanReads(h: TempPodHome, ref: string, mode: Mode, t: Deno.Test
   }
   const dir = await Deno.makeTempDir({ prefix: "pod-test-podman-" });
   // `kube play` has no --cgroup-parent: podman makes `libpod_parent` in each hierarchy; removed after if new
-  const parents = cgroupDirs("libpod_parent").filter((d) => !exists(d));
+  const parents = newLibpodParent();
   const podman = (args: string[]) =>
     new Deno.Command("podman", {
       args: [
@@ -300,37 +301,8 @@ async function podmanReads(h: TempPodHome, ref: string, mode: Mode, t: Deno.Test
   } finally {
     await podman(["system", "reset", "-f"]);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
-    for (const d of parents) removeEmptyCgroups(d);
+    parents.remove();
   }
-}
-
-/** `/sys/fs/cgroup/<hierarchy>/<name>` for each hierarchy (cgroup v1 or hybrid), or the v2 one. */
-function cgroupDirs(name: string): string[] {
-  if (exists("/sys/fs/cgroup/cgroup.controllers")) return [`/sys/fs/cgroup/${name}`];
-  try {
-    return [...Deno.readDirSync("/sys/fs/cgroup")].filter((e) => e.isDirectory).map((e) =>
-      `/sys/fs/cgroup/${e.name}/${name}`
-    );
-  } catch {
-    return [];
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Removes the cgroup tree at `dir`, deepest first; a cgroup still in use stays. */
-function removeEmptyCgroups(dir: string): void {
-  try {
-    for (const e of Deno.readDirSync(dir)) if (e.isDirectory) removeEmptyCgroups(`${dir}/${e.name}`);
-    Deno.removeSync(dir);
-  } catch { /* gone, or still in use */ }
 }
 
 /**
