@@ -38,10 +38,7 @@ export async function cacheLookup(root: string, key: string): Promise<string | u
  */
 export async function cacheStore(root: string, key: string, id: string): Promise<void> {
   await Deno.mkdir(`${root}/build-cache`, { recursive: true, mode: 0o700 });
-  const path = cachePath(root, key);
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, id + "\n", { mode: 0o600 });
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(cachePath(root, key), id + "\n", 0o600, false);
 }
 
 function memoPath(root: string, contextDir: string): Promise<string> {

@@ -13,6 +13,7 @@
  */
 
 import type { ContainerConfig } from "../store/container_types.ts";
+import { tempName } from "../store/atomic.ts";
 import { containerCapabilities } from "./security.ts";
 import type { SeccompProfile } from "../ns/seccomp_profile.ts";
 
@@ -75,7 +76,8 @@ export async function seccompFilter(root: string, c: ContainerConfig): Promise<s
     throw new PodError(`seccomp profile ${src.path ?? "(built in)"}: ${(e as Error).message}`);
   }
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${Deno.pid}`;
+  // a temp name of its own per call: starts in one process (a pod's members) may compile the same filter at once
+  const tmp = `${dir}/${tempName("bpf")}`;
   try {
     exportSeccompBpf(compiled, tmp);
     await Deno.rename(tmp, file);

@@ -14,6 +14,7 @@
 
 import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
+import { hostBinary } from "../ns/helpers_check.ts";
 import { containerPaths, type ContainerRecord, nowNano, writeState } from "../store/containers.ts";
 import { writePidFiles } from "./start_extras.ts";
 import { detachedLogOf } from "./log_options.ts";
@@ -145,13 +146,7 @@ export async function startRuncConmon(
 
 /** `prog` as a path (conmon execs its runtime without a PATH search). */
 function absolute(prog: string): string {
-  if (prog.includes("/")) return prog;
-  for (const d of [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/bin", "/bin"]) {
-    try {
-      if (d && Deno.statSync(`${d}/${prog}`).isFile) return `${d}/${prog}`;
-    } catch { /* next */ }
-  }
-  return prog;
+  return prog.includes("/") ? prog : hostBinary(prog) ?? prog;
 }
 
 /** The runtime's own message out of what conmon passes on (`… msg="…"` from runc, else the last line). */

@@ -280,8 +280,6 @@ export async function saveArchiveToFile(
     const r = await saveInflatedToFile(root, items, path, onEvent);
     if (r === "saved") return;
     if (r === "announced") onEvent = undefined; // its blobs were announced: not twice
-  }
-  if (format === "docker-archive") {
     try {
       await writeFileAtomically(path, async (f) => {
         // written behind: the next chunk is decompressed while the last one is written out
