@@ -116,6 +116,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
   // the init's mount namespace, to find processes it leaves behind (a private pid namespace ends them all)
   const leftoversNs = hasPrivatePidNs(pid) ? undefined : mountNsOf(pid);
   const { killed } = await stopContainer(pid, { signal: parseSignal(rec.config.stopSignal), timeout: t });
+  traceTime("stop: process gone");
   await killLeftovers(leftoversNs);
   if (killed && t > 0) {
     warn(
@@ -123,6 +124,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
     );
   }
   rec = await waitExited(root, id, 5000);
+  traceTime("stop: exit recorded");
   writeContainerEvents(root, rec, ["stop"]);
   if (!isLive(rec)) await teardownNet(root, rec);
   return rec;

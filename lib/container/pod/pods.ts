@@ -22,6 +22,7 @@ import {
   writePodRecord,
 } from "../../store/pods.ts";
 import { randomName } from "../names.ts";
+import { traceTime } from "../../log.ts";
 
 /** What `pod create` takes. */
 export interface PodCreateOptions {
@@ -105,7 +106,9 @@ export async function createPod(root: string, o: PodCreateOptions): Promise<PodR
       : {}),
   };
   const image = infra ? o.infraImage ?? await (await import("./infra_image.ts")).ensureInfraImage(root) : "";
+  traceTime("pod create: infra image found");
   await withPodsLock(root, () => createPodRecord(root, pod));
+  traceTime("pod create: pod record written");
   if (!infra) return pod;
   try {
     const { createFromSpec } = await import("../create.ts");
@@ -314,6 +317,7 @@ export async function removePod(
 ): Promise<PodRecord> {
   const pod = await getPod(root, nameOrId);
   const ctrs = await podContainers(root, pod);
+  traceTime("pod rm: containers read");
   if (!opts.force && ctrs.some(live)) {
     throw new PodError(
       `pod ${pod.id} has containers that are not ready to be removed: cannot remove container ` +
@@ -323,6 +327,7 @@ export async function removePod(
     );
   }
   const { removeById, stopById } = await import("../lifecycle.ts");
+  traceTime("pod rm: lifecycle loaded");
   const rm = (c: ContainerRecord) =>
     removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 });
   if (opts.force) {
