@@ -43,8 +43,9 @@ function isLive(rec: ContainerRecord): boolean {
  * Returns the refreshed record.
  */
 export async function waitExited(root: string, id: string, ms = Infinity): Promise<ContainerRecord> {
-  const end = Date.now() + ms;
-  let delay = 10;
+  const start = Date.now();
+  const end = start + ms;
+  let delay = 5;
   for (;;) {
     const rec = await readContainer(root, id);
     if (rec.state.status !== "running" && rec.state.status !== "paused" && rec.state.status !== "stopping") {
@@ -52,7 +53,8 @@ export async function waitExited(root: string, id: string, ms = Infinity): Promi
     }
     if (Date.now() >= end) return rec;
     await sleep(delay);
-    delay = Math.min(delay * 2, 100);
+    // pods5: a stopped container's exit record lands within ms: polled every 20 ms for the first second
+    delay = Math.min(delay * 2, Date.now() - start < 1000 ? 20 : 100);
   }
 }
 
@@ -190,10 +192,11 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
 export async function removeById(
   root: string,
   id: string,
-  opts: { force?: boolean; volumes?: boolean; timeout?: number } = {},
+  opts: { force?: boolean; volumes?: boolean; timeout?: number; podRemoval?: boolean } = {},
 ): Promise<void> {
   let rec = await readContainer(root, id);
-  if (rec.config.isInfra) { // scope "pods": the infra goes with its pod (`pod rm`)
+  // scope "pods": the infra goes with its pod (`pod rm`, which says so with `podRemoval`)
+  if (rec.config.isInfra && !opts.podRemoval) {
     const refused = await (await import("./pod/infra_guard.ts")).infraRemovalError(root, rec);
     if (refused) throw refused;
   }

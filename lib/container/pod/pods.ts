@@ -329,17 +329,17 @@ export async function removePod(
   const { removeById, stopById } = await import("../lifecycle.ts");
   traceTime("pod rm: lifecycle loaded");
   const rm = (c: ContainerRecord) =>
-    removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 });
+    removeById(root, c.config.id, { force: true, volumes: true, timeout: 0, podRemoval: true });
   if (opts.force) {
     // pods2: everything goes, so every container is stopped at once (the infra too: no member needs its
     // namespaces any more) instead of the members first and the infra after them
     await inParallel(ctrs.filter(live), (c) => stopById(root, c.config.id, opts.timeout));
   }
-  const members = ctrs.filter((c) => !c.config.isInfra);
-  await inParallel(members, rm);
+  // pods5: the infra with the members (all stopped: none needs its namespaces); the record once all are
+  // gone, so a failed removal leaves the pod to `pod rm` again
+  await inParallel(ctrs, rm);
+  traceTime("pod rm: containers removed");
   await withPodsLock(root, () => removePodRecord(root, pod.id));
-  // the infra last, once the record is gone (removing the infra of an existing pod is refused)
-  await eachContainer(ctrs.filter((c) => c.config.isInfra), rm);
   return pod;
 }
 
