@@ -47,6 +47,7 @@ const SUPPORTED = [
   `      args:\n        - -c\n        - 'it''s'\n        - "a \\"q\\" \\\\ \\n"\n      ports:\n` +
   `        - containerPort: 80\n          hostPort: 8080\n          protocol: TCP\n`,
   `a: 1\n---\nb: [1, -2, 0, true, False, null, ~, x y, "", '']\n---\n# only a comment then\nc: {k: v, n: 12}\n`,
+  `image: 127.0.0.1:5000/busybox:latest\nv: [1.2.3, v1.0, 10.0.0.1, 1a, 2x3, 2024-01-01]\n`,
   `kind: ConfigMap\ndata:\n  key: value with spaces\n  url: http://example.com/a?b=c\n  yes: no\n  on: off\n`,
   `list:\n- a\n-\n- b: 1\n  c: 2\n- []\n- {}\nnext: 3\n`,
   `top:\n  inner:\n    deep:\n    - x\n    - y\n  other: z\nlast:\n`,
@@ -67,7 +68,13 @@ const FALLBACK = [
   `a: 0o17\n`,
   `a: 012\n`,
   `a: .inf\n`,
-  `a: 2024-01-01\n`,
+  `a: 1e3\n`,
+  `a: 1_000\n`,
+  `a: +1\n`,
+  `a: -.5\n`,
+  `a: 1.\n`,
+  `a: 0b101\n`,
+  `a: -0x1\n`,
   `a: 1\na: 2\n`, // duplicate key
   `a: 1\n---\n`, // an empty document
   `a: [b, [c]]\n`, // nested flow
@@ -133,9 +140,24 @@ function generator(seed: number) {
     "a: b",
     "#c",
     "",
+    "127.0.0.1:5000/img:1",
+    "1.2.3",
+    "1e3",
+    "0x1F",
+    ".5",
+    "1.5",
+    "007",
+    "10.0.0.1",
+    "2024-01-01",
   ];
   const scalar = (): unknown =>
-    [() => words[rnd(words.length)], () => rnd(1000) - 500, () => rnd(2) === 0, () => null][rnd(4)]();
+    [
+      () => words[rnd(words.length)],
+      () => rnd(1000) - 500,
+      () => (rnd(1000) - 500) / 8, // floats: the full parser's (written plain by stringify)
+      () => rnd(2) === 0,
+      () => null,
+    ][rnd(5)]();
   const value = (depth: number): unknown => {
     const k = depth > 3 ? 0 : rnd(3);
     if (k === 0) return scalar();

@@ -42,6 +42,14 @@ interface Line {
 const KEY = /^([A-Za-z_][A-Za-z0-9_.\/-]*):(?: +|$)/;
 const RESERVED = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE|__proto__)$/;
 const INT = /^(?:0|-?[1-9][0-9]{0,14})$/;
+const NUMBERISH = [
+  /^[-+]?[0-9][0-9_]*$/,
+  /^0[oO]?[0-7_]+$/,
+  /^[-+]?0[xXbB][0-9a-fA-F_]+$/,
+  /^[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$/,
+  /^[-+]?\.(?:inf|Inf|INF)$/,
+  /^\.(?:nan|NaN|NAN)$/,
+];
 
 /** A plain (unquoted) scalar, resolved as the YAML 1.2 core schema does; anything doubtful is refused. */
 function plain(s: string, flow: boolean): unknown {
@@ -51,8 +59,9 @@ function plain(s: string, flow: boolean): unknown {
   if (s === "true" || s === "True" || s === "TRUE") return true;
   if (s === "false" || s === "False" || s === "FALSE") return false;
   if (INT.test(s)) return Number(s);
-  // floats, octal/hex, signed or exotic numbers, .inf/.nan: left to the full parser
-  if (/^[-+]?[.0-9]/.test(s)) no();
+  // floats, octal/hex, signed or exotic numbers, .inf/.nan: left to the full parser (a superset of the core
+  // schema's forms); other text that starts with a digit (`127.0.0.1:5000/img`, `1.2.3`) is a string
+  if (NUMBERISH.some((re) => re.test(s))) no();
   return s;
 }
 
