@@ -187,7 +187,8 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
 /**
  * Removes a container: refuses a running one unless `force` (then kills it first, without waiting for the
  * stop timeout like podman's `rm -f` with `-t 0`… podman uses the stop timeout; we honour `timeout`).
- * `volumes`: also remove its anonymous volumes.
+ * `volumes`: also remove its anonymous volumes. `podRemoval`: the caller is removing the container's pod
+ * (`removePod`), so an infra container is not refused.
  */
 export async function removeById(
   root: string,
