@@ -5,7 +5,8 @@
  * program: ~5 ms wall, 7–20 ms CPU on a 2-core VM) was most of what `pod exec` adds over Deno's own start;
  * this program starts in well under a millisecond (issue 16).
  *
- * Without a compiler (or when it fails: a marker file `<key>.failed` keeps later execs from trying again),
+ * Without a compiler (or when it fails, or the program cannot run from the store, e.g. a noexec mount: a marker
+ * file `<key>.failed` keeps later execs from trying again),
  * or with `POD_EXEC_HELPER=perl`, exec keeps using perl. The key is a hash of the source and the architecture:
  * a changed program gets a new file. The binary is written to a temp name and renamed: concurrent first execs
  * each build one and the last rename wins, every one of them whole.
@@ -272,6 +273,15 @@ export async function execHelperBinary(dir: string): Promise<string | undefined>
       return undefined;
     }
     await Deno.chmod(tmp, 0o755);
+    // it must run from here (a store on a noexec mount cannot): without arguments it exits 125
+    let probe: Deno.CommandOutput | undefined;
+    try {
+      probe = await new Deno.Command(tmp, { stdout: "null", stderr: "null", clearEnv: true }).output();
+    } catch { /* cannot run: EACCES */ }
+    if (probe?.code !== 125) {
+      await Deno.writeTextFile(`${file}.failed`, "").catch(() => {});
+      return undefined;
+    }
     await Deno.rename(tmp, file);
     return file;
   } catch {
