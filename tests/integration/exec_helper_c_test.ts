@@ -3,7 +3,8 @@
  * on the first exec and named by the start's plan, and, exec for exec, the same process as perl's helper
  * (`POD_EXEC_HELPER=perl`) gives: ids, groups, capabilities (bounding, ambient), no_new_privs, seccomp, signal
  * masks, cgroups, namespaces, environment, working directory, descriptors, and the same exit codes and one-line
- * errors. A removed binary is built again. Without a C compiler on the host the steps are skipped (named).
+ * errors. A removed binary is built again; `exec -d` and `exec -t` (through setsid) start it too (mutation-checked: the
+ * absolute path in helpers_check.ts `hostBinary`). Without a C compiler on the host the steps are skipped (named).
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
@@ -78,6 +79,39 @@ await testRootAndRootless("exec helper in C", (mode) =>
         const perl = await h.pod(["exec", "c", "true"], { env: { POD_EXEC_HELPER: "perl" } });
         assert.equal(perl.code, 0, perl.stderr);
         assert.equal(await planned(), "perl");
+      },
+    });
+
+    await t.step({
+      name: "exec -d and exec -t start the compiled helper too",
+      ignore: !hasCc,
+      fn: async () => {
+        const d = await h.pod([
+          "exec",
+          "-d",
+          "c",
+          "sh",
+          "-c",
+          "grep ^CapBnd: /proc/self/status > /tmp/detached",
+        ]);
+        assert.equal(d.code, 0, d.stderr);
+        let out = "";
+        for (let i = 0; i < 100 && !out; i++) {
+          out = (await h.pod(["exec", "c", "cat", "/tmp/detached"])).stdout;
+          if (!out) await new Promise((r) => setTimeout(r, 100));
+        }
+        const bnd = (await h.pod(["exec", "c", "grep", "^CapBnd:", "/proc/self/status"])).stdout;
+        assert.equal(out, bnd, "the detached exec's bounding set");
+        const tty = await h.pod([
+          "exec",
+          "-t",
+          "c",
+          "sh",
+          "-c",
+          "test -t 0 && grep ^CapBnd: /proc/self/status",
+        ]);
+        assert.equal(tty.code, 0, tty.stderr);
+        assert.equal(tty.stdout.replace(/\r/g, ""), bnd);
       },
     });
 
