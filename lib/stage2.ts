@@ -40,7 +40,6 @@ import {
   takeTerminal,
 } from "./ns/process.ts";
 import { loadSeccompBpf } from "./ns/seccomp.ts";
-import { createCgroup, enterCgroup, openCgroupProcs } from "./ns/cgroup.ts";
 import { PodError } from "./errors.ts";
 import { lookPath } from "./ns/lookpath.ts";
 import { mount, mountOverlay, MS, pivotRoot, setupMounts, umount2 } from "./ns/mounts.ts";
@@ -281,18 +280,24 @@ function applyLimits(spec: LaunchSpec): void {
 }
 
 /**
- * The container's cgroup.procs files, opened for {@link run} to enter it. Stage 1 made the cgroup; when it is
- * gone (a restart after its removal), it is made again here, with its limits.
+ * Opens the container's cgroup.procs files and returns what enters it, for {@link run} (late, right before
+ * execve). Stage 1 made the cgroup; when it is gone (a restart after its removal), it is made again here, with
+ * its limits. lib/ns/cgroup.ts loads only for a container with a cgroup: without one (rootless on a cgroup v1
+ * host, `--cgroups disabled`) stage 2 starts without compiling it, and stage 2's start-up is the critical path
+ * of a rootless `run` (issue 16).
  */
-function prepareCgroup(spec: LaunchSpec): number[] {
-  if (!spec.cgroup) return [];
+async function prepareCgroup(spec: LaunchSpec): Promise<() => void> {
+  if (!spec.cgroup) return () => {};
   try {
+    const { createCgroup, enterCgroup, openCgroupProcs } = await import("./ns/cgroup.ts");
+    let fds: number[];
     try {
-      return openCgroupProcs(spec.cgroup);
+      fds = openCgroupProcs(spec.cgroup);
     } catch {
       createCgroup(spec.cgroup);
-      return openCgroupProcs(spec.cgroup);
+      fds = openCgroupProcs(spec.cgroup);
     }
+    return () => enterCgroup(fds);
   } catch (e) {
     throw new Stage2Error(125, `cgroup: ${(e as Error).message}`);
   }
@@ -302,12 +307,12 @@ function run(
   spec: LaunchSpec,
   fifo: number,
   seccomp: Uint8Array<ArrayBuffer> | undefined,
-  cgroupProcs: number[],
+  enterCgroup: () => void,
 ): number {
   const p = spec.process!;
   const cwd = resolveInRoot("/", p.cwd || "/", { follow: true, create: "dir" });
   try {
-    enterCgroup(cgroupProcs); // late: what stage 2 allocated so far is not charged to the container
+    enterCgroup(); // late: what stage 2 allocated so far is not charged to the container
   } catch (e) {
     throw new Stage2Error(125, `cannot enter the container's cgroup: ${(e as Error).message}`);
   }
@@ -424,10 +429,10 @@ export async function stage2Main(specPath: string): Promise<never> {
     // the filter file is a host path: read before pivot_root
     const seccomp = spec.seccomp ? Deno.readFileSync(spec.seccomp) : undefined;
     if (spec.mounts.some((m) => m.copyUp)) await copyUpVolumes(spec);
-    const cgroupProcs = prepareCgroup(spec); // a host path too
+    const enterCgroup = await prepareCgroup(spec); // a host path too
     buildRoot(spec);
     traceTime("stage2: root built (mounts, pivot_root)");
-    code = run(spec, fifo, seccomp, cgroupProcs);
+    code = run(spec, fifo, seccomp, enterCgroup);
   } catch (e) {
     code = e instanceof Stage2Error ? e.code : e instanceof PodError ? e.exitCode : 125;
     const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
