@@ -91,6 +91,8 @@ interface StartPlan {
   onPid?: (pid: number) => void;
   /** net3: the pid of the `unshare` that makes the new netns (root bridge networks start there). */
   onUnshared?: (pid: number) => void;
+  /** net5: awaited after `resolveProcess`, before the process runs (the network; stage 2 builds the root). */
+  gate?: (pid: number) => Promise<void>;
 }
 
 /**
@@ -171,17 +173,29 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
   // net3: as root, netavark (the slowest part of a start) runs as soon as the netns exists, beside stage 2's
   // start-up; slirp4netns/pasta and rootless bridges keep starting at stage 2's pid
   const early = Deno.uid() === 0 && c.net.network.mode === "bridge";
+  // net5: stage 2 builds the root while the network is set up, the process resolved meanwhile (a pod's
+  // infra holder waits for its process instead: it knows no gate)
+  const gated = !plan.spec.holder && !plan.gate;
   return {
     ...plan,
     onPid: start,
     ...(early ? { onUnshared: start } : {}),
     resolveProcess: async (pid: number) => {
-      await start(pid);
+      if (!gated) await start(pid);
       const p = inner ? await inner(pid) : process!;
-      resolved = true;
+      if (!gated) resolved = true;
       return p;
     },
-    resolved: () => inner ? plan.resolved() : resolved,
+    ...(gated
+      ? {
+        gate: async (pid: number) => {
+          await start(pid);
+          resolved = true;
+        },
+      }
+      : {}),
+    // gated: resolved once the network is up (a failed setup leaves the container as it was)
+    resolved: () => resolved && (!inner || plan.resolved()),
     settle: async () => {
       await setup?.catch(() => {});
       await plan.settle();
@@ -357,6 +371,7 @@ export async function startDetached(
           writeContainerEvents(root, rec, ["init", "start"]);
         },
         resolveProcess: plan.resolveProcess,
+        gate: plan.gate,
         onPid: plan.onPid,
         onUnshared: plan.onUnshared,
       });
@@ -431,6 +446,7 @@ async function runForeground(
         onStarted?.();
       },
       resolveProcess: plan.resolveProcess,
+      gate: plan.gate,
       onPid: plan.onPid,
       onUnshared: plan.onUnshared,
     };
