@@ -3,14 +3,15 @@
  * pod drives it, side by side with pod's and podman's `run --rm`, alternating in every round (who goes first
  * rotates too), medians of `--runs` rounds. Root only; never asserts.
  *
- *     deno run -A scripts/bench_net_floor.ts [--runs 15]
+ *     deno run -A scripts/bench_net_floor.ts [--runs 15] [--before DIR]
  *
  * Measured per round:
  * - floor: `netavark setup` then `netavark teardown` of the `podman` default network (lib/network/netavark.ts
  *   `netavarkArgv`/`netavarkOptions`/`netavarkTeardownLines`: the same argv, the same lock and the same options
  *   JSON on stdin) for a network namespace this script makes with `ip netns add` under a random name (removed
  *   after, as is the script's netavark run dir);
- * - pod `run --rm IMG true` and podman's (`--ulimit`s as bench_net.ts, its own cgroup parent).
+ * - pod `run --rm IMG true` and podman's (`--ulimit`s as bench_net.ts, its own cgroup parent);
+ * - with `--before DIR` (another checkout of pod, as bench_net.ts's), that pod's `run --rm` as well.
  *
  * Every command runs under a small perl subreaper (perl-base is in every Debian): its wall time is until the
  * command itself exits, and its CPU time (user+sys) is that of the whole process tree, detached helpers included
@@ -30,8 +31,10 @@ import {
   netRunDir,
   runDirRemovalLine,
 } from "../lib/network/netavark.ts";
+import { beforeEngine } from "./bench_net.ts";
 import {
   argNum,
+  argStr,
   type Cmd,
   type Engine,
   median,
@@ -171,10 +174,12 @@ export async function main(): Promise<void> {
     }
   }
   const runs = argNum("runs", 15);
+  const beforeDir = argStr("before", "");
   const reg = await startRegistry({ logLevel: "error" });
   const pe = await podEngine(undefined);
   const me = await podmanEngine(undefined, await podmanRuntime());
   const floor = new Floor(await Deno.makeTempDir({ prefix: "pod-net-floor-" }));
+  const be = beforeDir ? await beforeEngine(undefined, beforeDir) : undefined;
   const s = {
     setup: [] as number[],
     teardown: [] as number[],
@@ -184,6 +189,8 @@ export async function main(): Promise<void> {
     podCpu: [] as number[],
     podman: [] as number[],
     podmanCpu: [] as number[],
+    before: [] as number[],
+    beforeCpu: [] as number[],
   };
   try {
     const img = await busybox(reg);
@@ -197,8 +204,10 @@ export async function main(): Promise<void> {
       }
     };
     await reaped(await pe.build(["pull", "-q", img.ref]));
+    if (be) await reaped(await be.build(["pull", "-q", img.ref]));
     await reaped(await me.build(["pull", "-q", "--tls-verify=false", img.ref]));
     check("pod", await podRun(), true); // warm-ups
+    if (be) check("pod-before", await reaped(await be.build(["run", "--rm", img.ref, "true"])), true);
     check("podman", await podmanRun(), false);
     await floor.round(-1);
     const sides: (() => Promise<void>)[] = [
@@ -222,12 +231,21 @@ export async function main(): Promise<void> {
         s.podmanCpu.push(o.cpu);
       },
     ];
+    if (be) {
+      sides.push(async () => {
+        const o = await reaped(await be.build(["run", "--rm", img.ref, "true"]));
+        check("pod-before", o, true);
+        s.before.push(o.ms);
+        s.beforeCpu.push(o.cpu);
+      });
+    }
     for (let i = 0; i < runs; i++) {
       for (let k = 0; k < sides.length; k++) await sides[(i + k) % sides.length]();
     }
   } finally {
     await floor.cleanup();
     await pe.cleanup();
+    await be?.cleanup();
     await me.cleanup();
     await reg.stop();
   }
@@ -238,10 +256,12 @@ export async function main(): Promise<void> {
   console.log(`\n== issue 12 floor, root, default network (${runs} rounds, medians) ==`);
   console.log("what".padEnd(52) + "ms".padStart(9) + "podman ms".padStart(11) + "ratio".padStart(8));
   console.log(row("pod run --rm true (wall)", m.pod, m.podman, 0.6));
+  if (be) console.log(row("pod-before run --rm true (wall)", m.before, m.podman, 0.6));
   console.log(row("floor: netavark setup + teardown (wall)", m.floor, m.podman, 0.6));
   console.log(row("  netavark setup alone (wall)", m.setup, m.podman));
   console.log(row("  netavark teardown alone (wall)", m.teardown, m.podman));
   console.log(row("pod run --rm true (CPU user+sys, whole tree)", m.podCpu, m.podmanCpu));
+  if (be) console.log(row("pod-before run --rm true (CPU user+sys, whole tree)", m.beforeCpu, m.podmanCpu));
   console.log(row("floor: netavark setup + teardown (CPU user+sys)", m.floorCpu, m.podmanCpu));
   // pod hands its teardown off (teardown_async.ts): on its wall-clock path only netavark's setup remains
   console.log(row("pod run --rm minus netavark setup (wall)", m.pod - m.setup, m.podman));
