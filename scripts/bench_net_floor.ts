@@ -175,11 +175,9 @@ export async function main(): Promise<void> {
   }
   const runs = argNum("runs", 15);
   const beforeDir = argStr("before", "");
-  const reg = await startRegistry({ logLevel: "error" });
-  const pe = await podEngine(undefined);
-  const me = await podmanEngine(undefined, await podmanRuntime());
-  const floor = new Floor(await Deno.makeTempDir({ prefix: "pod-net-floor-" }));
-  const be = beforeDir ? await beforeEngine(undefined, beforeDir) : undefined;
+  // each made inside the cleanup's reach: a failure half-way leaves no temp store or registry behind
+  const made: { cleanup: () => Promise<void> }[] = [];
+  const keep = <T extends { cleanup: () => Promise<void> }>(x: T): T => (made.unshift(x), x);
   const s = {
     setup: [] as number[],
     teardown: [] as number[],
@@ -193,6 +191,12 @@ export async function main(): Promise<void> {
     beforeCpu: [] as number[],
   };
   try {
+    const reg = await startRegistry({ logLevel: "error" });
+    made.unshift({ cleanup: () => reg.stop() });
+    const pe = keep(await podEngine(undefined));
+    const me = keep(await podmanEngine(undefined, await podmanRuntime()));
+    const floor = keep(new Floor(await Deno.makeTempDir({ prefix: "pod-net-floor-" })));
+    const be = beforeDir ? keep(await beforeEngine(undefined, beforeDir)) : undefined;
     const img = await busybox(reg);
     const podRun = async () => await reaped(await pe.build(["run", "--rm", img.ref, "true"]));
     const podmanRun = async () =>
@@ -243,11 +247,7 @@ export async function main(): Promise<void> {
       for (let k = 0; k < sides.length; k++) await sides[(i + k) % sides.length]();
     }
   } finally {
-    await floor.cleanup();
-    await pe.cleanup();
-    await be?.cleanup();
-    await me.cleanup();
-    await reg.stop();
+    for (const x of made) await x.cleanup().catch((e) => console.error(`cleanup: ${e}`));
   }
   const m = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)])) as Record<
     keyof typeof s,
@@ -256,12 +256,14 @@ export async function main(): Promise<void> {
   console.log(`\n== issue 12 floor, root, default network (${runs} rounds, medians) ==`);
   console.log("what".padEnd(52) + "ms".padStart(9) + "podman ms".padStart(11) + "ratio".padStart(8));
   console.log(row("pod run --rm true (wall)", m.pod, m.podman, 0.6));
-  if (be) console.log(row("pod-before run --rm true (wall)", m.before, m.podman, 0.6));
+  if (beforeDir) console.log(row("pod-before run --rm true (wall)", m.before, m.podman, 0.6));
   console.log(row("floor: netavark setup + teardown (wall)", m.floor, m.podman, 0.6));
   console.log(row("  netavark setup alone (wall)", m.setup, m.podman));
   console.log(row("  netavark teardown alone (wall)", m.teardown, m.podman));
   console.log(row("pod run --rm true (CPU user+sys, whole tree)", m.podCpu, m.podmanCpu));
-  if (be) console.log(row("pod-before run --rm true (CPU user+sys, whole tree)", m.beforeCpu, m.podmanCpu));
+  if (beforeDir) {
+    console.log(row("pod-before run --rm true (CPU user+sys, whole tree)", m.beforeCpu, m.podmanCpu));
+  }
   console.log(row("floor: netavark setup + teardown (CPU user+sys)", m.floorCpu, m.podmanCpu));
   // pod hands its teardown off (teardown_async.ts): on its wall-clock path only netavark's setup remains
   console.log(row("pod run --rm minus netavark setup (wall)", m.pod - m.setup, m.podman));
