@@ -246,9 +246,14 @@ async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
   await teardownNetwork(root, rec.config.id).catch(() => {});
 }
 
+/** net3: whether a removed container's network teardown is handed off (a root bridge one). */
+function handsOff(rec: ContainerRecord): boolean {
+  return rec.config.net?.network.mode === "bridge" && Deno.uid() === 0;
+}
+
 /** net3: hands a removed container's network teardown off (true), if it is a root bridge one. */
 async function handOffNet(root: string, rec: ContainerRecord): Promise<boolean> {
-  if (rec.config.net?.network.mode !== "bridge" || Deno.uid() !== 0) return false;
+  if (!handsOff(rec)) return false;
   const [{ handOffTeardown }, { netFiles }] = await Promise.all([
     import("../network/teardown_async.ts"),
     import("../network/setup.ts"),
@@ -444,6 +449,8 @@ async function runForeground(
         started = writeState(root, id, rec.state);
         writeContainerEvents(root, rec, ["init", "start", "attach"]);
         onStarted?.();
+        // net5: the hand-off's module loads while the container runs, not after it
+        if (io.removing && handsOff(rec)) import("../network/teardown_async.ts").catch(() => {});
       },
       resolveProcess: plan.resolveProcess,
       gate: plan.gate,
@@ -513,9 +520,16 @@ async function runForeground(
   traceTime("start: exited");
   await started?.catch(() => {});
   traceTime("start: running state written");
-  if (!io.removing || !await handOffNet(root, rec)) await teardownNet(root, rec);
-  traceTime("start: net torn down");
-  const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
+  // net5: the network's teardown (handed off or not) and the cgroup's release at once, both waited for
+  const [, cgroup] = await Promise.allSettled([
+    (async () => {
+      if (!io.removing || !await handOffNet(root, rec)) await teardownNet(root, rec);
+      traceTime("start: net torn down");
+    })(),
+    releaseContainerCgroup(plan.spec.cgroup),
+  ]);
+  if (cgroup.status === "rejected") throw cgroup.reason;
+  const oomKilled = cgroup.value;
   traceTime("start: cgroup released");
   // runperf: `--rm` deletes the record next: no fsync of a state about to go
   await recordExit(root, id, code, undefined, oomKilled, !io.removing);
