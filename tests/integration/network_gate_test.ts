@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
 import { networkSkipReason } from "../helpers/net.ts";
-import { NETAVARK_LOCK, netRunDir } from "../../lib/network/netavark.ts";
+import { NETAVARK_LOCK, netRunDir, pinNetns, runDirRemovalLine } from "../../lib/network/netavark.ts";
 import { networksDir } from "../../lib/network/config.ts";
 
 /**
@@ -157,6 +157,14 @@ await testRootAndRootless(
         await h.pod(["network", "rm", net]);
         const pinned = await Array.fromAsync(Deno.readDir(`${netRunDir(h.home)}/netns`)).catch(() => []);
         assert.deepEqual(pinned, []);
+      });
+
+      await t.step("root: a netns whose process ended is not pinned, and leaves no empty file", async () => {
+        const p = new Deno.Command("true").spawn();
+        await p.status;
+        await assert.rejects(() => pinNetns(h.home, "gone", p.pid));
+        assert.equal(await Deno.stat(`${netRunDir(h.home)}/netns/gone`).then(() => true, () => false), false);
+        await new Deno.Command("sh", { args: ["-c", runDirRemovalLine(h.home)] }).output();
       });
     }),
 );
