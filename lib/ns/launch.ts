@@ -74,6 +74,11 @@ export interface LaunchHooks {
    */
   resolveProcess?: (pid: number) => ProcessSpec | Promise<ProcessSpec>;
   /**
+   * net5 (issue 12): with `resolveProcess`, what must be done before the process runs but not before it is
+   * resolved (the container's network): stage 2 builds the root meanwhile (`ProcessSpec.gate`).
+   */
+  gate?: (pid: number) => Promise<void>;
+  /**
    * Called as soon as stage 2 reported its pid (its namespaces exist), before it has prepared the root: work on
    * the namespaces (the container's network) can start then, beside stage 2's own.
    */
@@ -279,15 +284,23 @@ export async function launch(
       relay?.start(io.stdin);
     }
     let hook: void | Promise<void> = undefined;
+    const send = async (line: string) => {
+      const bytes = new TextEncoder().encode(line);
+      for (let off = 0; off < bytes.length;) off += await processOut!.write(bytes.subarray(off));
+    };
     const onPrepared = async () => {
       let line = "abort\n";
       try {
-        line = JSON.stringify(await hooks.resolveProcess!(pid)) + "\n";
+        const p = await hooks.resolveProcess!(pid);
+        if (hooks.gate) {
+          // net5: the process now, `go` once the gate is passed (stage 2 builds the root meanwhile)
+          await send(JSON.stringify({ ...p, gate: true }) + "\n");
+          await hooks.gate(pid);
+          line = "go\n";
+        } else line = JSON.stringify(p) + "\n";
         hook = hooks.onStarted?.(pid, supervisorPid);
       } finally {
-        const out = processOut!;
-        const bytes = new TextEncoder().encode(line);
-        for (let off = 0; off < bytes.length;) off += await out.write(bytes.subarray(off));
+        await send(line);
         closeProcessOut();
       }
     };
