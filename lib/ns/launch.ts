@@ -22,7 +22,6 @@ import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
 import { holderCommand } from "./holder.ts";
-import { libc } from "./libc.ts";
 import {
   cgroupEnv,
   type ExitRecord,
@@ -113,9 +112,6 @@ async function startSupervised(
   try {
     Deno.removeSync(io.exitPath);
   } catch { /* absent */ }
-  // pods4: an fd >= 3 this process inherited (a caller's `time -o FILE`, a CI runner's) reached the supervisor
-  // and moved its pid pipe off fd 4, and every detached start failed (code 29): it is not passed on
-  libc().close_range(3, 0xffffffff, 4 /* CLOSE_RANGE_CLOEXEC */);
   let child: Deno.ChildProcess;
   try {
     const sup = supervisorCommand(
