@@ -345,6 +345,13 @@ export async function startDetached(
         events: supervisorEventParts(root, rec),
         extras: supervisorExtras(root, rec.config),
         exitHook: rec.config.net ? `${cp.dir}/network-cleanup.sh` : undefined,
+        // conmon2 (issue 13): conmon supervises when it fits
+        conmon: (await import("./start_conmon.ts")).ownConmonLaunch(
+          root,
+          rec,
+          plan.spec.cgroup,
+          supervisorEventParts(root, rec),
+        ),
       };
       await launch(plan.spec, io, {
         onStarted: (pid: number, supervisorPid?: number) => {

@@ -31,6 +31,7 @@ import {
 } from "./supervisor.ts";
 import { exitCodeOf, forksInit, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
+import type { ConmonLaunch } from "./conmon_launch.ts";
 
 /** How the container's stdio is wired. */
 export type LaunchIO =
@@ -57,6 +58,8 @@ export type LaunchIO =
     extras?: SupervisorExtras;
     /** A shell script the supervisor runs (if it exists then) when the container ended, before the exit record. */
     exitHook?: string;
+    /** conmon2 (issue 13): conmon supervises instead of the perl supervisor (its shim does the exit duties). */
+    conmon?: ConmonLaunch;
   };
 
 /** Callbacks during a launch. */
@@ -239,7 +242,15 @@ export async function launch(
       return exitCodeOf(s);
     });
   } else {
-    const sup = await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup), forks);
+    const sup = io.conmon && hasProcess
+      ? await (await import("./conmon_launch.ts")).startConmon(
+        io.conmon,
+        io.exitPath,
+        cmd,
+        forks,
+        () => settled,
+      )
+      : await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup), forks);
     unsharePid = sup.unsharePid;
     supervisorPid = sup.supervisorPid;
     status = sup.status.then((code) => {
