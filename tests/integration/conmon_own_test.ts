@@ -114,6 +114,19 @@ if (CONMON) {
           );
         });
 
+        await t.step("a missing command: 127 in one line, recorded, conmon gone", async () => {
+          const r = await h.pod(["run", "-d", "--name", "c5", img.ref, "/no/such/cmd"]);
+          assert.equal(r.code, 127, r.stderr);
+          assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+          assert.equal(await inspect(h, "c5", "{{.State.Status}} {{.State.ExitCode}}"), "exited 127");
+          const id = await inspect(h, "c5", "{{.Id}}");
+          await until("no conmon left for c5", async () => {
+            const out = await new Deno.Command("pgrep", { args: ["-f", `conmon.*${id}`], stdout: "piped" })
+              .output();
+            return new TextDecoder().decode(out.stdout).trim() === "";
+          });
+        });
+
         await t.step("a restart policy through conmon's exit command", async () => {
           await ok(h, [
             "run",
@@ -174,7 +187,7 @@ if (CONMON) {
           for (const n of ["p1", "p2", "p3"]) {
             assert.equal(parentOf(await inspect(h, n, "{{.State.Pid}}")).comm, "perl", n);
           }
-          await ok(h, ["rm", "-f", "-t", "0", "p1", "p2", "p3", "c1", "c2", "c3", "c4"]);
+          await ok(h, ["rm", "-f", "-t", "0", "p1", "p2", "p3", "c1", "c2", "c3", "c4", "c5"]);
         });
       }),
   );
