@@ -25,6 +25,15 @@ export interface ConmonLaunch {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether `pid` is a live process (not a zombie). */
+function alive(pid: number): boolean {
+  try {
+    return pid > 0 && !/^\d+ \(.*\) Z /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The command that runs `argv` (conmon) with every descriptor >= 3 it inherited closed and its stdout as fd 3
  * (conmon's sync pipe; it puts /dev/null on 0-2 itself). bash, as dash cannot name fds above 9.
@@ -77,7 +86,9 @@ export async function startConmon(
       Deno.removeSync(f);
     } catch { /* absent */ }
   }
-  Deno.writeTextFileSync(c.shim, conmonShim(cmd, forks, unsharePidFile, c.exit), { mode: 0o600 });
+  // a new file, renamed over the last start's: that start's `exit` step may still be reading it
+  Deno.writeTextFileSync(`${c.shim}.tmp`, conmonShim(cmd, forks, unsharePidFile, c.exit), { mode: 0o600 });
+  Deno.renameSync(`${c.shim}.tmp`, c.shim);
   const [prog, ...args] = conmonSpawnCommand(c.argv);
   const child = new Deno.Command(prog, {
     args,
@@ -105,7 +116,9 @@ export async function startConmon(
   const supervisorPid = read(c.conmonPidFile);
   let unsharePid = 0;
   for (let i = 0; !(unsharePid = read(unsharePidFile)); i++) {
-    if (failed !== undefined || i > 30000) {
+    // conmon reports a failed create on its sync pipe; one that died (or never ran the shim) is looked at too
+    const gone = i % 100 === 99 && !alive(supervisorPid);
+    if (failed !== undefined || gone || i > 6000) {
       throw new PodError(`conmon: ${failed ?? "the container's runtime did not start"}`);
     }
     await sleep(i < 100 ? 1 : 10);

@@ -9,9 +9,10 @@
  *   to P — with a pid namespace unshare's `sh` forks the init, reports its pid on fd 4 and exits (unshare.ts
  *   `reportPid`); without one, unshare execs stage 2 itself. The init is reparented to conmon.
  * - `exit` (conmon's `--exit-command`, run once conmon wrote the exit code; conmon waits for it): what pod's perl
- *   supervisor does when the command ended (supervisor.ts), in its order — the network teardown script, the exit
- *   record (`exit.json`: code, finish time, whether the memory limit killed a process), the cgroup's removal, the
- *   `died` and `cleanup` events, then the restart policy's `pod container cleanup`, in its own session.
+ *   supervisor does when the command ended (supervisor.ts) — the network teardown script, the `died` and
+ *   `cleanup` events, the exit record (`exit.json`: code, finish time, whether the memory limit killed a process;
+ *   after the events, so a `stop` that waits for it logs its own event after `died`, as podman), the cgroup's
+ *   removal, then the restart policy's `pod container cleanup`, in its own session.
  * - anything else (`start`, `kill`, `delete`, `state`): nothing (pod signals the init by pid).
  * @module
  */
@@ -63,8 +64,19 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
   if (exit.oomFile) {
     lines.push(`  grep -q '^oom_kill [1-9]' ${q(exit.oomFile)} 2>/dev/null && oom=',"oomKilled":true'`);
   }
+  lines.push("  t=$(date -u +%Y-%m-%dT%H:%M:%S.%N)");
+  if (exit.events) {
+    const { path, head, tail } = exit.events;
+    lines.push(
+      '  e=$t; while [ "${e%0}" != "$e" ]; do e=${e%0}; done; e=${e%.}Z',
+      `  x=; [ "$code" = 0 ] || x="\\"ContainerExitCode\\":$code,"`,
+      `  h=${q(head)}; z=${q(tail)}`,
+      `  printf '{%s%s,"Status":"%s","Time":"%s"%s\\n' "$x" "$h" died "$e" "$z" "$x" "$h" cleanup "$e" "$z" >>${
+        q(path)
+      }`,
+    );
+  }
   lines.push(
-    "  t=$(date -u +%Y-%m-%dT%H:%M:%S.%N)",
     `  printf '{"exitCode":%s,"finishedAt":"%sZ"%s}\\n' "$code" "$t" "$oom" >${q(exit.exitJson)}.tmp$$ &&`,
     `    mv -f ${q(exit.exitJson)}.tmp$$ ${q(exit.exitJson)}`,
   );
@@ -74,17 +86,6 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
       "  i=0; while [ $i -lt 100 ]; do left=",
       `    for d in ${words(dirs)}; do [ -d "$d" ] && ! rmdir "$d" 2>/dev/null && left=1; done`,
       '    [ -z "$left" ] && break; i=$((i + 1)); sleep 0.02; done',
-    );
-  }
-  if (exit.events) {
-    const { path, head, tail } = exit.events;
-    lines.push(
-      '  while [ "${t%0}" != "$t" ]; do t=${t%0}; done; t=${t%.}Z',
-      `  x=; [ "$code" = 0 ] || x="\\"ContainerExitCode\\":$code,"`,
-      `  h=${q(head)}; z=${q(tail)}`,
-      `  printf '{%s%s,"Status":"%s","Time":"%s"%s\\n' "$x" "$h" died "$t" "$z" "$x" "$h" cleanup "$t" "$z" >>${
-        q(path)
-      }`,
     );
   }
   if (exit.hook?.length) lines.push(`  setsid ${words(exit.hook)} </dev/null >/dev/null 2>&1 &`);

@@ -114,6 +114,26 @@ if (CONMON) {
           );
         });
 
+        await t.step(
+          "--pid host (unshare execs the init itself): conmon is its parent, the exit code",
+          async () => {
+            await ok(h, [
+              "run",
+              "-d",
+              "--pid",
+              "host",
+              "--name",
+              "c6",
+              img.ref,
+              "sh",
+              "-c",
+              "sleep 2; exit 5",
+            ]);
+            assert.equal(parentOf(await inspect(h, "c6", "{{.State.Pid}}")).comm, "conmon");
+            assert.equal(await ok(h, ["wait", "c6"]), "5");
+          },
+        );
+
         await t.step("a missing command: 127 in one line, recorded, conmon gone", async () => {
           const r = await h.pod(["run", "-d", "--name", "c5", img.ref, "/no/such/cmd"]);
           assert.equal(r.code, 127, r.stderr);
@@ -187,7 +207,7 @@ if (CONMON) {
           for (const n of ["p1", "p2", "p3"]) {
             assert.equal(parentOf(await inspect(h, n, "{{.State.Pid}}")).comm, "perl", n);
           }
-          await ok(h, ["rm", "-f", "-t", "0", "p1", "p2", "p3", "c1", "c2", "c3", "c4", "c5"]);
+          await ok(h, ["rm", "-f", "-t", "0", "p1", "p2", "p3", "c1", "c2", "c3", "c4", "c5", "c6"]);
         });
       }),
   );
