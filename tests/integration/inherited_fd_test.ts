@@ -28,8 +28,9 @@ function fdsOn(pid: string, path: string): string[] {
 async function podWithFds(
   h: TempPodHome,
   args: string[],
+  env?: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const c = await podCommand(args, { home: h.home, userHome: h.userHome, user: h.user?.name });
+  const c = await podCommand(args, { home: h.home, userHome: h.userHome, user: h.user?.name, env });
   const o = await new Deno.Command("sh", {
     args: ["-c", 'exec 3>/dev/null 4</dev/null 9>>"$0"; exec "$@"', marker(h), c.cmd, ...c.args],
     env: c.env,
@@ -47,12 +48,19 @@ await testRootAndRootless(
       const alone = await podWithFds(h, ["run", "-d", "--name", "fdalone", img.ref, "sleep", "1000"]);
       equal(alone.code, 0, alone.stderr);
       // conmon2: neither the supervisor nor the container keeps the caller's fd 9
-      const pids = (await h.pod(["inspect", "--format", "{{.State.ConmonPid}} {{.State.Pid}}", "fdalone"]))
-        .stdout
-        .trim().split(" ");
-      equal(pids.length, 2);
-      for (const pid of pids) {
-        equal(fdsOn(pid, marker(h)).join(","), "", `pid ${pid} holds the caller's fd 9`);
+      // the perl supervisor closes them itself (its pid pipe must be fds 3 and 4)
+      const perl = await podWithFds(h, ["run", "-d", "--name", "fdperl", img.ref, "sleep", "1000"], {
+        POD_SUPERVISOR: "perl",
+      });
+      equal(perl.code, 0, perl.stderr);
+      for (const name of ["fdalone", "fdperl"]) {
+        const pids = (await h.pod(["inspect", "--format", "{{.State.ConmonPid}} {{.State.Pid}}", name]))
+          .stdout
+          .trim().split(" ");
+        equal(pids.length, 2);
+        for (const pid of pids) {
+          equal(fdsOn(pid, marker(h)).join(","), "", `${name}: pid ${pid} holds the caller's fd 9`);
+        }
       }
       const created = await podWithFds(h, ["pod", "create", "--name", "fdpod"]);
       equal(created.code, 0, created.stderr);
@@ -73,7 +81,9 @@ await testRootAndRootless(
       }
       const ps = await h.pod(["ps", "--format", "{{.Names}} {{.Status}}"]);
       equal(ps.code, 0, ps.stderr);
-      for (const name of ["fdalone", "fdm1", "fdm2"]) match(ps.stdout, new RegExp(`^${name} Up`, "m"));
+      for (const name of ["fdalone", "fdperl", "fdm1", "fdm2"]) {
+        match(ps.stdout, new RegExp(`^${name} Up`, "m"));
+      }
       const rm = await podWithFds(h, ["pod", "rm", "-f", "-t", "0", "fdpod"]);
       equal(rm.code, 0, rm.stderr);
     }),
