@@ -345,15 +345,15 @@ export async function startDetached(
         events: supervisorEventParts(root, rec),
         extras: supervisorExtras(root, rec.config),
         exitHook: rec.config.net ? `${cp.dir}/network-cleanup.sh` : undefined,
-        // conmon2 (issue 13): conmon supervises when it fits
-        conmon: (await import("./start_conmon.ts")).ownConmonLaunch(
-          root,
-          rec,
-          plan.spec.cgroup,
-          supervisorEventParts(root, rec),
-        ),
       };
-      await launch(plan.spec, io, {
+      // conmon2 (issue 13): conmon supervises when it fits
+      const conmon = (await import("./start_conmon.ts")).ownConmonLaunch(
+        root,
+        rec,
+        plan.spec.cgroup,
+        io.events,
+      );
+      await launch(plan.spec, { ...io, conmon }, {
         onStarted: (pid: number, supervisorPid?: number) => {
           // the supervisor writes the exit record: waited for
           const byPolicy = opts.byPolicy || opts.countAsRestart;

@@ -9,6 +9,10 @@
  * What conmon doesn't do stays with the perl supervisor (lib/ns/supervisor.ts): `-i` (pod's attach fifo),
  * health checks, `--timeout`, `--log-opt max-size` (pod rotates to `<log>.1`). Without conmon on the host, or with
  * `POD_SUPERVISOR=perl` in the environment, the perl supervisor is used, silently (conmon is optional).
+ *
+ * conmon2: detached containers of pod's own runtime go to conmon the same way when they fit
+ * ({@link ownConmonLaunch}): its runtime is then a `sh` shim (lib/ns/conmon_shim.ts) that runs pod's `unshare`
+ * command and, as conmon's exit command, does the perl supervisor's end duties.
  * @module
  */
 

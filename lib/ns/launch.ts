@@ -161,8 +161,9 @@ async function startSupervised(
 
 /**
  * Starts the container described by `spec`. Foreground: stays attached (inherited stdio, or a pty with the
- * host terminal raw), forwards signals and resolves with the exit code. Detached: a perl supervisor owns
- * the container (logs, exit file) and this resolves once the command has been exec'd.
+ * host terminal raw), forwards signals and resolves with the exit code. Detached: a perl supervisor, or conmon
+ * with `io.conmon` (conmon_launch.ts), owns the container (logs, exit file) and this resolves once the command
+ * has been exec'd.
  * Failures before the command runs throw a PodError: 127 not found, 126 cannot invoke, 125 otherwise.
  */
 export async function launch(
