@@ -73,7 +73,7 @@ if (CONMON) {
             img.ref,
             "sh",
             "-c",
-            "echo out; echo err >&2; sleep 1; exit 7",
+            "echo out; echo err >&2; sleep 3; exit 7",
           ]);
           const { ppid, comm } = parentOf(await inspect(h, "c1", "{{.State.Pid}}"));
           assert.equal(comm, "conmon");
