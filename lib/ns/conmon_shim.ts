@@ -10,9 +10,10 @@
  *   `reportPid`); without one, unshare execs stage 2 itself. The init is reparented to conmon.
  * - `exit` (conmon's `--exit-command`, run once conmon wrote the exit code; conmon waits for it): what pod's perl
  *   supervisor does when the command ended (supervisor.ts) — the network teardown script, the `died` and
- *   `cleanup` events, the exit record (`exit.json`: code, finish time, whether the memory limit killed a process;
- *   after the events, so a `stop` that waits for it logs its own event after `died`, as podman), the cgroup's
- *   removal, then the restart policy's `pod container cleanup`, in its own session.
+ *   `cleanup` events, the cgroup's removal, the exit record (`exit.json`: code, finish time, whether the memory
+ *   limit killed a process; last, so a `stop` or `wait` that waits for it logs its own event after `died`, as
+ *   podman, and a start right after it makes the cgroup anew, not before its removal), then the restart
+ *   policy's `pod container cleanup`, in its own session.
  * - anything else (`start`, `kill`, `delete`, `state`): nothing (pod signals the init by pid).
  * @module
  */
@@ -76,10 +77,6 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
       }`,
     );
   }
-  lines.push(
-    `  printf '{"exitCode":%s,"finishedAt":"%sZ"%s}\\n' "$code" "$t" "$oom" >${q(exit.exitJson)}.tmp$$ &&`,
-    `    mv -f ${q(exit.exitJson)}.tmp$$ ${q(exit.exitJson)}`,
-  );
   const dirs = exit.cgroupDirs ?? [];
   if (dirs.length) {
     lines.push(
@@ -88,6 +85,10 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
       '    [ -z "$left" ] && break; i=$((i + 1)); sleep 0.02; done',
     );
   }
+  lines.push(
+    `  printf '{"exitCode":%s,"finishedAt":"%sZ"%s}\\n' "$code" "$t" "$oom" >${q(exit.exitJson)}.tmp$$ &&`,
+    `    mv -f ${q(exit.exitJson)}.tmp$$ ${q(exit.exitJson)}`,
+  );
   if (exit.hook?.length) lines.push(`  setsid ${words(exit.hook)} </dev/null >/dev/null 2>&1 &`);
   lines.push("  ;;", "esac", "");
   return lines.join("\n");

@@ -151,10 +151,11 @@ my $tmp = "$exitp.tmp$$";
 my ($oom, @cg) = ('', defined $cgroup ? split(/\n/, $cgroup) : ());
 my $ev = shift @cg;
 if ($ev && open(my $f, '<', $ev)) { local $/; my $t = <$f>; $oom = ',"oomKilled":true' if $t =~ /^oom_kill [1-9]/m }
+# the cgroup goes before the exit record: a start right after it (restart) makes it anew, not before this rmdir
+for (1..100) { @cg = grep { -d $_ && !rmdir($_) } @cg; last unless @cg; select(undef, undef, undef, 0.02) }
 open(my $ef, '>', $tmp) or die;
 print $ef '{"exitCode":' . $code . ',"finishedAt":"' . ts() . 'Z"' . $oom . "}\n";
 close $ef; rename($tmp, $exitp);
-for (1..100) { @cg = grep { -d $_ && !rmdir($_) } @cg; last unless @cg; select(undef, undef, undef, 0.02) }
 if ($evp && open(my $vf, '>>', $evp)) { my $t = ts(); $t =~ s/0+$//; $t =~ s/\.$//; $t .= 'Z';
   my $x = $code ? "\"ContainerExitCode\":$code," : ''; my $l = '';
   $l .= "{$x$evh,\"Status\":\"$_\",\"Time\":\"$t\"$evt\n" for qw(died cleanup);
