@@ -365,7 +365,14 @@ export async function startDetached(
         extras: supervisorExtras(root, rec.config),
         exitHook: rec.config.net ? `${cp.dir}/network-cleanup.sh` : undefined,
       };
-      await launch(plan.spec, io, {
+      // conmon2 (issue 13): conmon supervises when it fits
+      const conmon = (await import("./start_conmon.ts")).ownConmonLaunch(
+        root,
+        rec,
+        plan.spec.cgroup,
+        io.events,
+      );
+      await launch(plan.spec, { ...io, conmon }, {
         onStarted: (pid: number, supervisorPid?: number) => {
           // the supervisor writes the exit record: waited for
           const byPolicy = opts.byPolicy || opts.countAsRestart;
