@@ -11,7 +11,7 @@
  * process from stage 1 (which reads the root through /proc/<pid>/root) → volume copy-up (a volume's first
  * use: the image's content at its destination, lib/ns/copy_up.ts) → the cgroup's procs files opened (stage 1
  * made it; made again when missing, lib/ns/cgroup.ts) → mounts (proc, dev, sys, etc files, user mounts, masks, ro rootfs) → tty → hostname
- * → loopback → pivot_root → cwd → cgroup entered → bounding caps → ulimits, oom_score_adj → seccomp filter
+ * → loopback → pivot_root → (net5: stage 1's `go`, its network ready, when the process came gated) → cwd → cgroup entered → bounding caps → ulimits, oom_score_adj → seccomp filter
  * (see below) → ids (+ ambient caps for a non-root user's `--cap-add`) → PATH lookup → fds ≥ 3
  * close-on-exec → signals reset → no_new_privs → execve.
  * The seccomp filter (a BPF program libseccomp built, cached in the store) is loaded before the ids change,
@@ -40,7 +40,6 @@ import {
   takeTerminal,
 } from "./ns/process.ts";
 import { loadSeccompBpf } from "./ns/seccomp.ts";
-import { createCgroup, enterCgroup, openCgroupProcs } from "./ns/cgroup.ts";
 import { PodError } from "./errors.ts";
 import { lookPath } from "./ns/lookpath.ts";
 import { mount, mountOverlay, MS, pivotRoot, setupMounts, umount2 } from "./ns/mounts.ts";
@@ -136,34 +135,53 @@ function mountRoot(spec: LaunchSpec): void {
  * one JSON line on the process fifo (stage 1 holds it open read-write, so this open does not block and its
  * death gives EOF).
  */
-function receiveProcess(fifo: number, path: string): ProcessSpec {
+function receiveProcess(fifo: number, path: string): { process: ProcessSpec; gate?: () => void } {
   // opened before `prepared`: once stage 1 has written the process it closes its end, and an open after
   // that would wait for a writer forever
   const f = Deno.openSync(path, { read: true });
-  writeAll(fifo, enc.encode("prepared\n"));
-  const buf = new Uint8Array(65536);
-  const parts: Uint8Array[] = [];
-  let text = "";
+  let gated = false;
   try {
-    for (;;) {
-      const n = f.readSync(buf);
-      if (n === null || n === 0) break;
-      parts.push(buf.slice(0, n));
-      if (buf.subarray(0, n).includes(10)) break;
-    }
+    writeAll(fifo, enc.encode("prepared\n"));
+    const lines = lineReader(f);
+    const line = lines() ?? "";
+    if (!line.startsWith("{")) throw new Stage2Error(125, "stage 1 gave up before sending the process");
+    const process = JSON.parse(line) as ProcessSpec;
+    if (!process.gate) return { process };
+    gated = true;
+    // net5: the network is set up while the root is built; the fd stays open across pivot_root
+    const gate = () => {
+      try {
+        if (lines() !== "go") throw new Stage2Error(125, "stage 1 gave up before starting the process");
+      } finally {
+        f.close();
+      }
+    };
+    return { process, gate };
   } finally {
-    f.close();
+    if (!gated) f.close();
   }
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const all = new Uint8Array(len);
-  len = 0;
-  for (const p of parts) all.set(p, (len += p.length) - p.length);
-  text = new TextDecoder().decode(all);
-  const nl = text.indexOf("\n");
-  const line = nl >= 0 ? text.slice(0, nl) : "";
-  if (!line.startsWith("{")) throw new Stage2Error(125, "stage 1 gave up before sending the process");
-  return JSON.parse(line) as ProcessSpec;
+}
+
+/** The lines of a fifo, one per call (undefined at EOF), read with blocking reads. */
+function lineReader(f: Deno.FsFile): () => string | undefined {
+  const buf = new Uint8Array(65536);
+  const dec = new TextDecoder();
+  let text = "";
+  let eof = false;
+  return () => {
+    for (;;) {
+      const nl = text.indexOf("\n");
+      if (nl >= 0) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        return line;
+      }
+      if (eof) return undefined;
+      const n = f.readSync(buf);
+      if (n === null || n === 0) eof = true;
+      else text += dec.decode(buf.subarray(0, n), { stream: true });
+    }
+  };
 }
 
 /**
@@ -281,18 +299,24 @@ function applyLimits(spec: LaunchSpec): void {
 }
 
 /**
- * The container's cgroup.procs files, opened for {@link run} to enter it. Stage 1 made the cgroup; when it is
- * gone (a restart after its removal), it is made again here, with its limits.
+ * Opens the container's cgroup.procs files and returns what enters it, for {@link run} (late, right before
+ * execve). Stage 1 made the cgroup; when it is gone (a restart after its removal), it is made again here, with
+ * its limits. lib/ns/cgroup.ts loads only for a container with a cgroup: without one (rootless on a cgroup v1
+ * host, `--cgroups disabled`) stage 2 starts without compiling it, and stage 2's start-up is the critical path
+ * of a rootless `run` (issue 16).
  */
-function prepareCgroup(spec: LaunchSpec): number[] {
-  if (!spec.cgroup) return [];
+async function prepareCgroup(spec: LaunchSpec): Promise<() => void> {
+  if (!spec.cgroup) return () => {};
   try {
+    const { createCgroup, enterCgroup, openCgroupProcs } = await import("./ns/cgroup.ts");
+    let fds: number[];
     try {
-      return openCgroupProcs(spec.cgroup);
+      fds = openCgroupProcs(spec.cgroup);
     } catch {
       createCgroup(spec.cgroup);
-      return openCgroupProcs(spec.cgroup);
+      fds = openCgroupProcs(spec.cgroup);
     }
+    return () => enterCgroup(fds);
   } catch (e) {
     throw new Stage2Error(125, `cgroup: ${(e as Error).message}`);
   }
@@ -302,12 +326,12 @@ function run(
   spec: LaunchSpec,
   fifo: number,
   seccomp: Uint8Array<ArrayBuffer> | undefined,
-  cgroupProcs: number[],
+  enterCgroup: () => void,
 ): number {
   const p = spec.process!;
   const cwd = resolveInRoot("/", p.cwd || "/", { follow: true, create: "dir" });
   try {
-    enterCgroup(cgroupProcs); // late: what stage 2 allocated so far is not charged to the container
+    enterCgroup(); // late: what stage 2 allocated so far is not charged to the container
   } catch (e) {
     throw new Stage2Error(125, `cannot enter the container's cgroup: ${(e as Error).message}`);
   }
@@ -414,7 +438,8 @@ export async function stage2Main(specPath: string): Promise<never> {
     // be being extracted by stage 1 until then
     if (spec.overlay && (spec.process || spec.deferProcess)) mountRoot(spec);
     traceTime("stage2: root mounted");
-    if (spec.deferProcess) spec.process = receiveProcess(fifo, files.processFifo);
+    let gate: (() => void) | undefined;
+    if (spec.deferProcess) ({ process: spec.process, gate } = receiveProcess(fifo, files.processFifo));
     traceTime("stage2: process received");
     if (!spec.process) Deno.exit(0);
     if (!spec.overlay) mountRoot(spec);
@@ -424,10 +449,17 @@ export async function stage2Main(specPath: string): Promise<never> {
     // the filter file is a host path: read before pivot_root
     const seccomp = spec.seccomp ? Deno.readFileSync(spec.seccomp) : undefined;
     if (spec.mounts.some((m) => m.copyUp)) await copyUpVolumes(spec);
-    const cgroupProcs = prepareCgroup(spec); // a host path too
+    const enterCgroup = await prepareCgroup(spec); // a host path too
+    // net5: `--sysctl` values (net.* ones name the container's interfaces) wait for its network
+    if (spec.sysctls && gate) {
+      gate();
+      gate = undefined;
+    }
     buildRoot(spec);
     traceTime("stage2: root built (mounts, pivot_root)");
-    code = run(spec, fifo, seccomp, cgroupProcs);
+    gate?.();
+    traceTime("stage2: gate passed (network ready)");
+    code = run(spec, fifo, seccomp, enterCgroup);
   } catch (e) {
     code = e instanceof Stage2Error ? e.code : e instanceof PodError ? e.exitCode : 125;
     const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];

@@ -9,7 +9,8 @@
  * image), and `run --rm img true` rootless (the test
  * user) with `--network host` for pod and podman, and (as a check that nothing else got slower) `pod pull` of a
  * `--pull-mb` MiB image into a fresh store. `--before DIR` adds the same pod rows for another checkout
- * (e.g. `git archive <rev> | tar -x -C DIR`), interleaved with these, so one run prints before and after.
+ * (e.g. `git archive <rev> | tar -x -C DIR`), interleaved with these, so one run prints before and after
+ * (its execs go to a container of their own, `c-before`: a plain exec runs what its container's plan names).
  * `--only` keeps the rows whose label matches (and the empty script). Each checkout's bundle is built first with its own `deno task bundle`. Prints medians, the exec deltas over
  * the empty script and the run --rm ratio against their targets; never asserts.
  * @module
@@ -120,6 +121,21 @@ export async function main(shared?: Registry): Promise<void> {
       "trap 'exit 0' TERM; sleep 100000 & wait",
     ]);
     cleanups.push(() => run(root, ["rm", "-f", "-t", "0", "c"], false).then(() => {}));
+    // exec5: the other checkout execs in a container of its own ("c-before"): a plain exec runs the helper
+    // its container's plan names, and the plan is made by the checkout whose exec came first
+    if (before) {
+      await run(root, [
+        "run",
+        "-d",
+        "--name",
+        "c-before",
+        img.ref,
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; sleep 100000 & wait",
+      ]);
+      cleanups.push(() => run(root, ["rm", "-f", "-t", "0", "c-before"], false).then(() => {}));
+    }
 
     const rows: Row[] = [];
     const row = (label: string, cmd: () => Promise<Cmd>, after?: () => Promise<void>) =>
@@ -129,8 +145,9 @@ export async function main(shared?: Registry): Promise<void> {
       return { ...c, args: c.args.map((a) => a === CLI_PATH ? empty : a).slice(0, -1) };
     });
     for (const [tag, dir] of dirs) {
-      row(`${tag}pod exec c true (checkout)`, () => podAt(root, ["exec", "c", "true"], dir, false));
-      row(`${tag}pod exec c true (bundle)`, () => podAt(root, ["exec", "c", "true"], dir, true));
+      const c = tag ? "c-before" : "c";
+      row(`${tag}pod exec c true (checkout)`, () => podAt(root, ["exec", c, "true"], dir, false));
+      row(`${tag}pod exec c true (bundle)`, () => podAt(root, ["exec", c, "true"], dir, true));
     }
     if (havePodman) {
       const pm = await podmanEngine(undefined, await podmanRuntime());

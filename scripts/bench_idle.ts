@@ -207,7 +207,12 @@ export async function main(shared?: Registry): Promise<void> {
         const build = be.build;
         be.build = async (args) => {
           const c = await build(args);
-          return { ...c, env: { ...c.env, POD_SUPERVISOR: "perl" } };
+          // rootless: the user's environment is set by `/usr/bin/env K=V…` on the command line (--reset-env)
+          const at = c.args.indexOf("/usr/bin/env");
+          const a = at < 0
+            ? c.args
+            : [...c.args.slice(0, at + 1), "POD_SUPERVISOR=perl", ...c.args.slice(at + 1)];
+          return { ...c, args: a, env: { ...c.env, POD_SUPERVISOR: "perl" } };
         };
       }
       const pod: IdleSample[] = [], pm: IdleSample[] = [], before: IdleSample[] = [];

@@ -227,7 +227,7 @@ async function shortTmpDir(e: Engine, user: string): Promise<void> {
 }
 
 /** net4: pod from the checkout `dir` (its cli.ts with its deno.json: the same unstable flags as pod's). */
-async function beforeEngine(user: string | undefined, dir: string): Promise<Engine> {
+export async function beforeEngine(user: string | undefined, dir: string): Promise<Engine> {
   const e = await podEngine(user, `${dir}/cli.ts`);
   const build = e.build;
   e.build = async (args) => {

@@ -9,7 +9,10 @@
  * it. Wall time of the whole sequence, the ratio against the target (≤ 0.5× podman), and the median of each
  * step of the pod sequence (where the time goes); never asserts.
  *
- *     deno run -A scripts/bench_pods.ts [--runs 3]
+ * `--before DIR`: also runs the pod of another checkout (DIR/cli.ts, e.g. the commit before a change) in the
+ * same rounds, as `pod-before`, and prints its numbers and ratios beside pod's (before/after side by side).
+ *
+ *     deno run -A scripts/bench_pods.ts [--runs 3] [--before DIR]
  * @module
  */
 
@@ -19,8 +22,8 @@ import { newLibpodParent } from "../tests/helpers/podman_cgroups.ts";
 import { type Registry, startRegistry } from "../tests/helpers/registry.ts";
 import { busybox } from "../tests/helpers/fixtures.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+/** This checkout (its cli.ts and deno.json). */
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const dec = new TextDecoder();
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -48,7 +51,7 @@ function median(xs: number[]): number {
 }
 
 interface Tool {
-  name: "pod" | "podman";
+  name: "pod" | "pod-before" | "podman";
   cmd: (args: string[]) => string[];
   env: Record<string, string>;
   root: string;
@@ -103,6 +106,10 @@ async function removeRoot(root: string): Promise<void> {
 
 /** Runs the benchmark against `shared` or a registry of its own. */
 export async function main(shared?: Registry): Promise<void> {
+  if (Deno.args.includes("--help")) {
+    console.log("deno run -A scripts/bench_pods.ts [--runs 3] [--before DIR (another checkout, run beside)]");
+    return;
+  }
   const runs = Number(argStr("runs", "3"));
   if (Deno.uid() !== 0) {
     console.log("bench_pods runs as root only: skipped");
@@ -119,8 +126,8 @@ export async function main(shared?: Registry): Promise<void> {
   const libpodParent = newLibpodParent();
   await Deno.mkdir(`${pm}/xdg`, { mode: 0o700 });
   await Deno.mkdir(`${work}/xdg`, { mode: 0o700 });
-  const tools: Tool[] = [{
-    name: "pod",
+  const podTool = (name: "pod" | "pod-before", dir: string, store: string): Tool => ({
+    name,
     cmd: (
       a,
     ) => [
@@ -128,10 +135,10 @@ export async function main(shared?: Registry): Promise<void> {
       "run",
       "-A",
       "--no-lock",
-      `--config=${CONFIG}`,
-      CLI,
+      `--config=${dir}/deno.json`,
+      `${dir}/cli.ts`,
       "--root",
-      `${work}/store`,
+      store,
       ...a,
     ],
     env: {
@@ -143,7 +150,12 @@ export async function main(shared?: Registry): Promise<void> {
       DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`,
     },
     root: work,
-  }];
+  });
+  const tools: Tool[] = [
+    podTool("pod", REPO, `${work}/store`),
+  ];
+  const before = argStr("before", "");
+  if (before) tools.push(podTool("pod-before", before.replace(/\/$/, ""), `${work}/store-before`));
   if (havePodman) {
     // this VM's rlimits are above what podman's runc may set for a pod's infra: lower defaults for it
     await Deno.writeTextFile(
@@ -158,6 +170,7 @@ export async function main(shared?: Registry): Promise<void> {
     });
   }
   const res: Record<string, { pod: number[]; kube: number[]; steps: number[][]; kubeSteps: number[][] }> = {};
+  const podman = tools.find((t) => t.name === "podman");
   try {
     const img = await busybox(reg);
     const file = `${work}/bench.yaml`;
@@ -180,18 +193,25 @@ export async function main(shared?: Registry): Promise<void> {
         res[t.name].kube.push(await kubeScenario(t, file, res[t.name].kubeSteps));
       }
     }
+    const pods = tools.filter((t) => t.name !== "podman").map((t) => t.name);
     const line = (what: string, key: "pod" | "kube") => {
-      const p = median(res.pod[key]);
       const q = res.podman ? median(res.podman[key]) : NaN;
-      const ratio = res.podman ? ` ratio ${(p / q).toFixed(2)}× (target ≤ 0.5×)` : "";
-      console.log(`${what}: pod ${p.toFixed(2)} s${res.podman ? `, podman ${q.toFixed(2)} s` : ""}${ratio}`);
+      for (const name of pods) {
+        const p = median(res[name][key]);
+        const ratio = res.podman ? ` ratio ${(p / q).toFixed(2)}× (target ≤ 0.5×)` : "";
+        console.log(
+          `${what}: ${name} ${p.toFixed(2)} s${res.podman ? `, podman ${q.toFixed(2)} s` : ""}${ratio}`,
+        );
+      }
     };
     const stepLines = (names: readonly string[], key: "steps" | "kubeSteps") => {
       for (const [i, step] of names.entries()) {
-        const p = median(res.pod[key][i]);
         const q = res.podman ? median(res.podman[key][i]) : NaN;
-        const other = res.podman ? `, podman ${q.toFixed(2)} s (${(p / q).toFixed(2)}×)` : "";
-        console.log(`  ${step}: pod ${p.toFixed(2)} s${other}`);
+        const cols = pods.map((name) => {
+          const p = median(res[name][key][i]);
+          return `${name} ${p.toFixed(2)} s${res.podman ? ` (${(p / q).toFixed(2)}×)` : ""}`;
+        });
+        console.log(`  ${step}: ${cols.join(", ")}${res.podman ? `, podman ${q.toFixed(2)} s` : ""}`);
       }
     };
     line("pod create + 2 members + pod rm -f", "pod");
@@ -208,9 +228,7 @@ export async function main(shared?: Registry): Promise<void> {
         stderr: "null",
       }).output().catch(() => {});
     }
-    if (havePodman) {
-      await run(tools[1].cmd(["system", "reset", "-f"]), tools[1].env).catch(() => {});
-    }
+    if (podman) await run(podman.cmd(["system", "reset", "-f"]), podman.env).catch(() => {});
     await removeRoot(pm);
     libpodParent.remove();
     await removeRoot(work);

@@ -470,8 +470,8 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     );
   }
   traceTime("create: image found");
-  const { cleanOrphans } = await import("./lifecycle.ts");
-  await cleanOrphans(root).catch(() => 0);
+  // pods5: leftovers of interrupted creates (no name, over 5 minutes old) are cleaned beside this create
+  const orphans = import("./lifecycle.ts").then(({ cleanOrphans }) => cleanOrphans(root)).catch(() => 0);
   const ic = imgConfig.config ?? {};
   const id = newContainerId();
   const hostname = o.hostname ?? joined.hostname ??
@@ -568,6 +568,8 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   } catch (e) {
     for (const m of mounts) if (m.anonymous && m.name) await removeVolume(root, m.name).catch(() => {});
     throw e;
+  } finally {
+    await orphans;
   }
 }
 

@@ -7,6 +7,7 @@
 import { PodError } from "../errors.ts";
 import { execIn, type ExecOptions, helperPlan, nsenterCommand } from "../ns/exec.ts";
 import { type ExecSecurity, helperEnv } from "../ns/exec_helper.ts";
+import { execHelperBinary } from "../ns/exec_helper_c.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
@@ -155,6 +156,10 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
     }
   }
   if (req.preserveFds) security = { ...security, preserveFds: req.preserveFds };
+  // exec5 (issue 16): the compiled helper in place of perl when the host can build it (built on first use)
+  const helper = await execHelperBinary(`${root}/helpers`);
+  security = { ...security, helper };
+  if (!helper) delete security.helper;
   const env = new EnvList();
   env.setAll(rec.config.process.env);
   if (!env.has("HOME")) env.set(`HOME=${u.home}`);

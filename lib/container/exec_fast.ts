@@ -86,6 +86,8 @@ function validPlan(root: string, nameOrId: string): ExecPlan | undefined {
     }
     if (!pidAlive(plan.pid, plan.pidStart)) return undefined;
     if (plan.seccomp) Deno.statSync(plan.seccomp); // the filter cache was emptied: the full way builds it again
+    // exec5: a plan with the compiled helper is not used when perl is asked for (exec_helper_c.ts)
+    if (plan.helper.argv[0].startsWith("/") && Deno.env.get("POD_EXEC_HELPER") === "perl") return undefined;
     return plan;
   } catch {
     return undefined;

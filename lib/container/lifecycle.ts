@@ -43,8 +43,9 @@ function isLive(rec: ContainerRecord): boolean {
  * Returns the refreshed record.
  */
 export async function waitExited(root: string, id: string, ms = Infinity): Promise<ContainerRecord> {
-  const end = Date.now() + ms;
-  let delay = 10;
+  const start = Date.now();
+  const end = start + ms;
+  let delay = 5;
   for (;;) {
     const rec = await readContainer(root, id);
     if (rec.state.status !== "running" && rec.state.status !== "paused" && rec.state.status !== "stopping") {
@@ -52,7 +53,8 @@ export async function waitExited(root: string, id: string, ms = Infinity): Promi
     }
     if (Date.now() >= end) return rec;
     await sleep(delay);
-    delay = Math.min(delay * 2, 100);
+    // pods5: a stopped container's exit record lands within ms: polled every 20 ms for the first second
+    delay = Math.min(delay * 2, Date.now() - start < 1000 ? 20 : 100);
   }
 }
 
@@ -116,6 +118,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
   // the init's mount namespace, to find processes it leaves behind (a private pid namespace ends them all)
   const leftoversNs = hasPrivatePidNs(pid) ? undefined : mountNsOf(pid);
   const { killed } = await stopContainer(pid, { signal: parseSignal(rec.config.stopSignal), timeout: t });
+  traceTime("stop: process gone");
   await killLeftovers(leftoversNs);
   if (killed && t > 0) {
     warn(
@@ -123,6 +126,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
     );
   }
   rec = await waitExited(root, id, 5000);
+  traceTime("stop: exit recorded");
   writeContainerEvents(root, rec, ["stop"]);
   if (!isLive(rec)) await teardownNet(root, rec);
   return rec;
@@ -183,15 +187,17 @@ export async function setPaused(root: string, id: string, pause: boolean): Promi
 /**
  * Removes a container: refuses a running one unless `force` (then kills it first, without waiting for the
  * stop timeout like podman's `rm -f` with `-t 0`… podman uses the stop timeout; we honour `timeout`).
- * `volumes`: also remove its anonymous volumes.
+ * `volumes`: also remove its anonymous volumes. `podRemoval`: the caller is removing the container's pod
+ * (`removePod`), so an infra container is not refused.
  */
 export async function removeById(
   root: string,
   id: string,
-  opts: { force?: boolean; volumes?: boolean; timeout?: number } = {},
+  opts: { force?: boolean; volumes?: boolean; timeout?: number; podRemoval?: boolean } = {},
 ): Promise<void> {
   let rec = await readContainer(root, id);
-  if (rec.config.isInfra) { // scope "pods": the infra goes with its pod (`pod rm`)
+  // scope "pods": the infra goes with its pod (`pod rm`, which says so with `podRemoval`)
+  if (rec.config.isInfra && !opts.podRemoval) {
     const refused = await (await import("./pod/infra_guard.ts")).infraRemovalError(root, rec);
     if (refused) throw refused;
   }

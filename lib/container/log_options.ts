@@ -8,7 +8,7 @@
  */
 
 import { PodError, UsageError } from "../errors.ts";
-import { fromHumanSize } from "../format/units.ts";
+import { fromHumanSize } from "../format/size_parse.ts";
 import type { ContainerConfig } from "../store/container_types.ts";
 import { containerPaths } from "../store/container_paths.ts";
 

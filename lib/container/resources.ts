@@ -12,7 +12,7 @@
 
 import { deviceRules } from "./device_cgroup.ts";
 import { UsageError } from "../errors.ts";
-import { ramInBytes } from "../format/units.ts";
+import { ramInBytes } from "../format/size_parse.ts";
 import {
   cgroupDirs,
   type CgroupLayout,

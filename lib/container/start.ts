@@ -91,6 +91,8 @@ interface StartPlan {
   onPid?: (pid: number) => void;
   /** net3: the pid of the `unshare` that makes the new netns (root bridge networks start there). */
   onUnshared?: (pid: number) => void;
+  /** net5: awaited after `resolveProcess`, before the process runs (the network; stage 2 builds the root). */
+  gate?: (pid: number) => Promise<void>;
 }
 
 /**
@@ -171,17 +173,29 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
   // net3: as root, netavark (the slowest part of a start) runs as soon as the netns exists, beside stage 2's
   // start-up; slirp4netns/pasta and rootless bridges keep starting at stage 2's pid
   const early = Deno.uid() === 0 && c.net.network.mode === "bridge";
+  // net5: stage 2 builds the root while the network is set up, the process resolved meanwhile (a pod's
+  // infra holder waits for its process instead: it knows no gate)
+  const gated = !plan.spec.holder && !plan.gate;
   return {
     ...plan,
     onPid: start,
     ...(early ? { onUnshared: start } : {}),
     resolveProcess: async (pid: number) => {
-      await start(pid);
+      if (!gated) await start(pid);
       const p = inner ? await inner(pid) : process!;
-      resolved = true;
+      if (!gated) resolved = true;
       return p;
     },
-    resolved: () => inner ? plan.resolved() : resolved,
+    ...(gated
+      ? {
+        gate: async (pid: number) => {
+          await start(pid);
+          resolved = true;
+        },
+      }
+      : {}),
+    // gated: resolved once the network is up (a failed setup leaves the container as it was)
+    resolved: () => resolved && (!inner || plan.resolved()),
     settle: async () => {
       await setup?.catch(() => {});
       await plan.settle();
@@ -232,9 +246,14 @@ async function teardownNet(root: string, rec: ContainerRecord): Promise<void> {
   await teardownNetwork(root, rec.config.id).catch(() => {});
 }
 
+/** net3: whether a removed container's network teardown is handed off (a root bridge one). */
+function handsOff(rec: ContainerRecord): boolean {
+  return rec.config.net?.network.mode === "bridge" && Deno.uid() === 0;
+}
+
 /** net3: hands a removed container's network teardown off (true), if it is a root bridge one. */
 async function handOffNet(root: string, rec: ContainerRecord): Promise<boolean> {
-  if (rec.config.net?.network.mode !== "bridge" || Deno.uid() !== 0) return false;
+  if (!handsOff(rec)) return false;
   const [{ handOffTeardown }, { netFiles }] = await Promise.all([
     import("../network/teardown_async.ts"),
     import("../network/setup.ts"),
@@ -346,7 +365,14 @@ export async function startDetached(
         extras: supervisorExtras(root, rec.config),
         exitHook: rec.config.net ? `${cp.dir}/network-cleanup.sh` : undefined,
       };
-      await launch(plan.spec, io, {
+      // conmon2 (issue 13): conmon supervises when it fits
+      const conmon = (await import("./start_conmon.ts")).ownConmonLaunch(
+        root,
+        rec,
+        plan.spec.cgroup,
+        io.events,
+      );
+      await launch(plan.spec, { ...io, conmon }, {
         onStarted: (pid: number, supervisorPid?: number) => {
           // the supervisor writes the exit record: waited for
           const byPolicy = opts.byPolicy || opts.countAsRestart;
@@ -357,6 +383,7 @@ export async function startDetached(
           writeContainerEvents(root, rec, ["init", "start"]);
         },
         resolveProcess: plan.resolveProcess,
+        gate: plan.gate,
         onPid: plan.onPid,
         onUnshared: plan.onUnshared,
       });
@@ -429,8 +456,11 @@ async function runForeground(
         started = writeState(root, id, rec.state);
         writeContainerEvents(root, rec, ["init", "start", "attach"]);
         onStarted?.();
+        // net5: the hand-off's module loads while the container runs, not after it
+        if (io.removing && handsOff(rec)) import("../network/teardown_async.ts").catch(() => {});
       },
       resolveProcess: plan.resolveProcess,
+      gate: plan.gate,
       onPid: plan.onPid,
       onUnshared: plan.onUnshared,
     };
@@ -497,9 +527,16 @@ async function runForeground(
   traceTime("start: exited");
   await started?.catch(() => {});
   traceTime("start: running state written");
-  if (!io.removing || !await handOffNet(root, rec)) await teardownNet(root, rec);
-  traceTime("start: net torn down");
-  const oomKilled = await releaseContainerCgroup(plan.spec.cgroup);
+  // net5: the network's teardown (handed off or not) and the cgroup's release at once, both waited for
+  const [, cgroup] = await Promise.allSettled([
+    (async () => {
+      if (!io.removing || !await handOffNet(root, rec)) await teardownNet(root, rec);
+      traceTime("start: net torn down");
+    })(),
+    releaseContainerCgroup(plan.spec.cgroup),
+  ]);
+  if (cgroup.status === "rejected") throw cgroup.reason;
+  const oomKilled = cgroup.value;
   traceTime("start: cgroup released");
   // runperf: `--rm` deletes the record next: no fsync of a state about to go
   await recordExit(root, id, code, undefined, oomKilled, !io.removing);

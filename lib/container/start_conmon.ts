@@ -9,10 +9,16 @@
  * What conmon doesn't do stays with the perl supervisor (lib/ns/supervisor.ts): `-i` (pod's attach fifo),
  * health checks, `--timeout`, `--log-opt max-size` (pod rotates to `<log>.1`). Without conmon on the host, or with
  * `POD_SUPERVISOR=perl` in the environment, the perl supervisor is used, silently (conmon is optional).
+ *
+ * conmon2: detached containers of pod's own runtime go to conmon the same way when they fit
+ * ({@link ownConmonLaunch}): its runtime is then a `sh` shim (lib/ns/conmon_shim.ts) that runs pod's `unshare`
+ * command and, as conmon's exit command, does the perl supervisor's end duties.
  * @module
  */
 
 import { PodError } from "../errors.ts";
+import type { CgroupSpec } from "../ns/cgroup.ts";
+import type { ConmonLaunch } from "../ns/conmon_launch.ts";
 import { debug } from "../log.ts";
 import { hostBinary } from "../ns/helpers_check.ts";
 import { containerPaths, type ContainerRecord, nowNano, writeState } from "../store/containers.ts";
@@ -49,6 +55,7 @@ export function conmonArgs(
   c: ContainerRecord["config"],
   runtime: string[],
   pidFile: string,
+  own?: { exitDir: string; exitCommand: string[]; bundle: string },
 ): string[] {
   const cp = containerPaths(root, c.id);
   const args = [
@@ -64,7 +71,7 @@ export function conmonArgs(
     absolute(runtime[0]),
     ...runtime.slice(1).flatMap((a) => ["--runtime-arg", a]),
     "-b",
-    `${cp.dir}/bundle`,
+    own?.bundle ?? `${cp.dir}/bundle`,
     "-p",
     pidFile,
     "-P",
@@ -72,12 +79,17 @@ export function conmonArgs(
     "-l",
     `k8s-file:${detachedLogOf(root, c)}`,
     "--exit-dir",
-    cp.conmonExits,
+    own?.exitDir ?? cp.conmonExits,
     "--socket-dir-path",
     `${cp.dir}/run`,
   ];
-  if (c.restartPolicy) {
-    const [cmd, ...rest] = podCommandLine(root, ["container", "cleanup", c.id]);
+  const exit = own
+    ? own.exitCommand
+    : c.restartPolicy
+    ? podCommandLine(root, ["container", "cleanup", c.id])
+    : [];
+  if (exit.length) {
+    const [cmd, ...rest] = exit;
     args.push("--exit-command", cmd, ...rest.flatMap((a) => ["--exit-command-arg", a]));
   }
   return args;
@@ -153,4 +165,59 @@ function absolute(prog: string): string {
 function lastLine(text: string | undefined): string | undefined {
   if (!text) return undefined;
   return /msg="((?:[^"\\]|\\.)*)"/.exec(text)?.[1] ?? text.trim().split("\n").at(-1);
+}
+
+// --- conmon2 (issue 13): conmon for pod's own runtime, through the shim (lib/ns/conmon_shim.ts) ---
+
+/** Whether detached containers of pod's own runtime go to conmon when it fits (`POD_SUPERVISOR=perl`: never). */
+export const OWN_RUNTIME_CONMON = true;
+
+/**
+ * conmon's part of a detached launch of pod's own runtime (lib/ns/conmon_launch.ts), or `undefined` when the
+ * perl supervisor keeps it: no conmon on the host, `POD_SUPERVISOR=perl`, or a container conmon cannot
+ * supervise as pod would ({@link conmonFits}).
+ */
+export function ownConmonLaunch(
+  root: string,
+  rec: ContainerRecord,
+  cgroup: CgroupSpec | undefined,
+  events: { path: string; head: string; tail: string } | undefined,
+): ConmonLaunch | undefined {
+  const c = rec.config;
+  const wanted = OWN_RUNTIME_CONMON || Deno.env.get("POD_SUPERVISOR") === "conmon";
+  const conmon = wanted && conmonFits(c) ? conmonPath() : undefined;
+  if (!conmon) return undefined;
+  const cp = containerPaths(root, c.id), run = `${cp.dir}/run`, shim = `${run}/conmon-shim.sh`;
+  const exitDir = `${run}/exits`;
+  Deno.mkdirSync(exitDir, { recursive: true, mode: 0o700 });
+  try {
+    Deno.removeSync(`${run}/${c.id}`); // conmon's attach socket of the last start
+  } catch { /* absent */ }
+  const sh = hostBinary("sh") ?? "/bin/sh";
+  const args = conmonArgs(root, c, [sh, shim], `${run}/init.pid`, {
+    exitDir,
+    exitCommand: [sh, shim, "exit"],
+    bundle: run,
+  });
+  const oomFile = cgroup
+    ? cgroup.version === 2
+      ? `${cgroup.dirs.unified}/memory.events`
+      : cgroup.dirs.memory
+      ? `${cgroup.dirs.memory}/memory.oom_control`
+      : undefined
+    : undefined;
+  return {
+    argv: [conmon, ...args],
+    shim,
+    conmonPidFile: `${run}/conmon.pid`,
+    exit: {
+      conmonExit: `${exitDir}/${c.id}`,
+      exitJson: cp.exit,
+      netHook: c.net ? `${cp.dir}/network-cleanup.sh` : undefined,
+      oomFile,
+      cgroupDirs: cgroup ? Object.values(cgroup.dirs).filter((d): d is string => !!d) : undefined,
+      events,
+      hook: c.restartPolicy ? podCommandLine(root, ["container", "cleanup", c.id]) : undefined,
+    },
+  };
 }

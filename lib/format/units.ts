@@ -44,23 +44,4 @@ export function bytesSize(size: number): string {
   return `${formatFloat(v, "g", 4)} ${unit}`;
 }
 
-const SIZE_RE = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/;
-
-function parseSize(s: string, base: number): number {
-  const m = SIZE_RE.exec(s);
-  if (!m) throw new Error(`invalid size: '${s}'`);
-  const n = Number(m[1]);
-  if (Number.isNaN(n)) throw new Error(`invalid size: '${s}'`);
-  const exp = m[2] ? "kmgtp".indexOf(m[2].toLowerCase()) + 1 : 0;
-  return n * base ** exp;
-}
-
-/** go-units `FromHumanSize`: `"32kb"` → 32000 (decimal). Throws on bad input. */
-export function fromHumanSize(s: string): number {
-  return parseSize(s, 1000);
-}
-
-/** go-units `RAMInBytes`: `"32k"`, `"1g"` → binary multiples, as podman's `--memory`. Throws on bad input. */
-export function ramInBytes(s: string): number {
-  return Math.trunc(parseSize(s, 1024));
-}
+export { fromHumanSize, ramInBytes } from "./size_parse.ts";

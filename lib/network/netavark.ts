@@ -148,7 +148,13 @@ export async function pinNetns(root: string, id: string, pid: number, ino?: numb
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
     Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
     Deno.writeTextFileSync(path, "", { mode: 0o600 });
-    mount(`/proc/${pid}/ns/net`, path, null, MS.BIND);
+    try {
+      mount(`/proc/${pid}/ns/net`, path, null, MS.BIND);
+    } catch (e) {
+      // net5: the process ended first: no empty mount point is left for the run dir's removal to trip on
+      Deno.removeSync(path);
+      throw e;
+    }
   } finally {
     lock.close();
   }

@@ -10,7 +10,7 @@
  */
 
 import { PodError } from "../errors.ts";
-import { debug } from "../log.ts";
+import { debug, traceTime } from "../log.ts";
 import type { ContainerConfig } from "../store/containers.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import { interfaceNames } from "../store/container_networks.ts";
@@ -224,6 +224,7 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
     } else if (Deno.uid() !== 0) {
       await setupRootlessBridge(root, c, pid, script, finish);
     } else {
+      traceTime("net: setup begun");
       const state: NetState = JSON.parse(await Deno.readTextFile(f.state));
       const holder = await holdPorts(net.ports);
       if (holder) {
@@ -239,13 +240,18 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
       const opts = netavarkOptions(c.id, c.name, nets, net.ports);
       await Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
       // net3: `pid` may be the `unshare` that is making the netns right now (start.ts onUnshared)
-      const nsPath = await pinNetns(root, c.id, pid, await newNetns(pid));
+      const ino = await newNetns(pid);
+      traceTime("net: netns made");
+      const nsPath = await pinNetns(root, c.id, pid, ino);
+      traceTime("net: netns pinned");
       script.push(netavarkTeardownScript(root, nsPath, f.opts));
       await writeScript(f.cleanup, [...script, ...finish]);
       state.nsPath = nsPath;
       if (holder) state.holderPid = holder;
       await Deno.writeTextFile(f.state, JSON.stringify(state));
+      traceTime("net: netavark spawned");
       state.status = await netavarkSetup(root, nsPath, opts);
+      traceTime("net: netavark done");
       await Deno.writeTextFile(f.state, JSON.stringify(state));
     }
     debug(

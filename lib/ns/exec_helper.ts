@@ -46,6 +46,8 @@ export interface ExecSecurity {
   cgroupProcs?: string[];
   /** runtime3 (issue 13): `exec --preserve-fds N`: fds 3..3+N-1 are not closed (`POD_PRESERVE_FDS`). */
   preserveFds?: number;
+  /** exec5 (issue 16): the compiled helper (exec_helper_c.ts) to run in place of perl, same arguments. */
+  helper?: string;
 }
 
 /**
@@ -145,7 +147,7 @@ function capNumbers(names: string[]): string {
 }
 
 /**
- * The command line (`perl -e SCRIPT …`) that runs `p.args` with `p.env` in the container whose init is `pid`,
+ * The command line (`perl -e SCRIPT …`, or `HELPER …` with `sec.helper`, the compiled one) that runs `p.args` with `p.env` in the container whose init is `pid`,
  * joining `namespaces` (`/proc/PID/ns` names; `user` is joined first and `pid` last, whatever their order here).
  * `perl` is the program's name as given (`posix_spawnp` finds it in PATH) unless `perlPath` is set.
  */
@@ -159,9 +161,7 @@ export function execHelperCommand(
   const order = ["user", "mnt", "uts", "ipc", "net", "cgroup", "time", "pid"];
   const ns = [...namespaces].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   return [
-    perlPath,
-    "-e",
-    SCRIPT,
+    ...(sec.helper ? [sec.helper] : [perlPath, "-e", SCRIPT]),
     "--",
     String(pid),
     ns.join(","),

@@ -14,11 +14,12 @@ export function hostBinary(name: string): string | undefined {
   if (found.has(name)) return found.get(name);
   let hit: string | undefined;
   const dirs = [...(Deno.env.get("PATH") ?? "").split(":").filter((d) => d.startsWith("/")), ...DIRS];
-  for (const d of dirs) {
+  // a path (the compiled exec helper) as it is
+  for (const path of name.startsWith("/") ? [name] : dirs.map((d) => `${d}/${name}`)) {
     try {
-      const info = Deno.statSync(`${d}/${name}`);
+      const info = Deno.statSync(path);
       if (info.isFile && ((info.mode ?? 0) & 0o111)) {
-        hit = `${d}/${name}`;
+        hit = path;
         break;
       }
     } catch { /* next */ }

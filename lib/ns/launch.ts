@@ -22,7 +22,6 @@ import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
 import { holderCommand } from "./holder.ts";
-import { libc } from "./libc.ts";
 import {
   cgroupEnv,
   type ExitRecord,
@@ -32,6 +31,7 @@ import {
 } from "./supervisor.ts";
 import { exitCodeOf, forksInit, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
+import type { ConmonLaunch } from "./conmon_launch.ts";
 
 /** How the container's stdio is wired. */
 export type LaunchIO =
@@ -58,6 +58,8 @@ export type LaunchIO =
     extras?: SupervisorExtras;
     /** A shell script the supervisor runs (if it exists then) when the container ended, before the exit record. */
     exitHook?: string;
+    /** conmon2 (issue 13): conmon supervises instead of the perl supervisor (its shim does the exit duties). */
+    conmon?: ConmonLaunch;
   };
 
 /** Callbacks during a launch. */
@@ -73,6 +75,11 @@ export interface LaunchHooks {
    * (a throw stops the launch with that error). `onStarted` is then called after it, not at the pid.
    */
   resolveProcess?: (pid: number) => ProcessSpec | Promise<ProcessSpec>;
+  /**
+   * net5 (issue 12): with `resolveProcess`, what must be done before the process runs but not before it is
+   * resolved (the container's network): stage 2 builds the root meanwhile (`ProcessSpec.gate`).
+   */
+  gate?: (pid: number) => Promise<void>;
   /**
    * Called as soon as stage 2 reported its pid (its namespaces exist), before it has prepared the root: work on
    * the namespaces (the container's network) can start then, beside stage 2's own.
@@ -113,9 +120,6 @@ async function startSupervised(
   try {
     Deno.removeSync(io.exitPath);
   } catch { /* absent */ }
-  // pods4: an fd >= 3 this process inherited (a caller's `time -o FILE`, a CI runner's) reached the supervisor
-  // and moved its pid pipe off fd 4, and every detached start failed (code 29): it is not passed on
-  libc().close_range(3, 0xffffffff, 4 /* CLOSE_RANGE_CLOEXEC */);
   let child: Deno.ChildProcess;
   try {
     const sup = supervisorCommand(
@@ -162,8 +166,9 @@ async function startSupervised(
 
 /**
  * Starts the container described by `spec`. Foreground: stays attached (inherited stdio, or a pty with the
- * host terminal raw), forwards signals and resolves with the exit code. Detached: a perl supervisor owns
- * the container (logs, exit file) and this resolves once the command has been exec'd.
+ * host terminal raw), forwards signals and resolves with the exit code. Detached: a perl supervisor, or conmon
+ * with `io.conmon` (conmon_launch.ts), owns the container (logs, exit file) and this resolves once the command
+ * has been exec'd.
  * Failures before the command runs throw a PodError: 127 not found, 126 cannot invoke, 125 otherwise.
  */
 export async function launch(
@@ -243,7 +248,15 @@ export async function launch(
       return exitCodeOf(s);
     });
   } else {
-    const sup = await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup), forks);
+    const sup = io.conmon && hasProcess
+      ? await (await import("./conmon_launch.ts")).startConmon(
+        io.conmon,
+        io.exitPath,
+        cmd,
+        forks,
+        () => settled,
+      )
+      : await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup), forks);
     unsharePid = sup.unsharePid;
     supervisorPid = sup.supervisorPid;
     status = sup.status.then((code) => {
@@ -279,15 +292,23 @@ export async function launch(
       relay?.start(io.stdin);
     }
     let hook: void | Promise<void> = undefined;
+    const send = async (line: string) => {
+      const bytes = new TextEncoder().encode(line);
+      for (let off = 0; off < bytes.length;) off += await processOut!.write(bytes.subarray(off));
+    };
     const onPrepared = async () => {
       let line = "abort\n";
       try {
-        line = JSON.stringify(await hooks.resolveProcess!(pid)) + "\n";
+        const p = await hooks.resolveProcess!(pid);
+        if (hooks.gate) {
+          // net5: the process now, `go` once the gate is passed (stage 2 builds the root meanwhile)
+          await send(JSON.stringify({ ...p, gate: true }) + "\n");
+          await hooks.gate(pid);
+          line = "go\n";
+        } else line = JSON.stringify(p) + "\n";
         hook = hooks.onStarted?.(pid, supervisorPid);
       } finally {
-        const out = processOut!;
-        const bytes = new TextEncoder().encode(line);
-        for (let off = 0; off < bytes.length;) off += await out.write(bytes.subarray(off));
+        await send(line);
         closeProcessOut();
       }
     };

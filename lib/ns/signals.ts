@@ -158,9 +158,11 @@ export async function stopContainer(
   if (!pidAlive(pid)) return { killed: false };
   signalContainer(pid, opts.signal ?? "SIGTERM");
   const end = Date.now() + (opts.timeout ?? 10) * 1000;
+  let delay = 2; // pods5: most containers end within ms of the signal
   while (Date.now() < end) {
     if (!pidAlive(pid)) return { killed: false };
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 20);
   }
   if (!pidAlive(pid)) return { killed: false };
   signalContainer(pid, "SIGKILL", true);

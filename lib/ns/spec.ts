@@ -58,6 +58,12 @@ export interface ProcessSpec {
   passwdEntry?: string;
   /** Likewise a line for /etc/group, appended when it has no entry for `gid`. */
   groupEntry?: string;
+  /**
+   * net5 (issue 12): a deferred process sent before the container's network is ready: stage 2 builds the root
+   * meanwhile and, before it runs the process, reads a second line on the process fifo: `go` (ready) or
+   * `abort`.
+   */
+  gate?: boolean;
 }
 
 /** A resource limit (`--ulimit`): `RLIMIT_*` name without the prefix, lower case (`nofile`); -1 = unlimited. */

@@ -19,12 +19,12 @@ import type { CgroupSpec } from "./cgroup.ts";
 /**
  * Syscall numbers the supervisor uses through perl's `syscall` built-in instead of the POSIX, Fcntl and
  * Time::HiRes modules (each of which costs a supervisor 0.3–2 MB of private memory): clock_gettime, setsid,
- * prctl, mknodat. Zero on other architectures: the supervisor then loads the modules.
+ * prctl, mknodat, close_range. Zero on other architectures: the supervisor then loads the modules.
  */
-export function supervisorSyscalls(arch: string = Deno.build.arch): [number, number, number, number] {
-  if (arch === "x86_64") return [228, 112, 157, 259];
-  if (arch === "aarch64") return [113, 157, 167, 33];
-  return [0, 0, 0, 0];
+export function supervisorSyscalls(arch: string = Deno.build.arch): [number, number, number, number, number] {
+  if (arch === "x86_64") return [228, 112, 157, 259, 436];
+  if (arch === "aarch64") return [113, 157, 167, 33, 436];
+  return [0, 0, 0, 0, 0];
 }
 
 /**
@@ -51,6 +51,11 @@ export function supervisorSyscalls(arch: string = Deno.build.arch): [number, num
  */
 export const SUPERVISOR_PL = String.raw`
 my ($log, $exitp, $tty, $inp, $hook, $hc, $dl, $fk, @cmd) = @ARGV;
+# fds >= 3 pod's caller left inheritable (time -o FILE, a CI runner's pipes) are not passed on, and the pid
+# pipe below is fds 3 and 4 (close_range, or a loop over /proc/self/fd where the syscall is unknown)
+if (!$CR || syscall($CR, 3, 0xffffffff, 0) != 0) { opendir(my $d, '/proc/self/fd');
+  my @fds = grep { /^\d+$/ && $_ >= 3 } readdir($d); closedir($d);
+  for (@fds) { open(my $f, '<&=', $_) and close($f) } }
 pipe(my $pr, my $pw) or die "pipe: $!"; # fd 3, 4: the forked init's pid, from unshare's sh
 my ($lmax); ($log, $lmax) = split /\x1f/, $log; $lmax //= 0; # --log-opt max-size: rotated to $log.1
 my $cgroup = delete $ENV{POD_CGROUP}; # cgroups (issue 13): "<oom events file>\n<dir>\n…", see cgroupEnv
@@ -146,10 +151,11 @@ my $tmp = "$exitp.tmp$$";
 my ($oom, @cg) = ('', defined $cgroup ? split(/\n/, $cgroup) : ());
 my $ev = shift @cg;
 if ($ev && open(my $f, '<', $ev)) { local $/; my $t = <$f>; $oom = ',"oomKilled":true' if $t =~ /^oom_kill [1-9]/m }
+# the cgroup goes before the exit record: a start right after it (restart) makes it anew, not before this rmdir
+for (1..100) { @cg = grep { -d $_ && !rmdir($_) } @cg; last unless @cg; select(undef, undef, undef, 0.02) }
 open(my $ef, '>', $tmp) or die;
 print $ef '{"exitCode":' . $code . ',"finishedAt":"' . ts() . 'Z"' . $oom . "}\n";
 close $ef; rename($tmp, $exitp);
-for (1..100) { @cg = grep { -d $_ && !rmdir($_) } @cg; last unless @cg; select(undef, undef, undef, 0.02) }
 if ($evp && open(my $vf, '>>', $evp)) { my $t = ts(); $t =~ s/0+$//; $t =~ s/\.$//; $t .= 'Z';
   my $x = $code ? "\"ContainerExitCode\":$code," : ''; my $l = '';
   $l .= "{$x$evh,\"Status\":\"$_\",\"Time\":\"$t\"$evt\n" for qw(died cleanup);
@@ -172,8 +178,8 @@ sub timers { my $t = fnow();
 
 /** The supervisor's whole source: the syscall numbers, the timers when used, the core. */
 export function supervisorSource(timers: boolean, arch: string = Deno.build.arch): string {
-  const [sc, ss, sp, sm] = supervisorSyscalls(arch);
-  const head = `my ($SC, $SS, $SP, $SM) = (${sc}, ${ss}, ${sp}, ${sm});`;
+  const [sc, ss, sp, sm, cr] = supervisorSyscalls(arch);
+  const head = `my ($SC, $SS, $SP, $SM, $CR) = (${sc}, ${ss}, ${sp}, ${sm}, ${cr});`;
   if (!timers) return head + SUPERVISOR_PL;
   // the timers' variables are set after the core's @ARGV line, before its loop runs
   const at = SUPERVISOR_PL.indexOf("\n$SIG{PIPE}");

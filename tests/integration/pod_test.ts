@@ -90,9 +90,11 @@ await testRootAndRootless("pods", (mode) =>
       equal(stop.stdout.trim(), podId);
       const st = await h.pod(["pod", "ps", "--format", "{{.Status}}", "--filter", "name=p1"]);
       equal(st.stdout.trim(), "Exited");
-      equal((await h.pod(["pod", "start", "p1"])).code, 0);
+      const started = await h.pod(["pod", "start", "p1"]);
+      equal(started.code, 0, started.stderr);
       deepEqual(await fetchInPod(h, img.ref, "p1"), ["hello-pod", "p1"]);
-      equal((await h.pod(["pod", "restart", "p1"])).code, 0);
+      const restarted = await h.pod(["pod", "restart", "p1"]);
+      equal(restarted.code, 0, restarted.stderr);
       deepEqual(await fetchInPod(h, img.ref, "p1"), ["hello-pod", "p1"]);
 
       // pause / unpause / kill

@@ -199,7 +199,7 @@ if (RUNC) {
             img.ref,
             "sh",
             "-c",
-            "echo out; echo err >&2; read x < /dev/null; sleep 1; exit 7",
+            "echo out; echo err >&2; read x < /dev/null; sleep 3; exit 7",
           ]);
           assert.equal(r.code, 0, r.stderr);
           const { ppid, cmd } = parentOf(await inspect(h, "c1", "{{.State.Pid}}"));

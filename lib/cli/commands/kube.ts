@@ -78,9 +78,9 @@ export const kubePlay = defineCommand({
     tlsVerify: bool("Require HTTPS and verify certificates when contacting registries", { default: true }),
   },
   async run(flags, args, g) {
-    // pods4: the YAML reader (an npm package) and the modules a pod's create and start need load side by side
+    // pods4: the modules a pod's create and start need load side by side (pods5: the npm YAML reader only
+    // when the text leaves the plain subset, lib/container/kube/yaml_plain.ts)
     const loading = Promise.all([
-      import("../../container/kube/yaml.ts").then((m) => m.preloadYaml()),
       import("../../container/kube/play.ts"),
       ...(flags.down ? [] : [
         import("../../container/pod/pods.ts"),
@@ -106,6 +106,7 @@ export const kubePlay = defineCommand({
     const { playKube } = await import("../../container/kube/play.ts");
     const { ProgressPrinter } = await import("../views/progress.ts");
     const { err } = await import("../output.ts");
+    (await import("../../log.ts")).traceTime("kube: play modules loaded");
     const progress = new ProgressPrinter({ quiet: flags.quiet, write: err });
     let r;
     try {
@@ -132,10 +133,9 @@ export const kubePlay = defineCommand({
 });
 
 async function down(root: string, text: string): Promise<number> {
-  // pods4: the YAML reader and what a pod's removal needs load side by side
+  // pods4: what a pod's removal needs loads side by side
   const [{ downKube }] = await Promise.all([
     import("../../container/kube/play.ts"),
-    import("../../container/kube/yaml.ts").then((m) => m.preloadYaml()),
     import("../../container/pod/pods.ts"),
     import("../../container/lifecycle.ts"),
   ]);

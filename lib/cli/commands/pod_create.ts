@@ -3,6 +3,7 @@
 import { UsageError } from "../../errors.ts";
 import { bool, defineCommand, str, strings } from "../flags.ts";
 import { println } from "../output.ts";
+import { traceTime } from "../../log.ts";
 
 export default defineCommand({
   name: "create",
@@ -52,6 +53,7 @@ export default defineCommand({
       import("../../container/process_options.ts"),
       ...(infra ? [import("../../container/pod/infra_image.ts"), import("../../container/create.ts")] : []),
     ]);
+    traceTime("pod create: modules loaded");
     if (flags.replace && name) await removePod(g.root, name, { force: true }).catch(() => {});
     if (flags.network !== undefined) {
       const { nsMode } = await import("../../container/namespaces.ts");

@@ -14,6 +14,7 @@ import type { ContainerSpec } from "../create.ts";
 import { type KeyData, mountRequests, resolveKubeVolumes } from "./play_volumes.ts";
 import type { Container, PodSpec } from "./types.ts";
 import { parseYamlDocuments, type YamlDoc } from "./yaml.ts";
+import { traceTime } from "../../log.ts";
 
 /** Options of {@link playKube}. */
 export interface PlayOptions {
@@ -397,6 +398,7 @@ export async function playKube(root: string, text: string, o: PlayOptions = {}):
     nsMode("network", o.network);
   }
   const { workloads, configMaps, secrets, claims } = await readDocuments(text, o.configmaps ?? []);
+  traceTime("kube: YAML read");
   const names = new Set<string>();
   for (const w of workloads) {
     if (names.has(w.podName)) throw new UsageError(`kube play: two pods named ${w.podName}`);

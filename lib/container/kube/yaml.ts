@@ -26,29 +26,17 @@ function yaml(): Promise<YamlModule> {
   return mod;
 }
 
-/**
- * Starts loading the `yaml` package now (pods4: `kube` loads it beside the rest of its modules, not after
- * them); a failure is reported by the parse that needs it.
- */
-export function preloadYaml(): void {
-  yaml().catch(() => {});
-}
-
-/** A parsed YAML document: its 1-based number in the file and its value. */
-export interface YamlDoc {
-  /** 1-based position in the stream. */
-  index: number;
-  /** The line the document starts on (1-based). */
-  line: number;
-  /** The document as plain data. */
-  value: unknown;
-}
+export type { YamlDoc } from "./yaml_plain.ts";
+import type { YamlDoc } from "./yaml_plain.ts";
 
 /**
  * Parses every document of `text` (empty ones are skipped). Invalid YAML: a PodError (125)
  * `<what>: document N, line L: <problem>`.
  */
 export async function parseYamlDocuments(text: string, what: string): Promise<YamlDoc[]> {
+  // pods5: the plain subset Kubernetes files are written in needs no npm package (~80-100 ms to load)
+  const plain = (await import("./yaml_plain.ts")).parsePlainYaml(text);
+  if (plain) return plain;
   const YAML = await yaml();
   const lineOf = (offset: number) => text.slice(0, Math.max(0, offset)).split("\n").length;
   // deno-lint-ignore no-explicit-any

@@ -22,6 +22,7 @@ import {
   writePodRecord,
 } from "../../store/pods.ts";
 import { randomName } from "../names.ts";
+import { traceTime } from "../../log.ts";
 
 /** What `pod create` takes. */
 export interface PodCreateOptions {
@@ -105,7 +106,9 @@ export async function createPod(root: string, o: PodCreateOptions): Promise<PodR
       : {}),
   };
   const image = infra ? o.infraImage ?? await (await import("./infra_image.ts")).ensureInfraImage(root) : "";
+  traceTime("pod create: infra image found");
   await withPodsLock(root, () => createPodRecord(root, pod));
+  traceTime("pod create: pod record written");
   if (!infra) return pod;
   try {
     const { createFromSpec } = await import("../create.ts");
@@ -314,6 +317,7 @@ export async function removePod(
 ): Promise<PodRecord> {
   const pod = await getPod(root, nameOrId);
   const ctrs = await podContainers(root, pod);
+  traceTime("pod rm: containers read");
   if (!opts.force && ctrs.some(live)) {
     throw new PodError(
       `pod ${pod.id} has containers that are not ready to be removed: cannot remove container ` +
@@ -323,18 +327,19 @@ export async function removePod(
     );
   }
   const { removeById, stopById } = await import("../lifecycle.ts");
+  traceTime("pod rm: lifecycle loaded");
   const rm = (c: ContainerRecord) =>
-    removeById(root, c.config.id, { force: true, volumes: true, timeout: 0 });
+    removeById(root, c.config.id, { force: true, volumes: true, timeout: 0, podRemoval: true });
   if (opts.force) {
     // pods2: everything goes, so every container is stopped at once (the infra too: no member needs its
     // namespaces any more) instead of the members first and the infra after them
     await inParallel(ctrs.filter(live), (c) => stopById(root, c.config.id, opts.timeout));
   }
-  const members = ctrs.filter((c) => !c.config.isInfra);
-  await inParallel(members, rm);
+  // pods5: the infra with the members (all stopped: none needs its namespaces); the record once all are
+  // gone, so a failed removal leaves the pod to `pod rm` again
+  await inParallel(ctrs, rm);
+  traceTime("pod rm: containers removed");
   await withPodsLock(root, () => removePodRecord(root, pod.id));
-  // the infra last, once the record is gone (removing the infra of an existing pod is refused)
-  await eachContainer(ctrs.filter((c) => c.config.isInfra), rm);
   return pod;
 }
 

@@ -1,0 +1,138 @@
+/**
+ * Starts a detached container of pod's own runtime under conmon (issue 13, conmon2): writes the shim
+ * (conmon_shim.ts) and runs conmon with it as the runtime; pod's exec fifo protocol (launch.ts) goes on as with
+ * the perl supervisor. The caller's descriptors >= 3 are closed in the `bash` that execs conmon (conmon would
+ * keep them open for the container's life), and conmon's sync pipe is its fd 3.
+ * @module
+ */
+
+import { PodError } from "../errors.ts";
+import { hostBinary } from "./helpers_check.ts";
+import { conmonShim, type ShimExit } from "./conmon_shim.ts";
+import type { ExitRecord } from "./supervisor.ts";
+
+/** How conmon supervises a container of pod's own runtime. */
+export interface ConmonLaunch {
+  /** conmon's binary and arguments, its runtime (`/bin/sh <shim>`) and exit command included. */
+  argv: string[];
+  /** Where the shim is written (`-r /bin/sh --runtime-arg <shim>`). */
+  shim: string;
+  /** conmon's own pid file (`-P`). */
+  conmonPidFile: string;
+  /** The shim's `exit` step (its exit record, teardown, events, hook). */
+  exit: ShimExit;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether `pid` is a live process (not a zombie). */
+function alive(pid: number): boolean {
+  try {
+    return pid > 0 && !/^\d+ \(.*\) Z /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The command that runs `argv` (conmon) with every descriptor >= 3 it inherited closed and its stdout as fd 3
+ * (conmon's sync pipe; it puts /dev/null on 0-2 itself). bash, as dash cannot name fds above 9.
+ */
+export function conmonSpawnCommand(argv: string[]): string[] {
+  const bash = hostBinary("bash");
+  const close =
+    'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null; ';
+  return [bash ?? "/bin/sh", "-c", (bash ? close : "") + 'exec "$@" 3>&1 >/dev/null 2>&1', "sh", ...argv];
+}
+
+/**
+ * Reads conmon's first sync-pipe message (`{"data": PID}`, or `{"data": -1, "message": "…"}` when the runtime's
+ * `create` failed) and lets go of the pipe (conmon keeps its end open while the container runs).
+ */
+export async function readConmonSync(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ data: number; message?: string }> {
+  const reader = stream.getReader();
+  let text = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      const m = /\{[^}]*\}/.exec(text);
+      if (m) return JSON.parse(m[0]);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return { data: -1, message: text.trim() || "conmon ended without creating the container" };
+}
+
+/**
+ * Starts conmon for the unshare command `cmd` (`forks`: it reports the init's pid on fd 4); resolves to unshare's
+ * pid, conmon's, and a status that settles with the exit record (-1 once `settled()` says nobody waits any
+ * more; 125 when conmon could not create the container).
+ */
+export async function startConmon(
+  c: ConmonLaunch,
+  exitPath: string,
+  cmd: string[],
+  forks: boolean,
+  settled: () => boolean,
+): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
+  const unsharePidFile = `${c.shim}.unshare-pid`;
+  for (const f of [exitPath, unsharePidFile, c.conmonPidFile, c.exit.conmonExit]) {
+    try {
+      Deno.removeSync(f);
+    } catch { /* absent */ }
+  }
+  // a new file, renamed over the last start's: that start's `exit` step may still be reading it
+  Deno.writeTextFileSync(`${c.shim}.tmp`, conmonShim(cmd, forks, unsharePidFile, c.exit), { mode: 0o600 });
+  Deno.renameSync(`${c.shim}.tmp`, c.shim);
+  const [prog, ...args] = conmonSpawnCommand(c.argv);
+  const child = new Deno.Command(prog, {
+    args,
+    env: { _OCI_SYNCPIPE: "3" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let failed: string | undefined;
+  const sync = readConmonSync(child.stdout).then((s) => {
+    if (!(s.data > 0)) {
+      failed = s.message?.trim().split("\n").at(-1) ?? "conmon could not create the container";
+    }
+    return s;
+  });
+  await child.status; // conmon's parent exits once its pid file is written
+  const read = (f: string) => {
+    try {
+      const t = Deno.readTextFileSync(f).trim();
+      return /^\d+$/.test(t) ? Number(t) : 0;
+    } catch {
+      return 0;
+    }
+  };
+  const supervisorPid = read(c.conmonPidFile);
+  let unsharePid = 0;
+  for (let i = 0; !(unsharePid = read(unsharePidFile)); i++) {
+    // conmon reports a failed create on its sync pipe; one that died (or never ran the shim) is looked at too
+    const gone = i % 100 === 99 && !alive(supervisorPid);
+    if (failed !== undefined || gone || i > 6000) {
+      throw new PodError(`conmon: ${failed ?? "the container's runtime did not start"}`);
+    }
+    await sleep(i < 100 ? 1 : 10);
+  }
+  const status = (async () => {
+    while (!settled()) {
+      try {
+        return (JSON.parse(Deno.readTextFileSync(exitPath)) as ExitRecord).exitCode;
+      } catch { /* not yet */ }
+      if (failed !== undefined) return 125;
+      await sleep(10);
+    }
+    return -1;
+  })();
+  sync.catch(() => {});
+  return { unsharePid, supervisorPid, status };
+}

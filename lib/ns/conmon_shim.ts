@@ -1,0 +1,95 @@
+/**
+ * conmon for pod's own runtime (issue 13, conmon2): conmon runs an OCI runtime (`RUNTIME create --bundle B
+ * --pid-file P ID`, then waits for the pid in P as a child subreaper). For pod's own runtime that runtime is this
+ * shim, a small `sh` script written into the container's run dir at each start (no Deno process on the start
+ * path, no resident process beside conmon):
+ *
+ * - `create`: runs the `unshare` command pod prepared in the background, writes unshare's pid to a file pod polls
+ *   (rootless, pod writes the id maps while unshare's `sh` waits on its sync fifo), and the container init's pid
+ *   to P — with a pid namespace unshare's `sh` forks the init, reports its pid on fd 4 and exits (unshare.ts
+ *   `reportPid`); without one, unshare execs stage 2 itself. The init is reparented to conmon.
+ * - `exit` (conmon's `--exit-command`, run once conmon wrote the exit code; conmon waits for it): what pod's perl
+ *   supervisor does when the command ended (supervisor.ts) — the network teardown script, the `died` and
+ *   `cleanup` events, the cgroup's removal, the exit record (`exit.json`: code, finish time, whether the memory
+ *   limit killed a process; last, so a `stop` or `wait` that waits for it logs its own event after `died`, as
+ *   podman, and a start right after it makes the cgroup anew, not before its removal), then the restart
+ *   policy's `pod container cleanup`, in its own session.
+ * - anything else (`start`, `kill`, `delete`, `state`): nothing (pod signals the init by pid).
+ * @module
+ */
+
+/** What the shim's `exit` step needs (each optional part left out when unused). */
+export interface ShimExit {
+  /** conmon's exit file for the container (`<exit dir>/<id>`: the code alone). */
+  conmonExit: string;
+  /** The exit record pod reads (written atomically). */
+  exitJson: string;
+  /** A shell script run (if it exists then, with a 60 s limit) before the exit record: the network teardown. */
+  netHook?: string;
+  /** The file whose `oom_kill N` says whether the memory limit killed a process. */
+  oomFile?: string;
+  /** The container's cgroup directories, removed once it ended. */
+  cgroupDirs?: string[];
+  /** The event log and the parts of the `died`/`cleanup` lines (see supervisor.ts SupervisorEvents). */
+  events?: { path: string; head: string; tail: string };
+  /** Started in its own session at the end (`pod container cleanup ID`: the restart policy). */
+  hook?: string[];
+}
+
+/** `s` as one sh word. */
+export function shQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+const words = (argv: string[]) => argv.map(shQuote).join(" ");
+
+/**
+ * The shim's source. `launch`: the unshare command line; `forks`: it forks the init and reports its pid on fd 4;
+ * `unsharePid`: the file that gets unshare's pid.
+ */
+export function conmonShim(launch: string[], forks: boolean, unsharePid: string, exit: ShimExit): string {
+  const q = shQuote;
+  const create = forks
+    ? `${words(launch)} 4>"$p" & echo $! >${q(unsharePid)}; wait $!`
+    : `${words(launch)} & echo $! >"$p"; echo $! >${q(unsharePid)}`;
+  const lines = [
+    "case $1 in",
+    "create)",
+    '  while [ $# -gt 1 ]; do [ "$1" = --pid-file ] && p=$2; shift; done',
+    `  ${create} ;;`,
+    "exit)",
+    `  code=$(cat ${q(exit.conmonExit)} 2>/dev/null); case $code in ''|*[!0-9-]*) code=137 ;; esac`,
+  ];
+  if (exit.netHook) lines.push(`  [ -e ${q(exit.netHook)} ] && timeout 60 /bin/sh ${q(exit.netHook)}`);
+  lines.push("  oom=");
+  if (exit.oomFile) {
+    lines.push(`  grep -q '^oom_kill [1-9]' ${q(exit.oomFile)} 2>/dev/null && oom=',"oomKilled":true'`);
+  }
+  lines.push("  t=$(date -u +%Y-%m-%dT%H:%M:%S.%N)");
+  if (exit.events) {
+    const { path, head, tail } = exit.events;
+    lines.push(
+      '  e=$t; while [ "${e%0}" != "$e" ]; do e=${e%0}; done; e=${e%.}Z',
+      `  x=; [ "$code" = 0 ] || x="\\"ContainerExitCode\\":$code,"`,
+      `  h=${q(head)}; z=${q(tail)}`,
+      `  printf '{%s%s,"Status":"%s","Time":"%s"%s\\n' "$x" "$h" died "$e" "$z" "$x" "$h" cleanup "$e" "$z" >>${
+        q(path)
+      }`,
+    );
+  }
+  const dirs = exit.cgroupDirs ?? [];
+  if (dirs.length) {
+    lines.push(
+      "  i=0; while [ $i -lt 100 ]; do left=",
+      `    for d in ${words(dirs)}; do [ -d "$d" ] && ! rmdir "$d" 2>/dev/null && left=1; done`,
+      '    [ -z "$left" ] && break; i=$((i + 1)); sleep 0.02; done',
+    );
+  }
+  lines.push(
+    `  printf '{"exitCode":%s,"finishedAt":"%sZ"%s}\\n' "$code" "$t" "$oom" >${q(exit.exitJson)}.tmp$$ &&`,
+    `    mv -f ${q(exit.exitJson)}.tmp$$ ${q(exit.exitJson)}`,
+  );
+  if (exit.hook?.length) lines.push(`  setsid ${words(exit.hook)} </dev/null >/dev/null 2>&1 &`);
+  lines.push("  ;;", "esac", "");
+  return lines.join("\n");
+}

@@ -1,0 +1,135 @@
+/**
+ * conmon2 (issue 13): the shim conmon runs for pod's own runtime (lib/ns/conmon_shim.ts): `create` reports
+ * unshare's pid and the init's, `exit` runs the network hook before it writes the exit record (code, time, OOM),
+ * removes the cgroup dirs, appends the `died`/`cleanup` events in the perl supervisor's shape, starts the hook;
+ * other verbs do nothing.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { conmonShim, shQuote } from "../../lib/ns/conmon_shim.ts";
+
+async function sh(script: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  const o = await new Deno.Command("/bin/sh", {
+    args: [script, ...args],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  return { code: o.code, stderr: new TextDecoder().decode(o.stderr) };
+}
+
+Deno.test("shQuote: one sh word", async () => {
+  const s = 'it\'s $HOME `x` "q"';
+  const o = await new Deno.Command("/bin/sh", { args: ["-c", `printf %s ${shQuote(s)}`], stdout: "piped" })
+    .output();
+  assert.equal(new TextDecoder().decode(o.stdout), s);
+});
+
+Deno.test("conmon shim: exit step", async () => {
+  const d = await Deno.makeTempDir();
+  try {
+    Deno.writeTextFileSync(`${d}/code`, "7");
+    Deno.writeTextFileSync(`${d}/memory.events`, "low 0\noom 1\noom_kill 1\n");
+    Deno.mkdirSync(`${d}/cg1`);
+    Deno.mkdirSync(`${d}/cg2`);
+    // the hook sees no exit record yet (it runs first); it removes itself, as network-cleanup.sh does
+    Deno.writeTextFileSync(
+      `${d}/net.sh`,
+      `[ -e ${d}/exit.json ] && echo late > ${d}/net.out; echo ran >> ${d}/net.out`,
+    );
+    const head = `"ID":"abc","Image":"img","Name":"it's"`;
+    const tail = `,"Type":"container","Attributes":{"a":"%s"}}`;
+    const script = conmonShim(["true"], true, `${d}/upid`, {
+      conmonExit: `${d}/code`,
+      exitJson: `${d}/exit.json`,
+      netHook: `${d}/net.sh`,
+      oomFile: `${d}/memory.events`,
+      cgroupDirs: [`${d}/cg1`, `${d}/cg2`],
+      events: { path: `${d}/events.log`, head, tail },
+      hook: ["/bin/sh", "-c", `echo hooked > ${d}/hook.out`],
+    });
+    Deno.writeTextFileSync(`${d}/shim.sh`, script);
+    const r = await sh(`${d}/shim.sh`, ["exit"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.readTextFileSync(`${d}/net.out`), "ran\n");
+    const rec = JSON.parse(Deno.readTextFileSync(`${d}/exit.json`));
+    assert.equal(rec.exitCode, 7);
+    assert.equal(rec.oomKilled, true);
+    assert.match(rec.finishedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    assert.throws(() => Deno.statSync(`${d}/cg1`));
+    assert.throws(() => Deno.statSync(`${d}/cg2`));
+    const lines = Deno.readTextFileSync(`${d}/events.log`).trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((e) => [e.Status, e.ContainerExitCode, e.Name, e.Attributes.a]), [
+      ["died", 7, "it's", "%s"],
+      ["cleanup", 7, "it's", "%s"],
+    ]);
+    assert.match(lines[0].Time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/);
+    for (let i = 0; i < 200; i++) {
+      try {
+        if (Deno.readTextFileSync(`${d}/hook.out`) === "hooked\n") break;
+      } catch { /* not yet */ }
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    assert.equal(Deno.readTextFileSync(`${d}/hook.out`), "hooked\n");
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
+
+Deno.test("conmon shim: exit 0 has no ContainerExitCode; no OOM; other verbs do nothing", async () => {
+  const d = await Deno.makeTempDir();
+  try {
+    Deno.writeTextFileSync(`${d}/code`, "0");
+    const script = conmonShim(["false"], false, `${d}/upid`, {
+      conmonExit: `${d}/code`,
+      exitJson: `${d}/exit.json`,
+      events: { path: `${d}/events.log`, head: `"ID":"abc"`, tail: "}" },
+    });
+    Deno.writeTextFileSync(`${d}/shim.sh`, script);
+    for (const verb of ["start", "kill", "delete", "state"]) {
+      assert.equal((await sh(`${d}/shim.sh`, [verb, "abc"])).code, 0);
+    }
+    assert.throws(() => Deno.statSync(`${d}/exit.json`));
+    assert.equal((await sh(`${d}/shim.sh`, ["exit"])).code, 0);
+    const rec = JSON.parse(Deno.readTextFileSync(`${d}/exit.json`));
+    assert.deepEqual(Object.keys(rec), ["exitCode", "finishedAt"]);
+    assert.equal(rec.exitCode, 0);
+    const lines = Deno.readTextFileSync(`${d}/events.log`).trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines[0].ContainerExitCode, undefined);
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
+
+Deno.test("conmon shim: create writes unshare's pid and the init's (forking and not)", async () => {
+  const d = await Deno.makeTempDir();
+  try {
+    const exit = { conmonExit: `${d}/code`, exitJson: `${d}/exit.json` };
+    // forks: the command reports the init's pid on fd 4 (as unshare's sh does) and exits
+    Deno.writeTextFileSync(
+      `${d}/fork.sh`,
+      conmonShim(["/bin/sh", "-c", "sleep 5 2>/dev/null 4>&- & echo $! >&4"], true, `${d}/upid`, exit),
+    );
+    let r = await sh(`${d}/fork.sh`, ["create", "--bundle", d, "--pid-file", `${d}/pid`, "abc"]);
+    assert.equal(r.code, 0, r.stderr);
+    const init = Number(Deno.readTextFileSync(`${d}/pid`).trim());
+    assert.ok(init > 0);
+    assert.equal(Deno.readTextFileSync(`/proc/${init}/comm`).trim(), "sleep");
+    assert.match(Deno.readTextFileSync(`${d}/upid`), /^\d+\n$/);
+    Deno.kill(init, "SIGKILL");
+    // not forking: the command itself is the init
+    Deno.writeTextFileSync(
+      `${d}/nofork.sh`,
+      conmonShim(["/bin/sh", "-c", "exec sleep 5 2>/dev/null"], false, `${d}/upid2`, exit),
+    );
+    r = await sh(`${d}/nofork.sh`, ["create", "--bundle", d, "--pid-file", `${d}/pid2`, "abc"]);
+    assert.equal(r.code, 0, r.stderr);
+    const p2 = Deno.readTextFileSync(`${d}/pid2`).trim();
+    assert.equal(Deno.readTextFileSync(`${d}/upid2`).trim(), p2);
+    assert.equal(Deno.readTextFileSync(`/proc/${p2}/comm`).trim(), "sleep");
+    Deno.kill(Number(p2), "SIGKILL");
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
