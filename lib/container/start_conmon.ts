@@ -18,7 +18,7 @@
 
 import { PodError } from "../errors.ts";
 import type { CgroupSpec } from "../ns/cgroup.ts";
-import type { ConmonLaunch } from "../ns/conmon_launch.ts";
+import { type ConmonLaunch, readConmonSync } from "../ns/conmon_launch.ts";
 import { debug } from "../log.ts";
 import { hostBinary } from "../ns/helpers_check.ts";
 import { containerPaths, type ContainerRecord, nowNano, writeState } from "../store/containers.ts";
@@ -95,27 +95,6 @@ export function conmonArgs(
   return args;
 }
 
-/**
- * Reads conmon's first sync-pipe message (`{"data": PID}`, or `{"data": -1, "message": "…"}` when the runtime's
- * `create` failed) and lets go of the pipe (conmon keeps its end open while the container runs).
- */
-async function readSync(stream: ReadableStream<Uint8Array>): Promise<{ data: number; message?: string }> {
-  const reader = stream.getReader();
-  let text = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-      const m = /\{[^}]*\}/.exec(text);
-      if (m) return JSON.parse(m[0]);
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return { data: -1, message: text.trim() || "conmon ended without creating the container" };
-}
-
 /** Starts a runc/crun container under conmon: create (conmon), start (the runtime); the `running` state. */
 export async function startRuncConmon(
   root: string,
@@ -138,7 +117,7 @@ export async function startRuncConmon(
     stdout: "piped",
     stderr: "null",
   }).spawn();
-  const sync = await readSync(child.stdout);
+  const sync = await readConmonSync(child.stdout);
   await child.status;
   const name = ociRuntimeName(c.ociRuntime) ?? "runtime";
   const fail = async (msg: string) => {

@@ -58,12 +58,17 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
     '  while [ $# -gt 1 ]; do [ "$1" = --pid-file ] && p=$2; shift; done',
     `  ${create} ;;`,
     "exit)",
-    `  code=$(cat ${q(exit.conmonExit)} 2>/dev/null); case $code in ''|*[!0-9-]*) code=137 ;; esac`,
+    // builtins where they do (read, test, printf): each external command is a fork+exec on a stop's path
+    `  code=; read -r code 2>/dev/null <${q(exit.conmonExit)}; case $code in ''|*[!0-9-]*) code=137 ;; esac`,
   ];
   if (exit.netHook) lines.push(`  [ -e ${q(exit.netHook)} ] && timeout 60 /bin/sh ${q(exit.netHook)}`);
   lines.push("  oom=");
   if (exit.oomFile) {
-    lines.push(`  grep -q '^oom_kill [1-9]' ${q(exit.oomFile)} 2>/dev/null && oom=',"oomKilled":true'`);
+    lines.push(
+      `  while read -r k v; do [ "$k" = oom_kill ] && [ "$v" != 0 ] && oom=',"oomKilled":true'; done 2>/dev/null <${
+        q(exit.oomFile)
+      }`,
+    );
   }
   lines.push("  t=$(date -u +%Y-%m-%dT%H:%M:%S.%N)");
   if (exit.events) {
@@ -79,10 +84,12 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
   }
   const dirs = exit.cgroupDirs ?? [];
   if (dirs.length) {
+    // one rmdir for all that is left (a cgroup v1 host has a dir per controller), retried while it is busy
     lines.push(
-      "  i=0; while [ $i -lt 100 ]; do left=",
-      `    for d in ${words(dirs)}; do [ -d "$d" ] && ! rmdir "$d" 2>/dev/null && left=1; done`,
-      '    [ -z "$left" ] && break; i=$((i + 1)); sleep 0.02; done',
+      `  i=0; while [ $i -lt 100 ]; do set --; for d in ${
+        words(dirs)
+      }; do [ -d "$d" ] && set -- "$@" "$d"; done`,
+      '    [ $# = 0 ] && break; rmdir -- "$@" 2>/dev/null && break; i=$((i + 1)); sleep 0.02; done',
     );
   }
   lines.push(

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import { inspectFormat as inspect, until } from "../helpers/poll.ts";
 import { freePort, networkSkipReason } from "../helpers/net.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
 
@@ -23,21 +24,6 @@ if (!CONMON) console.log("conmon_own_test: conmon missing (apt-get install conmo
 function parentOf(pid: string): { ppid: string; comm: string } {
   const ppid = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[1];
   return { ppid, comm: Deno.readTextFileSync(`/proc/${ppid}/comm`).trim() };
-}
-
-async function inspect(h: TempPodHome, name: string, format: string): Promise<string> {
-  const r = await h.pod(["inspect", "--format", format, name]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
-
-async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
 }
 
 async function ok(h: TempPodHome, args: string[], env?: Record<string, string>): Promise<string> {

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import { inspectFormat as inspect, until } from "../helpers/poll.ts";
 import { errorLine, isOneLineError, type TempPodHome } from "../helpers/pod.ts";
 
 const CATATONIT = ["/usr/libexec/podman/catatonit", "/usr/bin/catatonit"].some((p) => {
@@ -16,22 +17,6 @@ const CATATONIT = ["/usr/libexec/podman/catatonit", "/usr/bin/catatonit"].some((
   }
 });
 if (!CATATONIT) console.log("restart_health_test: catatonit missing (apt-get install catatonit): skipped");
-
-async function inspect(h: TempPodHome, name: string, format: string): Promise<string> {
-  const r = await h.pod(["inspect", "--format", format, name]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
-
-/** Polls `fn` until it returns true (up to 60 s: a busy CI machine). */
-async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
 
 /** Waits until nothing of pod works on the container any more: exited, not restarting, no cleanup running. */
 async function settled(h: TempPodHome, name: string): Promise<string> {

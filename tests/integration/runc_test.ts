@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import { inspectFormat as inspect, until } from "../helpers/poll.ts";
 import { errorLine, type TempPodHome } from "../helpers/pod.ts";
 
 const RUNC = ["/usr/sbin/runc", "/usr/bin/runc"].find((p) => {
@@ -41,12 +42,6 @@ function parentOf(pid: string): { ppid: string; cmd: string } {
   return { ppid, cmd: Deno.readTextFileSync(`/proc/${ppid}/cmdline`) };
 }
 
-async function inspect(h: TempPodHome, name: string, format: string): Promise<string> {
-  const r = await h.pod(["inspect", "--format", format, name]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
-
 async function runcList(h: TempPodHome): Promise<string> {
   const out = await new Deno.Command(RUNC!, { args: ["--root", `${h.home}/runc`, "list", "-q"] }).output();
   return new TextDecoder().decode(out.stdout);
@@ -54,15 +49,6 @@ async function runcList(h: TempPodHome): Promise<string> {
 
 function mountsUnder(dir: string): string[] {
   return Deno.readTextFileSync("/proc/self/mountinfo").split("\n").filter((l) => l.includes(dir));
-}
-
-async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
 }
 
 if (RUNC) {

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
+import { inspectFormat as inspect, until } from "../helpers/poll.ts";
 import { errorLine, isOneLineError, podCommand, type TempPodHome } from "../helpers/pod.ts";
 
 const CATATONIT = ["/usr/libexec/podman/catatonit", "/usr/bin/catatonit"].find((p) => {
@@ -18,22 +19,6 @@ const CATATONIT = ["/usr/libexec/podman/catatonit", "/usr/bin/catatonit"].find((
 });
 if (!CATATONIT) {
   console.log("runtime_flags_test: catatonit missing (apt-get install catatonit): --init steps skipped");
-}
-
-async function inspect(h: TempPodHome, name: string, format: string): Promise<string> {
-  const r = await h.pod(["inspect", "--format", format, name]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
-
-/** Polls `fn` until it returns true (up to 30 s: a busy CI machine). */
-async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
 }
 
 /** `pod args` with the extra supplementary group 4242 given to pod itself (setpriv), captured. */
