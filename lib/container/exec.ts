@@ -158,8 +158,7 @@ async function execOptions(root: string, rec: ContainerRecord, req: ExecRequest)
   if (req.preserveFds) security = { ...security, preserveFds: req.preserveFds };
   // exec5 (issue 16): the compiled helper in place of perl when the host can build it (built on first use)
   const helper = await execHelperBinary(`${root}/helpers`);
-  security = { ...security, helper };
-  if (!helper) delete security.helper;
+  if (helper) security = { ...security, helper };
   const env = new EnvList();
   env.setAll(rec.config.process.env);
   if (!env.has("HOME")) env.set(`HOME=${u.home}`);

@@ -40,11 +40,6 @@ export function shortHash(s: string): string {
   return h.toString(16).padStart(8, "0");
 }
 
-/** Single-quotes `s` for sh. */
-export function shq(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
 /**
  * True when `/run/systemd/system` exists but systemd is not running (no init of that name): netavark would
  * then start aardvark-dns through `systemd-run`, which fails silently, so pod hides that directory from it.

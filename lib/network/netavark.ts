@@ -16,7 +16,8 @@ import { debug } from "../log.ts";
 import { mount, MS } from "../ns/mounts.ts";
 import type { NetworkAttachment, PortMapping } from "../store/container_net.ts";
 import type { NetworkConfig } from "./config.ts";
-import { networkTool, shortHash, shq, systemdDirWithoutSystemd } from "./helpers.ts";
+import { networkTool, shortHash, systemdDirWithoutSystemd } from "./helpers.ts";
+import { shQuote } from "../ns/sh_quote.ts";
 
 /** netavark's answer per network: `{interfaces: {eth0: {mac_address, subnets: [{ipnet, gateway}]}}, …}`. */
 export interface NetavarkStatus {
@@ -238,10 +239,10 @@ export function netavarkTeardownScript(root: string, nsPath: string, optsPath: s
 
 /** net3: netavark's teardown of the netns at `nsPath` (options from `optsPath`), then the netns unpinned. */
 export function netavarkTeardownLines(root: string, nsPath: string, optsPath: string): string[] {
-  const argv = netavarkArgv(root, "teardown", nsPath).map(shq).join(" ");
+  const argv = netavarkArgv(root, "teardown", nsPath).map(shQuote).join(" ");
   return [
-    `${argv} < ${shq(optsPath)} >/dev/null 2>&1 || echo "netavark teardown failed" >&2`,
-    `umount ${shq(nsPath)} 2>/dev/null; rm -f ${shq(nsPath)}`,
+    `${argv} < ${shQuote(optsPath)} >/dev/null 2>&1 || echo "netavark teardown failed" >&2`,
+    `umount ${shQuote(nsPath)} 2>/dev/null; rm -f ${shQuote(nsPath)}`,
   ];
 }
 
@@ -254,7 +255,7 @@ export function runDirRemovalLine(root: string): string {
   const dir = netRunDir(root);
   // a missing dir counts as an empty one: an earlier run may have removed it and stopped at the other
   const gone = (sub: string) =>
-    `{ [ ! -e ${shq(`${dir}/${sub}`)} ] || rmdir ${shq(`${dir}/${sub}`)} 2>/dev/null; }`;
-  const inner = `${gone("netns")} && ${gone("pending")} && rm -rf ${shq(dir)}`;
-  return `flock -o ${NETAVARK_LOCK} sh -c ${shq(inner)} 2>/dev/null`;
+    `{ [ ! -e ${shQuote(`${dir}/${sub}`)} ] || rmdir ${shQuote(`${dir}/${sub}`)} 2>/dev/null; }`;
+  const inner = `${gone("netns")} && ${gone("pending")} && rm -rf ${shQuote(dir)}`;
+  return `flock -o ${NETAVARK_LOCK} sh -c ${shQuote(inner)} 2>/dev/null`;
 }

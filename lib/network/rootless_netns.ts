@@ -25,7 +25,8 @@ import type { IdMapping } from "../ns/spec.ts";
 import { mapAndRelease, SYNC_SHELL, SYNC_WAIT } from "../ns/userns.ts";
 import { mkfifo } from "../ns/fs.ts";
 import { withLock } from "../store/lock.ts";
-import { networkTool, shq } from "./helpers.ts";
+import { networkTool } from "./helpers.ts";
+import { shQuote } from "../ns/sh_quote.ts";
 import { endHelper, startSlirp } from "./slirp.ts";
 import { runNetavarkSetup } from "./netavark.ts";
 
@@ -140,7 +141,7 @@ async function startHolder(
     "t=$(readlink -f /etc/resolv.conf)",
     "mount -t tmpfs -o mode=755,size=1m pod-rootless-netns /run || exit 1",
     'case "$t" in /run/*) mkdir -p "${t%/*}" && : > "$t" ;; esac',
-    `mount --bind ${shq(p.resolv)} "$t" 2>/dev/null`,
+    `mount --bind ${shQuote(p.resolv)} "$t" 2>/dev/null`,
     "exec sleep infinity",
   ].join("; ");
   const child = new Deno.Command("setsid", {
@@ -316,31 +317,33 @@ export function rootlessReleaseScript(
     const perl = "use IO::Socket::UNIX; my $p = shift; for my $id (@ARGV) { my $s = IO::Socket::UNIX->new(" +
       'Peer => $p) or next; print $s qq({"execute":"remove_hostfwd","arguments":{"id":$id}}); ' +
       "shutdown($s, 1); my $r = <$s>; close $s }";
-    lines.push(`perl -e ${shq(perl)} ${shq(st.apiSocket)} ${forwardIds.join(" ")} 2>/dev/null`);
+    lines.push(`perl -e ${shQuote(perl)} ${shQuote(st.apiSocket)} ${forwardIds.join(" ")} 2>/dev/null`);
   }
-  const alive = `[ "$(cut -d' ' -f22 /proc/${st.pid}/stat 2>/dev/null)" = ${shq(st.start)} ]`;
+  const alive = `[ "$(cut -d' ' -f22 /proc/${st.pid}/stat 2>/dev/null)" = ${shQuote(st.start)} ]`;
   if (optsPath) {
-    const nv = rootlessNetavarkArgv(root, st, "teardown", pin).map(shq).join(" ");
-    const um = inRootlessNetns(st, ["umount", pin]).map(shq).join(" ");
+    const nv = rootlessNetavarkArgv(root, st, "teardown", pin).map(shQuote).join(" ");
+    const um = inRootlessNetns(st, ["umount", pin]).map(shQuote).join(" ");
     lines.push(
-      `if ${alive}; then ${nv} < ${shq(optsPath)} >/dev/null 2>&1 || echo "netavark teardown failed" >&2; ` +
+      `if ${alive}; then ${nv} < ${
+        shQuote(optsPath)
+      } >/dev/null 2>&1 || echo "netavark teardown failed" >&2; ` +
         `${um} 2>/dev/null; fi`,
     );
   }
-  lines.push(`rm -f ${shq(pin)}`);
+  lines.push(`rm -f ${shQuote(pin)}`);
   lines.push(
-    `if [ -z "$(ls -A ${shq(p.pins)} 2>/dev/null)" ]; then ` +
+    `if [ -z "$(ls -A ${shQuote(p.pins)} 2>/dev/null)" ]; then ` +
       // the slirp4netns the state names now (restartSlirp may have replaced the one of this start)
       `for s in ${st.slirpPid} $(sed -n 's/.*"slirpPid":\\([0-9]*\\).*/\\1/p' ${
-        shq(p.state)
+        shQuote(p.state)
       } 2>/dev/null); do ` +
       `grep -q slirp4netns /proc/$s/cmdline 2>/dev/null && kill $s; done; ` +
       `${alive} && kill -9 ${st.pid}; ` +
       // the state (and socket) only when still this holder's: a newer holder's must stay
-      `grep -q ${shq(`"pid":${st.pid},`)} ${shq(p.state)} 2>/dev/null && rm -f ${shq(p.state)} ${
-        shq(st.apiSocket)
+      `grep -q ${shQuote(`"pid":${st.pid},`)} ${shQuote(p.state)} 2>/dev/null && rm -f ${shQuote(p.state)} ${
+        shQuote(st.apiSocket)
       }; fi`,
   );
   // one release at a time, and none while a container acquires it (the same flock as acquireRootlessNetns)
-  return `flock -o ${shq(p.lock)} sh -c ${shq(lines.join("\n"))}`;
+  return `flock -o ${shQuote(p.lock)} sh -c ${shQuote(lines.join("\n"))}`;
 }

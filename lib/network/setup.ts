@@ -17,7 +17,7 @@ import { interfaceNames } from "../store/container_networks.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 import { loadNetwork, type NetworkConfig } from "./config.ts";
-import { shq } from "./helpers.ts";
+import { shQuote } from "../ns/sh_quote.ts";
 import {
   allocateIp,
   gatewayOf,
@@ -179,7 +179,7 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
     await writeScript(f.cleanup, [
       ...scriptHead(),
       rl.rootlessReleaseScript(root, st, c.id, undefined, []),
-      `rm -f ${shq(f.state)} ${shq(f.opts)} "$0"`,
+      `rm -f ${shQuote(f.state)} ${shQuote(f.opts)} "$0"`,
     ]);
     joinUser = `/proc/${st.pid}/ns/user`;
   }
@@ -209,7 +209,7 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
   const runDir = `${f.dir}/run`;
   await Deno.mkdir(runDir, { recursive: true, mode: 0o700 });
   const script = scriptHead();
-  const finish = [`rm -f ${shq(f.state)} ${shq(f.opts)} "$0"`];
+  const finish = [`rm -f ${shQuote(f.state)} ${shQuote(f.opts)} "$0"`];
   try {
     if (net.network.mode === "slirp4netns" || net.network.mode === "pasta") {
       const slirp = net.network.mode === "slirp4netns";
@@ -218,7 +218,7 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
         : await startPasta(pid, net.network.pastaArgs ?? [], net.ports, runDir);
       const name = slirp ? "slirp4netns" : "pasta";
       script.push(`grep -q ${name} /proc/${h.pid}/cmdline 2>/dev/null && kill ${h.pid}`);
-      if (h.apiSocket) finish.push(`rm -f ${shq(h.apiSocket)}`);
+      if (h.apiSocket) finish.push(`rm -f ${shQuote(h.apiSocket)}`);
       await writeScript(f.cleanup, [...script, ...finish]);
       await Deno.writeTextFile(f.state, JSON.stringify({ mode: net.network.mode, helperPid: h.pid }));
     } else if (Deno.uid() !== 0) {

@@ -11,7 +11,7 @@
 
 import { debug } from "../log.ts";
 import { netavarkTeardownLines, netRunDir, runDirRemovalLine } from "./netavark.ts";
-import { shq } from "./helpers.ts";
+import { shQuote } from "../ns/sh_quote.ts";
 
 /** The pending dir of a store's run dir. */
 function pendingDir(root: string): string {
@@ -86,7 +86,7 @@ export async function handOffTeardown(
       "flock 9",
       '[ -f "$0" ] || exit 0',
       ...netavarkTeardownLines(root, st.nsPath, p.opts),
-      `rm -f ${shq(p.opts)} ${shq(p.state)} "$0"`,
+      `rm -f ${shQuote(p.opts)} ${shQuote(p.state)} "$0"`,
       runDirRemovalLine(root),
       "",
     ].join("\n"),

@@ -7,6 +7,7 @@
  */
 
 import { PodError } from "../errors.ts";
+import { pidAlive } from "../proc.ts";
 import { hostBinary } from "./helpers_check.ts";
 import { conmonShim, type ShimExit } from "./conmon_shim.ts";
 import type { ExitRecord } from "./supervisor.ts";
@@ -24,15 +25,6 @@ export interface ConmonLaunch {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether `pid` is a live process (not a zombie). */
-function alive(pid: number): boolean {
-  try {
-    return pid > 0 && !/^\d+ \(.*\) Z /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The command that runs `argv` (conmon) with every descriptor >= 3 it inherited closed and its stdout as fd 3
@@ -117,7 +109,7 @@ export async function startConmon(
   let unsharePid = 0;
   for (let i = 0; !(unsharePid = read(unsharePidFile)); i++) {
     // conmon reports a failed create on its sync pipe; one that died (or never ran the shim) is looked at too
-    const gone = i % 100 === 99 && !alive(supervisorPid);
+    const gone = i % 100 === 99 && !(supervisorPid > 0 && pidAlive(supervisorPid));
     if (failed !== undefined || gone || i > 6000) {
       throw new PodError(`conmon: ${failed ?? "the container's runtime did not start"}`);
     }

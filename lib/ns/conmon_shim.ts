@@ -18,6 +18,8 @@
  * @module
  */
 
+import { shQuote } from "./sh_quote.ts";
+
 /** What the shim's `exit` step needs (each optional part left out when unused). */
 export interface ShimExit {
   /** conmon's exit file for the container (`<exit dir>/<id>`: the code alone). */
@@ -34,11 +36,6 @@ export interface ShimExit {
   events?: { path: string; head: string; tail: string };
   /** Started in its own session at the end (`pod container cleanup ID`: the restart policy). */
   hook?: string[];
-}
-
-/** `s` as one sh word. */
-export function shQuote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 const words = (argv: string[]) => argv.map(shQuote).join(" ");

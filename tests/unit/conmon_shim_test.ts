@@ -6,7 +6,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { conmonShim, shQuote } from "../../lib/ns/conmon_shim.ts";
+import { conmonShim } from "../../lib/ns/conmon_shim.ts";
+import { shQuote } from "../../lib/ns/sh_quote.ts";
 
 async function sh(script: string, args: string[]): Promise<{ code: number; stderr: string }> {
   const o = await new Deno.Command("/bin/sh", {
