@@ -14,7 +14,7 @@
  *
  * Here too, for both ways, the `exec` and `exec_died` lines of the event log (exec_events.ts; with the handoff
  * the compiled helper writes them). Only what the handoff needs is imported statically: the spawn way loads
- * its modules (exec_spawn.ts, events.ts, log.ts) when it runs.
+ * its modules (exec_spawn.ts, events.ts) when it runs.
  * @module
  */
 
@@ -23,6 +23,7 @@ import type { ContainerState } from "../store/container_types.ts";
 import { storePaths } from "../store/paths.ts";
 import { pidAlive } from "../proc.ts";
 import { execveProgram } from "../ns/execve.ts";
+import { debug } from "../log.ts";
 import type { ExecEventSubject } from "./exec_events.ts";
 
 export type { ExecEventSubject } from "./exec_events.ts";
@@ -116,14 +117,11 @@ export async function execPlanned(
   const plan = validPlan(root, nameOrId);
   if (!plan) return undefined;
   if (handoff && !interactive && plan.handoff) handOver(root, plan, args);
-  const [{ spawnHelper, waitForwarding }, { debug }, { eventTime }, { appendExecEvents }] = await Promise.all(
-    [
-      import("../ns/exec_spawn.ts"),
-      import("../log.ts"),
-      import("../store/events.ts"),
-      import("./exec_events.ts"),
-    ],
-  );
+  const [{ spawnHelper, waitForwarding }, { eventTime }, { appendExecEvents }] = await Promise.all([
+    import("../ns/exec_spawn.ts"),
+    import("../store/events.ts"),
+    import("./exec_events.ts"),
+  ]);
   const started = eventTime();
   const h = spawnHelper(plan.helper, args, interactive);
   if (!h) return undefined;
@@ -161,5 +159,9 @@ function handOver(root: string, plan: ExecPlan, args: string[]): void {
     if (max) env.push(`POD_EVENTS_MAX_SIZE=${max}`);
   }
   const argv = [...plan.helper.argv, ...args];
-  execveProgram(argv[0], argv, env);
+  debug(
+    `exec: started from the plan of this start (${execPlanPath(root, plan.event.id)}): the helper takes over`,
+  );
+  const err = execveProgram(argv[0], argv, env);
+  debug(`exec: execve ${argv[0]}: errno ${err}: spawning it instead`);
 }
