@@ -116,7 +116,10 @@ export async function execPlanned(
 ): Promise<number | undefined> {
   const plan = validPlan(root, nameOrId);
   if (!plan) return undefined;
-  if (handoff && !interactive && plan.handoff) handOver(root, plan, args);
+  // POD_EXEC_HANDOFF=0: the spawn way (tests compare the two)
+  if (handoff && !interactive && plan.handoff && Deno.env.get("POD_EXEC_HANDOFF") !== "0") {
+    handOver(root, plan, args);
+  }
   const [{ spawnHelper, waitForwarding }, { eventTime }, { appendExecEvents }] = await Promise.all([
     import("../ns/exec_spawn.ts"),
     import("../store/events.ts"),

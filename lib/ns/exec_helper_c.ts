@@ -227,7 +227,16 @@ int main(int argc, char **argv) {
       struct sigaction dfl;
       memset(&dfl, 0, sizeof dfl);
       dfl.sa_handler = SIG_DFL;
-      for (int sig = 1; sig < 65; sig++) sigaction(sig, &dfl, NULL);
+      /* as posix_spawn left the helper: glibc's own 32 and 33 ignored (its sigaction refuses them: the
+         kernel's struct is handler, flags, restorer, mask on x86_64 and aarch64), every other default */
+      for (int sig = 1; sig < 65; sig++) {
+        if (sig != 32 && sig != 33) {
+          sigaction(sig, &dfl, NULL);
+          continue;
+        }
+        unsigned long ign[4] = {(unsigned long)SIG_IGN, 0, 0, 0};
+        syscall(SYS_rt_sigaction, sig, ign, NULL, 8);
+      }
       sigprocmask(SIG_SETMASK, &none, NULL);
       handoff = 0;
       if (setsid() < 0 || dup2(devnull, 0) != 0) fail(125, "exec: setsid: %s", strerror(errno));
