@@ -151,6 +151,11 @@ int main(int argc, char **argv) {
   if ((handoff = getenv("POD_EXEC_HANDOFF") != NULL)) {
     /* opened on the host, before the namespaces change: the command's stdin and the store's event log */
     devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull >= 0 && devnull < 3) { /* pod started with stdin closed: keep it off 0-2 (dup2 to 0 later) */
+      const int moved = fcntl(devnull, F_DUPFD_CLOEXEC, 3);
+      close(devnull);
+      devnull = moved;
+    }
     if (devnull < 0) fail(125, "exec: open /dev/null: %s", strerror(errno));
     const char *store = getenv("POD_EXEC_EVENTS_ROOT"), *max = getenv("POD_EVENTS_MAX_SIZE");
     ev_head = getenv("POD_EXEC_EVENT_HEAD"), ev_tail = getenv("POD_EXEC_EVENT_TAIL");

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
-import type { PodProcess, TempPodHome } from "../helpers/pod.ts";
+import { podCommand, type PodProcess, type TempPodHome } from "../helpers/pod.ts";
 
 const hasCc = ["/usr/bin/cc", "/usr/local/bin/cc", "/usr/bin/gcc"].some((p) => {
   try {
@@ -138,6 +138,19 @@ await testRootAndRootless("exec handoff", (mode) =>
         const ign = BigInt(`0x${handed.stdout.match(/^SigIgn:\s+([0-9a-f]+)$/m)![1]}`);
         assert.equal(ign & ~(3n << 31n), 0n, `SigIgn ${ign.toString(16)}`);
         assert.match(handed.stdout, /^0\n1\n2\n3\n\/dev\/null\nstdin:0$/m, "descriptors 0-2 (3: ls's own)");
+        // pod started with stdin closed: the command's stdin is still /dev/null
+        const c = await podCommand(["exec", "c", ...PROBE], { home: h.home, user: h.user?.name });
+        const closed = await new Deno.Command("/bin/sh", {
+          args: ["-c", 'exec "$@" 0<&-', "sh", c.cmd, ...c.args],
+          env: c.env,
+          clearEnv: true,
+          cwd: c.cwd,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const td = new TextDecoder();
+        assert.equal(closed.code, 0, td.decode(closed.stderr));
+        assert.equal(td.decode(closed.stdout), handed.stdout, "with pod's stdin closed");
       },
     });
 
