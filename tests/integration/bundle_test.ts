@@ -63,15 +63,19 @@ async function checks(
     const compiled = (await h.pod(["inspect", "--format", "{{.Id}}", "b"])).stdout.trim();
     const plan = JSON.parse(await Deno.readTextFile(`${h.home}/containers/${compiled}/run/exec_plan.json`));
     if (plan.handoff) {
-      const p = await h.startPod(["exec", "b", "sh", "-c", "touch /tmp/ready; sleep 2"], { entry });
+      // it runs until the file is gone (bounded: 60 s)
+      const script =
+        "touch /tmp/ready; i=0; while [ -e /tmp/ready ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done";
+      const p = await h.startPod(["exec", "b", "sh", "-c", script], { entry });
       let exe = "";
       for (let i = 0; i < 600 && !exe; i++) {
         if ((await h.pod(["exec", "b", "test", "-e", "/tmp/ready"], { entry })).code === 0) {
           exe = await Deno.readLink(`/proc/${p.pid}/exe`);
         }
       }
-      assert.match(exe, /\/helpers\/exec-helper-/, "the bundle's plain exec did not hand over");
+      await h.pod(["exec", "b", "rm", "/tmp/ready"], { entry });
       assert.equal((await p.done).code, 0);
+      assert.match(exe, /\/helpers\/exec-helper-/, "the bundle's plain exec did not hand over");
       const died = (await Deno.readTextFile(`${h.home}/events/events.log`)).trim().split("\n").map((l) =>
         JSON.parse(l)
       ).filter((e) => e.Status === "exec_died" && e.ContainerExitCode === 6);

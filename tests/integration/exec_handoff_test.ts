@@ -78,10 +78,19 @@ await testRootAndRootless("exec handoff", (mode) =>
         assert.doesNotMatch(i.stderr, TAKES_OVER);
         // while the command runs, pod's own process is the helper (/proc/PID/exe)
         await h.pod(["exec", "c", "rm", "-f", "/tmp/ho-ready"]);
-        const p = await h.startPod(["exec", "c", "sh", "-c", "touch /tmp/ho-ready; sleep 2"]);
+        // it runs until the file is gone (bounded: 60 s)
+        const p = await h.startPod([
+          "exec",
+          "c",
+          "sh",
+          "-c",
+          "touch /tmp/ho-ready; i=0; while [ -e /tmp/ho-ready ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done",
+        ]);
         await waitFor(h, "/tmp/ho-ready");
-        assert.match(await exeOf(p), /\/helpers\/exec-helper-[0-9a-f]{16}$/);
+        const exe = await exeOf(p);
+        await h.pod(["exec", "c", "rm", "/tmp/ho-ready"]);
         assert.equal((await p.done).code, 0);
+        assert.match(exe, /\/helpers\/exec-helper-[0-9a-f]{16}$/);
       },
     });
 
