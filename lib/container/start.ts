@@ -512,6 +512,8 @@ async function runForeground(
         onStarted?.();
         // net5: the hand-off's module loads while the container runs, not after it
         if (io.removing && handsOff(rec)) import("../network/teardown_async.ts").catch(() => {});
+        // run6: and so does the removal's mount check (lifecycle.ts removeById)
+        if (io.removing && rec.config.storage && Deno.uid() === 0) import("./mount_guard.ts").catch(() => {});
       },
       resolveProcess: plan.resolveProcess,
       gate: plan.gate,
