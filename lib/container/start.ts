@@ -181,7 +181,10 @@ function networkPrep(root: string, rec: ContainerRecord): NetPrep | undefined {
   ) {
     return undefined;
   }
-  const p = import("../network/setup.ts").then(async (net) => ({ net, facts: await net.prepareNetwork(root, c) }));
+  const p = import("../network/setup.ts").then(async (net) => ({
+    net,
+    facts: await net.prepareNetwork(root, c),
+  }));
   p.catch(() => {}); // awaited by startPlan
   return p;
 }
