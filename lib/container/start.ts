@@ -110,14 +110,17 @@ async function startPlan(
   const c = rec.config;
   // run6: the addresses are allocated while the launch plan is made (its network then starts sooner)
   const prep = networkPrep(root, rec);
+  let plan: StartPlan;
   try {
-    return await withNetwork(root, rec, await ownPlan(root, rec, terminal), prep, pre);
+    plan = await ownPlan(root, rec, terminal);
   } catch (e) {
-    if (prep && await prep.then((p) => !!p.facts, () => true)) {
+    // the addresses allocated meanwhile go again (a failed preparation is reported as before, by withNetwork)
+    if (prep && await prep.then((p) => !!p.facts, () => false)) {
       await (await import("../network/setup.ts")).teardownNetwork(root, c.id);
     }
     throw e;
   }
+  return await withNetwork(root, rec, plan, prep, pre);
 }
 
 /** {@link startPlan} but the network. */
