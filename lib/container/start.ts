@@ -9,10 +9,9 @@
 import { PodError } from "../errors.ts";
 import { debug, traceTime } from "../log.ts";
 import { mayHaveNetwork } from "./net_state.ts";
-import { launch, type LaunchHooks, type LaunchIO, type LaunchResult, takesEarly } from "../ns/launch.ts";
+import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
 import type { Prelaunched } from "../ns/prelaunch.ts";
 import type { HolderSpec, LaunchSpec, ProcessSpec } from "../ns/spec.ts";
-import type { NetFacts } from "../network/setup.ts";
 import {
   containerPaths,
   type ContainerRecord,
@@ -101,30 +100,7 @@ interface StartPlan {
  * rootfs and then runs the process (no separate prepare launch). Rootless, stage 2 extracts inside the user
  * namespace; as root without one, this process extracts while stage 2 starts up.
  */
-async function startPlan(
-  root: string,
-  rec: ContainerRecord,
-  terminal: boolean,
-  pre?: EarlyNet,
-): Promise<StartPlan> {
-  const c = rec.config;
-  // run6: the addresses are allocated while the launch plan is made (its network then starts sooner)
-  const prep = networkPrep(root, rec);
-  let plan: StartPlan;
-  try {
-    plan = await ownPlan(root, rec, terminal);
-  } catch (e) {
-    // the addresses allocated meanwhile go again (a failed preparation is reported as before, by withNetwork)
-    if (prep && await prep.then((p) => !!p.facts, () => false)) {
-      await (await import("../network/setup.ts")).teardownNetwork(root, c.id);
-    }
-    throw e;
-  }
-  return await withNetwork(root, rec, plan, prep, pre);
-}
-
-/** {@link startPlan} but the network. */
-async function ownPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
+async function startPlan(root: string, rec: ContainerRecord, terminal: boolean): Promise<StartPlan> {
   const c = rec.config;
   const joins = [c.namespaces.net, c.namespaces.ipc, c.namespaces.uts, c.namespaces.pid, c.userns.mode]
     .some((m) => m.includes(":"));
@@ -161,35 +137,7 @@ async function ownPlan(root: string, rec: ContainerRecord, terminal: boolean): P
       if (needed) throw new PodError(`cgroup: ${e instanceof Error ? e.message : e}`);
     }
   }
-  return plan;
-}
-
-/** run6: an early start the foreground launch may take over (lib/ns/prelaunch.ts). */
-interface EarlyNet {
-  /** Its `unshare`'s pid. */
-  pid: number;
-  /** Whether the launch of `spec` takes it over (lib/ns/launch.ts `takesEarly`). */
-  fits: (spec: LaunchSpec) => boolean;
-}
-
-/** The network module and its {@link prepareNetwork} result; undefined when the container sets none up. */
-type NetPrep = Promise<{ net: typeof import("../network/setup.ts"); facts: NetFacts | undefined }>;
-
-/** Starts a container's network preparation (addresses, /etc facts), when it has a network to set up. */
-function networkPrep(root: string, rec: ContainerRecord): NetPrep | undefined {
-  const c = rec.config;
-  if (
-    !c.net || c.namespaces.net !== "private" || c.net.network.mode === "none" ||
-    c.net.network.mode === "other"
-  ) {
-    return undefined;
-  }
-  const p = import("../network/setup.ts").then(async (net) => ({
-    net,
-    facts: await net.prepareNetwork(root, c),
-  }));
-  p.catch(() => {}); // awaited by startPlan
-  return p;
+  return await withNetwork(root, rec, plan);
 }
 
 /**
@@ -197,26 +145,27 @@ function networkPrep(root: string, rec: ContainerRecord): NetPrep | undefined {
  * /etc/resolv.conf) before the launch, and its network once stage 2 made the namespaces, before the process
  * is resolved (so stage 2 always waits for its process then).
  */
-async function withNetwork(
-  root: string,
-  rec: ContainerRecord,
-  plan: StartPlan,
-  prep: NetPrep | undefined,
-  pre: EarlyNet | undefined,
-): Promise<StartPlan> {
+async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan): Promise<StartPlan> {
   const c = rec.config;
-  if (!prep) return plan;
-  const { net, facts } = await prep;
-  if (!facts || !c.net) return plan;
+  if (
+    !c.net || c.namespaces.net !== "private" || c.net.network.mode === "none" ||
+    c.net.network.mode === "other"
+  ) {
+    return plan;
+  }
+  const net = await import("../network/setup.ts");
+  const facts = await net.prepareNetwork(root, c);
+  if (!facts) return plan;
   // net2: a rootless container on a bridge network joins the rootless netns's user namespace
   if (facts.joinUser) plan.spec = { ...plan.spec, join: { ...plan.spec.join, user: facts.joinUser } };
-  const userdata = import("./userdata.ts");
+  const { writeNetUserdata } = await import("./userdata.ts");
+  writeNetUserdata(containerPaths(root, c.id).dir, c, facts);
   const inner = plan.resolveProcess;
   const process = plan.spec.process;
   let resolved = false;
   let setup: Promise<void> | undefined;
-  const start = (pid: number, onSpawned?: () => void) => {
-    setup ??= net.setupNetwork(root, c, pid, facts.bridge, onSpawned);
+  const start = (pid: number) => {
+    setup ??= net.setupNetwork(root, c, pid, facts.bridge); // run6: the configs and addresses as allocated
     setup.catch(() => {}); // awaited (and reported) by resolveProcess
     return setup;
   };
@@ -227,7 +176,7 @@ async function withNetwork(
   // net5: stage 2 builds the root while the network is set up, the process resolved meanwhile (a pod's
   // infra holder waits for its process instead: it knows no gate)
   const gated = !plan.spec.holder && !plan.gate;
-  const out: StartPlan = {
+  return {
     ...plan,
     onPid: start,
     ...(early ? { onUnshared: start } : {}),
@@ -253,15 +202,6 @@ async function withNetwork(
       if (!plan.resolved() || !resolved) await net.teardownNetwork(root, c.id);
     },
   };
-  // run6: with an early start the launch takes over, its `unshare` made the netns already: netavark (the
-  // longest step of the start) is spawned now, before the launch's own work, not once the launch has begun
-  // (the same pid: the launch's onUnshared then finds it started)
-  if (early && pre?.fits(out.spec)) {
-    const spawned = Promise.withResolvers<void>();
-    await Promise.race([start(pre.pid, spawned.resolve).catch(() => {}), spawned.promise]);
-  }
-  (await userdata).writeNetUserdata(containerPaths(root, c.id).dir, c, facts);
-  return out;
 }
 
 /**
@@ -526,15 +466,15 @@ async function runForeground(
       onPid: plan.onPid,
       onUnshared: plan.onUnshared,
     };
-    return launch(plan.spec, launchIO(), hooks, early);
+    const logPath = io.log && !rec.config.logDriver ? logFileOf(root, rec.config) : undefined;
+    const logMaxSize = rec.config.logMaxSize;
+    return launch(
+      plan.spec,
+      { mode: "foreground", tty: io.tty, stdin: io.stdin, logPath, logMaxSize },
+      hooks,
+      early,
+    );
   };
-  const launchIO = (): LaunchIO => ({
-    mode: "foreground",
-    tty: io.tty,
-    stdin: io.stdin,
-    logPath: io.log && !rec.config.logDriver ? logFileOf(root, rec.config) : undefined,
-    logMaxSize: rec.config.logMaxSize,
-  });
   await withContainerLock(root, id, async () => {
     traceTime("start: locked");
     rec = await readContainer(root, id);
@@ -545,8 +485,7 @@ async function runForeground(
     }
     await resetForStart(root, rec);
     traceTime("start: reset");
-    const pre = early && { pid: early.pid, fits: (spec: LaunchSpec) => takesEarly(spec, launchIO(), early) };
-    plan = await startPlan(root, rec, io.tty, pre);
+    plan = await startPlan(root, rec, io.tty);
     traceTime("start: plan made");
     if (io.preserveFds) plan.spec.preserveFds = io.preserveFds;
     if (!plan.resolveProcess) return;

@@ -212,21 +212,20 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
 /**
  * Once stage 2 (`pid`) has made the container's namespaces: starts its network. On failure whatever was
  * started is torn down and a one-line PodError thrown. `prepared`: a root bridge's configs and addresses
- * from {@link prepareNetwork} (else read again from the store); `onSpawned`: called once its netavark runs.
+ * from {@link prepareNetwork} (else read again from the store).
  */
 export async function setupNetwork(
   root: string,
   c: ContainerConfig,
   pid: number,
   prepared?: PreparedBridge,
-  onSpawned?: () => void,
 ): Promise<void> {
   if (!needsNetworkSetup(c)) return;
   const net = c.net!;
   const f = netFiles(root, c.id);
   const t0 = performance.now();
   const runDir = `${f.dir}/run`;
-  Deno.mkdirSync(runDir, { recursive: true, mode: 0o700 }); // run6: no await before netavark's spawn
+  Deno.mkdirSync(runDir, { recursive: true, mode: 0o700 }); // run6: sync, one syscall
   const script = scriptHead();
   const finish = [`rm -f ${shQuote(f.state)} ${shQuote(f.opts)} "$0"`];
   try {
@@ -277,9 +276,7 @@ export async function setupNetwork(
         Deno.writeTextFile(f.state, JSON.stringify(state)),
       ]);
       traceTime("net: netavark spawned");
-      const running = netavarkSetup(root, nsPath, opts); // spawned before it first awaits
-      onSpawned?.();
-      state.status = await running;
+      state.status = await netavarkSetup(root, nsPath, opts);
       traceTime("net: netavark done");
       await Deno.writeTextFile(f.state, JSON.stringify(state));
     }

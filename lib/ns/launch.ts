@@ -165,18 +165,6 @@ async function startSupervised(
 }
 
 /**
- * Whether {@link launch} with `spec` and `io` takes over the early start `early` (same namespaces, id maps and
- * output; a foreground launch without a terminal or stdin). run6: a start that sets a root bridge network up
- * asks first, to start netavark at the early `unshare`'s pid before the launch.
- */
-export function takesEarly(spec: LaunchSpec, io: LaunchIO, early: Prelaunched | undefined): boolean {
-  const hasProcess = !!spec.process || !!spec.deferProcess;
-  const logPath = io.mode === "foreground" && !io.tty && hasProcess ? io.logPath : undefined;
-  return io.mode === "foreground" && !io.tty && !io.stdin && !!early &&
-    early.key === prelaunchKey(spec, !!logPath) && !spec.join?.user;
-}
-
-/**
  * Starts the container described by `spec`. Foreground: stays attached (inherited stdio, or a pty with the
  * host terminal raw), forwards signals and resolves with the exit code. Detached: a perl supervisor, or conmon
  * with `io.conmon` (conmon_launch.ts), owns the container (logs, exit file) and this resolves once the command
@@ -198,7 +186,9 @@ export async function launch(
   traceTime("launch: begin");
   const hasProcess = !!spec.process || !!spec.deferProcess;
   const logPath = io.mode === "foreground" && !io.tty && hasProcess ? io.logPath : undefined;
-  const pre = takesEarly(spec, io, early) ? early!.take() : undefined;
+  const fits = io.mode === "foreground" && !io.tty && !io.stdin &&
+    early?.key === prelaunchKey(spec, !!logPath) && !spec.join?.user;
+  const pre = fits ? early!.take() : undefined;
   early?.cancel();
   if (!pre) {
     checkHelpers({ rootless: spec.namespaces.user && Deno.uid() !== 0, detached: io.mode === "detached" });

@@ -23,8 +23,6 @@ export type PrelaunchNs = Pick<LaunchSpec, "namespaces" | "uidMap" | "gidMap">;
 export interface Prelaunched {
   /** Namespaces and maps it was started with: a launch with other ones cancels it. */
   readonly key: string;
-  /** The pid of its `unshare` (the process whose namespaces the container gets, once made). */
-  readonly pid: number;
   /** Closes its stdin unwritten (a no-op once a launch took it). */
   cancel(): void;
   /** @internal used by `launch`. */
@@ -89,7 +87,6 @@ export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
   let taken = false;
   return {
     key: prelaunchKey(ns, logged),
-    pid,
     cancel: () => {
       if (taken) return;
       taken = true;
