@@ -45,16 +45,27 @@ function isLive(rec: ContainerRecord): boolean {
 export async function waitExited(root: string, id: string, ms = Infinity): Promise<ContainerRecord> {
   const start = Date.now();
   const end = start + ms;
-  for (;;) {
+  const exitFile = containerPaths(root, id).exit;
+  const recorded = () => {
+    try {
+      return Deno.statSync(exitFile).size > 0;
+    } catch {
+      return false;
+    }
+  };
+  for (let last = 0;;) {
     const rec = await readContainer(root, id);
     if (rec.state.status !== "running" && rec.state.status !== "paused" && rec.state.status !== "stopping") {
       return rec;
     }
     if (Date.now() >= end) return rec;
     // pods6: the supervisor's exit step (conmon's shim: a sh, a date, an rmdir) takes some 10-40 ms after the
-    // process is gone: polled every 2 ms for 200 ms (a file read each), then every 20 ms, 100 after a second
+    // process is gone: for 200 ms, a stat of its exit record every 2 ms (one syscall: the CPU goes to the
+    // exit step) and the record read once it is there, or every 20 ms; then every 20 ms, 100 after a second
+    last = Date.now();
+    while (Date.now() - start < 200 && Date.now() - last < 20 && !recorded()) await sleep(2);
     const waited = Date.now() - start;
-    await sleep(waited < 200 ? 2 : waited < 1000 ? 20 : 100);
+    if (waited >= 200) await sleep(waited < 1000 ? 20 : 100);
   }
 }
 
