@@ -183,15 +183,18 @@ int main(int argc, char **argv) {
   snprintf(rootpath, sizeof rootpath, "/proc/%s/root", pid);
   int root = open(rootpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) fail(125, "exec: open %s: %s", rootpath, strerror(errno));
+  /* the container's cgroups, opened here (host paths) and joined by the process that runs the command, after
+     any fork: the waiting parent stays out of them, and a full pids limit cannot refuse that fork */
   const char *procs = getenv("POD_CGROUP_PROCS");
+  int cgfd[16], ncg = 0;
+  const char *cgname[16];
   if (procs) {
     char *copy = strdup(procs);
     for (char *save = NULL, *p = strtok_r(copy, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
-      int f = open(p, O_WRONLY | O_CLOEXEC);
-      if (f < 0 || write(f, "0", 1) != 1) {
-        fail(125, "exec: cannot enter the container's cgroup (%s): %s", p, strerror(errno));
-      }
-      close(f);
+      if (ncg == 16) fail(125, "exec: too many cgroups");
+      cgfd[ncg] = open(p, O_WRONLY | O_CLOEXEC);
+      if (cgfd[ncg] < 0) fail(125, "exec: cannot enter the container's cgroup (%s): %s", p, strerror(errno));
+      cgname[ncg++] = p;
     }
   }
   char *prog = NULL;
@@ -273,6 +276,12 @@ int main(int argc, char **argv) {
       }
       _exit(WEXITSTATUS(st));
     }
+  }
+  for (int i = 0; i < ncg; i++) {
+    if (write(cgfd[i], "0", 1) != 1) {
+      fail(125, "exec: cannot enter the container's cgroup (%s): %s", cgname[i], strerror(errno));
+    }
+    close(cgfd[i]);
   }
   if (fchdir(root) != 0) fail(125, "exec: fchdir: %s", strerror(errno));
   if (chroot(".") != 0) fail(125, "exec: chroot: %s", strerror(errno));
