@@ -11,8 +11,10 @@
  *
  * `--before DIR`: also runs the pod of another checkout (DIR/cli.ts, e.g. the commit before a change) in the
  * same rounds, as `pod-before`, and prints its numbers and ratios beside pod's (before/after side by side).
+ * `--perl`: also runs this checkout with `POD_SUPERVISOR=perl` (the perl supervisor instead of conmon), as
+ * `pod-perl`, in the same rounds (the tools' environment is built here, so the caller's is not passed on).
  *
- *     deno run -A scripts/bench_pods.ts [--runs 3] [--before DIR]
+ *     deno run -A scripts/bench_pods.ts [--runs 3] [--before DIR] [--perl]
  * @module
  */
 
@@ -51,7 +53,7 @@ function median(xs: number[]): number {
 }
 
 interface Tool {
-  name: "pod" | "pod-before" | "podman";
+  name: "pod" | "pod-before" | "pod-perl" | "podman";
   cmd: (args: string[]) => string[];
   env: Record<string, string>;
   root: string;
@@ -107,7 +109,9 @@ async function removeRoot(root: string): Promise<void> {
 /** Runs the benchmark against `shared` or a registry of its own. */
 export async function main(shared?: Registry): Promise<void> {
   if (Deno.args.includes("--help")) {
-    console.log("deno run -A scripts/bench_pods.ts [--runs 3] [--before DIR (another checkout, run beside)]");
+    console.log(
+      "deno run -A scripts/bench_pods.ts [--runs 3] [--before DIR (another checkout, run beside)] [--perl]",
+    );
     return;
   }
   const runs = Number(argStr("runs", "3"));
@@ -126,7 +130,12 @@ export async function main(shared?: Registry): Promise<void> {
   const libpodParent = newLibpodParent();
   await Deno.mkdir(`${pm}/xdg`, { mode: 0o700 });
   await Deno.mkdir(`${work}/xdg`, { mode: 0o700 });
-  const podTool = (name: "pod" | "pod-before", dir: string, store: string): Tool => ({
+  const podTool = (
+    name: "pod" | "pod-before" | "pod-perl",
+    dir: string,
+    store: string,
+    extra: Record<string, string> = {},
+  ): Tool => ({
     name,
     cmd: (
       a,
@@ -148,6 +157,7 @@ export async function main(shared?: Registry): Promise<void> {
       XDG_RUNTIME_DIR: `${work}/xdg`,
       // the npm packages `kube` loads come from this user's Deno cache (and its ~/.npmrc when downloaded)
       DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`,
+      ...extra,
     },
     root: work,
   });
@@ -156,6 +166,9 @@ export async function main(shared?: Registry): Promise<void> {
   ];
   const before = argStr("before", "");
   if (before) tools.push(podTool("pod-before", before.replace(/\/$/, ""), `${work}/store-before`));
+  if (Deno.args.includes("--perl")) {
+    tools.push(podTool("pod-perl", REPO, `${work}/store-perl`, { POD_SUPERVISOR: "perl" }));
+  }
   if (havePodman) {
     // this VM's rlimits are above what podman's runc may set for a pod's infra: lower defaults for it
     await Deno.writeTextFile(

@@ -20,7 +20,8 @@ export async function execPlain(args: string[], root = storeRoot(undefined, unde
   if (args.length < 2 || args[0].startsWith("-")) return false;
   let code: number | undefined;
   try {
-    code = await execPlanned(root, args[0], args.slice(1), false);
+    // with the compiled helper this process becomes it (the handoff) and this does not return
+    code = await execPlanned(root, args[0], args.slice(1), false, true);
   } catch {
     return false; // nothing started (execPlanned throws only before the helper runs): the full way
   }

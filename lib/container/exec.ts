@@ -11,7 +11,8 @@ import { execHelperBinary } from "../ns/exec_helper_c.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import type { ContainerRecord } from "../store/container_types.ts";
 import { EnvList } from "./process_options.ts";
-import { appendExecEvents, keepExecPlan } from "./exec_fast.ts";
+import { keepExecPlan } from "./exec_fast.ts";
+import { appendExecEvents } from "./exec_events.ts";
 import { eventTime } from "../store/events.ts";
 
 /** What `exec` was asked for. */
@@ -216,6 +217,7 @@ async function execRun(root: string, rec: ContainerRecord, req: ExecRequest): Pr
       helper: helperPlan(rec.state.pid, opts),
       ...(opts.security?.seccomp ? { seccomp: opts.security.seccomp } : {}),
       event: { id: c.id, image: c.image.ref ?? c.image.name, name: c.name, labels: c.labels },
+      ...(opts.security?.helper ? { handoff: true } : {}), // exec6: the compiled helper takes the process over
     });
   }
   return await execIn(rec.state.pid, opts);

@@ -12,17 +12,21 @@
  * paused) container whose name link still points at it, and while its seccomp filter file exists; anything
  * else goes the full way ({@link execPlanned} returns undefined before it has started anything).
  *
- * Here too, for both ways, the `exec` and `exec_died` lines of the event log ({@link appendExecEvents}), through
- * lib/store/events.ts (a module without imports).
+ * Here too, for both ways, the `exec` and `exec_died` lines of the event log (exec_events.ts; with the handoff
+ * the compiled helper writes them). Only what the handoff needs is imported statically: the spawn way loads
+ * its modules (exec_spawn.ts, events.ts) when it runs.
  * @module
  */
 
-import { type HelperPlan, spawnHelper, waitForwarding } from "../ns/exec_spawn.ts";
+import type { HelperPlan } from "../ns/exec_spawn.ts";
 import type { ContainerState } from "../store/container_types.ts";
 import { storePaths } from "../store/paths.ts";
 import { pidAlive } from "../proc.ts";
+import { execveProgram } from "../ns/execve.ts";
 import { debug } from "../log.ts";
-import { appendEventLines, eventLine, eventTime } from "../store/events.ts";
+import type { ExecEventSubject } from "./exec_events.ts";
+
+export type { ExecEventSubject } from "./exec_events.ts";
 
 /** What `run/exec_plan.json` holds. */
 export interface ExecPlan {
@@ -35,6 +39,8 @@ export interface ExecPlan {
   seccomp?: string;
   /** The container as its exec events name it. */
   event: ExecEventSubject;
+  /** exec6: `helper` is the compiled helper, which takes over this process (POD_EXEC_HANDOFF, {@link handOver}). */
+  handoff?: boolean;
 }
 
 const ID = /^[a-f0-9]{64}$/;
@@ -97,16 +103,28 @@ function validPlan(root: string, nameOrId: string): ExecPlan | undefined {
 /**
  * Runs `args` in container `nameOrId` as its plan says (stdin inherited with `interactive`) and resolves
  * with the exit code; undefined, having started nothing, when there is no valid plan or the helper cannot
- * be started this way (then the full path runs the exec).
+ * be started this way (then the full path runs the exec). With `handoff` (the CLI's, never a library user's:
+ * the process ends) and a plan of the compiled helper, this process becomes the helper ({@link handOver})
+ * and this never returns; when the `execve` fails it goes on as without `handoff`.
  */
 export async function execPlanned(
   root: string,
   nameOrId: string,
   args: string[],
   interactive: boolean,
+  handoff = false,
 ): Promise<number | undefined> {
   const plan = validPlan(root, nameOrId);
   if (!plan) return undefined;
+  // POD_EXEC_HANDOFF=0: the spawn way (tests compare the two)
+  if (handoff && !interactive && plan.handoff && Deno.env.get("POD_EXEC_HANDOFF") !== "0") {
+    handOver(root, plan, args);
+  }
+  const [{ spawnHelper, waitForwarding }, { eventTime }, { appendExecEvents }] = await Promise.all([
+    import("../ns/exec_spawn.ts"),
+    import("../store/events.ts"),
+    import("./exec_events.ts"),
+  ]);
   const started = eventTime();
   const h = spawnHelper(plan.helper, args, interactive);
   if (!h) return undefined;
@@ -116,32 +134,37 @@ export async function execPlanned(
   return code;
 }
 
-/** What an exec event names: the container's id, image, name and labels. */
-export interface ExecEventSubject {
-  /** The container's full id. */
-  id: string;
-  /** Its image as the events name it (the reference, else the name). */
-  image: string;
-  /** Its name. */
-  name: string;
-  /** Its labels (the events' `Attributes`). */
-  labels?: Record<string, string>;
-}
-
 /**
- * Appends the `exec` (at `started`, an RFC3339Nano time) and, with `code`, `exec_died` (now) lines of the
- * event log in one write, through lib/store/events.ts (it imports nothing, so the hot path loads it cheaply;
- * it rotates a full log and honours `--events-backend none`).
+ * The handoff (issue 16): `execve` of the compiled helper (lib/ns/exec_helper_c.ts) in place of this process,
+ * with `POD_EXEC_HANDOFF=1`. The helper then does what this process did after spawning it: it forks the
+ * command (its own session, stdin `/dev/null`, default signals), forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGUSR1 and SIGUSR2 to it, waits, appends the `exec` and `exec_died` lines in one write (the JSON around
+ * the times and the exit code rendered here, as lib/store/events.ts `eventLine` orders it; none with
+ * `--events-backend none`) and exits with the command's code (128+N for signal N). Returns only when the
+ * `execve` failed.
  */
-export function appendExecEvents(root: string, c: ExecEventSubject, started: string, code?: number): void {
-  const subject = {
-    ID: c.id,
-    Image: c.image,
-    Name: c.name,
-    Type: "container" as const,
-    Attributes: c.labels,
-  };
-  let text = eventLine({ ...subject, Status: "exec", Time: started });
-  if (code !== undefined) text += eventLine({ ...subject, Status: "exec_died", ContainerExitCode: code });
-  appendEventLines(root, text);
+function handOver(root: string, plan: ExecPlan, args: string[]): void {
+  const env = [...plan.helper.env, "POD_EXEC_HANDOFF=1"];
+  if (Deno.env.get("POD_EVENTS_BACKEND") !== "none") {
+    const c = plan.event;
+    // eventLine's order: ID, Image, Name (each omitted when empty), Status, Time, Type, Attributes
+    const head = JSON.stringify({
+      ID: c.id || undefined,
+      Image: c.image || undefined,
+      Name: c.name || undefined,
+    });
+    env.push(
+      `POD_EXEC_EVENTS_ROOT=${root}`,
+      `POD_EXEC_EVENT_HEAD=${head.slice(1, -1)}`,
+      `POD_EXEC_EVENT_TAIL=,"Type":"container","Attributes":${JSON.stringify(c.labels ?? {})}}`,
+    );
+    const max = Deno.env.get("POD_EVENTS_MAX_SIZE");
+    if (max) env.push(`POD_EVENTS_MAX_SIZE=${max}`);
+  }
+  const argv = [...plan.helper.argv, ...args];
+  debug(
+    `exec: started from the plan of this start (${execPlanPath(root, plan.event.id)}): the helper takes over`,
+  );
+  const err = execveProgram(argv[0], argv, env);
+  debug(`exec: execve ${argv[0]}: errno ${err}: spawning it instead`);
 }

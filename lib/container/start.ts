@@ -165,7 +165,7 @@ async function withNetwork(root: string, rec: ContainerRecord, plan: StartPlan):
   let resolved = false;
   let setup: Promise<void> | undefined;
   const start = (pid: number) => {
-    setup ??= net.setupNetwork(root, c, pid);
+    setup ??= net.setupNetwork(root, c, pid, facts.bridge); // run6: the configs and addresses as allocated
     setup.catch(() => {}); // awaited (and reported) by resolveProcess
     return setup;
   };
@@ -458,6 +458,8 @@ async function runForeground(
         onStarted?.();
         // net5: the hand-off's module loads while the container runs, not after it
         if (io.removing && handsOff(rec)) import("../network/teardown_async.ts").catch(() => {});
+        // run6: and so does the removal's mount check (lifecycle.ts removeById)
+        if (io.removing && rec.config.storage && Deno.uid() === 0) import("./mount_guard.ts").catch(() => {});
       },
       resolveProcess: plan.resolveProcess,
       gate: plan.gate,

@@ -96,7 +96,8 @@ export async function recordExit(
 ): Promise<void> {
   try {
     await withContainerLock(root, id, async () => {
-      const rec = await readContainer(root, id).catch(() => undefined);
+      // run6: as it is (this process is the waiter: a refresh would first record a guess, durably)
+      const rec = await readContainer(root, id, false).catch(() => undefined);
       if (!rec) return;
       if (rec.state.status === "exited" && rec.state.finishedAt !== ZERO_TIME && rec.state.pid === 0) {
         // refreshed by someone else after the process died: keep their time, fix the code

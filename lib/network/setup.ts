@@ -48,6 +48,16 @@ export interface NetFacts {
   hostGateway?: string;
   /** net2: rootless bridge networks, the user namespace the container joins (the rootless netns's). */
   joinUser?: string;
+  /** run6: root bridge, what {@link setupNetwork} would read again (the configs, the addresses). */
+  bridge?: PreparedBridge;
+}
+
+/** run6: a root bridge network's configs and addresses as {@link prepareNetwork} allocated them. */
+export interface PreparedBridge {
+  /** The configs of the container's networks. */
+  configs: NetworkConfig[];
+  /** Its address on each (network.json's `ips`). */
+  ips: Record<string, string>;
 }
 
 /** The state of a set-up network (`network.json`). */
@@ -124,7 +134,8 @@ export async function usedIps(root: string, except: string): Promise<Map<string,
     }
   }
   // net3: removed containers whose teardown still runs (teardown_async.ts) keep their addresses meanwhile
-  if (Deno.uid() === 0) {
+  // run6: the module is loaded only when there are some (a stat is cheaper than a module on start's path)
+  if (Deno.uid() === 0 && existsSync(`${netRunDir(root)}/pending`)) {
     const { pendingIps } = await import("./teardown_async.ts");
     for (const [net, ips] of await pendingIps(root)) {
       if (!used.has(net)) used.set(net, new Set());
@@ -194,20 +205,27 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
     search: dnsNets.length ? ["dns.podman"] : [],
     hostGateway: rootless ? hostAddress() ?? gateway : gateway,
     joinUser,
+    ...(rootless ? {} : { bridge: { configs, ips } }),
   };
 }
 
 /**
  * Once stage 2 (`pid`) has made the container's namespaces: starts its network. On failure whatever was
- * started is torn down and a one-line PodError thrown.
+ * started is torn down and a one-line PodError thrown. `prepared`: a root bridge's configs and addresses
+ * from {@link prepareNetwork} (else read again from the store).
  */
-export async function setupNetwork(root: string, c: ContainerConfig, pid: number): Promise<void> {
+export async function setupNetwork(
+  root: string,
+  c: ContainerConfig,
+  pid: number,
+  prepared?: PreparedBridge,
+): Promise<void> {
   if (!needsNetworkSetup(c)) return;
   const net = c.net!;
   const f = netFiles(root, c.id);
   const t0 = performance.now();
   const runDir = `${f.dir}/run`;
-  await Deno.mkdir(runDir, { recursive: true, mode: 0o700 });
+  Deno.mkdirSync(runDir, { recursive: true, mode: 0o700 }); // run6: sync, one syscall
   const script = scriptHead();
   const finish = [`rm -f ${shQuote(f.state)} ${shQuote(f.opts)} "$0"`];
   try {
@@ -225,7 +243,10 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
       await setupRootlessBridge(root, c, pid, script, finish);
     } else {
       traceTime("net: setup begun");
-      const state: NetState = JSON.parse(await Deno.readTextFile(f.state));
+      // run6: what prepareNetwork just allocated and wrote is taken as it is, not read again
+      const state: NetState = prepared
+        ? { mode: "bridge", ips: { ...prepared.ips } }
+        : JSON.parse(await Deno.readTextFile(f.state));
       const holder = await holdPorts(net.ports);
       if (holder) {
         script.push(`grep -q pod-port-holder /proc/${holder}/cmdline 2>/dev/null && kill ${holder}`);
@@ -234,21 +255,26 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
       const nets = [];
       const ifaces = interfaceNames(net.network.networks ?? {});
       for (const [name, attach] of Object.entries(net.network.networks ?? {})) {
-        const config = await loadNetwork(root, name);
+        const config = prepared?.configs.find((n) => n.name === name) ?? await loadNetwork(root, name);
         nets.push({ config, attach, ips: [state.ips![name]], iface: ifaces[name] });
       }
       const opts = netavarkOptions(c.id, c.name, nets, net.ports);
-      await Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
+      // run6: the options are written while the netns is made and pinned (both before netavark runs)
+      const optsWritten = Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
+      optsWritten.catch(() => {}); // awaited below
       // net3: `pid` may be the `unshare` that is making the netns right now (start.ts onUnshared)
       const ino = await newNetns(pid);
       traceTime("net: netns made");
       const nsPath = await pinNetns(root, c.id, pid, ino);
       traceTime("net: netns pinned");
       script.push(netavarkTeardownScript(root, nsPath, f.opts));
-      await writeScript(f.cleanup, [...script, ...finish]);
       state.nsPath = nsPath;
       if (holder) state.holderPid = holder;
-      await Deno.writeTextFile(f.state, JSON.stringify(state));
+      await Promise.all([
+        optsWritten,
+        writeScript(f.cleanup, [...script, ...finish]),
+        Deno.writeTextFile(f.state, JSON.stringify(state)),
+      ]);
       traceTime("net: netavark spawned");
       state.status = await netavarkSetup(root, nsPath, opts);
       traceTime("net: netavark done");
@@ -262,6 +288,16 @@ export async function setupNetwork(root: string, c: ContainerConfig, pid: number
   } catch (e) {
     await teardownNetwork(root, c.id);
     throw e;
+  }
+}
+
+/** True when `path` exists (a symlink counts as itself). */
+function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -331,6 +367,8 @@ export async function teardownNetwork(root: string, id: string): Promise<void> {
 /** {@link teardownNetwork}; `afterPending`: root, after the store's handed-off teardowns are over. */
 async function runTeardown(root: string, id: string, afterPending: boolean): Promise<void> {
   const f = netFiles(root, id);
+  // run6: a container that never set a network up (a first start) has nothing to tear down or wait for
+  if (!afterPending && !existsSync(f.cleanup) && !existsSync(f.state)) return;
   // net3: also when the supervisor already ran this one's: the store's network is as they all left it
   if (
     afterPending && Deno.uid() === 0 &&

@@ -9,6 +9,7 @@
 import { PodError } from "../errors.ts";
 import { pidAlive } from "../proc.ts";
 import { hostBinary } from "./helpers_check.ts";
+import { traceTime } from "../log.ts";
 import { conmonShim, type ShimExit } from "./conmon_shim.ts";
 import type { ExitRecord } from "./supervisor.ts";
 
@@ -27,11 +28,42 @@ export interface ConmonLaunch {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Whether this process has a descriptor >= 3 without close-on-exec (a library user's own, or one inherited by
+ * the CLI), which a spawned conmon would inherit: `/proc/self/fdinfo/N`'s `flags` (octal) lack `O_CLOEXEC`.
+ * Deno opens its own descriptors close-on-exec, but for one `/dev/null` (left out: it keeps nothing open).
+ */
+export function hasInheritableFds(): boolean {
+  try {
+    for (const e of Deno.readDirSync("/proc/self/fd")) {
+      const n = Number(e.name);
+      if (!(n > 2)) continue;
+      let info: string;
+      try {
+        info = Deno.readTextFileSync(`/proc/self/fdinfo/${n}`);
+      } catch {
+        continue; // closed meanwhile (the directory listing's own descriptor)
+      }
+      const flags = /^flags:\s*([0-7]+)/m.exec(info)?.[1];
+      if (flags !== undefined && parseInt(flags, 8) & 0o2000000) continue;
+      // Deno keeps a /dev/null of its own open without close-on-exec: harmless in conmon (holds nothing open)
+      try {
+        if (Deno.readLinkSync(`/proc/self/fd/${n}`) === "/dev/null") continue;
+      } catch { /* closed meanwhile */ }
+      return true;
+    }
+    return false;
+  } catch {
+    return true; // no /proc: close them to be safe
+  }
+}
+
+/**
  * The command that runs `argv` (conmon) with every descriptor >= 3 it inherited closed and its stdout as fd 3
- * (conmon's sync pipe; it puts /dev/null on 0-2 itself). bash, as dash cannot name fds above 9.
+ * (conmon's sync pipe; it puts /dev/null on 0-2 itself). bash, as dash cannot name fds above 9 — only when
+ * there is one to close ({@link hasInheritableFds}; pods6: dash starts faster, on every detached start's path).
  */
 export function conmonSpawnCommand(argv: string[]): string[] {
-  const bash = hostBinary("bash");
+  const bash = hasInheritableFds() ? hostBinary("bash") : undefined;
   const close =
     'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null; ';
   return [bash ?? "/bin/sh", "-c", (bash ? close : "") + 'exec "$@" 3>&1 >/dev/null 2>&1', "sh", ...argv];
@@ -89,6 +121,7 @@ export async function startConmon(
     stdout: "piped",
     stderr: "null",
   }).spawn();
+  traceTime("conmon: spawned");
   let failed: string | undefined;
   const sync = readConmonSync(child.stdout).then((s) => {
     if (!(s.data > 0)) {
@@ -97,6 +130,7 @@ export async function startConmon(
     return s;
   });
   await child.status; // conmon's parent exits once its pid file is written
+  traceTime("conmon: parent exited");
   const read = (f: string) => {
     try {
       const t = Deno.readTextFileSync(f).trim();

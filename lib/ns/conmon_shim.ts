@@ -12,7 +12,8 @@
  *   supervisor does when the command ended (supervisor.ts) — the network teardown script, the `died` and
  *   `cleanup` events, the cgroup's removal, the exit record (`exit.json`: code, finish time, whether the memory
  *   limit killed a process; last, so a `stop` or `wait` that waits for it logs its own event after `died`, as
- *   podman, and a start right after it makes the cgroup anew, not before its removal), then the restart
+ *   podman, and a start right after it makes the cgroup anew, not before its removal; written in place, in one
+ *   write), then the restart
  *   policy's `pod container cleanup`, in its own session.
  * - anything else (`start`, `kill`, `delete`, `state`): nothing (pod signals the init by pid).
  * @module
@@ -89,9 +90,11 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
       '    [ $# = 0 ] && break; rmdir -- "$@" 2>/dev/null && break; i=$((i + 1)); sleep 0.02; done',
     );
   }
+  // pods6: one write(2) of the whole line (dash's printf flushes once), no temp file and `mv` (a fork+exec on
+  // every stop's path): readers take a file that does not parse (empty, or cut short) as "not yet", and only
+  // the whole line ends in `}`
   lines.push(
-    `  printf '{"exitCode":%s,"finishedAt":"%sZ"%s}\\n' "$code" "$t" "$oom" >${q(exit.exitJson)}.tmp$$ &&`,
-    `    mv -f ${q(exit.exitJson)}.tmp$$ ${q(exit.exitJson)}`,
+    `  printf '{"exitCode":%s,"finishedAt":"%sZ"%s}\\n' "$code" "$t" "$oom" >${q(exit.exitJson)}`,
   );
   if (exit.hook?.length) lines.push(`  setsid ${words(exit.hook)} </dev/null >/dev/null 2>&1 &`);
   lines.push("  ;;", "esac", "");

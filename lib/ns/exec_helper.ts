@@ -21,7 +21,8 @@
  *
  * The container's environment is passed as arguments, never as the helper's environment (an image's
  * `PERL5OPT`/`PERL5DB` would run code on the host before the namespaces are joined): perl runs with an empty
- * environment (but for `POD_CGROUP_PROCS`, the container's cgroup, joined first; {@link helperEnv}) and sets
+ * environment (but for `POD_CGROUP_PROCS`, the container's cgroup, opened first and joined by the process that runs
+ * the command, after any fork; {@link helperEnv}) and sets
  * the command's.
  *
  * Perl's arguments: pid, namespaces to join (`user,mnt,…,pid`), syscall numbers, uid, gid, cwd, BPF file (or
@@ -79,9 +80,10 @@ for my $n (split /,/, $nss) {
   push @ns, [$n, $f];
 }
 opendir(my $root, "/proc/$pid/root") or fail("exec: open /proc/$pid/root: $!");
+my @cg;
 for my $p (grep { length } split /\n/, ($ENV{POD_CGROUP_PROCS} // '')) {
-  my $f;
-  sysopen($f, $p, 1) && syswrite($f, '0') or fail("exec: cannot enter the container's cgroup ($p): $!");
+  sysopen(my $f, $p, 1) or fail("exec: cannot enter the container's cgroup ($p): $!");
+  push @cg, [$p, $f];
 }
 my $prog = '';
 if ($bpf ne '') {
@@ -102,6 +104,7 @@ if ($child) {
   if ($sig) { kill $sig, $$; exit(128 + $sig) }
   exit($? >> 8);
 }
+for (@cg) { syswrite($_->[1], '0') or fail("exec: cannot enter the container's cgroup ($_->[0]): $!"); close $_->[1] }
 chdir($root) or fail("exec: fchdir: $!");
 chroot('.') or fail("exec: chroot: $!");
 closedir $root;

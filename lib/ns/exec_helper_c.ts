@@ -26,12 +26,65 @@ export const EXEC_HELPER_C = String
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
+
+/* handoff (POD_EXEC_HANDOFF=1): this process was pod exec itself; it forks the command and stays its parent */
+static int handoff, ev_root = -1;
+static const char *ev_head, *ev_tail;
+static char ev_started[64];
+static double ev_max = 1 << 20;
+static volatile sig_atomic_t child_pid;
+
+/* Go's RFC3339Nano of now, UTC, trailing zeros of the fraction cut */
+static void rfc3339nano(char *out, size_t n) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[16];
+  snprintf(frac, sizeof frac, ".%09ld", ts.tv_nsec);
+  for (size_t e = strlen(frac); e > 1 && frac[e - 1] == '0';) frac[--e] = 0;
+  snprintf(out + k, n - k, "%sZ", frac[1] ? frac : "");
+}
+
+/* the exec and exec_died lines in one O_APPEND write, rotating a full log (store/events.ts appendEventLines) */
+static void write_events(int code) {
+  if (ev_root < 0) return;
+  char now[64], cec[32] = "";
+  rfc3339nano(now, sizeof now);
+  if (code) snprintf(cec, sizeof cec, "\"ContainerExitCode\":%d,", code);
+  char *buf = NULL;
+  const int len = asprintf(&buf, "{%s,\"Status\":\"exec\",\"Time\":\"%s\"%s\n{%s%s,\"Status\":\"exec_died\",\"Time\":\"%s\"%s\n",
+                           ev_head, ev_started, ev_tail, cec, ev_head, now, ev_tail);
+  if (len < 0) return;
+  const char *log = "events/events.log";
+  for (int attempt = 0; attempt < 2; attempt++) {
+    int f = openat(ev_root, log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (f < 0) {
+      if (errno != ENOENT || attempt || (mkdirat(ev_root, "events", 0700) != 0 && errno != EEXIST)) return;
+      continue;
+    }
+    struct stat st, now_st;
+    if (fstat(f, &st) == 0 && st.st_size > 0 && (double)st.st_size + len > ev_max) {
+      if (fstatat(ev_root, log, &now_st, 0) == 0 && now_st.st_ino == st.st_ino) {
+        renameat(ev_root, log, ev_root, "events/events.log.1");
+      }
+      close(f);
+      if ((f = openat(ev_root, log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) return;
+    }
+    if (write(f, buf, (size_t)len) < 0) {}
+    close(f);
+    return;
+  }
+}
 
 static void fail(int code, const char *fmt, ...) {
   char buf[4096];
@@ -40,8 +93,15 @@ static void fail(int code, const char *fmt, ...) {
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   dprintf(2, "Error: %s\n", buf);
+  if (handoff && !child_pid) write_events(code); /* the parent, before the command was forked */
   _exit(code);
 }
+
+static void forward(int sig) {
+  if (child_pid > 0) kill(child_pid, sig);
+}
+
+static const int FORWARDED[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 /* whether the comma-separated list holds the word w */
 static int in_list(const char *list, const char *w) {
@@ -87,6 +147,26 @@ int main(int argc, char **argv) {
   syscall(PRCTL, 4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0);
   const char *keepfds = getenv("POD_PRESERVE_FDS");
   syscall(436 /* close_range */, 3 + (keepfds ? atoi(keepfds) : 0), 0xffffffffu, 0);
+  int devnull = -1;
+  if ((handoff = getenv("POD_EXEC_HANDOFF") != NULL)) {
+    /* opened on the host, before the namespaces change: the command's stdin and the store's event log */
+    devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull >= 0 && devnull < 3) { /* pod started with stdin closed: keep it off 0-2 (dup2 to 0 later) */
+      const int moved = fcntl(devnull, F_DUPFD_CLOEXEC, 3);
+      close(devnull);
+      devnull = moved;
+    }
+    if (devnull < 0) fail(125, "exec: open /dev/null: %s", strerror(errno));
+    const char *store = getenv("POD_EXEC_EVENTS_ROOT"), *max = getenv("POD_EVENTS_MAX_SIZE");
+    ev_head = getenv("POD_EXEC_EVENT_HEAD"), ev_tail = getenv("POD_EXEC_EVENT_TAIL");
+    if (max) {
+      char *end;
+      const double v = strtod(max, &end);
+      if (end != max && !*end && v > 0) ev_max = v;
+    }
+    rfc3339nano(ev_started, sizeof ev_started);
+    if (store && ev_head && ev_tail) ev_root = open(store, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
 
   int nsfd[8], nns = 0;
   const char *nsname[8];
@@ -103,15 +183,18 @@ int main(int argc, char **argv) {
   snprintf(rootpath, sizeof rootpath, "/proc/%s/root", pid);
   int root = open(rootpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) fail(125, "exec: open %s: %s", rootpath, strerror(errno));
+  /* the container's cgroups, opened here (host paths) and joined by the process that runs the command, after
+     any fork: the waiting parent stays out of them, and a full pids limit cannot refuse that fork */
   const char *procs = getenv("POD_CGROUP_PROCS");
+  int cgfd[16], ncg = 0;
+  const char *cgname[16];
   if (procs) {
     char *copy = strdup(procs);
     for (char *save = NULL, *p = strtok_r(copy, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
-      int f = open(p, O_WRONLY | O_CLOEXEC);
-      if (f < 0 || write(f, "0", 1) != 1) {
-        fail(125, "exec: cannot enter the container's cgroup (%s): %s", p, strerror(errno));
-      }
-      close(f);
+      if (ncg == 16) fail(125, "exec: too many cgroups");
+      cgfd[ncg] = open(p, O_WRONLY | O_CLOEXEC);
+      if (cgfd[ncg] < 0) fail(125, "exec: cannot enter the container's cgroup (%s): %s", p, strerror(errno));
+      cgname[ncg++] = p;
     }
   }
   char *prog = NULL;
@@ -138,7 +221,49 @@ int main(int argc, char **argv) {
     if (syscall(SETNS, nsfd[i], 0) != 0) fail(125, "exec: setns %s: %s", nsname[i], strerror(errno));
     close(nsfd[i]);
   }
-  if (in_list(nss, "pid")) {
+  if (handoff) {
+    /* the command in a child of its own, in a session of its own, stdin /dev/null, every signal default and
+       unblocked (as posix_spawn gave the helper before); this process forwards signals, waits, logs, exits */
+    sigset_t fwd, none;
+    sigemptyset(&fwd);
+    sigemptyset(&none);
+    for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) sigaddset(&fwd, FORWARDED[i]);
+    sigprocmask(SIG_BLOCK, &fwd, NULL);
+    pid_t child = fork();
+    if (child < 0) fail(125, "exec: fork: %s", strerror(errno));
+    if (child == 0) {
+      struct sigaction dfl;
+      memset(&dfl, 0, sizeof dfl);
+      dfl.sa_handler = SIG_DFL;
+      /* as posix_spawn left the helper: glibc's own 32 and 33 ignored (its sigaction refuses them: the
+         kernel's struct is handler, flags, restorer, mask on x86_64 and aarch64), every other default */
+      for (int sig = 1; sig < 65; sig++) {
+        if (sig != 32 && sig != 33) {
+          sigaction(sig, &dfl, NULL);
+          continue;
+        }
+        unsigned long ign[4] = {(unsigned long)SIG_IGN, 0, 0, 0};
+        syscall(SYS_rt_sigaction, sig, ign, NULL, 8);
+      }
+      sigprocmask(SIG_SETMASK, &none, NULL);
+      handoff = 0;
+      if (setsid() < 0 || dup2(devnull, 0) != 0) fail(125, "exec: setsid: %s", strerror(errno));
+    } else {
+      child_pid = child;
+      close(root);
+      struct sigaction fw;
+      memset(&fw, 0, sizeof fw);
+      fw.sa_handler = forward;
+      fw.sa_flags = SA_RESTART;
+      for (size_t i = 0; i < sizeof FORWARDED / sizeof *FORWARDED; i++) sigaction(FORWARDED[i], &fw, NULL);
+      sigprocmask(SIG_SETMASK, &none, NULL);
+      int st = 0;
+      while (waitpid(child, &st, 0) < 0 && errno == EINTR) {}
+      const int code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+      write_events(code);
+      _exit(code);
+    }
+  } else if (in_list(nss, "pid")) {
     pid_t child = fork();
     if (child < 0) fail(125, "exec: fork: %s", strerror(errno));
     if (child > 0) {
@@ -151,6 +276,12 @@ int main(int argc, char **argv) {
       }
       _exit(WEXITSTATUS(st));
     }
+  }
+  for (int i = 0; i < ncg; i++) {
+    if (write(cgfd[i], "0", 1) != 1) {
+      fail(125, "exec: cannot enter the container's cgroup (%s): %s", cgname[i], strerror(errno));
+    }
+    close(cgfd[i]);
   }
   if (fchdir(root) != 0) fail(125, "exec: fchdir: %s", strerror(errno));
   if (chroot(".") != 0) fail(125, "exec: chroot: %s", strerror(errno));

@@ -166,7 +166,10 @@ export async function stopContainer(
   }
   if (!pidAlive(pid)) return { killed: false };
   signalContainer(pid, "SIGKILL", true);
-  const hard = Date.now() + 5000;
-  while (pidAlive(pid) && Date.now() < hard) await new Promise((r) => setTimeout(r, 10));
+  const killedAt = Date.now(), hard = killedAt + 5000;
+  // pods6: a SIGKILL'd init is gone within ms (`rm -f -t 0`, `kube down`): 2 ms polls for 200 ms, then 10
+  while (pidAlive(pid) && Date.now() < hard) {
+    await new Promise((r) => setTimeout(r, Date.now() - killedAt < 200 ? 2 : 10));
+  }
   return { killed: true };
 }

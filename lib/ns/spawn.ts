@@ -22,6 +22,7 @@ export const SPAWN_SYMBOLS: SymbolName[] = ["posix_spawn_file_actions_addopen", 
 /** With a pipe as the child's stdin (pipe.ts): the spawn's symbols, `adddup2` and `syscall`. */
 export const PIPE_SYMBOLS: SymbolName[] = [...SPAWN_SYMBOLS, "posix_spawn_file_actions_adddup2", "syscall"];
 
+const O_WRONLY = 1;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
@@ -61,6 +62,8 @@ export interface SpawnOptions {
   stdin: boolean | number;
   /** A new session (`setsid`). */
   setsid: boolean;
+  /** run6: stdout and stderr to `/dev/null` (else inherited). */
+  quiet?: boolean;
 }
 
 /**
@@ -78,6 +81,11 @@ export function spawnProgram(file: string, argv: string[], opts: SpawnOptions): 
     if (c.posix_spawn_file_actions_adddup2(actions, opts.stdin, 0) !== 0) return undefined;
   } else if (!opts.stdin && c.posix_spawn_file_actions_addopen(actions, 0, cstr("/dev/null"), 0, 0) !== 0) {
     return undefined;
+  }
+  for (const fd of opts.quiet ? [1, 2] : []) {
+    if (c.posix_spawn_file_actions_addopen(actions, fd, cstr("/dev/null"), O_WRONLY, 0) !== 0) {
+      return undefined;
+    }
   }
   const keep: Uint8Array[] = [];
   const pidOut = new Int32Array(1);

@@ -84,15 +84,18 @@ export async function createContainerRecord(
   return { config, state, dir };
 }
 
-/** Reads a container's config and state (refreshed against the live process). */
-export async function readContainer(root: string, id: string): Promise<ContainerRecord> {
+/**
+ * Reads a container's config and state, refreshed against the live process unless `refresh` is false (run6:
+ * the foreground waiter recording the exit itself: a refresh would guess it, with a durable write, first).
+ */
+export async function readContainer(root: string, id: string, refresh = true): Promise<ContainerRecord> {
   const cp = containerPaths(root, id);
   const config = await readJsonIfExists<ContainerConfig>(cp.config);
   if (!config) throw new NotFoundError(`no container with name or ID "${id}" found: no such container`);
   const state = (await readJsonIfExists<ContainerState>(cp.state)) ??
     { status: "created", pid: 0, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, exitCode: 0 };
   const rec = { config, state, dir: cp.dir };
-  await refreshState(root, rec);
+  if (refresh) await refreshState(root, rec);
   return rec;
 }
 

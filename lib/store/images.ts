@@ -102,12 +102,15 @@ function writeIndex(root: string, idx: StoreIndex): Promise<void> {
 }
 
 /** Reads and parses a JSON blob of the store. */
-export async function readJsonBlob<T>(root: string, digest: string): Promise<T> {
+export function readJsonBlob<T>(root: string, digest: string): Promise<T> {
   try {
-    return JSON.parse(await Deno.readTextFile(blobPath(root, digest))) as T;
+    // run6: sync, as readJsonIfExists: a small file, no trip through the blocking thread pool
+    return Promise.resolve(JSON.parse(Deno.readTextFileSync(blobPath(root, digest))) as T);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new PodError(`blob ${digest} is missing from the store`);
-    throw new PodError(`blob ${digest} is not valid JSON: ${(e as Error).message}`);
+    if (e instanceof Deno.errors.NotFound) {
+      return Promise.reject(new PodError(`blob ${digest} is missing from the store`));
+    }
+    return Promise.reject(new PodError(`blob ${digest} is not valid JSON: ${(e as Error).message}`));
   }
 }
 

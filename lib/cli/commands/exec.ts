@@ -35,7 +35,7 @@ export default defineCommand({
       flags.user === undefined &&
       flags.workdir === undefined;
     if (plain && args.length > 1) {
-      const code = await execPlanned(g.root, args[0], args.slice(1), flags.interactive);
+      const code = await execPlanned(g.root, args[0], args.slice(1), flags.interactive, true);
       if (code !== undefined) return code;
     }
     const [{ readRunningContainer }, { expandEnvArg, readEnvFiles }, { execInContainer }] = await Promise.all(
