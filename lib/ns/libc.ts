@@ -155,6 +155,23 @@ export function bindTogether(names: SymbolName[]): void {
   for (const n of todo) bound[n] = (lib.symbols as Record<string, unknown>)[n];
 }
 
+/**
+ * Symbol `name` bound for a process that calls it once (the exec handoff's `execve`): a static pointer
+ * called through `Deno.UnsafeFnPointer` (libffi). A `Deno.dlopen` of a function symbol makes Deno compile a
+ * fast-call stub, and the process's first one costs ~3 ms (~1.5 ms this way, measured on the CI VM); each
+ * call is slower, so hot calls use {@link libc}. Not cached: call it once.
+ */
+export function libcOnce<N extends SymbolName>(name: N): Lib[N] {
+  const def = symbols[name] as Deno.ForeignFunction;
+  const ptr = Deno.dlopen("libc.so.6", { [name]: { name: def.name ?? name, type: "pointer" } }).symbols[name];
+  if (!ptr) throw new SysError(`dlsym ${name}`, Errno.ENOENT);
+  const fn = new Deno.UnsafeFnPointer(ptr as Deno.PointerObject<Deno.ForeignFunction>, {
+    parameters: def.parameters,
+    result: def.result,
+  });
+  return ((...args: unknown[]) => (fn.call as (...a: unknown[]) => unknown)(...args)) as Lib[N];
+}
+
 /** Linux errno values by name (x86_64 and aarch64 share them). */
 export const Errno = {
   EPERM: 1,
