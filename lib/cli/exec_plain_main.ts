@@ -2,15 +2,15 @@
  * `pod exec CONTAINER COMMAND…` without options, before anything else of the CLI loads: cli.ts tries it first
  * (lib/cli/main.ts again, after global options other than `--root`), and in the one-file build scripts/bundle.ts
  * bundles this module and what it imports into one file (`dist/exec_plain.js`, no chunks), which
- * `dist/pod.js` tries first. It runs the exec from the container's plan (lib/container/exec_fast.ts) and exits
- * with the command's code; when there is no valid plan, or the words are anything but a container and a
+ * `dist/pod.js` tries first. It hands this process over to the compiled helper the container's plan names
+ * (lib/container/exec_fast.ts); when there is no such plan, or the words are anything but a container and a
  * command (an option, no command), it returns false having started nothing, and the full way runs it
  * (lib/cli/commands/exec.ts; lib/cli/exec_main.ts in the bundle), which reports errors, prints help and makes
  * the plan. It imports exec_fast.ts only (from the checkout each module costs ~0.5 ms).
  * @module
  */
 
-import { execPlanned } from "../container/exec_fast.ts";
+import { handOverPlanned } from "../container/exec_fast.ts";
 
 /**
  * The store root as lib/store/paths.ts `storeRoot(undefined, explicit)` finds it (written out here so the plain
@@ -28,24 +28,22 @@ export function plainStoreRoot(explicit?: string): string {
 }
 
 /**
- * Runs `pod exec args…` (the words after `exec`) from the plan of a container in store `root` and exits;
- * false when it cannot. `note` gets the debug notes (lib/log.ts `debug`, loaded here only with `POD_DEBUG`).
+ * Runs `pod exec args…` (the words after `exec`) from the plan of a container in store `root`: with a plan of
+ * the compiled helper this process becomes the helper (the handoff) and this never returns. Else it returns
+ * false having started nothing, and the full way runs the exec (the spawn way of a perl plan or of
+ * `POD_EXEC_HANDOFF=0` too: it is not in this module, so the one-file bundle holds only the handoff). `note`
+ * gets the debug notes (lib/log.ts `debug`, loaded here only with `POD_DEBUG`).
  */
 export async function execPlain(
   args: string[],
   root?: string,
   note?: (msg: string) => void,
-): Promise<boolean> {
+): Promise<false> {
   if (args.length < 2 || args[0].startsWith("-")) return false;
-  let code: number | undefined;
   try {
     root ??= plainStoreRoot();
     note ??= Deno.env.get("POD_DEBUG") ? (await import("../log.ts")).debug : undefined;
-    // with the compiled helper this process becomes it (the handoff) and this does not return
-    code = await execPlanned(root, args[0], args.slice(1), false, true, note);
-  } catch {
-    return false; // nothing started (execPlanned throws only before the helper runs): the full way
-  }
-  if (code === undefined) return false;
-  Deno.exit(code);
+    handOverPlanned(root, args[0], args.slice(1), note);
+  } catch { /* nothing started (only the handoff's execve starts anything): the full way */ }
+  return false;
 }

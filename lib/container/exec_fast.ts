@@ -15,14 +15,14 @@
  * Here too, for both ways, the `exec` and `exec_died` lines of the event log (exec_events.ts; with the handoff
  * the compiled helper writes them). Only what the handoff needs is imported statically: the spawn way loads
  * its modules (exec_spawn.ts, events.ts) when it runs. From the checkout each module costs ~0.5 ms, so the
- * handoff's path is this file, lib/ns/execve.ts and lib/ns/libc.ts (with lib/errors.ts): the store paths and
+ * handoff's path is this file and lib/ns/libc.ts (with lib/errors.ts): the store paths and
  * the process check are written out here, and the debug notes go to a callback (lib/log.ts not loaded).
  * @module
  */
 
 import type { HelperPlan } from "../ns/exec_spawn.ts";
 import type { ContainerState } from "../store/container_types.ts";
-import { execveProgram } from "../ns/execve.ts";
+import { execveProgram } from "../ns/libc.ts";
 import type { ExecEventSubject } from "./exec_events.ts";
 
 export type { ExecEventSubject } from "./exec_events.ts";
@@ -137,10 +137,7 @@ export async function execPlanned(
 ): Promise<number | undefined> {
   const plan = validPlan(root, nameOrId);
   if (!plan) return undefined;
-  // POD_EXEC_HANDOFF=0: the spawn way (tests compare the two)
-  if (handoff && !interactive && plan.handoff && Deno.env.get("POD_EXEC_HANDOFF") !== "0") {
-    handOver(root, plan, args, note);
-  }
+  if (handoff && !interactive && mayHandOver(plan)) handOver(root, plan, args, note);
   const [{ spawnHelper, waitForwarding }, { eventTime }, { appendExecEvents }] = await Promise.all([
     import("../ns/exec_spawn.ts"),
     import("../store/events.ts"),
@@ -153,6 +150,26 @@ export async function execPlanned(
   const code = await waitForwarding(h);
   appendExecEvents(root, plan.event, started, code);
   return code;
+}
+
+/** The plan names the compiled helper, and `POD_EXEC_HANDOFF=0` does not ask for the spawn way (tests compare). */
+const mayHandOver = (plan: ExecPlan) => plan.handoff === true && Deno.env.get("POD_EXEC_HANDOFF") !== "0";
+
+/**
+ * The handoff alone, for the plain exec's first try (lib/cli/exec_plain_main.ts): with a valid plan of the
+ * compiled helper this process becomes the helper ({@link handOver}) and this never returns. It returns,
+ * having started nothing, when there is no such plan or the `execve` failed: the full path then runs the
+ * exec ({@link execPlanned}, the spawn way included). Apart from it so that the one-file bundle of the plain
+ * exec (scripts/bundle.ts) holds none of the spawn way's modules.
+ */
+export function handOverPlanned(
+  root: string,
+  nameOrId: string,
+  args: string[],
+  note: (msg: string) => void = () => {},
+): void {
+  const plan = validPlan(root, nameOrId);
+  if (plan && mayHandOver(plan)) handOver(root, plan, args, note);
 }
 
 /**

@@ -1,0 +1,11 @@
+import { startRegistry } from "./tests/helpers/registry.ts";
+import { busybox } from "./tests/helpers/fixtures.ts";
+import { podEngine, run } from "./scripts/bench_runtime.ts";
+const reg = await startRegistry({ logLevel: "error" });
+const img = await busybox(reg);
+const e = await podEngine(undefined);
+await run(e, ["pull", "-q", img.ref]);
+await run(e, ["run", "-d", "--name", "c", img.ref, "sh", "-c", "trap 'exit 0' TERM; sleep 100000 & wait"]);
+const c = await e.build(["exec", "c", "true"]);
+console.log(JSON.stringify({ marker: e.marker, env: c.env, args: c.args }));
+await reg.stop?.();
