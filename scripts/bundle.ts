@@ -50,7 +50,10 @@ export function deferImports(src: string): { code: string; count: number } {
 const LAUNCHER = `// pod's one-file build (scripts/bundle.ts): exec has a bundle of its own
 const args = Deno.args;
 if (args[0] === "exec") {
-  await (await import(String("./exec_plain.js"))).execPlain(args.slice(1));
+  // the plain shape (a container and a command, no option) tries the handoff first
+  if (args.length > 2 && !args[1].startsWith("-")) {
+    await (await import(String("./exec_plain.js"))).execPlain(args.slice(1));
+  }
   await (await import(String("./exec/exec_main.js"))).execMain(args.slice(1));
 } else await import(String("./main.js"));
 `;
