@@ -7,8 +7,8 @@
  * binds 7 symbols, not 20.
  *
  * The wrappers live beside their users: file-system calls in `fs.ts`, mounts in `mounts.ts`, stage 2's
- * process set-up in `process.ts`, ptys in `pty.ts`, `posix_spawnp` in `spawn.ts`; exec's handoff
- * ({@link execveProgram}) here, its path loading as few modules as it can.
+ * process set-up in `process.ts`, ptys in `pty.ts`, `posix_spawnp` in `spawn.ts`, `usleep` in `sleep.ts`;
+ * exec's handoff ({@link execveProgram}) here, its path loading as few modules as it can.
  * @module
  */
 
@@ -65,6 +65,8 @@ const symbols = {
   posix_spawn_file_actions_addopen: { parameters: ["buffer", "i32", "buffer", "i32", "u32"], result: "i32" },
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  // waiting (sleep.ts)
+  usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
   // errors
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
