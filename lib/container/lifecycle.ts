@@ -107,6 +107,7 @@ async function killLeftovers(mnt: string | undefined): Promise<void> {
  */
 export async function stopById(root: string, id: string, timeout?: number): Promise<ContainerRecord> {
   let rec = await readContainer(root, id);
+  traceTime("stop: record read");
   if (!isLive(rec)) {
     if (!rec.config.restartPolicy) return rec;
     // exited, maybe about to be restarted by its policy (or being restarted: the lock waits for that start)
@@ -129,6 +130,7 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
       await writeState(root, id, cur.state, false);
     }
   });
+  traceTime("stop: stopping state written");
   // the init's mount namespace, to find processes it leaves behind (a private pid namespace ends them all)
   const leftoversNs = hasPrivatePidNs(pid) ? undefined : mountNsOf(pid);
   // pods7 (issue 15): the exit is claimed before the signal and recorded here (exit_claim.ts)
