@@ -72,21 +72,20 @@ function oomKilled(dirs: string[]): boolean {
   return false;
 }
 
-/** Removes the container's cgroup dirs, retried while they are busy (up to 2 s, as the shim). */
+/**
+ * Removes the container's cgroup dirs, retried while they are busy (up to 2 s, as the shim): all at once (a
+ * cgroup v1 host has a dir per controller, and each rmdir waits for the kernel's release of the group).
+ */
 async function removeCgroupDirs(dirs: string[]): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    let busy = false;
-    for (const d of dirs) {
-      try {
-        Deno.removeSync(d);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) busy = true;
-      }
-    }
-    if (!busy) return;
-    await sleep(20);
+  let left = dirs;
+  for (let i = 0; i < 100 && left.length; i++) {
+    if (i) await sleep(20);
+    const busy = await Promise.all(
+      left.map((d) => Deno.remove(d).then(() => false, (e) => !(e instanceof Deno.errors.NotFound))),
+    );
+    left = left.filter((_, j) => busy[j]);
   }
-  debug(`cgroup ${dirs.join(", ")}: still in use`);
+  if (left.length) debug(`cgroup ${left.join(", ")}: still in use`);
 }
 
 /**
