@@ -3,7 +3,7 @@
  * temp stores), as root and rootless. Prints numbers and ratios against the issue's targets; never asserts.
  *
  *     deno run -A scripts/bench_net.ts [--runs 10] [--requests 200] [--mib 100] [--modes root,rootless]
- *         [--before DIR]
+ *         [--before DIR] [--downloads 3]
  *
  * Measured: `run --rm img true` with each engine's default network (pod: slirp4netns rootless, the `podman`
  * bridge through netavark as root; podman 4.3: the same helpers), target ≤ 0.6× podman; and through a port
@@ -15,7 +15,9 @@
  * every row is a median, the download included; both web containers run at the same time — the machine's
  * load then weighs on both alike. Traffic goes only to 127.0.0.1. net4: `--before DIR`, another checkout of pod
  * (`git archive` of an earlier commit, readable by the rootless user) measured in the same rounds as
- * "pod-before", its numbers and ratio beside pod's.
+ * "pod-before", its numbers and ratio beside pod's. net7: `--downloads N` downloads per side and round (slots:
+ * the sides back to back, who goes first alternating by slot); under the tables the download row's spread,
+ * the median of its paired ratios and, rootless, the CPU ms per MiB of each side's slirp4netns.
  * @module
  */
 
@@ -39,6 +41,10 @@ interface NetResult {
   runRmBridge: number;
   requests: number;
   download: number;
+  /** net7: every download's ms (slot i of each side measured back to back with slot i of the others). */
+  dlSamples: number[];
+  /** net7: CPU ms per MiB of the side's slirp4netns over the downloads (rootless; NaN without one). */
+  helperCpuPerMiB: number;
 }
 
 function freePort(): number {
@@ -107,6 +113,31 @@ async function requests(base: string, n: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/**
+ * net7: the slirp4netns process of a side's web container (its command line names the engine's temp store), as
+ * root reads it; undefined when there is none (root: the kernel forwards the port).
+ */
+function helperOf(marker: string): number | undefined {
+  for (const d of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(d.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${d.name}/comm`).trim() !== "slirp4netns") continue;
+      if (Deno.readTextFileSync(`/proc/${d.name}/cmdline`).includes(marker)) return Number(d.name);
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
+
+/** net7: CPU time (ns, user + system, from schedstat) a process has used; 0 once it is gone. */
+function cpuNs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    return Number(Deno.readTextFileSync(`/proc/${pid}/schedstat`).split(" ")[0]);
+  } catch {
+    return 0;
+  }
+}
+
 /** ms for one download of the big file (its size checked). */
 async function download(name: string, base: string, mib: number): Promise<number> {
   const t = performance.now();
@@ -125,13 +156,14 @@ async function download(name: string, base: string, mib: number): Promise<number
 async function benchPair(
   sides: Side[],
   ref: string,
-  o: { runs: number; requests: number; mib: number },
+  o: { runs: number; requests: number; mib: number; downloads: number },
 ): Promise<NetResult[]> {
   const samples = sides.map(() => ({
     runRm: [] as number[],
     runRmBridge: [] as number[],
     req: [] as number[],
     dl: [] as number[],
+    helperNs: 0,
   }));
   const order = (i: number) => i % 2 ? [...sides.keys()].reverse() : [...sides.keys()];
   for (const s of sides) {
@@ -156,11 +188,20 @@ async function benchPair(
   const bases: string[] = [];
   try {
     for (const s of sides) bases.push(await startWeb(s, ref, o.mib));
+    const helpers = sides.map((s) => s.rootless ? helperOf(s.e.marker) : undefined);
     for (const [k, b] of bases.entries()) await download(sides[k].e.name, b, o.mib); // warm-up: page cache, client
     for (let i = 0; i < o.runs; i++) {
       for (const k of order(i)) samples[k].req.push(await requests(bases[k], o.requests));
-      for (const k of order(i)) samples[k].dl.push(await download(sides[k].e.name, bases[k], o.mib));
+      // net7: `downloads` slots per round, the sides back to back in each, who goes first alternating by slot
+      for (let d = 0; d < o.downloads; d++) {
+        for (const k of order(i * o.downloads + d)) {
+          const c0 = cpuNs(helpers[k]);
+          samples[k].dl.push(await download(sides[k].e.name, bases[k], o.mib));
+          samples[k].helperNs += cpuNs(helpers[k]) - c0;
+        }
+      }
     }
+    for (const [k, h] of helpers.entries()) if (h === undefined) samples[k].helperNs = NaN;
   } finally {
     for (const s of sides) await run(s.e, ["rm", "-f", "-t", "0", "web"], false);
   }
@@ -169,6 +210,8 @@ async function benchPair(
     runRmBridge: median(x.runRmBridge),
     requests: median(x.req),
     download: median(x.dl),
+    dlSamples: x.dl,
+    helperCpuPerMiB: x.helperNs / 1e6 / (x.dl.length * o.mib),
   }));
 }
 
@@ -179,7 +222,7 @@ function table(
   o: { requests: number; mib: number },
   before?: NetResult,
 ) {
-  const rows: [string, keyof NetResult, number][] = [
+  const rows: [string, "runRm" | "runRmBridge" | "requests" | "download", number][] = [
     ["run --rm true, default network (median)", "runRm", 0.6],
     ["run --rm --network bridge true (median)", "runRmBridge", 1.0],
     [`${o.requests} sequential GETs through -p`, "requests", 1.0],
@@ -200,6 +243,40 @@ function table(
         (before
           ? before[key].toFixed(1).padStart(11) + (b ? (before[key] / b).toFixed(2) : "-").padStart(14)
           : ""),
+    );
+  }
+  downloadSpread(pod, pm, before);
+}
+
+/** The `p`-quantile (0..1) of `xs`, by the nearest rank. */
+function quantile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
+}
+
+/**
+ * net7: the download row's spread (quartiles, min), the median of the paired ratios (each slot's pod sample ÷
+ * podman's, measured back to back: load drift cancels) and, rootless, each slirp4netns's CPU ms per MiB — a
+ * number the machine's load barely moves.
+ */
+function downloadSpread(pod: NetResult, pm?: NetResult, before?: NetResult) {
+  const q = (r: NetResult) =>
+    `median ${r.download.toFixed(0)}, p25–p75 ${quantile(r.dlSamples, 0.25).toFixed(0)}–${
+      quantile(r.dlSamples, 0.75).toFixed(0)
+    }, min ${Math.min(...r.dlSamples).toFixed(0)} ms (n=${r.dlSamples.length})` +
+    (Number.isNaN(r.helperCpuPerMiB) ? "" : `; slirp4netns CPU ${r.helperCpuPerMiB.toFixed(2)} ms/MiB`);
+  const sides: [string, NetResult | undefined][] = [["pod", pod], ["podman", pm], ["pod-before", before]];
+  for (const [name, r] of sides) if (r) console.log(`  download ${name.padEnd(10)} ${q(r)}`);
+  for (const [name, r] of sides.slice(0, 3)) {
+    if (!r || !pm || r === pm) continue;
+    const ratios = r.dlSamples.map((x, i) => x / pm.dlSamples[i]);
+    console.log(
+      `  download ${name} ÷ podman, paired by slot: median ${median(ratios).toFixed(2)}, p25–p75 ${
+        quantile(ratios, 0.25).toFixed(2)
+      }–${quantile(ratios, 0.75).toFixed(2)}` +
+        (Number.isNaN(r.helperCpuPerMiB)
+          ? ""
+          : `; slirp4netns CPU ÷ podman's ${(r.helperCpuPerMiB / pm.helperCpuPerMiB).toFixed(2)}`),
     );
   }
 }
@@ -240,7 +317,17 @@ export async function beforeEngine(user: string | undefined, dir: string): Promi
 
 /** Runs the benchmark (both modes unless `--modes`). */
 export async function main(): Promise<void> {
-  const o = { runs: argNum("runs", 10), requests: argNum("requests", 200), mib: argNum("mib", 100) };
+  const o = {
+    runs: argNum("runs", 10),
+    requests: argNum("requests", 200),
+    mib: argNum("mib", 100),
+    downloads: argNum("downloads", 3),
+  };
+  for (const [k, v] of Object.entries(o)) {
+    if (Number.isInteger(v) && v >= 1) continue;
+    console.error(`bench_net: --${k} must be a whole number ≥ 1 (got ${v})`);
+    Deno.exit(2);
+  }
   const modes = argStr("modes", "root,rootless").split(",");
   const beforeDir = argStr("before", "");
   const havePodman =
@@ -285,4 +372,16 @@ export async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+/** net7: `--help` prints the usage (it used to start the whole benchmark). */
+const USAGE =
+  `usage: deno run -A scripts/bench_net.ts [--runs 10] [--requests 200] [--mib 100] [--downloads 3]
+    [--modes root,rootless] [--before DIR]
+pod beside podman (and, with --before DIR, the checkout DIR as "pod-before"), alternating in each round:
+run --rm (default network, --network bridge), N sequential GETs and a MiB download through -p 127.0.0.1:PORT:80;
+--downloads: downloads per side and round. Under each table: the download's spread, its paired ratios and,
+rootless, each slirp4netns's CPU ms per MiB. Traffic goes only to 127.0.0.1.`;
+
+if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) console.log(USAGE);
+  else await main();
+}

@@ -14,16 +14,15 @@
  *
  * Here too, for both ways, the `exec` and `exec_died` lines of the event log (exec_events.ts; with the handoff
  * the compiled helper writes them). Only what the handoff needs is imported statically: the spawn way loads
- * its modules (exec_spawn.ts, events.ts) when it runs.
+ * its modules (exec_spawn.ts, events.ts) when it runs. From the checkout each module costs ~0.5 ms, so the
+ * handoff's path is this file and lib/ns/libc.ts (with lib/errors.ts): the store paths and
+ * the process check are written out here, and the debug notes go to a callback (lib/log.ts not loaded).
  * @module
  */
 
 import type { HelperPlan } from "../ns/exec_spawn.ts";
 import type { ContainerState } from "../store/container_types.ts";
-import { storePaths } from "../store/paths.ts";
-import { pidAlive } from "../proc.ts";
-import { execveProgram } from "../ns/execve.ts";
-import { debug } from "../log.ts";
+import { execveProgram } from "../ns/libc.ts";
 import type { ExecEventSubject } from "./exec_events.ts";
 
 export type { ExecEventSubject } from "./exec_events.ts";
@@ -48,7 +47,27 @@ const ID = /^[a-f0-9]{64}$/;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** `<root>/containers/<id>` (store/container_paths.ts's `dir`, without loading it on the hot path). */
-const containerDir = (root: string, id: string) => `${storePaths(root).containers}/${id}`;
+const containerDir = (root: string, id: string) => `${root}/containers/${id}`;
+
+/** `<root>/containers/names`, the name links (store/paths.ts `storePaths(root).names`). */
+const namesDir = (root: string) => `${root}/containers/names`;
+
+/**
+ * lib/proc.ts `pidAlive(pid, start)` without loading it: `pid` is a live process (not a zombie) that started
+ * at `start` (clock ticks since boot, field 22 of `/proc/<pid>/stat`).
+ */
+function sameProcess(pid: number, start: number | undefined): boolean {
+  if (!(pid > 0) || !Number.isInteger(pid)) return false;
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return false;
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return false;
+  return start === undefined || Number(fields[19]) === start;
+}
 
 /** Where the plan of container `id` is kept. */
 export function execPlanPath(root: string, id: string): string {
@@ -71,7 +90,7 @@ export function keepExecPlan(root: string, id: string, plan: ExecPlan): void {
 
 /** The plan for `nameOrId` (a name or a full id) if it is valid now, else undefined. */
 function validPlan(root: string, nameOrId: string): ExecPlan | undefined {
-  const names = storePaths(root).names;
+  const names = namesDir(root);
   try {
     const id = ID.test(nameOrId)
       ? nameOrId
@@ -90,7 +109,7 @@ function validPlan(root: string, nameOrId: string): ExecPlan | undefined {
     if (state.status !== "running" || state.pid !== plan.pid || state.pidStart !== plan.pidStart) {
       return undefined;
     }
-    if (!pidAlive(plan.pid, plan.pidStart)) return undefined;
+    if (!sameProcess(plan.pid, plan.pidStart)) return undefined;
     if (plan.seccomp) Deno.statSync(plan.seccomp); // the filter cache was emptied: the full way builds it again
     // exec5: a plan with the compiled helper is not used when perl is asked for (exec_helper_c.ts)
     if (plan.helper.argv[0].startsWith("/") && Deno.env.get("POD_EXEC_HELPER") === "perl") return undefined;
@@ -105,7 +124,8 @@ function validPlan(root: string, nameOrId: string): ExecPlan | undefined {
  * with the exit code; undefined, having started nothing, when there is no valid plan or the helper cannot
  * be started this way (then the full path runs the exec). With `handoff` (the CLI's, never a library user's:
  * the process ends) and a plan of the compiled helper, this process becomes the helper ({@link handOver})
- * and this never returns; when the `execve` fails it goes on as without `handoff`.
+ * and this never returns; when the `execve` fails it goes on as without `handoff`. `note` gets the debug
+ * notes (lib/log.ts `debug`; none by default).
  */
 export async function execPlanned(
   root: string,
@@ -113,13 +133,11 @@ export async function execPlanned(
   args: string[],
   interactive: boolean,
   handoff = false,
+  note: (msg: string) => void = () => {},
 ): Promise<number | undefined> {
   const plan = validPlan(root, nameOrId);
   if (!plan) return undefined;
-  // POD_EXEC_HANDOFF=0: the spawn way (tests compare the two)
-  if (handoff && !interactive && plan.handoff && Deno.env.get("POD_EXEC_HANDOFF") !== "0") {
-    handOver(root, plan, args);
-  }
+  if (handoff && !interactive && mayHandOver(plan)) handOver(root, plan, args, note);
   const [{ spawnHelper, waitForwarding }, { eventTime }, { appendExecEvents }] = await Promise.all([
     import("../ns/exec_spawn.ts"),
     import("../store/events.ts"),
@@ -128,10 +146,30 @@ export async function execPlanned(
   const started = eventTime();
   const h = spawnHelper(plan.helper, args, interactive);
   if (!h) return undefined;
-  debug(`exec: started from the plan of this start (${execPlanPath(root, plan.event.id)})`);
+  note(`exec: started from the plan of this start (${execPlanPath(root, plan.event.id)})`);
   const code = await waitForwarding(h);
   appendExecEvents(root, plan.event, started, code);
   return code;
+}
+
+/** The plan names the compiled helper, and `POD_EXEC_HANDOFF=0` does not ask for the spawn way (tests compare). */
+const mayHandOver = (plan: ExecPlan) => plan.handoff === true && Deno.env.get("POD_EXEC_HANDOFF") !== "0";
+
+/**
+ * The handoff alone, for the plain exec's first try (lib/cli/exec_plain_main.ts): with a valid plan of the
+ * compiled helper this process becomes the helper ({@link handOver}) and this never returns. It returns,
+ * having started nothing, when there is no such plan or the `execve` failed: the full path then runs the
+ * exec ({@link execPlanned}, the spawn way included). Apart from it so that the one-file bundle of the plain
+ * exec (scripts/bundle.ts) holds none of the spawn way's modules.
+ */
+export function handOverPlanned(
+  root: string,
+  nameOrId: string,
+  args: string[],
+  note: (msg: string) => void = () => {},
+): void {
+  const plan = validPlan(root, nameOrId);
+  if (plan && mayHandOver(plan)) handOver(root, plan, args, note);
 }
 
 /**
@@ -143,7 +181,7 @@ export async function execPlanned(
  * `--events-backend none`) and exits with the command's code (128+N for signal N). Returns only when the
  * `execve` failed.
  */
-function handOver(root: string, plan: ExecPlan, args: string[]): void {
+function handOver(root: string, plan: ExecPlan, args: string[], note: (msg: string) => void): void {
   const env = [...plan.helper.env, "POD_EXEC_HANDOFF=1"];
   if (Deno.env.get("POD_EVENTS_BACKEND") !== "none") {
     const c = plan.event;
@@ -162,9 +200,9 @@ function handOver(root: string, plan: ExecPlan, args: string[]): void {
     if (max) env.push(`POD_EVENTS_MAX_SIZE=${max}`);
   }
   const argv = [...plan.helper.argv, ...args];
-  debug(
+  note(
     `exec: started from the plan of this start (${execPlanPath(root, plan.event.id)}): the helper takes over`,
   );
   const err = execveProgram(argv[0], argv, env);
-  debug(`exec: execve ${argv[0]}: errno ${err}: spawning it instead`);
+  note(`exec: execve ${argv[0]}: errno ${err}: spawning it instead`);
 }

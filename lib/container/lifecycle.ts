@@ -29,6 +29,7 @@ import { removeVolume } from "../store/volumes.ts";
 import { removeTreeUserns } from "./remove_tree.ts";
 import { parseSignal } from "../oci/signals.ts";
 import { ociRuntimeName } from "./oci_runtime_name.ts";
+import { claimExit, recordClaimedExit, stopMayClaim } from "./exit_claim.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -106,6 +107,7 @@ async function killLeftovers(mnt: string | undefined): Promise<void> {
  */
 export async function stopById(root: string, id: string, timeout?: number): Promise<ContainerRecord> {
   let rec = await readContainer(root, id);
+  traceTime("stop: record read");
   if (!isLive(rec)) {
     if (!rec.config.restartPolicy) return rec;
     // exited, maybe about to be restarted by its policy (or being restarted: the lock waits for that start)
@@ -128,8 +130,15 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
       await writeState(root, id, cur.state, false);
     }
   });
+  traceTime("stop: stopping state written");
   // the init's mount namespace, to find processes it leaves behind (a private pid namespace ends them all)
   const leftoversNs = hasPrivatePidNs(pid) ? undefined : mountNsOf(pid);
+  // pods7 (issue 15): the exit is claimed before the signal and recorded here (exit_claim.ts)
+  let claimed = stopMayClaim(rec);
+  // tests: the stop waits here until this file exists (the container ends meanwhile: the shim claims first)
+  const hold = claimed && Deno.env.get("POD_TEST_STOP_CLAIM_HOLD");
+  while (hold && !(await Deno.stat(hold).then(() => true, () => false))) await sleep(10);
+  claimed &&= claimExit(rec);
   const { killed } = await stopContainer(pid, { signal: parseSignal(rec.config.stopSignal), timeout: t });
   traceTime("stop: process gone");
   await killLeftovers(leftoversNs);
@@ -138,7 +147,17 @@ export async function stopById(root: string, id: string, timeout?: number): Prom
       `StopSignal ${rec.config.stopSignal} failed to stop container ${rec.config.name} in ${t} seconds, resorting to SIGKILL`,
     );
   }
-  rec = await waitExited(root, id, 5000);
+  const exit = claimed
+    ? await recordClaimedExit(root, rec, () => teardownNet(root, rec)).catch((e) => debug(`exit: ${e}`))
+    : undefined;
+  if (exit) {
+    // the state a refresh would make of the record, without its fsync (the record is there)
+    const { exitCode, finishedAt, oomKilled } = exit;
+    rec.state = { ...rec.state, status: "exited", pid: 0, pidStart: undefined, exitCode, finishedAt };
+    rec.state.stoppedByUser = true;
+    if (oomKilled) rec.state.oomKilled = true;
+    await writeState(root, id, rec.state, false);
+  } else rec = await waitExited(root, id, 5000);
   traceTime("stop: exit recorded");
   writeContainerEvents(root, rec, ["stop"]);
   if (!isLive(rec)) await teardownNet(root, rec);

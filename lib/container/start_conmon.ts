@@ -27,6 +27,7 @@ import { detachedLogOf } from "./log_options.ts";
 import { startedState } from "./start_state.ts";
 import { ociRuntimeName } from "./oci_runtime_name.ts";
 import { podCommandLine } from "./self_command.ts";
+import { exitClaimPath } from "./exit_claim.ts";
 
 const CONMON_PATHS = ["/usr/bin/conmon", "/usr/libexec/podman/conmon", "/usr/local/bin/conmon"];
 
@@ -169,9 +170,11 @@ export function ownConmonLaunch(
   const cp = containerPaths(root, c.id), run = `${cp.dir}/run`, shim = `${run}/conmon-shim.sh`;
   const exitDir = `${run}/exits`;
   Deno.mkdirSync(exitDir, { recursive: true, mode: 0o700 });
-  try {
-    Deno.removeSync(`${run}/${c.id}`); // conmon's attach socket of the last start
-  } catch { /* absent */ }
+  for (const old of [`${run}/${c.id}`, exitClaimPath(cp.dir)]) {
+    try {
+      Deno.removeSync(old); // conmon's attach socket, the exit claim (pods7) of the last start
+    } catch { /* absent */ }
+  }
   const sh = hostBinary("sh") ?? "/bin/sh";
   const args = conmonArgs(root, c, [sh, shim], `${run}/init.pid`, {
     exitDir,
@@ -197,6 +200,7 @@ export function ownConmonLaunch(
       cgroupDirs: cgroup ? Object.values(cgroup.dirs).filter((d): d is string => !!d) : undefined,
       events,
       hook: c.restartPolicy ? podCommandLine(root, ["container", "cleanup", c.id]) : undefined,
+      claim: exitClaimPath(cp.dir), // pods7 (issue 15)
     },
   };
 }

@@ -14,6 +14,9 @@
 import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
 import { mount, MS } from "../ns/mounts.ts";
+import { bindTogether } from "../ns/libc.ts";
+import { SPAWN_SYMBOLS, spawnProgram } from "../ns/spawn.ts";
+import { sleepMs } from "../ns/sleep.ts";
 import type { NetworkAttachment, PortMapping } from "../store/container_net.ts";
 import type { NetworkConfig } from "./config.ts";
 import { networkTool, shortHash, systemdDirWithoutSystemd } from "./helpers.ts";
@@ -186,7 +189,7 @@ export async function newNetns(pid: number): Promise<number> {
     }
     if (ino !== own) return ino;
     if (i >= 2500) throw new PodError(`process ${pid} made no network namespace in 5 s`);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleepMs(2); // run7: not setTimeout (lib/ns/sleep.ts)
   }
 }
 
@@ -210,6 +213,61 @@ export async function runNetavarkSetup(
   opts: unknown,
   skip?: RegExp,
 ): Promise<Record<string, unknown>> {
+  const input = JSON.stringify(opts);
+  const out = await runDirect(argv, input) ?? await runCommand(argv, input);
+  const err = out.stderr.trim();
+  if (out.code !== 0) {
+    const line = err.split("\n").filter((l) => l && !skip?.test(l)).slice(-1)[0] ?? `exit code ${out.code}`;
+    throw new PodError(`netavark: ${line.replace(/^\[[^\]]*\]\s*/, "")}`);
+  }
+  if (err) debug(`netavark: ${err}`);
+  return JSON.parse(out.stdout || "{}");
+}
+
+/** What a finished netavark call gave. */
+interface ToolOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * run7: the call through `posix_spawn` (lib/ns/spawn.ts), its stdin and output through files in a temp dir
+ * read after its exit: on `run`'s critical path a `Deno.Command` with piped stdio cost 9–30 ms of the main
+ * thread (the first one loads Deno's process and streams code, then forks). Undefined when it cannot be
+ * done that way (no FFI, …): the caller uses `Deno.Command`.
+ */
+async function runDirect(argv: string[], input: string): Promise<ToolOutput | undefined> {
+  let dir: string | undefined;
+  try {
+    let spawned;
+    try {
+      dir = Deno.makeTempDirSync({ prefix: "pod-netavark-" });
+      Deno.writeTextFileSync(`${dir}/in`, input, { mode: 0o600 });
+      bindTogether(SPAWN_SYMBOLS);
+      spawned = spawnProgram(argv[0], argv, {
+        env: Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`),
+        stdin: true, // the file below instead
+        setsid: false,
+        files: [
+          { fd: 0, path: `${dir}/in`, mode: "read" },
+          { fd: 1, path: `${dir}/out`, mode: "write" },
+          { fd: 2, path: `${dir}/err`, mode: "write" },
+        ],
+      });
+    } catch { /* no FFI, no temp dir, a missing program: Deno.Command says so */ }
+    if (!spawned) return undefined;
+    const code = await spawned.status;
+    return { code, stdout: Deno.readTextFileSync(`${dir}/out`), stderr: Deno.readTextFileSync(`${dir}/err`) };
+  } finally {
+    try {
+      if (dir) Deno.removeSync(dir, { recursive: true });
+    } catch { /* gone already */ }
+  }
+}
+
+/** The call through `Deno.Command`, the options on its piped stdin. */
+async function runCommand(argv: string[], input: string): Promise<ToolOutput> {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: "piped",
@@ -217,16 +275,11 @@ export async function runNetavarkSetup(
     stderr: "piped",
   }).spawn();
   const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(opts)));
+  await w.write(new TextEncoder().encode(input));
   await w.close();
   const out = await child.output();
-  const err = new TextDecoder().decode(out.stderr).trim();
-  if (!out.success) {
-    const line = err.split("\n").filter((l) => l && !skip?.test(l)).slice(-1)[0] ?? `exit code ${out.code}`;
-    throw new PodError(`netavark: ${line.replace(/^\[[^\]]*\]\s*/, "")}`);
-  }
-  if (err) debug(`netavark: ${err}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout) || "{}");
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 /** The machine-wide lock around netavark calls and the making/removal of a store's run dir. */

@@ -180,7 +180,8 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
       );
     }
     const state: NetState = { mode: "bridge", ips, ...(rootless ? { rootless } : {}) };
-    await Deno.writeTextFile(f.state, JSON.stringify(state), { mode: 0o600 });
+    // run7: sync: the async write loads Deno's streams code on its first use (~6-10 ms)
+    Deno.writeTextFileSync(f.state, JSON.stringify(state), { mode: 0o600 });
   });
   let joinUser: string | undefined;
   if (rootless) {
@@ -259,9 +260,8 @@ export async function setupNetwork(
         nets.push({ config, attach, ips: [state.ips![name]], iface: ifaces[name] });
       }
       const opts = netavarkOptions(c.id, c.name, nets, net.ports);
-      // run6: the options are written while the netns is made and pinned (both before netavark runs)
-      const optsWritten = Deno.writeTextFile(f.opts, JSON.stringify(opts), { mode: 0o600 });
-      optsWritten.catch(() => {}); // awaited below
+      // run7: written at once, sync (an async write loads Deno's streams code: ~6-10 ms on its first use)
+      Deno.writeTextFileSync(f.opts, JSON.stringify(opts), { mode: 0o600 });
       // net3: `pid` may be the `unshare` that is making the netns right now (start.ts onUnshared)
       const ino = await newNetns(pid);
       traceTime("net: netns made");
@@ -270,15 +270,12 @@ export async function setupNetwork(
       script.push(netavarkTeardownScript(root, nsPath, f.opts));
       state.nsPath = nsPath;
       if (holder) state.holderPid = holder;
-      await Promise.all([
-        optsWritten,
-        writeScript(f.cleanup, [...script, ...finish]),
-        Deno.writeTextFile(f.state, JSON.stringify(state)),
-      ]);
+      await writeScript(f.cleanup, [...script, ...finish]);
+      Deno.writeTextFileSync(f.state, JSON.stringify(state));
       traceTime("net: netavark spawned");
       state.status = await netavarkSetup(root, nsPath, opts);
       traceTime("net: netavark done");
-      await Deno.writeTextFile(f.state, JSON.stringify(state));
+      Deno.writeTextFileSync(f.state, JSON.stringify(state));
     }
     debug(
       `network of ${c.id.slice(0, 12)} (${net.network.mode}) set up in ${
@@ -351,8 +348,10 @@ async function setupRootlessBridge(
   if (ids.length) await writeScript(f.cleanup, [...script, release(ids), ...finish]);
 }
 
+// deno-lint-ignore require-await
 async function writeScript(path: string, lines: string[]): Promise<void> {
-  await Deno.writeTextFile(path, lines.join("\n") + "\n", { mode: 0o700 });
+  // run7: sync (one small file; the async write loads Deno's streams code on its first use)
+  Deno.writeTextFileSync(path, lines.join("\n") + "\n", { mode: 0o700 });
 }
 
 /**

@@ -12,6 +12,9 @@
 import { debug } from "../log.ts";
 import { netavarkTeardownLines, netRunDir, runDirRemovalLine } from "./netavark.ts";
 import { shQuote } from "../ns/sh_quote.ts";
+import { bindTogether } from "../ns/libc.ts";
+import { SPAWN_SYMBOLS, spawnProgram } from "../ns/spawn.ts";
+import { sleepMs } from "../ns/sleep.ts";
 
 /** The pending dir of a store's run dir. */
 function pendingDir(root: string): string {
@@ -35,7 +38,7 @@ async function endHolder(pid: number): Promise<void> {
   } catch {
     return;
   }
-  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 200 && alive(pid); i++) await sleepMs(5);
 }
 
 /** What {@link handOffTeardown} reads of a container's `network.json` (setup.ts `NetState`). */
@@ -76,8 +79,10 @@ export async function handOffTeardown(
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const p = { sh: `${dir}/${id}.sh`, opts: `${dir}/${id}.opts.json`, state: `${dir}/${id}.state.json` };
   await Deno.copyFile(f.opts, p.opts);
-  await Deno.writeTextFile(p.state, JSON.stringify({ ips: st.ips ?? {} }), { mode: 0o600 });
-  await Deno.writeTextFile(
+  // run7: sync writes and a posix_spawn (below): the async write and Deno.Command load Deno's streams and
+  // process code on their first use (~10 ms of the CLI's main thread after the container exited)
+  Deno.writeTextFileSync(p.state, JSON.stringify({ ips: st.ips ?? {} }), { mode: 0o600 });
+  Deno.writeTextFileSync(
     p.sh,
     [
       "#!/bin/sh",
@@ -94,6 +99,10 @@ export async function handOffTeardown(
   );
   // the container's own teardown is now this one: removing the container finds nothing left to do
   for (const path of [f.cleanup, f.state, f.opts]) await Deno.remove(path).catch(() => {});
+  if (spawnDetached(["setsid", "-f", "sh", p.sh])) {
+    debug(`network teardown of ${id.slice(0, 12)} handed off`);
+    return true;
+  }
   try {
     const child = new Deno.Command("setsid", {
       args: ["sh", p.sh],
@@ -108,6 +117,23 @@ export async function handOffTeardown(
     await runPending(p.sh); // no detached shell: done here after all
   }
   return true;
+}
+
+/**
+ * run7: `argv` started through `posix_spawn` (lib/ns/spawn.ts), stdio on `/dev/null`; `setsid -f` forks the
+ * shell into a session of its own and exits at once (its exit is waited for, the shell's is not). False when
+ * it could not be started that way.
+ */
+function spawnDetached(argv: string[]): boolean {
+  try {
+    bindTogether(SPAWN_SYMBOLS);
+    const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+    const spawned = spawnProgram(argv[0], argv, { env, stdin: false, setsid: false, quiet: true });
+    spawned?.status.catch(() => {});
+    return !!spawned;
+  } catch {
+    return false;
+  }
 }
 
 /** Runs a pending teardown script here and waits for it (it takes its own lock; a finished one is a no-op). */
@@ -155,6 +181,6 @@ export async function awaitPendingTeardowns(root: string, except?: string): Prom
       }
     } catch { /* no pending dir */ }
     if (!pending) return;
-    await new Promise((r) => setTimeout(r, 10));
+    await sleepMs(10); // run7: not setTimeout (lib/ns/sleep.ts)
   }
 }

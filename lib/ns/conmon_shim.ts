@@ -37,6 +37,11 @@ export interface ShimExit {
   events?: { path: string; head: string; tail: string };
   /** Started in its own session at the end (`pod container cleanup ID`: the restart policy). */
   hook?: string[];
+  /**
+   * pods7 (issue 15): the claim file (lib/container/exit_claim.ts): the exit step creates it with O_EXCL
+   * first and leaves at once when it exists (a `stop` recorded the exit itself).
+   */
+  claim?: string;
 }
 
 const words = (argv: string[]) => argv.map(shQuote).join(" ");
@@ -56,9 +61,13 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
     '  while [ $# -gt 1 ]; do [ "$1" = --pid-file ] && p=$2; shift; done',
     `  ${create} ;;`,
     "exit)",
+  ];
+  // pods7: noclobber's O_EXCL (a builtin: no fork); `true`, not `:`, so a failed redirection does not end dash
+  if (exit.claim) lines.push(`  set -C; true 2>/dev/null >${q(exit.claim)} || exit 0; set +C`);
+  lines.push(
     // builtins where they do (read, test, printf): each external command is a fork+exec on a stop's path
     `  code=; read -r code 2>/dev/null <${q(exit.conmonExit)}; case $code in ''|*[!0-9-]*) code=137 ;; esac`,
-  ];
+  );
   if (exit.netHook) lines.push(`  [ -e ${q(exit.netHook)} ] && timeout 60 /bin/sh ${q(exit.netHook)}`);
   lines.push("  oom=");
   if (exit.oomFile) {

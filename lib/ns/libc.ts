@@ -7,7 +7,8 @@
  * binds 7 symbols, not 20.
  *
  * The wrappers live beside their users: file-system calls in `fs.ts`, mounts in `mounts.ts`, stage 2's
- * process set-up in `process.ts`, ptys in `pty.ts`, `posix_spawnp` in `spawn.ts`.
+ * process set-up in `process.ts`, ptys in `pty.ts`, `posix_spawnp` in `spawn.ts`, `usleep` in `sleep.ts`;
+ * exec's handoff ({@link execveProgram}) here, its path loading as few modules as it can.
  * @module
  */
 
@@ -64,6 +65,8 @@ const symbols = {
   posix_spawn_file_actions_addopen: { parameters: ["buffer", "i32", "buffer", "i32", "u32"], result: "i32" },
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  // waiting (sleep.ts)
+  usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
   // errors
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
@@ -312,4 +315,38 @@ export function writeAll(fd: number, data: Uint8Array<ArrayBuffer>): void {
     }
     off += n;
   }
+}
+
+/**
+ * Symbol `name` bound for a process that calls it once ({@link execveProgram}): a static pointer called
+ * through `Deno.UnsafeFnPointer` (libffi). A `Deno.dlopen` of a function symbol makes Deno compile a
+ * fast-call stub, and the process's first one costs ~3 ms (~1.5 ms this way, measured in-process on the CI VM);
+ * each call is slower, so hot calls use {@link libc}.
+ */
+function libcOnce<N extends SymbolName>(name: N): Lib[N] {
+  const def = symbols[name] as Deno.ForeignFunction;
+  const ptr = Deno.dlopen("libc.so.6", { [name]: { name: def.name ?? name, type: "pointer" } }).symbols[name];
+  if (!ptr) throw new SysError(`dlsym ${name}`, Errno.ENOENT);
+  const fn = new Deno.UnsafeFnPointer(ptr as Deno.PointerObject<Deno.ForeignFunction>, {
+    parameters: def.parameters,
+    result: def.result,
+  });
+  return ((...args: unknown[]) => (fn.call as (...a: unknown[]) => unknown)(...args)) as Lib[N];
+}
+
+/**
+ * `execve(2)` of this process, for `pod exec`'s handoff (lib/container/exec_fast.ts): pod's own process
+ * becomes the compiled exec helper; here beside the table rather than in a module of its own because the
+ * handoff's path loads as few modules as it can (each ~0.5–1 ms from the checkout). Replaces this process with
+ * program `path` (absolute), `argv` and exactly the environment `env` (`KEY=value`); returns only when that
+ * failed: the errno (the process is unchanged then). From a multi-threaded process this is allowed: the kernel
+ * ends the other threads. Signal handlers fall back to their defaults, ignored signals and the calling
+ * thread's signal mask stay (the helper resets them for the command), descriptors without close-on-exec stay
+ * open (the helper closes them).
+ */
+export function execveProgram(path: string, argv: string[], env: string[]): number {
+  const keep: Uint8Array[] = [];
+  const file = cstr(path);
+  libcOnce("execve")(file, cstrArray(argv, keep), cstrArray(env, keep));
+  return errno();
 }

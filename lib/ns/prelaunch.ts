@@ -8,7 +8,7 @@
 
 import { checkHelpers } from "./helpers_check.ts";
 import { traceTime } from "../log.ts";
-import { bindTogether } from "./libc.ts";
+import { bindTogether, type SymbolName } from "./libc.ts";
 import { closeFd, openPipe, writeFd } from "./pipe.ts";
 import type { LaunchSpec } from "./spec.ts";
 import { PIPE_SYMBOLS, spawnProgram } from "./spawn.ts";
@@ -69,7 +69,9 @@ export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
   // with a user namespace there is no sync wait: stage 2 is exec'd at once, unmapped, its capabilities kept
   // as ambient ones, so Deno starts while the maps are written; its spec, sent once they are, lets it go on
   const cmd = unshareCommand(ns, stage2Command("-"), undefined, Deno.uid(), ns.namespaces.user);
-  const started = (!logged && spawnDirect(cmd)) || spawnCommand(cmd, logged);
+  // with a user namespace, the poll for it sleeps with libc's usleep (sleep.ts): bound in the same dlopen
+  const started = (!logged && spawnDirect(cmd, ns.namespaces.user ? ["usleep"] : [])) ||
+    spawnCommand(cmd, logged);
   let exited = false;
   const status = started.status.then((code) => {
     exited = true;
@@ -118,12 +120,12 @@ function spawnCommand(cmd: string[], logged: boolean): Started {
  * `unshare …` started with `posix_spawnp` in a session of its own (no `setsid` program), the spec through a
  * pipe on its stdin, stdout and stderr inherited: on `run`'s critical path this is cheaper than the first
  * `Deno.Command` and one exec shorter. Undefined when it cannot be done (a missing program included: the
- * `Deno.Command` way then names it).
+ * `Deno.Command` way then names it). `alsoBind`: more libc symbols to bind in the same `dlopen`.
  */
-function spawnDirect(cmd: string[]): Started | undefined {
+function spawnDirect(cmd: string[], alsoBind: SymbolName[]): Started | undefined {
   let pipe: { read: number; write: number } | undefined;
   try {
-    bindTogether(PIPE_SYMBOLS);
+    bindTogether([...PIPE_SYMBOLS, ...alsoBind]);
     pipe = openPipe();
   } catch { /* no FFI */ }
   if (!pipe) return undefined;

@@ -23,6 +23,8 @@ export const SPAWN_SYMBOLS: SymbolName[] = ["posix_spawn_file_actions_addopen", 
 export const PIPE_SYMBOLS: SymbolName[] = [...SPAWN_SYMBOLS, "posix_spawn_file_actions_adddup2", "syscall"];
 
 const O_WRONLY = 1;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
@@ -64,6 +66,11 @@ export interface SpawnOptions {
   setsid: boolean;
   /** run6: stdout and stderr to `/dev/null` (else inherited). */
   quiet?: boolean;
+  /**
+   * run7: descriptors opened on files, after the above: `read` opens it read-only, `write` creates or
+   * truncates it (mode 0600). E.g. a tool's stdin from a file and its output to files, read after its exit.
+   */
+  files?: { fd: number; path: string; mode: "read" | "write" }[];
 }
 
 /**
@@ -86,6 +93,10 @@ export function spawnProgram(file: string, argv: string[], opts: SpawnOptions): 
     if (c.posix_spawn_file_actions_addopen(actions, fd, cstr("/dev/null"), O_WRONLY, 0) !== 0) {
       return undefined;
     }
+  }
+  for (const f of opts.files ?? []) {
+    const flags = f.mode === "read" ? 0 : O_WRONLY | O_CREAT | O_TRUNC;
+    if (c.posix_spawn_file_actions_addopen(actions, f.fd, cstr(f.path), flags, 0o600) !== 0) return undefined;
   }
   const keep: Uint8Array[] = [];
   const pidOut = new Int32Array(1);

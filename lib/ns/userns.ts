@@ -17,6 +17,7 @@ import { PodError } from "../errors.ts";
 import { mkfifo } from "./fs.ts";
 import { uidmapMissing, utilLinuxMissing } from "./helpers_check.ts";
 import { mapArgs, toContainer } from "./idmap.ts";
+import { sleepMs } from "./sleep.ts";
 import type { IdMapping } from "./spec.ts";
 
 /** The uid and gid maps of a user namespace. */
@@ -48,8 +49,6 @@ export function needsKeepCaps(uidMap: IdMapping[] | undefined, uid: number | nul
   return toContainer(uidMap ?? [], uid) !== 0;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Waits until `pid` is in a user namespace other than this process's; throws once `gone()` says it ended. */
 export async function waitUserNs(
   pid: number,
@@ -66,7 +65,7 @@ export async function waitUserNs(
     } catch { /* not yet / gone */ }
     if (ns && ns !== own) return;
     if (gone()) throw new PodError(`${what} exited before its user namespace was set up`);
-    await sleep(i < 20 ? 1 : 5);
+    await sleepMs(i < 20 ? 1 : 5); // not setTimeout: sleep.ts
   }
 }
 

@@ -96,13 +96,16 @@ export async function readPod(root: string, id: string): Promise<PodRecord | und
   return await readJsonIfExists<PodRecord>(recordPath(root, id));
 }
 
-/** Stores a new pod; the name must be free among pods. Call inside {@link withPodsLock}. */
-export async function createPodRecord(root: string, pod: PodRecord): Promise<void> {
+/**
+ * Stores a new pod; the name must be free among pods. Call inside {@link withPodsLock}. `durable: false`: without
+ * fsync (pods7: the record is rewritten durably right after, with its infra container's id).
+ */
+export async function createPodRecord(root: string, pod: PodRecord, durable = true): Promise<void> {
   if ((await listPods(root)).some((p) => p.name === pod.name)) {
     throw new PodError(`pod ${pod.name} already exists: pod already exists`, { code: "EXISTS" });
   }
   await Deno.mkdir(`${podPaths(root).dir}/${pod.id}`, { recursive: true, mode: 0o700 });
-  await writeJsonAtomic(recordPath(root, pod.id), pod);
+  await writeJsonAtomic(recordPath(root, pod.id), pod, undefined, durable);
 }
 
 /** Rewrites a pod's record (e.g. its infra id once that container exists). */

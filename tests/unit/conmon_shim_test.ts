@@ -134,3 +134,38 @@ Deno.test("conmon shim: create writes unshare's pid and the init's (forking and 
     await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("conmon shim: the exit step claims the exit first, and leaves when a stop has it (pods7)", async () => {
+  const d = await Deno.makeTempDir();
+  try {
+    Deno.writeTextFileSync(`${d}/code`, "3");
+    const script = conmonShim(["true"], true, `${d}/upid`, {
+      conmonExit: `${d}/code`,
+      exitJson: `${d}/exit.json`,
+      events: { path: `${d}/events.log`, head: `"ID":"abc"`, tail: `,"Type":"container","Attributes":{}}` },
+      claim: `${d}/claim`,
+    });
+    Deno.writeTextFileSync(`${d}/shim.sh`, script);
+    for (const shell of ["/bin/sh", "/bin/bash"]) {
+      // claimed by a stop: nothing written, exit 0 (conmon logs a failed exit command)
+      Deno.writeTextFileSync(`${d}/claim`, "");
+      const o = await new Deno.Command(shell, { args: [`${d}/shim.sh`, "exit"], stderr: "piped" }).output();
+      assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+      assert.equal(new TextDecoder().decode(o.stderr), "");
+      assert.throws(() => Deno.statSync(`${d}/exit.json`), shell);
+      assert.throws(() => Deno.statSync(`${d}/events.log`), shell);
+      // not claimed: the shim claims it and records it (a record left by a last run is overwritten)
+      Deno.removeSync(`${d}/claim`);
+      Deno.writeTextFileSync(`${d}/exit.json`, "{}");
+      const r = await sh(`${d}/shim.sh`, ["exit"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(Deno.statSync(`${d}/claim`).isFile);
+      assert.equal(JSON.parse(Deno.readTextFileSync(`${d}/exit.json`)).exitCode, 3);
+      assert.equal(Deno.readTextFileSync(`${d}/events.log`).trim().split("\n").length, 2);
+      Deno.removeSync(`${d}/exit.json`);
+      Deno.removeSync(`${d}/events.log`);
+    }
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});

@@ -7,6 +7,7 @@
 
 import { bool, defineCommand, int, str, strings } from "../flags.ts";
 import { UsageError } from "../../errors.ts";
+import { debug } from "../../log.ts";
 import { execPlanned } from "../../container/exec_fast.ts";
 
 export default defineCommand({
@@ -35,7 +36,7 @@ export default defineCommand({
       flags.user === undefined &&
       flags.workdir === undefined;
     if (plain && args.length > 1) {
-      const code = await execPlanned(g.root, args[0], args.slice(1), flags.interactive, true);
+      const code = await execPlanned(g.root, args[0], args.slice(1), flags.interactive, true, debug);
       if (code !== undefined) return code;
     }
     const [{ readRunningContainer }, { expandEnvArg, readEnvFiles }, { execInContainer }] = await Promise.all(

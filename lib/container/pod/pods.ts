@@ -107,7 +107,8 @@ export async function createPod(root: string, o: PodCreateOptions): Promise<PodR
   };
   const image = infra ? o.infraImage ?? await (await import("./infra_image.ts")).ensureInfraImage(root) : "";
   traceTime("pod create: infra image found");
-  await withPodsLock(root, () => createPodRecord(root, pod));
+  // pods7 (issue 15): without fsync when the infra follows: its record is rewritten durably with the infra id
+  await withPodsLock(root, () => createPodRecord(root, pod, !infra));
   traceTime("pod create: pod record written");
   if (!infra) return pod;
   try {
