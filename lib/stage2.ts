@@ -392,8 +392,6 @@ function specFromStdin(): LaunchSpec {
     "ioctl",
     "access",
     "execve",
-    "signal",
-    "sigprocmask",
     "dup2",
     "close",
     "statvfs",

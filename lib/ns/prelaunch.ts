@@ -125,7 +125,7 @@ function spawnCommand(cmd: string[], logged: boolean): Started {
 function spawnDirect(cmd: string[], alsoBind: SymbolName[]): Started | undefined {
   let pipe: { read: number; write: number } | undefined;
   try {
-    bindTogether([...PIPE_SYMBOLS, ...alsoBind]);
+    bindTogether([...PIPE_SYMBOLS, ...alsoBind], "pointer");
     pipe = openPipe();
   } catch { /* no FFI */ }
   if (!pipe) return undefined;
