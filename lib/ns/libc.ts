@@ -4,7 +4,8 @@
  * descriptor calls the rest of `lib/ns` shares. Each symbol is bound on its first use: binding all of them
  * costs 5–8 ms, which stage 1 and `exec` would pay for one or two calls. The calls that are one system call
  * each (`open`, `mount`, `prctl`, `execve`…: {@link VIA_SYSCALL}) go through `syscall` instead, so stage 2
- * binds 7 symbols, not 20.
+ * binds 5 symbols, not 20, and binds them as pointers ({@link BindWay}: no fast-call stubs, run8), as does
+ * `run`'s early start.
  *
  * The wrappers live beside their users: file-system calls in `fs.ts`, mounts in `mounts.ts`, stage 2's
  * process set-up in `process.ts`, ptys in `pty.ts`, `posix_spawnp` in `spawn.ts`, `usleep` in `sleep.ts`;
