@@ -20,6 +20,7 @@ import { pidAlive } from "../proc.ts";
 import type { ContainerRecord, ExitRecord } from "../store/container_types.ts";
 import { containerPaths } from "../store/container_paths.ts";
 import { writeContainerEvents } from "../store/events.ts";
+import { sleepMs } from "../ns/sleep.ts";
 
 /** The claim file's name in the container's run dir (the shim's marker too). */
 export const EXIT_CLAIM = "exit-claim";
@@ -29,7 +30,7 @@ export function exitClaimPath(dir: string): string {
   return `${dir}/run/${EXIT_CLAIM}`;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = sleepMs; // not setTimeout: its first use loads node:timers (lib/ns/sleep.ts)
 
 /**
  * Whether the running container `rec` is supervised by conmon through a shim that honours the claim (so a stop

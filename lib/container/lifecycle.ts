@@ -30,8 +30,9 @@ import { removeTreeUserns } from "./remove_tree.ts";
 import { parseSignal } from "../oci/signals.ts";
 import { ociRuntimeName } from "./oci_runtime_name.ts";
 import { claimExit, recordClaimedExit, stopMayClaim } from "./exit_claim.ts";
+import { sleepMs } from "../ns/sleep.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = sleepMs; // not setTimeout: its first use loads node:timers (lib/ns/sleep.ts)
 
 function isLive(rec: ContainerRecord): boolean {
   const s = rec.state.status;

@@ -20,6 +20,7 @@ import { configJson, ociConfig } from "./oci_bundle.ts";
 import { processSpec, runSpecWithoutProcess } from "./launch_spec.ts";
 import { profileSource, readProfile } from "./seccomp.ts";
 import { ociRuntimeName } from "./oci_runtime_name.ts";
+import { sleepMs } from "../ns/sleep.ts";
 
 const SEARCH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
@@ -208,7 +209,7 @@ export async function waitRuncPid(pidFile: string, ended: () => boolean): Promis
       if (pid > 0) return pid;
     } catch { /* not yet */ }
     if (ended()) return 0;
-    await new Promise((r) => setTimeout(r, delay));
+    await sleepMs(delay);
   }
 }
 

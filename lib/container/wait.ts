@@ -5,8 +5,9 @@
 
 import { PodError } from "../errors.ts";
 import { readContainer } from "../store/containers.ts";
+import { sleepMs } from "../ns/sleep.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = sleepMs; // not setTimeout: its first use loads node:timers (lib/ns/sleep.ts)
 
 /**
  * Waits until the container meets one of `conditions` (`stopped`/`exited`: not running; `running`;

@@ -9,6 +9,7 @@
  */
 
 import { close, O, open, writeAll } from "./libc.ts";
+import { sleepMs } from "./sleep.ts";
 
 /** The resource limits pod writes (absent = the kernel's default, i.e. unlimited). */
 export interface CgroupLimits {
@@ -334,7 +335,7 @@ export async function removeCgroup(spec: CgroupSpec, waitMs = 2000): Promise<str
       }
     });
     if (!left.length || Date.now() >= end) return left;
-    await new Promise((r) => setTimeout(r, delay));
+    await sleepMs(delay);
   }
 }
 
@@ -426,7 +427,7 @@ export async function releaseCgroup(spec: CgroupSpec): Promise<{ oomKilled: bool
         Deno.kill(p, "SIGKILL");
       } catch { /* gone */ }
     }
-    await new Promise((r) => setTimeout(r, 10));
+    await sleepMs(10);
   }
   const left = await removeCgroup(spec);
   if (!left.length && spec.removeParent) {

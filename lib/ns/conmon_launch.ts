@@ -12,6 +12,7 @@ import { hostBinary } from "./helpers_check.ts";
 import { traceTime } from "../log.ts";
 import { conmonShim, type ShimExit } from "./conmon_shim.ts";
 import type { ExitRecord } from "./supervisor.ts";
+import { sleepMs } from "./sleep.ts";
 
 /** How conmon supervises a container of pod's own runtime. */
 export interface ConmonLaunch {
@@ -25,7 +26,7 @@ export interface ConmonLaunch {
   exit: ShimExit;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = sleepMs; // not setTimeout: its first use loads node:timers (sleep.ts)
 
 /**
  * Whether this process has a descriptor >= 3 without close-on-exec (a library user's own, or one inherited by

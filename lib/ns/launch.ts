@@ -32,6 +32,7 @@ import {
 import { exitCodeOf, forksInit, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
 import type { ConmonLaunch } from "./conmon_launch.ts";
+import { sleepMs } from "./sleep.ts";
 
 /** How the container's stdio is wired. */
 export type LaunchIO =
@@ -102,7 +103,7 @@ export interface LaunchResult {
 
 const FORWARDED: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = sleepMs; // not setTimeout: its first use loads node:timers (sleep.ts)
 
 /**
  * Detached: starts the perl supervisor (supervisor.ts) that runs `cmd` and outlives pod; resolves to the

@@ -4,7 +4,8 @@
  * descriptor calls the rest of `lib/ns` shares. Each symbol is bound on its first use: binding all of them
  * costs 5–8 ms, which stage 1 and `exec` would pay for one or two calls. The calls that are one system call
  * each (`open`, `mount`, `prctl`, `execve`…: {@link VIA_SYSCALL}) go through `syscall` instead, so stage 2
- * binds 7 symbols, not 20.
+ * binds 5 symbols, not 20, and binds them as pointers ({@link BindWay}: no fast-call stubs, run8), as does
+ * `run`'s early start.
  *
  * The wrappers live beside their users: file-system calls in `fs.ts`, mounts in `mounts.ts`, stage 2's
  * process set-up in `process.ts`, ptys in `pty.ts`, `posix_spawnp` in `spawn.ts`, `usleep` in `sleep.ts`;
@@ -139,23 +140,55 @@ export function libc(): Lib {
 }
 
 /**
- * Binds these symbols now, with one `dlopen` (stage 2 does it while it waits for its spec; one call per symbol
- * cost a third more).
+ * Binds these symbols now, with one `dlopen`, as static pointers called through `Deno.UnsafeFnPointer`
+ * ({@link bindTogether}'s `"pointer"` way): stage 2 makes few calls of each, and in a rootless `run` its
+ * binding sits on the critical path (issue 16).
  */
 export function bindEarly(names: SymbolName[]): void {
-  bindTogether(names);
+  bindTogether(names, "pointer");
 }
 
 /**
- * Binds those of these symbols not bound yet with one `dlopen`: each `Deno.dlopen` call costs more than a
- * symbol it binds (`exec` binds its dozen spawn and setns symbols at once).
+ * How {@link bindTogether} binds a function symbol. `"stub"`: a `Deno.dlopen` function symbol, for which Deno
+ * compiles a fast-call stub (the process's first ~3 ms, each more ~0.3 ms; a call ~2 µs) — for hot calls.
+ * `"pointer"`: a static `pointer` symbol called through `Deno.UnsafeFnPointer` (libffi: ~1.3 ms for the first
+ * dlopen, ~0.05 ms each more, a first call ~0.3 ms, then ~5–10 µs a call) — for a process's few calls.
  */
-export function bindTogether(names: SymbolName[]): void {
+export type BindWay = "stub" | "pointer";
+
+/**
+ * Binds those of these symbols not bound yet with one `dlopen`: each `Deno.dlopen` call costs more than a
+ * symbol it binds (`exec` binds its dozen spawn and setns symbols at once). `way`: see {@link BindWay}.
+ */
+export function bindTogether(names: SymbolName[], way: BindWay = "stub"): void {
   const own = names.map((n) => n in VIA_SYSCALL ? "syscall" : n);
   const todo = [...new Set(own)].filter((n) => !(n in bound));
-  if (todo.length < 2) return;
+  if (way === "stub" && todo.length < 2) return;
+  if (!todo.length) return;
+  if (way === "pointer") {
+    const lib = Deno.dlopen("libc.so.6", Object.fromEntries(todo.map((n) => [n, pointerSymbol(n)])));
+    for (const n of todo) bound[n] = viaPointer(n, (lib.symbols as Record<string, Deno.PointerValue>)[n]);
+    return;
+  }
   const lib = Deno.dlopen("libc.so.6", Object.fromEntries(todo.map((n) => [n, symbols[n]])));
   for (const n of todo) bound[n] = (lib.symbols as Record<string, unknown>)[n];
+}
+
+/** The static `pointer` symbol standing for function `name`. */
+function pointerSymbol(name: SymbolName): { name: string; type: "pointer" } {
+  return { name: (symbols[name] as Deno.ForeignFunction).name ?? name, type: "pointer" };
+}
+
+/** Function symbol `name` at `ptr`, called through `Deno.UnsafeFnPointer` (see {@link BindWay}). */
+function viaPointer(name: SymbolName, ptr: Deno.PointerValue): (...args: unknown[]) => unknown {
+  if (!ptr) throw new SysError(`dlsym ${name}`, Errno.ENOENT);
+  const def = symbols[name] as Deno.ForeignFunction;
+  const fn = new Deno.UnsafeFnPointer(ptr as Deno.PointerObject<Deno.ForeignFunction>, {
+    parameters: def.parameters,
+    result: def.result,
+    nonblocking: def.nonblocking,
+  });
+  return (...args: unknown[]) => (fn.call as (...a: unknown[]) => unknown)(...args);
 }
 
 /** Linux errno values by name (x86_64 and aarch64 share them). */
@@ -324,14 +357,8 @@ export function writeAll(fd: number, data: Uint8Array<ArrayBuffer>): void {
  * each call is slower, so hot calls use {@link libc}.
  */
 function libcOnce<N extends SymbolName>(name: N): Lib[N] {
-  const def = symbols[name] as Deno.ForeignFunction;
-  const ptr = Deno.dlopen("libc.so.6", { [name]: { name: def.name ?? name, type: "pointer" } }).symbols[name];
-  if (!ptr) throw new SysError(`dlsym ${name}`, Errno.ENOENT);
-  const fn = new Deno.UnsafeFnPointer(ptr as Deno.PointerObject<Deno.ForeignFunction>, {
-    parameters: def.parameters,
-    result: def.result,
-  });
-  return ((...args: unknown[]) => (fn.call as (...a: unknown[]) => unknown)(...args)) as Lib[N];
+  const ptr = Deno.dlopen("libc.so.6", { [name]: pointerSymbol(name) }).symbols[name];
+  return viaPointer(name, ptr as Deno.PointerValue) as Lib[N];
 }
 
 /**

@@ -69,8 +69,11 @@ export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
   // with a user namespace there is no sync wait: stage 2 is exec'd at once, unmapped, its capabilities kept
   // as ambient ones, so Deno starts while the maps are written; its spec, sent once they are, lets it go on
   const cmd = unshareCommand(ns, stage2Command("-"), undefined, Deno.uid(), ns.namespaces.user);
-  // with a user namespace, the poll for it sleeps with libc's usleep (sleep.ts): bound in the same dlopen
-  const started = (!logged && spawnDirect(cmd, ns.namespaces.user ? ["usleep"] : [])) ||
+  // with a user namespace, the poll for it sleeps with libc's usleep (sleep.ts): bound in the same dlopen, as
+  // is `mkfifo` (launch makes the state fifos with it next: alone it would be this process's first fast-call
+  // stub, ~3 ms on the critical path)
+  const also: SymbolName[] = ns.namespaces.user ? ["mkfifo", "usleep"] : ["mkfifo"];
+  const started = (!logged && spawnDirect(cmd, also)) ||
     spawnCommand(cmd, logged);
   let exited = false;
   const status = started.status.then((code) => {
@@ -125,7 +128,7 @@ function spawnCommand(cmd: string[], logged: boolean): Started {
 function spawnDirect(cmd: string[], alsoBind: SymbolName[]): Started | undefined {
   let pipe: { read: number; write: number } | undefined;
   try {
-    bindTogether([...PIPE_SYMBOLS, ...alsoBind]);
+    bindTogether([...PIPE_SYMBOLS, ...alsoBind], "pointer");
     pipe = openPipe();
   } catch { /* no FFI */ }
   if (!pipe) return undefined;

@@ -132,10 +132,31 @@ export function takeTerminal(fd: number): void {
   if (fd > 2) libc().close(fd);
 }
 
-/** Resets every signal to its default action and unblocks all (Deno ignores SIGPIPE; ignores survive exec). */
+const SYS_rt_sigaction = Deno.build.arch === "aarch64" ? 134 : 13;
+const SYS_rt_sigprocmask = Deno.build.arch === "aarch64" ? 135 : 14;
+
+/**
+ * Resets every signal to its default action and unblocks all, as the container's command expects (podman's
+ * shows `SigIgn`/`SigBlk` 0). `execve` resets the caught signals itself; only ignored ones survive it (Deno
+ * ignores SIGPIPE and glibc's SIGCANCEL, 32), so only those — the `SigIgn` mask of /proc/self/status — are
+ * reset, every signal when that cannot be read (stage 2 is past pivot_root: a container without /proc).
+ * Raw `rt_sigaction`/`rt_sigprocmask` (through `syscall`, no symbols of their own to bind; glibc's wrappers
+ * refuse 32 and 33); a zeroed kernel `sigaction` is `SIG_DFL`, no flags, an empty mask on both arches.
+ */
 export function resetSignals(): void {
-  for (let s = 1; s < 65; s++) if (s !== 9 && s !== 19 && s !== 32 && s !== 33) libc().signal(s, null);
-  libc().sigprocmask(2, /* SIG_SETMASK */ new Uint8Array(128), null);
+  let ignored = (1n << 64n) - 1n;
+  try {
+    const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"));
+    if (m) ignored = BigInt(`0x${m[1]}`);
+  } catch { /* every signal below */ }
+  const act = new Uint8Array(32), none = new Uint8Array(8);
+  const dfl = ptr(act);
+  for (let s = 1n; s < 65n; s++) {
+    if (s === 9n || s === 19n || !(ignored & (1n << (s - 1n)))) continue;
+    libc().syscall(BigInt(SYS_rt_sigaction), s, dfl, 0n, 8n, 0n);
+  }
+  libc().syscall(BigInt(SYS_rt_sigprocmask), 2n, /* SIG_SETMASK */ ptr(none), 0n, 8n, 0n);
+  act.fill(0); // held alive until here
 }
 
 /** `execve(2)`; returns only on failure, with the errno. */

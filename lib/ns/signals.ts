@@ -6,6 +6,7 @@
  */
 
 import { pidAlive } from "../proc.ts";
+import { sleepMs } from "./sleep.ts";
 
 /** Linux numbers (x86_64/aarch64) of the signals Deno has names for. */
 const NUMBERS: Partial<Record<Deno.Signal, number>> = {
@@ -161,7 +162,7 @@ export async function stopContainer(
   let delay = 2; // pods5: most containers end within ms of the signal
   while (Date.now() < end) {
     if (!pidAlive(pid)) return { killed: false };
-    await new Promise((r) => setTimeout(r, delay));
+    await sleepMs(delay); // not setTimeout: its first use loads node:timers (sleep.ts)
     delay = Math.min(delay * 2, 20);
   }
   if (!pidAlive(pid)) return { killed: false };
@@ -169,7 +170,7 @@ export async function stopContainer(
   const killedAt = Date.now(), hard = killedAt + 5000;
   // pods6: a SIGKILL'd init is gone within ms (`rm -f -t 0`, `kube down`): 2 ms polls for 200 ms, then 10
   while (pidAlive(pid) && Date.now() < hard) {
-    await new Promise((r) => setTimeout(r, Date.now() - killedAt < 200 ? 2 : 10));
+    await sleepMs(Date.now() - killedAt < 200 ? 2 : 10);
   }
   return { killed: true };
 }

@@ -60,6 +60,32 @@ await testRootAndRootless(
         assert.match(state ?? "", /^(up|unknown)$/, r.stdout);
       });
 
+      await t.step(
+        "run8: workdir, --ulimit, --oom-score-adj and --cap-drop, applied before the gate",
+        async () => {
+          const r = await h.pod([
+            "run",
+            "--rm",
+            "--workdir",
+            "/made/by/stage2",
+            "--ulimit",
+            "nofile=321:321",
+            "--oom-score-adj",
+            "123",
+            "--cap-drop",
+            "NET_RAW",
+            img.ref,
+            "sh",
+            "-c",
+            `pwd; ulimit -n; cat /proc/self/oom_score_adj; grep -c ${iface} /proc/net/dev; grep ^CapBnd /proc/self/status`,
+          ]);
+          assert.equal(r.code, 0, r.stderr);
+          const [pwd, nofile, oom, count, bnd] = r.stdout.trim().split("\n");
+          assert.deepEqual([pwd, nofile, oom, count], ["/made/by/stage2", "321", "123", "1"], r.stdout);
+          assert.equal(BigInt(`0x${bnd.split(/\s+/)[1]}`) & (1n << 13n), 0n, bnd); // CAP_NET_RAW dropped
+        },
+      );
+
       await t.step("--sysctl naming the interface is applied once it exists", async () => {
         const r = await h.pod([
           "run",

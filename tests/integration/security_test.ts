@@ -42,6 +42,12 @@ if (seccompAvailable) {
         assert.equal(await statusField(h, "Seccomp", ["--privileged"], img.ref), "0");
       });
 
+      await t.step("signals: none ignored or blocked in the container (stage 2's reset)", async () => {
+        // Deno ignores SIGPIPE in stage 2; an ignore survives execve, so stage 2 must reset it
+        assert.equal(await statusField(h, "SigIgn", [], img.ref), "0000000000000000");
+        assert.equal(await statusField(h, "SigBlk", [], img.ref), "0000000000000000");
+      });
+
       await t.step(
         "the default profile denies what podman's does: personality(ADDR_NO_RANDOMIZE)",
         async () => {
