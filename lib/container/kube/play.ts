@@ -2,7 +2,8 @@
  * `kube play` and `kube down` (scope "pods", issue 15): runs the Pods and Deployments (one replica, as
  * podman) of a Kubernetes YAML stream as pods, with the ConfigMaps, Secrets and PersistentVolumeClaims it
  * (or `--configmap`) holds. Container names are `<pod>-<container>`; a Deployment's pod is
- * `<deployment>-pod-0`. Init containers run first, in order, each to a successful exit (then removed).
+ * `<deployment>-pod-0`. Init containers run first, in order, each to a successful exit (then removed). The
+ * records are made in the YAML's order, the starts overlapping them (kube9, play_run.ts).
  * Fields pod does not support get one warning each; a kind it does not know, or invalid YAML, is one
  * error naming the document and its line.
  * @module
