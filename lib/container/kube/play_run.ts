@@ -62,9 +62,9 @@ async function playPod(
   start: boolean,
   created: () => void,
 ): Promise<KubePodIds> {
-  const [{ createFromSpec }, { startDetached }, { beginInfraStart, removePod }] = await Promise.all([
+  // start.ts is not waited for here: the records need only create.ts (the CLI loads both side by side)
+  const [{ createFromSpec }, { beginInfraStart, removePod }] = await Promise.all([
     import("../create.ts"),
-    import("../start.ts"),
     import("../pod/pods.ts"),
   ]);
   const ids: KubePodIds = { containers: [], initContainers: [] };
@@ -77,13 +77,16 @@ async function playPod(
   const inits = start && plan.init.length ? runInits(root, pod, plan, infraUp, ids) : Promise.resolve();
   inits.catch(() => {}); // awaited below
   const ready = Promise.all([infraUp, inits]);
+  ready.catch(() => {}); // a failure before the first start is scheduled is said through `inits`/`infra`
   const starts: Promise<unknown>[] = [];
   try {
     for (const spec of plan.containers) {
       const rec = await createFromSpec(root, { ...spec, pod: pod.id });
       ids.containers.push(rec.config.id);
       if (!start) continue;
-      const started = ready.then(() => startDetached(root, rec.config.id));
+      const started = ready.then(async () =>
+        (await import("../start.ts")).startDetached(root, rec.config.id)
+      );
       started.catch(() => {}); // awaited below, in the YAML's order
       starts.push(started);
     }
