@@ -61,6 +61,16 @@ export function warn(msg: string): void {
   else write(`WARN[0000] ${msg}`);
 }
 
+/**
+ * Prints `msg` as a line of its own, without the `WARN[0000]` prefix and whatever the level: podman's plain
+ * warning lines (ignored resource limits…). With a {@link LogHandler}, it gets them as warnings. `run` writes
+ * them through here rather than lib/cli/output.ts, which (with its table module) it would load for them only.
+ */
+export function warnLine(msg: string): void {
+  if (handler) handler("warn", msg);
+  else write(msg);
+}
+
 /** Prints a warning once per process for a given key. */
 export function warnOnce(key: string, msg: string): void {
   if (warned.has(key)) return;

@@ -144,6 +144,7 @@ function receiveProcess(fifo: number, path: string): { process: ProcessSpec; gat
     writeAll(fifo, enc.encode("prepared\n"));
     const lines = lineReader(f);
     const line = lines() ?? "";
+    // "stage 1 gave up before …": exec_fifo.ts tells these from stage 2's own failures
     if (!line.startsWith("{")) throw new Stage2Error(125, "stage 1 gave up before sending the process");
     const process = JSON.parse(line) as ProcessSpec;
     if (!process.gate) return { process };

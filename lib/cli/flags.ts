@@ -159,22 +159,26 @@ export type FlagValues<F extends FlagDecls> = {
 type Args<O> = [help: string, opts?: O] | [short: string, help: string, opts?: O];
 
 function declare<T>(type: FlagType, a: unknown[], fallback?: T): Flag<T> {
-  const [short, help, opts] = typeof a[1] === "string"
-    ? [a[0] as string, a[1], a[2] as (FlagOptions & { default?: T }) | undefined]
-    : [undefined, a[0] as string, a[1] as (FlagOptions & { default?: T }) | undefined];
-  if (short !== undefined && !/^[A-Za-z0-9]$/.test(short)) {
-    throw new Error(`flag short name "${short}": one letter`);
+  // runs ~120 times on every `run` before anything else (containerFlags): plain assignments, no regex
+  const named = typeof a[1] === "string";
+  const short = named ? a[0] as string : undefined;
+  const opts = (named ? a[2] : a[1]) as (FlagOptions & { default?: T }) | undefined;
+  const f: { -readonly [K in keyof Flag<T>]: Flag<T>[K] } = { type, help: (named ? a[1] : a[0]) as string };
+  if (short !== undefined) {
+    const c = short.length === 1 ? short.charCodeAt(0) : 0;
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) {
+      throw new Error(`flag short name "${short}": one letter`);
+    }
+    f.short = short;
   }
   const d = opts?.default ?? fallback;
-  return {
-    type,
-    help,
-    ...(short ? { short } : {}),
-    ...(d !== undefined ? { default: d } : {}),
-    ...(opts?.hidden ? { hidden: true } : {}),
-    ...(opts?.ignored ? { ignored: true } : {}),
-    ...(opts?.long ? { long: opts.long } : {}),
-  };
+  if (d !== undefined) f.default = d;
+  if (opts) {
+    if (opts.hidden) f.hidden = true;
+    if (opts.ignored) f.ignored = true;
+    if (opts.long) f.long = opts.long;
+  }
+  return f;
 }
 
 /** A boolean flag (`-a`, `--all`, `--all=false`); false unless `default: true`. */
@@ -213,7 +217,7 @@ export function strings(...a: Args<FlagOptions & { default?: string[] }>): Flag<
 
 /** The long name of a declared flag: its `long`, else the kebab-case of its key (`tlsVerify` → `tls-verify`). */
 export function longName(key: string, f: Flag<unknown>): string {
-  return f.long ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return f.long ?? (/[A-Z]/.test(key) ? key.replace(/[A-Z]/g, "-$&").toLowerCase() : key);
 }
 
 /**
@@ -240,12 +244,19 @@ export interface DefinedCommand<F extends FlagDecls> extends Command {
   readonly flags: F;
 }
 
+/** The parser's {@link FlagSpec} of a declared flag whose long name is `name`. */
+function flagSpec(name: string, f: Flag<unknown>): FlagSpec {
+  const spec: FlagSpec = { name, type: f.type, help: f.help };
+  if (f.short !== undefined) spec.short = f.short;
+  if (f.default !== undefined) spec.default = f.default;
+  if (f.hidden !== undefined) spec.hidden = f.hidden;
+  if (f.ignored !== undefined) spec.ignored = f.ignored;
+  return spec;
+}
+
 /** Turns flag declarations into the parser's {@link FlagSpec}s. */
 export function flagSpecs(flags: FlagDecls): FlagSpec[] {
-  return Object.entries(flags).map(([key, f]) => {
-    const { long: _long, value: _value, ...rest } = f;
-    return { name: longName(key, f), ...rest };
-  });
+  return Object.keys(flags).map((key) => flagSpec(longName(key, flags[key]), flags[key]));
 }
 
 /**
@@ -254,16 +265,31 @@ export function flagSpecs(flags: FlagDecls): FlagSpec[] {
  */
 export function defineCommand<F extends FlagDecls>(def: CommandDef<F>): DefinedCommand<F> {
   const { flags, run, ...rest } = def;
-  const keys = Object.entries(flags).map(([key, f]) => [key, longName(key, f)] as const);
+  // built on first use, in one pass over the declarations (`run` has ~120): a command file loaded for its
+  // flags (run.ts loads create.ts for containerFlags) does not build the specs of a command that is not run
+  let built: { spec: CommandSpec; keys: [key: string, long: string][] } | undefined;
+  const build = () => {
+    if (built) return built;
+    const keys: [key: string, long: string][] = [];
+    const specs: FlagSpec[] = [];
+    for (const key of Object.keys(flags)) {
+      const long = longName(key, flags[key]);
+      keys.push([key, long]);
+      specs.push(flagSpec(long, flags[key]));
+    }
+    return built = { spec: { ...rest, flags: specs }, keys };
+  };
   return {
     flags,
-    spec: { ...rest, flags: flagSpecs(flags) },
+    get spec() {
+      return build().spec;
+    },
     run: async (p, g) => {
       const values: Record<string, unknown> = {};
       const given = new Set<keyof F & string>();
-      for (const [key, long] of keys) {
+      for (const [key, long] of build().keys) {
         values[key] = p.flags[long];
-        if (p.given.has(long)) given.add(key);
+        if (p.given.has(long)) given.add(key as keyof F & string);
       }
       return await run(values as FlagValues<F>, p.args, g, given);
     },

@@ -54,9 +54,11 @@ const namesDir = (root: string) => `${root}/containers/names`;
 
 /**
  * lib/proc.ts `pidAlive(pid, start)` without loading it: `pid` is a live process (not a zombie) that started
- * at `start` (clock ticks since boot, field 22 of `/proc/<pid>/stat`).
+ * at `start` (clock ticks since boot, field 22 of `/proc/<pid>/stat`). Exported for the unit test that holds
+ * the two to the same answers (tests/unit/proc_test.ts).
+ * @internal
  */
-function sameProcess(pid: number, start: number | undefined): boolean {
+export function sameProcess(pid: number, start: number | undefined): boolean {
   if (!(pid > 0) || !Number.isInteger(pid)) return false;
   let stat: string;
   try {

@@ -10,7 +10,7 @@ import { debug, traceTime, warnOnce } from "../log.ts";
 import type { Prelaunched, PrelaunchNs } from "../ns/prelaunch.ts";
 import type { ContainerConfig, NsMode } from "../store/containers.ts";
 import { parseJoinMode } from "./ns_join.ts";
-import { pathExists, storePaths } from "../store/paths.ts";
+import { storePaths } from "../store/paths.ts";
 
 /** The `create`/`run` options (lib/container/create.ts `CreateOptions`) that decide the namespaces. */
 export interface NamespaceOptions {
@@ -122,7 +122,13 @@ export async function startEarly(root: string, o: NamespaceOptions): Promise<Pre
     const { prelaunch } = await import("../ns/prelaunch.ts");
     traceTime("run: prelaunch module loaded");
     const ns = launchNamespaces(await namespacesFor(o));
-    if (!(await pathExists(storePaths(root).tmp))) return undefined; // a new store: the run pulls first anyway
+    // a new store: the run pulls first anyway. Sync: an async stat here was the process's first trip through
+    // the blocking thread pool (a thread started and woken) right before stage 2's spawn (run9)
+    try {
+      Deno.lstatSync(storePaths(root).tmp);
+    } catch {
+      return undefined;
+    }
     return prelaunch(ns, !o.rm); // kept containers log their output
   } catch (e) {
     debug(`no early start: ${e instanceof Error ? e.message : e}`);

@@ -11,7 +11,7 @@ import type { NetworkAttachment } from "../store/container_net.ts";
 import { withLock } from "../store/lock.ts";
 import { storePaths } from "../store/paths.ts";
 import type { NetworkConfig } from "./config.ts";
-import { allocateIp, netavarkArgv, netavarkSetup, type NetavarkStatus } from "./netavark.ts";
+import { allocateIp, netavarkArgv, netavarkFailure, netavarkSetup, type NetavarkStatus } from "./netavark.ts";
 import { netFiles, type NetState, readNetState, usedIps } from "./setup.ts";
 
 /** netavark's options document (the parts read here). */
@@ -78,7 +78,7 @@ export async function netavarkTeardownFor(root: string, state: NetState, doc: un
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: "piped",
-    stdout: "null",
+    stdout: "piped",
     stderr: "piped",
   })
     .spawn();
@@ -87,9 +87,9 @@ export async function netavarkTeardownFor(root: string, state: NetState, doc: un
   await w.close();
   const out = await child.output();
   if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) => l && !/syslog/.test(l))
-      .slice(-1)[0];
-    throw new PodError(`netavark: ${(err ?? `exit code ${out.code}`).replace(/^\[[^\]]*\]\s*/, "")}`);
+    const dec = new TextDecoder();
+    const text = { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    throw new PodError(`netavark: ${netavarkFailure(text, /syslog/)}`);
   }
 }
 

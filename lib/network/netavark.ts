@@ -216,16 +216,27 @@ export async function runNetavarkSetup(
   const input = JSON.stringify(opts);
   const out = await runDirect(argv, input) ?? await runCommand(argv, input);
   const err = out.stderr.trim();
-  if (out.code !== 0) {
-    const line = err.split("\n").filter((l) => l && !skip?.test(l)).slice(-1)[0] ?? `exit code ${out.code}`;
-    throw new PodError(`netavark: ${line.replace(/^\[[^\]]*\]\s*/, "")}`);
-  }
+  if (out.code !== 0) throw new PodError(`netavark: ${netavarkFailure(out, skip)}`);
   if (err) debug(`netavark: ${err}`);
   return JSON.parse(out.stdout || "{}");
 }
 
+/**
+ * Why a netavark call failed, in one line: netavark 1.4 prints its error as JSON on stdout (`{"error":"…"}`,
+ * exit code 1) and only its log on stderr, so the JSON's message first, else stderr's last line (less the
+ * lines `skip` matches, less its log prefix), else the exit code.
+ */
+export function netavarkFailure(out: ToolOutput, skip?: RegExp): string {
+  try {
+    const doc = JSON.parse(out.stdout);
+    if (typeof doc?.error === "string" && doc.error.trim()) return doc.error.trim().split("\n")[0];
+  } catch { /* not JSON: the log */ }
+  const line = out.stderr.trim().split("\n").filter((l) => l && !skip?.test(l)).slice(-1)[0];
+  return line ? line.replace(/^\[[^\]]*\]\s*/, "") : `exit code ${out.code}`;
+}
+
 /** What a finished netavark call gave. */
-interface ToolOutput {
+export interface ToolOutput {
   code: number;
   stdout: string;
   stderr: string;

@@ -175,7 +175,7 @@ async function startHolder(
     }
     if (ended) throw new PodError("the rootless network namespace could not be set up (its holder ended)");
     const start = startTime(child.pid)!;
-    const slirp = await startSlirp(child.pid, {}, [], p.dir).catch((e) => {
+    const slirp = await startSlirp(child.pid, {}, [], p.dir, root).catch((e) => {
       throw new PodError(`rootless network namespace: ${e instanceof Error ? e.message : e}`);
     });
     const st: RootlessNetns = {
@@ -212,7 +212,7 @@ async function restartSlirp(root: string): Promise<RootlessNetns | undefined> {
   }
   if (startTime(st.pid) !== st.start) return undefined;
   await Deno.remove(st.apiSocket).catch(() => {});
-  const slirp = await startSlirp(st.pid, {}, [], p.dir);
+  const slirp = await startSlirp(st.pid, {}, [], p.dir, root);
   st = { ...st, slirpPid: slirp.pid, apiSocket: slirp.apiSocket! };
   await Deno.writeTextFile(p.state, JSON.stringify(st), { mode: 0o600 });
   debug(`rootless netns ${st.pid}: slirp4netns restarted (${slirp.pid})`);

@@ -233,7 +233,7 @@ export async function setupNetwork(
     if (net.network.mode === "slirp4netns" || net.network.mode === "pasta") {
       const slirp = net.network.mode === "slirp4netns";
       const h = slirp
-        ? await startSlirp(pid, net.network.slirp ?? {}, net.ports, runDir)
+        ? await startSlirp(pid, net.network.slirp ?? {}, net.ports, runDir, root)
         : await startPasta(pid, net.network.pastaArgs ?? [], net.ports, runDir);
       const name = slirp ? "slirp4netns" : "pasta";
       script.push(`grep -q ${name} /proc/${h.pid}/cmdline 2>/dev/null && kill ${h.pid}`);

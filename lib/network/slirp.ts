@@ -12,6 +12,7 @@ import { mkfifo } from "../ns/fs.ts";
 import type { PortMapping } from "../store/container_net.ts";
 import { networkTool } from "./helpers.ts";
 import { expandPorts } from "./ports.ts";
+import { slirpHasSeccomp } from "./slirp_features.ts";
 
 /** A running helper. */
 export interface HelperProcess {
@@ -72,13 +73,15 @@ export function endHelper(pid: number, name: string): void {
 
 /**
  * Starts slirp4netns for the network namespace of `pid` (stage 2, paused before its exec); resolves once
- * it is configured (its ready fd), with its ports forwarded. On failure nothing is left running.
+ * it is configured (its ready fd), with its ports forwarded. On failure nothing is left running. `root`: the
+ * store, whose cache says whether this slirp4netns takes `--enable-seccomp` (net9, slirp_features.ts).
  */
 export async function startSlirp(
   pid: number,
   opts: Record<string, string>,
   ports: PortMapping[],
   runDir: string,
+  root?: string,
 ): Promise<HelperProcess> {
   const bin = networkTool("slirp4netns");
   checkTun("slirp4netns");
@@ -93,6 +96,8 @@ export async function startSlirp(
   if (opts.enable_ipv6 === "true") args.push("--enable-ipv6");
   if (opts.outbound_addr) args.push(`--outbound-addr=${opts.outbound_addr}`);
   if (opts.outbound_addr6) args.push(`--outbound-addr6=${opts.outbound_addr6}`);
+  // net9: as podman, the seccomp filter too when this slirp4netns has it (1.2 does)
+  if (await slirpHasSeccomp(bin, root)) args.push("--enable-seccomp");
   args.push("--enable-sandbox", "--api-socket", api, "-r", "3", String(pid), "tap0");
   // its own session; the ready fd is a fifo (Deno passes no extra fds); output to a log file, never to pod's
   const child = new Deno.Command("setsid", {

@@ -9,7 +9,11 @@
  */
 
 import { close, O, open, writeAll } from "./libc.ts";
-import { sleepMs } from "./sleep.ts";
+
+/** sleep.ts's `sleepMs`, loaded by the removal's retries only: stage 2 loads this module, and never waits. */
+async function sleepMs(ms: number): Promise<void> {
+  await (await import("./sleep.ts")).sleepMs(ms);
+}
 
 /** The resource limits pod writes (absent = the kernel's default, i.e. unlimited). */
 export interface CgroupLimits {

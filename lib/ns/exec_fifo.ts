@@ -8,7 +8,8 @@
 
 /**
  * Reads the exec fifo: resolves to the init pid and the stage 2 failure, if any. A `prepared` line after the
- * pid (deferred process) is answered by `onPrepared` before reading on. `keep` holds stage 1's own write end
+ * pid (deferred process) is answered by `onPrepared` before reading on; when that fails, stage 2's own
+ * failure (read to EOF) is still the one reported, else `onPrepared`'s error is thrown. `keep` holds stage 1's own write end
  * until the pid arrived, so the reader sees no EOF before stage 2 has opened the fifo (a stage 2 that ends
  * before that is reported through {@link abortExecFifo}).
  */
@@ -23,6 +24,7 @@ export async function readExecFifo(
   let text = "";
   let pid: number | undefined;
   let prepared = !onPrepared;
+  let failed: { error: unknown } | undefined;
   for (;;) {
     const n = await reader.read(buf);
     if (n === null) break;
@@ -34,7 +36,13 @@ export async function readExecFifo(
         if (line !== "prepared") break; // an error line: read to EOF
         text = text.slice(nl + 1);
         prepared = true;
-        await onPrepared!();
+        try {
+          await onPrepared!();
+        } catch (e) {
+          // stage 1 failed (e.g. the network gate) and told stage 2 to give up; stage 2 may have failed on its
+          // own meanwhile, building the root (its error is then why the netns was gone): read on to EOF
+          failed = { error: e };
+        }
         continue;
       }
       text = text.slice(nl + 1);
@@ -49,8 +57,17 @@ export async function readExecFifo(
   }
   reader.close();
   const m = /^(\d+) (.*)/.exec(text.trim());
-  return { pid, error: m ? { code: Number(m[1]), message: m[2] } : undefined };
+  const error = m ? { code: Number(m[1]), message: m[2] } : undefined;
+  if (failed) {
+    // stage 2's own failure is the cause; its answer to stage 1's `abort` is not
+    if (error && !STAGE1_GAVE_UP.test(error.message)) return { pid, error };
+    throw failed.error;
+  }
+  return { pid, error };
 }
+
+/** stage2.ts's messages when stage 1 gave up (`abort` instead of the process or of `go`). */
+const STAGE1_GAVE_UP = /^stage 1 gave up before /;
 
 /** Writes `abort` to the fifo through `keep`'s write end (once; a no-op after the pid arrived). */
 export function abortExecFifo(keep: { file?: Deno.FsFile }): void {

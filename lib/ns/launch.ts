@@ -7,6 +7,8 @@
  *
  * The parts: the stage 2 command line (stage2_command.ts), the `unshare` line (unshare.ts), the exec fifo
  * protocol (exec_fifo.ts), an early start (prelaunch.ts) and the detached supervisor (supervisor.ts).
+ * The parts only some launches use are loaded on first use (each module ~0.5–1 ms on every start): the log
+ * pump (a logged foreground run), the pty relay (`-t`), the holder (a pod's infra) and the perl supervisor.
  * @module
  */
 
@@ -15,20 +17,12 @@ import { traceTime } from "../log.ts";
 import { abortExecFifo, cmdlineEmpty, readExecFifo } from "./exec_fifo.ts";
 import { mkfifo } from "./fs.ts";
 import { checkHelpers, utilLinuxMissing } from "./helpers_check.ts";
-import { pumpOutput } from "./log_pump.ts";
 import { type Prelaunched, prelaunchKey } from "./prelaunch.ts";
-import { PtyRelay } from "./pty.ts";
+import type { PtyRelay } from "./pty.ts";
 import { sendSignal, signalNumber } from "./signals.ts";
 import { type LaunchSpec, type ProcessSpec, stateFiles } from "./spec.ts";
 import { stage2Command } from "./stage2_command.ts";
-import { holderCommand } from "./holder.ts";
-import {
-  cgroupEnv,
-  type ExitRecord,
-  supervisorCommand,
-  type SupervisorEvents,
-  type SupervisorExtras,
-} from "./supervisor.ts";
+import type { ExitRecord, SupervisorEvents, SupervisorExtras } from "./supervisor.ts";
 import { exitCodeOf, forksInit, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
 import type { ConmonLaunch } from "./conmon_launch.ts";
@@ -115,12 +109,14 @@ async function startSupervised(
   cmd: string[],
   hasProcess: boolean,
   settled: () => boolean,
-  env?: Record<string, string>,
+  cgroup: LaunchSpec["cgroup"],
   forks = false,
 ): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
   try {
     Deno.removeSync(io.exitPath);
   } catch { /* absent */ }
+  const { cgroupEnv, supervisorCommand } = await import("./supervisor.ts");
+  const env = cgroupEnv(cgroup);
   let child: Deno.ChildProcess;
   try {
     const sup = supervisorCommand(
@@ -206,13 +202,17 @@ export async function launch(
     } catch { /* absent */ }
   }
   for (const f of [files.fifo, syncFifo, processFifo]) if (f) mkfifo(f, 0o600);
-  const relay = io.mode === "foreground" && io.tty && hasProcess ? new PtyRelay() : undefined;
+  const relay: PtyRelay | undefined = io.mode === "foreground" && io.tty && hasProcess
+    ? new (await import("./pty.ts")).PtyRelay()
+    : undefined;
   if (relay) spec = { ...spec, ttyPath: relay.slavePath };
   Deno.writeTextFileSync(files.spec, JSON.stringify(spec), { mode: 0o600 });
   // detached: the supervisor reaps the init itself, no sh waits for it (supervisor.ts)
   const forks = io.mode === "detached" && forksInit(spec);
   // pods3: a pod's default infra runs a namespace holder, not stage 2
-  const inner = spec.holder ? holderCommand(spec, files) : stage2Command(files.spec);
+  const inner = spec.holder
+    ? (await import("./holder.ts")).holderCommand(spec, files)
+    : stage2Command(files.spec);
   const cmd = unshareCommand(spec, inner, syncFifo, undefined, undefined, forks);
 
   const keep = { file: Deno.openSync(files.fifo, { read: true, write: true }) as Deno.FsFile | undefined };
@@ -257,7 +257,7 @@ export async function launch(
         forks,
         () => settled,
       )
-      : await startSupervised(io, cmd, hasProcess, () => settled, cgroupEnv(spec.cgroup), forks);
+      : await startSupervised(io, cmd, hasProcess, () => settled, spec.cgroup, forks);
     unsharePid = sup.unsharePid;
     supervisorPid = sup.supervisorPid;
     status = sup.status.then((code) => {
@@ -272,7 +272,13 @@ export async function launch(
   const abort = () => abortExecFifo(keep);
   status.then(abort);
   const pumping = output && logPath
-    ? pumpOutput(output, logPath, status, 100, io.mode === "foreground" ? io.logMaxSize : undefined)
+    ? (await import("./log_pump.ts")).pumpOutput(
+      output,
+      logPath,
+      status,
+      100,
+      io.mode === "foreground" ? io.logMaxSize : undefined,
+    )
     : undefined;
 
   let pid = 0;

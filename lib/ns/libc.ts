@@ -140,6 +140,14 @@ export function libc(): Lib {
 }
 
 /**
+ * True when calling `name` costs no `dlopen` of its own: bound already, or made through `syscall` and that is
+ * bound (a caller with a cheaper way that needs no FFI takes that one otherwise).
+ */
+export function isBound(name: SymbolName): boolean {
+  return (name in VIA_SYSCALL ? "syscall" : name) in bound;
+}
+
+/**
  * Binds these symbols now, with one `dlopen`, as static pointers called through `Deno.UnsafeFnPointer`
  * ({@link bindTogether}'s `"pointer"` way): stage 2 makes few calls of each, and in a rootless `run` its
  * binding sits on the critical path (issue 16).

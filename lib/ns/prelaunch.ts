@@ -65,16 +65,16 @@ interface Started {
  * meanwhile (`ready`). `logged`: its output is piped, for a launch with a `logPath`.
  */
 export function prelaunch(ns: PrelaunchNs, logged = false): Prelaunched {
+  // with a user namespace, the poll for it sleeps with libc's usleep (sleep.ts): bound in the same dlopen, as
+  // is `mkfifo` (launch makes the state fifos with it next: alone it would be this process's first fast-call
+  // stub, ~3 ms on the critical path); bound before the helpers' check, whose PATH lookup then needs no
+  // exception per directory without the tool (helpers_check.ts)
+  const direct = !logged && bindSpawn(ns.namespaces.user ? ["mkfifo", "usleep"] : ["mkfifo"]);
   checkHelpers({ rootless: ns.namespaces.user && Deno.uid() !== 0, detached: false });
   // with a user namespace there is no sync wait: stage 2 is exec'd at once, unmapped, its capabilities kept
   // as ambient ones, so Deno starts while the maps are written; its spec, sent once they are, lets it go on
   const cmd = unshareCommand(ns, stage2Command("-"), undefined, Deno.uid(), ns.namespaces.user);
-  // with a user namespace, the poll for it sleeps with libc's usleep (sleep.ts): bound in the same dlopen, as
-  // is `mkfifo` (launch makes the state fifos with it next: alone it would be this process's first fast-call
-  // stub, ~3 ms on the critical path)
-  const also: SymbolName[] = ns.namespaces.user ? ["mkfifo", "usleep"] : ["mkfifo"];
-  const started = (!logged && spawnDirect(cmd, also)) ||
-    spawnCommand(cmd, logged);
+  const started = (direct && spawnDirect(cmd)) || spawnCommand(cmd, logged);
   let exited = false;
   const status = started.status.then((code) => {
     exited = true;
@@ -119,16 +119,25 @@ function spawnCommand(cmd: string[], logged: boolean): Started {
   };
 }
 
+/** Binds the spawn and pipe symbols (and `also`) with one `dlopen`; false without FFI. */
+function bindSpawn(also: SymbolName[]): boolean {
+  try {
+    bindTogether([...PIPE_SYMBOLS, ...also], "pointer");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `unshare …` started with `posix_spawnp` in a session of its own (no `setsid` program), the spec through a
  * pipe on its stdin, stdout and stderr inherited: on `run`'s critical path this is cheaper than the first
  * `Deno.Command` and one exec shorter. Undefined when it cannot be done (a missing program included: the
- * `Deno.Command` way then names it). `alsoBind`: more libc symbols to bind in the same `dlopen`.
+ * `Deno.Command` way then names it). Its symbols are bound first ({@link bindSpawn}).
  */
-function spawnDirect(cmd: string[], alsoBind: SymbolName[]): Started | undefined {
+function spawnDirect(cmd: string[]): Started | undefined {
   let pipe: { read: number; write: number } | undefined;
   try {
-    bindTogether([...PIPE_SYMBOLS, ...alsoBind], "pointer");
     pipe = openPipe();
   } catch { /* no FFI */ }
   if (!pipe) return undefined;

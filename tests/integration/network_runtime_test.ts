@@ -113,6 +113,28 @@ await testRootAndRootless(
         assert.equal(ins.HostConfig.NetworkMode, mode === "root" ? "bridge" : "slirp4netns");
         assert.match(ins.NetworkSettings.IPAddress, mode === "root" ? /^10\.88\./ : /^10\.0\.2\.100$/);
       });
+      if (mode === "rootless") {
+        await t.step("slirp4netns runs under its seccomp filter when it has one (as podman)", async () => {
+          const help = await new Deno.Command("slirp4netns", {
+            args: ["--help"],
+            stdout: "piped",
+            stderr: "piped",
+          })
+            .output();
+          const text = new TextDecoder().decode(help.stdout) + new TextDecoder().decode(help.stderr);
+          if (!text.includes("--enable-seccomp")) {
+            console.log("SKIPPED: this slirp4netns has no --enable-seccomp");
+            return;
+          }
+          const helper = helperOf(h, id);
+          assert.ok(helper && alive(helper), "slirp4netns runs while the container does");
+          assert.match(Deno.readTextFileSync(`/proc/${helper}/cmdline`), /\0--enable-seccomp\0/);
+          assert.match(Deno.readTextFileSync(`/proc/${helper}/status`), /^Seccomp:\s+2$/m);
+          // asked once per binary: the answer is in the store
+          const cached = JSON.parse(Deno.readTextFileSync(`${h.home}/slirp4netns-features.json`));
+          assert.equal(cached.seccomp, true);
+        });
+      }
       await t.step(
         "a second container on the same host port: one line naming the port, nothing left",
         async () => {

@@ -37,3 +37,38 @@ Deno.test("runNetavarkSetup: a failure is netavark's last stderr line, less its 
     (e) => e instanceof PodError && e.message === "netavark: exit code 4",
   );
 });
+
+Deno.test("runNetavarkSetup: netavark's JSON error on stdout is the message (netavark 1.4 logs only on stderr)", async () => {
+  const argv = [
+    "sh",
+    "-c",
+    `echo '[INFO  netavark] log' >&2; echo '{"error":"invalid namespace path: IO error: gone"}'; exit 1`,
+  ];
+  await assert.rejects(
+    runNetavarkSetup(argv, {}),
+    (e) => e instanceof PodError && e.message === "netavark: invalid namespace path: IO error: gone",
+  );
+});
+
+Deno.test("runNetavarkSetup: the real netavark's error names the cause (skipped without netavark)", async (t) => {
+  const bin = ["/usr/lib/podman/netavark", "/usr/libexec/podman/netavark"].find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  if (!bin) {
+    await t.step({ name: "netavark not installed (Debian package netavark)", ignore: true, fn: () => {} });
+    return;
+  }
+  const dir = Deno.makeTempDirSync({ prefix: "pod-netavark-test-" });
+  try {
+    await assert.rejects(
+      runNetavarkSetup([bin, "--config", dir, "setup", `${dir}/no-such-netns`], {}),
+      (e) => e instanceof PodError && /^netavark: .*(namespace|No such file)/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { pidAlive, procStartTime } from "../../lib/proc.ts";
+import { sameProcess } from "../../lib/container/exec_fast.ts";
 
 Deno.test("pidAlive: this process is alive, with its own start time and not with another", () => {
   const start = procStartTime(Deno.pid);
@@ -33,10 +34,31 @@ Deno.test("pidAlive: a zombie is not alive", async () => {
     }
     assertEquals(state, "Z");
     assert(!pidAlive(zombie));
+    assert(!sameProcess(zombie, undefined));
     assertEquals(procStartTime(zombie), undefined);
   } finally {
     reader.releaseLock();
     await child.stdout.cancel();
     await child.status;
   }
+});
+
+Deno.test("sameProcess (exec's copy of pidAlive, kept off the hot path's imports) answers as pidAlive", () => {
+  const start = procStartTime(Deno.pid)!;
+  const max = Number(Deno.readTextFileSync("/proc/sys/kernel/pid_max").trim());
+  const cases: [number, number | undefined][] = [
+    [Deno.pid, undefined],
+    [Deno.pid, start],
+    [Deno.pid, start + 1],
+    [1, undefined],
+    [max + 1, undefined],
+    [0, undefined],
+    [-1, undefined],
+    [1.5, undefined],
+    [Number.NaN, undefined],
+  ];
+  for (const [pid, st] of cases) {
+    assertEquals(sameProcess(pid, st), pidAlive(pid, st), `pid ${pid}, start ${st}`);
+  }
+  assert(sameProcess(Deno.pid, start), "the answer is true for this process");
 });

@@ -8,7 +8,7 @@ import type { Globals } from "../flags.ts";
 import { PodError } from "../../errors.ts";
 import type { CreateOptions } from "../../container/create.ts";
 import { resourceFlags, resourceOptions } from "../resource_flags.ts";
-import { err } from "../output.ts";
+import { warnLine } from "../../log.ts";
 
 const ignored = { ignored: true } as const;
 
@@ -201,7 +201,7 @@ export function createOptions(f: ContainerFlags, args: string[], g: Globals, com
     runtime: f.runtime ?? g.runtime,
     resourceOptions: resourceOptions(f),
     usageHint: `See 'pod ${command} --help'`,
-    onWarning: (m) => err(`${m}\n`),
+    onWarning: warnLine,
     init: f.init,
     initPath: f.initPath,
     restart: f.restart,

@@ -2,7 +2,8 @@
  * `kube play` and `kube down` (scope "pods", issue 15): runs the Pods and Deployments (one replica, as
  * podman) of a Kubernetes YAML stream as pods, with the ConfigMaps, Secrets and PersistentVolumeClaims it
  * (or `--configmap`) holds. Container names are `<pod>-<container>`; a Deployment's pod is
- * `<deployment>-pod-0`. Init containers run first, in order, each to a successful exit (then removed).
+ * `<deployment>-pod-0`. Init containers run first, in order, each to a successful exit (then removed). The
+ * records are made in the YAML's order, the starts overlapping them (kube9, play_run.ts).
  * Fields pod does not support get one warning each; a kind it does not know, or invalid YAML, is one
  * error naming the document and its line.
  * @module
@@ -12,8 +13,10 @@ import { PodError, UsageError } from "../../errors.ts";
 import type { PullEvent } from "../../image/events.ts";
 import type { ContainerSpec } from "../create.ts";
 import { type KeyData, mountRequests, resolveKubeVolumes } from "./play_volumes.ts";
+import type { PodRecord } from "../../store/pods.ts";
 import type { Container, PodSpec } from "./types.ts";
 import { parseYamlDocuments, type YamlDoc } from "./yaml.ts";
+import { type KubePodIds, type KubePodPlan, type KubePodRun, runKubePod } from "./play_run.ts";
 import { traceTime } from "../../log.ts";
 
 /** Options of {@link playKube}. */
@@ -233,11 +236,10 @@ function pullPolicy(p: unknown): string | undefined {
   return ({ Always: "always", IfNotPresent: "missing", Never: "never" } as Record<string, string>)[String(p)];
 }
 
-/** A container of the YAML as a {@link ContainerSpec} of pod `podId`. */
+/** A container of the YAML as a {@link ContainerSpec} (its pod is set once the pod exists). */
 function containerSpec(
   w: Workload,
   c: Container,
-  podId: string,
   volumes: Awaited<ReturnType<typeof resolveKubeVolumes>>,
   maps: { configMaps: KeyData; secrets: KeyData },
   o: PlayOptions,
@@ -269,7 +271,6 @@ function containerSpec(
     args: strings(c.args, `${at}: args`) ?? [],
     entrypoint: strings(c.command, `${at}: command`),
     name: `${w.podName}-${c.name}`,
-    pod: podId,
     env: envOf(c, maps.configMaps, maps.secrets, at),
     mounts,
     mountArgs: mounts.map((m) =>
@@ -311,13 +312,8 @@ function publishOf(spec: PodSpec): string[] {
   return out;
 }
 
-/** Runs one Pod/Deployment. */
-async function playWorkload(
-  root: string,
-  w: Workload,
-  maps: { configMaps: KeyData; secrets: KeyData },
-  o: PlayOptions,
-): Promise<PlayResult["pods"][number]> {
+/** A Pod/Deployment checked, with its fields' warnings said (nothing made yet). */
+function checkWorkload(w: Workload, o: PlayOptions): void {
   const at = `kube play: ${where(w.doc)}`;
   const warn = o.onWarning ?? (() => {});
   const spec = w.spec;
@@ -334,11 +330,17 @@ async function playWorkload(
   if (typeof replicas === "number" && replicas > 1) {
     warn(`${at}: replicas ${replicas}: pod runs one, as podman`);
   }
-  const { beginInfraStart, createPod, startPod, removePod } = await import("../pod/pods.ts");
-  const { validateName } = await import("../../store/containers.ts");
-  validateName(w.podName);
-  if (o.replace) await removePod(root, w.podName, { force: true, timeout: 0 }).catch(() => {});
-  const publish = [...publishOf(spec), ...(o.publish ?? [])];
+}
+
+/** A Pod/Deployment's volumes made and its containers' specs (of no pod yet): what {@link runKubePod} runs. */
+async function planWorkload(
+  root: string,
+  w: Workload,
+  maps: { configMaps: KeyData; secrets: KeyData },
+  o: PlayOptions,
+): Promise<KubePodPlan> {
+  const at = `kube play: ${where(w.doc)}`;
+  const spec = w.spec;
   const volumes = await resolveKubeVolumes(
     root,
     Array.isArray(spec.volumes) ? spec.volumes : [],
@@ -346,52 +348,40 @@ async function playWorkload(
     maps.secrets,
     at,
   );
-  const pod = await createPod(root, {
-    name: w.podName,
-    labels: w.labels,
-    hostname: typeof spec.hostname === "string" ? spec.hostname : undefined,
-    share: spec.shareProcessNamespace ? "net,ipc,uts,pid" : undefined,
-    network: o.network ?? (spec.hostNetwork ? "host" : undefined),
-    publish,
-    createCommand: o.createCommand,
-  });
-  const result = { id: pod.id, name: pod.name, containers: [] as string[], initContainers: [] as string[] };
   const init = Array.isArray(spec.initContainers) ? spec.initContainers : [];
-  // pods4: the infra starts while the containers are created (init containers start it themselves)
-  const infra = o.start !== false && !init.length && pod.infraId
-    ? beginInfraStart(root, pod.infraId)
-    : undefined;
-  infra?.done.catch(() => {}); // awaited by startPod, or below
-  try {
-    const { createFromSpec } = await import("../create.ts");
-    if (init.length && o.start !== false) {
-      const { startDetached } = await import("../start.ts");
-      const { waitExited, removeById } = await import("../lifecycle.ts");
-      for (const c of init) {
-        const rec = await createFromSpec(root, containerSpec(w, c, pod.id, volumes, maps, o));
-        result.initContainers.push(rec.config.id);
-        await startDetached(root, rec.config.id);
-        const done = await waitExited(root, rec.config.id);
-        if (done.state.exitCode !== 0) {
-          throw new PodError(`${at}: init container ${c.name} exited with code ${done.state.exitCode}`);
-        }
-        await removeById(root, rec.config.id, { force: true, volumes: true });
-      }
-    } else if (init.length) warn(`${at}: --start=false: the init containers are not run`);
-    for (const c of spec.containers) {
-      const rec = await createFromSpec(root, containerSpec(w, c, pod.id, volumes, maps, o));
-      result.containers.push(rec.config.id);
-    }
-    if (o.start !== false) await startPod(root, pod.id, infra);
-  } catch (e) {
-    await infra?.done.catch(() => {});
-    await removePod(root, pod.id, { force: true, timeout: 0 }).catch(() => {});
-    throw e;
+  if (init.length && o.start === false) {
+    (o.onWarning ?? (() => {}))(`${at}: --start=false: the init containers are not run`);
   }
-  return result;
+  return {
+    at,
+    init: o.start === false
+      ? []
+      : init.map((c) => ({ name: c?.name, spec: containerSpec(w, c, volumes, maps, o) })),
+    containers: spec.containers.map((c) => containerSpec(w, c, volumes, maps, o)),
+  };
 }
 
-/** `kube play`: runs the YAML stream `text`. */
+/** The pod of a Pod/Deployment (and its infra container). */
+async function createWorkloadPod(root: string, w: Workload, o: PlayOptions) {
+  const { createPod } = await import("../pod/pods.ts");
+  return await createPod(root, {
+    name: w.podName,
+    labels: w.labels,
+    hostname: typeof w.spec.hostname === "string" ? w.spec.hostname : undefined,
+    share: w.spec.shareProcessNamespace ? "net,ipc,uts,pid" : undefined,
+    network: o.network ?? (w.spec.hostNetwork ? "host" : undefined),
+    publish: [...publishOf(w.spec), ...(o.publish ?? [])],
+    createCommand: o.createCommand,
+  });
+}
+
+/**
+ * `kube play`: runs the YAML stream `text`. Every Pod/Deployment is checked and its containers' specs made
+ * before anything is created (a refused YAML leaves nothing behind); the pods are then created one after the
+ * other in the YAML's order, each one's starts overlapping the next one's records (kube9,
+ * lib/container/kube/play_run.ts). A pod that fails is removed; the first failure in the YAML's order is
+ * thrown once every start has ended (the other pods stay, as podman leaves them).
+ */
 export async function playKube(root: string, text: string, o: PlayOptions = {}): Promise<PlayResult> {
   if (o.network !== undefined) {
     const { nsMode } = await import("../namespaces.ts");
@@ -409,21 +399,71 @@ export async function playKube(root: string, text: string, o: PlayOptions = {}):
     if (!VOLUME_NAME_RE.test(c)) throw new PodError(`kube play: invalid PersistentVolumeClaim name "${c}"`);
     await ensureVolume(root, c);
   }
-  const result: PlayResult = { pods: [], volumes: claims };
-  for (const w of workloads) result.pods.push(await playWorkload(root, w, { configMaps, secrets }, o));
-  return result;
+  const { validateName } = await import("../../store/containers.ts");
+  const plans: KubePodPlan[] = [];
+  for (const w of workloads) {
+    validateName(w.podName);
+    checkWorkload(w, o);
+    plans.push(await planWorkload(root, w, { configMaps, secrets }, o));
+  }
+  if (o.replace && workloads.length) {
+    // the pods of the same names go, all at once, before any is made again
+    const { removePod } = await import("../pod/pods.ts");
+    await Promise.all(
+      workloads.map((w) => removePod(root, w.podName, { force: true, timeout: 0 }).catch(() => {})),
+    );
+  }
+  const runs: { name: string; id: string; run: KubePodRun }[] = [];
+  let failure: unknown;
+  for (const [i, w] of workloads.entries()) {
+    try {
+      const pod = await createWorkloadPod(root, w, o);
+      const run = runKubePod(root, pod, plans[i], o.start !== false);
+      run.done.catch(() => {}); // settled below
+      runs.push({ name: pod.name, id: pod.id, run });
+      await run.created; // the next pod's records after this one's
+    } catch (e) {
+      failure = e;
+      break;
+    }
+  }
+  const settled = await Promise.allSettled(runs.map((r) => r.run.done));
+  const failed = settled.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+  if (failed) throw failed.reason;
+  if (failure) throw failure;
+  return {
+    pods: runs.map((r, i) => ({
+      id: r.id,
+      name: r.name,
+      ...(settled[i] as PromiseFulfilledResult<KubePodIds>).value,
+    })),
+    volumes: claims,
+  };
 }
 
-/** `kube down`: stops and removes the pods the YAML names. Returns their ids (missing pods are skipped). */
+/**
+ * `kube down`: stops and removes the pods the YAML names, all at once (kube9: each one's containers stopped
+ * at once and removed in parallel by `removePod`, as `pod rm -f`). Returns their ids in the YAML's order
+ * (missing pods are skipped); a failure names every pod that could not be removed.
+ */
 export async function downKube(root: string, text: string): Promise<string[]> {
   const { getPod } = await import("../../store/pods.ts");
   const { removePod } = await import("../pod/pods.ts");
-  const out: string[] = [];
+  const pods: PodRecord[] = [];
   for (const name of await kubePodNames(text)) {
     const pod = await getPod(root, name).catch(() => undefined);
-    if (!pod) continue;
-    await removePod(root, pod.id, { force: true }); // each container's own stop timeout, as podman
-    out.push(pod.id);
+    if (pod) pods.push(pod);
   }
-  return out;
+  // each container's own stop timeout, as podman
+  const settled = await Promise.allSettled(pods.map((p) => removePod(root, p.id, { force: true })));
+  const errors = settled.flatMap((r, i) =>
+    r.status === "rejected"
+      ? [`${pods[i].name}: ${r.reason instanceof Error ? r.reason.message : r.reason}`]
+      : []
+  );
+  if (errors.length === 1) {
+    throw (settled.find((r) => r.status === "rejected") as PromiseRejectedResult).reason;
+  }
+  if (errors.length) throw new PodError(errors.join("; "));
+  return pods.map((p) => p.id);
 }
