@@ -13,6 +13,8 @@ import { traceTime } from "../log.ts";
 import { conmonShim, type ShimExit } from "./conmon_shim.ts";
 import type { ExitRecord } from "./supervisor.ts";
 import { sleepMs } from "./sleep.ts";
+import { mkfifo } from "./fs.ts";
+import { sendSignal } from "./signals.ts";
 
 /** How conmon supervises a container of pod's own runtime. */
 export interface ConmonLaunch {
@@ -93,28 +95,37 @@ export async function readConmonSync(
   return { data: -1, message: text.trim() || "conmon ended without creating the container" };
 }
 
+/** A spawned conmon (its parent still running, or gone once its pid file was written). */
+export interface SpawnedConmon {
+  /** conmon's parent process (its stdout is conmon's sync pipe). */
+  child: Deno.ChildProcess;
+  /** conmon's first sync-pipe message. */
+  sync: Promise<{ data: number; message?: string }>;
+  /** Why conmon could not create the container, once it said so. */
+  failed: () => string | undefined;
+}
+
 /**
- * Starts conmon for the unshare command `cmd` (`forks`: it reports the init's pid on fd 4); resolves to unshare's
- * pid, conmon's, and a status that settles with the exit record (-1 once `settled()` says nobody waits any
- * more; 125 when conmon could not create the container).
+ * Writes the shim for the unshare command `cmd` (see {@link conmonShim}; `exit` undefined: an early start's,
+ * whose exit step does nothing; `specFifo`: the command's stdin): a new file, renamed over the last one (that
+ * start's `exit` step may still be reading it).
  */
-export async function startConmon(
-  c: ConmonLaunch,
-  exitPath: string,
+export function writeShim(
+  shim: string,
   cmd: string[],
   forks: boolean,
-  settled: () => boolean,
-): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
-  const unsharePidFile = `${c.shim}.unshare-pid`;
-  for (const f of [exitPath, unsharePidFile, c.conmonPidFile, c.exit.conmonExit]) {
-    try {
-      Deno.removeSync(f);
-    } catch { /* absent */ }
-  }
-  // a new file, renamed over the last start's: that start's `exit` step may still be reading it
-  Deno.writeTextFileSync(`${c.shim}.tmp`, conmonShim(cmd, forks, unsharePidFile, c.exit), { mode: 0o600 });
-  Deno.renameSync(`${c.shim}.tmp`, c.shim);
-  const [prog, ...args] = conmonSpawnCommand(c.argv);
+  exit: ShimExit | undefined,
+  specFifo?: string,
+): void {
+  Deno.writeTextFileSync(`${shim}.tmp`, conmonShim(cmd, forks, `${shim}.unshare-pid`, exit, specFifo), {
+    mode: 0o600,
+  });
+  Deno.renameSync(`${shim}.tmp`, shim);
+}
+
+/** Spawns conmon (`argv`: its binary and arguments) with its sync pipe on fd 3 (see {@link conmonSpawnCommand}). */
+export function spawnConmon(argv: string[]): SpawnedConmon {
+  const [prog, ...args] = conmonSpawnCommand(argv);
   const child = new Deno.Command(prog, {
     args,
     env: { _OCI_SYNCPIPE: "3" },
@@ -130,23 +141,60 @@ export async function startConmon(
     }
     return s;
   });
-  await child.status; // conmon's parent exits once its pid file is written
-  traceTime("conmon: parent exited");
-  const read = (f: string) => {
+  sync.catch(() => {});
+  return { child, sync, failed: () => failed };
+}
+
+/**
+ * Starts conmon for the unshare command `cmd` (`forks`: it reports the init's pid on fd 4); resolves to unshare's
+ * pid, conmon's, and a status that settles with the exit record (-1 once `settled()` says nobody waits any
+ * more; 125 when conmon could not create the container).
+ */
+export async function startConmon(
+  c: ConmonLaunch,
+  exitPath: string,
+  cmd: string[],
+  forks: boolean,
+  settled: () => boolean,
+): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
+  for (const f of [exitPath, `${c.shim}.unshare-pid`, c.conmonPidFile, c.exit.conmonExit]) {
     try {
-      const t = Deno.readTextFileSync(f).trim();
-      return /^\d+$/.test(t) ? Number(t) : 0;
-    } catch {
-      return 0;
-    }
-  };
-  const supervisorPid = read(c.conmonPidFile);
+      Deno.removeSync(f);
+    } catch { /* absent */ }
+  }
+  writeShim(c.shim, cmd, forks, c.exit);
+  return await conmonStarted(spawnConmon(c.argv), c, exitPath, settled);
+}
+
+/** Reads a pid file: its pid, or 0 when it is missing or not (yet) a number. */
+function readPid(f: string): number {
+  try {
+    const t = Deno.readTextFileSync(f).trim();
+    return /^\d+$/.test(t) ? Number(t) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The rest of {@link startConmon} once conmon was spawned (now, or by an early start): waits for its parent to
+ * exit and for unshare's pid; the result as there.
+ */
+export async function conmonStarted(
+  s: SpawnedConmon,
+  c: Pick<ConmonLaunch, "shim" | "conmonPidFile">,
+  exitPath: string,
+  settled: () => boolean,
+): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
+  await s.child.status; // conmon's parent exits once its pid file is written
+  traceTime("conmon: parent exited");
+  const supervisorPid = readPid(c.conmonPidFile);
   let unsharePid = 0;
-  for (let i = 0; !(unsharePid = read(unsharePidFile)); i++) {
+  for (let i = 0; !(unsharePid = readPid(`${c.shim}.unshare-pid`)); i++) {
     // conmon reports a failed create on its sync pipe; one that died (or never ran the shim) is looked at too
     const gone = i % 100 === 99 && !(supervisorPid > 0 && pidAlive(supervisorPid));
-    if (failed !== undefined || gone || i > 6000) {
-      throw new PodError(`conmon: ${failed ?? "the container's runtime did not start"}`);
+    if (s.failed() !== undefined || gone || i > 6000) {
+      throw new PodError(`conmon: ${s.failed() ?? "the container's runtime did not start"}`);
     }
     await sleep(i < 100 ? 1 : 10);
   }
@@ -155,11 +203,90 @@ export async function startConmon(
       try {
         return (JSON.parse(Deno.readTextFileSync(exitPath)) as ExitRecord).exitCode;
       } catch { /* not yet */ }
-      if (failed !== undefined) return 125;
+      if (s.failed() !== undefined) return 125;
       await sleep(10);
     }
     return -1;
   })();
-  sync.catch(() => {});
   return { unsharePid, supervisorPid, status };
+}
+
+// --- pods9 (issue 15): an early start of a detached container under conmon ---
+
+/**
+ * conmon started for a detached container before its record exists (lib/container/start_early.ts): its shim
+ * runs the unshare command at once, and stage 2 starts up while pod creates the container, waiting for its spec
+ * on its stdin, a fifo pod holds open (EOF — a cancel, or pod died — makes it exit quietly). `launch` takes it
+ * when its unshare command is the one the start needs ({@link EarlyConmon.key}), else cancels it.
+ */
+export interface EarlyConmon {
+  /** The unshare command (stage 2 reading its spec from stdin) and the shim's path, as JSON. */
+  readonly key: string;
+  /** @internal used by `launch`: conmon, and the fifo the spec is written to (a no-op once taken or cancelled). */
+  readonly take: () =>
+    | { spawned: SpawnedConmon; spec: Deno.FsFile; specFifo: string; cmd: string[] }
+    | undefined;
+  /**
+   * Unless taken: ends stage 2 and waits until conmon is gone (its shim's exit step records nothing); true when
+   * this call did that.
+   */
+  cancel(): Promise<boolean>;
+}
+
+/** The {@link EarlyConmon.key} of an unshare command `cmd` run by the shim at `shim`. */
+export function earlyConmonKey(cmd: string[], shim: string): string {
+  return JSON.stringify([cmd, shim]);
+}
+
+/**
+ * Starts conmon (`c.argv`) with a shim that runs `cmd` (stage 2 reading its spec from `specFifo`, made here;
+ * `forks`: as in {@link startConmon}); see {@link EarlyConmon}.
+ */
+export function startEarlyConmon(
+  c: Pick<ConmonLaunch, "argv" | "shim" | "conmonPidFile">,
+  cmd: string[],
+  forks: boolean,
+  specFifo: string,
+): EarlyConmon {
+  mkfifo(specFifo, 0o600);
+  // read-write: the open does not wait for a reader, and the shim's open for reading does not wait either
+  const spec = Deno.openSync(specFifo, { read: true, write: true });
+  let spawned: SpawnedConmon;
+  try {
+    writeShim(c.shim, cmd, forks, undefined, specFifo);
+    spawned = spawnConmon(c.argv);
+  } catch (e) {
+    spec.close();
+    throw e;
+  }
+  let taken = false;
+  return {
+    key: earlyConmonKey(cmd, c.shim),
+    take: () => {
+      if (taken) return undefined;
+      taken = true;
+      return { spawned, spec, specFifo, cmd };
+    },
+    cancel: async () => {
+      if (taken) return false;
+      taken = true;
+      await spawned.child.status;
+      const conmon = readPid(c.conmonPidFile);
+      // the init's pid once the shim's create is over (stage 2, or the process that becomes it): killed, as
+      // it may not have opened the fifo yet (its EOF would not reach it)
+      const got: { sync?: { data: number }; over?: boolean } = {};
+      spawned.sync.then((s) => got.sync = s, () => {}).finally(() => got.over = true);
+      for (let i = 0; !got.over && i < 600; i++) await sleep(i < 100 ? 1 : 10); // a poll: no long timer left
+      if (got.sync && got.sync.data > 0) sendSignal(got.sync.data, 9);
+      spec.close();
+      for (let i = 0; conmon > 0 && pidAlive(conmon); i++) {
+        if (i === 500) sendSignal(conmon, 9);
+        await sleep(i < 100 ? 1 : 10);
+      }
+      try {
+        Deno.removeSync(specFifo);
+      } catch { /* removed */ }
+      return true;
+    },
+  };
 }

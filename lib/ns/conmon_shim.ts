@@ -48,13 +48,23 @@ const words = (argv: string[]) => argv.map(shQuote).join(" ");
 
 /**
  * The shim's source. `launch`: the unshare command line; `forks`: it forks the init and reports its pid on fd 4;
- * `unsharePid`: the file that gets unshare's pid.
+ * `unsharePid`: the file that gets unshare's pid; `exit`: the exit step's parts (none: it does nothing); `specFifo`: the stdin of `launch` (an early start's spec).
  */
-export function conmonShim(launch: string[], forks: boolean, unsharePid: string, exit: ShimExit): string {
+export function conmonShim(
+  launch: string[],
+  forks: boolean,
+  unsharePid: string,
+  exit: ShimExit | undefined,
+  specFifo?: string,
+): string {
   const q = shQuote;
+  // pods9: an early start's stage 2 reads its spec from the fifo pod holds open (lib/container/start_early.ts),
+  // opened here, before the create is over (pod closes its end once the spec is sent: it must be open by then)
+  const open = specFifo ? `exec 5<${q(specFifo)}; ` : "";
+  const cmd = words(launch) + (specFifo ? " <&5 5<&-" : "");
   const create = forks
-    ? `${words(launch)} 4>"$p" & echo $! >${q(unsharePid)}; wait $!`
-    : `${words(launch)} & echo $! >"$p"; echo $! >${q(unsharePid)}`;
+    ? `${open}${cmd} 4>"$p" & echo $! >${q(unsharePid)}; wait $!`
+    : `${open}${cmd} & echo $! >"$p"; echo $! >${q(unsharePid)}`;
   const lines = [
     "case $1 in",
     "create)",
@@ -62,6 +72,9 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
     `  ${create} ;;`,
     "exit)",
   ];
+  // pods9: an early start's shim until its launch writes the real one: the exit of a cancelled start records
+  // nothing (pod removes what it left)
+  if (!exit) return [...lines, "  ;;", "esac", ""].join("\n");
   // pods7: noclobber's O_EXCL (a builtin: no fork); `true`, not `:`, so a failed redirection does not end dash
   if (exit.claim) lines.push(`  set -C; true 2>/dev/null >${q(exit.claim)} || exit 0; set +C`);
   lines.push(

@@ -31,7 +31,7 @@ import {
 } from "./supervisor.ts";
 import { exitCodeOf, forksInit, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
-import type { ConmonLaunch } from "./conmon_launch.ts";
+import type { ConmonLaunch, EarlyConmon } from "./conmon_launch.ts";
 import { sleepMs } from "./sleep.ts";
 
 /** How the container's stdio is wired. */
@@ -61,6 +61,8 @@ export type LaunchIO =
     exitHook?: string;
     /** conmon2 (issue 13): conmon supervises instead of the perl supervisor (its shim does the exit duties). */
     conmon?: ConmonLaunch;
+    /** pods9: conmon started early for this container (used when its command matches, else cancelled first). */
+    early?: EarlyConmon;
   };
 
 /** Callbacks during a launch. */
@@ -214,6 +216,16 @@ export async function launch(
   // pods3: a pod's default infra runs a namespace holder, not stage 2
   const inner = spec.holder ? holderCommand(spec, files) : stage2Command(files.spec);
   const cmd = unshareCommand(spec, inner, syncFifo, undefined, undefined, forks);
+  // pods9: a detached start's conmon started early, its stage 2 waiting for the spec on its stdin
+  let earlyC: ReturnType<EarlyConmon["take"]>;
+  if (io.mode === "detached" && io.early) {
+    const earlyCmd = unshareCommand(spec, stage2Command("-"), syncFifo, undefined, undefined, forks);
+    const own = io.conmon && hasProcess && !spec.holder
+      ? (await import("./conmon_launch.ts")).earlyConmonKey(earlyCmd, io.conmon.shim)
+      : undefined;
+    earlyC = own === io.early.key ? io.early.take() : undefined;
+    if (!earlyC) await io.early.cancel(); // gone before this start's own conmon runs in the same directory
+  }
 
   const keep = { file: Deno.openSync(files.fifo, { read: true, write: true }) as Deno.FsFile | undefined };
   const reader = Deno.openSync(files.fifo, { read: true });
@@ -247,6 +259,23 @@ export async function launch(
     status = child.status.then((s) => {
       exited = true;
       return exitCodeOf(s);
+    });
+  } else if (earlyC && io.mode === "detached" && io.conmon) {
+    const cl = await import("./conmon_launch.ts");
+    try {
+      Deno.removeSync(io.exitPath);
+    } catch { /* absent */ }
+    // the shim with its exit step now: conmon runs it anew when the container ends
+    cl.writeShim(io.conmon.shim, earlyC.cmd, forks, io.conmon.exit, earlyC.specFifo);
+    const sup = await cl.conmonStarted(earlyC.spawned, io.conmon, io.exitPath, () => settled).catch((e) => {
+      earlyC!.spec.close(); // EOF: stage 2 exits
+      throw e;
+    });
+    unsharePid = sup.unsharePid;
+    supervisorPid = sup.supervisorPid;
+    status = sup.status.then((code) => {
+      if (code !== -1) exited = true;
+      return code;
     });
   } else {
     const sup = io.conmon && hasProcess
@@ -285,6 +314,20 @@ export async function launch(
       await pre.specIn.write(new TextEncoder().encode(JSON.stringify(spec) + "\n")).catch(() => {});
       await pre.specIn.close().catch(() => {});
       traceTime("launch: maps written, spec sent");
+    } else if (earlyC) {
+      // the exec fifo is open for reading: stage 2 may go on (a stage 2 gone meanwhile: its status says why);
+      // the spec fifo is open on its side once conmon's create is over (the shim opens it)
+      await earlyC.spawned.sync;
+      const bytes = new TextEncoder().encode(JSON.stringify(spec) + "\n");
+      try {
+        for (let off = 0; off < bytes.length;) off += await earlyC.spec.write(bytes.subarray(off));
+      } catch { /* gone */ }
+      earlyC.spec.close();
+      try {
+        Deno.removeSync(earlyC.specFifo); // stage 2 has it open
+      } catch { /* removed */ }
+      earlyC = undefined;
+      traceTime("launch: spec sent to the early stage 2");
     } else if (syncFifo) await mapAndRelease(unsharePid, spec, syncFifo, status, () => exited);
     if (io.mode === "foreground") {
       for (const s of FORWARDED) listeners.push([s, forward(s)]);
@@ -349,6 +392,9 @@ export async function launch(
     settled = true;
     abort();
     closeProcessOut();
+    try {
+      earlyC?.spec.close(); // not sent (a failure before): EOF, stage 2 exits
+    } catch { /* closed */ }
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
     await relay?.finish();
     await pumping?.catch(() => {});

@@ -1,0 +1,116 @@
+/**
+ * pods9 (issue 15): an early start for detached containers (`run -d`, `run -d --pod`). The container's id
+ * (and name) are chosen right after flag parsing and conmon is started with its shim at once, everything it
+ * is given derived from the id: its run directory, pid files, exit dir and log. The shim runs the unshare
+ * command, and stage 2's Deno start-up (~90 ms) overlaps with loading the create/start modules and writing the
+ * record; stage 2 then waits for its spec on a fifo (lib/ns/conmon_launch.ts `startEarlyConmon`), which the
+ * launch writes where it would have spawned conmon. A pod member joins its infra's namespaces from the start:
+ * only when the infra runs already (its pid is in the unshare command).
+ *
+ * Only where the start is known to go to conmon with that command: as root, pod's own runtime, no `-i`/`-t`,
+ * no health check flags, `--timeout`, log driver or log options, no other joined namespaces. Otherwise (and
+ * when the launch's command differs after all, e.g. an image's HEALTHCHECK) the early start is cancelled: stage
+ * 2 killed, conmon waited for; a failed create also removes the directory, so nothing is left.
+ * @module
+ */
+
+import { debug, traceTime } from "../log.ts";
+import type { EarlyConmon } from "../ns/conmon_launch.ts";
+import { containerPaths } from "../store/containers.ts";
+import { pathExists, storePaths } from "../store/paths.ts";
+import type { CreateOptions } from "./create.ts";
+import type { ContainerConfig } from "../store/containers.ts";
+import { launchNamespaces, namespacesFor } from "./namespaces.ts";
+import { ociRuntimeName } from "./oci_runtime_name.ts";
+
+/** A detached container's start begun before its record exists (see the module doc). */
+export interface EarlyDetached {
+  /** The container's id (and the name conmon was given: the first one tried when none was asked for). */
+  preset: { id: string; name: string };
+  /** What the launch takes over (lib/ns/launch.ts). */
+  conmon: EarlyConmon;
+  /** Unless the launch took it: ends it and waits for conmon; `remove`: also the directory (no record made). */
+  cancel(remove: boolean): Promise<void>;
+}
+
+/** Whether `o` could start early at all (before anything is read from the store). */
+function fits(o: CreateOptions): boolean {
+  const h = o.health ?? {};
+  const health = [h.healthCmd, h.healthInterval, h.healthRetries, h.healthTimeout, h.healthStartPeriod]
+    .some((v) => v !== undefined);
+  const joins = [o.pid, o.ipc, o.uts, o.network, o.userns].some((v) =>
+    v?.startsWith("container:") || v?.startsWith("ns:")
+  );
+  return Deno.uid() === 0 && !o.tty && !o.interactive && !ociRuntimeName(o.runtime) && !health &&
+    !o.timeout &&
+    !o.logDriver && !o.logOpts?.length && !joins && !o.pod?.startsWith("new:");
+}
+
+/**
+ * Starts conmon and stage 2 for a container about to be created with `o` and started detached (see the module
+ * doc); undefined when that is not done (the start then goes as before).
+ */
+export async function startDetachedEarly(root: string, o: CreateOptions): Promise<EarlyDetached | undefined> {
+  if (!fits(o)) return undefined;
+  try {
+    const [{ conmonArgs, conmonPath }, cl, { unshareCommand, forksInit }, { stage2Command }, { hostBinary }] =
+      await Promise.all([
+        import("./start_conmon.ts"),
+        import("../ns/conmon_launch.ts"),
+        import("../ns/unshare.ts"),
+        import("../ns/stage2_command.ts"),
+        import("../ns/helpers_check.ts"),
+      ]);
+    traceTime("early: modules loaded");
+    const conmon = conmonPath();
+    if (!conmon || !(await pathExists(storePaths(root).tmp))) return undefined; // a new store: pulls first
+    // the namespaces as create will record them (a member: its pod's), joined as the start will join them
+    let ns: Pick<CreateOptions, "pid" | "ipc" | "uts" | "network" | "userns" | "argv0"> = o;
+    if (o.pod) ns = (await (await import("./pod/members.ts")).joinPod(root, { ...o })).spec;
+    const made = await namespacesFor(ns);
+    const c = { ...made } as Pick<ContainerConfig, "namespaces" | "userns">;
+    const joins = Object.values(c.namespaces).some((m) => m.includes(":"));
+    // an infra not running yet: throws (no early start; the start goes on as before)
+    const join = joins
+      ? await (await import("./ns_join.ts")).joinPaths(root, c as ContainerConfig)
+      : undefined;
+    const spec = { ...launchNamespaces(c), ...(join ? { join } : {}) };
+    const forks = forksInit(spec);
+    const cmd = unshareCommand(spec, stage2Command("-"), undefined, undefined, undefined, forks);
+    const { newContainerId } = await import("../store/container_records.ts");
+    const id = newContainerId();
+    const name = o.name ?? (await import("./names.ts")).randomName();
+    const cp = containerPaths(root, id), run = `${cp.dir}/run`, shim = `${run}/conmon-shim.sh`;
+    await Deno.mkdir(`${run}/exits`, { recursive: true, mode: 0o700 });
+    const sh = hostBinary("sh") ?? "/bin/sh";
+    // as lib/container/start_conmon.ts ownConmonLaunch makes them for this container
+    const args = conmonArgs(root, { id, name } as ContainerConfig, [sh, shim], `${run}/init.pid`, {
+      exitDir: `${run}/exits`,
+      exitCommand: [sh, shim, "exit"],
+      bundle: run,
+    });
+    let early: EarlyConmon;
+    try {
+      early = cl.startEarlyConmon(
+        { argv: [conmon, ...args], shim, conmonPidFile: `${run}/conmon.pid` },
+        cmd,
+        forks,
+        `${run}/spec.fifo`,
+      );
+    } catch (e) {
+      await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
+      throw e;
+    }
+    traceTime("early: conmon spawned");
+    return {
+      preset: { id, name },
+      conmon: early,
+      cancel: async (remove) => {
+        if ((await early.cancel()) && remove) await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
+      },
+    };
+  } catch (e) {
+    debug(`no early detached start: ${e instanceof Error ? e.message : e}`);
+    return undefined;
+  }
+}
