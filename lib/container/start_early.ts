@@ -29,6 +29,11 @@ export interface EarlyDetached {
   preset: { id: string; name: string };
   /** What the launch takes over (lib/ns/launch.ts). */
   conmon: EarlyConmon;
+  /**
+   * A member whose infra was not running yet: sends the unshare command once `running` resolves (the infra
+   * runs with its pid recorded), so stage 2 starts up then, before the member's launch.
+   */
+  whenRunning(running: Promise<void>): void;
   /** Unless the launch took it: ends it and waits for conmon; `remove`: also the directory (no record made). */
   cancel(remove: boolean): Promise<void>;
 }
@@ -67,16 +72,16 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
     // the namespaces as create will record them (a member: its pod's), joined as the start will join them
     let ns: Pick<CreateOptions, "pid" | "ipc" | "uts" | "network" | "userns" | "argv0"> = o;
     if (o.pod) ns = (await (await import("./pod/members.ts")).joinPod(root, { ...o })).spec;
-    const made = await namespacesFor(ns);
-    const c = { ...made } as Pick<ContainerConfig, "namespaces" | "userns">;
+    const c = (await namespacesFor(ns)) as Pick<ContainerConfig, "namespaces" | "userns">;
     const joins = Object.values(c.namespaces).some((m) => m.includes(":"));
-    // an infra not running yet: throws (no early start; the start goes on as before)
-    const join = joins
-      ? await (await import("./ns_join.ts")).joinPaths(root, c as ContainerConfig)
-      : undefined;
-    const spec = { ...launchNamespaces(c), ...(join ? { join } : {}) };
-    const forks = forksInit(spec);
-    const cmd = unshareCommand(spec, stage2Command("-"), undefined, undefined, undefined, forks);
+    const joinPaths = joins ? (await import("./ns_join.ts")).joinPaths : undefined;
+    const command = async () => {
+      const join = await joinPaths?.(root, c as ContainerConfig); // throws while the infra is not running
+      const spec = { ...launchNamespaces(c), ...(join ? { join } : {}) };
+      return unshareCommand(spec, stage2Command("-"), undefined, undefined, undefined, forksInit(spec));
+    };
+    // the shim is written before a join's paths are known: the init is forked for a new or joined pid namespace
+    const forks = c.namespaces.pid !== "host";
     const { newContainerId } = await import("../store/container_records.ts");
     const id = newContainerId();
     const name = o.name ?? (await import("./names.ts")).randomName();
@@ -93,18 +98,24 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
     try {
       early = cl.startEarlyConmon(
         { argv: [conmon, ...args], shim, conmonPidFile: `${run}/conmon.pid` },
-        cmd,
         forks,
-        `${run}/spec.fifo`,
+        {
+          command: `${run}/command.fifo`,
+          spec: `${run}/spec.fifo`,
+        },
       );
     } catch (e) {
       await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
       throw e;
     }
     traceTime("early: conmon spawned");
+    // the command now when it is known (a member's, once its infra runs: see whenRunning)
+    const send = () => command().then((cmd) => early.send(cmd)).catch(() => false);
+    await send();
     return {
       preset: { id, name },
       conmon: early,
+      whenRunning: (running) => void running.then(send),
       cancel: async (remove) => {
         if ((await early.cancel()) && remove) await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
       },

@@ -10,7 +10,8 @@ import { PodError } from "../errors.ts";
 import { pidAlive } from "../proc.ts";
 import { hostBinary } from "./helpers_check.ts";
 import { traceTime } from "../log.ts";
-import { conmonShim, type ShimExit } from "./conmon_shim.ts";
+import { conmonShim, type EarlyFifos, type ShimExit } from "./conmon_shim.ts";
+import { shQuote } from "./sh_quote.ts";
 import type { ExitRecord } from "./supervisor.ts";
 import { sleepMs } from "./sleep.ts";
 import { mkfifo } from "./fs.ts";
@@ -106,20 +107,17 @@ export interface SpawnedConmon {
 }
 
 /**
- * Writes the shim for the unshare command `cmd` (see {@link conmonShim}; `exit` undefined: an early start's,
- * whose exit step does nothing; `specFifo`: the command's stdin): a new file, renamed over the last one (that
+ * Writes the shim for the unshare command `cmd` (or an early start's fifos; see {@link conmonShim}; `exit`
+ * undefined: an early start's, whose exit step does nothing): a new file, renamed over the last one (that
  * start's `exit` step may still be reading it).
  */
 export function writeShim(
   shim: string,
-  cmd: string[],
+  cmd: string[] | EarlyFifos,
   forks: boolean,
   exit: ShimExit | undefined,
-  specFifo?: string,
 ): void {
-  Deno.writeTextFileSync(`${shim}.tmp`, conmonShim(cmd, forks, `${shim}.unshare-pid`, exit, specFifo), {
-    mode: 0o600,
-  });
+  Deno.writeTextFileSync(`${shim}.tmp`, conmonShim(cmd, forks, `${shim}.unshare-pid`, exit), { mode: 0o600 });
   Deno.renameSync(`${shim}.tmp`, shim);
 }
 
@@ -214,62 +212,93 @@ export async function conmonStarted(
 // --- pods9 (issue 15): an early start of a detached container under conmon ---
 
 /**
- * conmon started for a detached container before its record exists (lib/container/start_early.ts): its shim
- * runs the unshare command at once, and stage 2 starts up while pod creates the container, waiting for its spec
- * on its stdin, a fifo pod holds open (EOF — a cancel, or pod died — makes it exit quietly). `launch` takes it
- * when its unshare command is the one the start needs ({@link EarlyConmon.key}), else cancels it.
+ * conmon started for a detached container before its record exists (lib/container/start_early.ts). Its shim
+ * waits for the unshare command ({@link EarlyConmon.send}: as soon as it is known, for a pod member once its
+ * infra runs) and runs it, so stage 2 starts up while pod creates the container; stage 2 then waits for its
+ * spec on its stdin, a fifo pod holds open (EOF — a cancel, or pod died — makes it exit quietly; the shim exits
+ * at EOF of the command fifo the same way). `launch` takes it when the command sent is the one the start needs
+ * (sending it if nobody did yet), else cancels it.
  */
 export interface EarlyConmon {
-  /** The unshare command (stage 2 reading its spec from stdin) and the shim's path, as JSON. */
-  readonly key: string;
+  /** The shim's path (conmon was started with it), and whether it takes the init's pid from fd 4 (`forks`). */
+  readonly shim: string;
+  readonly forks: boolean;
+  /**
+   * Sends the unshare command (stage 2 reading its spec from stdin), once: false when another one was sent
+   * before, or it cannot be (cancelled or taken, or a word with a newline).
+   */
+  send(cmd: string[]): boolean;
   /** @internal used by `launch`: conmon, and the fifo the spec is written to (a no-op once taken or cancelled). */
   readonly take: () =>
-    | { spawned: SpawnedConmon; spec: Deno.FsFile; specFifo: string; cmd: string[] }
+    | { spawned: SpawnedConmon; spec: Deno.FsFile; command: Deno.FsFile; specFifo: string; cmd: string[] }
     | undefined;
   /**
-   * Unless taken: ends stage 2 and waits until conmon is gone (its shim's exit step records nothing); true when
-   * this call did that.
+   * Unless taken: ends the shim or stage 2 and waits until conmon is gone (its shim's exit step records
+   * nothing); true when this call did that.
    */
   cancel(): Promise<boolean>;
 }
 
-/** The {@link EarlyConmon.key} of an unshare command `cmd` run by the shim at `shim`. */
-export function earlyConmonKey(cmd: string[], shim: string): string {
-  return JSON.stringify([cmd, shim]);
-}
-
 /**
- * Starts conmon (`c.argv`) with a shim that runs `cmd` (stage 2 reading its spec from `specFifo`, made here;
- * `forks`: as in {@link startConmon}); see {@link EarlyConmon}.
+ * Starts conmon (`c.argv`) with a shim that reads the unshare command from `fifos.command` and runs it with
+ * `fifos.spec` as stdin (both made here; `forks`: as in {@link startConmon}); see {@link EarlyConmon}.
  */
 export function startEarlyConmon(
   c: Pick<ConmonLaunch, "argv" | "shim" | "conmonPidFile">,
-  cmd: string[],
   forks: boolean,
-  specFifo: string,
+  fifos: EarlyFifos,
 ): EarlyConmon {
-  mkfifo(specFifo, 0o600);
-  // read-write: the open does not wait for a reader, and the shim's open for reading does not wait either
-  const spec = Deno.openSync(specFifo, { read: true, write: true });
+  mkfifo(fifos.command, 0o600);
+  mkfifo(fifos.spec, 0o600);
+  // read-write: the opens do not wait for a reader, nor do the shim's opens for reading
+  const command = Deno.openSync(fifos.command, { read: true, write: true });
+  const spec = Deno.openSync(fifos.spec, { read: true, write: true });
+  const closeCommand = () => {
+    try {
+      command.close();
+    } catch { /* closed */ }
+  };
   let spawned: SpawnedConmon;
   try {
-    writeShim(c.shim, cmd, forks, undefined, specFifo);
+    writeShim(c.shim, fifos, forks, undefined);
     spawned = spawnConmon(c.argv);
   } catch (e) {
+    closeCommand();
     spec.close();
     throw e;
   }
   let taken = false;
+  let sent: string[] | undefined;
   return {
-    key: earlyConmonKey(cmd, c.shim),
+    shim: c.shim,
+    forks,
+    send: (cmd) => {
+      if (sent) return JSON.stringify(sent) === JSON.stringify(cmd);
+      if (taken || cmd.some((w) => w.includes("\n"))) return false;
+      // one short line: a single write, whole (under PIPE_BUF)
+      const line = new TextEncoder().encode(cmd.map(shQuote).join(" ") + "\n");
+      try {
+        if (command.writeSync(line) !== line.length) return false;
+      } catch {
+        return false;
+      }
+      sent = cmd;
+      traceTime("early: unshare command sent");
+      return true;
+    },
     take: () => {
-      if (taken) return undefined;
+      if (taken || !sent) return undefined;
       taken = true;
-      return { spawned, spec, specFifo, cmd };
+      return { spawned, spec, command, specFifo: fifos.spec, cmd: sent };
     },
     cancel: async () => {
       if (taken) return false;
       taken = true;
+      if (!sent) {
+        try {
+          command.writeSync(new TextEncoder().encode("\n")); // not sent: the shim fails conmon's create
+        } catch { /* the shim is gone */ }
+      }
       await spawned.child.status;
       const conmon = readPid(c.conmonPidFile);
       // the init's pid once the shim's create is over (stage 2, or the process that becomes it): killed, as
@@ -278,14 +307,17 @@ export function startEarlyConmon(
       spawned.sync.then((s) => got.sync = s, () => {}).finally(() => got.over = true);
       for (let i = 0; !got.over && i < 600; i++) await sleep(i < 100 ? 1 : 10); // a poll: no long timer left
       if (got.sync && got.sync.data > 0) sendSignal(got.sync.data, 9);
+      closeCommand();
       spec.close();
       for (let i = 0; conmon > 0 && pidAlive(conmon); i++) {
         if (i === 500) sendSignal(conmon, 9);
         await sleep(i < 100 ? 1 : 10);
       }
-      try {
-        Deno.removeSync(specFifo);
-      } catch { /* removed */ }
+      for (const f of [fifos.command, fifos.spec]) {
+        try {
+          Deno.removeSync(f);
+        } catch { /* removed */ }
+      }
       return true;
     },
   };

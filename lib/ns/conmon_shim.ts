@@ -47,21 +47,38 @@ export interface ShimExit {
 const words = (argv: string[]) => argv.map(shQuote).join(" ");
 
 /**
- * The shim's source. `launch`: the unshare command line; `forks`: it forks the init and reports its pid on fd 4;
- * `unsharePid`: the file that gets unshare's pid; `exit`: the exit step's parts (none: it does nothing); `specFifo`: the stdin of `launch` (an early start's spec).
+ * pods9: an early start's fifos (lib/ns/conmon_launch.ts `startEarlyConmon`): the shim's `create` reads the
+ * unshare command from `command` (one line of shell words, when pod knows it: at once, or once a pod's infra
+ * runs; an empty line or EOF: cancelled, the create fails) and runs it with `spec` as its stdin (stage 2 reads
+ * its spec there). pod holds both open until conmon's create is over (a fifo nobody holds open loses what was
+ * written to it).
+ */
+export interface EarlyFifos {
+  command: string;
+  spec: string;
+}
+
+/**
+ * The shim's source. `launch`: the unshare command line, or where an early start reads it; `forks`: it forks
+ * the init and reports its pid on fd 4; `unsharePid`: the file that gets unshare's pid; `exit`: the exit
+ * step's parts (none: it does nothing, an early start's shim until its launch writes the real one).
  */
 export function conmonShim(
-  launch: string[],
+  launch: string[] | EarlyFifos,
   forks: boolean,
   unsharePid: string,
   exit: ShimExit | undefined,
-  specFifo?: string,
 ): string {
   const q = shQuote;
-  // pods9: an early start's stage 2 reads its spec from the fifo pod holds open (lib/container/start_early.ts),
-  // opened here, before the create is over (pod closes its end once the spec is sent: it must be open by then)
-  const open = specFifo ? `exec 5<${q(specFifo)}; ` : "";
-  const cmd = words(launch) + (specFifo ? " <&5 5<&-" : "");
+  const early = Array.isArray(launch) ? undefined : launch;
+  // each fifo opened read-write first, so the read-only open does not block (pod may be gone), then read-only
+  // alone: EOF when pod's end closes. An empty line: cancelled
+  const open = early
+    ? `exec 6<>${q(early.command)} 7<${q(early.command)} 6>&-; exec 6<>${q(early.spec)} 5<${
+      q(early.spec)
+    } 6>&-; read -r c <&7 && [ -n "$c" ] || exit 1; exec 7<&-; eval "set -- $c"; `
+    : "";
+  const cmd = early ? '"$@" <&5 5<&-' : words(launch as string[]);
   const create = forks
     ? `${open}${cmd} 4>"$p" & echo $! >${q(unsharePid)}; wait $!`
     : `${open}${cmd} & echo $! >"$p"; echo $! >${q(unsharePid)}`;

@@ -219,11 +219,11 @@ export async function launch(
   // pods9: a detached start's conmon started early, its stage 2 waiting for the spec on its stdin
   let earlyC: ReturnType<EarlyConmon["take"]>;
   if (io.mode === "detached" && io.early) {
+    // its shim runs this start's command (sent now if nobody did: a member whose infra started meanwhile)
+    const fits = io.conmon && hasProcess && !spec.holder && io.early.shim === io.conmon.shim &&
+      io.early.forks === forks;
     const earlyCmd = unshareCommand(spec, stage2Command("-"), syncFifo, undefined, undefined, forks);
-    const own = io.conmon && hasProcess && !spec.holder
-      ? (await import("./conmon_launch.ts")).earlyConmonKey(earlyCmd, io.conmon.shim)
-      : undefined;
-    earlyC = own === io.early.key ? io.early.take() : undefined;
+    earlyC = fits && io.early.send(earlyCmd) ? io.early.take() : undefined;
     if (!earlyC) await io.early.cancel(); // gone before this start's own conmon runs in the same directory
   }
 
@@ -266,9 +266,10 @@ export async function launch(
       Deno.removeSync(io.exitPath);
     } catch { /* absent */ }
     // the shim with its exit step now: conmon runs it anew when the container ends
-    cl.writeShim(io.conmon.shim, earlyC.cmd, forks, io.conmon.exit, earlyC.specFifo);
+    cl.writeShim(io.conmon.shim, earlyC.cmd, forks, io.conmon.exit);
     const sup = await cl.conmonStarted(earlyC.spawned, io.conmon, io.exitPath, () => settled).catch((e) => {
       earlyC!.spec.close(); // EOF: stage 2 exits
+      earlyC!.command.close();
       throw e;
     });
     unsharePid = sup.unsharePid;
@@ -323,6 +324,7 @@ export async function launch(
         for (let off = 0; off < bytes.length;) off += await earlyC.spec.write(bytes.subarray(off));
       } catch { /* gone */ }
       earlyC.spec.close();
+      earlyC.command.close();
       try {
         Deno.removeSync(earlyC.specFifo); // stage 2 has it open
       } catch { /* removed */ }
@@ -394,6 +396,7 @@ export async function launch(
     closeProcessOut();
     try {
       earlyC?.spec.close(); // not sent (a failure before): EOF, stage 2 exits
+      earlyC?.command.close();
     } catch { /* closed */ }
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
     await relay?.finish();

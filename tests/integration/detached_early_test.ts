@@ -107,39 +107,42 @@ if (CONMON) {
         await ok(h, ["rm", id]);
       });
 
-      await t.step("a pod member starts early once its infra runs, in its namespaces", async () => {
-        await ok(h, ["pod", "create", "--network", "none", "--name", "ep"]);
-        const first = await ok(
-          h,
-          ["run", "-d", "--pod", "ep", "--name", "m1", img.ref, "sleep", "100"],
-          TRACE,
-        );
-        assert.doesNotMatch(first.stderr, new RegExp(EARLY)); // the infra starts in this run
-        const second = await ok(
-          h,
-          ["run", "-d", "--pod", "ep", "--name", "m2", img.ref, "sleep", "100"],
-          TRACE,
-        );
-        assert.match(second.stderr, new RegExp(EARLY));
-        const infra = await inspect(
-          h,
-          (await ok(h, ["pod", "inspect", "ep", "--format", "{{.InfraContainerID}}"]))
-            .stdout.trim(),
-          "{{.State.Pid}}",
-        );
-        const ns = (pid: string, kind: string) => Deno.readLinkSync(`/proc/${pid}/ns/${kind}`);
-        for (const m of ["m1", "m2"]) {
-          const pid = await inspect(h, m, "{{.State.Pid}}");
-          assert.equal(parentComm(pid), "conmon");
-          for (const kind of ["net", "ipc", "uts"]) {
-            assert.equal(ns(pid, kind), ns(infra, kind), `${m} ${kind}`);
+      await t.step(
+        "pod members start early (the first once the infra it starts runs), in its namespaces",
+        async () => {
+          await ok(h, ["pod", "create", "--network", "none", "--name", "ep"]);
+          const first = await ok(
+            h,
+            ["run", "-d", "--pod", "ep", "--name", "m1", img.ref, "sleep", "100"],
+            TRACE,
+          );
+          assert.match(first.stderr, new RegExp(EARLY)); // its stage 2 came up once the infra it started ran
+          const second = await ok(
+            h,
+            ["run", "-d", "--pod", "ep", "--name", "m2", img.ref, "sleep", "100"],
+            TRACE,
+          );
+          assert.match(second.stderr, new RegExp(EARLY));
+          const infra = await inspect(
+            h,
+            (await ok(h, ["pod", "inspect", "ep", "--format", "{{.InfraContainerID}}"]))
+              .stdout.trim(),
+            "{{.State.Pid}}",
+          );
+          const ns = (pid: string, kind: string) => Deno.readLinkSync(`/proc/${pid}/ns/${kind}`);
+          for (const m of ["m1", "m2"]) {
+            const pid = await inspect(h, m, "{{.State.Pid}}");
+            assert.equal(parentComm(pid), "conmon");
+            for (const kind of ["net", "ipc", "uts"]) {
+              assert.equal(ns(pid, kind), ns(infra, kind), `${m} ${kind}`);
+            }
           }
-        }
-        const ps = (await ok(h, ["pod", "ps", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}}"]))
-          .stdout.trim();
-        assert.equal(ps, "ep Running 3");
-        await ok(h, ["pod", "rm", "-f", "-t", "0", "ep"]);
-      });
+          const ps = (await ok(h, ["pod", "ps", "--format", "{{.Name}} {{.Status}} {{.NumberOfContainers}}"]))
+            .stdout.trim();
+          assert.equal(ps, "ep Running 3");
+          await ok(h, ["pod", "rm", "-f", "-t", "0", "ep"]);
+        },
+      );
 
       await t.step("a create that fails leaves no process and no directory", async () => {
         await ok(h, ["create", "--name", "taken", img.ref, "true"]);
@@ -154,6 +157,22 @@ if (CONMON) {
           const r = await h.pod(args);
           assert.equal(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
           assert.ok(isOneLineError(r.stderr), r.stderr);
+          assert.deepEqual(await leftOver(h, []), [], `${args.join(" ")}: processes left`);
+          assert.deepEqual(containerDirs(h), dirs, `${args.join(" ")}: directories left`);
+        }
+        // a member of a pod whose infra is not running: its early start waits for the infra (the run starts it)
+        // and is given up before (a taken name fails at once) or after its stage 2 started (a missing image)
+        for (
+          const args of [
+            ["run", "-d", "--pod", "ef", "--name", "taken", img.ref, "true"],
+            ["run", "-d", "--pod", "ef", "127.0.0.1:1/none/such:latest", "true"],
+          ]
+        ) {
+          await ok(h, ["pod", "create", "--network", "none", "--name", "ef"]);
+          const r = await h.pod(args);
+          assert.equal(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
+          assert.ok(isOneLineError(r.stderr), r.stderr);
+          await ok(h, ["pod", "rm", "-f", "-t", "0", "ef"]);
           assert.deepEqual(await leftOver(h, []), [], `${args.join(" ")}: processes left`);
           assert.deepEqual(containerDirs(h), dirs, `${args.join(" ")}: directories left`);
         }
