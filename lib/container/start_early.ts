@@ -1,22 +1,24 @@
 /**
  * pods9 (issue 15): an early start for detached containers (`run -d`, `run -d --pod`). The container's id
  * (and name) are chosen right after flag parsing and conmon is started with its shim at once, everything it
- * is given derived from the id: its run directory, pid files, exit dir and log. The shim runs the unshare
- * command, and stage 2's Deno start-up (~90 ms) overlaps with loading the create/start modules and writing the
- * record; stage 2 then waits for its spec on a fifo (lib/ns/conmon_launch.ts `startEarlyConmon`), which the
- * launch writes where it would have spawned conmon. A pod member joins its infra's namespaces from the start:
- * only when the infra runs already (its pid is in the unshare command).
+ * is given derived from the id: its run directory, pid files, exit dir and log. The shim waits for the unshare
+ * command, sent as soon as it is known (lib/ns/conmon_launch.ts `startEarlyConmon`): at once, or for a pod
+ * member whose infra is not running yet once the run started it (its pid is in the command); stage 2's Deno
+ * start-up (~90 ms) then overlaps with loading the create/start modules and writing the record (or with the
+ * member's start making its plan), and stage 2 waits for its spec on a fifo, which the launch writes where it
+ * would have spawned conmon.
  *
- * Only where the start is known to go to conmon with that command: as root, pod's own runtime, no `-i`/`-t`,
- * no health check flags, `--timeout`, log driver or log options, no other joined namespaces. Otherwise (and
- * when the launch's command differs after all, e.g. an image's HEALTHCHECK) the early start is cancelled: stage
- * 2 killed, conmon waited for; a failed create also removes the directory, so nothing is left.
+ * Only where the start is known to go to conmon: as root, pod's own runtime, no `-i`/`-t`, no health check
+ * flags, `--timeout`, log driver or log options, no joined namespaces but a pod's. When the launch's command
+ * differs after all (or the container does not fit conmon: an image's HEALTHCHECK) the early start is
+ * cancelled: the shim told to fail, or stage 2 killed, and conmon waited for; a failed create also removes the
+ * directory, so nothing is left.
  * @module
  */
 
 import { debug, traceTime } from "../log.ts";
 import type { EarlyConmon } from "../ns/conmon_launch.ts";
-import { containerPaths } from "../store/containers.ts";
+import { containerPaths, newContainerId } from "../store/containers.ts";
 import { pathExists, storePaths } from "../store/paths.ts";
 import type { CreateOptions } from "./create.ts";
 import type { ContainerConfig } from "../store/containers.ts";
@@ -58,33 +60,23 @@ function fits(o: CreateOptions): boolean {
 export async function startDetachedEarly(root: string, o: CreateOptions): Promise<EarlyDetached | undefined> {
   if (!fits(o)) return undefined;
   try {
-    const [{ conmonArgs, conmonPath }, cl, { unshareCommand, forksInit }, { stage2Command }, { hostBinary }] =
+    // the command's modules load now too: loaded after the spawn they would delay it more than conmon takes
+    const [{ conmonArgs, conmonPath }, cl, { hostBinary }, { randomName }, unshare, stage2, members, nsJoin] =
       await Promise.all([
         import("./start_conmon.ts"),
         import("../ns/conmon_launch.ts"),
+        import("../ns/helpers_check.ts"),
+        import("./names.ts"),
         import("../ns/unshare.ts"),
         import("../ns/stage2_command.ts"),
-        import("../ns/helpers_check.ts"),
+        o.pod ? import("./pod/members.ts") : undefined,
+        o.pod ? import("./ns_join.ts") : undefined,
       ]);
     traceTime("early: modules loaded");
     const conmon = conmonPath();
     if (!conmon || !(await pathExists(storePaths(root).tmp))) return undefined; // a new store: pulls first
-    // the namespaces as create will record them (a member: its pod's), joined as the start will join them
-    let ns: Pick<CreateOptions, "pid" | "ipc" | "uts" | "network" | "userns" | "argv0"> = o;
-    if (o.pod) ns = (await (await import("./pod/members.ts")).joinPod(root, { ...o })).spec;
-    const c = (await namespacesFor(ns)) as Pick<ContainerConfig, "namespaces" | "userns">;
-    const joins = Object.values(c.namespaces).some((m) => m.includes(":"));
-    const joinPaths = joins ? (await import("./ns_join.ts")).joinPaths : undefined;
-    const command = async () => {
-      const join = await joinPaths?.(root, c as ContainerConfig); // throws while the infra is not running
-      const spec = { ...launchNamespaces(c), ...(join ? { join } : {}) };
-      return unshareCommand(spec, stage2Command("-"), undefined, undefined, undefined, forksInit(spec));
-    };
-    // the shim is written before a join's paths are known: the init is forked for a new or joined pid namespace
-    const forks = c.namespaces.pid !== "host";
-    const { newContainerId } = await import("../store/container_records.ts");
     const id = newContainerId();
-    const name = o.name ?? (await import("./names.ts")).randomName();
+    const name = o.name ?? randomName();
     const cp = containerPaths(root, id), run = `${cp.dir}/run`, shim = `${run}/conmon-shim.sh`;
     await Deno.mkdir(`${run}/exits`, { recursive: true, mode: 0o700 });
     const sh = hostBinary("sh") ?? "/bin/sh";
@@ -94,6 +86,9 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
       exitCommand: [sh, shim, "exit"],
       bundle: run,
     });
+    // the init is forked for a new or a joined pid namespace: all but `--pid host` (a pod sharing its pid
+    // namespace refuses that flag); the shim is written with that before the command is known
+    const forks = o.pid !== "host";
     let early: EarlyConmon;
     try {
       early = cl.startEarlyConmon(
@@ -109,6 +104,21 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
       throw e;
     }
     traceTime("early: conmon spawned");
+    const cancel = async (remove: boolean) => {
+      if ((await early.cancel()) && remove) await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
+    };
+    let command: () => Promise<string[]>;
+    try {
+      command = await unshareCommandFor(root, o, {
+        ...unshare,
+        ...stage2,
+        joinPod: members?.joinPod,
+        nsJoin,
+      });
+    } catch (e) {
+      await cancel(true);
+      throw e;
+    }
     // the command now when it is known (a member's, once its infra runs: see whenRunning)
     const send = () => command().then((cmd) => early.send(cmd)).catch(() => false);
     await send();
@@ -116,12 +126,38 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
       preset: { id, name },
       conmon: early,
       whenRunning: (running) => void running.then(send),
-      cancel: async (remove) => {
-        if ((await early.cancel()) && remove) await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
-      },
+      cancel,
     };
   } catch (e) {
     debug(`no early detached start: ${e instanceof Error ? e.message : e}`);
     return undefined;
   }
+}
+
+/**
+ * How to make the unshare command of a container created with `o`, as its start will (stage 2 reading its spec
+ * from stdin): its namespaces as create records them (a member: its pod's), joined as the start joins them (a
+ * member's command throws while its infra is not running).
+ */
+async function unshareCommandFor(
+  root: string,
+  o: CreateOptions,
+  m:
+    & Pick<typeof import("../ns/unshare.ts"), "unshareCommand" | "forksInit">
+    & Pick<typeof import("../ns/stage2_command.ts"), "stage2Command">
+    & {
+      joinPod?: typeof import("./pod/members.ts").joinPod;
+      nsJoin?: typeof import("./ns_join.ts");
+    },
+): Promise<() => Promise<string[]>> {
+  let ns: Pick<CreateOptions, "pid" | "ipc" | "uts" | "network" | "userns" | "argv0"> = o;
+  if (o.pod && m.joinPod) ns = (await m.joinPod(root, { ...o })).spec;
+  const c = (await namespacesFor(ns)) as Pick<ContainerConfig, "namespaces" | "userns">;
+  const joins = Object.values(c.namespaces).some((v) => v.includes(":"));
+  if (joins && !m.nsJoin) throw new Error("joined namespaces without a pod");
+  return async () => {
+    const join = joins ? await m.nsJoin!.joinPaths(root, c as ContainerConfig) : undefined;
+    const spec = { ...launchNamespaces(c), ...(join ? { join } : {}) };
+    return m.unshareCommand(spec, m.stage2Command("-"), undefined, undefined, undefined, m.forksInit(spec));
+  };
 }
