@@ -16,6 +16,9 @@ import type { ExitRecord } from "./supervisor.ts";
 import { sleepMs } from "./sleep.ts";
 import { mkfifo } from "./fs.ts";
 import { sendSignal } from "./signals.ts";
+import { bindTogether } from "./libc.ts";
+import { closeFd, openPipe } from "./pipe.ts";
+import { PIPE_SYMBOLS, spawnProgram } from "./spawn.ts";
 
 /** How conmon supervises a container of pod's own runtime. */
 export interface ConmonLaunch {
@@ -37,6 +40,13 @@ const sleep = sleepMs; // not setTimeout: its first use loads node:timers (sleep
  * Deno opens its own descriptors close-on-exec, but for one `/dev/null` (left out: it keeps nothing open).
  */
 export function hasInheritableFds(): boolean {
+  const fds = inheritableFds();
+  return !fds || fds.length > 0;
+}
+
+/** The descriptors {@link hasInheritableFds} looks for; undefined without /proc. */
+function inheritableFds(): number[] | undefined {
+  const out: number[] = [];
   try {
     for (const e of Deno.readDirSync("/proc/self/fd")) {
       const n = Number(e.name);
@@ -53,11 +63,11 @@ export function hasInheritableFds(): boolean {
       try {
         if (Deno.readLinkSync(`/proc/self/fd/${n}`) === "/dev/null") continue;
       } catch { /* closed meanwhile */ }
-      return true;
+      out.push(n);
     }
-    return false;
+    return out;
   } catch {
-    return true; // no /proc: close them to be safe
+    return undefined; // no /proc: close them to be safe
   }
 }
 
@@ -98,8 +108,8 @@ export async function readConmonSync(
 
 /** A spawned conmon (its parent still running, or gone once its pid file was written). */
 export interface SpawnedConmon {
-  /** conmon's parent process (its stdout is conmon's sync pipe). */
-  child: Deno.ChildProcess;
+  /** Settles when conmon's parent has exited. */
+  exited: Promise<unknown>;
   /** conmon's first sync-pipe message. */
   sync: Promise<{ data: number; message?: string }>;
   /** Why conmon could not create the container, once it said so. */
@@ -121,26 +131,85 @@ export function writeShim(
   Deno.renameSync(`${shim}.tmp`, shim);
 }
 
-/** Spawns conmon (`argv`: its binary and arguments) with its sync pipe on fd 3 (see {@link conmonSpawnCommand}). */
+/**
+ * Spawns conmon (`argv`: its binary and arguments) with its sync pipe on fd 3: with `posix_spawnp`
+ * (lib/ns/spawn.ts; pods9: no `Deno.Command`, whose first use costs ~10 ms, nor a shell moving the pipe), or
+ * through {@link conmonSpawnCommand} without /proc or FFI.
+ */
 export function spawnConmon(argv: string[]): SpawnedConmon {
-  const [prog, ...args] = conmonSpawnCommand(argv);
-  const child = new Deno.Command(prog, {
-    args,
-    env: { _OCI_SYNCPIPE: "3" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const inherited = inheritableFds();
+  const direct = inherited ? spawnDirect(argv, inherited) : undefined;
+  let exited: Promise<unknown>, out: ReadableStream<Uint8Array>;
+  if (direct) ({ exited, out } = direct);
+  else {
+    const [prog, ...args] = conmonSpawnCommand(argv);
+    const child = new Deno.Command(prog, {
+      args,
+      env: { _OCI_SYNCPIPE: "3" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    exited = child.status;
+    out = child.stdout;
+  }
   traceTime("conmon: spawned");
   let failed: string | undefined;
-  const sync = readConmonSync(child.stdout).then((s) => {
+  const sync = readConmonSync(out).then((s) => {
     if (!(s.data > 0)) {
       failed = s.message?.trim().split("\n").at(-1) ?? "conmon could not create the container";
     }
     return s;
   });
   sync.catch(() => {});
-  return { child, sync, failed: () => failed };
+  return { exited, sync, failed: () => failed };
+}
+
+/**
+ * conmon by `posix_spawnp`, a pipe's write end as its fd 3, /dev/null on 0-2 and on the `inherited`
+ * descriptors; undefined when it cannot be.
+ */
+function spawnDirect(
+  argv: string[],
+  inherited: number[],
+): { exited: Promise<unknown>; out: ReadableStream<Uint8Array> } | undefined {
+  let pipe: { read: number; write: number } | undefined;
+  try {
+    bindTogether(PIPE_SYMBOLS, "pointer");
+    pipe = openPipe();
+  } catch { /* no FFI */ }
+  if (!pipe) return undefined;
+  if (pipe.write === 3) { // a dup2 onto itself would keep it close-on-exec
+    closeFd(pipe.read);
+    closeFd(pipe.write);
+    return undefined;
+  }
+  let out: Deno.FsFile | undefined;
+  try {
+    // the read end as a file Deno reads (the pipe reopened: this end's own descriptor is closed below)
+    out = Deno.openSync(`/proc/self/fd/${pipe.read}`, { read: true });
+    const env = [...Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`), "_OCI_SYNCPIPE=3"];
+    const spawned = spawnProgram(argv[0], argv, {
+      env,
+      stdin: false,
+      setsid: false,
+      quiet: true,
+      dups: [{ from: pipe.write, to: 3 }],
+      // descriptors inherited without close-on-exec: /dev/null instead in conmon (it would keep them open)
+      files: inherited.filter((n) => n !== 3).map((fd) => ({ fd, path: "/dev/null", mode: "read" as const })),
+    });
+    if (!spawned) {
+      out.close();
+      return undefined;
+    }
+    return { exited: spawned.status, out: out.readable };
+  } catch {
+    out?.close();
+    return undefined;
+  } finally {
+    closeFd(pipe.read);
+    closeFd(pipe.write);
+  }
 }
 
 /**
@@ -184,7 +253,7 @@ export async function conmonStarted(
   exitPath: string,
   settled: () => boolean,
 ): Promise<{ unsharePid: number; supervisorPid: number; status: Promise<number> }> {
-  await s.child.status; // conmon's parent exits once its pid file is written
+  await s.exited; // conmon's parent exits once its pid file is written
   traceTime("conmon: parent exited");
   const supervisorPid = readPid(c.conmonPidFile);
   let unsharePid = 0;
@@ -248,6 +317,10 @@ export function startEarlyConmon(
   forks: boolean,
   fifos: EarlyFifos,
 ): EarlyConmon {
+  try {
+    // one dlopen for this start's libc calls: the fifos, the spawn, the polls' sleeps (each alone costs more)
+    bindTogether([...PIPE_SYMBOLS, "mkfifo", "usleep"], "pointer");
+  } catch { /* no FFI: mkfifo says so */ }
   mkfifo(fifos.command, 0o600);
   mkfifo(fifos.spec, 0o600);
   // read-write: the opens do not wait for a reader, nor do the shim's opens for reading
@@ -299,7 +372,7 @@ export function startEarlyConmon(
           command.writeSync(new TextEncoder().encode("\n")); // not sent: the shim fails conmon's create
         } catch { /* the shim is gone */ }
       }
-      await spawned.child.status;
+      await spawned.exited;
       const conmon = readPid(c.conmonPidFile);
       // the init's pid once the shim's create is over (stage 2, or the process that becomes it): killed, as
       // it may not have opened the fifo yet (its EOF would not reach it)
