@@ -299,7 +299,7 @@ export interface EarlyConmon {
   send(cmd: string[]): boolean;
   /** @internal used by `launch`: conmon, and the fifo the spec is written to (a no-op once taken or cancelled). */
   readonly take: () =>
-    | { spawned: SpawnedConmon; spec: Deno.FsFile; command: Deno.FsFile; specFifo: string; cmd: string[] }
+    | { spawned: SpawnedConmon; spec: Deno.FsFile; command: Deno.FsFile; fifos: EarlyFifos; specFifo: string }
     | undefined;
   /**
    * Unless taken: ends the shim or stage 2 and waits until conmon is gone (its shim's exit step records
@@ -362,7 +362,7 @@ export function startEarlyConmon(
     take: () => {
       if (taken || !sent) return undefined;
       taken = true;
-      return { spawned, spec, command, specFifo: fifos.spec, cmd: sent };
+      return { spawned, spec, command, fifos, specFifo: fifos.spec };
     },
     cancel: async () => {
       if (taken) return false;

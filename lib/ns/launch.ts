@@ -265,8 +265,9 @@ export async function launch(
     try {
       Deno.removeSync(io.exitPath);
     } catch { /* absent */ }
-    // the shim with its exit step now: conmon runs it anew when the container ends
-    cl.writeShim(io.conmon.shim, earlyC.cmd, forks, io.conmon.exit);
+    // the shim with its exit step now (conmon runs it anew when the container ends); its `create` the early
+    // one still: conmon may not have started it yet (under load), and then reads this file
+    cl.writeShim(io.conmon.shim, earlyC.fifos, forks, io.conmon.exit);
     const sup = await cl.conmonStarted(earlyC.spawned, io.conmon, io.exitPath, () => settled).catch((e) => {
       earlyC!.spec.close(); // EOF: stage 2 exits
       earlyC!.command.close();
