@@ -297,9 +297,12 @@ export interface EarlyConmon {
    * before, or it cannot be (cancelled or taken, or a word with a newline).
    */
   send(cmd: string[]): boolean;
-  /** @internal used by `launch`: conmon, and the fifo the spec is written to (a no-op once taken or cancelled). */
+  /**
+   * @internal used by `launch` once the command was sent: conmon, and the fifos (both held open here until
+   * conmon's create is over); undefined when nothing was sent, or once taken or cancelled.
+   */
   readonly take: () =>
-    | { spawned: SpawnedConmon; spec: Deno.FsFile; command: Deno.FsFile; fifos: EarlyFifos; specFifo: string }
+    | { spawned: SpawnedConmon; spec: Deno.FsFile; command: Deno.FsFile; fifos: EarlyFifos }
     | undefined;
   /**
    * Unless taken: ends the shim or stage 2 and waits until conmon is gone (its shim's exit step records
@@ -362,7 +365,7 @@ export function startEarlyConmon(
     take: () => {
       if (taken || !sent) return undefined;
       taken = true;
-      return { spawned, spec, command, fifos, specFifo: fifos.spec };
+      return { spawned, spec, command, fifos };
     },
     cancel: async () => {
       if (taken) return false;
@@ -374,8 +377,8 @@ export function startEarlyConmon(
       }
       await spawned.exited;
       const conmon = readPid(c.conmonPidFile);
-      // the init's pid once the shim's create is over (stage 2, or the process that becomes it): killed, as
-      // it may not have opened the fifo yet (its EOF would not reach it)
+      // the init's pid once the shim's create is over (stage 2, or the process that becomes it): killed, not
+      // left to see EOF (it reads only once its Deno is up)
       const got: { sync?: { data: number }; over?: boolean } = {};
       spawned.sync.then((s) => got.sync = s, () => {}).finally(() => got.over = true);
       for (let i = 0; !got.over && i < 600; i++) await sleep(i < 100 ? 1 : 10); // a poll: no long timer left

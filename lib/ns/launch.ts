@@ -326,9 +326,11 @@ export async function launch(
       } catch { /* gone */ }
       earlyC.spec.close();
       earlyC.command.close();
-      try {
-        Deno.removeSync(earlyC.specFifo); // stage 2 has it open
-      } catch { /* removed */ }
+      for (const f of [earlyC.fifos.spec, earlyC.fifos.command]) {
+        try {
+          Deno.removeSync(f); // stage 2 has the spec's open, the shim read its command
+        } catch { /* removed */ }
+      }
       earlyC = undefined;
       traceTime("launch: spec sent to the early stage 2");
     } else if (syncFifo) await mapAndRelease(unsharePid, spec, syncFifo, status, () => exited);
