@@ -1,18 +1,17 @@
 /**
  * pods9 (issue 15): an early start for detached containers (`run -d`, `run -d --pod`). The container's id
  * (and name) are chosen right after flag parsing and conmon is started with its shim at once, everything it
- * is given derived from the id: its run directory, pid files, exit dir and log. The shim waits for the unshare
- * command, sent as soon as it is known (lib/ns/conmon_launch.ts `startEarlyConmon`): at once, or for a pod
- * member whose infra is not running yet once the run started it (its pid is in the command); stage 2's Deno
- * start-up (~90 ms) then overlaps with loading the create/start modules and writing the record (or with the
- * member's start making its plan), and stage 2 waits for its spec on a fifo, which the launch writes where it
- * would have spawned conmon.
+ * is given derived from the id: its run directory, pid files, exit dir and log. The shim reads the unshare
+ * command from a fifo (lib/ns/conmon_launch.ts `startEarlyConmon`) and runs it, so stage 2's Deno start-up
+ * (~90 ms) overlaps with loading the create/start modules and writing the record; stage 2 then waits for its
+ * spec on a second fifo, which the launch writes where it would have spawned conmon.
  *
- * Only where the start is known to go to conmon: as root, pod's own runtime, no `-i`/`-t`, no health check
- * flags, `--timeout`, log driver or log options, no joined namespaces but a pod's. When the launch's command
- * differs after all (or the container does not fit conmon: an image's HEALTHCHECK) the early start is
- * cancelled: the shim told to fail, or stage 2 killed, and conmon waited for; a failed create also removes the
- * directory, so nothing is left.
+ * Only where the start is known to go to conmon with that command: as root, pod's own runtime, no `-i`/`-t`,
+ * no health check flags, `--timeout`, log driver or log options, no joined namespaces but a pod's, and for a
+ * pod member only when its infra runs already (its pid is in the command; a first member's critical path is
+ * the infra's start, which this work would delay). When the launch's command differs after all (or the
+ * container does not fit conmon: an image's HEALTHCHECK) the early start is cancelled: stage 2 killed and
+ * conmon waited for; a failed create also removes the directory, so nothing is left.
  * @module
  */
 
@@ -31,11 +30,6 @@ export interface EarlyDetached {
   preset: { id: string; name: string };
   /** What the launch takes over (lib/ns/launch.ts). */
   conmon: EarlyConmon;
-  /**
-   * A member whose infra was not running yet: sends the unshare command once `running` resolves (the infra
-   * runs with its pid recorded), so stage 2 starts up then, before the member's launch.
-   */
-  whenRunning(running: Promise<void>): void;
   /** Unless the launch took it: ends it and waits for conmon; `remove`: also the directory (no record made). */
   cancel(remove: boolean): Promise<void>;
 }
@@ -75,6 +69,13 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
     traceTime("early: modules loaded");
     const conmon = conmonPath();
     if (!conmon || !(await pathExists(storePaths(root).tmp))) return undefined; // a new store: pulls first
+    // the command first: a member whose infra is not running yet (its first, which starts it) starts as before
+    const { cmd, forks } = await unshareCommandFor(root, o, {
+      ...unshare,
+      ...stage2,
+      joinPod: members?.joinPod,
+      nsJoin,
+    });
     const id = newContainerId();
     const name = o.name ?? randomName();
     const cp = containerPaths(root, id), run = `${cp.dir}/run`, shim = `${run}/conmon-shim.sh`;
@@ -86,9 +87,6 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
       exitCommand: [sh, shim, "exit"],
       bundle: run,
     });
-    // the init is forked for a new or a joined pid namespace: all but `--pid host` (a pod sharing its pid
-    // namespace refuses that flag); the shim is written with that before the command is known
-    const forks = o.pid !== "host";
     let early: EarlyConmon;
     try {
       early = cl.startEarlyConmon(
@@ -104,29 +102,17 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
       throw e;
     }
     traceTime("early: conmon spawned");
-    const cancel = async (remove: boolean) => {
-      if ((await early.cancel()) && remove) await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
-    };
-    let command: () => Promise<string[]>;
-    try {
-      command = await unshareCommandFor(root, o, {
-        ...unshare,
-        ...stage2,
-        joinPod: members?.joinPod,
-        nsJoin,
-      });
-    } catch (e) {
-      await cancel(true);
-      throw e;
+    if (!early.send(cmd)) {
+      await early.cancel();
+      await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
+      return undefined;
     }
-    // the command now when it is known (a member's, once its infra runs: see whenRunning)
-    const send = () => command().then((cmd) => early.send(cmd)).catch(() => false);
-    await send();
     return {
       preset: { id, name },
       conmon: early,
-      whenRunning: (running) => void running.then(send),
-      cancel,
+      cancel: async (remove) => {
+        if ((await early.cancel()) && remove) await Deno.remove(cp.dir, { recursive: true }).catch(() => {});
+      },
     };
   } catch (e) {
     debug(`no early detached start: ${e instanceof Error ? e.message : e}`);
@@ -135,9 +121,9 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
 }
 
 /**
- * How to make the unshare command of a container created with `o`, as its start will (stage 2 reading its spec
- * from stdin): its namespaces as create records them (a member: its pod's), joined as the start joins them (a
- * member's command throws while its infra is not running).
+ * The unshare command of a container created with `o`, as its start will make it (stage 2 reading its spec
+ * from stdin), and whether it forks the init: its namespaces as create records them (a member: its pod's),
+ * joined as the start joins them (throws for a member whose infra is not running).
  */
 async function unshareCommandFor(
   root: string,
@@ -149,15 +135,14 @@ async function unshareCommandFor(
       joinPod?: typeof import("./pod/members.ts").joinPod;
       nsJoin?: typeof import("./ns_join.ts");
     },
-): Promise<() => Promise<string[]>> {
+): Promise<{ cmd: string[]; forks: boolean }> {
   let ns: Pick<CreateOptions, "pid" | "ipc" | "uts" | "network" | "userns" | "argv0"> = o;
   if (o.pod && m.joinPod) ns = (await m.joinPod(root, { ...o })).spec;
   const c = (await namespacesFor(ns)) as Pick<ContainerConfig, "namespaces" | "userns">;
   const joins = Object.values(c.namespaces).some((v) => v.includes(":"));
   if (joins && !m.nsJoin) throw new Error("joined namespaces without a pod");
-  return async () => {
-    const join = joins ? await m.nsJoin!.joinPaths(root, c as ContainerConfig) : undefined;
-    const spec = { ...launchNamespaces(c), ...(join ? { join } : {}) };
-    return m.unshareCommand(spec, m.stage2Command("-"), undefined, undefined, undefined, m.forksInit(spec));
-  };
+  const join = joins ? await m.nsJoin!.joinPaths(root, c as ContainerConfig) : undefined;
+  const spec = { ...launchNamespaces(c), ...(join ? { join } : {}) };
+  const forks = m.forksInit(spec);
+  return { cmd: m.unshareCommand(spec, m.stage2Command("-"), undefined, undefined, undefined, forks), forks };
 }

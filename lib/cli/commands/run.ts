@@ -43,7 +43,6 @@ export default defineCommand({
     traceTime("run: early stage 2 spawned");
     // a member joins its pod's infra container: start that while the modules load and this one is created
     let infra = o.pod && !o.pod.startsWith("new:") ? startInfraEarly(g.root, o.pod) : undefined;
-    if (infra) earlyDetached?.whenRunning(infra.running); // pods9: its stage 2 starts once the infra runs
     const [{ createContainer }, start, life, { ProgressPrinter }] = await Promise.all([
       import("../../container/create.ts"),
       import("../../container/start.ts"),
