@@ -194,6 +194,12 @@ export interface ContainerSpec {
   logDriver?: string;
   /** `--log-opt key=value` (path, max-size, tag). */
   logOpts?: string[];
+  /**
+   * pods9 (issue 15): an early detached start's id and name (lib/container/start_early.ts): the id is used,
+   * its directory (holding the start's run files) taken over; the name is the first one tried when none was
+   * given (conmon was started with it).
+   */
+  preset?: { id: string; name: string };
 }
 
 /** Everything `create`/`run` take from the command line, as written. */
@@ -238,6 +244,7 @@ export interface CreateOptions extends
     | "cidFile"
     | "pidFile"
     | "conmonPidFile"
+    | "preset"
     | "timezone"
     | "logDriver"
     | "logOpts"
@@ -473,7 +480,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   // pods5: leftovers of interrupted creates (no name, over 5 minutes old) are cleaned beside this create
   const orphans = import("./lifecycle.ts").then(({ cleanOrphans }) => cleanOrphans(root)).catch(() => 0);
   const ic = imgConfig.config ?? {};
-  const id = newContainerId();
+  const id = o.preset?.id ?? newContainerId();
   const hostname = o.hostname ?? joined.hostname ??
     (namespaces.uts === "host" || namespaces.net === "host" ? Deno.hostname() : id.slice(0, 12));
   const cmd = mergeCommand(ic, o.entrypoint, o.args);
@@ -485,7 +492,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
   const stopSignal = stopSignalFlag ?? (ic.StopSignal ? normalizeSignal(ic.StopSignal) : "SIGTERM");
   const config: ContainerConfig = {
     id,
-    name: o.name ?? randomName(),
+    name: o.name ?? o.preset?.name ?? randomName(),
     created: nowNano(),
     image: { name: o.image, ref: img.names[0], id: img.id, digest: img.digest },
     layers: layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, path: l.path, diffId: l.diffId })),
@@ -547,6 +554,7 @@ export async function createFromSpec(root: string, o: ContainerSpec): Promise<Co
     traceTime("create: config made");
     const rec = await createContainerRecord(root, config, {
       nextName: o.name === undefined ? randomName : undefined,
+      into: !!o.preset,
     });
     if (o.cidFile) await writeCidFile(o.cidFile, rec.config.id);
     // --rootfs DIR: the container's rootfs is a link to it (readers work unchanged; rm removes the link)

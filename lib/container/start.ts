@@ -11,6 +11,7 @@ import { debug, traceTime } from "../log.ts";
 import { mayHaveNetwork } from "./net_state.ts";
 import { launch, type LaunchHooks, type LaunchResult } from "../ns/launch.ts";
 import type { Prelaunched } from "../ns/prelaunch.ts";
+import type { EarlyConmon } from "../ns/conmon_launch.ts";
 import type { HolderSpec, LaunchSpec, ProcessSpec } from "../ns/spec.ts";
 import {
   containerPaths,
@@ -339,7 +340,21 @@ export async function startDetached(
      * command, pod waiting for its argv), so a pod member can start entering its namespaces meanwhile.
      */
     onRunning?: () => void;
+    /** pods9: conmon started early for it (lib/container/start_early.ts): taken by the launch, or cancelled. */
+    early?: EarlyConmon;
   } = {},
+): Promise<boolean> {
+  try {
+    return await startDetachedLocked(root, id, opts);
+  } finally {
+    await opts.early?.cancel();
+  }
+}
+
+async function startDetachedLocked(
+  root: string,
+  id: string,
+  opts: NonNullable<Parameters<typeof startDetached>[2]>,
 ): Promise<boolean> {
   return await withContainerLock(root, id, async () => {
     const rec = await readContainer(root, id);
@@ -349,6 +364,7 @@ export async function startDetached(
     await resetForStart(root, rec);
     const runc = await runcOf(rec.config);
     if (runc) {
+      await opts.early?.cancel();
       rec.state = await runc.start.startRuncDetached(root, rec, runc, opts.byPolicy || opts.countAsRestart);
       return true;
     }
@@ -372,7 +388,8 @@ export async function startDetached(
         plan.spec.cgroup,
         io.events,
       );
-      await launch(plan.spec, { ...io, conmon }, {
+      if (!conmon) await opts.early?.cancel(); // gone before the perl supervisor's start
+      await launch(plan.spec, { ...io, conmon, early: conmon ? opts.early : undefined }, {
         onStarted: (pid: number, supervisorPid?: number) => {
           // the supervisor writes the exit record: waited for
           const byPolicy = opts.byPolicy || opts.countAsRestart;

@@ -47,14 +47,41 @@ export interface ShimExit {
 const words = (argv: string[]) => argv.map(shQuote).join(" ");
 
 /**
- * The shim's source. `launch`: the unshare command line; `forks`: it forks the init and reports its pid on fd 4;
- * `unsharePid`: the file that gets unshare's pid.
+ * pods9: an early start's fifos (lib/ns/conmon_launch.ts `startEarlyConmon`): the shim's `create` reads the
+ * unshare command from `command` (one line of shell words, when pod knows it: at once, or once a pod's infra
+ * runs; an empty line or EOF: cancelled, the create fails) and runs it with `spec` as its stdin (stage 2 reads
+ * its spec there). pod holds both open until conmon's create is over (a fifo nobody holds open loses what was
+ * written to it).
  */
-export function conmonShim(launch: string[], forks: boolean, unsharePid: string, exit: ShimExit): string {
+export interface EarlyFifos {
+  command: string;
+  spec: string;
+}
+
+/**
+ * The shim's source. `launch`: the unshare command line, or where an early start reads it; `forks`: it forks
+ * the init and reports its pid on fd 4; `unsharePid`: the file that gets unshare's pid; `exit`: the exit
+ * step's parts (none: it does nothing, an early start's shim until its launch writes the real one).
+ */
+export function conmonShim(
+  launch: string[] | EarlyFifos,
+  forks: boolean,
+  unsharePid: string,
+  exit: ShimExit | undefined,
+): string {
   const q = shQuote;
+  const early = Array.isArray(launch) ? undefined : launch;
+  // each fifo opened read-write first, so the read-only open does not block (pod may be gone), then read-only
+  // alone: EOF when pod's end closes. An empty line: cancelled
+  const open = early
+    ? `exec 6<>${q(early.command)} 7<${q(early.command)} 6>&-; exec 6<>${q(early.spec)} 5<${
+      q(early.spec)
+    } 6>&-; read -r c <&7 && [ -n "$c" ] || exit 1; exec 7<&-; eval "set -- $c"; `
+    : "";
+  const cmd = early ? '"$@" <&5 5<&-' : words(launch as string[]);
   const create = forks
-    ? `${words(launch)} 4>"$p" & echo $! >${q(unsharePid)}; wait $!`
-    : `${words(launch)} & echo $! >"$p"; echo $! >${q(unsharePid)}`;
+    ? `${open}${cmd} 4>"$p" & echo $! >${q(unsharePid)}; wait $!`
+    : `${open}${cmd} & echo $! >"$p"; echo $! >${q(unsharePid)}`;
   const lines = [
     "case $1 in",
     "create)",
@@ -62,6 +89,9 @@ export function conmonShim(launch: string[], forks: boolean, unsharePid: string,
     `  ${create} ;;`,
     "exit)",
   ];
+  // pods9: an early start's shim until its launch writes the real one: the exit of a cancelled start records
+  // nothing (pod removes what it left)
+  if (!exit) return [...lines, "  ;;", "esac", ""].join("\n");
   // pods7: noclobber's O_EXCL (a builtin: no fork); `true`, not `:`, so a failed redirection does not end dash
   if (exit.claim) lines.push(`  set -C; true 2>/dev/null >${q(exit.claim)} || exit 0; set +C`);
   lines.push(

@@ -25,7 +25,7 @@ import { stage2Command } from "./stage2_command.ts";
 import type { ExitRecord, SupervisorEvents, SupervisorExtras } from "./supervisor.ts";
 import { exitCodeOf, forksInit, spawnForeground, unshareCommand } from "./unshare.ts";
 import { mapAndRelease } from "./userns.ts";
-import type { ConmonLaunch } from "./conmon_launch.ts";
+import type { ConmonLaunch, EarlyConmon } from "./conmon_launch.ts";
 import { sleepMs } from "./sleep.ts";
 
 /** How the container's stdio is wired. */
@@ -55,6 +55,8 @@ export type LaunchIO =
     exitHook?: string;
     /** conmon2 (issue 13): conmon supervises instead of the perl supervisor (its shim does the exit duties). */
     conmon?: ConmonLaunch;
+    /** pods9: conmon started early for this container (used when its command matches, else cancelled first). */
+    early?: EarlyConmon;
   };
 
 /** Callbacks during a launch. */
@@ -214,6 +216,16 @@ export async function launch(
     ? (await import("./holder.ts")).holderCommand(spec, files)
     : stage2Command(files.spec);
   const cmd = unshareCommand(spec, inner, syncFifo, undefined, undefined, forks);
+  // pods9: a detached start's conmon started early, its stage 2 waiting for the spec on its stdin
+  let earlyC: ReturnType<EarlyConmon["take"]>;
+  if (io.mode === "detached" && io.early) {
+    // its shim runs this start's command (sent now if nobody did: a member whose infra started meanwhile)
+    const fits = io.conmon && hasProcess && !spec.holder && io.early.shim === io.conmon.shim &&
+      io.early.forks === forks;
+    const earlyCmd = unshareCommand(spec, stage2Command("-"), syncFifo, undefined, undefined, forks);
+    earlyC = fits && io.early.send(earlyCmd) ? io.early.take() : undefined;
+    if (!earlyC) await io.early.cancel(); // gone before this start's own conmon runs in the same directory
+  }
 
   const keep = { file: Deno.openSync(files.fifo, { read: true, write: true }) as Deno.FsFile | undefined };
   const reader = Deno.openSync(files.fifo, { read: true });
@@ -247,6 +259,25 @@ export async function launch(
     status = child.status.then((s) => {
       exited = true;
       return exitCodeOf(s);
+    });
+  } else if (earlyC && io.mode === "detached" && io.conmon) {
+    const cl = await import("./conmon_launch.ts");
+    try {
+      Deno.removeSync(io.exitPath);
+    } catch { /* absent */ }
+    // the shim with its exit step now (conmon runs it anew when the container ends); its `create` the early
+    // one still: conmon may not have started it yet (under load), and then reads this file
+    cl.writeShim(io.conmon.shim, earlyC.fifos, forks, io.conmon.exit);
+    const sup = await cl.conmonStarted(earlyC.spawned, io.conmon, io.exitPath, () => settled).catch((e) => {
+      earlyC!.spec.close(); // EOF: stage 2 exits
+      earlyC!.command.close();
+      throw e;
+    });
+    unsharePid = sup.unsharePid;
+    supervisorPid = sup.supervisorPid;
+    status = sup.status.then((code) => {
+      if (code !== -1) exited = true;
+      return code;
     });
   } else {
     const sup = io.conmon && hasProcess
@@ -291,6 +322,23 @@ export async function launch(
       await pre.specIn.write(new TextEncoder().encode(JSON.stringify(spec) + "\n")).catch(() => {});
       await pre.specIn.close().catch(() => {});
       traceTime("launch: maps written, spec sent");
+    } else if (earlyC) {
+      // the exec fifo is open for reading: stage 2 may go on (a stage 2 gone meanwhile: its status says why);
+      // the spec fifo is open on its side once conmon's create is over (the shim opens it)
+      await earlyC.spawned.sync;
+      const bytes = new TextEncoder().encode(JSON.stringify(spec) + "\n");
+      try {
+        for (let off = 0; off < bytes.length;) off += await earlyC.spec.write(bytes.subarray(off));
+      } catch { /* gone */ }
+      earlyC.spec.close();
+      earlyC.command.close();
+      for (const f of [earlyC.fifos.spec, earlyC.fifos.command]) {
+        try {
+          Deno.removeSync(f); // stage 2 has the spec's open, the shim read its command
+        } catch { /* removed */ }
+      }
+      earlyC = undefined;
+      traceTime("launch: spec sent to the early stage 2");
     } else if (syncFifo) await mapAndRelease(unsharePid, spec, syncFifo, status, () => exited);
     if (io.mode === "foreground") {
       for (const s of FORWARDED) listeners.push([s, forward(s)]);
@@ -355,6 +403,10 @@ export async function launch(
     settled = true;
     abort();
     closeProcessOut();
+    try {
+      earlyC?.spec.close(); // not sent (a failure before): EOF, stage 2 exits
+      earlyC?.command.close();
+    } catch { /* closed */ }
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
     await relay?.finish();
     await pumping?.catch(() => {});

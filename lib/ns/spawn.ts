@@ -71,6 +71,8 @@ export interface SpawnOptions {
    * truncates it (mode 0600). E.g. a tool's stdin from a file and its output to files, read after its exit.
    */
   files?: { fd: number; path: string; mode: "read" | "write" }[];
+  /** pods9: descriptors of this process given to the child as others (`from` → `to`; needs `adddup2`). */
+  dups?: { from: number; to: number }[];
 }
 
 /**
@@ -97,6 +99,9 @@ export function spawnProgram(file: string, argv: string[], opts: SpawnOptions): 
   for (const f of opts.files ?? []) {
     const flags = f.mode === "read" ? 0 : O_WRONLY | O_CREAT | O_TRUNC;
     if (c.posix_spawn_file_actions_addopen(actions, f.fd, cstr(f.path), flags, 0o600) !== 0) return undefined;
+  }
+  for (const d of opts.dups ?? []) {
+    if (c.posix_spawn_file_actions_adddup2(actions, d.from, d.to) !== 0) return undefined;
   }
   const keep: Uint8Array[] = [];
   const pidOut = new Int32Array(1);

@@ -32,11 +32,14 @@ export function newContainerId(): string {
  * Stores a new container: assembles its directory under a temp name (with `populate` adding files such as
  * userdata), renames it into place and claims the name. `config.name` may be replaced by `nextName()` when
  * the name was generated and happens to be taken. Throws podman's "already in use" error otherwise.
+ * `into`: the directory exists already, holding only an early detached start's run files (pods9,
+ * lib/container/start_early.ts): the assembled entries are moved into it, `config.json` last (until then it
+ * reads as no container, as the temp name does).
  */
 export async function createContainerRecord(
   root: string,
   config: ContainerConfig,
-  opts: { populate?: (tmpDir: string) => Promise<void>; nextName?: () => string } = {},
+  opts: { populate?: (tmpDir: string) => Promise<void>; nextName?: () => string; into?: boolean } = {},
 ): Promise<ContainerRecord> {
   const p = storePaths(root);
   await Deno.mkdir(p.names, { recursive: true, mode: 0o700 });
@@ -58,7 +61,11 @@ export async function createContainerRecord(
     if (opts.populate) await opts.populate(tmp);
     await writeJsonAtomic(`${tmp}/config.json`, config);
     await writeJsonAtomic(`${tmp}/state.json`, state);
-    await Deno.rename(tmp, dir);
+    if (opts.into) {
+      const names = [...Deno.readDirSync(tmp)].map((e) => e.name).filter((n) => n !== "config.json");
+      for (const n of [...names, "config.json"]) await Deno.rename(`${tmp}/${n}`, `${dir}/${n}`);
+      await Deno.remove(tmp);
+    } else await Deno.rename(tmp, dir);
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;

@@ -169,3 +169,63 @@ Deno.test("conmon shim: the exit step claims the exit first, and leaves when a s
     await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("conmon shim: an early start's create reads its command and its spec's fifo; cancelled, it fails (pods9)", async () => {
+  const d = await Deno.makeTempDir();
+  try {
+    const exit = { conmonExit: `${d}/code`, exitJson: `${d}/exit.json` };
+    const fifos = { command: `${d}/command.fifo`, spec: `${d}/spec.fifo` };
+    const mkfifos = async () => {
+      for (const f of Object.values(fifos)) {
+        await Deno.remove(f).catch(() => {});
+        assert.ok((await new Deno.Command("mkfifo", { args: [f] }).output()).success);
+      }
+    };
+    Deno.writeTextFileSync(`${d}/shim.sh`, conmonShim(fifos, false, `${d}/upid`, exit));
+    const create = (pidFile: string) =>
+      new Deno.Command("/bin/sh", {
+        args: [`${d}/shim.sh`, "create", "--bundle", d, "--pid-file", pidFile, "abc"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    // sent: the command runs with the spec fifo as its stdin (pod holds both open, as the early start does)
+    await mkfifos();
+    const command = Deno.openSync(fifos.command, { read: true, write: true });
+    const spec = Deno.openSync(fifos.spec, { read: true, write: true });
+    const c = create(`${d}/pid`);
+    command.writeSync(
+      new TextEncoder().encode(
+        ["/bin/sh", "-c", `read -r l; printf '%s' "$l" >${shQuote(`${d}/got`)}`].map(shQuote).join(" ") +
+          "\n",
+      ),
+    );
+    assert.equal((await c.status).code, 0);
+    const init = Deno.readTextFileSync(`${d}/pid`).trim();
+    assert.equal(Deno.readTextFileSync(`${d}/upid`).trim(), init);
+    spec.writeSync(new TextEncoder().encode("the spec\n"));
+    spec.close();
+    command.close();
+    for (let i = 0; i < 200 && !(await Deno.stat(`${d}/got`).catch(() => undefined)); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (let i = 0; i < 200 && Deno.readTextFileSync(`${d}/got`) === ""; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(Deno.readTextFileSync(`${d}/got`), "the spec");
+    // cancelled (an empty line): the create fails, nothing runs
+    await mkfifos();
+    const held = Deno.openSync(fifos.command, { read: true, write: true });
+    const c2 = create(`${d}/pid2`);
+    held.writeSync(new TextEncoder().encode("\n"));
+    assert.equal((await c2.status).code, 1);
+    held.close();
+    // pod gone before the shim opened its fifos: EOF, the create fails at once (no open waits for a writer)
+    await mkfifos();
+    assert.equal((await create(`${d}/pid3`).status).code, 1);
+    assert.ok(!(await Deno.stat(`${d}/pid2`).catch(() => undefined)));
+    assert.ok(!(await Deno.stat(`${d}/pid3`).catch(() => undefined)));
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});

@@ -36,6 +36,10 @@ export default defineCommand({
     const early = flags.detach || o.tty || o.interactive || o.pod || /(^|\/)runc$/.test(o.runtime ?? "")
       ? undefined
       : await (await import("../../container/namespaces.ts")).startEarly(g.root, o);
+    // pods9: detached, conmon and stage 2 start now and come up while the container is created (start_early.ts)
+    const earlyDetached = flags.detach
+      ? await (await import("../../container/start_early.ts")).startDetachedEarly(g.root, o)
+      : undefined;
     traceTime("run: early stage 2 spawned");
     // a member joins its pod's infra container: start that while the modules load and this one is created
     let infra = o.pod && !o.pod.startsWith("new:") ? startInfraEarly(g.root, o.pod) : undefined;
@@ -54,9 +58,14 @@ export default defineCommand({
         await newPodIfAsked(g.root, o);
         infra = startInfraEarly(g.root, o.pod!);
       }
-      rec = await createContainer(g.root, { ...o, onEvent: o.quiet ? undefined : progress.handle });
+      rec = await createContainer(g.root, {
+        ...o,
+        preset: earlyDetached?.preset,
+        onEvent: o.quiet ? undefined : progress.handle,
+      });
     } catch (e) {
       early?.cancel();
+      await earlyDetached?.cancel(true); // no record: its directory goes too
       await infra?.done;
       throw e;
     } finally {
@@ -72,7 +81,7 @@ export default defineCommand({
     if (flags.detach) {
       early?.cancel();
       try {
-        await start.startDetached(g.root, id);
+        await start.startDetached(g.root, id, { early: earlyDetached?.conmon });
       } catch (e) {
         await infra?.done;
         await cleanup();
