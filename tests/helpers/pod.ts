@@ -338,3 +338,16 @@ export function errorLine(stderr: string): string {
   const lines = stderr.split("\n").filter((l) => l.startsWith("Error: "));
   return lines[lines.length - 1] ?? stderr;
 }
+
+/** Pids of processes whose environment has this store as POD_HOME (conmon and stage 2 inherit pod's). */
+export function processesOf(h: TempPodHome): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      const env = Deno.readFileSync(`/proc/${e.name}/environ`);
+      if (new TextDecoder().decode(env).split("\0").includes(`POD_HOME=${h.home}`)) out.push(Number(e.name));
+    } catch { /* gone, or a kernel thread */ }
+  }
+  return out;
+}

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, testIn } from "../helpers/modes.ts";
-import { isOneLineError, type TempPodHome } from "../helpers/pod.ts";
+import { isOneLineError, processesOf, type TempPodHome } from "../helpers/pod.ts";
 import { inspectFormat as inspect } from "../helpers/poll.ts";
 import { busyboxTar, customImage } from "../helpers/fixtures.ts";
 import { startRegistry } from "../helpers/registry.ts";
@@ -24,19 +24,6 @@ if (!CONMON) console.log("detached_early_test: conmon missing (apt-get install c
 /** The stamp a launch leaves when it sent the spec to an early stage 2 (lib/ns/launch.ts). */
 const EARLY = "launch: spec sent to the early stage 2";
 const TRACE = { env: { POD_TRACE_TIMES: "1" } };
-
-/** Pids of processes whose environment has this store as POD_HOME (conmon and stage 2 inherit pod's). */
-function processesOf(h: TempPodHome): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
-    try {
-      const env = Deno.readFileSync(`/proc/${e.name}/environ`);
-      if (new TextDecoder().decode(env).split("\0").includes(`POD_HOME=${h.home}`)) out.push(Number(e.name));
-    } catch { /* gone, or a kernel thread */ }
-  }
-  return out;
-}
 
 /** Processes of this store other than `keep` (the running containers' own), once they had time to end. */
 async function leftOver(h: TempPodHome, keep: number[]): Promise<number[]> {

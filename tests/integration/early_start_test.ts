@@ -5,20 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { busyboxSuite, type Mode, testRootAndRootless } from "../helpers/modes.ts";
-import { isOneLineError, type TempPodHome } from "../helpers/pod.ts";
-
-/** Pids of processes whose environment has this store as POD_HOME (stage 2 inherits pod's environment). */
-function processesOf(h: TempPodHome): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
-    try {
-      const env = Deno.readFileSync(`/proc/${e.name}/environ`);
-      if (new TextDecoder().decode(env).split("\0").includes(`POD_HOME=${h.home}`)) out.push(Number(e.name));
-    } catch { /* gone, or a kernel thread */ }
-  }
-  return out;
-}
+import { isOneLineError, processesOf, type TempPodHome } from "../helpers/pod.ts";
 
 async function settled(h: TempPodHome): Promise<number[]> {
   for (let i = 0; i < 100; i++) {
