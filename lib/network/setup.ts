@@ -27,12 +27,11 @@ import {
   netavarkTeardownScript,
   netRunDir,
   newNetns,
-  pinNetns,
+  pinNetnsLocked,
   subnetRange,
+  withNetavarkLock,
 } from "./netavark.ts";
 import { checkHostPorts, expandPorts } from "./ports.ts";
-import { holdPorts } from "./port_holder.ts";
-import { endHelper, slirpAddresses, startPasta, startSlirp } from "./slirp.ts";
 
 /** What the container's /etc/hosts and /etc/resolv.conf get from its network. */
 export interface NetFacts {
@@ -157,7 +156,8 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
   const rootless = Deno.uid() !== 0;
   checkHostPorts(net.ports, rootless);
   if (net.network.mode === "slirp4netns") {
-    const a = slirpAddresses(net.network.slirp?.cidr);
+    // run10: slirp.ts (and port_holder.ts below) only where they are used: two modules fewer on a root bridge
+    const a = (await import("./slirp.ts")).slirpAddresses(net.network.slirp?.cidr);
     const hostGateway = net.network.slirp?.allow_host_loopback === "true"
       ? a.gateway
       : hostAddress() ?? a.gateway;
@@ -232,6 +232,7 @@ export async function setupNetwork(
   try {
     if (net.network.mode === "slirp4netns" || net.network.mode === "pasta") {
       const slirp = net.network.mode === "slirp4netns";
+      const { startPasta, startSlirp } = await import("./slirp.ts");
       const h = slirp
         ? await startSlirp(pid, net.network.slirp ?? {}, net.ports, runDir, root)
         : await startPasta(pid, net.network.pastaArgs ?? [], net.ports, runDir);
@@ -248,7 +249,7 @@ export async function setupNetwork(
       const state: NetState = prepared
         ? { mode: "bridge", ips: { ...prepared.ips } }
         : JSON.parse(await Deno.readTextFile(f.state));
-      const holder = await holdPorts(net.ports);
+      const holder = net.ports.length ? await (await import("./port_holder.ts")).holdPorts(net.ports) : 0;
       if (holder) {
         script.push(`grep -q pod-port-holder /proc/${holder}/cmdline 2>/dev/null && kill ${holder}`);
         await writeScript(f.cleanup, [...script, ...finish]);
@@ -265,15 +266,18 @@ export async function setupNetwork(
       // net3: `pid` may be the `unshare` that is making the netns right now (start.ts onUnshared)
       const ino = await newNetns(pid);
       traceTime("net: netns made");
-      const nsPath = await pinNetns(root, c.id, pid, ino);
-      traceTime("net: netns pinned");
-      script.push(netavarkTeardownScript(root, nsPath, f.opts));
-      state.nsPath = nsPath;
-      if (holder) state.holderPid = holder;
-      await writeScript(f.cleanup, [...script, ...finish]);
-      Deno.writeTextFileSync(f.state, JSON.stringify(state));
-      traceTime("net: netavark spawned");
-      state.status = await netavarkSetup(root, nsPath, opts);
+      // run10: pinned and set up under one hold of the netavark lock, taken here (no `flock` process)
+      state.status = await withNetavarkLock(async () => {
+        const nsPath = pinNetnsLocked(root, c.id, pid, ino);
+        traceTime("net: netns pinned");
+        script.push(netavarkTeardownScript(root, nsPath, f.opts));
+        state.nsPath = nsPath;
+        if (holder) state.holderPid = holder;
+        await writeScript(f.cleanup, [...script, ...finish]);
+        Deno.writeTextFileSync(f.state, JSON.stringify(state));
+        traceTime("net: netavark spawned");
+        return await netavarkSetup(root, nsPath, opts, true);
+      });
       traceTime("net: netavark done");
       Deno.writeTextFileSync(f.state, JSON.stringify(state));
     }
@@ -408,5 +412,3 @@ export function prefixOf(net: NetworkConfig): number {
   const sub = (net.subnets ?? []).find((s) => !s.subnet.includes(":"));
   return sub ? subnetRange(sub.subnet).prefix : 0;
 }
-
-export { endHelper };
