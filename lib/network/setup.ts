@@ -373,28 +373,30 @@ async function runTeardown(root: string, id: string, afterPending: boolean): Pro
   // run6: a container that never set a network up (a first start) has nothing to tear down or wait for
   if (!afterPending && !existsSync(f.cleanup) && !existsSync(f.state)) return;
   // net3: also when the supervisor already ran this one's: the store's network is as they all left it
-  if (
-    afterPending && Deno.uid() === 0 &&
-    await Deno.stat(`${netRunDir(root)}/pending`).then(() => true, () => false)
-  ) {
+  // run10: sync checks and removals (one syscall each; `run --rm`'s removal comes here after its hand-off)
+  if (afterPending && Deno.uid() === 0 && existsSync(`${netRunDir(root)}/pending`)) {
     await (await import("./teardown_async.ts")).awaitPendingTeardowns(root, id);
   }
-  try {
-    await Deno.stat(f.cleanup);
-    const out = await new Deno.Command("sh", {
-      args: [f.cleanup],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    const err = new TextDecoder().decode(out.stderr).trim();
-    if (err) debug(`network teardown of ${id.slice(0, 12)}: ${err}`);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) debug(`network teardown of ${id.slice(0, 12)}: ${e}`);
+  if (existsSync(f.cleanup)) {
+    try {
+      const out = await new Deno.Command("sh", {
+        args: [f.cleanup],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      })
+        .output();
+      const err = new TextDecoder().decode(out.stderr).trim();
+      if (err) debug(`network teardown of ${id.slice(0, 12)}: ${err}`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) debug(`network teardown of ${id.slice(0, 12)}: ${e}`);
+    }
   }
-  await Deno.remove(f.state).catch(() => {});
-  await Deno.remove(f.cleanup).catch(() => {});
+  for (const path of [f.state, f.cleanup]) {
+    try {
+      Deno.removeSync(path);
+    } catch { /* gone */ }
+  }
 }
 
 /** False when the network helper (slirp4netns, pasta) of a set-up network has ended (inspect's state). */
