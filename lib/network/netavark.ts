@@ -327,17 +327,53 @@ async function runCommand(argv: string[], input: string): Promise<ToolOutput> {
 /** The machine-wide lock around netavark calls and the making/removal of a store's run dir. */
 export const NETAVARK_LOCK = "/run/pod/netavark.lock";
 
-/** The shell lines that tear a netavark setup down (run by teardown, also from the supervisor). */
-export function netavarkTeardownScript(root: string, nsPath: string, optsPath: string): string {
-  return [...netavarkTeardownLines(root, nsPath, optsPath), runDirRemovalLine(root)].join("\n");
+/**
+ * The shell lines that tear a netavark setup down (run by teardown, also from the supervisor). `locked`: the
+ * script holds {@link NETAVARK_LOCK} already ({@link lockedScriptHead}).
+ */
+export function netavarkTeardownScript(
+  root: string,
+  nsPath: string,
+  optsPath: string,
+  locked = false,
+): string {
+  return [
+    ...netavarkTeardownLines(root, nsPath, optsPath, locked),
+    locked ? runDirRemovalLocked(root) : runDirRemovalLine(root),
+  ].join("\n");
 }
 
-/** net3: netavark's teardown of the netns at `nsPath` (options from `optsPath`), then the netns unpinned. */
-export function netavarkTeardownLines(root: string, nsPath: string, optsPath: string): string[] {
-  const argv = netavarkArgv(root, "teardown", nsPath).map(shQuote).join(" ");
+/**
+ * net3: netavark's teardown of the netns at `nsPath` (options from `optsPath`), then the netns unpinned.
+ * `locked`: in a script that holds {@link NETAVARK_LOCK} on its fd 9 ({@link lockedScriptHead}): netavark
+ * runs without `flock` and without that fd (an aardvark-dns it started must not keep the lock).
+ */
+export function netavarkTeardownLines(
+  root: string,
+  nsPath: string,
+  optsPath: string,
+  locked = false,
+): string[] {
+  const argv = netavarkArgv(root, "teardown", nsPath, locked).map(shQuote).join(" ");
+  const close = locked ? " 9>&-" : "";
   return [
-    `${argv} < ${shQuote(optsPath)} >/dev/null 2>&1 || echo "netavark teardown failed" >&2`,
+    `${argv} < ${shQuote(optsPath)} >/dev/null 2>&1${close} || echo "netavark teardown failed" >&2`,
     `umount ${shQuote(nsPath)} 2>/dev/null; rm -f ${shQuote(nsPath)}`,
+  ];
+}
+
+/**
+ * run10: the first lines of a teardown script that runs whole under {@link NETAVARK_LOCK} (fd 9): one run
+ * of it at a time (a later one finds it gone), serialized with every netavark call, pin and run dir removal,
+ * with one `flock` process instead of one per step. Without /run/pod (a reboot: nothing pinned) it runs
+ * unlocked (`command`: a failed redirection does not end the shell).
+ */
+export function lockedScriptHead(): string[] {
+  return [
+    "#!/bin/sh",
+    `command exec 9>>${shQuote(NETAVARK_LOCK)} || exec 9>/dev/null`,
+    "flock 9",
+    '[ -f "$0" ] || exit 0',
   ];
 }
 

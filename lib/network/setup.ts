@@ -21,6 +21,7 @@ import { shQuote } from "../ns/sh_quote.ts";
 import {
   allocateIp,
   gatewayOf,
+  lockedScriptHead,
   netavarkOptions,
   netavarkSetup,
   type NetavarkStatus,
@@ -227,7 +228,9 @@ export async function setupNetwork(
   const t0 = performance.now();
   const runDir = `${f.dir}/run`;
   Deno.mkdirSync(runDir, { recursive: true, mode: 0o700 }); // run6: sync, one syscall
-  const script = scriptHead();
+  // run10: a root bridge's script runs whole under the netavark lock (one `flock` process, not three)
+  const rootBridge = net.network.mode === "bridge" && Deno.uid() === 0;
+  const script = rootBridge ? lockedScriptHead() : scriptHead();
   const finish = [`rm -f ${shQuote(f.state)} ${shQuote(f.opts)} "$0"`];
   try {
     if (net.network.mode === "slirp4netns" || net.network.mode === "pasta") {
@@ -270,7 +273,7 @@ export async function setupNetwork(
       state.status = await withNetavarkLock(async () => {
         const nsPath = pinNetnsLocked(root, c.id, pid, ino);
         traceTime("net: netns pinned");
-        script.push(netavarkTeardownScript(root, nsPath, f.opts));
+        script.push(netavarkTeardownScript(root, nsPath, f.opts, true));
         state.nsPath = nsPath;
         if (holder) state.holderPid = holder;
         await writeScript(f.cleanup, [...script, ...finish]);

@@ -10,7 +10,7 @@
  */
 
 import { debug } from "../log.ts";
-import { NETAVARK_LOCK, netavarkArgv, netRunDir, runDirRemovalLocked } from "./netavark.ts";
+import { lockedScriptHead, netavarkTeardownLines, netRunDir, runDirRemovalLocked } from "./netavark.ts";
 import { shQuote } from "../ns/sh_quote.ts";
 import { bindTogether } from "../ns/libc.ts";
 import { SPAWN_SYMBOLS, spawnProgram } from "../ns/spawn.ts";
@@ -112,8 +112,8 @@ export async function handOffTeardown(
 }
 
 /**
- * The handed-off teardown: the whole script under {@link NETAVARK_LOCK} (its fd 9, closed for netavark, which
- * must not hand it to an aardvark-dns), so one run at a time and serialized with every netavark call and pin.
+ * The handed-off teardown: the whole script under netavark.ts's `NETAVARK_LOCK` ({@link lockedScriptHead}),
+ * so one run at a time and serialized with every netavark call and pin.
  * run10: one lock, one `rm` and the run dir's emptiness told by the shell's globs: 5 processes besides
  * netavark's (`sh`, `flock`, `umount`, `rm`, the last container's `rm -rf`) instead of 12 (`setsid -f`, a lock
  * per step, each its own `flock`, `sh -c` and `rmdir`s).
@@ -123,17 +123,12 @@ function handedOffScript(
   nsPath: string,
   p: { sh: string; opts: string; state: string },
 ): string {
-  const netavark = netavarkArgv(root, "teardown", nsPath, true).map(shQuote).join(" ");
+  const [netavark, unpin] = netavarkTeardownLines(root, nsPath, p.opts, true);
   return [
-    "#!/bin/sh",
+    ...lockedScriptHead(),
     "# a removed container's network teardown, handed off by `run --rm` (written by pod; removes itself)",
-    `exec 9>>${shQuote(NETAVARK_LOCK)} || exit 0`,
-    "flock 9",
-    '[ -f "$0" ] || exit 0',
-    `${netavark} < ${shQuote(p.opts)} >/dev/null 2>&1 9>&- || echo "netavark teardown failed" >&2`,
-    `umount ${shQuote(nsPath)} 2>/dev/null; rm -f ${shQuote(nsPath)} ${shQuote(p.opts)} ${
-      shQuote(p.state)
-    } "$0"`,
+    netavark,
+    `${unpin} ${shQuote(p.opts)} ${shQuote(p.state)} "$0"`,
     runDirRemovalLocked(root),
     "",
   ].join("\n");
