@@ -183,9 +183,9 @@ const MS_BIND = 4096;
  */
 export async function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
   Deno.mkdirSync("/run/pod", { recursive: true, mode: 0o755 });
-  const lock = await Deno.open(NETAVARK_LOCK, { write: true, create: true });
+  const lock = Deno.openSync(NETAVARK_LOCK, { write: true, create: true });
   try {
-    await lock.lock(true);
+    await lock.lock(true); // async: another netavark call may hold it
     return await fn();
   } finally {
     lock.close();

@@ -112,6 +112,15 @@ export async function readNetState(root: string, id: string): Promise<NetState |
   }
 }
 
+/** {@link readNetState}, sync. */
+function readNetStateSync(root: string, id: string): NetState | undefined {
+  try {
+    return JSON.parse(Deno.readTextFileSync(netFiles(root, id).state));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A non-loopback IPv4 address of the host (for `host.containers.internal`), if any. */
 function hostAddress(): string | undefined {
   try {
@@ -125,9 +134,10 @@ function hostAddress(): string | undefined {
 /** Addresses the other containers of the store hold, per network (from their network.json). */
 export async function usedIps(root: string, except: string): Promise<Map<string, Set<string>>> {
   const used = new Map<string, Set<string>>();
-  for await (const e of Deno.readDir(`${root}/containers`)) {
+  // run10: sync reads (small files, one each; the async ones were a thread-pool trip per container)
+  for (const e of Deno.readDirSync(`${root}/containers`)) {
     if (!/^[0-9a-f]{64}$/.test(e.name) || e.name === except) continue;
-    const st = await readNetState(root, e.name);
+    const st = readNetStateSync(root, e.name);
     for (const [net, ip] of Object.entries(st?.ips ?? {})) {
       if (!used.has(net)) used.set(net, new Set());
       used.get(net)!.add(ip);
