@@ -328,36 +328,22 @@ async function runCommand(argv: string[], input: string): Promise<ToolOutput> {
 export const NETAVARK_LOCK = "/run/pod/netavark.lock";
 
 /**
- * The shell lines that tear a netavark setup down (run by teardown, also from the supervisor). `locked`: the
- * script holds {@link NETAVARK_LOCK} already ({@link lockedScriptHead}).
+ * The shell lines that tear a netavark setup down (run by teardown, also from the supervisor), in a script
+ * that holds {@link NETAVARK_LOCK} ({@link lockedScriptHead}).
  */
-export function netavarkTeardownScript(
-  root: string,
-  nsPath: string,
-  optsPath: string,
-  locked = false,
-): string {
-  return [
-    ...netavarkTeardownLines(root, nsPath, optsPath, locked),
-    locked ? runDirRemovalLocked(root) : runDirRemovalLine(root),
-  ].join("\n");
+export function netavarkTeardownScript(root: string, nsPath: string, optsPath: string): string {
+  return [...netavarkTeardownLines(root, nsPath, optsPath), runDirRemovalLocked(root)].join("\n");
 }
 
 /**
- * net3: netavark's teardown of the netns at `nsPath` (options from `optsPath`), then the netns unpinned.
- * `locked`: in a script that holds {@link NETAVARK_LOCK} on its fd 9 ({@link lockedScriptHead}): netavark
- * runs without `flock` and without that fd (an aardvark-dns it started must not keep the lock).
+ * net3: netavark's teardown of the netns at `nsPath` (options from `optsPath`), then the netns unpinned. run10:
+ * in a script that holds {@link NETAVARK_LOCK} on its fd 9 ({@link lockedScriptHead}): netavark runs without
+ * `flock` and without that fd (an aardvark-dns it started must not keep the lock).
  */
-export function netavarkTeardownLines(
-  root: string,
-  nsPath: string,
-  optsPath: string,
-  locked = false,
-): string[] {
-  const argv = netavarkArgv(root, "teardown", nsPath, locked).map(shQuote).join(" ");
-  const close = locked ? " 9>&-" : "";
+export function netavarkTeardownLines(root: string, nsPath: string, optsPath: string): string[] {
+  const argv = netavarkArgv(root, "teardown", nsPath, true).map(shQuote).join(" ");
   return [
-    `${argv} < ${shQuote(optsPath)} >/dev/null 2>&1${close} || echo "netavark teardown failed" >&2`,
+    `${argv} < ${shQuote(optsPath)} >/dev/null 2>&1 9>&- || echo "netavark teardown failed" >&2`,
     `umount ${shQuote(nsPath)} 2>/dev/null; rm -f ${shQuote(nsPath)}`,
   ];
 }

@@ -283,7 +283,7 @@ export async function setupNetwork(
       state.status = await withNetavarkLock(async () => {
         const nsPath = pinNetnsLocked(root, c.id, pid, ino);
         traceTime("net: netns pinned");
-        script.push(netavarkTeardownScript(root, nsPath, f.opts, true));
+        script.push(netavarkTeardownScript(root, nsPath, f.opts));
         state.nsPath = nsPath;
         if (holder) state.holderPid = holder;
         await writeScript(f.cleanup, [...script, ...finish]);

@@ -123,7 +123,7 @@ function handedOffScript(
   nsPath: string,
   p: { sh: string; opts: string; state: string },
 ): string {
-  const [netavark, unpin] = netavarkTeardownLines(root, nsPath, p.opts, true);
+  const [netavark, unpin] = netavarkTeardownLines(root, nsPath, p.opts);
   return [
     ...lockedScriptHead(),
     "# a removed container's network teardown, handed off by `run --rm` (written by pod; removes itself)",
