@@ -7,9 +7,10 @@
  *
  * Measured per round:
  * - floor: `netavark setup` then `netavark teardown` of the `podman` default network (lib/network/netavark.ts
- *   `netavarkArgv`/`netavarkOptions`/`netavarkTeardownLines`: the same argv, the same lock and the same options
- *   JSON on stdin) for a network namespace this script makes with `ip netns add` under a random name (removed
- *   after, as is the script's netavark run dir);
+ *   `netavarkArgv`/`netavarkOptions`: the same argv and the same options JSON on stdin; run10: under the same
+ *   lock, held by this script as pod holds it, `withNetavarkLock`, so no `flock` process is timed) for a network
+ *   namespace this script makes with `ip netns add` under a random name (removed after, as is the script's
+ *   netavark run dir);
  * - pod `run --rm IMG true` and podman's (`--ulimit`s as bench_net.ts, its own cgroup parent);
  * - with `--before DIR` (another checkout of pod, as bench_net.ts's), that pod's `run --rm` as well.
  *
@@ -27,9 +28,9 @@ import {
   allocateIp,
   netavarkArgv,
   netavarkOptions,
-  netavarkTeardownLines,
   netRunDir,
   runDirRemovalLine,
+  withNetavarkLock,
 } from "../lib/network/netavark.ts";
 import { beforeEngine } from "./bench_net.ts";
 import {
@@ -120,16 +121,15 @@ class Floor {
       }], []);
       // as netavark.ts netavarkSetup: its config dir and the lock file exist first
       await Deno.mkdir(`${netRunDir(this.root)}/netavark`, { recursive: true, mode: 0o700 });
-      const optsPath = `${this.root}/opts-${i}.json`;
-      await Deno.writeTextFile(optsPath, JSON.stringify(opts));
-      const argv = netavarkArgv(this.root, "setup", nsPath);
-      const setup = await reaped({ cmd: argv[0], args: argv.slice(1), env: { PATH } }, JSON.stringify(opts));
+      const input = JSON.stringify(opts);
+      const run = (verb: "setup" | "teardown") => {
+        const argv = netavarkArgv(this.root, verb, nsPath, true);
+        return withNetavarkLock(() => reaped({ cmd: argv[0], args: argv.slice(1), env: { PATH } }, input));
+      };
+      const setup = await run("setup");
       if (setup.code !== 0) throw new Error(`netavark setup: ${setup.stderr.trim().slice(-500)}`);
-      const down = netavarkTeardownLines(this.root, nsPath, optsPath)[0];
-      const teardown = await reaped({ cmd: "sh", args: ["-c", down], env: { PATH } });
-      if (teardown.code !== 0 || teardown.stderr.includes("failed")) {
-        throw new Error(`netavark teardown: ${teardown.stderr.trim().slice(-500)}`);
-      }
+      const teardown = await run("teardown");
+      if (teardown.code !== 0) throw new Error(`netavark teardown: ${teardown.stderr.trim().slice(-500)}`);
       return { setup, teardown };
     } finally {
       await sh(`ip netns del ${ns}`);

@@ -182,8 +182,27 @@ export function networkNotFound(nameOrId: string): NotFoundError {
   return new NotFoundError(`unable to find network with name or ID ${nameOrId}: network not found`);
 }
 
+/**
+ * run10: the network named `name` read straight from its file (sync; the default one when it has none),
+ * what {@link findNetworkIn} would find first; undefined when that takes the whole list (an id, an invalid
+ * file). `create` and the start's address allocation look a network up by name: one read instead of the
+ * directory's listing and every file in it.
+ */
+function networkByName(root: string, name: string): NetworkConfig | undefined {
+  if (!NETWORK_NAME_RE.test(name)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Deno.readTextFileSync(networkFile(root, name)));
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound && name === DEFAULT_NETWORK_NAME ? defaultNetwork() : undefined;
+  }
+  return invalidReason(parsed, `${name}.json`) ? undefined : normalize(parsed as NetworkConfig);
+}
+
 /** One network by name or id (prefix); throws podman's `network not found` when there is none. */
 export async function loadNetwork(root: string, nameOrId: string): Promise<NetworkConfig> {
+  const named = networkByName(root, nameOrId);
+  if (named) return named;
   const n = await findNetwork(root, nameOrId);
   if (!n) throw networkNotFound(nameOrId);
   return n;

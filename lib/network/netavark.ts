@@ -13,8 +13,7 @@
 
 import { PodError } from "../errors.ts";
 import { debug } from "../log.ts";
-import { mount, MS } from "../ns/mounts.ts";
-import { bindTogether } from "../ns/libc.ts";
+import { bindTogether, check, cstr, libc } from "../ns/libc.ts";
 import { SPAWN_SYMBOLS, spawnProgram } from "../ns/spawn.ts";
 import { sleepMs } from "../ns/sleep.ts";
 import type { NetworkAttachment, PortMapping } from "../store/container_net.ts";
@@ -106,8 +105,16 @@ export function netavarkOptions(
   };
 }
 
-/** The argv of a netavark call (`setup`/`teardown`), hiding a systemd dir whose systemd is not running. */
-export function netavarkArgv(root: string, verb: "setup" | "teardown", nsPath: string): string[] {
+/**
+ * The argv of a netavark call (`setup`/`teardown`), hiding a systemd dir whose systemd is not running.
+ * Under `flock -o` {@link NETAVARK_LOCK}, unless `locked`: the caller holds that lock already (run10).
+ */
+export function netavarkArgv(
+  root: string,
+  verb: "setup" | "teardown",
+  nsPath: string,
+  locked = false,
+): string[] {
   const argv = [
     networkTool("netavark"),
     "--config",
@@ -120,7 +127,7 @@ export function netavarkArgv(root: string, verb: "setup" | "teardown", nsPath: s
     nsPath,
   ];
   // one netavark at a time on this machine: every store's default network is the same bridge (podman0)
-  const lock = ["flock", "-o", NETAVARK_LOCK]; // -o: aardvark-dns must not inherit the lock
+  const lock = locked ? [] : ["flock", "-o", NETAVARK_LOCK]; // -o: aardvark-dns must not inherit the lock
   if (!systemdDirWithoutSystemd()) return [...lock, ...argv];
   return [
     ...lock,
@@ -141,31 +148,48 @@ export function netavarkArgv(root: string, verb: "setup" | "teardown", nsPath: s
  * `ino`: the namespace's inode it must be (see {@link newNetns}), checked on the pinned file.
  */
 export async function pinNetns(root: string, id: string, pid: number, ino?: number): Promise<string> {
-  const dir = `${netRunDir(root)}/netns`;
-  const path = `${dir}/${id}`;
-  Deno.mkdirSync("/run/pod", { recursive: true, mode: 0o755 });
   // net3: under the lock a teardown removes the run dir with (runDirRemovalLine), then again it may run
   // after this process's (asynchronous teardowns, teardown_async.ts)
-  const lock = await Deno.open(NETAVARK_LOCK, { write: true, create: true });
+  return await withNetavarkLock(() => Promise.resolve(pinNetnsLocked(root, id, pid, ino)));
+}
+
+/** {@link pinNetns} by a caller that holds {@link NETAVARK_LOCK} ({@link withNetavarkLock}). */
+export function pinNetnsLocked(root: string, id: string, pid: number, ino?: number): string {
+  const dir = `${netRunDir(root)}/netns`;
+  const path = `${dir}/${id}`;
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
+  Deno.writeTextFileSync(path, "", { mode: 0o600 });
   try {
-    await lock.lock(true);
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
-    Deno.writeTextFileSync(path, "", { mode: 0o600 });
-    try {
-      mount(`/proc/${pid}/ns/net`, path, null, MS.BIND);
-    } catch (e) {
-      // net5: the process ended first: no empty mount point is left for the run dir's removal to trip on
-      Deno.removeSync(path);
-      throw e;
-    }
-  } finally {
-    lock.close();
+    // run10: mount(2) itself: lib/ns/mounts.ts (the container mounts) is one module more on this path
+    check(libc().mount(cstr(`/proc/${pid}/ns/net`), cstr(path), null, BigInt(MS_BIND), null), "mount", path);
+  } catch (e) {
+    // net5: the process ended first: no empty mount point is left for the run dir's removal to trip on
+    Deno.removeSync(path);
+    throw e;
   }
   if (ino !== undefined && Deno.statSync(path).ino !== ino) {
     throw new PodError(`the network namespace of process ${pid} changed while it was pinned`);
   }
   return path;
+}
+
+const MS_BIND = 4096;
+
+/**
+ * run10: runs `fn` holding {@link NETAVARK_LOCK} in this process (one `flock(2)`; the `flock` program cost a
+ * process on `run`'s critical path). Deno opens files close-on-exec: netavark and the aardvark-dns it starts
+ * never inherit the lock. Nothing in `fn` may take the lock again (a second open file would wait for this one).
+ */
+export async function withNetavarkLock<T>(fn: () => Promise<T>): Promise<T> {
+  Deno.mkdirSync("/run/pod", { recursive: true, mode: 0o755 });
+  const lock = Deno.openSync(NETAVARK_LOCK, { write: true, create: true });
+  try {
+    await lock.lock(true); // async: another netavark call may hold it
+    return await fn();
+  } finally {
+    lock.close();
+  }
 }
 
 /** The inode number of a `/proc/<pid>/ns/net` link's namespace (`net:[4026532381]`). */
@@ -193,15 +217,22 @@ export async function newNetns(pid: number): Promise<number> {
   }
 }
 
-/** Runs `netavark setup` (options on stdin); resolves to its per-network status. */
+/**
+ * Runs `netavark setup` (options on stdin) under {@link NETAVARK_LOCK}, taken here unless `locked` (the
+ * caller holds it: {@link withNetavarkLock}); resolves to its per-network status.
+ */
 export async function netavarkSetup(
   root: string,
   nsPath: string,
   opts: unknown,
+  locked = false,
 ): Promise<Record<string, NetavarkStatus>> {
+  if (!locked) return await withNetavarkLock(() => netavarkSetup(root, nsPath, opts, true));
   Deno.mkdirSync(`${netRunDir(root)}/netavark`, { recursive: true, mode: 0o700 });
-  Deno.writeTextFileSync(NETAVARK_LOCK, "", { append: true });
-  return await runNetavarkSetup(netavarkArgv(root, "setup", nsPath), opts) as Record<string, NetavarkStatus>;
+  return await runNetavarkSetup(netavarkArgv(root, "setup", nsPath, true), opts) as Record<
+    string,
+    NetavarkStatus
+  >;
 }
 
 /**
@@ -296,17 +327,39 @@ async function runCommand(argv: string[], input: string): Promise<ToolOutput> {
 /** The machine-wide lock around netavark calls and the making/removal of a store's run dir. */
 export const NETAVARK_LOCK = "/run/pod/netavark.lock";
 
-/** The shell lines that tear a netavark setup down (run by teardown, also from the supervisor). */
+/**
+ * The shell lines that tear a netavark setup down (run by teardown, also from the supervisor), in a script
+ * that holds {@link NETAVARK_LOCK} ({@link lockedScriptHead}).
+ */
 export function netavarkTeardownScript(root: string, nsPath: string, optsPath: string): string {
-  return [...netavarkTeardownLines(root, nsPath, optsPath), runDirRemovalLine(root)].join("\n");
+  return [...netavarkTeardownLines(root, nsPath, optsPath), runDirRemovalLocked(root)].join("\n");
 }
 
-/** net3: netavark's teardown of the netns at `nsPath` (options from `optsPath`), then the netns unpinned. */
+/**
+ * net3: netavark's teardown of the netns at `nsPath` (options from `optsPath`), then the netns unpinned. run10:
+ * in a script that holds {@link NETAVARK_LOCK} on its fd 9 ({@link lockedScriptHead}): netavark runs without
+ * `flock` and without that fd (an aardvark-dns it started must not keep the lock).
+ */
 export function netavarkTeardownLines(root: string, nsPath: string, optsPath: string): string[] {
-  const argv = netavarkArgv(root, "teardown", nsPath).map(shQuote).join(" ");
+  const argv = netavarkArgv(root, "teardown", nsPath, true).map(shQuote).join(" ");
   return [
-    `${argv} < ${shQuote(optsPath)} >/dev/null 2>&1 || echo "netavark teardown failed" >&2`,
+    `${argv} < ${shQuote(optsPath)} >/dev/null 2>&1 9>&- || echo "netavark teardown failed" >&2`,
     `umount ${shQuote(nsPath)} 2>/dev/null; rm -f ${shQuote(nsPath)}`,
+  ];
+}
+
+/**
+ * run10: the first lines of a teardown script that runs whole under {@link NETAVARK_LOCK} (fd 9): one run
+ * of it at a time (a later one finds it gone), serialized with every netavark call, pin and run dir removal,
+ * with one `flock` process instead of one per step. Without /run/pod (a reboot: nothing pinned) it runs
+ * unlocked (`command`: a failed redirection does not end the shell).
+ */
+export function lockedScriptHead(): string[] {
+  return [
+    "#!/bin/sh",
+    `command exec 9>>${shQuote(NETAVARK_LOCK)} || exec 9>/dev/null`,
+    "flock 9",
+    '[ -f "$0" ] || exit 0',
   ];
 }
 
@@ -322,4 +375,14 @@ export function runDirRemovalLine(root: string): string {
     `{ [ ! -e ${shQuote(`${dir}/${sub}`)} ] || rmdir ${shQuote(`${dir}/${sub}`)} 2>/dev/null; }`;
   const inner = `${gone("netns")} && ${gone("pending")} && rm -rf ${shQuote(dir)}`;
   return `flock -o ${NETAVARK_LOCK} sh -c ${shQuote(inner)} 2>/dev/null`;
+}
+
+/**
+ * run10: {@link runDirRemovalLine} for a script that holds {@link NETAVARK_LOCK} already, in `sh` alone: a
+ * directory is empty (or missing) when its glob matches nothing; then one `rm -rf` (pins and pending scripts
+ * are named by container id: no dot files).
+ */
+export function runDirRemovalLocked(root: string): string {
+  const dir = shQuote(netRunDir(root));
+  return `set -- ${dir}/netns/*; [ -e "$1" ] || { set -- ${dir}/pending/*; [ -e "$1" ] || rm -rf ${dir}; }`;
 }

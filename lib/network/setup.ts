@@ -21,18 +21,18 @@ import { shQuote } from "../ns/sh_quote.ts";
 import {
   allocateIp,
   gatewayOf,
+  lockedScriptHead,
   netavarkOptions,
   netavarkSetup,
   type NetavarkStatus,
   netavarkTeardownScript,
   netRunDir,
   newNetns,
-  pinNetns,
+  pinNetnsLocked,
   subnetRange,
+  withNetavarkLock,
 } from "./netavark.ts";
 import { checkHostPorts, expandPorts } from "./ports.ts";
-import { holdPorts } from "./port_holder.ts";
-import { endHelper, slirpAddresses, startPasta, startSlirp } from "./slirp.ts";
 
 /** What the container's /etc/hosts and /etc/resolv.conf get from its network. */
 export interface NetFacts {
@@ -112,6 +112,15 @@ export async function readNetState(root: string, id: string): Promise<NetState |
   }
 }
 
+/** {@link readNetState}, sync. */
+function readNetStateSync(root: string, id: string): NetState | undefined {
+  try {
+    return JSON.parse(Deno.readTextFileSync(netFiles(root, id).state));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A non-loopback IPv4 address of the host (for `host.containers.internal`), if any. */
 function hostAddress(): string | undefined {
   try {
@@ -125,9 +134,10 @@ function hostAddress(): string | undefined {
 /** Addresses the other containers of the store hold, per network (from their network.json). */
 export async function usedIps(root: string, except: string): Promise<Map<string, Set<string>>> {
   const used = new Map<string, Set<string>>();
-  for await (const e of Deno.readDir(`${root}/containers`)) {
+  // run10: sync reads (small files, one each; the async ones were a thread-pool trip per container)
+  for (const e of Deno.readDirSync(`${root}/containers`)) {
     if (!/^[0-9a-f]{64}$/.test(e.name) || e.name === except) continue;
-    const st = await readNetState(root, e.name);
+    const st = readNetStateSync(root, e.name);
     for (const [net, ip] of Object.entries(st?.ips ?? {})) {
       if (!used.has(net)) used.set(net, new Set());
       used.get(net)!.add(ip);
@@ -157,7 +167,8 @@ export async function prepareNetwork(root: string, c: ContainerConfig): Promise<
   const rootless = Deno.uid() !== 0;
   checkHostPorts(net.ports, rootless);
   if (net.network.mode === "slirp4netns") {
-    const a = slirpAddresses(net.network.slirp?.cidr);
+    // run10: slirp.ts (and port_holder.ts below) only where they are used: two modules fewer on a root bridge
+    const a = (await import("./slirp.ts")).slirpAddresses(net.network.slirp?.cidr);
     const hostGateway = net.network.slirp?.allow_host_loopback === "true"
       ? a.gateway
       : hostAddress() ?? a.gateway;
@@ -227,11 +238,14 @@ export async function setupNetwork(
   const t0 = performance.now();
   const runDir = `${f.dir}/run`;
   Deno.mkdirSync(runDir, { recursive: true, mode: 0o700 }); // run6: sync, one syscall
-  const script = scriptHead();
+  // run10: a root bridge's script runs whole under the netavark lock (one `flock` process, not three)
+  const rootBridge = net.network.mode === "bridge" && Deno.uid() === 0;
+  const script = rootBridge ? lockedScriptHead() : scriptHead();
   const finish = [`rm -f ${shQuote(f.state)} ${shQuote(f.opts)} "$0"`];
   try {
     if (net.network.mode === "slirp4netns" || net.network.mode === "pasta") {
       const slirp = net.network.mode === "slirp4netns";
+      const { startPasta, startSlirp } = await import("./slirp.ts");
       const h = slirp
         ? await startSlirp(pid, net.network.slirp ?? {}, net.ports, runDir, root)
         : await startPasta(pid, net.network.pastaArgs ?? [], net.ports, runDir);
@@ -248,7 +262,7 @@ export async function setupNetwork(
       const state: NetState = prepared
         ? { mode: "bridge", ips: { ...prepared.ips } }
         : JSON.parse(await Deno.readTextFile(f.state));
-      const holder = await holdPorts(net.ports);
+      const holder = net.ports.length ? await (await import("./port_holder.ts")).holdPorts(net.ports) : 0;
       if (holder) {
         script.push(`grep -q pod-port-holder /proc/${holder}/cmdline 2>/dev/null && kill ${holder}`);
         await writeScript(f.cleanup, [...script, ...finish]);
@@ -265,15 +279,18 @@ export async function setupNetwork(
       // net3: `pid` may be the `unshare` that is making the netns right now (start.ts onUnshared)
       const ino = await newNetns(pid);
       traceTime("net: netns made");
-      const nsPath = await pinNetns(root, c.id, pid, ino);
-      traceTime("net: netns pinned");
-      script.push(netavarkTeardownScript(root, nsPath, f.opts));
-      state.nsPath = nsPath;
-      if (holder) state.holderPid = holder;
-      await writeScript(f.cleanup, [...script, ...finish]);
-      Deno.writeTextFileSync(f.state, JSON.stringify(state));
-      traceTime("net: netavark spawned");
-      state.status = await netavarkSetup(root, nsPath, opts);
+      // run10: pinned and set up under one hold of the netavark lock, taken here (no `flock` process)
+      state.status = await withNetavarkLock(async () => {
+        const nsPath = pinNetnsLocked(root, c.id, pid, ino);
+        traceTime("net: netns pinned");
+        script.push(netavarkTeardownScript(root, nsPath, f.opts));
+        state.nsPath = nsPath;
+        if (holder) state.holderPid = holder;
+        await writeScript(f.cleanup, [...script, ...finish]);
+        Deno.writeTextFileSync(f.state, JSON.stringify(state));
+        traceTime("net: netavark spawned");
+        return await netavarkSetup(root, nsPath, opts, true);
+      });
       traceTime("net: netavark done");
       Deno.writeTextFileSync(f.state, JSON.stringify(state));
     }
@@ -369,28 +386,30 @@ async function runTeardown(root: string, id: string, afterPending: boolean): Pro
   // run6: a container that never set a network up (a first start) has nothing to tear down or wait for
   if (!afterPending && !existsSync(f.cleanup) && !existsSync(f.state)) return;
   // net3: also when the supervisor already ran this one's: the store's network is as they all left it
-  if (
-    afterPending && Deno.uid() === 0 &&
-    await Deno.stat(`${netRunDir(root)}/pending`).then(() => true, () => false)
-  ) {
+  // run10: sync checks and removals (one syscall each; `run --rm`'s removal comes here after its hand-off)
+  if (afterPending && Deno.uid() === 0 && existsSync(`${netRunDir(root)}/pending`)) {
     await (await import("./teardown_async.ts")).awaitPendingTeardowns(root, id);
   }
-  try {
-    await Deno.stat(f.cleanup);
-    const out = await new Deno.Command("sh", {
-      args: [f.cleanup],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    const err = new TextDecoder().decode(out.stderr).trim();
-    if (err) debug(`network teardown of ${id.slice(0, 12)}: ${err}`);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) debug(`network teardown of ${id.slice(0, 12)}: ${e}`);
+  if (existsSync(f.cleanup)) {
+    try {
+      const out = await new Deno.Command("sh", {
+        args: [f.cleanup],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      })
+        .output();
+      const err = new TextDecoder().decode(out.stderr).trim();
+      if (err) debug(`network teardown of ${id.slice(0, 12)}: ${err}`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) debug(`network teardown of ${id.slice(0, 12)}: ${e}`);
+    }
   }
-  await Deno.remove(f.state).catch(() => {});
-  await Deno.remove(f.cleanup).catch(() => {});
+  for (const path of [f.state, f.cleanup]) {
+    try {
+      Deno.removeSync(path);
+    } catch { /* gone */ }
+  }
 }
 
 /** False when the network helper (slirp4netns, pasta) of a set-up network has ended (inspect's state). */
@@ -408,5 +427,3 @@ export function prefixOf(net: NetworkConfig): number {
   const sub = (net.subnets ?? []).find((s) => !s.subnet.includes(":"));
   return sub ? subnetRange(sub.subnet).prefix : 0;
 }
-
-export { endHelper };

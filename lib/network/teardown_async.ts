@@ -10,7 +10,7 @@
  */
 
 import { debug } from "../log.ts";
-import { netavarkTeardownLines, netRunDir, runDirRemovalLine } from "./netavark.ts";
+import { lockedScriptHead, netavarkTeardownLines, netRunDir, runDirRemovalLocked } from "./netavark.ts";
 import { shQuote } from "../ns/sh_quote.ts";
 import { bindTogether } from "../ns/libc.ts";
 import { SPAWN_SYMBOLS, spawnProgram } from "../ns/spawn.ts";
@@ -61,45 +61,37 @@ export async function handOffTeardown(
   f: { state: string; cleanup: string; opts: string },
 ): Promise<boolean> {
   if (Deno.uid() !== 0) return false;
+  // run10: sync file calls, a few small files (each async one is a trip through Deno's thread pool on the
+  // path between the container's exit and `run`'s)
   let st: HandedState | undefined;
   try {
-    st = JSON.parse(await Deno.readTextFile(f.state));
+    st = JSON.parse(Deno.readTextFileSync(f.state));
   } catch {
     return false;
   }
   if (st?.mode !== "bridge" || st.rootless || !st.nsPath) return false;
   try {
-    await Deno.stat(f.cleanup);
-    await Deno.stat(f.opts);
+    Deno.statSync(f.cleanup);
+    Deno.statSync(f.opts);
   } catch {
     return false; // nothing (or not all of it) to hand off
   }
   if (st.holderPid) await endHolder(st.holderPid);
   const dir = pendingDir(root);
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const p = { sh: `${dir}/${id}.sh`, opts: `${dir}/${id}.opts.json`, state: `${dir}/${id}.state.json` };
-  await Deno.copyFile(f.opts, p.opts);
+  Deno.copyFileSync(f.opts, p.opts);
   // run7: sync writes and a posix_spawn (below): the async write and Deno.Command load Deno's streams and
   // process code on their first use (~10 ms of the CLI's main thread after the container exited)
   Deno.writeTextFileSync(p.state, JSON.stringify({ ips: st.ips ?? {} }), { mode: 0o600 });
-  Deno.writeTextFileSync(
-    p.sh,
-    [
-      "#!/bin/sh",
-      "# a removed container's network teardown, handed off by `run --rm` (written by pod; removes itself)",
-      'exec 9<"$0" || exit 0',
-      "flock 9",
-      '[ -f "$0" ] || exit 0',
-      ...netavarkTeardownLines(root, st.nsPath, p.opts),
-      `rm -f ${shQuote(p.opts)} ${shQuote(p.state)} "$0"`,
-      runDirRemovalLine(root),
-      "",
-    ].join("\n"),
-    { mode: 0o700 },
-  );
+  Deno.writeTextFileSync(p.sh, handedOffScript(root, st.nsPath, p), { mode: 0o700 });
   // the container's own teardown is now this one: removing the container finds nothing left to do
-  for (const path of [f.cleanup, f.state, f.opts]) await Deno.remove(path).catch(() => {});
-  if (spawnDetached(["setsid", "-f", "sh", p.sh])) {
+  for (const path of [f.cleanup, f.state, f.opts]) {
+    try {
+      Deno.removeSync(path);
+    } catch { /* gone */ }
+  }
+  if (spawnDetached(["sh", p.sh])) {
     debug(`network teardown of ${id.slice(0, 12)} handed off`);
     return true;
   }
@@ -120,15 +112,39 @@ export async function handOffTeardown(
 }
 
 /**
- * run7: `argv` started through `posix_spawn` (lib/ns/spawn.ts), stdio on `/dev/null`; `setsid -f` forks the
- * shell into a session of its own and exits at once (its exit is waited for, the shell's is not). False when
- * it could not be started that way.
+ * The handed-off teardown: the whole script under netavark.ts's `NETAVARK_LOCK` ({@link lockedScriptHead}),
+ * so one run at a time and serialized with every netavark call and pin.
+ * run10: one lock, one `rm` and the run dir's emptiness told by the shell's globs: 5 processes besides
+ * netavark's (`sh`, `flock`, `umount`, `rm`, the last container's `rm -rf`) instead of 12 (`setsid -f`, a lock
+ * per step, each its own `flock`, `sh -c` and `rmdir`s).
+ */
+function handedOffScript(
+  root: string,
+  nsPath: string,
+  p: { sh: string; opts: string; state: string },
+): string {
+  const [netavark, unpin] = netavarkTeardownLines(root, nsPath, p.opts);
+  return [
+    ...lockedScriptHead(),
+    "# a removed container's network teardown, handed off by `run --rm` (written by pod; removes itself)",
+    netavark,
+    `${unpin} ${shQuote(p.opts)} ${shQuote(p.state)} "$0"`,
+    runDirRemovalLocked(root),
+    "",
+  ].join("\n");
+}
+
+/**
+ * run7: `argv` started through `posix_spawn` (lib/ns/spawn.ts), stdio on `/dev/null`, in a session of its own.
+ * run10: spawned so directly (`POSIX_SPAWN_SETSID`), no `setsid -f` in front (one process less); its exit is
+ * waited for by a nonblocking `waitpid` that does not hold the CLI (it ends with `Deno.exit`), and a process
+ * using pod as a library reaps it when it is over. False when it could not be started that way.
  */
 function spawnDetached(argv: string[]): boolean {
   try {
     bindTogether(SPAWN_SYMBOLS);
     const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
-    const spawned = spawnProgram(argv[0], argv, { env, stdin: false, setsid: false, quiet: true });
+    const spawned = spawnProgram(argv[0], argv, { env, stdin: false, setsid: true, quiet: true });
     spawned?.status.catch(() => {});
     return !!spawned;
   } catch {
@@ -172,11 +188,15 @@ export async function awaitPendingTeardowns(root: string, except?: string): Prom
   for (let i = 0; i < 3000; i++) {
     let pending = false;
     try {
-      for await (const e of Deno.readDir(pendingDir(root))) {
+      // run10: sync (one small dir; `run --rm`'s removal comes here, finding its own script only)
+      for (const e of Deno.readDirSync(pendingDir(root))) {
         if (!e.name.endsWith(".sh") || e.name === `${except}.sh`) continue;
         pending = true;
         const path = `${pendingDir(root)}/${e.name}`;
-        const mtime = (await Deno.stat(path).catch(() => undefined))?.mtime?.getTime();
+        let mtime: number | undefined;
+        try {
+          mtime = Deno.statSync(path).mtime?.getTime();
+        } catch { /* just removed */ }
         if (mtime !== undefined && Date.now() - mtime > STALE_MS) await runPending(path);
       }
     } catch { /* no pending dir */ }

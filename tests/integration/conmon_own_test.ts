@@ -11,6 +11,9 @@ import { inspectFormat as inspect, until } from "../helpers/poll.ts";
 import { freePort, networkSkipReason } from "../helpers/net.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
 
+/** A container command that runs until the test lets it go (`exec … touch /tmp/go`), not for a fixed time a loaded machine can outlast. */
+const UNTIL_GO = "while [ ! -e /tmp/go ]; do sleep 0.1; done";
+
 const CONMON = (() => {
   try {
     return Deno.statSync("/usr/bin/conmon").isFile;
@@ -59,12 +62,13 @@ if (CONMON) {
             img.ref,
             "sh",
             "-c",
-            "echo out; echo err >&2; sleep 3; exit 7",
+            `echo out; echo err >&2; ${UNTIL_GO}; exit 7`,
           ]);
           const { ppid, comm } = parentOf(await inspect(h, "c1", "{{.State.Pid}}"));
           assert.equal(comm, "conmon");
           assert.equal(await inspect(h, "c1", "{{.State.ConmonPid}}"), ppid);
           assert.equal(Deno.readTextFileSync(pidfile).trim(), ppid);
+          await ok(h, ["exec", "c1", "touch", "/tmp/go"]);
           assert.equal(await ok(h, ["wait", "c1"]), "7");
           assert.equal(await inspect(h, "c1", "{{.State.Status}} {{.State.ExitCode}}"), "exited 7");
           const logs = await h.pod(["logs", "c1"]);
@@ -113,9 +117,10 @@ if (CONMON) {
               img.ref,
               "sh",
               "-c",
-              "sleep 2; exit 5",
+              `${UNTIL_GO}; exit 5`,
             ]);
             assert.equal(parentOf(await inspect(h, "c6", "{{.State.Pid}}")).comm, "conmon");
+            await ok(h, ["exec", "c6", "touch", "/tmp/go"]);
             assert.equal(await ok(h, ["wait", "c6"]), "5");
           },
         );
@@ -162,11 +167,23 @@ if (CONMON) {
           ignore: !!skip,
           fn: async () => {
             const port = freePort();
-            await ok(h, ["run", "-d", "--name", "c4", "-p", `127.0.0.1:${port}:80`, img.ref, "sleep", "2"]);
+            await ok(h, [
+              "run",
+              "-d",
+              "--name",
+              "c4",
+              "-p",
+              `127.0.0.1:${port}:80`,
+              img.ref,
+              "sh",
+              "-c",
+              UNTIL_GO,
+            ]);
             assert.equal(parentOf(await inspect(h, "c4", "{{.State.Pid}}")).comm, "conmon");
             const id = await inspect(h, "c4", "{{.Id}}");
             const dir = `${h.home}/containers/${id}`;
             assert.ok(Deno.statSync(`${dir}/network-cleanup.sh`).isFile);
+            await ok(h, ["exec", "c4", "touch", "/tmp/go"]);
             assert.equal(await ok(h, ["wait", "c4"]), "0");
             // the shim's exit step ran the teardown before it wrote the exit record `wait` read
             assert.throws(() => Deno.statSync(`${dir}/network-cleanup.sh`));

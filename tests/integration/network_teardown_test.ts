@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
 import { freePort, networkSkipReason, sleep } from "../helpers/net.ts";
 import type { TempPodHome } from "../helpers/pod.ts";
-import { netRunDir, runDirRemovalLine } from "../../lib/network/netavark.ts";
+import { NETAVARK_LOCK, netRunDir, runDirRemovalLine } from "../../lib/network/netavark.ts";
 
 /**
  * After a step's fake pending scripts (which kept the store's last teardown from removing the run dir): what
@@ -99,10 +99,20 @@ await testRootAndRootless(
           if (!id) await sleep(20);
         }
         assert.ok(id, "the cidfile was written");
-        // the teardown script pod will write there (same inode) finds it locked: it waits for the test
-        Deno.mkdirSync(`${netRunDir(h.home)}/pending`, { recursive: true });
-        const held = Deno.openSync(`${netRunDir(h.home)}/pending/${id}.sh`, { write: true, create: true });
-        held.lockSync(true);
+        // run10: the handed-off script runs under the netavark lock (teardown_async.ts): held by the test
+        // once the container's network is up (its state has netavark's answer), it waits for the test
+        const state = `${h.home}/containers/${id}/network.json`;
+        const up = () => {
+          try {
+            return "status" in JSON.parse(Deno.readTextFileSync(state));
+          } catch {
+            return false;
+          }
+        };
+        for (let i = 0; i < 1500 && !up(); i++) await sleep(5);
+        assert.ok(up(), "the container's network was set up");
+        const held = await Deno.open(NETAVARK_LOCK, { write: true, create: true });
+        await held.lock(true);
         try {
           const r = await Promise.race([running, sleep(20000).then(() => undefined)]);
           assert.ok(r, "run --rm returned while its teardown was held");

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { busyboxSuite, testRootAndRootless } from "../helpers/modes.ts";
 import { podCommand, REPO_ROOT } from "../helpers/pod.ts";
+import { networkSkipReason } from "../helpers/net.ts";
 
 const hasStrace = await new Deno.Command("sh", { args: ["-c", "command -v strace"], stdout: "null" }).output()
   .then((o) => o.success, () => false);
@@ -34,6 +35,20 @@ const NOT_ON_PLAIN_RUN = [
 
 /** The most modules the CLI of a plain `run --rm --network host` may load (run9: 6 fewer than before). */
 const CLI_MODULES_MAX = { root: 80, rootless: 79 };
+
+/**
+ * run10: modules a root `run --rm` on the default network (netavark's bridge) must not load: the other modes'
+ * (slirp4netns/pasta, the rootless netns), the port holder of `-p`, the container mounts (the netns pin is one
+ * mount(2) of its own); and the most modules it may load (90 before run10).
+ */
+const NOT_ON_ROOT_BRIDGE = [
+  "lib/network/slirp.ts",
+  "lib/network/slirp_features.ts",
+  "lib/network/rootless_netns.ts",
+  "lib/network/port_holder.ts",
+  "lib/ns/mounts.ts",
+];
+const CLI_MODULES_MAX_ROOT_BRIDGE = 86;
 
 /** Stage 2's modules with a cgroup (root); rootless without one it also leaves out cgroup.ts. */
 const STAGE2 = [
@@ -101,6 +116,27 @@ await testRootAndRootless("run modules", (mode) =>
           ? STAGE2
           : STAGE2.filter((f) => f !== "lib/ns/cgroup.ts" || plain.stage2.includes(f));
         assert.deepEqual(plain.stage2, stage2);
+      },
+    });
+    await t.step({
+      name: "root, default network: no other network mode's modules, at most the bridge's ceiling",
+      ignore: !hasStrace || mode !== "root",
+      fn: async () => {
+        const why = networkSkipReason(mode);
+        if (why) return console.log(`SKIPPED: ${why}`);
+        const bridge = await opens(["run", "--rm", img.ref, "true"]);
+        assert.equal(bridge.code, 0, bridge.stderr);
+        assert.ok(
+          bridge.cli.includes("lib/network/netavark.ts"),
+          `netavark.ts not seen: ${bridge.cli.join(" ")}`,
+        );
+        for (const f of [...NOT_ON_PLAIN_RUN, ...NOT_ON_ROOT_BRIDGE]) {
+          assert.ok(!bridge.cli.includes(f), `${f} loaded by a root run --rm on the default network`);
+        }
+        assert.ok(
+          bridge.cli.length <= CLI_MODULES_MAX_ROOT_BRIDGE,
+          `${bridge.cli.length} modules (at most ${CLI_MODULES_MAX_ROOT_BRIDGE}): ${bridge.cli.join(" ")}`,
+        );
       },
     });
     await t.step({

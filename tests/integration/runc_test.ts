@@ -185,13 +185,15 @@ if (RUNC) {
             img.ref,
             "sh",
             "-c",
-            "echo out; echo err >&2; read x < /dev/null; sleep 3; exit 7",
+            "echo out; echo err >&2; read x < /dev/null; while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 7",
           ]);
           assert.equal(r.code, 0, r.stderr);
           const { ppid, cmd } = parentOf(await inspect(h, "c1", "{{.State.Pid}}"));
           assert.match(cmd, /^\/usr\/bin\/conmon\0/);
           assert.equal(Deno.readTextFileSync(pidfile).trim(), ppid);
           assert.equal(await inspect(h, "c1", "{{.State.ConmonPid}}"), ppid);
+          // it runs until let go (not a fixed time a loaded machine can outlast before the checks above)
+          assert.equal((await h.pod(["exec", "c1", "touch", "/tmp/go"])).code, 0);
           assert.equal((await h.pod(["wait", "c1"])).stdout.trim(), "7");
           assert.equal(await inspect(h, "c1", "{{.State.Status}} {{.State.ExitCode}}"), "exited 7");
           assert.notEqual(await inspect(h, "c1", "{{.State.FinishedAt}}"), "0001-01-01 00:00:00 +0000 UTC");

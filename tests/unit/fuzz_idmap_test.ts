@@ -9,7 +9,7 @@ import { defaultMap, keepIdMap, parseSubIds, toContainer, toHost } from "../../l
 import { seededRandom as rng } from "../helpers/fixtures.ts";
 
 const SEED = Number(Deno.env.get("POD_FUZZ_SEED") ?? 4242);
-const BUDGET_MS = 2500;
+const BUDGET_MS = 2500; // a time budget, but the loop below never stops short of its minimum (a loaded CI machine)
 
 const WHO = ["podtest", "1000", "root", "", "podtest2", " podtest", "#podtest"];
 const NUM = [
@@ -53,7 +53,7 @@ Deno.test("fuzz subuid: random files never throw; accepted ranges and maps are c
   const r = rng(SEED);
   const end = Date.now() + BUDGET_MS;
   let n = 0, accepted = 0;
-  while (Date.now() < end && n < 20_000) {
+  while ((Date.now() < end || n <= 200) && n < 20_000) {
     const lines = Array.from({ length: Math.floor(r() * 8) }, () => line(r));
     const text = lines.join(r() < 0.2 ? "\r\n" : "\n");
     const ranges = parseSubIds(text, "podtest", 1000);

@@ -14,7 +14,7 @@ import {
 import { seededRandom as rng } from "../helpers/fixtures.ts";
 
 const SEED = Number(Deno.env.get("POD_FUZZ_SEED") ?? 7331);
-const BUDGET_MS = 2500;
+const BUDGET_MS = 2500; // a time budget, but the loop below never stops short of its minimum (a loaded CI machine)
 
 const D = (c: string) => "sha256:" + c.repeat(64);
 const MANIFEST = {
@@ -129,7 +129,7 @@ Deno.test("fuzz manifest: structural and byte mutations give a shape or a clean 
   const r = rng(SEED);
   const end = Date.now() + BUDGET_MS;
   let n = 0, parsed = 0, rejected = 0;
-  while (Date.now() < end && n < 50_000) {
+  while ((Date.now() < end || n <= 500) && n < 50_000) {
     const base = [MANIFEST, INDEX, CONFIG][n % 3];
     const doc = clone(base);
     const times = 1 + Math.floor(r() * 3);

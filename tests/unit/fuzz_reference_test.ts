@@ -9,7 +9,7 @@ import { parseReference } from "../../lib/oci/reference.ts";
 import { seededRandom as rng } from "../helpers/fixtures.ts";
 
 const SEED = Number(Deno.env.get("POD_FUZZ_SEED") ?? 20241123);
-const BUDGET_MS = 2500;
+const BUDGET_MS = 2500; // a time budget, but the loop below never stops short of its minimum (a loaded CI machine)
 
 const ALPHABET = "abcz09AZ-_.:/@#+ %\u00e9\u0000\n";
 const HEX = "0123456789abcdef";
@@ -77,7 +77,7 @@ Deno.test("fuzz reference: random strings give a value or a clean Error; valid o
   const r = rng(SEED);
   const end = Date.now() + BUDGET_MS / 2;
   let n = 0, ok = 0;
-  while (Date.now() < end && n < 200_000) {
+  while ((Date.now() < end || n <= 1000) && n < 200_000) {
     if (checkOutcome(randomString(r))) ok++;
     n++;
   }
@@ -89,7 +89,7 @@ Deno.test("fuzz reference: grammar-generated references parse and round-trip; mu
   const r = rng(SEED + 1);
   const end = Date.now() + BUDGET_MS / 2;
   let n = 0;
-  while (Date.now() < end && n < 100_000) {
+  while ((Date.now() < end || n <= 500) && n < 100_000) {
     const s = validRef(r);
     assert.ok(checkOutcome(s), `valid reference rejected: ${s}`);
     // one-character mutations of a valid reference

@@ -16,7 +16,7 @@ import { setChecksum } from "../helpers/tarwriter.ts";
 import { seededRandom as rng } from "../helpers/fixtures.ts";
 
 const SEED = Number(Deno.env.get("POD_FUZZ_SEED") ?? 1337);
-const BUDGET_MS = 2300;
+const BUDGET_MS = 2300; // a time budget, but the loop below never stops short of its minimum (a loaded CI machine)
 const enc = new TextEncoder();
 
 /** Offsets of the header blocks of a (valid) tar. */
@@ -196,7 +196,7 @@ Deno.test({
       await Deno.remove(`${parent}/t`, { recursive: true });
 
       const end = Date.now() + BUDGET_MS;
-      while (Date.now() < end && n < 2000) {
+      while ((Date.now() < end || n < 20) && n < 2000) {
         const { tar, how } = mutate(base, heads, r);
         const gz = r() < 0.1;
         const blob = gz ? await compress(tar, "gzip") : tar;

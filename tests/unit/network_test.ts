@@ -3,7 +3,8 @@ import { UsageError } from "../../lib/errors.ts";
 import { parseNetwork } from "../../lib/network/mode.ts";
 import { exposedMappings, parsePublish, portBindings, portsColumn } from "../../lib/network/ports.ts";
 import { allocateIp, netavarkOptions, subnetRange } from "../../lib/network/netavark.ts";
-import { defaultNetwork } from "../../lib/network/config.ts";
+import { DEFAULT_NETWORK_NAME, defaultNetwork, loadNetwork, networksDir } from "../../lib/network/config.ts";
+import { NotFoundError } from "../../lib/errors.ts";
 import { slirpAddresses } from "../../lib/network/slirp.ts";
 import { hostsFile, resolvConfFile } from "../../lib/container/userdata.ts";
 import type { ContainerConfig } from "../../lib/store/containers.ts";
@@ -137,4 +138,23 @@ Deno.test("/etc/hosts and resolv.conf from the network and the DNS flags", () =>
   };
   assert.match(resolvConfFile(c, aardvark), /^search dns\.podman.*\nnameserver 10\.89\.0\.1\n/);
   assert.doesNotMatch(resolvConfFile(c, aardvark), /nameserver (?!10\.89\.0\.1)/);
+});
+
+Deno.test("loadNetwork: by its file's name, the default one without a file, ids and invalid files as the list says", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "pod-netcfg-" });
+  try {
+    const dir = networksDir(root);
+    Deno.mkdirSync(dir, { recursive: true });
+    const a = { ...defaultNetwork(), name: "a", id: "ab".repeat(32), network_interface: "podman1" };
+    Deno.writeTextFileSync(`${dir}/a.json`, JSON.stringify({ ...a, ipv6_enabled: undefined }));
+    // a file whose name does not match its file name is skipped (as podman), by name too
+    Deno.writeTextFileSync(`${dir}/b.json`, JSON.stringify({ ...a, name: "other", id: "cd".repeat(32) }));
+    assert.deepEqual(await loadNetwork(root, "a"), { ...a, ipv6_enabled: false });
+    assert.equal((await loadNetwork(root, "abab")).name, "a"); // an id prefix: from the list
+    assert.equal((await loadNetwork(root, DEFAULT_NETWORK_NAME)).network_interface, "podman0");
+    await assert.rejects(() => loadNetwork(root, "b"), NotFoundError);
+    await assert.rejects(() => loadNetwork(root, "../a"), NotFoundError);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
 });
