@@ -23,78 +23,13 @@ import { debug } from "../log.ts";
 import { hostBinary } from "../ns/helpers_check.ts";
 import { containerPaths, type ContainerRecord, nowNano, writeState } from "../store/containers.ts";
 import { writePidFiles } from "./start_extras.ts";
-import { detachedLogOf } from "./log_options.ts";
 import { startedState } from "./start_state.ts";
 import { ociRuntimeName } from "./oci_runtime_name.ts";
-import { podCommandLine } from "./self_command.ts";
 import { exitClaimPath } from "./exit_claim.ts";
+import { conmonArgs, conmonFits, conmonPath } from "./conmon_args.ts";
+import { podCommandLine } from "./self_command.ts";
 
-const CONMON_PATHS = ["/usr/bin/conmon", "/usr/libexec/podman/conmon", "/usr/local/bin/conmon"];
-
-/** The conmon binary, or `undefined` when the host has none (or `POD_SUPERVISOR=perl` asks for pod's own). */
-export function conmonPath(): string | undefined {
-  if (Deno.env.get("POD_SUPERVISOR") === "perl") return undefined;
-  for (const p of CONMON_PATHS) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch { /* next */ }
-  }
-  return undefined;
-}
-
-/**
- * Whether conmon can supervise `c` as pod's perl supervisor would: no `-i`/`-t` (pod's attach is its own fifo),
- * no health check timer, no `--timeout`, no log size limit.
- */
-export function conmonFits(c: ContainerRecord["config"]): boolean {
-  return !c.process.stdin && !c.process.terminal && !c.healthcheck?.interval && !c.timeout && !c.logMaxSize;
-}
-
-/** conmon's argv (without the binary) for the container `c`; `runtime` is the runtime's argv before `create`. */
-export function conmonArgs(
-  root: string,
-  c: ContainerRecord["config"],
-  runtime: string[],
-  pidFile: string,
-  own?: { exitDir: string; exitCommand: string[]; bundle: string },
-): string[] {
-  const cp = containerPaths(root, c.id);
-  const args = [
-    "--api-version",
-    "1",
-    "-c",
-    c.id,
-    "-u",
-    c.id,
-    "-n",
-    c.name,
-    "-r",
-    absolute(runtime[0]),
-    ...runtime.slice(1).flatMap((a) => ["--runtime-arg", a]),
-    "-b",
-    own?.bundle ?? `${cp.dir}/bundle`,
-    "-p",
-    pidFile,
-    "-P",
-    `${cp.dir}/run/conmon.pid`,
-    "-l",
-    `k8s-file:${detachedLogOf(root, c)}`,
-    "--exit-dir",
-    own?.exitDir ?? cp.conmonExits,
-    "--socket-dir-path",
-    `${cp.dir}/run`,
-  ];
-  const exit = own
-    ? own.exitCommand
-    : c.restartPolicy
-    ? podCommandLine(root, ["container", "cleanup", c.id])
-    : [];
-  if (exit.length) {
-    const [cmd, ...rest] = exit;
-    args.push("--exit-command", cmd, ...rest.flatMap((a) => ["--exit-command-arg", a]));
-  }
-  return args;
-}
+export { conmonArgs, conmonFits, conmonPath } from "./conmon_args.ts";
 
 /** Starts a runc/crun container under conmon: create (conmon), start (the runtime); the `running` state. */
 export async function startRuncConmon(
@@ -134,11 +69,6 @@ export async function startRuncConmon(
   writePidFiles(c, sync.data, conmonPid);
   await writeState(root, id, state);
   return state;
-}
-
-/** `prog` as a path (conmon execs its runtime without a PATH search). */
-function absolute(prog: string): string {
-  return prog.includes("/") ? prog : hostBinary(prog) ?? prog;
 }
 
 /** The runtime's own message out of what conmon passes on (`… msg="…"` from runc, else the last line). */

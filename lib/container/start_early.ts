@@ -18,7 +18,7 @@
 import { debug, traceTime } from "../log.ts";
 import type { EarlyConmon } from "../ns/conmon_launch.ts";
 import { containerPaths, newContainerId } from "../store/containers.ts";
-import { pathExists, storePaths } from "../store/paths.ts";
+import { storePaths } from "../store/paths.ts";
 import type { CreateOptions } from "./create.ts";
 import type { ContainerConfig } from "../store/containers.ts";
 import { launchNamespaces, namespacesFor } from "./namespaces.ts";
@@ -54,21 +54,24 @@ function fits(o: CreateOptions): boolean {
 export async function startDetachedEarly(root: string, o: CreateOptions): Promise<EarlyDetached | undefined> {
   if (!fits(o)) return undefined;
   try {
-    // the command's modules load now too: loaded after the spawn they would delay it more than conmon takes
-    const [{ conmonArgs, conmonPath }, cl, { hostBinary }, { randomName }, unshare, stage2, members, nsJoin] =
-      await Promise.all([
-        import("./start_conmon.ts"),
-        import("../ns/conmon_launch.ts"),
-        import("../ns/helpers_check.ts"),
-        import("./names.ts"),
-        import("../ns/unshare.ts"),
-        import("../ns/stage2_command.ts"),
-        o.pod ? import("./pod/members.ts") : undefined,
-        o.pod ? import("./ns_join.ts") : undefined,
-      ]);
-    traceTime("early: modules loaded");
+    // first what the command needs: a pod's first member (its infra not running yet) leaves here, without
+    // loading conmon's launch before its infra's start (pods10); the rest then, before the spawn (loaded after
+    // it, the modules would delay the create more than conmon takes)
+    const [{ conmonArgs, conmonPath }, unshare, stage2, members, nsJoin] = await Promise.all([
+      import("./conmon_args.ts"),
+      import("../ns/unshare.ts"),
+      import("../ns/stage2_command.ts"),
+      o.pod ? import("./pod/members.ts") : undefined,
+      o.pod ? import("./ns_join.ts") : undefined,
+    ]);
     const conmon = conmonPath();
-    if (!conmon || !(await pathExists(storePaths(root).tmp))) return undefined; // a new store: pulls first
+    if (!conmon) return undefined;
+    try {
+      // sync: an async stat would be this process's first trip through Deno's blocking thread pool (slow)
+      Deno.lstatSync(storePaths(root).tmp);
+    } catch {
+      return undefined; // a new store: pulls first
+    }
     // the command first: a member whose infra is not running yet (its first, which starts it) starts as before
     const { cmd, forks } = await unshareCommandFor(root, o, {
       ...unshare,
@@ -76,10 +79,18 @@ export async function startDetachedEarly(root: string, o: CreateOptions): Promis
       joinPod: members?.joinPod,
       nsJoin,
     });
+    traceTime("early: command made");
+    const [cl, { hostBinary }, { randomName }] = await Promise.all([
+      import("../ns/conmon_launch.ts"),
+      import("../ns/helpers_check.ts"),
+      import("./names.ts"),
+    ]);
+    traceTime("early: modules loaded");
+    cl.bindEarlySymbols(); // first: hostBinary then probes with faccessat
     const id = newContainerId();
     const name = o.name ?? randomName();
     const cp = containerPaths(root, id), run = `${cp.dir}/run`, shim = `${run}/conmon-shim.sh`;
-    await Deno.mkdir(`${run}/exits`, { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(`${run}/exits`, { recursive: true, mode: 0o700 }); // sync: see the store check
     const sh = hostBinary("sh") ?? "/bin/sh";
     // as lib/container/start_conmon.ts ownConmonLaunch makes them for this container
     const args = conmonArgs(root, { id, name } as ContainerConfig, [sh, shim], `${run}/init.pid`, {

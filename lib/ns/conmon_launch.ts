@@ -85,23 +85,40 @@ export function conmonSpawnCommand(argv: string[]): string[] {
 
 /**
  * Reads conmon's first sync-pipe message (`{"data": PID}`, or `{"data": -1, "message": "…"}` when the runtime's
- * `create` failed) and lets go of the pipe (conmon keeps its end open while the container runs).
+ * `create` failed) and lets go of the pipe (conmon keeps its end open while the container runs). `source`: a
+ * child's stdout stream, or the pipe's read end as a file, read with its own `read` (pods10: a file's
+ * `readable` loads Deno's streams code on its first use, ~8 ms before the early start's spawn returned).
  */
 export async function readConmonSync(
-  stream: ReadableStream<Uint8Array>,
+  source: ReadableStream<Uint8Array> | Deno.FsFile,
 ): Promise<{ data: number; message?: string }> {
-  const reader = stream.getReader();
+  // not `instanceof ReadableStream`: naming that global may load the streams code too
+  const reader = "getReader" in source ? source.getReader() : undefined;
+  const buf = reader ? undefined : new Uint8Array(4096);
+  const next = async (): Promise<Uint8Array | undefined> => {
+    if (reader) {
+      const { value, done } = await reader.read();
+      return done ? undefined : value;
+    }
+    const n = await (source as Deno.FsFile).read(buf!);
+    return n === null ? undefined : buf!.slice(0, n);
+  };
   let text = "";
   try {
     for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
+      const value = await next();
+      if (!value) break;
       text += new TextDecoder().decode(value);
       const m = /\{[^}]*\}/.exec(text);
       if (m) return JSON.parse(m[0]);
     }
   } finally {
-    await reader.cancel().catch(() => {});
+    if (reader) await reader.cancel().catch(() => {});
+    else {
+      try {
+        (source as Deno.FsFile).close();
+      } catch { /* closed */ }
+    }
   }
   return { data: -1, message: text.trim() || "conmon ended without creating the container" };
 }
@@ -139,7 +156,7 @@ export function writeShim(
 export function spawnConmon(argv: string[]): SpawnedConmon {
   const inherited = inheritableFds();
   const direct = inherited ? spawnDirect(argv, inherited) : undefined;
-  let exited: Promise<unknown>, out: ReadableStream<Uint8Array>;
+  let exited: Promise<unknown>, out: ReadableStream<Uint8Array> | Deno.FsFile;
   if (direct) ({ exited, out } = direct);
   else {
     const [prog, ...args] = conmonSpawnCommand(argv);
@@ -172,7 +189,7 @@ export function spawnConmon(argv: string[]): SpawnedConmon {
 function spawnDirect(
   argv: string[],
   inherited: number[],
-): { exited: Promise<unknown>; out: ReadableStream<Uint8Array> } | undefined {
+): { exited: Promise<unknown>; out: Deno.FsFile } | undefined {
   let pipe: { read: number; write: number } | undefined;
   try {
     bindTogether(PIPE_SYMBOLS, "pointer");
@@ -202,7 +219,7 @@ function spawnDirect(
       out.close();
       return undefined;
     }
-    return { exited: spawned.status, out: out.readable };
+    return { exited: spawned.status, out };
   } catch {
     out?.close();
     return undefined;
@@ -312,6 +329,17 @@ export interface EarlyConmon {
 }
 
 /**
+ * Binds the libc symbols of {@link startEarlyConmon} with one `dlopen`: the fifos, the spawn, the polls' sleeps
+ * (each alone costs more). Called first by the early start (pods10): with `syscall` bound, `hostBinary` skips
+ * a PATH dir without the tool by one `faccessat` instead of a throwing stat.
+ */
+export function bindEarlySymbols(): void {
+  try {
+    bindTogether([...PIPE_SYMBOLS, "mkfifo", "usleep"], "pointer");
+  } catch { /* no FFI: mkfifo says so */ }
+}
+
+/**
  * Starts conmon (`c.argv`) with a shim that reads the unshare command from `fifos.command` and runs it with
  * `fifos.spec` as stdin (both made here; `forks`: as in {@link startConmon}); see {@link EarlyConmon}.
  */
@@ -320,10 +348,7 @@ export function startEarlyConmon(
   forks: boolean,
   fifos: EarlyFifos,
 ): EarlyConmon {
-  try {
-    // one dlopen for this start's libc calls: the fifos, the spawn, the polls' sleeps (each alone costs more)
-    bindTogether([...PIPE_SYMBOLS, "mkfifo", "usleep"], "pointer");
-  } catch { /* no FFI: mkfifo says so */ }
+  bindEarlySymbols();
   mkfifo(fifos.command, 0o600);
   mkfifo(fifos.spec, 0o600);
   // read-write: the opens do not wait for a reader, nor do the shim's opens for reading

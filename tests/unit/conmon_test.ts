@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { conmonArgs, conmonFits } from "../../lib/container/start_conmon.ts";
+import { readConmonSync } from "../../lib/ns/conmon_launch.ts";
 import type { ContainerRecord } from "../../lib/store/container_types.ts";
 import { readExitRecord } from "../../lib/store/container_state.ts";
 import { containerPaths } from "../../lib/store/container_paths.ts";
@@ -74,5 +75,29 @@ Deno.test("conmon's exit file is the exit record when there is no exit.json; exi
     assert.equal((await readExitRecord(root, "abc"))?.exitCode, 3);
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("conmon's sync pipe read as a file (the early start's) or as a stream: the pid, conmon's message, EOF", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pod-conmon-sync-" });
+  try {
+    const asFile = async (text: string) => {
+      await Deno.writeTextFile(`${dir}/sync`, text);
+      const f = await Deno.open(`${dir}/sync`, { read: true });
+      const got = await readConmonSync(f);
+      // let go of: the descriptor is closed once the message is read
+      assert.throws(() => f.readSync(new Uint8Array(1)), Deno.errors.BadResource);
+      return got;
+    };
+    assert.deepEqual(await asFile('{"data": 4242}\n'), { data: 4242 });
+    assert.deepEqual(await asFile('{"data": -1, "message": "runc: no such file"}'), {
+      data: -1,
+      message: "runc: no such file",
+    });
+    assert.deepEqual(await asFile("conmon: bad arguments\n"), { data: -1, message: "conmon: bad arguments" });
+    const stream = new Blob(['{"da', 'ta": 7}']).stream();
+    assert.deepEqual(await readConmonSync(stream), { data: 7 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

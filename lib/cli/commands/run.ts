@@ -80,6 +80,9 @@ export default defineCommand({
     };
     if (flags.detach) {
       early?.cancel();
+      // pods10: loaded while the launch waits for stage 2, not after it (its table module: ~5 ms at the end)
+      const output = import("../output.ts");
+      output.catch(() => {}); // awaited below
       try {
         await start.startDetached(g.root, id, { early: earlyDetached?.conmon });
       } catch (e) {
@@ -88,7 +91,7 @@ export default defineCommand({
         throw e;
       }
       await infra?.done;
-      (await import("../output.ts")).println(id);
+      (await output).println(id);
       return 0;
     }
     let code: number;
