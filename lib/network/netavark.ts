@@ -369,18 +369,13 @@ export function lockedScriptHead(): string[] {
  * netns dir is never removed under it.
  */
 export function runDirRemovalLine(root: string): string {
-  const dir = netRunDir(root);
-  // a missing dir counts as an empty one: an earlier run may have removed it and stopped at the other
-  const gone = (sub: string) =>
-    `{ [ ! -e ${shQuote(`${dir}/${sub}`)} ] || rmdir ${shQuote(`${dir}/${sub}`)} 2>/dev/null; }`;
-  const inner = `${gone("netns")} && ${gone("pending")} && rm -rf ${shQuote(dir)}`;
-  return `flock -o ${NETAVARK_LOCK} sh -c ${shQuote(inner)} 2>/dev/null`;
+  return `flock -o ${NETAVARK_LOCK} sh -c ${shQuote(runDirRemovalLocked(root))} 2>/dev/null`;
 }
 
 /**
- * run10: {@link runDirRemovalLine} for a script that holds {@link NETAVARK_LOCK} already, in `sh` alone: a
- * directory is empty (or missing) when its glob matches nothing; then one `rm -rf` (pins and pending scripts
- * are named by container id: no dot files).
+ * run10: the run dir's removal in a script that holds {@link NETAVARK_LOCK} already ({@link runDirRemovalLine}
+ * takes it with a `flock` of its own), in `sh` alone: a directory is empty (or missing) when its glob matches
+ * nothing; then one `rm -rf` (pins and pending scripts are named by container id: no dot files).
  */
 export function runDirRemovalLocked(root: string): string {
   const dir = shQuote(netRunDir(root));

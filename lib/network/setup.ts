@@ -104,12 +104,8 @@ export function networkCleanupPath(root: string, id: string): string {
 }
 
 /** Reads a container's network state (undefined when not set up). */
-export async function readNetState(root: string, id: string): Promise<NetState | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(netFiles(root, id).state));
-  } catch {
-    return undefined;
-  }
+export function readNetState(root: string, id: string): Promise<NetState | undefined> {
+  return Promise.resolve(readNetStateSync(root, id)); // one small file: sync (run10)
 }
 
 /** {@link readNetState}, sync. */
